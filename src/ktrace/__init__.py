@@ -1,0 +1,1 @@
+"""ktrace for Linux: the BSD kernel trace facility, in Python."""

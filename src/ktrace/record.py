@@ -1,0 +1,749 @@
+"""The ktrace record format: the one place that knows the bytes on disk.
+
+A trace file is FreeBSD's: no file header, records back to back, each a
+``struct ktr_header`` followed by ``ktr_len`` bytes of payload.  Three header
+layouts exist in the wild and are read here:
+
+* ``amd64-v1``: 64 bytes, ``KTR_VERSIONED`` set in every type, nanosecond time,
+  thread id and CPU.  This is what the engines of this project write.
+* ``amd64-v0``: 56 bytes, microsecond time, no CPU.
+* ``i386-v0``:  44 bytes, 4-byte longs and pointers.
+
+Records are immutable named tuples: a :class:`Header` plus the payload fields
+of their type.  ``decode`` and ``encode`` are exact inverses for every record
+this module can build (the property tests hold them to that).  The hot paths
+(``RecordReader`` and the ``pack_*`` helpers that the engines call once per
+event) use precompiled :class:`struct.Struct` objects and build no
+intermediate objects.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import BinaryIO, Iterator, NamedTuple, Union
+
+# Record types (sys/ktrace.h).
+SYSCALL = 1
+SYSRET = 2
+NAMEI = 3
+GENIO = 4
+PSIG = 5
+CSW = 6
+USER = 7
+STRUCT = 8
+SYSCTL = 9
+PROCCTOR = 10
+PROCDTOR = 11
+CAPFAIL = 12
+FAULT = 13
+FAULTEND = 14
+STRUCT_ARRAY = 15
+ARGS = 16
+ENVS = 17
+
+TYPE_NAMES = {
+    SYSCALL: "SYSCALL", SYSRET: "SYSRET", NAMEI: "NAMEI", GENIO: "GENIO",
+    PSIG: "PSIG", CSW: "CSW", USER: "USER", STRUCT: "STRUCT", SYSCTL: "SYSCTL",
+    PROCCTOR: "PROCCTOR", PROCDTOR: "PROCDTOR", CAPFAIL: "CAPFAIL",
+    FAULT: "FAULT", FAULTEND: "FAULTEND", STRUCT_ARRAY: "STRUCT_ARRAY",
+    ARGS: "ARGS", ENVS: "ENVS",
+}
+MAX_TYPE = ENVS
+
+# Flags in ktr_type.
+KTR_DROP = 0x8000        # an event before this record was dropped
+KTR_VERSIONED = 0x4000   # header carries ktr_version (v1 and later)
+KTR_TYPE_FLAGS = KTR_DROP | KTR_VERSIONED
+
+# Trace facility bits (p_traceflag): bit (1 << type) enables that record type.
+KTRFAC_MASK = 0x00FFFFFF
+KTRFAC_ROOT = 0x80000000     # set by root: only root may change it
+KTRFAC_INHERIT = 0x40000000  # children created later inherit flags and file
+KTRFAC_DROP = 0x20000000     # an event was dropped; next record gets KTR_DROP
+
+
+def facility(record_type: int) -> int:
+    """The p_traceflag bit that enables ``record_type``."""
+    return 1 << record_type
+
+
+# Process ABI flags carried by PROCCTOR (sys/sysent.h).
+SV_ABI_MASK = 0xFF
+SV_ABI_LINUX = 3
+SV_ABI_FREEBSD = 9
+SV_ILP32 = 0x100
+SV_LP64 = 0x200
+SV_LINUX_X86_64 = SV_ABI_LINUX | SV_LP64
+
+KTR_USER_MAXLEN = 2048   # largest utrace(2) record
+COMM_SIZE = 20           # MAXCOMLEN + 1 on FreeBSD
+CAP_PATH_MAX = 1024      # MAXPATHLEN: the union in struct ktr_cap_fail
+
+# CAPFAIL violation types.  FreeBSD's enum ktr_cap_violation, plus one of
+# ours: a Linux capability check (capable(CAP_...)) that was denied.
+CAPFAIL_NOTCAPABLE = 0
+CAPFAIL_INCREASE = 1
+CAPFAIL_SYSCALL = 2
+CAPFAIL_SIGNAL = 3
+CAPFAIL_PROTO = 4
+CAPFAIL_SOCKADDR = 5
+CAPFAIL_NAMEI = 6
+CAPFAIL_CPUSET = 7
+CAPFAIL_LINUX_CAPABILITY = 0x100   # cap_data.cap_int holds the CAP_* number
+
+
+# ---------------------------------------------------------------------------
+# Header layouts
+
+
+class Layout(NamedTuple):
+    """One header layout and the word size of its payloads."""
+
+    name: str
+    version: int              # 0 or 1
+    header: struct.Struct     # len, type, [version], pid, comm, sec, frac, tid, [cpu]
+    word: int                 # sizeof(long) and sizeof(register_t): 8 or 4
+    frac_per_sec: int         # 10**9 (timespec) or 10**6 (timeval)
+
+    @property
+    def header_size(self) -> int:
+        return self.header.size
+
+
+AMD64_V1 = Layout("amd64-v1", 1, struct.Struct("<iHhi20sqqqi4x"), 8, 10**9)
+AMD64_V0 = Layout("amd64-v0", 0, struct.Struct("<iH2xi20sqqq"), 8, 10**6)
+I386_V0 = Layout("i386-v0", 0, struct.Struct("<iH2xi20siii"), 4, 10**6)
+LAYOUTS = (AMD64_V1, AMD64_V0, I386_V0)
+
+
+class Header(NamedTuple):
+    """struct ktr_header, decoded.
+
+    ``nsec`` is nanoseconds in every layout (v0 microseconds times 1000), so
+    readers need not care; ``version`` says how many digits the time has.
+    ``comm`` is the raw 20-byte field: use :attr:`command` for the name.
+    ``cpu`` is None in v0 headers.
+    """
+
+    type: int
+    dropped: bool
+    version: int
+    pid: int
+    tid: int
+    comm: bytes
+    sec: int
+    nsec: int
+    cpu: int | None
+
+    @property
+    def command(self) -> str:
+        return self.comm.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+    @property
+    def type_name(self) -> str:
+        return TYPE_NAMES.get(self.type, str(self.type))
+
+
+# ---------------------------------------------------------------------------
+# Typed records: one NamedTuple per record type, header first.
+
+
+class Syscall(NamedTuple):
+    header: Header
+    code: int
+    narg: int                  # as stored; args holds what the payload carries
+    args: tuple[int, ...]      # unsigned register values
+
+
+class Sysret(NamedTuple):
+    header: Header
+    code: int
+    eosys: int
+    error: int
+    retval: int                # signed register value
+
+
+class Namei(NamedTuple):
+    header: Header
+    path: bytes
+
+
+class Genio(NamedTuple):
+    header: Header
+    fd: int
+    rw: int                    # 0 read, 1 write (enum uio_rw)
+    data: bytes
+
+
+class Psig(NamedTuple):
+    header: Header
+    signo: int
+    action: int                # handler address; 0 SIG_DFL, 1 SIG_IGN
+    code: int                  # si_code
+    mask: tuple[int, int, int, int]
+
+
+class Csw(NamedTuple):
+    header: Header
+    out: int                   # 1 switched out, 0 back in
+    user: int                  # 1 preempted in user mode, 0 slept in the kernel
+    wmesg: bytes | None        # None in the old 8-byte form
+
+
+class User(NamedTuple):
+    header: Header
+    data: bytes
+
+
+class Struct(NamedTuple):
+    header: Header
+    name: bytes
+    data: bytes
+
+
+class Sysctl(NamedTuple):
+    header: Header
+    name: bytes
+
+
+class ProcCtor(NamedTuple):
+    header: Header
+    sv_flags: int
+
+
+class ProcDtor(NamedTuple):
+    header: Header
+
+
+class CapFail(NamedTuple):
+    """struct ktr_cap_fail.
+
+    FreeBSD 14 layout: type, code (syscall), svflags, then the data union
+    (rights, an int, a sockaddr or a path).  The older 40-byte layout has only
+    the type and the needed/held rights: there ``code`` and ``svflags`` are
+    None and ``data`` holds the two rights words.
+    """
+
+    header: Header
+    type: int
+    code: int | None
+    svflags: int | None
+    data: bytes
+
+
+class Fault(NamedTuple):
+    header: Header
+    vaddr: int
+    type: int                  # VM_PROT_* of the access
+
+
+class FaultEnd(NamedTuple):
+    header: Header
+    result: int                # KERN_* result of vm_fault
+
+
+class StructArray(NamedTuple):
+    header: Header
+    struct_size: int
+    name: bytes
+    data: bytes
+
+
+class Args(NamedTuple):
+    header: Header
+    strings: bytes             # NUL-terminated strings back to back
+
+
+class Envs(NamedTuple):
+    header: Header
+    strings: bytes
+
+
+class Unknown(NamedTuple):
+    """A record of a type this reader does not know: payload kept raw."""
+
+    header: Header
+    payload: bytes
+
+
+Record = Union[Syscall, Sysret, Namei, Genio, Psig, Csw, User, Struct, Sysctl,
+               ProcCtor, ProcDtor, CapFail, Fault, FaultEnd, StructArray,
+               Args, Envs, Unknown]
+
+
+def split_strings(blob: bytes) -> list[bytes]:
+    """The strings of an ARGS/ENVS payload (a trailing NUL ends the last)."""
+    if not blob:
+        return []
+    if blob.endswith(b"\0"):
+        blob = blob[:-1]
+    return blob.split(b"\0")
+
+
+# ---------------------------------------------------------------------------
+# Payload layouts per word size
+
+
+class CorruptRecord(ValueError):
+    """A record whose bytes cannot be what they claim to be."""
+
+
+class _Payloads:
+    """The fixed parts of payloads for one word size (amd64 or i386)."""
+
+    def __init__(self, word: int):
+        q = "q" if word == 8 else "i"
+        uq = "Q" if word == 8 else "I"
+        self.word = word
+        self.arg = uq
+        self.syscall = struct.Struct("<hh4x" if word == 8 else "<hh")
+        self.sysret = struct.Struct("<hhi" + q)
+        self.genio = struct.Struct("<ii")
+        # struct ktr_psig {int signo; sig_t action; int code; sigset_t mask;}
+        self.psig = struct.Struct("<i4xQi4I4x" if word == 8 else "<iIi4I")
+        self.csw = struct.Struct("<ii8s")
+        self.csw_old = struct.Struct("<ii")
+        self.procctor = struct.Struct("<I")
+        # FreeBSD 14: {int type; short code; u_int svflags; union data;}
+        self.capfail = struct.Struct("<ih2xI4x" if word == 8 else "<ih2xI")
+        # older: {int type; cap_rights_t needed, held;}
+        self.capfail_old = struct.Struct("<i4x32s" if word == 8 else "<i32s")
+        self.fault = struct.Struct("<" + uq + "i" + ("4x" if word == 8 else ""))
+        self.faultend = struct.Struct("<i")
+        self.struct_array = struct.Struct("<" + uq)
+
+
+_P64 = _Payloads(8)
+_P32 = _Payloads(4)
+
+
+def _payloads(layout: Layout) -> _Payloads:
+    return _P64 if layout.word == 8 else _P32
+
+
+def _need(data: bytes, size: int, what: str) -> None:
+    if len(data) < size:
+        raise CorruptRecord(f"{what} record too short ({len(data)} bytes, need {size})")
+
+
+def _cstring(data: bytes, what: str) -> tuple[bytes, bytes]:
+    nul = data.find(b"\0")
+    if nul < 0:
+        raise CorruptRecord(f"{what} record has no NUL after the struct name")
+    return data[:nul], data[nul + 1:]
+
+
+def decode_payload(h: Header, data: bytes, p: _Payloads) -> Record:
+    """Build the typed record for header ``h`` from its payload bytes."""
+    t = h.type
+    if t == SYSCALL:
+        _need(data, p.syscall.size, "SYSCALL")
+        code, narg = p.syscall.unpack_from(data)
+        n = (len(data) - p.syscall.size) // p.word
+        args = struct.unpack_from(f"<{n}{p.arg}", data, p.syscall.size)
+        return Syscall(h, code, narg, args)
+    if t == SYSRET:
+        _need(data, p.sysret.size, "SYSRET")
+        return Sysret(h, *p.sysret.unpack_from(data))
+    if t == NAMEI:
+        return Namei(h, data)
+    if t == GENIO:
+        _need(data, p.genio.size, "GENIO")
+        fd, rw = p.genio.unpack_from(data)
+        return Genio(h, fd, rw, data[p.genio.size:])
+    if t == PSIG:
+        _need(data, p.psig.size, "PSIG")
+        signo, action, code, *mask = p.psig.unpack_from(data)
+        return Psig(h, signo, action, code, tuple(mask))
+    if t == CSW:
+        if len(data) >= p.csw.size:
+            return Csw(h, *p.csw.unpack_from(data))
+        _need(data, p.csw_old.size, "CSW")
+        return Csw(h, *p.csw_old.unpack_from(data), None)
+    if t == USER:
+        return User(h, data)
+    if t == STRUCT:
+        return Struct(h, *_cstring(data, "STRUCT"))
+    if t == SYSCTL:
+        return Sysctl(h, data)
+    if t == PROCCTOR:
+        _need(data, p.procctor.size, "PROCCTOR")
+        return ProcCtor(h, p.procctor.unpack_from(data)[0])
+    if t == PROCDTOR:
+        return ProcDtor(h)
+    if t == CAPFAIL:
+        if len(data) == p.capfail_old.size:
+            ctype, rights = p.capfail_old.unpack_from(data)
+            return CapFail(h, ctype, None, None, rights)
+        _need(data, p.capfail.size, "CAPFAIL")
+        ctype, code, svflags = p.capfail.unpack_from(data)
+        return CapFail(h, ctype, code, svflags, data[p.capfail.size:])
+    if t == FAULT:
+        _need(data, p.fault.size, "FAULT")
+        return Fault(h, *p.fault.unpack_from(data))
+    if t == FAULTEND:
+        _need(data, p.faultend.size, "FAULTEND")
+        return FaultEnd(h, p.faultend.unpack_from(data)[0])
+    if t == STRUCT_ARRAY:
+        _need(data, p.struct_array.size, "STRUCT_ARRAY")
+        size = p.struct_array.unpack_from(data)[0]
+        name, body = _cstring(data[p.struct_array.size:], "STRUCT_ARRAY")
+        return StructArray(h, size, name, body)
+    if t == ARGS:
+        return Args(h, data)
+    if t == ENVS:
+        return Envs(h, data)
+    return Unknown(h, data)
+
+
+def encode_payload(r: Record, p: _Payloads) -> bytes:
+    """The payload bytes of typed record ``r`` (inverse of decode_payload)."""
+    t = type(r)
+    if t is Syscall:
+        return p.syscall.pack(r.code, r.narg) + struct.pack(f"<{len(r.args)}{p.arg}", *r.args)
+    if t is Sysret:
+        return p.sysret.pack(r.code, r.eosys, r.error, r.retval)
+    if t is Namei:
+        return r.path
+    if t is Genio:
+        return p.genio.pack(r.fd, r.rw) + r.data
+    if t is Psig:
+        return p.psig.pack(r.signo, r.action, r.code, *r.mask)
+    if t is Csw:
+        if r.wmesg is None:
+            return p.csw_old.pack(r.out, r.user)
+        return p.csw.pack(r.out, r.user, r.wmesg)
+    if t is User:
+        return r.data
+    if t is Struct:
+        return r.name + b"\0" + r.data
+    if t is Sysctl:
+        return r.name
+    if t is ProcCtor:
+        return p.procctor.pack(r.sv_flags)
+    if t is ProcDtor:
+        return b""
+    if t is CapFail:
+        if r.code is None:
+            return p.capfail_old.pack(r.type, r.data)
+        return p.capfail.pack(r.type, r.code, r.svflags) + r.data
+    if t is Fault:
+        return p.fault.pack(r.vaddr, r.type)
+    if t is FaultEnd:
+        return p.faultend.pack(r.result)
+    if t is StructArray:
+        return p.struct_array.pack(r.struct_size) + r.name + b"\0" + r.data
+    if t is Args or t is Envs:
+        return r.strings
+    if t is Unknown:
+        return r.payload
+    raise TypeError(f"not a ktrace record: {r!r}")
+
+
+# ---------------------------------------------------------------------------
+# Whole records
+
+
+def _pack_header(layout: Layout, h: Header, length: int) -> bytes:
+    rtype = h.type | (KTR_DROP if h.dropped else 0)
+    if layout.version:
+        return layout.header.pack(length, rtype | KTR_VERSIONED, h.version, h.pid,
+                                  h.comm, h.sec, h.nsec, h.tid,
+                                  -1 if h.cpu is None else h.cpu)
+    return layout.header.pack(length, rtype, h.pid, h.comm, h.sec,
+                              h.nsec // (10**9 // layout.frac_per_sec), h.tid)
+
+
+def encode(r: Record, layout: Layout = AMD64_V1) -> bytes:
+    """The bytes of one whole record, header and payload."""
+    payload = encode_payload(r, _payloads(layout))
+    return _pack_header(layout, r.header, len(payload)) + payload
+
+
+def _unpack_header(layout: Layout, buf, offset: int) -> tuple[int, Header]:
+    """(payload length, Header) of the record at ``offset``."""
+    if layout.version:
+        length, rtype, version, pid, comm, sec, nsec, tid, cpu = \
+            layout.header.unpack_from(buf, offset)
+    else:
+        length, rtype, pid, comm, sec, frac, tid = layout.header.unpack_from(buf, offset)
+        version, cpu, nsec = 0, None, frac * (10**9 // layout.frac_per_sec)
+    h = Header(rtype & ~KTR_TYPE_FLAGS, bool(rtype & KTR_DROP), version, pid, tid,
+               comm, sec, nsec, cpu)
+    return length, h
+
+
+def decode(buf: bytes, layout: Layout = AMD64_V1) -> Record:
+    """Decode exactly one whole record (inverse of :func:`encode`)."""
+    if len(buf) < layout.header_size:
+        raise CorruptRecord("record shorter than its header")
+    length, h = _unpack_header(layout, buf, 0)
+    if length != len(buf) - layout.header_size:
+        raise CorruptRecord(f"bogus length 0x{length & 0xffffffff:x}")
+    return decode_payload(h, bytes(buf[layout.header_size:]), _payloads(layout))
+
+
+# ---------------------------------------------------------------------------
+# Fast encoders for the engines: amd64 v1 records straight from fields.
+
+_V1 = AMD64_V1.header
+_V1_SIZE = _V1.size
+_VERSIONED_TYPES = {t: t | KTR_VERSIONED for t in range(1, MAX_TYPE + 1)}
+
+
+def pack_header(rtype: int, length: int, pid: int, tid: int, comm: bytes,
+                time_ns: int, cpu: int, dropped: bool = False) -> bytes:
+    """An amd64 v1 ktr_header for a payload of ``length`` bytes."""
+    flags = KTR_VERSIONED | (KTR_DROP if dropped else 0)
+    sec, nsec = divmod(time_ns, 1_000_000_000)
+    return _V1.pack(length, rtype | flags, 1, pid, comm, sec, nsec, tid, cpu)
+
+
+def pack_record(rtype: int, payload: bytes, pid: int, tid: int, comm: bytes,
+                time_ns: int, cpu: int, dropped: bool = False) -> bytes:
+    """A whole amd64 v1 record with an already built payload."""
+    return pack_header(rtype, len(payload), pid, tid, comm, time_ns, cpu,
+                       dropped) + payload
+
+
+def syscall_payload(code: int, args) -> bytes:
+    return _P64.syscall.pack(code, len(args)) + struct.pack(f"<{len(args)}Q", *args)
+
+
+def sysret_payload(code: int, error: int, retval: int, eosys: int = 0) -> bytes:
+    return _P64.sysret.pack(code, eosys, error, retval)
+
+
+def genio_payload(fd: int, rw: int, data: bytes) -> bytes:
+    return _P64.genio.pack(fd, rw) + data
+
+
+def psig_payload(signo: int, action: int, code: int, mask: int) -> bytes:
+    """``mask`` is a sigset as one integer (bit n-1 = signal n)."""
+    words = [(mask >> (32 * i)) & 0xFFFFFFFF for i in range(4)]
+    return _P64.psig.pack(signo, action, code, *words)
+
+
+def csw_payload(out: int, user: int, wmesg: bytes) -> bytes:
+    return _P64.csw.pack(out, user, wmesg)
+
+
+def struct_payload(name: bytes, data: bytes) -> bytes:
+    return name + b"\0" + data
+
+
+def struct_array_payload(name: bytes, struct_size: int, data: bytes) -> bytes:
+    return _P64.struct_array.pack(struct_size) + name + b"\0" + data
+
+
+def procctor_payload(sv_flags: int) -> bytes:
+    return _P64.procctor.pack(sv_flags)
+
+
+def capfail_payload(ctype: int, code: int, svflags: int, data: bytes) -> bytes:
+    """FreeBSD 14 layout; the data union is padded to its full size."""
+    return _P64.capfail.pack(ctype, code, svflags) + data.ljust(CAP_PATH_MAX, b"\0")
+
+
+def fault_payload(vaddr: int, ftype: int) -> bytes:
+    return _P64.fault.pack(vaddr, ftype)
+
+
+def faultend_payload(result: int) -> bytes:
+    return _P64.faultend.pack(result)
+
+
+def strings_payload(strings) -> bytes:
+    """ARGS/ENVS payload from a sequence of bytes strings."""
+    return b"".join(s + b"\0" for s in strings)
+
+
+# ---------------------------------------------------------------------------
+# Recognising a file
+
+
+class ForeignFormat(ValueError):
+    """The bytes are a trace file, but not one this reader decodes."""
+
+
+def _plausible(buf, offset: int, layout: Layout) -> bool:
+    """Does a record of ``layout`` plausibly start at ``offset``?"""
+    if offset + layout.header_size > len(buf):
+        return False
+    length, h = _unpack_header(layout, buf, offset)
+    rtype = layout.header.unpack_from(buf, offset)[1]
+    if layout.version:
+        if not rtype & KTR_VERSIONED or h.version != 1:
+            return False
+    elif rtype & KTR_VERSIONED or buf[offset + 6:offset + 8] != b"\0\0":
+        return False    # v0 has padding where later headers keep a version
+    return (0 <= length < (1 << 24) and 1 <= h.type <= MAX_TYPE
+            and h.pid >= 0 and 0 <= h.nsec < 10**9)
+
+
+def _chain(buf, layout: Layout, records: int = 8) -> int:
+    """How many plausible records follow each other from the start of buf."""
+    offset = n = 0
+    while n < records and _plausible(buf, offset, layout):
+        length = layout.header.unpack_from(buf, offset)[0]
+        offset += layout.header_size + length
+        n += 1
+        if offset == len(buf):
+            return records   # the whole (short) buffer parsed: good enough
+    return n
+
+
+def detect_layout(head: bytes) -> Layout:
+    """Choose the header layout from the first bytes of a file.
+
+    Raises ForeignFormat for the ktrace files of other systems, with a line
+    saying what they look like, and CorruptRecord for bytes that look like no
+    trace at all.
+    """
+    if head.startswith(b"KTR\0"):
+        raise ForeignFormat("this is an OpenBSD ktrace file (KTR_START header); "
+                            "only FreeBSD-format traces can be read")
+    if _looks_netbsd(head):
+        raise ForeignFormat("this looks like a NetBSD ktrace file (KTR_EMUL "
+                            "record first); only FreeBSD-format traces can be read")
+    best = max(LAYOUTS, key=lambda lay: _chain(head, lay))   # ties: first wins
+    if _chain(head, best) > 0:
+        return best
+    if len(head) >= 8:
+        be_len, be_type = struct.unpack_from(">iH", head)
+        if 0 <= be_len < (1 << 20) and 1 <= (be_type & 0x3FFF) <= MAX_TYPE:
+            raise ForeignFormat("this looks like a big-endian ktrace file "
+                                "(Darwin, or FreeBSD on powerpc/mips); only "
+                                "little-endian traces can be read")
+    raise CorruptRecord("not a ktrace file: no record header at offset 0")
+
+
+def _looks_netbsd(head: bytes) -> bool:
+    """NetBSD writes a KTR_EMUL record (type 7) naming the emulation first.
+
+    Its v0 header has the same size as FreeBSD's (17-byte comm, padded), so
+    only the content tells them apart: on FreeBSD type 7 is a utrace record,
+    which no process writes before its first system call.
+    """
+    if len(head) < 8:
+        return False
+    length, rtype = struct.unpack_from("<iH", head)
+    if rtype & 0x3FFF != 7 or not 0 < length <= 32:
+        return False
+    for header_size in (44, 56):
+        name = head[header_size:header_size + length].rstrip(b"\0")
+        if name and name.isalnum() and name.islower():
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Reading a stream of records
+
+
+class TraceFileError(Exception):
+    """Bad bytes at a known offset; every record before it was good."""
+
+    def __init__(self, offset: int, what: str):
+        super().__init__(f"offset {offset}: {what}")
+        self.offset = offset
+        self.what = what
+
+
+class RecordReader:
+    """Iterate the records of a trace stream lazily, in constant memory.
+
+    ``stream`` is a binary file object (a regular file, a pipe, stdin).  The
+    layout is detected from the first bytes unless given.  Iteration yields
+    typed records; on bad bytes it raises :class:`TraceFileError` naming the
+    offset after yielding every good record before it.  A clean end of file
+    ends the iteration.  ``offset`` is the position after the last record
+    yielded, so a follower (``kdump -l``) can wait and resume.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, stream: BinaryIO, layout: Layout | None = None):
+        self._stream = stream
+        # read1 returns what a pipe or growing file has, without waiting for more
+        self._read = getattr(stream, "read1", stream.read)
+        self._buf = b""
+        self._pos = 0           # position in _buf of the next record
+        self.offset = 0         # file offset of the next record
+        self.layout = layout
+
+    def _fill(self, need: int) -> bool:
+        """Make ``need`` bytes available at _pos; False at end of data."""
+        have = len(self._buf) - self._pos
+        while have < need:
+            chunk = self._read(max(self.CHUNK, need - have))
+            if not chunk:
+                return False
+            self._buf = self._buf[self._pos:] + chunk
+            self._pos = 0
+            have = len(self._buf)
+        return True
+
+    def _detect(self) -> bool:
+        if not self._fill(1):
+            return False
+        self._fill(4096)        # enough records to tell the layouts apart
+        try:
+            self.layout = detect_layout(self._buf[self._pos:self._pos + 4096])
+        except CorruptRecord as e:
+            raise TraceFileError(self.offset, str(e)) from None
+        return True
+
+    def __iter__(self) -> Iterator[Record]:
+        return self.records()
+
+    def records(self) -> Iterator[Record]:
+        if self.layout is None and not self._detect():
+            return
+        layout = self.layout
+        hsize = layout.header_size
+        unpack = layout.header.unpack_from
+        payloads = _payloads(layout)
+        v1 = layout.version == 1
+        scale = 10**9 // layout.frac_per_sec
+        while True:
+            if not self._fill(hsize):
+                if len(self._buf) > self._pos:
+                    raise TraceFileError(self.offset, "truncated record header "
+                                         f"({len(self._buf) - self._pos} of {hsize} bytes)")
+                return
+            buf, pos = self._buf, self._pos
+            if v1:
+                length, rtype, version, pid, comm, sec, nsec, tid, cpu = unpack(buf, pos)
+                if not rtype & KTR_VERSIONED:
+                    raise TraceFileError(self.offset, "record without KTR_VERSIONED "
+                                         "in a v1 file")
+            else:
+                length, rtype, pid, comm, sec, frac, tid = unpack(buf, pos)
+                version, cpu, nsec = 0, None, frac * scale
+            if length < 0 or length > (1 << 26):
+                raise TraceFileError(self.offset, f"bogus length 0x{length & 0xffffffff:x}")
+            if not self._fill(hsize + length):
+                raise TraceFileError(self.offset, f"truncated record: {TYPE_NAMES.get(rtype & ~KTR_TYPE_FLAGS, 'type ' + str(rtype & ~KTR_TYPE_FLAGS))} "
+                                     f"needs {length} payload bytes, "
+                                     f"{len(self._buf) - self._pos - hsize} left")
+            buf, pos = self._buf, self._pos
+            h = Header(rtype & ~KTR_TYPE_FLAGS, rtype >= KTR_DROP, version, pid, tid,
+                       comm, sec, nsec, cpu)
+            start = pos + hsize
+            try:
+                rec = decode_payload(h, buf[start:start + length], payloads)
+            except (CorruptRecord, struct.error) as e:
+                raise TraceFileError(self.offset, str(e)) from None
+            self._pos = start + length
+            self.offset += hsize + length
+            yield rec
+
+
+def read_records(source, layout: Layout | None = None) -> Iterator[Record]:
+    """Iterate the records of a trace file path or binary stream."""
+    if hasattr(source, "read"):
+        yield from RecordReader(source, layout)
+        return
+    with open(source, "rb") as stream:
+        yield from RecordReader(stream, layout)
