@@ -1,0 +1,66 @@
+"""Recording engines and the one interface the facility drives them through.
+
+An engine observes processes and turns what they do into records (bytes
+built with ``ktrace.record``'s encoders), which it hands to the
+:class:`~ktrace.facility.Facility` with ``emit``.  The facility decides who
+is traced for what; the engine only observes.
+
+Threading: every method here, and every Facility method, runs on the
+engine's own thread (ptrace requests must come from the thread that
+attached).  The service's control thread only queues requests and calls
+``wake``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from ..facility import Facility
+
+
+class Engine(abc.ABC):
+    """What the facility and the service need from a recording engine."""
+
+    name: str
+    facility: "Facility"   # set by the service before run()
+
+    @abc.abstractmethod
+    def attach(self, pid: int, options: dict) -> None:
+        """Start observing process ``pid`` (every thread of it).
+
+        Raises OSError: EPERM when the caller may not debug it, ESRCH when
+        it is gone.  Called by the facility on the first SET of a process;
+        ``options`` are the request's engine options.
+        """
+
+    @abc.abstractmethod
+    def detach(self, pid: int) -> None:
+        """Stop observing ``pid``; it runs on untouched.  Idempotent."""
+
+    @abc.abstractmethod
+    def flags_changed(self, pid: int, flags: int) -> None:
+        """The facility bits of ``pid`` changed (narrow what is recorded)."""
+
+    @abc.abstractmethod
+    def run(self, service: Callable[[], bool]) -> None:
+        """The engine loop: observe, emit, and call ``service()`` when woken.
+
+        ``service`` handles queued control requests and returns False when
+        the service should end (nothing traced, nobody connected); the loop
+        then detaches everything and returns.  Before blocking, the engine
+        calls ``facility.flush()`` so no record waits in memory.
+        """
+
+    @abc.abstractmethod
+    def wake(self) -> None:
+        """Thread-safe: make ``run`` call ``service()`` soon."""
+
+    def hold_exit(self, pid: int) -> None:
+        """Keep ``pid``'s exit from its parent until its records are written.
+
+        ktrace(1) asks this for the command it runs, so that `ktrace cmd;
+        kdump` sees every record.  Engines that already hold every traced
+        exit (ptrace) need not do anything.
+        """

@@ -1,0 +1,279 @@
+"""The ktrace facility's state and rules, independent of any engine.
+
+This is the in-memory counterpart of the kernel's ``p_traceflag`` and
+``p_ktrioparms``: which process is traced for which record types into which
+file.  Requests arrive as ktrace(2) operations; engines report lifecycle
+events and hand over record bytes.  Behaviour follows FreeBSD's
+kern_ktrace.c (see docs/design.md, "The facility").
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from typing import NamedTuple
+
+from . import record as r
+from .engine import Engine
+from .platform import procfs
+from .tracefile import AppendWriter
+
+# ktrace(2) operations
+KTROP_SET = 0
+KTROP_CLEAR = 1
+KTROP_CLEARFILE = 2
+KTRFLAG_DESCEND = 4
+
+FLUSH_BYTES = 256 * 1024   # write out a file's queue once it holds this much
+DEFAULT_GENIO_SIZE = 4096  # kern.ktrace.genio_size: one page
+
+
+class Cred(NamedTuple):
+    """Who asked (from SO_PEERCRED)."""
+
+    pid: int
+    uid: int
+    gid: int
+
+    @property
+    def root(self) -> bool:
+        return self.uid == 0
+
+
+class TraceFile:
+    """One open trace file and what writing to it needs (the kernel's kiop)."""
+
+    def __init__(self, fd: int, limit: int | None, owner: Cred, log_fd: int | None = None,
+                 genio_size: int = DEFAULT_GENIO_SIZE):
+        st = os.fstat(fd)
+        self.key = (st.st_dev, st.st_ino)
+        self.writer = AppendWriter(fd, limit)
+        self.owner = owner            # whose rights the tracing runs with
+        self.log_fd = log_fd          # where the facility's messages go (ktrace's stderr)
+        self.genio_size = genio_size  # most data bytes per GIO record
+        self.refs = 0
+
+    def log(self, line: str) -> None:
+        """A message of the facility, where the kernel would log it."""
+        try:
+            os.write(2 if self.log_fd is None else self.log_fd, (line + "\n").encode())
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        for fd in {self.writer.fd, self.log_fd} - {None}:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class Request(NamedTuple):
+    """One ktrace(2) call: ``pid`` < 0 names process group ``-pid``.
+
+    ``options`` are engine options for processes this request attaches
+    (e.g. ``{"seccomp": True}`` for the ptrace engine).
+    """
+
+    ops: int
+    facs: int
+    pid: int
+    file: TraceFile | None      # None only for KTROP_CLEAR
+    options: dict = {}
+
+
+class Traced:
+    __slots__ = ("flags", "file")
+
+    def __init__(self, flags: int, file: TraceFile):
+        self.flags = flags
+        self.file = file
+
+
+class Facility:
+    def __init__(self, engine: Engine, sv_flags: int = r.SV_LINUX_X86_64):
+        self.engine = engine
+        self.sv_flags = sv_flags
+        self.procs: dict[int, Traced] = {}
+        self._dirty: set[TraceFile] = set()
+
+    # -- queries -------------------------------------------------------------
+
+    def flags(self, pid: int) -> int:
+        t = self.procs.get(pid)
+        return t.flags if t is not None else 0
+
+    def tracing(self) -> bool:
+        return bool(self.procs)
+
+    # -- ktrace(2) -----------------------------------------------------------
+
+    def ktrace(self, req: Request, cred: Cred) -> int:
+        """Apply one request; 0 or the errno ktrace(2) would return."""
+        op = req.ops & 3
+        facs = req.facs & ~r.KTRFAC_ROOT
+        if op != KTROP_CLEARFILE and facs & r.KTRFAC_MASK == 0:
+            return errno.EINVAL
+        if op == KTROP_CLEARFILE:
+            return self._clearfile(req.file, cred)
+        table = procfs.process_table()
+        if req.pid < 0:
+            targets = procfs.group_members(table, -req.pid)
+            if not targets:
+                return errno.ESRCH
+        else:
+            if not procfs.is_process(req.pid):
+                return errno.ESRCH
+            targets = [req.pid]
+        changed = False
+        for top in targets:
+            tree = procfs.subtree(table, top) if req.ops & KTRFLAG_DESCEND else [top]
+            for pid in tree:
+                changed |= self._op(op, facs, pid, req, cred)
+        self.flush()
+        return 0 if changed else errno.EPERM
+
+    def _can_set(self, pid: int, cred: Cred) -> bool:
+        t = self.procs.get(pid)
+        if t is not None and t.flags & r.KTRFAC_ROOT and not cred.root:
+            return False
+        return cred.root or procfs.may_debug(pid)
+
+    def _op(self, op: int, facs: int, pid: int, req: Request, cred: Cred) -> bool:
+        """ktrops(): True when the process counts as changed."""
+        file = req.file
+        if not self._can_set(pid, cred):
+            return False
+        if procfs.is_exiting(pid):
+            return True          # nothing to do, but not an error
+        t = self.procs.get(pid)
+        if op == KTROP_SET:
+            if t is None:
+                try:
+                    self.engine.attach(pid, req.options)
+                except OSError:
+                    return False
+                t = self.procs[pid] = Traced(0, self._ref(file))
+            elif t.file is not file and t.file.key != file.key:
+                self._release(t.file)
+                t.file = self._ref(file)
+            t.flags |= facs | (r.KTRFAC_ROOT if cred.root else 0)
+        elif t is not None:
+            t.flags &= ~facs
+            if t.flags & r.KTRFAC_MASK == 0:
+                self._stop(pid)
+                return True
+        if t is not None:
+            self.engine.flags_changed(pid, t.flags)
+            self._procctor(pid)
+        return True
+
+    def _clearfile(self, file: TraceFile | None, cred: Cred) -> int:
+        if file is None:
+            return errno.EINVAL
+        result = 0
+        for pid, t in list(self.procs.items()):
+            if t.file.key == file.key:
+                if self._can_set(pid, cred):
+                    self._stop(pid)
+                else:
+                    result = errno.EPERM
+        return result
+
+    # -- files ---------------------------------------------------------------
+
+    def _ref(self, file: TraceFile) -> TraceFile:
+        # share the already open file when the same one is named again
+        for t in self.procs.values():
+            if t.file.key == file.key:
+                file = t.file
+                break
+        file.refs += 1
+        return file
+
+    def _release(self, file: TraceFile) -> None:
+        file.refs -= 1
+        if file.refs == 0:
+            self._flush_file(file)
+            self._dirty.discard(file)
+            file.close()
+
+    def _stop(self, pid: int) -> None:
+        """End tracing of ``pid`` (ktr_freeproc) and let the engine let go."""
+        t = self.procs.pop(pid, None)
+        if t is None:
+            return
+        self.engine.detach(pid)
+        self._release(t.file)
+
+    # -- records -------------------------------------------------------------
+
+    def emit(self, pid: int, data: bytes) -> bool:
+        """Queue whole records of ``pid``; False when ``pid`` is not traced."""
+        t = self.procs.get(pid)
+        if t is None:
+            return False
+        writer = t.file.writer
+        writer.queue(pid, data)
+        self._dirty.add(t.file)
+        if writer.pending_bytes >= FLUSH_BYTES:
+            self._flush_file(t.file)
+        return True
+
+    def flush(self) -> None:
+        """Write every queued record (engines call this before they block)."""
+        while self._dirty:
+            self._flush_file(self._dirty.pop())
+
+    def _flush_file(self, file: TraceFile) -> None:
+        for pid, err in file.writer.flush().items():
+            # ktr_writerequest(): stop this process only; others go on
+            file.log(f"ktrace write failed, errno {err}, tracing stopped for pid {pid}")
+            if self.procs.get(pid) is not None and self.procs[pid].file is file:
+                self._stop(pid)
+
+    def _procctor(self, pid: int) -> None:
+        st = procfs.stat(pid)
+        self.emit(pid, r.pack_record(
+            r.PROCCTOR, r.procctor_payload(self.sv_flags), pid, pid,
+            procfs.comm(pid), time.time_ns(), st.processor if st else 0))
+
+    # -- lifecycle events reported by engines -------------------------------
+
+    def fork(self, parent: int, child: int) -> bool:
+        """A traced process forked: the child inherits only with INHERIT.
+
+        Returns True when the child is now traced.  The engine writes the
+        child's PROCCTOR (it knows when the child first runs).
+        """
+        t = self.procs.get(parent)
+        if t is None or not t.flags & r.KTRFAC_INHERIT:
+            return False
+        self.procs[child] = Traced(t.flags, self._ref(t.file))
+        return True
+
+    def exec_gains_privilege(self, pid: int) -> bool:
+        """A set-id or file-capability exec: True when tracing must stop.
+
+        As ktrprocexec(): tracing goes on only if the tracer is root.
+        """
+        t = self.procs.get(pid)
+        if t is None or t.file.owner.root:
+            return False
+        self._stop(pid)
+        return True
+
+    def exit(self, pid: int) -> None:
+        """The process is gone (its PROCDTOR already emitted): flush, forget."""
+        t = self.procs.get(pid)
+        if t is None:
+            return
+        self._flush_file(t.file)
+        del self.procs[pid]
+        self._release(t.file)
+
+    def stop_all(self) -> None:
+        """The service is ending: flush and let every process go."""
+        for pid in list(self.procs):
+            self._stop(pid)

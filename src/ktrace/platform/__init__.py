@@ -1,0 +1,1 @@
+"""Typed wrappers for the Linux mechanics the engines use (ptrace, perf, bpf, procfs)."""
