@@ -15,6 +15,7 @@ import time
 from typing import NamedTuple
 
 from . import record as r
+from . import trpoints
 from .engine import Engine
 from .platform import procfs
 from .tracefile import AppendWriter
@@ -161,7 +162,8 @@ class Facility:
             t.flags |= facs | (r.KTRFAC_ROOT if cred.root else 0)
         elif t is not None:
             t.flags &= ~facs
-            if t.flags & r.KTRFAC_MASK == 0:
+            # PROCCTOR/PROCDTOR alone trace nothing a user asked for
+            if t.flags & r.KTRFAC_MASK & ~trpoints.LIFECYCLE == 0:
                 self._stop(pid)
                 return True
         if t is not None:

@@ -19,21 +19,28 @@ class TraceFileRefused(OSError):
 
 
 def create(path: str, append: bool) -> None:
-    """ktrace(1)'s part: make the file exist as a fresh trace file.
+    """ktrace(1)'s part: make the file exist as a trace file (mode 0600).
 
-    Without ``append`` the file is truncated (created 0600).  With it, an
-    existing file must be a regular file owned by the caller (ktrace -a).
+    Without ``append`` any old file is unlinked and a new one created
+    exclusively, so a symlink planted at the path is replaced, never
+    followed.  With it, the file must be a regular file owned by the caller.
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    if not append:
-        flags |= os.O_TRUNC
-    fd = os.open(path, flags, 0o600)
+    if append:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if st.st_uid != os.getuid():
+            raise TraceFileRefused(errno.EACCES, f"refuse to append to {path} not owned by you")
+        if not stat.S_ISREG(st.st_mode):
+            raise TraceFileRefused(errno.EACCES, f"{path} not regular file")
+        return
     try:
-        st = os.fstat(fd)
-        if append and (not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid()):
-            raise TraceFileRefused(errno.EACCES, f"{path}: not a regular file owned by you")
-    finally:
-        os.close(fd)
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
 
 
 def open_for_tracing(path: str) -> int:

@@ -64,3 +64,17 @@ class Engine(abc.ABC):
         kdump` sees every record.  Engines that already hold every traced
         exit (ptrace) need not do anything.
         """
+
+
+NAMES = ("ptrace", "bpf")
+
+
+def load(name: str, options: dict) -> Engine:
+    """The engine called ``name``, built with service-wide ``options``."""
+    if name == "ptrace":
+        from .ptrace import PtraceEngine
+        return PtraceEngine(options)
+    if name == "bpf":
+        from .bpf import BpfEngine
+        return BpfEngine(options)
+    raise ValueError(f"unknown engine {name!r}")

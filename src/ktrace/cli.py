@@ -1,0 +1,192 @@
+"""ktrace(1): start and stop tracing.
+
+    ktrace [-aCcdi] [-f trfile] [-g pgrp | -p pid] [-t trstr]
+    ktrace [-adi] [-f trfile] [-t trstr] command ...
+
+Options, defaults and messages are FreeBSD's; what FreeBSD does not have is
+a long option (--engine, --genio-size, --seccomp, --ring-size, --lossless).
+"""
+
+from __future__ import annotations
+
+import getopt
+import os
+import sys
+
+from . import control, tracefile, trpoints
+from . import record as r
+
+USAGE = ("usage: ktrace [-aCcdi] [-f trfile] [-g pgrp | -p pid] [-t trstr]\n"
+         "       ktrace [-adi] [-f trfile] [-t trstr] command")
+LONG_OPTIONS = ["engine=", "genio-size=", "seccomp", "ring-size=", "lossless", "help"]
+
+
+class UsageError(Exception):
+    """A warning line (may be empty) to print before the usage text."""
+
+
+def _warn(text: str) -> None:
+    print(f"ktrace: {text}", file=sys.stderr)
+
+
+def _getopt_message(e: getopt.GetoptError) -> str:
+    """getopt(3)'s words for a bad option, as BSD programs print them."""
+    opt = e.opt if len(e.opt) == 1 else "-" + e.opt
+    if "requires argument" in e.msg:
+        return f"option requires an argument -- {opt}"
+    if "must not have an argument" in e.msg:
+        return f"option does not take an argument -- {opt}"
+    return f"illegal option -- {opt}"
+
+
+def _size(text: str, what: str) -> int:
+    try:
+        n = int(text, 0)
+    except ValueError:
+        n = -1
+    if n <= 0:
+        raise UsageError(f"invalid {what}: {text}")
+    return n
+
+
+class Invocation:
+    """What the command line asks for."""
+
+    def __init__(self, argv: list[str]):
+        self.append = self.inherit = self.descend = False
+        self.clear: str | None = None          # None, "clear" or "clearall"
+        self.pid = 0                           # > 0 pid, < 0 process group
+        self.file = "ktrace.out"
+        self.facs: int | None = None           # None: the default set
+        self.engine = control.AUTO
+        self.options: dict = {}
+        try:
+            opts, self.command = getopt.getopt(argv, "aCcdf:g:ip:t:", LONG_OPTIONS)
+        except getopt.GetoptError as e:
+            raise UsageError(_getopt_message(e)) from None
+        for opt, val in opts:
+            self._option(opt, val)
+        if self.clear is None and self.pid == 0 and not self.command:
+            raise UsageError("")
+        if self.pid != 0 and self.command:
+            raise UsageError("")
+
+    def _option(self, opt: str, val: str) -> None:
+        if opt == "-a":
+            self.append = True
+        elif opt == "-C":
+            self._pid_clear(None, "clearall")
+        elif opt == "-c":
+            self._pid_clear(None, "clear")
+        elif opt == "-d":
+            self.descend = True
+        elif opt == "-f":
+            self.file = val
+        elif opt == "-g":
+            self._pid_clear(val, None)
+            self.pid = -self.pid
+        elif opt == "-i":
+            self.inherit = True
+        elif opt == "-p":
+            self._pid_clear(val, None)
+        elif opt == "-t":
+            try:
+                self.facs = trpoints.parse(val)
+            except trpoints.UnknownTracePoint:
+                raise UsageError(f"unknown facility in {val}") from None
+        elif opt == "--engine":
+            self.engine = val
+        elif opt == "--genio-size":
+            self.options["genio_size"] = _size(val, "genio size")
+        elif opt == "--ring-size":
+            self.options["ring_size"] = _size(val, "ring size")
+        elif opt == "--seccomp":
+            self.options["seccomp"] = True
+        elif opt == "--lossless":
+            self.options["lossless"] = True
+        elif opt == "--help":
+            raise UsageError("")
+
+    def _pid_clear(self, text: str | None, clear: str | None) -> None:
+        # the checks and messages of FreeBSD's set_pid_clear()
+        if self.clear is not None and clear is not None:
+            raise UsageError("only one -c or -C flag is permitted")
+        if (self.clear == "clearall" and text is not None) or \
+                (clear == "clearall" and self.pid != 0):
+            raise UsageError("the -C flag may not be combined with -g or -p")
+        if text is not None and self.pid != 0:
+            raise UsageError("only one -g or -p flag is permitted")
+        if text is not None:
+            try:
+                n = int(text, 10)
+            except ValueError:
+                n = 0
+            if not 1 <= n <= 2**31 - 1:
+                raise UsageError("invalid process or group id")
+            self.pid = n
+        if clear is not None:
+            self.clear = clear
+            if clear == "clearall":
+                self.pid = 1
+
+
+def run(inv: Invocation) -> int:
+    facs = trpoints.DEFAULT if inv.facs is None else inv.facs
+    if inv.inherit:
+        facs |= r.KTRFAC_INHERIT
+    if inv.clear == "clearall":
+        control.clear_tracing(trpoints.ALL | trpoints.LIFECYCLE | r.KTRFAC_INHERIT, 1,
+                              descend=True)
+        return 0
+    if inv.clear == "clear":
+        if inv.pid:
+            # without -t, clear everything (FreeBSD would leave PROCCTOR/DTOR on)
+            cfacs = trpoints.ALL if inv.facs is None else inv.facs
+            control.clear_tracing(cfacs | r.KTRFAC_INHERIT, inv.pid, descend=inv.descend)
+        else:
+            control.clear_file(inv.file)
+        return 0
+    engine = control.choose_engine(inv.engine)   # refuse before touching the file
+    old = os.umask(0o077)
+    try:
+        tracefile.create(inv.file, inv.append)
+    finally:
+        os.umask(old)
+    if inv.command:
+        try:
+            control.exec_traced(inv.command, inv.file, facs, engine=engine,
+                                options=inv.options)
+        except OSError as e:
+            if e.filename == inv.file:
+                raise
+            _warn(f"exec of '{inv.command[0]}' failed: {e.strerror}")
+            return 1
+    control.set_tracing(inv.file, facs, inv.pid, descend=inv.descend,
+                        engine=engine, options=inv.options)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        inv = Invocation(argv)
+    except UsageError as e:
+        if str(e):
+            _warn(str(e))
+        print(USAGE, file=sys.stderr)
+        return 1
+    try:
+        return run(inv)
+    except tracefile.TraceFileRefused as e:
+        _warn(e.strerror)
+    except OSError as e:
+        _warn(f"{e.filename or inv.file}: {e.strerror}")
+    except ValueError as e:
+        _warn(str(e))
+    except control.service.ServiceError as e:
+        _warn(str(e))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""ktrace(2) for Linux: the calls ktrace(1) and the Python API make.
+
+FreeBSD's ktrace(2) opens the trace file and changes the kernel's trace
+state.  Here the file is opened in the calling process (as the caller, with
+ktrace(2)'s rules) and the state change is a request to the trace service of
+the chosen engine.  Errors come back as OSError with the errno ktrace(2)
+would have returned.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from . import engine as engines
+from . import record as r
+from . import service, tracefile, trpoints
+from .facility import KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET
+
+AUTO = "auto"
+
+
+def bpf_unavailable() -> str | None:
+    """Why the bpf engine cannot run here, or None when it can."""
+    try:
+        from .engine import bpf
+    except ImportError as e:
+        return f"the bpf engine is not installed ({e})"
+    return bpf.unavailable_reason()
+
+
+def choose_engine(name: str) -> str:
+    """auto means bpf where it can run (privileged, built, supported), else ptrace."""
+    if name == AUTO:
+        return "bpf" if bpf_unavailable() is None else "ptrace"
+    if name not in engines.NAMES:
+        raise ValueError(f"unknown engine {name!r} (choose auto, ptrace or bpf)")
+    if name == "bpf":
+        reason = bpf_unavailable()
+        if reason is not None:
+            raise PermissionError(errno.EPERM, reason)
+    return name
+
+
+def _service_options(options: dict) -> dict:
+    """The options that shape a whole service (fixed when it starts)."""
+    return {k: v for k, v in options.items() if k in ("ring_size", "lossless")}
+
+
+def _request_options(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k not in ("ring_size", "lossless", "genio_size")}
+
+
+def _raise(err: int, text: str, filename: str | None) -> None:
+    if err:
+        raise OSError(err, text or os.strerror(err), filename)
+
+
+def _yama_allow(engine_name: str) -> None:
+    """Where Yama restricts ptrace to ancestors, let the service trace us."""
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            if f.read().strip() != "1":
+                return
+    except OSError:
+        return
+    import ctypes
+    PR_SET_PTRACER, PR_SET_PTRACER_ANY = 0x59616D61, -1
+    # the service is not our ancestor and its pid is not known before it
+    # runs; any-ptracer lasts only until our exec replaces this image
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0)
+
+
+def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
+                engine: str = AUTO, options: dict | None = None,
+                hold_exit: bool = False) -> str:
+    """KTROP_SET: trace ``pid`` (or process group ``-pid``) into ``path``.
+
+    ``facs`` are facility bits (KTRFAC_INHERIT included when wanted); the
+    PROCCTOR/PROCDTOR bits are added as ktrace(1) does.  Returns the engine
+    used.  The file must exist (see :func:`tracefile.create`).
+    """
+    options = dict(options or {})
+    name = choose_engine(engine)
+    fd = tracefile.open_for_tracing(path)
+    log = os.dup(2)
+    try:
+        if name == "ptrace" and pid == os.getpid():
+            _yama_allow(name)
+        message = {
+            "ops": KTROP_SET | (4 if descend else 0),
+            "facs": facs | trpoints.LIFECYCLE,
+            "pid": pid,
+            "limit": tracefile.file_size_limit(),
+            "genio_size": options.get("genio_size"),
+            "options": _request_options(options),
+            "hold_exit": hold_exit,
+        }
+        err, text = service.call(name, message, {"file": fd, "log": log},
+                                 _service_options(options))
+    finally:
+        os.close(fd)
+        os.close(log)
+    _raise(err, text, path)
+    return name
+
+
+def clear_tracing(facs: int, pid: int, *, descend: bool = False) -> None:
+    """KTROP_CLEAR on ``pid`` / ``-pgrp`` in every running service of ours."""
+    message = {"ops": KTROP_CLEAR | (4 if descend else 0), "facs": facs, "pid": pid}
+    _clear_everywhere(message, {}, pid)
+
+
+def clear_file(path: str) -> None:
+    """KTROP_CLEARFILE: stop all tracing into ``path``."""
+    fd = tracefile.open_for_clearing(path)
+    try:
+        message = {"ops": KTROP_CLEARFILE, "facs": 0, "pid": 0}
+        _clear_everywhere(message, {"file": fd}, None, path)
+    finally:
+        os.close(fd)
+
+
+def _clear_everywhere(message: dict, fds: dict, pid: int | None, path: str | None = None) -> None:
+    results = [service.call(name, message, fds, spawn=False)
+               for name in engines.NAMES if service.running(name)]
+    results = [(e, t) for e, t in results if e != errno.ESRCH or t != "no trace service is running"]
+    if any(e == 0 for e, _ in results):
+        return
+    if results:
+        _raise(*results[0], path)
+    # nothing traces anything: what ktrace(2) answers for an untraced target
+    if pid is not None and pid > 0 and not os.path.exists(f"/proc/{pid}"):
+        _raise(errno.ESRCH, "", path)
+
+
+def exec_traced(argv: list[str], path: str, facs: int, *, engine: str = AUTO,
+                options: dict | None = None) -> None:
+    """Trace this process with INHERIT-able ``facs`` and exec ``argv``.
+
+    As FreeBSD's ktrace(1): the command keeps our pid, parent, terminal and
+    exit status; its PATH search's failed execs are traced too.  Returns
+    only by raising OSError when the exec fails.
+    """
+    set_tracing(path, facs, os.getpid(), engine=engine, options=options, hold_exit=True)
+    import signal
+    # Python ignores these at startup; the command must get them as the shell gave
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    os.execvp(argv[0], argv)
+
+
+ALL_FACILITIES = trpoints.ALL | trpoints.LIFECYCLE
+DEFAULT_FACILITIES = trpoints.DEFAULT
+INHERIT = r.KTRFAC_INHERIT
