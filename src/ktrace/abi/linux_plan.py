@@ -1,0 +1,520 @@
+"""The recording plan: what to record for each Linux x86-64 system call.
+
+For every syscall this module says, argument by argument, what the argument
+*is* (docs/design.md, "What a Linux syscall's records look like"): a plain
+value, a path the kernel looks up, a struct read in or written out, an I/O
+buffer, an iovec array, a string, execve's argv/envp.  Both engines record by
+it (the bpf build turns it into a C header), and the decoders and the strace
+view use it to pair records with arguments.
+
+The plan is data.  It comes from two sources:
+
+* ``PLANS``: explicit entries, by syscall name, for the calls whose records
+  matter (the common calls of real programs, the way strace shows them);
+* for every other syscall, a derivation from the C types of the ABI table
+  (the tracefs types: ``const char *filename`` is a path, ``const struct
+  __kernel_timespec *`` a timespec read in, ``struct stat *`` a stat written
+  out, ...).  A derived role is only given where the type says it for sure.
+
+Some calls mean different things for different values of one argument
+(ioctl's request, prctl's option, fcntl's command, futex's op): ``SELECTORS``
+holds those, and :func:`plan_for_call` applies them to the actual arguments.
+
+Sizes are counted as :class:`Length` sources: a fixed count, an argument's
+value, the return value, a socklen/int the kernel writes back through a
+pointer argument, or the size of an ``fd_set`` for ``nfds`` descriptors.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from functools import lru_cache
+from typing import Iterable, NamedTuple
+
+from .. import record as r
+
+UTRACE_NR = 0x6b74         # ktrace's utrace(addr, len): no Linux syscall has it
+MAX_ARGS = 6
+MAX_STRING = 4096          # PATH_MAX: longest path or string read
+
+
+class Role(enum.IntEnum):
+    """What one syscall argument is, for recording."""
+
+    VALUE = 0          # nothing beyond the CALL record
+    PATH = 1           # NAMI at entry: a path the kernel looks up
+    IN_STRUCT = 2      # STRU at entry
+    OUT_STRUCT = 3     # STRU at exit, on success and non-NULL
+    INOUT_STRUCT = 4   # STRU at entry and at exit
+    IN_ARRAY = 5       # STRUCT_ARRAY at entry
+    OUT_ARRAY = 6      # STRUCT_ARRAY at exit, on success
+    INOUT_ARRAY = 7    # STRUCT_ARRAY at entry and at exit (poll's pollfds)
+    IN_BUF = 8         # GIO rw=1 at exit: the bytes written (retval)
+    OUT_BUF = 9        # GIO rw=0 at exit: the bytes read (retval)
+    IN_IOVEC = 10      # STRUCT_ARRAY iovec at entry, one GIO rw=1 at exit
+    OUT_IOVEC = 11     # STRUCT_ARRAY iovec at entry, one GIO rw=0 at exit
+    IN_MSGHDR = 12     # STRU msghdr (+ sockaddr, iovec) at entry, GIO rw=1 at exit
+    OUT_MSGHDR = 13    # STRU msghdr (+ sockaddr, iovec) and GIO rw=0 at exit
+    IN_STRING = 14     # STRU string at entry: a string not looked up
+    OUT_STRING = 15    # STRU string at exit, on success
+    ARGV = 16          # ARGS at the exit of a successful execve
+    ENVP = 17          # ENVS at the exit of a successful execve
+    USER = 18          # utrace data: USER record at entry
+
+
+class Len(enum.IntEnum):
+    """Where a length or count comes from."""
+
+    FIXED = 0      # Length.n itself
+    ARG = 1        # the value of argument n
+    RET = 2        # the syscall's return value
+    ARG_PTR = 3    # the int the kernel wrote back through pointer argument n
+    FDSET = 4      # bytes of an fd_set holding descriptors 0 .. argument n - 1
+
+
+class Length(NamedTuple):
+    kind: Len
+    n: int = 0
+
+
+class ArgSpec(NamedTuple):
+    """The recording role of one argument.
+
+    ``name`` is the STRU/STRUCT_ARRAY name.  For struct roles ``size`` is the
+    struct's fixed size and ``length`` (when given) the actual byte count of a
+    variable-sized one (sockaddr, clone_args, dirents).  For array roles
+    ``size`` is the element size and ``length`` the element count.  For
+    buffers ``length`` is the byte count and ``fd`` the index of the argument
+    holding the descriptor; for iovecs ``length`` is the iovec count.
+    """
+
+    role: Role = Role.VALUE
+    name: str = ""
+    size: int = 0
+    length: Length | None = None
+    fd: int = -1
+
+
+Plan = tuple  # tuple[ArgSpec, ...], one per argument
+
+
+# ---------------------------------------------------------------------------
+# Struct names and sizes (raw x86-64 kernel layouts)
+
+STRUCT_SIZES: dict[str, int] = {
+    "stat": 144, "statx": 256, "statfs": 120, "timespec": 16, "timeval": 16,
+    "timezone": 8, "itimerspec": 32, "itimerval": 32, "rlimit": 16,
+    "rusage": 144, "tms": 32, "sigaction": 32, "sigset": 8, "siginfo": 128,
+    "stack": 24, "utsname": 390, "sysinfo": 112, "pollfd": 8,
+    "epoll_event": 12, "iovec": 16, "int": 4, "long": 8, "termios": 36,
+    "winsize": 8, "clone_args": 88, "msghdr": 56, "mmsghdr": 64,
+    "open_how": 24, "flock": 32, "sched_param": 4, "cap_header": 8,
+    "cap_data": 24, "timex": 208, "utimbuf": 16, "sembuf": 6,
+    "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0,
+    "cpuset": 0,
+}
+
+# C types of the ABI table (tracefs spelling) -> struct name.
+C_STRUCTS: dict[str, str] = {
+    "struct stat": "stat", "struct statx": "statx", "struct statfs": "statfs",
+    "struct __kernel_timespec": "timespec", "struct __kernel_old_timeval": "timeval",
+    "struct timezone": "timezone", "struct __kernel_itimerspec": "itimerspec",
+    "struct __kernel_old_itimerval": "itimerval", "struct rlimit": "rlimit",
+    "struct rusage": "rusage", "struct tms": "tms", "struct sigaction": "sigaction",
+    "sigset_t": "sigset", "siginfo_t": "siginfo", "struct siginfo": "siginfo",
+    "stack_t": "stack", "struct new_utsname": "utsname", "struct sysinfo": "sysinfo",
+    "struct epoll_event": "epoll_event", "struct sched_param": "sched_param",
+    "struct __kernel_timex": "timex", "struct utimbuf": "utimbuf",
+    "struct open_how": "open_how",
+}
+
+# Structs the kernel only ever writes through a non-const pointer; other
+# non-const pointers (a timespec timeout, a sigset) may be read, written or both.
+OUT_ONLY_STRUCTS = frozenset({"stat", "statx", "statfs", "rusage", "tms", "utsname",
+                              "sysinfo"})
+
+PATH_ARG_NAMES = frozenset({"filename", "pathname", "path", "oldname", "newname",
+                            "specialfile"})
+
+
+# ---------------------------------------------------------------------------
+# Building blocks for the table
+
+V = ArgSpec()
+P = ArgSpec(Role.PATH)
+S = ArgSpec(Role.IN_STRING)
+RET = Length(Len.RET)
+
+
+def arg(n: int) -> Length:
+    return Length(Len.ARG, n)
+
+
+def argptr(n: int) -> Length:
+    return Length(Len.ARG_PTR, n)
+
+
+def fixed(n: int) -> Length:
+    return Length(Len.FIXED, n)
+
+
+def in_(name: str, length: Length | None = None) -> ArgSpec:
+    return ArgSpec(Role.IN_STRUCT, name, STRUCT_SIZES[name], length)
+
+
+def out(name: str, length: Length | None = None) -> ArgSpec:
+    return ArgSpec(Role.OUT_STRUCT, name, STRUCT_SIZES[name], length)
+
+
+def inout(name: str, length: Length | None = None) -> ArgSpec:
+    return ArgSpec(Role.INOUT_STRUCT, name, STRUCT_SIZES[name], length)
+
+
+def array(role: Role, name: str, count: Length) -> ArgSpec:
+    return ArgSpec(role, name, STRUCT_SIZES[name], count)
+
+
+def buf(role: Role, fd: int = 0, length: Length = RET) -> ArgSpec:
+    return ArgSpec(role, length=length, fd=fd)
+
+
+def iov(role: Role, count: int, fd: int = 0) -> ArgSpec:
+    return ArgSpec(role, "iovec", STRUCT_SIZES["iovec"], arg(count), fd)
+
+
+def msg(role: Role, fd: int = 0) -> ArgSpec:
+    return ArgSpec(role, "msghdr", STRUCT_SIZES["msghdr"], fd=fd)
+
+
+def out_string(length: Length) -> ArgSpec:
+    return ArgSpec(Role.OUT_STRING, "string", 0, length)
+
+
+RBUF = buf(Role.OUT_BUF)
+WBUF = buf(Role.IN_BUF)
+FDSET = ArgSpec(Role.INOUT_STRUCT, "fd_set", 0, Length(Len.FDSET, 0))
+
+
+def sockaddr_in(len_arg: int) -> ArgSpec:
+    """A sockaddr read in, its length in argument ``len_arg``."""
+    return in_("sockaddr", arg(len_arg))
+
+
+def sockaddr_out(len_ptr_arg: int) -> ArgSpec:
+    """A sockaddr written out, its length written back through ``len_ptr_arg``."""
+    return out("sockaddr", argptr(len_ptr_arg))
+
+
+# ---------------------------------------------------------------------------
+# The explicit plans, by syscall name (arguments the table leaves out are VALUE)
+
+PLANS: dict[str, Plan] = {
+    # files and paths
+    "open": (P, V, V), "creat": (P, V), "openat": (V, P, V, V),
+    "openat2": (V, P, in_("open_how", arg(3)), V),
+    "stat": (P, out("stat")), "lstat": (P, out("stat")), "fstat": (V, out("stat")),
+    "newfstatat": (V, P, out("stat"), V),
+    "statx": (V, P, V, V, out("statx")),
+    "statfs": (P, out("statfs")), "fstatfs": (V, out("statfs")),
+    "access": (P, V), "faccessat": (V, P, V), "faccessat2": (V, P, V, V),
+    "readlink": (P, out_string(RET), V), "readlinkat": (V, P, out_string(RET), V),
+    "getcwd": (out_string(RET), V),
+    "chdir": (P,), "chroot": (P,), "mkdir": (P, V), "mkdirat": (V, P, V),
+    "rmdir": (P,), "unlink": (P,), "unlinkat": (V, P, V),
+    "rename": (P, P), "renameat": (V, P, V, P), "renameat2": (V, P, V, P, V),
+    "link": (P, P), "linkat": (V, P, V, P, V),
+    "symlink": (S, P), "symlinkat": (S, V, P),
+    "chmod": (P, V), "fchmodat": (V, P, V), "fchmodat2": (V, P, V, V),
+    "chown": (P, V, V), "lchown": (P, V, V), "fchownat": (V, P, V, V, V),
+    "truncate": (P, V), "mknod": (P, V, V), "mknodat": (V, P, V, V),
+    "utime": (P, in_("utimbuf")), "utimes": (P, array(Role.IN_ARRAY, "timeval", fixed(2))),
+    "futimesat": (V, P, array(Role.IN_ARRAY, "timeval", fixed(2))),
+    "utimensat": (V, P, array(Role.IN_ARRAY, "timespec", fixed(2)), V),
+    "getdents64": (V, out("dirents", RET), V),
+    "inotify_add_watch": (V, P, V),
+    "mount": (S, P, S, V, V), "umount2": (P, V),
+    "swapon": (P, V), "swapoff": (P,), "acct": (P,), "pivot_root": (P, P),
+    "memfd_create": (S, V),
+    "setxattr": (P, S, buf(Role.IN_BUF, -1, arg(3)), V, V),
+    "lsetxattr": (P, S, buf(Role.IN_BUF, -1, arg(3)), V, V),
+    "fsetxattr": (V, S, buf(Role.IN_BUF, -1, arg(3)), V, V),
+    "getxattr": (P, S, out("bytes", RET), V), "lgetxattr": (P, S, out("bytes", RET), V),
+    "fgetxattr": (V, S, out("bytes", RET), V),
+    "listxattr": (P, out("bytes", RET), V), "llistxattr": (P, out("bytes", RET), V),
+    "flistxattr": (V, out("bytes", RET), V),
+    "removexattr": (P, S), "lremovexattr": (P, S), "fremovexattr": (V, S),
+    # I/O
+    "read": (V, RBUF, V), "write": (V, WBUF, V),
+    "pread64": (V, RBUF, V, V), "pwrite64": (V, WBUF, V, V),
+    "readv": (V, iov(Role.OUT_IOVEC, 2), V), "writev": (V, iov(Role.IN_IOVEC, 2), V),
+    "preadv": (V, iov(Role.OUT_IOVEC, 2), V, V, V),
+    "pwritev": (V, iov(Role.IN_IOVEC, 2), V, V, V),
+    "preadv2": (V, iov(Role.OUT_IOVEC, 2), V, V, V, V),
+    "pwritev2": (V, iov(Role.IN_IOVEC, 2), V, V, V, V),
+    "sendfile": (V, V, inout("long"), V),
+    "pipe": (array(Role.OUT_ARRAY, "int", fixed(2)),),
+    "pipe2": (array(Role.OUT_ARRAY, "int", fixed(2)), V),
+    "ioctl": (V, V, V),
+    # sockets
+    "connect": (V, sockaddr_in(2), V), "bind": (V, sockaddr_in(2), V),
+    "accept": (V, sockaddr_out(2), inout("int")),
+    "accept4": (V, sockaddr_out(2), inout("int"), V),
+    "getsockname": (V, sockaddr_out(2), inout("int")),
+    "getpeername": (V, sockaddr_out(2), inout("int")),
+    "sendto": (V, WBUF, V, V, sockaddr_in(5), V),
+    "recvfrom": (V, RBUF, V, V, sockaddr_out(5), inout("int")),
+    "sendmsg": (V, msg(Role.IN_MSGHDR), V), "recvmsg": (V, msg(Role.OUT_MSGHDR), V),
+    "sendmmsg": (V, array(Role.IN_ARRAY, "mmsghdr", arg(2)), V, V),
+    "recvmmsg": (V, array(Role.OUT_ARRAY, "mmsghdr", RET), V, V, in_("timespec")),
+    "socketpair": (V, V, V, array(Role.OUT_ARRAY, "int", fixed(2))),
+    "setsockopt": (V, V, V, in_("bytes", arg(4)), V),
+    "getsockopt": (V, V, V, out("bytes", argptr(4)), inout("int")),
+    # waiting
+    "poll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, V),
+    "ppoll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, in_("timespec"),
+              in_("sigset"), V),
+    "select": (V, FDSET, FDSET, FDSET, inout("timeval")),
+    "pselect6": (V, FDSET, FDSET, FDSET, inout("timespec"), V),
+    "epoll_wait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V),
+    "epoll_pwait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V, in_("sigset"), V),
+    "epoll_pwait2": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, in_("timespec"),
+                     in_("sigset"), V),
+    "epoll_ctl": (V, V, V, in_("epoll_event")),
+    "nanosleep": (in_("timespec"), out("timespec")),
+    "clock_nanosleep": (V, V, in_("timespec"), out("timespec")),
+    "wait4": (V, out("int"), V, out("rusage")),
+    "waitid": (V, V, out("siginfo"), V, out("rusage")),
+    # time
+    "clock_gettime": (V, out("timespec")), "clock_getres": (V, out("timespec")),
+    "clock_settime": (V, in_("timespec")),
+    "gettimeofday": (out("timeval"), out("timezone")),
+    "settimeofday": (in_("timeval"), in_("timezone")),
+    "getitimer": (V, out("itimerval")), "setitimer": (V, in_("itimerval"), out("itimerval")),
+    "timer_settime": (V, V, in_("itimerspec"), out("itimerspec")),
+    "timer_gettime": (V, out("itimerspec")),
+    "timerfd_settime": (V, V, in_("itimerspec"), out("itimerspec")),
+    "timerfd_gettime": (V, out("itimerspec")),
+    "time": (out("long"),),
+    "times": (out("tms"),),
+    # signals
+    "rt_sigaction": (V, in_("sigaction"), out("sigaction"), V),
+    "rt_sigprocmask": (V, in_("sigset"), out("sigset"), V),
+    "rt_sigpending": (out("sigset"), V),
+    "rt_sigsuspend": (in_("sigset"), V),
+    "rt_sigtimedwait": (in_("sigset"), out("siginfo"), in_("timespec"), V),
+    "rt_sigqueueinfo": (V, V, in_("siginfo")),
+    "rt_tgsigqueueinfo": (V, V, V, in_("siginfo")),
+    "sigaltstack": (in_("stack"), out("stack")),
+    "signalfd4": (V, in_("sigset"), V, V), "signalfd": (V, in_("sigset"), V),
+    # processes and resources
+    "execve": (P, ArgSpec(Role.ARGV), ArgSpec(Role.ENVP)),
+    "execveat": (V, P, ArgSpec(Role.ARGV), ArgSpec(Role.ENVP), V),
+    "clone3": (in_("clone_args", arg(1)), V),
+    "getrlimit": (V, out("rlimit")), "setrlimit": (V, in_("rlimit")),
+    "prlimit64": (V, V, in_("rlimit"), out("rlimit")),
+    "getrusage": (V, out("rusage")),
+    "uname": (out("utsname"),), "sysinfo": (out("sysinfo"),),
+    "getrandom": (out("bytes", RET), V, V),
+    "sched_getaffinity": (V, V, out("cpuset", RET)),
+    "sched_setaffinity": (V, V, in_("cpuset", arg(1))),
+    "sched_getparam": (V, out("sched_param")),
+    "sched_setparam": (V, in_("sched_param")),
+    "sched_setscheduler": (V, V, in_("sched_param")),
+    "getgroups": (V, ArgSpec(Role.OUT_ARRAY, "int", 4, RET)),
+    "setgroups": (V, ArgSpec(Role.IN_ARRAY, "int", 4, arg(0))),
+    "getresuid": (out("int"), out("int"), out("int")),
+    "getresgid": (out("int"), out("int"), out("int")),
+    "capget": (inout("cap_header"), out("cap_data")),
+    "capset": (in_("cap_header"), in_("cap_data")),
+    "sethostname": (in_("string", arg(1)), V),
+    "setdomainname": (in_("string", arg(1)), V),
+    "adjtimex": (inout("timex"),),
+    "prctl": (V, V, V, V, V),
+    "fcntl": (V, V, V),
+    "futex": (V, V, V, V, V, V),
+}
+
+
+
+class Selector(NamedTuple):
+    """Arguments whose role depends on the value of another argument.
+
+    ``cases`` maps ``args[arg] & mask`` to {argument index: ArgSpec}.
+    """
+
+    arg: int
+    mask: int
+    cases: dict
+
+
+TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
+TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5413, 0x5414
+FIONREAD, FIONBIO = 0x541B, 0x5421
+PR_SET_NAME, PR_GET_NAME = 15, 16
+F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 5, 6, 7, 36, 37, 38
+FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, FUTEX_WAIT_REQUEUE_PI = 0, 9, 6, 11
+FUTEX_CMD_MASK = 0x7F   # op without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
+
+SELECTORS: dict[str, Selector] = {
+    "ioctl": Selector(1, 0xFFFFFFFF, {
+        TCGETS: {2: out("termios")},
+        TCSETS: {2: in_("termios")}, TCSETSW: {2: in_("termios")},
+        TCSETSF: {2: in_("termios")},
+        TIOCGWINSZ: {2: out("winsize")}, TIOCSWINSZ: {2: in_("winsize")},
+        TIOCGPGRP: {2: out("int")}, TIOCSPGRP: {2: in_("int")},
+        FIONREAD: {2: out("int")}, FIONBIO: {2: in_("int")},
+    }),
+    "prctl": Selector(0, 0xFFFFFFFF, {
+        PR_SET_NAME: {1: S},
+        PR_GET_NAME: {1: out_string(fixed(16))},
+    }),
+    "fcntl": Selector(1, 0xFFFFFFFF, {
+        F_GETLK: {2: inout("flock")}, F_OFD_GETLK: {2: inout("flock")},
+        F_SETLK: {2: in_("flock")}, F_SETLKW: {2: in_("flock")},
+        F_OFD_SETLK: {2: in_("flock")}, F_OFD_SETLKW: {2: in_("flock")},
+    }),
+    "futex": Selector(1, FUTEX_CMD_MASK, {
+        FUTEX_WAIT: {3: in_("timespec")}, FUTEX_WAIT_BITSET: {3: in_("timespec")},
+        FUTEX_LOCK_PI: {3: in_("timespec")}, FUTEX_WAIT_REQUEUE_PI: {3: in_("timespec")},
+    }),
+}
+
+
+# ---------------------------------------------------------------------------
+# Derivation from C types
+
+
+def _norm_ctype(ctype: str) -> str:
+    return re.sub(r"\s+", " ", ctype.replace("__user", "")).strip()
+
+
+def derive(ctype: str, argname: str) -> ArgSpec:
+    """The role a tracefs C type gives an argument, where it is unambiguous."""
+    t = _norm_ctype(ctype)
+    if t.replace(" ", "") == "constchar*" and argname in PATH_ARG_NAMES:
+        return P
+    if t.replace(" ", "") == "constchar*const*":
+        return ArgSpec(Role.ENVP if argname == "envp" else Role.ARGV)
+    m = re.fullmatch(r"(const )?(.+?) ?\*", t)
+    if m and m.group(2) in C_STRUCTS:
+        name = C_STRUCTS[m.group(2)]
+        if m.group(1):
+            return in_(name)
+        if name in OUT_ONLY_STRUCTS:
+            return out(name)
+    return V
+
+
+# ---------------------------------------------------------------------------
+# The table by number
+
+
+def _abi():
+    from . import LINUX_X86_64   # the generated ABI table (another module's)
+    return LINUX_X86_64
+
+
+def _pad(plan: Iterable[ArgSpec], nargs: int) -> Plan:
+    plan = tuple(plan)[:nargs]
+    return plan + (V,) * (nargs - len(plan))
+
+
+@lru_cache(maxsize=None)
+def _table() -> dict[int, Plan]:
+    abi = _abi()
+    table: dict[int, Plan] = {}
+    for nr in range(0, 1024):
+        info = abi.syscall(nr)
+        if info is None:
+            continue
+        if info.name in PLANS:
+            table[nr] = _pad(PLANS[info.name], info.nargs)
+        else:
+            table[nr] = tuple(derive(c, n) for c, n in info.args)
+    table[UTRACE_NR] = (ArgSpec(Role.USER, "", 0, arg(1)), V)
+    return table
+
+
+@lru_cache(maxsize=None)
+def _selectors() -> dict[int, Selector]:
+    abi = _abi()
+    return {abi.syscall_number(name): sel for name, sel in SELECTORS.items()}
+
+
+_UNKNOWN: Plan = (V,) * MAX_ARGS
+
+
+def plan_for(nr: int) -> Plan:
+    """The plan of syscall ``nr``: one ArgSpec per argument (6 VALUEs if unknown).
+
+    For the calls in ``SELECTORS`` this is the plan without the selected
+    argument: use :func:`plan_for_call` when the arguments are known.
+    """
+    return _table().get(nr, _UNKNOWN)
+
+
+def plan_for_call(nr: int, args) -> Plan:
+    """The plan of one call with its actual argument values."""
+    plan = _table().get(nr, _UNKNOWN)
+    sel = _selectors().get(nr)
+    if sel is None:
+        return plan
+    case = sel.cases.get(args[sel.arg] & sel.mask)
+    if not case:
+        return plan
+    return tuple(case.get(i, spec) for i, spec in enumerate(plan))
+
+
+def plans() -> dict[int, Plan]:
+    """Every known plan by number (for generators such as the bpf header)."""
+    return dict(_table())
+
+
+# ---------------------------------------------------------------------------
+# Which records a role produces, and which syscalls a facility set needs
+
+_STRU = r.facility(r.STRUCT)
+_ARRAY = r.facility(r.STRUCT_ARRAY)
+_GIO = r.facility(r.GENIO)
+
+ROLE_RECORDS: dict[Role, int] = {
+    Role.VALUE: 0,
+    Role.PATH: r.facility(r.NAMEI),
+    Role.IN_STRUCT: _STRU, Role.OUT_STRUCT: _STRU, Role.INOUT_STRUCT: _STRU,
+    Role.IN_ARRAY: _ARRAY, Role.OUT_ARRAY: _ARRAY, Role.INOUT_ARRAY: _ARRAY,
+    Role.IN_BUF: _GIO, Role.OUT_BUF: _GIO,
+    Role.IN_IOVEC: _ARRAY | _GIO, Role.OUT_IOVEC: _ARRAY | _GIO,
+    Role.IN_MSGHDR: _STRU | _ARRAY | _GIO, Role.OUT_MSGHDR: _STRU | _ARRAY | _GIO,
+    Role.IN_STRING: _STRU, Role.OUT_STRING: _STRU,
+    Role.ARGV: r.facility(r.ARGS), Role.ENVP: r.facility(r.ENVS),
+    Role.USER: r.facility(r.USER),
+}
+
+# Record types that any syscall can produce
+_ANY_SYSCALL = r.facility(r.SYSCALL) | r.facility(r.SYSRET)
+
+
+def records_of(nr: int) -> int:
+    """Facility bits of every record type syscall ``nr`` can produce (CALL/RET aside)."""
+    bits = 0
+    for spec in plan_for(nr):
+        bits |= ROLE_RECORDS[spec.role]
+    sel = _selectors().get(nr)
+    if sel is not None:
+        for case in sel.cases.values():
+            for spec in case.values():
+                bits |= ROLE_RECORDS[spec.role]
+    return bits
+
+
+def syscalls_for(facs: int) -> frozenset[int] | None:
+    """The syscalls that can produce a record for facility bits ``facs``.
+
+    None means all of them (CALL/RET are wanted).  Engines that filter
+    syscall stops (seccomp) add what they need themselves (exec, sigaction,
+    sysctl file reads and writes, ...).
+    """
+    if facs & _ANY_SYSCALL:
+        return None
+    return frozenset(nr for nr in _table() if records_of(nr) & facs)
