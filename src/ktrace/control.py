@@ -13,7 +13,6 @@ import errno
 import os
 
 from . import engine as engines
-from . import record as r
 from . import service, tracefile, trpoints
 from .facility import KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET
 
@@ -151,5 +150,3 @@ def exec_traced(argv: list[str], path: str, facs: int, *, engine: str = AUTO,
 
 
 ALL_FACILITIES = trpoints.ALL | trpoints.LIFECYCLE
-DEFAULT_FACILITIES = trpoints.DEFAULT
-INHERIT = r.KTRFAC_INHERIT
