@@ -1,0 +1,141 @@
+"""Turning trace numbers into text, per ABI (the kdump layout).
+
+The API kdump's text and JSON modules call::
+
+    call_args(abi, code, args, opts)            -> one string per printed argument
+    struct_text(abi, name, data, opts)          -> "struct stat {dev=..., ... }"
+    struct_array_text(abi, name, size, data, opts)
+    psig_text(abi, rec, opts)                   -> "SIGINT caught handler=0x401000 mask=0x0 code=SI_USER"
+    capfail_text(abi, rec, opts)
+
+``abi`` is a :class:`ktrace.abi.Abi` (its ``key`` says which system) or None
+for a process whose ABI is unknown: then numbers stay raw.  The strace view's
+decoders live in :mod:`ktrace.decode.strace`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .. import record as r
+from . import freebsd_xlat as F
+from . import kdump_args, kdump_freebsd, kdump_linux
+from .kdump_fmt import Options, c_hex
+from .kdump_structs import freebsd_struct_text, linux_struct_text, struct_array_text_linux
+from .names import sigcode_name, signal_name
+from .xlat import LINUX
+
+__all__ = ["Options", "call_args", "struct_text", "struct_array_text", "psig_text",
+           "capfail_text", "is_linux"]
+
+
+def is_linux(abi) -> bool:
+    return abi is not None and abi.key.startswith("linux")
+
+
+def _bits(abi) -> int:
+    return 32 if abi is not None and abi.key.endswith("i386") else 64
+
+
+@lru_cache(maxsize=None)
+def _freebsd_table(abi) -> kdump_args.Table:
+    return kdump_freebsd.make_table(abi.signal_name)
+
+
+def _table(abi) -> kdump_args.Table:
+    if is_linux(abi):
+        return kdump_linux.TABLE
+    return _freebsd_table(abi)
+
+
+def call_args(abi, code: int, args: tuple[int, ...], opts: Options) -> list[str]:
+    """The arguments of a CALL line, decoded where kdump would decode them."""
+    bits = _bits(abi)
+    if abi is None or not opts.fancy:
+        return kdump_args.raw(args, opts, bits)
+    printers = _table(abi).get(abi.syscall_name(code) or "", ())
+    return kdump_args.render(printers, args, opts, bits)
+
+
+def _name(name: bytes) -> str:
+    return name.decode("ascii", "replace")
+
+
+def struct_text(abi, name: bytes, data: bytes, opts: Options) -> str:
+    """The body of a STRU line for one struct."""
+    if is_linux(abi):
+        return linux_struct_text(_name(name), data, opts)
+    return freebsd_struct_text(_name(name), data, opts, F.SOCKET_FAMILIES)
+
+
+def struct_array_text(abi, name: bytes, struct_size: int, data: bytes, opts: Options) -> str:
+    """The body of a STRU line for a STRUCT_ARRAY record."""
+    if is_linux(abi):
+        return struct_array_text_linux(_name(name), struct_size, data, opts)
+    return f"struct {_name(name)}[] = {{ <unknown structure> }}"
+
+
+def _signal(abi, signo: int) -> str:
+    name = signal_name(signo) if is_linux(abi) or abi is None else abi.signal_name(signo)
+    return name or f"SIG {signo}"
+
+
+def _sigcode(abi, signo: int, code: int) -> str | None:
+    if is_linux(abi) or abi is None:
+        return sigcode_name(signo, code)
+    table = F.SIGCODES.get(signo)
+    return F.SI_CODES.name(code) or (table.name(code) if table else None)
+
+
+def psig_text(abi, rec, opts: Options) -> str:
+    """kdump's ktrpsig: ``SIGNAME SIG_DFL|caught handler=.. mask=.. code=..``."""
+    text = _signal(abi, rec.signo)
+    if rec.action == 0:
+        text += " SIG_DFL"
+    else:
+        text += f" caught handler={rec.action:#x} mask={c_hex(rec.mask[0])}"
+    code = _sigcode(abi, rec.signo, rec.code)
+    return text + " code=" + (code if code is not None else f"<invalid={c_hex(rec.code & 0xFFFFFFFF)}>")
+
+
+def _syscall(abi, code: int | None) -> str:
+    name = abi.syscall_name(code) if abi is not None and code is not None else None
+    return name or f"[{code}]"
+
+
+def _rights(data: bytes) -> str:
+    words = [int.from_bytes(data[i:i + 8], "little") for i in range(0, 16, 8)]
+    return ",".join(f"{w:#x}" for w in words)
+
+
+def capfail_text(abi, rec, opts: Options) -> str:
+    """kdump's ktrcapfail, plus our Linux capability failures."""
+    data = rec.data
+    if rec.code is None:            # the old layout: needed and held rights
+        if rec.type == r.CAPFAIL_NOTCAPABLE:
+            return f"operation requires {_rights(data[:16])}, descriptor holds {_rights(data[16:])}"
+        return f"unknown capability failure: {_rights(data[:16])} {_rights(data[16:])}"
+    number = int.from_bytes(data[:4], "little", signed=True) if len(data) >= 4 else 0
+    call = _syscall(abi, rec.code)
+    if rec.type == r.CAPFAIL_LINUX_CAPABILITY:
+        cap = LINUX.CAPABILITIES.name(number) or f"capability {number}"
+        return f"operation requires {cap}: {call}"
+    if rec.type == r.CAPFAIL_NOTCAPABLE:
+        return f"operation requires {_rights(data[:16])}, descriptor holds {_rights(data[16:32])}"
+    if rec.type == r.CAPFAIL_INCREASE:
+        return f"attempt to increase capabilities from {_rights(data[16:32])} to {_rights(data[:16])}"
+    if rec.type == r.CAPFAIL_SYSCALL:
+        return f"system call not allowed: {call}"
+    if rec.type == r.CAPFAIL_SIGNAL:
+        return f"system call not allowed: {call}, signal {_signal(abi, number)}"
+    if rec.type == r.CAPFAIL_PROTO:
+        return f"system call not allowed: {call}, protocol {number}"
+    if rec.type == r.CAPFAIL_SOCKADDR:
+        body = freebsd_struct_text("sockaddr", data[:data[0]] if data else b"", opts,
+                                   F.SOCKET_FAMILIES)
+        return f"system call not allowed: {call}, sockaddr {body}"
+    if rec.type == r.CAPFAIL_NAMEI:
+        return "restricted VFS lookup: " + data.split(b"\0", 1)[0].decode("utf-8", "replace")
+    if rec.type == r.CAPFAIL_CPUSET:
+        return "restricted cpuset operation"
+    return "unknown capability failure"
