@@ -20,6 +20,7 @@ intermediate objects.
 from __future__ import annotations
 
 import struct
+import time
 from typing import BinaryIO, Iterator, NamedTuple, Union
 
 # Record types (sys/ktrace.h).
@@ -260,7 +261,12 @@ class Envs(NamedTuple):
 
 
 class Unknown(NamedTuple):
-    """A record of a type this reader does not know: payload kept raw."""
+    """A record this reader cannot decode, its payload kept raw.
+
+    Either its type is unknown, or its payload does not fit its type (too
+    short, a struct name without its NUL): ``header.type`` says which type it
+    claimed to be.
+    """
 
     header: Header
     payload: bytes
@@ -311,6 +317,7 @@ class _Payloads:
         self.fault = struct.Struct("<" + uq + "i" + ("4x" if word == 8 else ""))
         self.faultend = struct.Struct("<i")
         self.struct_array = struct.Struct("<" + uq)
+        self.args = [struct.Struct(f"<{n}{uq}") for n in range(9)]
 
 
 _P64 = _Payloads(8)
@@ -321,78 +328,105 @@ def _payloads(layout: Layout) -> _Payloads:
     return _P64 if layout.word == 8 else _P32
 
 
-def _need(data: bytes, size: int, what: str) -> None:
-    if len(data) < size:
-        raise CorruptRecord(f"{what} record too short ({len(data)} bytes, need {size})")
+class _Invalid(Exception):
+    """Internal: a payload that does not fit its record type."""
 
 
-def _cstring(data: bytes, what: str) -> tuple[bytes, bytes]:
+def _fixed(data: bytes, s: struct.Struct) -> tuple:
+    if len(data) < s.size:
+        raise _Invalid
+    return s.unpack_from(data)
+
+
+def _cstring(data: bytes) -> tuple[bytes, bytes]:
     nul = data.find(b"\0")
     if nul < 0:
-        raise CorruptRecord(f"{what} record has no NUL after the struct name")
+        raise _Invalid
     return data[:nul], data[nul + 1:]
 
 
+# One decoder per record type: (header, payload, word layouts) -> record.
+
+def _syscall(h, data, p):
+    code, narg = _fixed(data, p.syscall)
+    n = (len(data) - p.syscall.size) // p.word
+    args = (p.args[n] if n < len(p.args) else struct.Struct(f"<{n}{p.arg}")
+            ).unpack_from(data, p.syscall.size)
+    return Syscall(h, code, narg, args)
+
+
+def _sysret(h, data, p):
+    return Sysret(h, *_fixed(data, p.sysret))
+
+
+def _genio(h, data, p):
+    fd, rw = _fixed(data, p.genio)
+    return Genio(h, fd, rw, data[p.genio.size:])
+
+
+def _psig(h, data, p):
+    signo, action, code, *mask = _fixed(data, p.psig)
+    return Psig(h, signo, action, code, tuple(mask))
+
+
+def _csw(h, data, p):
+    if len(data) >= p.csw.size:
+        return Csw(h, *p.csw.unpack_from(data))
+    return Csw(h, *_fixed(data, p.csw_old), None)
+
+
+def _struct(h, data, p):
+    return Struct(h, *_cstring(data))
+
+
+def _procctor(h, data, p):
+    return ProcCtor(h, _fixed(data, p.procctor)[0])
+
+
+def _capfail(h, data, p):
+    if len(data) == p.capfail_old.size:
+        ctype, rights = p.capfail_old.unpack_from(data)
+        return CapFail(h, ctype, None, None, rights)
+    ctype, code, svflags = _fixed(data, p.capfail)
+    return CapFail(h, ctype, code, svflags, data[p.capfail.size:])
+
+
+def _fault(h, data, p):
+    return Fault(h, *_fixed(data, p.fault))
+
+
+def _faultend(h, data, p):
+    return FaultEnd(h, _fixed(data, p.faultend)[0])
+
+
+def _struct_array(h, data, p):
+    size = _fixed(data, p.struct_array)[0]
+    return StructArray(h, size, *_cstring(data[p.struct_array.size:]))
+
+
+_DECODERS = {
+    SYSCALL: _syscall, SYSRET: _sysret, NAMEI: lambda h, d, p: Namei(h, d),
+    GENIO: _genio, PSIG: _psig, CSW: _csw, USER: lambda h, d, p: User(h, d),
+    STRUCT: _struct, SYSCTL: lambda h, d, p: Sysctl(h, d), PROCCTOR: _procctor,
+    PROCDTOR: lambda h, d, p: ProcDtor(h), CAPFAIL: _capfail, FAULT: _fault,
+    FAULTEND: _faultend, STRUCT_ARRAY: _struct_array,
+    ARGS: lambda h, d, p: Args(h, d), ENVS: lambda h, d, p: Envs(h, d),
+}
+
+
 def decode_payload(h: Header, data: bytes, p: _Payloads) -> Record:
-    """Build the typed record for header ``h`` from its payload bytes."""
-    t = h.type
-    if t == SYSCALL:
-        _need(data, p.syscall.size, "SYSCALL")
-        code, narg = p.syscall.unpack_from(data)
-        n = (len(data) - p.syscall.size) // p.word
-        args = struct.unpack_from(f"<{n}{p.arg}", data, p.syscall.size)
-        return Syscall(h, code, narg, args)
-    if t == SYSRET:
-        _need(data, p.sysret.size, "SYSRET")
-        return Sysret(h, *p.sysret.unpack_from(data))
-    if t == NAMEI:
-        return Namei(h, data)
-    if t == GENIO:
-        _need(data, p.genio.size, "GENIO")
-        fd, rw = p.genio.unpack_from(data)
-        return Genio(h, fd, rw, data[p.genio.size:])
-    if t == PSIG:
-        _need(data, p.psig.size, "PSIG")
-        signo, action, code, *mask = p.psig.unpack_from(data)
-        return Psig(h, signo, action, code, tuple(mask))
-    if t == CSW:
-        if len(data) >= p.csw.size:
-            return Csw(h, *p.csw.unpack_from(data))
-        _need(data, p.csw_old.size, "CSW")
-        return Csw(h, *p.csw_old.unpack_from(data), None)
-    if t == USER:
-        return User(h, data)
-    if t == STRUCT:
-        return Struct(h, *_cstring(data, "STRUCT"))
-    if t == SYSCTL:
-        return Sysctl(h, data)
-    if t == PROCCTOR:
-        _need(data, p.procctor.size, "PROCCTOR")
-        return ProcCtor(h, p.procctor.unpack_from(data)[0])
-    if t == PROCDTOR:
-        return ProcDtor(h)
-    if t == CAPFAIL:
-        if len(data) == p.capfail_old.size:
-            ctype, rights = p.capfail_old.unpack_from(data)
-            return CapFail(h, ctype, None, None, rights)
-        _need(data, p.capfail.size, "CAPFAIL")
-        ctype, code, svflags = p.capfail.unpack_from(data)
-        return CapFail(h, ctype, code, svflags, data[p.capfail.size:])
-    if t == FAULT:
-        _need(data, p.fault.size, "FAULT")
-        return Fault(h, *p.fault.unpack_from(data))
-    if t == FAULTEND:
-        _need(data, p.faultend.size, "FAULTEND")
-        return FaultEnd(h, p.faultend.unpack_from(data)[0])
-    if t == STRUCT_ARRAY:
-        _need(data, p.struct_array.size, "STRUCT_ARRAY")
-        size = p.struct_array.unpack_from(data)[0]
-        name, body = _cstring(data[p.struct_array.size:], "STRUCT_ARRAY")
-        return StructArray(h, size, name, body)
-    if t == ARGS:
-        return Args(h, data)
-    if t == ENVS:
-        return Envs(h, data)
+    """Build the typed record for header ``h`` from its payload bytes.
+
+    A payload that cannot be what its type says (too short, a struct name
+    without its NUL) gives an :class:`Unknown` record keeping the bytes: the
+    record's framing is intact, so readers go on with the next one.
+    """
+    decoder = _DECODERS.get(h.type)
+    if decoder is not None:
+        try:
+            return decoder(h, data, p)
+        except _Invalid:
+            pass
     return Unknown(h, data)
 
 
@@ -641,6 +675,9 @@ def _looks_netbsd(head: bytes) -> bool:
 # Reading a stream of records
 
 
+_LEN_TYPE = struct.Struct("<iH")     # the start of every header layout
+
+
 class TraceFileError(Exception):
     """Bad bytes at a known offset; every record before it was good."""
 
@@ -654,16 +691,23 @@ class RecordReader:
     """Iterate the records of a trace stream lazily, in constant memory.
 
     ``stream`` is a binary file object (a regular file, a pipe, stdin).  The
-    layout is detected from the first bytes unless given.  Iteration yields
-    typed records; on bad bytes it raises :class:`TraceFileError` naming the
-    offset after yielding every good record before it.  A clean end of file
-    ends the iteration.  ``offset`` is the position after the last record
-    yielded, so a follower (``kdump -l``) can wait and resume.
+    layout is detected from the first bytes unless given; it is then the
+    layout of the first record: an amd64 file may mix v0 and v1 records (the
+    kernel was upgraded between two ``ktrace -a``), and each record's
+    ``header.version`` says which it had.  Iteration yields typed records; on
+    bad bytes it raises :class:`TraceFileError` naming the offset, after
+    yielding every good record before it.  A clean end of file ends the
+    iteration, unless ``follow`` is set (``kdump -l``): then the reader waits
+    for the file to grow, forever.  ``offset`` is the file offset of the next
+    record.
     """
 
     CHUNK = 1 << 20
+    POLL = 0.25             # seconds between looks at a file being followed
+    MAX_PAYLOAD = 1 << 26   # larger is no record any kernel writes: corruption
 
-    def __init__(self, stream: BinaryIO, layout: Layout | None = None):
+    def __init__(self, stream: BinaryIO, layout: Layout | None = None,
+                 follow: bool = False):
         self._stream = stream
         # read1 returns what a pipe or growing file has, without waiting for more
         self._read = getattr(stream, "read1", stream.read)
@@ -671,79 +715,129 @@ class RecordReader:
         self._pos = 0           # position in _buf of the next record
         self.offset = 0         # file offset of the next record
         self.layout = layout
+        self.follow = follow
 
-    def _fill(self, need: int) -> bool:
-        """Make ``need`` bytes available at _pos; False at end of data."""
+    def _fill(self, need: int, wait: bool | None = None) -> bool:
+        """Make ``need`` bytes available at _pos; False at end of data.
+
+        At the end of data a follower (``wait``, by default ``follow``)
+        sleeps and looks again instead.
+        """
+        if wait is None:
+            wait = self.follow
         have = len(self._buf) - self._pos
         while have < need:
             chunk = self._read(max(self.CHUNK, need - have))
             if not chunk:
-                return False
+                if not wait:
+                    return False
+                time.sleep(self.POLL)
+                continue
             self._buf = self._buf[self._pos:] + chunk
             self._pos = 0
             have = len(self._buf)
         return True
 
-    def _detect(self) -> bool:
+    def detect(self) -> Layout | None:
+        """The layout, detected from the first 4 KiB; None for an empty stream.
+
+        Iterating detects it too; call this to know it before the first record.
+        """
+        if self.layout is not None:
+            return self.layout
+        want = 4096
         if not self._fill(1):
-            return False
-        self._fill(4096)        # enough records to tell the layouts apart
-        try:
-            self.layout = detect_layout(self._buf[self._pos:self._pos + 4096])
-        except CorruptRecord as e:
-            raise TraceFileError(self.offset, str(e)) from None
-        return True
+            return None
+        while True:
+            self._fill(want, wait=False)
+            head = self._buf[self._pos:self._pos + want]
+            try:
+                self.layout = detect_layout(head)
+                return self.layout
+            except CorruptRecord as e:
+                if not self.follow or len(head) >= want:
+                    raise TraceFileError(self.offset, str(e)) from None
+            # a followed file may still be writing its first records
+            time.sleep(self.POLL)
+            self._fill(len(head) + 1)
 
     def __iter__(self) -> Iterator[Record]:
         return self.records()
 
+    def _fail(self, what: str):
+        raise TraceFileError(self.offset, what)
+
     def records(self) -> Iterator[Record]:
-        if self.layout is None and not self._detect():
+        if self.detect() is None:
             return
-        layout = self.layout
-        hsize = layout.header_size
-        unpack = layout.header.unpack_from
-        payloads = _payloads(layout)
-        v1 = layout.version == 1
-        scale = 10**9 // layout.frac_per_sec
+        payloads = _payloads(self.layout)
+        if self.layout.word == 8:
+            v0, v1 = AMD64_V0.header, AMD64_V1.header
+        else:
+            v0, v1 = I386_V0.header, None
+        v0_size, v1_size = v0.size, AMD64_V1.header_size
+        v0_unpack, v1_unpack = v0.unpack_from, AMD64_V1.header.unpack_from
+        peek = _LEN_TYPE.unpack_from
+        fill, decoders, new = self._fill, _DECODERS, tuple.__new__
         while True:
-            if not self._fill(hsize):
-                if len(self._buf) > self._pos:
-                    raise TraceFileError(self.offset, "truncated record header "
-                                         f"({len(self._buf) - self._pos} of {hsize} bytes)")
-                return
             buf, pos = self._buf, self._pos
-            if v1:
-                length, rtype, version, pid, comm, sec, nsec, tid, cpu = unpack(buf, pos)
-                if not rtype & KTR_VERSIONED:
-                    raise TraceFileError(self.offset, "record without KTR_VERSIONED "
-                                         "in a v1 file")
+            if len(buf) - pos < v0_size:     # no header is shorter than v0's
+                if not fill(v0_size):
+                    left = len(self._buf) - self._pos
+                    if left:
+                        self._fail(f"truncated record header ({left} bytes)")
+                    return
+                buf, pos = self._buf, self._pos
+            length, rtype = peek(buf, pos)
+            if rtype & KTR_VERSIONED:
+                if v1 is None:
+                    self._fail("versioned (v1) record in an i386 v0 file")
+                hsize = v1_size
             else:
-                length, rtype, pid, comm, sec, frac, tid = unpack(buf, pos)
-                version, cpu, nsec = 0, None, frac * scale
-            if length < 0 or length > (1 << 26):
-                raise TraceFileError(self.offset, f"bogus length 0x{length & 0xffffffff:x}")
-            if not self._fill(hsize + length):
-                raise TraceFileError(self.offset, f"truncated record: {TYPE_NAMES.get(rtype & ~KTR_TYPE_FLAGS, 'type ' + str(rtype & ~KTR_TYPE_FLAGS))} "
-                                     f"needs {length} payload bytes, "
-                                     f"{len(self._buf) - self._pos - hsize} left")
-            buf, pos = self._buf, self._pos
-            h = Header(rtype & ~KTR_TYPE_FLAGS, rtype >= KTR_DROP, version, pid, tid,
-                       comm, sec, nsec, cpu)
-            start = pos + hsize
+                hsize = v0_size
+            if length < 0 or length > self.MAX_PAYLOAD:
+                self._fail(f"bogus length 0x{length & 0xffffffff:x}")
+            end = pos + hsize + length
+            if len(buf) < end:
+                if not fill(hsize + length):
+                    left = len(self._buf) - self._pos
+                    name = TYPE_NAMES.get(rtype & ~KTR_TYPE_FLAGS,
+                                          f"type {rtype & ~KTR_TYPE_FLAGS}")
+                    self._fail(f"truncated record: {name} needs {hsize + length} "
+                               f"bytes, {left} left")
+                buf, pos = self._buf, self._pos
+                end = pos + hsize + length
+            if hsize == v1_size:
+                _, _, version, pid, comm, sec, nsec, tid, cpu = v1_unpack(buf, pos)
+                if version != 1:
+                    self._fail(f"unsupported ktrace header version {version}")
+            else:
+                _, _, pid, comm, sec, usec, tid = v0_unpack(buf, pos)
+                version, cpu, nsec = 0, None, usec * 1000
+            rtype_only = rtype & 0x3FFF
+            h = new(Header, (rtype_only, rtype >= KTR_DROP, version, pid, tid,
+                             comm, sec, nsec, cpu))
+            data = buf[pos + hsize:end]
+            decoder = decoders.get(rtype_only)
             try:
-                rec = decode_payload(h, buf[start:start + length], payloads)
-            except (CorruptRecord, struct.error) as e:
-                raise TraceFileError(self.offset, str(e)) from None
-            self._pos = start + length
+                rec = decoder(h, data, payloads) if decoder else Unknown(h, data)
+            except _Invalid:
+                rec = Unknown(h, data)
+            self._pos = end
             self.offset += hsize + length
             yield rec
 
 
-def read_records(source, layout: Layout | None = None) -> Iterator[Record]:
-    """Iterate the records of a trace file path or binary stream."""
+def read_records(source, layout: Layout | None = None,
+                 follow: bool = False) -> Iterator[Record]:
+    """Iterate the records of a trace file (a path) or binary stream.
+
+    >>> for rec in read_records("ktrace.out"):
+    ...     if type(rec) is Syscall:
+    ...         print(rec.header.pid, rec.code, rec.args)
+    """
     if hasattr(source, "read"):
-        yield from RecordReader(source, layout)
+        yield from RecordReader(source, layout, follow)
         return
     with open(source, "rb") as stream:
-        yield from RecordReader(stream, layout)
+        yield from RecordReader(stream, layout, follow)
