@@ -15,8 +15,6 @@ decoders live in :mod:`ktrace.decode.strace`.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from .. import record as r
 from . import freebsd_xlat as F
 from . import kdump_args, kdump_freebsd, kdump_linux
@@ -37,15 +35,16 @@ def _bits(abi) -> int:
     return 32 if abi is not None and abi.key.endswith("i386") else 64
 
 
-@lru_cache(maxsize=None)
-def _freebsd_table(abi) -> kdump_args.Table:
-    return kdump_freebsd.make_table(abi.signal_name)
+_FREEBSD_TABLES: dict[str, kdump_args.Table] = {}
 
 
 def _table(abi) -> kdump_args.Table:
     if is_linux(abi):
         return kdump_linux.TABLE
-    return _freebsd_table(abi)
+    table = _FREEBSD_TABLES.get(abi.key)
+    if table is None:
+        table = _FREEBSD_TABLES[abi.key] = kdump_freebsd.make_table(abi.signal_name)
+    return table
 
 
 def call_args(abi, code: int, args: tuple[int, ...], opts: Options) -> list[str]:

@@ -1,0 +1,124 @@
+"""Linux system calls spelled as strace 6.1 spells them.
+
+``SYSCALLS`` maps a syscall name to one :class:`~.call.Arg` per argument
+position (None where an earlier printer already printed that argument); the
+families live in fs, fdio, mm, process, signals, net and clocks.
+:func:`split_args` turns a :class:`~.call.Call` into the text strace prints at
+entry and at exit; :func:`result_text` spells the return value.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+from . import clocks, fdio, fs, mm, net, process, signals
+from .call import Arg, Call, p_long, p_ptr
+from .fmt import StraceOptions, c_long
+
+__all__ = ["Call", "StraceOptions", "SYSCALLS", "split_args", "result_text", "FD_RESULTS"]
+
+SYSCALLS: dict[str, tuple] = {}
+for _family in (fs, fdio, mm, process, signals, net, clocks):
+    SYSCALLS.update(_family.SYSCALLS)
+
+RESULT_SUFFIX = dict(fdio.RESULTS)
+
+# Calls whose result is a new descriptor (-y shows its path).
+FD_RESULTS = {"open", "openat", "openat2", "creat", "socket", "accept", "accept4", "dup",
+              "dup2", "dup3", "epoll_create", "epoll_create1", "eventfd2", "memfd_create",
+              "timerfd_create", "signalfd4", "inotify_init1", "pidfd_open"}
+OCTAL_RESULTS = {"umask"}
+
+# Linux's kernel-internal restart codes and strace's words for them.
+RESTARTS = {
+    512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+    513: ("ERESTARTNOINTR", "To be restarted"),
+    514: ("ERESTARTNOHAND", "To be restarted if no handler"),
+    516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal"),
+}
+
+
+def _generic(info) -> tuple:
+    """A syscall with no decoder: pointers in hex, the rest as numbers."""
+    if info is None:
+        return ()
+    return tuple(Arg(p_ptr if "*" in ctype else p_long) for ctype, _ in info.args)
+
+
+def _hex_args(call: Call) -> list[str]:
+    return [f"{a:#x}" for a in call.args]
+
+
+def split_args(call: Call, info=None) -> tuple[str, str, bool]:
+    """(text at entry, text at exit, decoded?) of the arguments of ``call``.
+
+    strace prints arguments up to the first one known only at exit when the
+    call starts; the rest when it returns.  ``info`` is the ABI's SyscallInfo,
+    used for calls with no decoder; an unknown call prints its registers in hex.
+    """
+    spec = SYSCALLS.get(call.name)
+    if spec is None:
+        spec = _generic(info)
+        if not spec:
+            return ", ".join(_hex_args(call)), "", False
+    entry: list[str] = []
+    rest: list[tuple[Arg, str]] = []
+    for i, arg in enumerate(spec):
+        if arg is None:
+            continue
+        text = arg.render(call, i)
+        if text is None:
+            continue
+        if rest or arg.exit:
+            rest.append((arg, text))
+        else:
+            entry.append(text)
+    entry_text = ", ".join(entry)
+    exit_parts = []
+    for k, (arg, text) in enumerate(rest):
+        if arg.lead:
+            exit_parts.append(text)
+        else:
+            exit_parts.append((", " if k or entry else "") + text)
+    exit_text = "".join(exit_parts)
+    if rest and entry and not rest[0][0].lead:
+        # the separator belongs to the entry half, as strace prints it
+        entry_text += ", "
+        exit_text = exit_text[2:]
+    return entry_text, exit_text, True
+
+
+def errno_words(n: int, abi=None) -> tuple[str, str]:
+    """(name, text) of a Linux errno: from the ABI tables, else this host's."""
+    if n in RESTARTS:
+        return RESTARTS[n]
+    name = abi.errno_name(n) if abi is not None else None
+    text = abi.errno_text(n) if abi is not None else None
+    return (name or _errno.errorcode.get(n, f"errno {n}"),
+            text or os.strerror(n))
+
+
+def result_text(call: Call, abi=None, fd_text=str) -> str:
+    """What follows ``= ``: ``3``, ``0x7f..``, ``-1 ENOENT (No such file ...)``, ``?``."""
+    if not call.returned or call.name in process.NO_RETURN:
+        return "?"
+    if call.error:
+        n = call.linux_errno()
+        name, text = errno_words(n, abi)
+        if n in RESTARTS:
+            return f"? {name} ({text})"
+        return f"-1 {name} ({text})"
+    value = call.retval
+    if call.name in mm.HEX_RESULTS:
+        text = f"{value & ((1 << 64) - 1):#x}"
+    elif call.name in OCTAL_RESULTS:
+        text = f"0{value:03o}"
+    elif call.name in FD_RESULTS or (call.name == "fcntl" and value >= 0 and
+                                     fdio.is_dup(call)):
+        text = fd_text(value)
+    else:
+        text = str(c_long(value))
+    suffix = RESULT_SUFFIX.get(call.name)
+    return text + (suffix(call) if suffix else "")
+

@@ -1,0 +1,171 @@
+"""One system call as the strace view sees it, and the basic argument printers.
+
+A :class:`Call` holds the CALL arguments, the records paired with each
+argument (from the recording plan), and the result.  An :class:`Arg` says how
+one argument prints and whether strace prints it at syscall entry or exit:
+the split matters for ``<unfinished ...>`` lines.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from ... import record as r
+from .fmt import StraceOptions, c_int, c_long, flags, printpath, printstr, ptr, xval
+from ..xlat import Xlat
+
+AT_FDCWD = -100
+
+
+class Call:
+    """A syscall: arguments, paired records, result."""
+
+    def __init__(self, name: str, nr: int, args: tuple[int, ...], opts: StraceOptions,
+                 fd_text: Callable[[int], str] = str):
+        self.name = name
+        self.nr = nr
+        self.args = args
+        self.opts = opts
+        self.fd_text = fd_text
+        self.records: dict[int, list] = {}      # argument index -> records, in order
+        self.retval: int | None = None          # None: no RET (yet)
+        self.error = 0                          # SYSRET.error (FreeBSD numbering)
+
+    def arg(self, i: int) -> int:
+        return self.args[i] if i < len(self.args) else 0
+
+    @property
+    def returned(self) -> bool:
+        return self.retval is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.returned and self.error == 0
+
+    def linux_errno(self) -> int:
+        """The Linux errno of a failed call (the raw return register holds -errno)."""
+        return -self.retval if self.retval is not None and -4096 < self.retval < 0 else 0
+
+    def find(self, i: int, rtype: int, name: bytes | None = None, last: bool = False):
+        """The (first or last) record of type ``rtype`` paired with argument ``i``."""
+        found = [rec for rec in self.records.get(i, ())
+                 if rec.header.type == rtype and (name is None or rec.name == name)]
+        if not found:
+            return None
+        return found[-1] if last else found[0]
+
+    def struct(self, i: int, name: str, exit: bool = True) -> bytes | None:
+        """The bytes of STRU ``name`` for argument ``i`` (the exit copy by default)."""
+        rec = self.find(i, r.STRUCT, name.encode(), last=exit)
+        return rec.data if rec is not None else None
+
+    def array(self, i: int, name: str, exit: bool = True):
+        return self.find(i, r.STRUCT_ARRAY, name.encode(), last=exit)
+
+    def gio(self, i: int):
+        return self.find(i, r.GENIO)
+
+
+Render = Callable[[Call, int], str]
+
+
+class Arg(NamedTuple):
+    render: Render
+    exit: bool = False    # printed when the call returns
+    lead: bool = False    # an exit argument that carries its own ", " (clone)
+
+
+def at_exit(render: Render) -> Arg:
+    return Arg(render, exit=True)
+
+
+# --- basic printers ---------------------------------------------------------
+
+
+def p_int(c: Call, i: int) -> str:
+    return str(c_int(c.arg(i)))
+
+
+def p_uint(c: Call, i: int) -> str:
+    return str(c.arg(i) & 0xFFFFFFFF)
+
+
+def p_long(c: Call, i: int) -> str:
+    return str(c_long(c.arg(i)))
+
+
+def p_ulong(c: Call, i: int) -> str:
+    return str(c.arg(i))
+
+
+def p_hex(c: Call, i: int) -> str:
+    return f"{c.arg(i):#x}"
+
+
+def p_ptr(c: Call, i: int) -> str:
+    return ptr(c.arg(i))
+
+
+def p_mode(c: Call, i: int) -> str:
+    return f"0{c.arg(i) & 0o7777:03o}"
+
+
+def p_fd(c: Call, i: int) -> str:
+    return c.fd_text(c_int(c.arg(i)))
+
+
+def p_dirfd(c: Call, i: int) -> str:
+    fd = c_int(c.arg(i))
+    if fd == AT_FDCWD:
+        return "AT_FDCWD" + (c.fd_text(fd)[len(str(fd)):] if c.opts.yflag else "")
+    return c.fd_text(fd)
+
+
+def p_path(c: Call, i: int) -> str:
+    rec = c.find(i, r.NAMEI)
+    return printpath(rec.path, c.opts) if rec is not None else ptr(c.arg(i))
+
+
+def p_string_in(c: Call, i: int) -> str:
+    data = c.struct(i, "string", exit=False)
+    return printstr(data, c.opts) if data is not None else ptr(c.arg(i))
+
+
+def p_string_out(c: Call, i: int) -> str:
+    data = c.struct(i, "string")
+    return printstr(data, c.opts) if c.ok and data is not None else ptr(c.arg(i))
+
+
+def p_buf(c: Call, i: int) -> str:
+    """A read or written buffer: its GIO data, else the address."""
+    rec = c.gio(i)
+    return printstr(rec.data, c.opts) if rec is not None else ptr(c.arg(i))
+
+
+def p_flags(table: Xlat, zero: str = "0") -> Render:
+    return lambda c, i: flags(table, c.arg(i) & 0xFFFFFFFF, zero)
+
+
+def p_flags64(table: Xlat) -> Render:
+    return lambda c, i: flags(table, c.arg(i))
+
+
+def p_xval(table: Xlat, unknown: str) -> Render:
+    return lambda c, i: xval(table, c_int(c.arg(i)), unknown)
+
+
+def p_struct(name: str, render: Callable[[bytes, Call], str], exit: bool = True) -> Render:
+    """A struct from its STRU record, else the pointer (NULL, failed call, ...)."""
+    def printer(c: Call, i: int) -> str:
+        data = c.struct(i, name, exit=exit)
+        if data is None or (exit and not c.ok):
+            return ptr(c.arg(i))
+        return render(data, c)
+    return printer
+
+
+INT, UINT, LONG, ULONG = Arg(p_int), Arg(p_uint), Arg(p_long), Arg(p_ulong)
+HEX, PTR, MODE = Arg(p_hex), Arg(p_ptr), Arg(p_mode)
+FD, DIRFD, PATH = Arg(p_fd), Arg(p_dirfd), Arg(p_path)
+STR_IN, STR_OUT = Arg(p_string_in), at_exit(p_string_out)
+RBUF, WBUF = at_exit(p_buf), Arg(p_buf)

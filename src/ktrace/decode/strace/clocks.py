@@ -1,0 +1,31 @@
+"""Clocks and sleeping."""
+
+from __future__ import annotations
+
+from ..xlat import LINUX as L
+from . import structs as T
+from .call import INT, PTR, Arg, Call, at_exit, p_flags, p_ptr, p_struct
+from .fmt import c_int
+
+
+def _clock(c: Call, i: int) -> str:
+    cid = c_int(c.arg(i))
+    return L.CLOCK_IDS.name(cid) or str(cid)
+
+
+CLOCK = Arg(_clock)
+TS_IN = Arg(p_struct("timespec", T.timespec_text, exit=False))
+TS_OUT = at_exit(p_struct("timespec", T.timespec_text))
+# The time left prints only when a sleep was interrupted, which records no struct.
+REM = at_exit(p_ptr)
+
+SYSCALLS = {
+    "clock_gettime": (CLOCK, TS_OUT), "clock_getres": (CLOCK, TS_OUT),
+    "clock_settime": (CLOCK, TS_IN),
+    "clock_nanosleep": (CLOCK, Arg(p_flags(L.TIMER_FLAGS)), TS_IN, REM),
+    "nanosleep": (TS_IN, REM),
+    "gettimeofday": (at_exit(p_struct("timeval", T.timeval_text)), PTR),
+    "time": (PTR,),
+    "timerfd_create": (CLOCK, Arg(p_flags(L.TIMERFD_FLAGS))),
+    "alarm": (INT,),
+}

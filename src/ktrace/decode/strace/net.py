@@ -1,0 +1,102 @@
+"""Sockets."""
+
+from __future__ import annotations
+
+from .. import structs as S
+from ..xlat import LINUX as L
+from . import structs as T
+from .call import FD, INT, PTR, RBUF, ULONG, WBUF, Arg, Call, at_exit, p_flags, p_ptr, p_xval
+from .fmt import c_int, flags, printstr, ptr
+
+AF_INET = L.ADDRESS_FAMILIES.value("AF_INET")
+AF_INET6 = L.ADDRESS_FAMILIES.value("AF_INET6")
+AF_NETLINK = L.ADDRESS_FAMILIES.value("AF_NETLINK")
+TYPE_MASK = 0xF
+
+
+def _socket_type(value: int) -> str:
+    kind = L.SOCKET_TYPES.name(value & TYPE_MASK) or f"{value & TYPE_MASK:#x} /* SOCK_??? */"
+    rest = value & ~TYPE_MASK
+    return kind if not rest else f"{kind}|{flags(L.SOCKET_FLAGS, rest)}"
+
+
+def _socket(c: Call, i: int) -> str:
+    domain = c_int(c.arg(0))
+    proto = c_int(c.arg(2))
+    if domain in (AF_INET, AF_INET6):
+        proto_text = L.IPPROTOS.name(proto) or str(proto)
+    elif domain == AF_NETLINK:
+        proto_text = L.NETLINK_PROTOCOLS.name(proto) or str(proto)
+    else:
+        proto_text = str(proto)
+    family = L.ADDRESS_FAMILIES.name(domain) or f"{domain:#x} /* AF_??? */"
+    return f"{family}, {_socket_type(c.arg(1) & 0xFFFFFFFF)}, {proto_text}"
+
+
+def _sockaddr_in(c: Call, i: int) -> str:
+    data = c.struct(i, "sockaddr", exit=False)
+    return T.sockaddr_text(data) if data is not None else ptr(c.arg(i))
+
+
+def _sockaddr_out(c: Call, i: int) -> str:
+    data = c.struct(i, "sockaddr")
+    return T.sockaddr_text(data) if c.ok and data is not None else ptr(c.arg(i))
+
+
+def _len_inout(c: Call, i: int) -> str:
+    """[110 => 16]: the length given and the length the kernel wrote back."""
+    before = c.struct(i, "int", exit=False)
+    after = c.struct(i, "int") if c.ok else None
+    if before is None:
+        return ptr(c.arg(i))
+    b = S.fixed("int", before)["value"]
+    if after is None or after is before:
+        return f"[{b}]"
+    a = S.fixed("int", after)["value"]
+    return f"[{b}]" if a == b else f"[{b} => {a}]"
+
+
+def _sockopt_name(c: Call, i: int) -> str:
+    level = c_int(c.arg(1))
+    name = c_int(c.arg(2))
+    level_text = L.SOCKOPT_LEVELS.name(level) or str(level)
+    table = {L.SOCKOPT_LEVELS.value("SOL_SOCKET"): L.SOL_SOCKET_OPTS,
+             L.SOCKOPT_LEVELS.value("SOL_TCP"): L.TCP_OPTS}.get(level)
+    name_text = (table.name(name) if table else None) or str(name)
+    return f"{level_text}, {name_text}"
+
+
+def _optval(exit: bool):
+    def render(c: Call, i: int) -> str:
+        data = c.struct(i, "bytes", exit=exit)
+        if data is None or (exit and not c.ok):
+            return ptr(c.arg(i))
+        if len(data) == 4:
+            return f"[{S.fixed('int', data)['value']}]"
+        return printstr(data, c.opts)
+    return render
+
+
+def _pair(c: Call, i: int) -> str:
+    arr = c.array(i, "int")
+    return T.ints(arr.data) if c.ok and arr is not None else ptr(c.arg(i))
+
+
+MSG = Arg(p_flags(L.MSG_FLAGS))
+ADDR_IN, ADDR_OUT, LEN_INOUT = Arg(_sockaddr_in), at_exit(_sockaddr_out), at_exit(_len_inout)
+
+SYSCALLS = {
+    "socket": (Arg(_socket),),
+    "socketpair": (Arg(_socket), None, None, at_exit(_pair)),
+    "connect": (FD, ADDR_IN, INT), "bind": (FD, ADDR_IN, INT),
+    "listen": (FD, INT),
+    "accept": (FD, ADDR_OUT, LEN_INOUT),
+    "accept4": (FD, ADDR_OUT, LEN_INOUT, Arg(p_flags(L.SOCKET_FLAGS))),
+    "getsockname": (FD, ADDR_OUT, LEN_INOUT), "getpeername": (FD, ADDR_OUT, LEN_INOUT),
+    "sendto": (FD, WBUF, ULONG, MSG, ADDR_IN, INT),
+    "recvfrom": (FD, RBUF, ULONG, MSG, ADDR_OUT, LEN_INOUT),
+    "sendmsg": (FD, PTR, MSG), "recvmsg": (FD, at_exit(p_ptr), MSG),
+    "shutdown": (FD, Arg(p_xval(L.SHUTDOWN_HOW, "SHUT_???"))),
+    "setsockopt": (FD, Arg(_sockopt_name), None, Arg(_optval(False)), INT),
+    "getsockopt": (FD, Arg(_sockopt_name), None, at_exit(_optval(True)), LEN_INOUT),
+}
