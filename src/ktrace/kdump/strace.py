@@ -18,7 +18,7 @@ from ktrace import record as r
 from ktrace.abi import linux_plan as plan
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import c_int, signame, sigset
+from ktrace.decode.strace.fmt import c_int, signame
 from ktrace.decode.strace.fdio import is_dup
 from ktrace.decode.strace.process import clone_flags
 
@@ -108,11 +108,13 @@ _EXIT = {
 }
 
 
-def slots(spec) -> list[tuple[int, int, bytes | None]]:
+def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
     """(argument, record type, struct name) in the order the records come."""
     out = []
     for table in (_ENTRY, _EXIT):
         for i, arg in enumerate(spec):
+            if i < len(args) and args[i] == 0:
+                continue                      # a NULL pointer records nothing
             for rtype, name in table.get(arg.role, ()):
                 if name == "":
                     name = arg.name
@@ -122,7 +124,7 @@ def slots(spec) -> list[tuple[int, int, bytes | None]]:
 
 def pair(call: Call, records: list) -> None:
     """Give each record of the call to the argument the plan says it belongs to."""
-    wanted = slots(plan_of(call.name, call.args))
+    wanted = slots(plan_of(call.name, call.args), call.args)
     at = 0
     for rec in records:
         for k in range(at, len(wanted)):

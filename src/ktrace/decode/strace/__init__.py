@@ -13,7 +13,7 @@ import errno as _errno
 import os
 
 from . import clocks, fdio, fs, mm, net, process, signals
-from .call import Arg, Call, p_long, p_ptr
+from .call import Arg, Call, octal, p_long, p_ptr
 from .fmt import StraceOptions, c_long
 
 __all__ = ["Call", "StraceOptions", "SYSCALLS", "split_args", "result_text", "FD_RESULTS"]
@@ -113,7 +113,7 @@ def result_text(call: Call, abi=None, fd_text=str) -> str:
     if call.name in mm.HEX_RESULTS:
         text = f"{value & ((1 << 64) - 1):#x}"
     elif call.name in OCTAL_RESULTS:
-        text = f"0{value:03o}"
+        text = octal(value)
     elif call.name in FD_RESULTS or (call.name == "fcntl" and value >= 0 and
                                      fdio.is_dup(call)):
         text = fd_text(value)

@@ -99,15 +99,20 @@ def p_ulong(c: Call, i: int) -> str:
 
 
 def p_hex(c: Call, i: int) -> str:
-    return f"{c.arg(i):#x}"
+    return f"{c.arg(i):#x}" if c.arg(i) else "0"
 
 
 def p_ptr(c: Call, i: int) -> str:
     return ptr(c.arg(i))
 
 
+def octal(value: int) -> str:
+    """C's %#03o: 0755, 022, 000."""
+    return f"0{value:o}" if value else "000"
+
+
 def p_mode(c: Call, i: int) -> str:
-    return f"0{c.arg(i) & 0o7777:03o}"
+    return octal(c.arg(i) & 0o7777)
 
 
 def p_fd(c: Call, i: int) -> str:

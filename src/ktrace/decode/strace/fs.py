@@ -6,7 +6,7 @@ from .. import structs as S
 from ..xlat import LINUX as L
 from . import structs as T
 from .call import (DIRFD, FD, HEX, INT, MODE, PATH, PTR, STR_IN, STR_OUT, ULONG, Arg,
-                   Call, at_exit, p_flags, p_struct, p_xval)
+                   Call, at_exit, octal, p_flags, p_struct, p_xval)
 from .fmt import printstr, ptr
 
 O_ACCMODE = 3
@@ -29,7 +29,7 @@ def _open(flags_at: int):
         value = c.arg(flags_at) & 0xFFFFFFFF
         text = open_flags(value)
         if value & O_CREAT or value & O_TMPFILE == O_TMPFILE:
-            text += f", 0{c.arg(flags_at + 1) & 0o7777:03o}"
+            text += ", " + octal(c.arg(flags_at + 1) & 0o7777)
         return text
     return Arg(render)
 
@@ -81,7 +81,7 @@ SYSCALLS = {
     "chmod": (PATH, MODE), "fchmod": (FD, MODE), "fchmodat": (DIRFD, PATH, MODE),
     "chown": (PATH, INT, INT), "lchown": (PATH, INT, INT), "fchown": (FD, INT, INT),
     "fchownat": (DIRFD, PATH, INT, INT, AT_FLAGS),
-    "umask": (Arg(lambda c, i: f"0{c.arg(i) & 0o777:03o}"),),
+    "umask": (MODE,),
     "truncate": (PATH, INT), "ftruncate": (FD, INT),
     "getdents64": (FD, at_exit(_dents), ULONG),
     "statfs": (PATH, at_exit(p_struct("statfs", lambda d, c: "{...}"))),
