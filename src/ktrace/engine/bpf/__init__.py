@@ -1,0 +1,255 @@
+"""The bpf recording engine: the ktrace facility as a BPF program (root only).
+
+The kernel side (ktrace.bpf.c) keeps the p_traceflag table in a map, applies
+inheritance at fork, privilege loss at exec and the end of tracing at exit,
+and writes whole records, batched per process, into a ring buffer.  This side
+keeps the user-space Facility in step, moves batches to the trace files
+(consumer.py), and uses ptrace only to hold exits and, with --lossless, to
+throttle (holder.py).
+
+Engine options (service-wide): ``ring_size`` (bytes, default 64 MiB, rounded
+up to a power of two) and ``lossless``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import time
+from pathlib import Path
+from typing import Callable
+
+from ... import record as r
+from ...platform import libbpf, procfs
+from .. import Engine
+from . import consumer
+from .holder import Holder
+from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, OBJECT, KtrProc,
+                     Program)
+
+DEFAULT_RING_SIZE = 64 << 20
+MIN_RING_SIZE = 1 << 16
+IDLE_FLUSH = 0.1          # seconds: send CPUs' staged batches when idle this long
+RECONCILE = 1.0           # seconds between checks of the kernel's table against ours
+HOLD_POLL = 0.002         # seconds between ptrace polls while holding
+HIGH_WATER, LOW_WATER = 1 / 2, 1 / 8   # --lossless: ring fill that stops / restarts
+CAP_PERFMON, CAP_BPF = 38, 39
+DROP_MESSAGE = "Out of ktrace request objects."
+CSW = r.facility(r.CSW)
+
+
+def _capable() -> bool:
+    if os.geteuid() == 0:
+        return True
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    caps = int(line.split()[1], 16)
+                    return bool(caps >> CAP_BPF & 1 and caps >> CAP_PERFMON & 1)
+    except OSError:
+        pass
+    return False
+
+
+def unavailable_reason() -> str | None:
+    """Why the bpf engine cannot run here (one line), or None when it can."""
+    if not _capable():
+        return "the bpf engine needs root (or CAP_BPF and CAP_PERFMON)"
+    if not OBJECT.exists():
+        return ("the bpf engine's BPF program is not built (install clang, bpftool and "
+                "libbpf-dev, then reinstall ktrace)")
+    try:
+        libbpf.lib()
+    except libbpf.LibbpfMissing as e:
+        return str(e.strerror)
+    if not Path("/sys/kernel/btf/vmlinux").exists():
+        return "this kernel has no BTF (/sys/kernel/btf/vmlinux): the bpf engine needs it"
+    return None
+
+
+def ring_size(requested: int) -> int:
+    """The ring buffer size the kernel accepts: a power of two, at least 64 KiB."""
+    size = max(int(requested), MIN_RING_SIZE)
+    return 1 << (size - 1).bit_length()
+
+
+class BpfEngine(Engine):
+    name = "bpf"
+
+    def __init__(self, options: dict | None = None):
+        options = options or {}
+        reason = unavailable_reason()
+        if reason:
+            raise OSError(errno.EPERM, reason)
+        self.ring_size = ring_size(options.get("ring_size") or DEFAULT_RING_SIZE)
+        self.lossless = bool(options.get("lossless"))
+        self.prog = Program(self.ring_size)
+        self.holder = Holder(lambda pid: self.prog.proc(pid) is not None)
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._csw_attached: set[int] = set()
+        self._warned: set[int] = set()          # files told about drops (by id)
+        self.dropped = 0                         # events lost, as reported at exits
+
+    # -- the Engine interface --------------------------------------------
+
+    def attach(self, pid: int, options: dict) -> None:
+        if not procfs.is_process(pid):
+            raise OSError(errno.ESRCH, os.strerror(errno.ESRCH))
+        self.prog.set_proc(pid, KtrProc(flags=0, genio_size=4096))
+        if self.lossless:
+            self.holder.hold(pid, follow=True)
+
+    def detach(self, pid: int) -> None:
+        self.prog.drop_proc(pid)
+        self._set_csw(pid, False)
+        self.holder.release(pid)
+
+    def flags_changed(self, pid: int, flags: int) -> None:
+        t = self.facility.procs.get(pid)
+        old = self.prog.proc(pid) or KtrProc()
+        value = KtrProc(flags=flags | (old.flags & r.KTRFAC_DROP),
+                        genio_size=t.file.genio_size if t else 4096,
+                        parent=old.parent, owner_root=int(bool(t and t.file.owner.root)),
+                        dropped=old.dropped)
+        self.prog.set_proc(pid, value)
+        if not old.parent:
+            self._set_csw(pid, bool(flags & CSW))
+
+    def hold_exit(self, pid: int) -> None:
+        try:
+            self.holder.hold(pid, follow=self.lossless)
+        except OSError:
+            pass        # cannot be held (traced by another tracer): records may trail
+
+    def wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except BlockingIOError:
+            pass
+
+    def run(self, service: Callable[[], bool]) -> None:
+        poller = select.epoll()
+        poller.register(self.prog.obj.map("ring").fd, select.EPOLLIN)
+        poller.register(self._wake_r, select.EPOLLIN)
+        last_data = last_check = time.monotonic()
+        flushed = True
+        try:
+            while True:
+                moved = self._drain()
+                if not service():
+                    break
+                now = time.monotonic()
+                if moved:
+                    last_data, flushed = now, False
+                elif not flushed and now - last_data >= IDLE_FLUSH:
+                    flushed = self.prog.flush_stages()
+                    continue
+                if self.holder:
+                    self._hold_step()
+                if now - last_check >= RECONCILE:
+                    last_check = now
+                    self.prog.sync_clock()
+                    self._reconcile()
+                    continue
+                self.facility.flush()
+                timeout = HOLD_POLL if self.holder else (IDLE_FLUSH if not flushed else RECONCILE)
+                if not moved:
+                    for fd, _ in poller.poll(timeout):
+                        if fd == self._wake_r:
+                            _empty(self._wake_r)
+        finally:
+            poller.close()
+            self._finish()
+
+    # -- moving records ----------------------------------------------------
+
+    def _drain(self) -> int:
+        moved = consumer.drain(self.prog.ring, self._batch)
+        if self.lossless:
+            level = consumer.fill(self.prog.ring) / self.ring_size
+            if level >= HIGH_WATER:
+                self.holder.throttle(True)
+            elif level <= LOW_WATER:
+                self.holder.throttle(False)
+        return moved
+
+    def _batch(self, pid: int, flags: int, dropped: int, records: bytes) -> None:
+        fac = self.facility
+        if flags & BATCH_EXEC_PRIV:
+            fac.exec_gains_privilege(pid)
+            return
+        if pid not in fac.procs and not self._adopt(pid):
+            return
+        if flags & BATCH_DROPPED:
+            self._warn_drop(pid)
+        fac.emit(pid, records)
+        if flags & BATCH_EXIT:
+            if dropped:
+                self.dropped += dropped
+                fac.procs[pid].file.log(f"ktrace: {dropped} records of pid {pid} were lost "
+                                        f"(ring buffer full; see --ring-size, --lossless)")
+            self._set_csw(pid, False)
+            fac.exit(pid)
+
+    def _adopt(self, pid: int, depth: int = 0) -> bool:
+        """A process the kernel traces by inheritance: tell the facility."""
+        proc = self.prog.proc(pid)
+        if proc is None or not proc.parent or depth > 64:
+            return False
+        if proc.parent not in self.facility.procs and not self._adopt(proc.parent, depth + 1):
+            return False
+        if not self.facility.fork(proc.parent, pid):
+            self.prog.drop_proc(pid)
+            return False
+        if self.lossless:
+            self.holder.hold(pid, follow=True)
+        return True
+
+    def _warn_drop(self, pid: int) -> None:
+        file = self.facility.procs[pid].file
+        if id(file) not in self._warned:
+            self._warned.add(id(file))
+            file.log(DROP_MESSAGE)
+
+    def _set_csw(self, pid: int, on: bool) -> None:
+        (self._csw_attached.add if on else self._csw_attached.discard)(pid)
+        self.prog.live.csw_attached = len(self._csw_attached)
+
+    # -- upkeep --------------------------------------------------------------
+
+    def _hold_step(self) -> None:
+        for pid in self.holder.poll():
+            self.prog.flush_stages()
+            self._drain()
+            self.holder.reap(pid)
+            if pid in self.facility.procs:     # its exit batch was lost
+                self.facility.exit(pid)
+
+    def _reconcile(self) -> None:
+        """Mend what lost batches broke: the kernel's table is the truth."""
+        kernel = set(self.prog.traced_pids())
+        for pid in list(self.facility.procs):
+            if pid not in kernel and not procfs.is_process(pid):
+                self.facility.exit(pid)
+        for pid in kernel - set(self.facility.procs):
+            if not self._adopt(pid):
+                self.prog.drop_proc(pid)
+
+    def _finish(self) -> None:
+        self.prog.flush_stages()
+        self._drain()
+        self.facility.flush()
+        self.holder.close()
+        self.prog.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+
+def _empty(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass

@@ -1,0 +1,142 @@
+"""Loading ktrace.bpf.o and talking to its maps.
+
+The ctypes structures here mirror the control structures of ktrace.h (the
+facility state and tunables, not records: record bytes are only ever moved).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from pathlib import Path
+
+from ...platform import libbpf
+
+OBJECT = Path(__file__).with_name("ktrace.bpf.o")
+FLUSH_PROGRAM = "ktr_flush"
+ENOENT = 2
+
+
+class KtrProc(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint32), ("genio_size", ctypes.c_uint32),
+                ("parent", ctypes.c_uint32), ("owner_root", ctypes.c_uint32),
+                ("dropped", ctypes.c_uint64)]
+
+
+class KtrConfig(ctypes.Structure):
+    _fields_ = [("pidns_dev", ctypes.c_uint64), ("pidns_ino", ctypes.c_uint64),
+                ("pidns_level", ctypes.c_uint32), ("pad", ctypes.c_uint32)]
+
+
+class KtrLive(ctypes.Structure):
+    _fields_ = [("realtime_offset", ctypes.c_int64), ("dropped", ctypes.c_uint64),
+                ("csw_inherited", ctypes.c_int64), ("csw_attached", ctypes.c_int64)]
+
+
+class KtrBatch(ctypes.Structure):
+    _fields_ = [("pid", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("nrec", ctypes.c_uint32), ("dropped", ctypes.c_uint32)]
+
+
+BATCH_EXIT = 1
+BATCH_DROPPED = 2
+BATCH_EXEC_PRIV = 4
+
+
+def possible_cpus() -> int:
+    """How many CPU ids the kernel may hand out (the stages map has one each)."""
+    try:
+        text = Path("/sys/devices/system/cpu/possible").read_text().strip()
+        return int(text.split(",")[-1].split("-")[-1]) + 1
+    except (OSError, ValueError):
+        return os.cpu_count() or 1
+
+
+def pid_namespace() -> KtrConfig:
+    """ktrace's own pid namespace: records carry pids as ktrace sees them."""
+    st = os.stat("/proc/self/ns/pid")
+    level = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                level = len(line.split()) - 2
+    return KtrConfig(pidns_dev=st.st_dev, pidns_ino=st.st_ino, pidns_level=level)
+
+
+def ensure_tracefs() -> None:
+    """Mount tracefs where the kernel expects it, if nobody has."""
+    if os.path.isdir("/sys/kernel/tracing/events"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount(b"nodev", b"/sys/kernel/tracing", b"tracefs", 0, None)
+
+
+class Program:
+    """The loaded and attached BPF program with typed access to its maps."""
+
+    def __init__(self, ring_size: int, path: Path = OBJECT):
+        ensure_tracefs()
+        self.obj = libbpf.BpfObject(str(path))
+        try:
+            self.obj.map("ring").set_max_entries(ring_size)
+            self.obj.map("stages").set_max_entries(possible_cpus())
+            cfg = self.obj.map(".rodata.cfg").data(KtrConfig)
+            ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(pid_namespace()),
+                           ctypes.sizeof(KtrConfig))
+            self.obj.load()
+            for prog in self.obj.programs():
+                if prog.name != FLUSH_PROGRAM:
+                    self.obj.attach(prog)
+            self.procs = self.obj.map("procs")
+            self.live = self.obj.map(".data.live").mmap_value(KtrLive)
+            self.flusher = self.obj.program(FLUSH_PROGRAM)
+            self.ring = libbpf.RingMapping(self.obj.map("ring").fd, ring_size)
+        except BaseException:
+            self.obj.close()
+            raise
+        self.cpus = [int(c) for c in _online_cpus()]
+        self.sync_clock()
+
+    def sync_clock(self) -> None:
+        """Records carry CLOCK_REALTIME; the program reads CLOCK_MONOTONIC."""
+        self.live.realtime_offset = time.time_ns() - time.monotonic_ns()
+
+    def proc(self, pid: int) -> KtrProc | None:
+        value = KtrProc()
+        return value if self.procs.lookup(ctypes.c_uint32(pid), value) else None
+
+    def set_proc(self, pid: int, value: KtrProc) -> None:
+        self.procs.update(ctypes.c_uint32(pid), value)
+
+    def drop_proc(self, pid: int) -> None:
+        self.procs.delete(ctypes.c_uint32(pid))
+
+    def traced_pids(self) -> list[int]:
+        return [k.value for k in self.procs.keys(ctypes.c_uint32)]
+
+    def flush_stages(self) -> bool:
+        """Send every CPU's staged batch to the ring; False if one was busy."""
+        done = True
+        for cpu in self.cpus:
+            try:
+                done &= self.flusher.run_on_cpu(cpu) == 0
+            except OSError:
+                pass        # that CPU went offline
+        return done
+
+    def close(self) -> None:
+        self.ring.close()
+        self.obj.close()
+
+
+def _online_cpus() -> list[int]:
+    try:
+        text = Path("/sys/devices/system/cpu/online").read_text().strip()
+    except OSError:
+        return list(range(os.cpu_count() or 1))
+    cpus: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        cpus.extend(range(int(lo), int(hi or lo) + 1))
+    return cpus

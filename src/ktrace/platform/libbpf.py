@@ -1,0 +1,318 @@
+"""Typed ctypes wrapper over the system libbpf (libbpf.so.1).
+
+Only what the bpf engine needs: open and load an object file, size its maps
+before loading, attach its programs, reach its maps (by fd and, for global
+data, through libbpf's live mapping), run a program on a given CPU, and mmap
+a BPF ring buffer so that the consumer can walk it without a call per record.
+
+libbpf 1.x returns NULL and sets errno on failure; every failure here becomes
+an OSError carrying that errno and libbpf's last log lines.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from typing import Iterator
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_LOG_LINES = 40
+
+_lib: ctypes.CDLL | None = None
+_libc = ctypes.CDLL(None, use_errno=True)
+_log: list[str] = []
+
+
+class LibbpfMissing(OSError):
+    """libbpf.so.1 is not installed."""
+
+
+_PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def _print(level: int, fmt: bytes, args: int) -> int:
+    # libbpf hands a va_list: let the C library format it
+    _libc.vsnprintf(_print_buf, ctypes.c_size_t(len(_print_buf)), fmt, ctypes.c_void_p(args))
+    _log.extend(_print_buf.value.decode("utf-8", "replace").rstrip("\n").split("\n"))
+    del _log[:-_LOG_LINES]
+    return 0
+
+
+_print_cb = _PRINT_FN(_print)
+_print_buf = ctypes.create_string_buffer(1 << 20)   # a verifier log is one message
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    vp, cp, i, u32, sz = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
+                          ctypes.c_uint32, ctypes.c_size_t)
+    sigs = {
+        "libbpf_set_print": (vp, [_PRINT_FN]),
+        "bpf_object__open_file": (vp, [cp, vp]),
+        "bpf_object__load": (i, [vp]),
+        "bpf_object__close": (None, [vp]),
+        "bpf_object__find_map_by_name": (vp, [vp, cp]),
+        "bpf_object__find_program_by_name": (vp, [vp, cp]),
+        "bpf_object__next_program": (vp, [vp, vp]),
+        "bpf_program__name": (cp, [vp]),
+        "bpf_program__fd": (i, [vp]),
+        "bpf_program__attach": (vp, [vp]),
+        "bpf_link__destroy": (i, [vp]),
+        "bpf_map__fd": (i, [vp]),
+        "bpf_map__set_max_entries": (i, [vp, u32]),
+        "bpf_map__initial_value": (vp, [vp, ctypes.POINTER(sz)]),
+        "bpf_map__set_initial_value": (i, [vp, vp, sz]),
+        "bpf_map_update_elem": (i, [i, vp, vp, ctypes.c_uint64]),
+        "bpf_map_lookup_elem": (i, [i, vp, vp]),
+        "bpf_map_delete_elem": (i, [i, vp]),
+        "bpf_map_get_next_key": (i, [i, vp, vp]),
+        "bpf_prog_test_run_opts": (i, [i, vp]),
+    }
+    for name, (restype, argtypes) in sigs.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded libbpf, declared and with its log captured (once)."""
+    global _lib
+    if _lib is None:
+        path = ctypes.util.find_library("bpf") or "libbpf.so.1"
+        try:
+            handle = ctypes.CDLL("libbpf.so.1", use_errno=True)
+        except OSError:
+            try:
+                handle = ctypes.CDLL(path, use_errno=True)
+            except OSError as e:
+                raise LibbpfMissing(0, "libbpf.so.1 is not installed") from e
+        _declare(handle)
+        handle.libbpf_set_print(_print_cb)
+        _lib = handle
+    return _lib
+
+
+def last_log() -> str:
+    """libbpf's last log lines (verifier output on a failed load)."""
+    return "\n".join(_log)
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        err = ctypes.get_errno() or 1
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+class _TestRunOpts(ctypes.Structure):
+    _fields_ = [("sz", ctypes.c_size_t), ("data_in", ctypes.c_void_p),
+                ("data_out", ctypes.c_void_p), ("data_size_in", ctypes.c_uint32),
+                ("data_size_out", ctypes.c_uint32), ("ctx_in", ctypes.c_void_p),
+                ("ctx_out", ctypes.c_void_p), ("ctx_size_in", ctypes.c_uint32),
+                ("ctx_size_out", ctypes.c_uint32), ("retval", ctypes.c_uint32),
+                ("repeat", ctypes.c_int), ("duration", ctypes.c_uint32),
+                ("flags", ctypes.c_uint32), ("cpu", ctypes.c_uint32),
+                ("batch_size", ctypes.c_uint32)]
+
+
+BPF_F_TEST_RUN_ON_CPU = 1 << 0
+BPF_ANY = 0
+
+
+class Program:
+    def __init__(self, ptr: int):
+        self._ptr = ptr
+
+    @property
+    def name(self) -> str:
+        return lib().bpf_program__name(self._ptr).decode()
+
+    @property
+    def fd(self) -> int:
+        return lib().bpf_program__fd(self._ptr)
+
+    def attach(self) -> "Link":
+        link = lib().bpf_program__attach(self._ptr)
+        _check(bool(link), f"attaching {self.name}")
+        return Link(link)
+
+    def run_on_cpu(self, cpu: int) -> int:
+        """BPF_PROG_TEST_RUN on ``cpu`` (raw_tp programs); the program's return."""
+        opts = _TestRunOpts(sz=ctypes.sizeof(_TestRunOpts), flags=BPF_F_TEST_RUN_ON_CPU,
+                            cpu=cpu)
+        _check(lib().bpf_prog_test_run_opts(self.fd, ctypes.byref(opts)) == 0,
+               f"running {self.name} on cpu {cpu}")
+        return opts.retval
+
+
+class Link:
+    def __init__(self, ptr: int):
+        self._ptr = ptr
+
+    def destroy(self) -> None:
+        if self._ptr:
+            lib().bpf_link__destroy(self._ptr)
+            self._ptr = None
+
+
+class Map:
+    """A map of a loaded object: element operations on fixed-size ctypes keys/values."""
+
+    def __init__(self, ptr: int, name: str):
+        self._ptr = ptr
+        self.name = name
+
+    @property
+    def fd(self) -> int:
+        return lib().bpf_map__fd(self._ptr)
+
+    def set_max_entries(self, n: int) -> None:
+        _check(lib().bpf_map__set_max_entries(self._ptr, n) == 0,
+               f"sizing map {self.name}")
+
+    def data(self, ctype):
+        """A ctypes view of a global-data map (.data/.bss/.rodata).
+
+        Before load it is libbpf's initial image (edit it to configure the
+        program); after load it is the live kernel mapping (.data and .bss).
+        """
+        size = ctypes.c_size_t()
+        ptr = lib().bpf_map__initial_value(self._ptr, ctypes.byref(size))
+        _check(bool(ptr), f"global data of {self.name}")
+        if size.value < ctypes.sizeof(ctype):
+            raise OSError(0, f"map {self.name} holds {size.value} bytes, "
+                             f"{ctypes.sizeof(ctype)} expected")
+        return ctype.from_address(ptr)
+
+    def mmap_value(self, ctype):
+        """The live value of a one-element mmapable array (a loaded global-data map).
+
+        libbpf 1.1 remaps global data only for skeletons, so map it here.
+        The mapping stays for the life of the process.
+        """
+        length = (ctypes.sizeof(ctype) + _PAGE - 1) // _PAGE * _PAGE
+        addr = _libc.mmap(None, length, _PROT_READ | _PROT_WRITE, _MAP_SHARED, self.fd, 0)
+        _check(addr != _MAP_FAILED, f"mapping {self.name}")
+        return ctype.from_address(addr)
+
+    def update(self, key, value, flags: int = BPF_ANY) -> None:
+        _check(lib().bpf_map_update_elem(self.fd, ctypes.byref(key), ctypes.byref(value),
+                                         flags) == 0, f"updating {self.name}")
+
+    def lookup(self, key, value) -> bool:
+        """Fill ``value``; False when the key is absent."""
+        if lib().bpf_map_lookup_elem(self.fd, ctypes.byref(key), ctypes.byref(value)) == 0:
+            return True
+        _check(ctypes.get_errno() == 2, f"looking up in {self.name}")
+        return False
+
+    def delete(self, key) -> bool:
+        """False when the key was absent."""
+        if lib().bpf_map_delete_elem(self.fd, ctypes.byref(key)) == 0:
+            return True
+        _check(ctypes.get_errno() == 2, f"deleting from {self.name}")
+        return False
+
+    def keys(self, ktype) -> Iterator:
+        """Every key (a fresh ctypes object each), as the kernel lists them."""
+        fd, nxt = self.fd, lib().bpf_map_get_next_key
+        key = None
+        while True:
+            out = ktype()
+            if nxt(fd, None if key is None else ctypes.byref(key), ctypes.byref(out)) != 0:
+                return
+            yield out
+            key = out
+
+
+class BpfObject:
+    """An opened (then loaded) BPF object file; closing it detaches everything."""
+
+    def __init__(self, path: str):
+        self._obj = lib().bpf_object__open_file(os.fsencode(path), None)
+        _check(bool(self._obj), f"opening {path}\n{last_log()}")
+        self._links: list[Link] = []
+
+    def map(self, name: str) -> Map:
+        ptr = lib().bpf_object__find_map_by_name(self._obj, name.encode())
+        if not ptr:
+            raise KeyError(f"no map {name!r} in the BPF object")
+        return Map(ptr, name)
+
+    def program(self, name: str) -> Program:
+        ptr = lib().bpf_object__find_program_by_name(self._obj, name.encode())
+        if not ptr:
+            raise KeyError(f"no program {name!r} in the BPF object")
+        return Program(ptr)
+
+    def programs(self) -> Iterator[Program]:
+        ptr = None
+        while True:
+            ptr = lib().bpf_object__next_program(self._obj, ptr)
+            if not ptr:
+                return
+            yield Program(ptr)
+
+    def load(self) -> None:
+        if lib().bpf_object__load(self._obj) != 0:
+            err = ctypes.get_errno() or 1
+            raise OSError(err, f"loading the BPF program: {os.strerror(err)}\n{last_log()}")
+
+    def attach(self, program: Program) -> None:
+        self._links.append(program.attach())
+
+    def close(self) -> None:
+        for link in self._links:
+            link.destroy()
+        self._links.clear()
+        if self._obj:
+            lib().bpf_object__close(self._obj)
+            self._obj = None
+
+
+# ---------------------------------------------------------------------------
+# The ring buffer, mapped by hand
+
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_int, ctypes.c_long]
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_PROT_READ, _PROT_WRITE, _MAP_SHARED = 1, 2, 1
+_MAP_FAILED = ctypes.c_void_p(-1).value
+
+RINGBUF_BUSY = 1 << 31
+RINGBUF_DISCARD = 1 << 30
+RINGBUF_HDR = 8
+
+
+class RingMapping:
+    """A BPF_MAP_TYPE_RINGBUF mapped into this process.
+
+    ``data`` is a memoryview over the data area mapped twice back to back
+    (as the kernel lays it out), so a sample that wraps is still contiguous.
+    ``producer`` and ``consumer`` are c_uint64 views: the consumer position
+    is stored with one aligned 8-byte write, never byte by byte.
+    """
+
+    def __init__(self, fd: int, size: int):
+        self.size = size
+        self.mask = size - 1
+        cons = _libc.mmap(None, _PAGE, _PROT_READ | _PROT_WRITE, _MAP_SHARED, fd, 0)
+        _check(cons != _MAP_FAILED, "mapping the ring's consumer page")
+        prod_len = _PAGE + 2 * size
+        prod = _libc.mmap(None, prod_len, _PROT_READ, _MAP_SHARED, fd, _PAGE)
+        if prod == _MAP_FAILED:
+            _libc.munmap(cons, _PAGE)
+            _check(False, "mapping the ring's data")
+        self._maps = [(cons, _PAGE), (prod, prod_len)]
+        self.consumer = ctypes.c_uint64.from_address(cons)
+        self.producer = ctypes.c_uint64.from_address(prod)
+        raw = (ctypes.c_ubyte * (2 * size)).from_address(prod + _PAGE)
+        self.data = memoryview(raw).cast("B")
+        self.words = self.data.cast("I")
+
+    def close(self) -> None:
+        if self._maps:
+            self.data.release()
+            self.words.release()
+            for addr, length in self._maps:
+                _libc.munmap(addr, length)
+            self._maps = []
