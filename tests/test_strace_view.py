@@ -165,7 +165,7 @@ def test_options_strsize_hex_timing_and_fd_paths():
     assert t.lines("-xx", "-s", "2")[1].startswith('read(3, "\\x72\\x6f"..., 4096) ')
     assert t.lines("-y")[1].startswith('read(3</etc/passwd>, "root')
     assert t.lines("-y")[0].endswith("= 3</etc/passwd>")
-    assert t.lines("-T")[1].endswith("= 33 <0.000036>")
+    assert t.lines("-T")[1].endswith("= 33 <0.000037>")
     assert t.lines("-ttt")[0].startswith("1700000000.000002 openat(")
     assert t.lines("-r")[1].startswith("     0.000003 read(")
 

@@ -216,7 +216,7 @@ class View:
         return split_args(p.call, p.info)
 
     def _finish(self, tid: int, p: Pending, end: r.Header) -> None:
-        proc = self.procs.get(p.start.pid) or Process()
+        proc = self._proc(p.start.pid)
         entry, exit_text, _ = self._args(p)
         if p.unfinished:
             self._interrupt(tid)
@@ -224,6 +224,7 @@ class View:
         else:
             head = f"{self._leader(tid, p.start)}{p.call.name}({entry}{exit_text})"
         head += " "
+        self._track(p.start.pid, p.call)     # after the arguments: close(3</path>)
         if len(head) < COLUMN:
             head = head.ljust(COLUMN)
         line = head + "= " + result_text(p.call, proc.abi, self._fd_text(proc))
@@ -302,7 +303,6 @@ class View:
         if p.call.name == "rt_sigreturn":
             p.call.restored_mask = self.last_mask.get(tid)
         self._finish(tid, p, rec.header)
-        self._track(rec.header.pid, p.call)
 
     def _signal(self, tid: int, rec: r.Psig) -> None:
         if tid in self.pending and self.current == tid:
