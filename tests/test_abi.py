@@ -1,0 +1,214 @@
+"""ktrace.abi: the generated ABI tables and the API over them."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from ktrace import abi
+from ktrace.abi import (Abi, SyscallInfo, LINUX_X86_64, abi_for_svflags,
+                        freebsd_to_linux_errno, linux_to_freebsd_errno)
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = ROOT / "tools" / "gen_abi_tables.py"
+LINUX_RESTART = (512, 513, 514, 516)
+
+
+# --- Linux x86-64 syscalls ---------------------------------------------------
+
+def test_linux_pinned_syscalls():
+    read = LINUX_X86_64.syscall(0)
+    assert read == SyscallInfo("read", 3, (("unsigned int", "fd"), ("char *", "buf"),
+                                           ("size_t", "count")))
+    assert LINUX_X86_64.syscall_name(257) == "openat"
+    assert LINUX_X86_64.syscall_number("openat") == 257
+    assert LINUX_X86_64.syscall_number("execve") == 59
+    assert LINUX_X86_64.syscall(59).args[0] == ("const char *", "filename")
+    assert LINUX_X86_64.syscall(9).nargs == 6                      # mmap
+    assert LINUX_X86_64.syscall(231).name == "exit_group"
+    assert LINUX_X86_64.syscall(435) == SyscallInfo(
+        "clone3", 2, (("struct clone_args *", "uargs"), ("size_t", "size")))
+
+
+def test_linux_entry_point_aliases_have_arguments():
+    # stat(2) is sys_newstat in the kernel: its tracefs event is sys_enter_newstat
+    assert LINUX_X86_64.syscall(4).args == (("const char *", "filename"),
+                                           ("struct stat *", "statbuf"))
+    assert LINUX_X86_64.syscall(63).name == "uname"
+    assert LINUX_X86_64.syscall(166).nargs == 2                    # umount2 -> sys_umount
+
+
+def test_linux_unimplemented_syscalls_keep_name_without_args():
+    info = LINUX_X86_64.syscall(184)
+    assert info == SyscallInfo("tuxcall", None, ())
+
+
+def test_linux_unknown_numbers():
+    assert LINUX_X86_64.syscall(100000) is None
+    assert LINUX_X86_64.syscall_name(-1) is None
+    assert LINUX_X86_64.syscall_number("no_such_call") is None
+
+
+def test_linux_names_and_numbers_round_trip():
+    for code, info in LINUX_X86_64.syscalls.items():
+        assert LINUX_X86_64.syscall_number(info.name) == code
+        assert LINUX_X86_64.syscall_name(code) == info.name
+        assert info.nargs is None or info.nargs == len(info.args) <= 6
+
+
+def test_linux_syscall_numbers_match_the_kernel():
+    # a real call by number: the table's getpid and gettid are the kernel's
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(LINUX_X86_64.syscall_number("getpid")) == os.getpid()
+    assert libc.syscall(LINUX_X86_64.syscall_number("gettid")) == threading.get_native_id()
+
+
+def test_linux_i386_names():
+    i386 = abi.LINUX_I386
+    assert i386.syscall_name(5) == "open"
+    assert i386.syscall_name(11) == "execve"
+    assert i386.syscall(11).nargs is None
+    assert i386.errno_name(2) == "ENOENT"
+
+
+# --- Linux errnos and signals ------------------------------------------------
+
+def test_linux_errnos():
+    assert LINUX_X86_64.errno_name(2) == "ENOENT"
+    assert LINUX_X86_64.errno_name(11) == "EAGAIN"                 # not EWOULDBLOCK
+    assert LINUX_X86_64.errno_text(2) == "No such file or directory"
+    assert LINUX_X86_64.errno_name(512) == "ERESTARTSYS"
+    assert LINUX_X86_64.errno_text(512) == "To be restarted if SA_RESTART is set"
+    assert LINUX_X86_64.errno_text(516) == "Interrupted by signal"
+    assert LINUX_X86_64.errno_name(517) == "EPROBE_DEFER"
+    assert LINUX_X86_64.errno_name(531) == "ENOGRACE"
+    assert LINUX_X86_64.errno_name(41) is None
+    assert LINUX_X86_64.errno_text(41) == "Unknown error 41"
+    assert LINUX_X86_64.errno_text(9999) == "Unknown error 9999"
+
+
+def test_linux_errno_texts_are_this_libc_strerror():
+    for n in range(1, 134):
+        if LINUX_X86_64.errno_name(n):
+            assert LINUX_X86_64.errno_text(n) == os.strerror(n)
+
+
+def test_linux_signals():
+    for sig in signal.Signals:
+        if sig < 32:
+            assert LINUX_X86_64.signal_name(sig) == sig.name
+    assert LINUX_X86_64.signal_name(32) == "SIGRTMIN"
+    assert LINUX_X86_64.signal_name(34) == "SIGRT_2"
+    assert LINUX_X86_64.signal_name(64) == "SIGRT_32"
+    assert LINUX_X86_64.signal_name(65) is None
+    assert LINUX_X86_64.signal_number("SIGRT_2") == 34
+    assert LINUX_X86_64.signal_number("SIGKILL") == 9
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_linux_realtime_signal_names_are_what_strace_prints():
+    code = "import os, signal; signal.signal(36, lambda *a: None); os.kill(os.getpid(), 36)"
+    out = subprocess.run(["strace", "-e", "trace=none", "-e", "signal=all",
+                          sys.executable, "-c", code],
+                         capture_output=True, text=True, check=True).stderr
+    assert f"--- {LINUX_X86_64.signal_name(36)} {{" in out
+
+
+# --- the API's shape -----------------------------------------------------------
+
+def test_abi_is_immutable():
+    with pytest.raises(AttributeError):
+        LINUX_X86_64.key = "x"
+    with pytest.raises(TypeError):
+        LINUX_X86_64.syscalls[0] = None
+    assert isinstance(LINUX_X86_64, Abi)
+    assert (LINUX_X86_64.key, LINUX_X86_64.label) == ("linux-x86_64", "L64")
+    assert abi.LINUX_X86_64 is LINUX_X86_64
+
+
+def test_abi_for_svflags_linux():
+    assert abi_for_svflags(0x203) is LINUX_X86_64                  # SV_ABI_LINUX|SV_LP64
+    assert abi_for_svflags(0x103) is abi.LINUX_I386               # SV_ABI_LINUX|SV_ILP32
+    assert abi_for_svflags(0) is None
+    assert abi_for_svflags(0x207) is None                          # unknown ABI
+
+
+def test_import_is_cheap():
+    # importing the package loads no table; using an ABI loads only its own
+    code = textwrap.dedent("""
+        import sys, ktrace.abi as a
+        print(sorted(m for m in sys.modules if m.startswith("ktrace.abi._")))
+        a.LINUX_X86_64
+        print(sorted(m for m in sys.modules if m.startswith("ktrace.abi._")))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    before, after = out.stdout.splitlines()
+    assert before == "['ktrace.abi._errno_translation']"
+    assert after == "['ktrace.abi._errno_translation', 'ktrace.abi._linux_x86_64']"
+
+
+# --- errno translation -------------------------------------------------------
+
+def test_errno_translation_pins():
+    assert linux_to_freebsd_errno(0) == 0
+    assert linux_to_freebsd_errno(2) == 2                          # ENOENT
+    assert linux_to_freebsd_errno(11) == 35                        # EAGAIN
+    assert linux_to_freebsd_errno(35) == 11                        # EDEADLK
+    assert linux_to_freebsd_errno(95) == 45                        # EOPNOTSUPP
+    assert linux_to_freebsd_errno(61) == 87                        # ENODATA -> ENOATTR
+    assert linux_to_freebsd_errno(6) == 6                          # ENXIO, not EBADRPC
+    for n in LINUX_RESTART:
+        assert linux_to_freebsd_errno(n) == -1                     # ERESTART
+    assert linux_to_freebsd_errno(126) == 0x10000 | 126            # ENOKEY: FreeBSD lacks it
+    assert freebsd_to_linux_errno(-1) == 512
+    assert freebsd_to_linux_errno(72) == 6                         # EBADRPC -> ENXIO
+    assert freebsd_to_linux_errno(0x10000 | 126) == 126
+
+
+@given(st.integers(min_value=0, max_value=4095))
+def test_freebsd_to_linux_inverts_linux_to_freebsd(n):
+    bsd = linux_to_freebsd_errno(n)
+    if n in LINUX_RESTART:
+        assert bsd == -1 and freebsd_to_linux_errno(bsd) == 512
+    else:
+        assert freebsd_to_linux_errno(bsd) == n
+
+
+@given(st.integers(min_value=-1, max_value=97))
+def test_linux_to_freebsd_keeps_the_linux_meaning(bsd):
+    linux = freebsd_to_linux_errno(bsd)
+    assert freebsd_to_linux_errno(linux_to_freebsd_errno(linux)) == linux
+
+
+# --- the generator -----------------------------------------------------------
+
+def test_generator_reproduces_linux_tables(tmp_path):
+    from ktrace.abi import _linux_x86_64 as committed
+    if not Path("/sys/kernel/tracing/events/syscalls").is_dir():
+        pytest.skip("tracefs syscall events are not mounted")
+    here = (os.uname().release, os.confstr("CS_GNU_LIBC_VERSION"))
+    if here != (committed.SOURCE_KERNEL, committed.SOURCE_LIBC):
+        pytest.skip(f"tables come from {committed.SOURCE_KERNEL}/{committed.SOURCE_LIBC}, "
+                    f"this machine is {here[0]}/{here[1]}")
+    subprocess.run([sys.executable, str(GENERATOR), "linux", "--out-dir", str(tmp_path)],
+                   check=True, capture_output=True)
+    for name in ("_linux_x86_64.py", "_linux_i386.py"):
+        assert (tmp_path / name).read_bytes() == (ROOT / "src/ktrace/abi" / name).read_bytes()
+
+
+def test_generator_bad_source_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, str(GENERATOR), "errno-translation",
+                           "--src", str(tmp_path), "--out-dir", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("gen_abi_tables: ") and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
