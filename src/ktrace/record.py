@@ -346,22 +346,30 @@ def _cstring(data: bytes) -> tuple[bytes, bytes]:
 
 
 # One decoder per record type: (header, payload, word layouts) -> record.
+# The frequent ones build their tuples directly (no namedtuple __new__ frame).
+
+_new = tuple.__new__
+
 
 def _syscall(h, data, p):
-    code, narg = _fixed(data, p.syscall)
-    n = (len(data) - p.syscall.size) // p.word
-    args = (p.args[n] if n < len(p.args) else struct.Struct(f"<{n}{p.arg}")
-            ).unpack_from(data, p.syscall.size)
-    return Syscall(h, code, narg, args)
+    fixed = p.syscall.size
+    if len(data) < fixed:
+        raise _Invalid
+    code, narg = p.syscall.unpack_from(data)
+    n = (len(data) - fixed) // p.word
+    args = p.args[n] if n < len(p.args) else struct.Struct(f"<{n}{p.arg}")
+    return _new(Syscall, (h, code, narg, args.unpack_from(data, fixed)))
 
 
 def _sysret(h, data, p):
-    return Sysret(h, *_fixed(data, p.sysret))
+    if len(data) < p.sysret.size:
+        raise _Invalid
+    return _new(Sysret, (h, *p.sysret.unpack_from(data)))
 
 
 def _genio(h, data, p):
     fd, rw = _fixed(data, p.genio)
-    return Genio(h, fd, rw, data[p.genio.size:])
+    return _new(Genio, (h, fd, rw, data[p.genio.size:]))
 
 
 def _psig(h, data, p):
@@ -405,7 +413,7 @@ def _struct_array(h, data, p):
 
 
 _DECODERS = {
-    SYSCALL: _syscall, SYSRET: _sysret, NAMEI: lambda h, d, p: Namei(h, d),
+    SYSCALL: _syscall, SYSRET: _sysret, NAMEI: lambda h, d, p: _new(Namei, (h, d)),
     GENIO: _genio, PSIG: _psig, CSW: _csw, USER: lambda h, d, p: User(h, d),
     STRUCT: _struct, SYSCTL: lambda h, d, p: Sysctl(h, d), PROCCTOR: _procctor,
     PROCDTOR: lambda h, d, p: ProcDtor(h), CAPFAIL: _capfail, FAULT: _fault,
@@ -675,9 +683,6 @@ def _looks_netbsd(head: bytes) -> bool:
 # Reading a stream of records
 
 
-_LEN_TYPE = struct.Struct("<iH")     # the start of every header layout
-
-
 class TraceFileError(Exception):
     """Bad bytes at a known offset; every record before it was good."""
 
@@ -771,48 +776,52 @@ class RecordReader:
         if self.detect() is None:
             return
         payloads = _payloads(self.layout)
-        if self.layout.word == 8:
-            v0, v1 = AMD64_V0.header, AMD64_V1.header
-        else:
-            v0, v1 = I386_V0.header, None
-        v0_size, v1_size = v0.size, AMD64_V1.header_size
-        v0_unpack, v1_unpack = v0.unpack_from, AMD64_V1.header.unpack_from
-        peek = _LEN_TYPE.unpack_from
+        amd64 = self.layout.word == 8
+        v0 = (AMD64_V0 if amd64 else I386_V0).header
+        v1 = AMD64_V1.header
+        current_v1 = self.layout.version == 1
+        hsize, unpack = (v1.size, v1.unpack_from) if current_v1 else (v0.size, v0.unpack_from)
         fill, decoders, new = self._fill, _DECODERS, tuple.__new__
         while True:
             buf, pos = self._buf, self._pos
-            if len(buf) - pos < v0_size:     # no header is shorter than v0's
-                if not fill(v0_size):
+            if len(buf) - pos < hsize:
+                if not fill(hsize):
                     left = len(self._buf) - self._pos
-                    if left:
-                        self._fail(f"truncated record header ({left} bytes)")
-                    return
+                    if not left:
+                        return
+                    if current_v1 and left >= v0.size and not self._buf[self._pos + 5] & 0x40:
+                        current_v1, hsize, unpack = False, v0.size, v0.unpack_from
+                        continue        # a short v0 record ends a v1 file
+                    self._fail(f"truncated record header ({left} bytes)")
                 buf, pos = self._buf, self._pos
-            length, rtype = peek(buf, pos)
-            if rtype & KTR_VERSIONED:
-                if v1 is None:
+            fields = unpack(buf, pos)
+            rtype = fields[1]
+            if bool(rtype & KTR_VERSIONED) != current_v1:
+                # amd64 files may mix v0 and v1 records: switch header layouts
+                if not amd64:
                     self._fail("versioned (v1) record in an i386 v0 file")
-                hsize = v1_size
-            else:
-                hsize = v0_size
+                current_v1 = not current_v1
+                hsize, unpack = (v1.size, v1.unpack_from) if current_v1 else \
+                    (v0.size, v0.unpack_from)
+                continue
+            length = fields[0]
             if length < 0 or length > self.MAX_PAYLOAD:
                 self._fail(f"bogus length 0x{length & 0xffffffff:x}")
             end = pos + hsize + length
             if len(buf) < end:
                 if not fill(hsize + length):
                     left = len(self._buf) - self._pos
-                    name = TYPE_NAMES.get(rtype & ~KTR_TYPE_FLAGS,
-                                          f"type {rtype & ~KTR_TYPE_FLAGS}")
+                    name = TYPE_NAMES.get(rtype & 0x3FFF, f"type {rtype & 0x3FFF}")
                     self._fail(f"truncated record: {name} needs {hsize + length} "
                                f"bytes, {left} left")
                 buf, pos = self._buf, self._pos
                 end = pos + hsize + length
-            if hsize == v1_size:
-                _, _, version, pid, comm, sec, nsec, tid, cpu = v1_unpack(buf, pos)
+            if current_v1:
+                _, _, version, pid, comm, sec, nsec, tid, cpu = fields
                 if version != 1:
                     self._fail(f"unsupported ktrace header version {version}")
             else:
-                _, _, pid, comm, sec, usec, tid = v0_unpack(buf, pos)
+                _, _, pid, comm, sec, usec, tid = fields
                 version, cpu, nsec = 0, None, usec * 1000
             rtype_only = rtype & 0x3FFF
             h = new(Header, (rtype_only, rtype >= KTR_DROP, version, pid, tid,
