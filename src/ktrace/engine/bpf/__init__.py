@@ -30,6 +30,8 @@ from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, OBJECT, KtrProc
 
 DEFAULT_RING_SIZE = 64 << 20
 MIN_RING_SIZE = 1 << 16
+POLL = 0.01               # seconds between looks at the ring when it is quiet
+BUSY_BYTES = 1 << 18      # moved at least this much: look again at once
 IDLE_FLUSH = 0.1          # seconds: send CPUs' staged batches when idle this long
 RECONCILE = 1.0           # seconds between checks of the kernel's table against ours
 HOLD_POLL = 0.002         # seconds between ptrace polls while holding
@@ -152,11 +154,10 @@ class BpfEngine(Engine):
                     last_check = now
                     self.prog.sync_clock()
                     self._reconcile()
-                    continue
                 self.facility.flush()
-                timeout = HOLD_POLL if self.holder else (IDLE_FLUSH if not flushed else RECONCILE)
-                if not moved:
-                    for fd, _ in poller.poll(timeout):
+                if moved < BUSY_BYTES:
+                    # the program wakes us only past a fill level: poll for the rest
+                    for fd, _ in poller.poll(HOLD_POLL if self.holder else POLL):
                         if fd == self._wake_r:
                             _empty(self._wake_r)
         finally:

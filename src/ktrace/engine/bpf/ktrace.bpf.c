@@ -55,7 +55,35 @@ struct {
 	__type(value, struct ktr_proc);
 } procs SEC(".maps");
 
-/* What a traced thread is doing (keyed by kernel tid) */
+/*
+ * A byte per pid: may it be in procs?  Every syscall of every process on the
+ * machine asks, so this is a plain load rather than a hash lookup.  Bytes
+ * (not bits) because the program and the loader both store them.
+ */
+#define MAX_PIDS	(1 << 22)	/* PID_MAX_LIMIT */
+__u8 maybe_traced[MAX_PIDS] SEC(".bss.pids");
+
+static __always_inline struct ktr_proc *proc_of(__u32 pid)
+{
+	if (pid >= MAX_PIDS || !maybe_traced[pid])
+		return NULL;
+	return bpf_map_lookup_elem(&procs, &pid);
+}
+
+static __always_inline void mark_traced(__u32 pid)
+{
+	if (pid < MAX_PIDS)
+		maybe_traced[pid] = 1;
+}
+
+static __always_inline void forget_proc(__u32 pid)
+{
+	if (pid < MAX_PIDS)
+		maybe_traced[pid] = 0;
+	bpf_map_delete_elem(&procs, &pid);
+}
+
+/* What a traced thread is doing (task storage: freed with the task) */
 struct ktr_thread {
 	__u64	args[6];
 	__s64	nr;
@@ -63,13 +91,22 @@ struct ktr_thread {
 	__u32	path_retry;		/* PATH args unreadable at entry: re-read at exit */
 	__u64	fault_addr;
 	__u32	fault_pending;		/* a PFLT waits for its PRET */
-	__u32	pad;
+	__u32	comm_age;		/* events left before comm is read again */
+	char	comm[16];		/* the thread's name, cached */
 };
 
+/*
+ * The thread name is read again after COMM_EVENTS events, and at once after
+ * exec and prctl(PR_SET_NAME); a rename through /proc/PID/comm shows within
+ * COMM_EVENTS records.
+ */
+#define COMM_EVENTS	64
+#define NR_PRCTL	157
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct ktr_thread);
 } threads SEC(".maps");
 
@@ -81,6 +118,8 @@ struct stage {
 	__u32	flags;
 	__u32	busy;			/* a program is writing here (see ktr_flush) */
 	__u32	pad;
+	__s64	sec;			/* a second of CLOCK_REALTIME ... */
+	__s64	sec_ns;			/* ... and where it starts, in ns: saves divisions */
 	__u8	buf[STAGE_BUF];
 };
 
@@ -104,6 +143,7 @@ struct ev {
 	struct ktr_proc *p;
 	struct ktr_thread *t;		/* may be NULL */
 	struct who w;
+	struct ktr_header tmpl;		/* what every record of the event shares */
 };
 
 /* A record holding user memory: see emit_user() */
@@ -176,6 +216,7 @@ static __noinline void flush(struct stage *st)
 	struct ktr_batch *b = (struct ktr_batch *)st->buf;
 	__u32 len = st->pos;
 	__u32 pid = st->pid;
+	__u64 avail, wake = BPF_RB_NO_WAKEUP;
 
 	if (len <= sizeof(*b)) {
 		st->pos = 0;
@@ -186,7 +227,15 @@ static __noinline void flush(struct stage *st)
 	b->pid = pid;
 	b->flags = st->flags;
 	b->nrec = st->nrec;
-	if (bpf_ringbuf_output(&ring, st->buf, len, 0)) {
+	/*
+	 * A wakeup costs an IPI (a VM exit in a guest): the loader polls, and
+	 * is woken only when the waiting data crosses wake_bytes, or at an exit.
+	 */
+	avail = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+	if ((st->flags & KTR_BATCH_EXIT) ||
+	    (avail < ktr_cfg.wake_bytes && avail + len >= ktr_cfg.wake_bytes))
+		wake = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&ring, st->buf, len, wake)) {
 		struct ktr_proc *p = bpf_map_lookup_elem(&procs, &pid);
 
 		if (p) {
@@ -224,43 +273,62 @@ static __always_inline void rec_end(struct stage *st, __u32 off, __u32 size)
 	st->nrec++;
 }
 
-/* Fill the header at ``off``; the record's type and payload length */
-static __noinline void header(const struct ev *e, __u32 off, int type, __u32 len)
+/* The header fields all records of one event share: time, ids, name, CPU */
+static __noinline void stamp(struct ev *e)
+{
+	struct ktr_header *h = &e->tmpl;
+	struct ktr_thread *t = e->t;
+	struct stage *st = e->st;
+	__s64 now = bpf_ktime_get_ns() + ktr_live.realtime_offset;
+
+	__builtin_memset(h, 0, sizeof(*h));
+	h->ktr_version = KTR_VERSION1;
+	h->ktr_pid = e->w.pid;
+	if (e->w.task) {
+		bpf_probe_read_kernel_str(h->ktr_comm, 16, e->w.task->comm);
+	} else if (t) {
+		if (!t->comm_age) {
+			bpf_get_current_comm(t->comm, sizeof(t->comm));
+			t->comm_age = COMM_EVENTS;
+		}
+		t->comm_age--;
+		__builtin_memcpy(h->ktr_comm, t->comm, 16);
+	} else {
+		bpf_get_current_comm(h->ktr_comm, 16);
+	}
+	if (now - st->sec_ns < 0 || now - st->sec_ns >= 1000000000) {
+		st->sec = (__u64)now / 1000000000;
+		st->sec_ns = st->sec * 1000000000;
+	}
+	h->ktr_sec = st->sec;
+	h->ktr_nsec = now - st->sec_ns;
+	h->ktr_tid = e->w.tid;
+	h->ktr_cpu = bpf_get_smp_processor_id();
+}
+
+/* Fill the header at ``off``: the record's type and payload length */
+static __noinline void header(struct ev *e, __u32 off, int type, __u32 len)
 {
 	struct stage *st = e->st;
-	struct ktr_proc *p = e->p;
-	const struct who *w = &e->w;
 	struct ktr_header *h;
-	__u64 now = bpf_ktime_get_ns() + ktr_live.realtime_offset;
 
 	off &= STAGE_LIMIT - 1;
 	h = (struct ktr_header *)&st->buf[off];
+	__builtin_memcpy(h, &e->tmpl, sizeof(*h));
 	h->ktr_len = len;
 	h->ktr_type = type | KTR_VERSIONED;
-	if (p->flags & KTRFAC_DROP) {
-		__sync_fetch_and_and(&p->flags, ~KTRFAC_DROP);
+	if (e->p->flags & KTRFAC_DROP) {
+		__sync_fetch_and_and(&e->p->flags, ~KTRFAC_DROP);
 		h->ktr_type |= KTR_DROP;
 		st->flags |= KTR_BATCH_DROPPED;
 	}
-	h->ktr_version = KTR_VERSION1;
-	h->ktr_pid = w->pid;
-	__builtin_memset(h->ktr_comm, 0, sizeof(h->ktr_comm));
-	if (w->task)
-		bpf_probe_read_kernel_str(h->ktr_comm, 16, w->task->comm);
-	else
-		bpf_get_current_comm(h->ktr_comm, 16);
-	h->ktr_sec = now / 1000000000;
-	h->ktr_nsec = now % 1000000000;
-	h->ktr_tid = w->tid;
-	h->ktr_cpu = bpf_get_smp_processor_id();
-	h->ktr_pad = 0;
 }
 
 /*
  * A record with a small fixed payload: ``size`` bytes copied (a constant),
  * the first ``plen`` of them recorded.
  */
-static __always_inline void emit_sized(const struct ev *e, int type, const void *payload,
+static __always_inline void emit_sized(struct ev *e, int type, const void *payload,
 				       __u32 size, __u32 plen)
 {
 	struct stage *st = e->st;
@@ -278,7 +346,7 @@ static __always_inline void emit_sized(const struct ev *e, int type, const void 
 
 static __always_inline struct ktr_proc *traced(const struct who *w, __u32 type)
 {
-	struct ktr_proc *p = bpf_map_lookup_elem(&procs, &w->pid);
+	struct ktr_proc *p = proc_of(w->pid);
 
 	if (p && (p->flags & KTRFAC(type)))
 		return p;
@@ -293,7 +361,7 @@ static __always_inline struct ktr_proc *traced(const struct who *w, __u32 type)
  * Returns the data bytes recorded, or -1 when the memory was unreadable
  * (then nothing is recorded: the staged space is simply reused).
  */
-static __noinline int emit_user(const struct ev *e, const struct ureq *r)
+static __noinline int emit_user(struct ev *e, const struct ureq *r)
 {
 	struct stage *st = e->st;
 	__u32 hdr = sizeof(struct ktr_header), flen = r->flen & 8, namelen = 0;
@@ -340,7 +408,7 @@ static __noinline int emit_user(const struct ev *e, const struct ureq *r)
 }
 
 /* A STRU record of plan type ``type_id``: ``len`` bytes at ``addr`` */
-static __always_inline void emit_struct(const struct ev *e, __u32 type_id, __u64 addr,
+static __always_inline void emit_struct(struct ev *e, __u32 type_id, __u64 addr,
 					__u64 len)
 {
 	struct ureq r = {.src = addr, .type = KTR_STRUCT, .type_id = type_id};
@@ -352,7 +420,7 @@ static __always_inline void emit_struct(const struct ev *e, __u32 type_id, __u64
 }
 
 /* A STRUCT_ARRAY record: ``count`` items of ``elem`` bytes at ``addr`` */
-static __always_inline void emit_array(const struct ev *e, __u32 type_id, __u32 elem,
+static __always_inline void emit_array(struct ev *e, __u32 type_id, __u32 elem,
 				       __u64 addr, __u64 count)
 {
 	struct ureq r = {.fixed = {elem}, .src = addr, .type = KTR_STRUCT_ARRAY,
@@ -369,7 +437,7 @@ static __always_inline void emit_array(const struct ev *e, __u32 type_id, __u32 
 	emit_user(e, &r);
 }
 
-static __always_inline void emit_gio(const struct ev *e, int fd, int rw, __u64 buf,
+static __always_inline void emit_gio(struct ev *e, int fd, int rw, __u64 buf,
 				     __u64 len)
 {
 	struct ureq r = {.fixed = {(__u32)fd | ((__u64)rw << 32)}, .src = buf,
@@ -379,7 +447,7 @@ static __always_inline void emit_gio(const struct ev *e, int fd, int rw, __u64 b
 	emit_user(e, &r);
 }
 
-static __always_inline int emit_string(const struct ev *e, int type, __u32 type_id,
+static __always_inline int emit_string(struct ev *e, int type, __u32 type_id,
 				       __u64 addr, __u64 len, int str)
 {
 	struct ureq r = {.src = addr, .type = type, .type_id = type_id, .str = str};
@@ -389,7 +457,7 @@ static __always_inline int emit_string(const struct ev *e, int type, __u32 type_
 }
 
 /* One GIO record gathering up to ``total`` bytes from an iovec array */
-static __noinline void emit_iovec_gio(const struct ev *e, int fd_rw, __u64 iov,
+static __noinline void emit_iovec_gio(struct ev *e, int fd_rw, __u64 iov,
 				      __u64 count, __u64 total)
 {
 	struct stage *st = e->st;
@@ -505,13 +573,13 @@ struct msghdr_user {			/* struct user_msghdr, x86-64 */
 	__u32	pad2;
 };
 
-static __always_inline __u64 capped(const struct ev *e, __u64 len)
+static __always_inline __u64 capped(struct ev *e, __u64 len)
 {
 	return len > e->p->genio_size ? e->p->genio_size : len;
 }
 
 /* Entry records of argument i (after CALL) */
-static __noinline void arg_entry(const struct ev *e, __u32 i)
+static __noinline void arg_entry(struct ev *e, __u32 i)
 {
 	struct ktr_thread *t = e->t;
 	__u32 flags = e->p->flags;
@@ -550,7 +618,7 @@ static __noinline void arg_entry(const struct ev *e, __u32 i)
 }
 
 /* Exit records of argument i (before RET) */
-static __noinline void arg_exit(const struct ev *e, __u32 i, long ret)
+static __noinline void arg_exit(struct ev *e, __u32 i, long ret)
 {
 	struct ktr_thread *t = e->t;
 	__u32 flags = e->p->flags;
@@ -615,7 +683,7 @@ static __noinline void arg_exit(const struct ev *e, __u32 i, long ret)
 }
 
 /* ARGS/ENVS of the new image, from its mm (execve succeeded) */
-static __noinline void exec_strings(const struct ev *e)
+static __noinline void exec_strings(struct ev *e)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct mm_struct *mm = task->mm;
@@ -646,7 +714,7 @@ static __noinline void exec_strings(const struct ev *e)
  * the fault was over by then.  Its result is KERN_SUCCESS, unless that next
  * thing is SIGSEGV/SIGBUS being delivered (the fault failed).
  */
-static __always_inline void fault_end(const struct ev *e, int result)
+static __always_inline void fault_end(struct ev *e, int result)
 {
 	struct ktr_faultend fe = {.result = result};
 
@@ -671,16 +739,10 @@ static __always_inline __s32 freebsd_errno(long ret)
 	return 0x10000 | e;
 }
 
-static const struct ktr_thread fresh_thread = {};
-
-static __always_inline struct ktr_thread *thread_of(__u32 ktid, int create)
+static __always_inline struct ktr_thread *thread_of(struct task_struct *task, int create)
 {
-	struct ktr_thread *t = bpf_map_lookup_elem(&threads, &ktid);
-
-	if (t || !create)
-		return t;
-	bpf_map_update_elem(&threads, &ktid, &fresh_thread, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&threads, &ktid);
+	return bpf_task_storage_get(&threads, task, 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 /*
@@ -691,13 +753,14 @@ static __always_inline int begin(struct ev *e, int thread)
 {
 	if (current_who(&e->w))
 		return -1;
-	e->p = bpf_map_lookup_elem(&procs, &e->w.pid);
+	e->p = proc_of(e->w.pid);
 	if (!e->p)
 		return -1;
 	e->st = my_stage();
 	if (!e->st || e->st->busy)
 		return -1;
-	e->t = thread_of((__u32)bpf_get_current_pid_tgid(), thread > 1);
+	e->t = thread_of(bpf_get_current_task_btf(), thread > 1);
+	stamp(e);
 	e->st->busy = 1;
 	asm volatile("" ::: "memory");
 	return 0;
@@ -730,6 +793,8 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 	t->args[5] = regs->r9;
 	t->in_syscall = 1;
 	t->path_retry = 0;
+	if (id == NR_PRCTL)
+		t->comm_age = 0;	/* PR_SET_NAME: read the name again at exit */
 	fault_end(&e, KERN_SUCCESS);
 
 	ps = plan_of(id);
@@ -803,7 +868,7 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (current_who(&e.w))
 		return 0;
-	p = bpf_map_lookup_elem(&procs, &e.w.pid);
+	p = proc_of(e.w.pid);
 	if (!p || !(p->flags & KTRFAC_INHERIT))
 		return 0;
 	np.parent = e.w.pid;
@@ -815,6 +880,7 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 	np.owner_root = p->owner_root;
 	if (bpf_map_update_elem(&procs, &e.w.pid, &np, BPF_ANY))
 		return 0;
+	mark_traced(e.w.pid);
 	if (np.flags & KTRFAC(KTR_CSW))
 		__sync_fetch_and_add(&ktr_live.csw_inherited, 1);
 	e.p = bpf_map_lookup_elem(&procs, &e.w.pid);
@@ -823,6 +889,7 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 	if (!e.p || !e.st || e.st->busy)
 		return 0;
 	e.st->busy = 1;
+	stamp(&e);
 	emit_fixed(&e, KTR_PROCCTOR, &ctor, sizeof(ctor));
 	flush(e.st);			/* the child may run elsewhere before we record again */
 	end(&e);
@@ -844,9 +911,13 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 		flush(e.st);
 		if (e.p->parent && (e.p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
-		bpf_map_delete_elem(&procs, &e.w.pid);
-		bpf_ringbuf_output(&ring, &note, sizeof(note), 0);
+		forget_proc(e.w.pid);
+		bpf_ringbuf_output(&ring, &note, sizeof(note), BPF_RB_FORCE_WAKEUP);
 	} else {
+		if (e.t) {
+			e.t->comm_age = 0;	/* the new image's name */
+			stamp(&e);
+		}
 		emit_fixed(&e, KTR_PROCCTOR, &ctor, sizeof(ctor));
 	}
 	end(&e);
@@ -856,11 +927,10 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
 {
-	__u32 ktid = (__u32)bpf_get_current_pid_tgid();
 	struct ev e;
 
 	if (begin(&e, 0))
-		goto out;
+		return 0;
 	fault_end(&e, KERN_SUCCESS);
 	if (group_dead) {
 		struct stage *st = e.st;
@@ -873,11 +943,9 @@ int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
 		}
 		if (e.p->parent && (e.p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
-		bpf_map_delete_elem(&procs, &e.w.pid);
+		forget_proc(e.w.pid);
 	}
 	end(&e);
-out:
-	bpf_map_delete_elem(&threads, &ktid);
 	return 0;
 }
 
@@ -890,7 +958,6 @@ static __noinline void switch_record(struct stage *st, struct task_struct *task,
 	struct ktr_csw c = {.out = out, .user = preempt};
 	struct ktr_thread *t;
 	struct ev e = {.st = st};
-	__u32 ktid;
 
 	if (out)
 		current_who(&e.w);
@@ -899,8 +966,8 @@ static __noinline void switch_record(struct stage *st, struct task_struct *task,
 	e.p = traced(&e.w, KTR_CSW);
 	if (!e.p)
 		return;
-	ktid = BPF_CORE_READ(task, pid);
-	t = bpf_map_lookup_elem(&threads, &ktid);
+	stamp(&e);
+	t = thread_of(task, 0);
 	if (t && t->in_syscall) {
 		const struct plan_syscall *ps = plan_of(t->nr);
 

@@ -162,7 +162,7 @@ struct ktr_config {
 	__u64	pidns_dev;		/* ktrace's pid namespace */
 	__u64	pidns_ino;
 	__u32	pidns_level;		/* 0: the initial namespace */
-	__u32	pad;
+	__u32	wake_bytes;		/* wake the loader when this much is waiting */
 };
 
 /* What the loader updates while running (data) */

@@ -15,6 +15,8 @@ from ...platform import libbpf
 
 OBJECT = Path(__file__).with_name("ktrace.bpf.o")
 FLUSH_PROGRAM = "ktr_flush"
+MAX_PIDS = 1 << 22      # ktrace.bpf.c's maybe_traced[]
+WAKE_FRACTION = 16     # the program wakes the loader when 1/16 of the ring waits
 ENOENT = 2
 
 
@@ -26,7 +28,7 @@ class KtrProc(ctypes.Structure):
 
 class KtrConfig(ctypes.Structure):
     _fields_ = [("pidns_dev", ctypes.c_uint64), ("pidns_ino", ctypes.c_uint64),
-                ("pidns_level", ctypes.c_uint32), ("pad", ctypes.c_uint32)]
+                ("pidns_level", ctypes.c_uint32), ("wake_bytes", ctypes.c_uint32)]
 
 
 class KtrLive(ctypes.Structure):
@@ -84,12 +86,14 @@ class Program:
             cfg = self.obj.map(".rodata.cfg").data(KtrConfig)
             ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(pid_namespace()),
                            ctypes.sizeof(KtrConfig))
+            cfg.wake_bytes = ring_size // WAKE_FRACTION
             self.obj.load()
             for prog in self.obj.programs():
                 if prog.name != FLUSH_PROGRAM:
                     self.obj.attach(prog)
             self.procs = self.obj.map("procs")
             self.live = self.obj.map(".data.live").mmap_value(KtrLive)
+            self.maybe_traced = self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS)
             self.flusher = self.obj.program(FLUSH_PROGRAM)
             self.ring = libbpf.RingMapping(self.obj.map("ring").fd, ring_size)
         except BaseException:
@@ -108,9 +112,11 @@ class Program:
 
     def set_proc(self, pid: int, value: KtrProc) -> None:
         self.procs.update(ctypes.c_uint32(pid), value)
+        self.maybe_traced[pid] = 1
 
     def drop_proc(self, pid: int) -> None:
         self.procs.delete(ctypes.c_uint32(pid))
+        self.maybe_traced[pid] = 0
 
     def traced_pids(self) -> list[int]:
         return [k.value for k in self.procs.keys(ctypes.c_uint32)]
