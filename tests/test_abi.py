@@ -1,6 +1,7 @@
 """ktrace.abi: the generated ABI tables and the API over them."""
 
 import os
+import runpy
 import shutil
 import signal
 import subprocess
@@ -13,8 +14,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ktrace import abi
-from ktrace.abi import (Abi, SyscallInfo, LINUX_X86_64, abi_for_svflags,
-                        freebsd_to_linux_errno, linux_to_freebsd_errno)
+from ktrace.abi import (Abi, SyscallInfo, LINUX_X86_64, FREEBSD_AMD64, FREEBSD_I386,
+                        abi_for_svflags, freebsd_to_linux_errno, linux_to_freebsd_errno)
+from ktrace.record import ProcCtor, Syscall, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "tools" / "gen_abi_tables.py"
@@ -156,6 +158,80 @@ def test_import_is_cheap():
     assert after == "['ktrace.abi._errno_translation', 'ktrace.abi._linux_x86_64']"
 
 
+# --- FreeBSD -------------------------------------------------------------------
+
+def test_freebsd_pinned_syscalls():
+    assert FREEBSD_AMD64.syscall(59) == SyscallInfo(
+        "execve", 3, (("const char *", "fname"), ("char **", "argv"), ("char **", "envv")))
+    mmap = FREEBSD_AMD64.syscall(477)
+    assert (mmap.name, mmap.nargs, mmap.args[5]) == ("mmap", 6, ("off_t", "pos"))
+    assert FREEBSD_AMD64.syscall_number("mmap") == 477
+    assert FREEBSD_AMD64.syscall_name(202) == "__sysctl"
+    assert FREEBSD_AMD64.syscall_name(499) == "openat"
+    assert FREEBSD_AMD64.syscall_name(552) == "fstatat"
+
+
+def test_freebsd_compat_and_placeholder_names_are_kdumps():
+    # kern/syscalls.c spelling: compat<N>.<name>, obs_<name>, #<number>
+    assert FREEBSD_AMD64.syscall_name(493) == "compat11.fstatat"
+    assert FREEBSD_AMD64.syscall(493).nargs == 4
+    assert FREEBSD_AMD64.syscall_name(8) == "compat.creat"
+    assert FREEBSD_AMD64.syscall_name(197) == "compat6.mmap"
+    assert FREEBSD_AMD64.syscall_name(11) == "obs_execv"
+    assert FREEBSD_AMD64.syscall(91) == SyscallInfo("#91", None, ())
+    assert FREEBSD_AMD64.syscall_name(152) == "#152"                  # inside a range
+    assert FREEBSD_AMD64.syscall(210) == SyscallInfo("lkmnosys", 0, ())
+    assert FREEBSD_AMD64.syscall_number("lkmnosys") == 210           # the first of ten
+    assert FREEBSD_AMD64.syscall(100000) is None
+
+
+def test_freebsd_i386_shares_the_table():
+    assert (FREEBSD_I386.key, FREEBSD_I386.label) == ("freebsd-i386", "F32")
+    assert (FREEBSD_AMD64.key, FREEBSD_AMD64.label) == ("freebsd-amd64", "F64")
+    assert FREEBSD_I386.syscalls == FREEBSD_AMD64.syscalls
+    assert FREEBSD_I386.syscall_name(493) == "compat11.fstatat"      # pre-ino64 fstatat
+
+
+def test_freebsd_table_is_dense():
+    codes = sorted(FREEBSD_AMD64.syscalls)
+    assert codes == list(range(len(codes))) and len(codes) > 590
+
+
+def test_freebsd_errnos_and_signals():
+    assert FREEBSD_AMD64.errno_name(35) == "EAGAIN"
+    assert FREEBSD_AMD64.errno_text(35) == "Resource temporarily unavailable"
+    assert FREEBSD_AMD64.errno_name(97) == "EINTEGRITY"
+    assert FREEBSD_AMD64.errno_name(-1) == "ERESTART"
+    assert FREEBSD_AMD64.errno_name(-2) == "EJUSTRETURN"
+    assert FREEBSD_AMD64.errno_text(98) == "Unknown error: 98"
+    assert FREEBSD_AMD64.signal_name(29) == "SIGINFO"
+    assert FREEBSD_AMD64.signal_name(33) == "SIGLIBRT"
+    assert FREEBSD_AMD64.signal_name(34) is None
+    assert FREEBSD_AMD64.signal_name(65) == "SIGRT0"
+    assert FREEBSD_AMD64.signal_name(126) == "SIGRT61"
+    assert FREEBSD_AMD64.signal_number("SIGUSR1") == 30
+
+
+def test_abi_for_svflags_freebsd():
+    assert abi_for_svflags(0x10209) is FREEBSD_AMD64     # SV_ABI_FREEBSD|SV_LP64|SV_ASLR
+    assert abi_for_svflags(0x4109) is FREEBSD_I386       # SV_ABI_FREEBSD|SV_ILP32|SV_IA32
+    assert abi_for_svflags(0x9) is None                  # neither LP64 nor ILP32
+
+
+def test_every_sample_syscall_is_named(samples_dir):
+    files = sorted((samples_dir / "freebsd").glob("*.ktrace.out"))
+    assert files
+    for path in files:
+        native = FREEBSD_I386 if path.name.startswith("i386") else FREEBSD_AMD64
+        abi_of = {}
+        for rec in read_records(path):
+            if isinstance(rec, ProcCtor):
+                abi_of[rec.header.pid] = abi_for_svflags(rec.sv_flags)
+            elif isinstance(rec, Syscall):
+                table = abi_of.get(rec.header.pid) or native
+                assert table.syscall_name(rec.code), (path.name, rec.code)
+
+
 # --- errno translation -------------------------------------------------------
 
 def test_errno_translation_pins():
@@ -189,6 +265,16 @@ def test_linux_to_freebsd_keeps_the_linux_meaning(bsd):
     assert freebsd_to_linux_errno(linux_to_freebsd_errno(linux)) == linux
 
 
+def test_translated_errnos_keep_their_names():
+    for n in range(1, 4096):
+        bsd = linux_to_freebsd_errno(n)
+        name = LINUX_X86_64.errno_name(n)
+        if bsd >= 0x10000:
+            assert FREEBSD_AMD64.errno_name(bsd) is None
+        elif bsd > 0 and name != "ENODATA":          # ENODATA -> ENOATTR, FreeBSD's choice
+            assert FREEBSD_AMD64.errno_name(bsd) == name
+
+
 # --- the generator -----------------------------------------------------------
 
 def test_generator_reproduces_linux_tables(tmp_path):
@@ -212,3 +298,85 @@ def test_generator_bad_source_is_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("gen_abi_tables: ") and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
+
+
+FREEBSD_SOURCES = {
+    "sys/kern/syscalls.master": """\
+; System call name/number master file.
+#include <sys/param.h>
+%%ABI_HEADERS%%
+
+0\tAUE_NULL\tSYSMUX {
+\t\tint syscall(
+\t\t    int number,
+\t\t    ...
+\t\t);
+\t}
+1\tAUE_EXIT\tSTD|CAPENABLED|NORETURN {
+\t\tvoid _exit(
+\t\t    int rval
+\t\t);
+\t}
+2-3\tAUE_NULL\tRESERVED
+4\tAUE_NULL\tOBSOL\tvread
+; a comment between entries
+5\tAUE_STAT\tCOMPAT11 {
+\t\tint stat(
+\t\t    _In_z_ const char *path,
+\t\t    _Out_ _Contains_timet_ struct freebsd11_stat *ub
+\t\t);
+\t}
+6\tAUE_NULL\tNODEF|NOTSTATIC\tlkmnosys lkmnosys nosys_args int
+7\tAUE_READ\tSTD {
+\t\tssize_t read(
+\t\t    int fd,
+\t\t    _Out_writes_bytes_(nbyte) void *buf,
+\t\t    size_t nbyte
+\t\t);
+\t}
+""",
+    "sys/sys/errno.h": "#define\tEPERM\t\t1\t\t/* Operation not permitted */\n"
+                       "#define\tEWOULDBLOCK\tEAGAIN\n#define\tELAST\t\t1\n"
+                       "#define\tERESTART\t(-1)\t\t/* restart syscall */\n",
+    "lib/libc/gen/errlst.c": 'const char *const sys_errlist[] = {\n\t"No error: 0",\n'
+                             '\t"Operation not permitted",\t/* 1 - EPERM */\n#ifdef X\n'
+                             '\t__uprefix,\n#endif\n};\n',
+    "sys/sys/signal.h": "#define\tSIGHUP\t\t1\t/* hangup */\n#define\tSIGRTMIN\t65\n",
+    "lib/libsysdecode/signal.c": 'static const char *signames[] = {\n\t[SIGHUP] = "SIGHUP",\n'
+                                 '\t[SIGRTMIN] = "SIGRT0",\n\t[SIGRTMIN + 1] = "SIGRT1",\n};\n',
+}
+
+
+def test_generator_reads_freebsd_sources(tmp_path):
+    src = tmp_path / "src"
+    for rel, text in FREEBSD_SOURCES.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    origins = [f"--origin={rel}=example/repo@{i}" for i, rel in enumerate(FREEBSD_SOURCES)]
+    subprocess.run([sys.executable, str(GENERATOR), "freebsd", "--src", str(src),
+                    "--out-dir", str(tmp_path), *origins], check=True, capture_output=True)
+    text = (tmp_path / "_freebsd.py").read_text()
+    assert text.startswith("# Generated by tools/gen_abi_tables.py freebsd")
+    assert "sys/kern/syscalls.master: example/repo@0" in text
+    tables = runpy.run_path(str(tmp_path / "_freebsd.py"))
+    assert tables["SYSCALLS"] == {
+        0: ("syscall", 1, (("int", "number"),)),
+        1: ("_exit", 1, (("int", "rval"),)),
+        2: ("#2", None, ()),
+        3: ("#3", None, ()),
+        4: ("obs_vread", None, ()),
+        5: ("compat11.stat", 2, (("const char *", "path"), ("struct freebsd11_stat *", "ub"))),
+        6: ("lkmnosys", 0, ()),
+        7: ("read", 3, (("int", "fd"), ("void *", "buf"), ("size_t", "nbyte"))),
+    }
+    assert tables["ERRNO_NAMES"] == {1: "EPERM", -1: "ERESTART"}
+    assert tables["ERRNO_TEXTS"] == {1: "Operation not permitted"}
+    assert tables["SIGNAL_NAMES"] == {1: "SIGHUP", 65: "SIGRT0", 66: "SIGRT1"}
+
+
+def test_generator_wants_every_origin(tmp_path):
+    proc = subprocess.run([sys.executable, str(GENERATOR), "freebsd", "--src", str(tmp_path),
+                           "--out-dir", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 1 and not (tmp_path / "_freebsd.py").exists()
+    assert proc.stderr.startswith("gen_abi_tables: no --origin for sys/kern/syscalls.master")
+    assert proc.stderr.count("\n") == 1

@@ -168,6 +168,12 @@ def errno_names() -> dict[int, str]:
     return names
 
 
+def unknown_errno() -> str:
+    """strerror's text for an unknown number, as a %-format."""
+    probe = 987654
+    return os.strerror(probe).replace(str(probe), "%d")
+
+
 def errno_text(number: int) -> str:
     return STRACE_RESTART_TEXTS.get(number) or os.strerror(number)
 

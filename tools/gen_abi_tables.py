@@ -2,8 +2,8 @@
 """Generate the ABI tables of ``ktrace.abi`` from their named sources.
 
     gen_abi_tables.py linux [--out-dir DIR]
-    gen_abi_tables.py freebsd --src DIR --version PATH=COMMIT ... [--out-dir DIR]
-    gen_abi_tables.py errno-translation --src DIR --version PATH=COMMIT ... [--out-dir DIR]
+    gen_abi_tables.py freebsd --src DIR --origin PATH=REPO@COMMIT ... [--out-dir DIR]
+    gen_abi_tables.py errno-translation --src DIR --origin PATH=REPO@COMMIT ... [--out-dir DIR]
 
 ``linux`` reads this machine's kernel headers, tracefs syscall formats and C
 library (see tools/abi_sources_linux.py) and writes ``_linux_x86_64.py`` and
@@ -13,8 +13,8 @@ library (see tools/abi_sources_linux.py) and writes ``_linux_x86_64.py`` and
 ``freebsd`` and ``errno-translation`` read freebsd-src files under DIR (a
 checkout, or copies at the same relative paths; see
 tools/abi_sources_freebsd.py) and write ``_freebsd.py`` and
-``_errno_translation.py``.  Each ``--version`` records which commit a file
-came from; the generated module names them.
+``_errno_translation.py``.  Each ``--origin`` records the repository and
+commit a file came from; the generated module names them.
 
 The output is deterministic: the same sources give the same bytes (a test
 regenerates the Linux tables and compares).
@@ -77,7 +77,8 @@ def generate_linux(out_dir: Path) -> None:
         "errno texts: C library strerror; ERESTART* texts as strace 6.1 prints them",
         f"signal names: {src.SIGNAL_H}; realtime names as strace 6.1 prints them",
     ]
-    linux = render_module("linux", sources, src.provenance(), [
+    constants = {**src.provenance(), "UNKNOWN_ERRNO": src.unknown_errno()}
+    linux = render_module("linux", sources, constants, [
         ("SYSCALLS", "number: (name, argument count or None, ((C type, name), ...))", calls),
         ("ERRNO_NAMES", "errno number: name", errnos),
         ("ERRNO_TEXTS", "errno number: text", {n: src.errno_text(n) for n in errnos}),
@@ -93,15 +94,34 @@ def generate_linux(out_dir: Path) -> None:
 def _freebsd_sources(versions: dict[str, str], paths: tuple[str, ...]) -> list[str]:
     missing = [path for path in paths if path not in versions]
     if missing:
-        raise SourceError("no --version for " + ", ".join(missing))
-    return [f"freebsd/freebsd-src {path} @ {versions[path]}" for path in paths]
+        raise SourceError("no --origin for " + ", ".join(missing))
+    return [f"{path}: {versions[path]}" for path in paths]
+
+
+def generate_freebsd(src_dir: Path, versions: dict[str, str], out_dir: Path) -> None:
+    import abi_sources_freebsd as src
+
+    sources = _freebsd_sources(versions, (src.SYSCALLS_MASTER, src.ERRNO_H, src.ERRLST_C,
+                                          src.SIGNAL_H, src.SYSDECODE_SIGNAL_C))
+    errnos = src.errno_names(src_dir)
+    sources += ["  (syscall names as kern/syscalls.c spells them, which kdump prints:",
+                "  sys/tools/syscalls/scripts/syscalls.lua; unknown errno text:",
+                "  lib/libc/string/strerror.c)"]
+    text = render_module("freebsd", sources, {"UNKNOWN_ERRNO": src.UNKNOWN_ERRNO}, [
+        ("SYSCALLS", "number: (name, argument count or None, ((C type, name), ...))",
+         src.syscalls(src_dir)),
+        ("ERRNO_NAMES", "errno number: name", errnos),
+        ("ERRNO_TEXTS", "errno number: strerror text", src.errno_texts(src_dir)),
+        ("SIGNAL_NAMES", "signal number: name", src.signal_names(src_dir)),
+    ])
+    write(out_dir / "_freebsd.py", text)
 
 
 def generate_errno_translation(src_dir: Path, versions: dict[str, str], out_dir: Path) -> None:
     import abi_sources_freebsd as src
 
-    to_linux, to_freebsd = src.errno_translation(src_dir)
     sources = _freebsd_sources(versions, (src.ERRNO_H, src.LINUX_ERRNO_H, src.LINUX_ERRNO_INC))
+    to_linux, to_freebsd = src.errno_translation(src_dir)
     sources += ["  (linux_errtbl inverted; restart codes and missing errnos per",
                 "  docs/design.md, \"Errno numbering\")"]
     text = render_module("errno-translation", sources, {
@@ -116,11 +136,11 @@ def generate_errno_translation(src_dir: Path, versions: dict[str, str], out_dir:
     write(out_dir / "_errno_translation.py", text)
 
 
-def _version(arg: str) -> tuple[str, str]:
-    path, sep, commit = arg.partition("=")
-    if not sep or not path or not commit:
-        raise argparse.ArgumentTypeError(f"expected PATH=COMMIT, got {arg!r}")
-    return path, commit
+def _origin(arg: str) -> tuple[str, str]:
+    path, sep, origin = arg.partition("=")
+    if not sep or not path or not origin:
+        raise argparse.ArgumentTypeError(f"expected PATH=REPO@COMMIT, got {arg!r}")
+    return path, origin
 
 
 def main(argv: list[str]) -> int:
@@ -133,17 +153,17 @@ def main(argv: list[str]) -> int:
         cmd = sub.add_parser(name, help=what + " from freebsd-src files")
         cmd.add_argument("--src", type=Path, required=True,
                          help="freebsd-src checkout (or copies of its files)")
-        cmd.add_argument("--version", type=_version, action="append", default=[],
-                         metavar="PATH=COMMIT", help="the commit a source file is from")
+        cmd.add_argument("--origin", type=_origin, action="append", default=[],
+                         metavar="PATH=REPO@COMMIT", help="where a source file came from")
         cmd.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
     opts = parser.parse_args(argv)
     try:
         if opts.abi == "linux":
             generate_linux(opts.out_dir)
         elif opts.abi == "freebsd":
-            generate_freebsd(opts.src, dict(opts.version), opts.out_dir)
+            generate_freebsd(opts.src, dict(opts.origin), opts.out_dir)
         else:
-            generate_errno_translation(opts.src, dict(opts.version), opts.out_dir)
+            generate_errno_translation(opts.src, dict(opts.origin), opts.out_dir)
     except (SourceError, OSError, ValueError, KeyError) as e:
         print(f"gen_abi_tables: {e}", file=sys.stderr)
         return 1

@@ -103,7 +103,7 @@ class Abi:
 def _load_linux_x86_64() -> Abi:
     from . import _linux_x86_64 as t
     return Abi("linux-x86_64", "L64", t.SYSCALLS, t.ERRNO_NAMES, t.ERRNO_TEXTS,
-               "Unknown error %d", t.SIGNAL_NAMES)
+               t.UNKNOWN_ERRNO, t.SIGNAL_NAMES)
 
 
 @lru_cache(maxsize=None)
@@ -116,9 +116,19 @@ def _load_linux_i386() -> Abi:
                linux._signal_names)
 
 
+@lru_cache(maxsize=None)
+def _load_freebsd(key: str, label: str) -> Abi:
+    """FreeBSD amd64 and i386 share one syscall table (sys/kern/syscalls.master)."""
+    from . import _freebsd as t
+    return Abi(key, label, t.SYSCALLS, t.ERRNO_NAMES, t.ERRNO_TEXTS, t.UNKNOWN_ERRNO,
+               t.SIGNAL_NAMES)
+
+
 _LOADERS = {
     "LINUX_X86_64": _load_linux_x86_64,
     "LINUX_I386": _load_linux_i386,
+    "FREEBSD_AMD64": lambda: _load_freebsd("freebsd-amd64", "F64"),
+    "FREEBSD_I386": lambda: _load_freebsd("freebsd-i386", "F32"),
 }
 
 
@@ -140,9 +150,9 @@ def abi_for_svflags(sv_flags: int) -> Abi | None:
             return _load_linux_i386()
     elif system == _record.SV_ABI_FREEBSD:
         if sv_flags & _record.SV_ILP32:
-            return __getattr__("FREEBSD_I386")
+            return _LOADERS["FREEBSD_I386"]()
         if sv_flags & _record.SV_LP64:
-            return __getattr__("FREEBSD_AMD64")
+            return _LOADERS["FREEBSD_AMD64"]()
     return None
 
 

@@ -11,6 +11,7 @@
 
 SOURCE_KERNEL = '6.18.44-fc-v669'
 SOURCE_LIBC = 'glibc 2.36'
+UNKNOWN_ERRNO = 'Unknown error %d'
 
 # number: (name, argument count or None, ((C type, name), ...))
 SYSCALLS = {
