@@ -25,8 +25,8 @@ from ...platform import libbpf, procfs
 from .. import Engine
 from . import consumer
 from .holder import Holder
-from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, OBJECT, KtrProc,
-                     Program)
+from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, BATCH_FORK, OBJECT,
+                     KtrProc, Program)
 
 DEFAULT_RING_SIZE = 64 << 20
 MIN_RING_SIZE = 1 << 16
@@ -176,17 +176,20 @@ class BpfEngine(Engine):
                 self.holder.throttle(False)
         return moved
 
-    def _batch(self, pid: int, flags: int, dropped: int, records: bytes) -> None:
+    def _batch(self, pid: int, flags: int, aux: int, records: bytes) -> None:
         fac = self.facility
         if flags & BATCH_EXEC_PRIV:
             fac.exec_gains_privilege(pid)
             return
+        if flags & BATCH_FORK:
+            self._forked(aux, pid)
         if pid not in fac.procs and not self._adopt(pid):
             return
         if flags & BATCH_DROPPED:
             self._warn_drop(pid)
         fac.emit(pid, records)
         if flags & BATCH_EXIT:
+            dropped = aux
             if dropped:
                 self.dropped += dropped
                 fac.procs[pid].file.log(f"ktrace: {dropped} records of pid {pid} were lost "
@@ -194,19 +197,25 @@ class BpfEngine(Engine):
             self._set_csw(pid, False)
             fac.exit(pid)
 
-    def _adopt(self, pid: int, depth: int = 0) -> bool:
-        """A process the kernel traces by inheritance: tell the facility."""
-        proc = self.prog.proc(pid)
-        if proc is None or not proc.parent or depth > 64:
-            return False
-        if proc.parent not in self.facility.procs and not self._adopt(proc.parent, depth + 1):
-            return False
-        if not self.facility.fork(proc.parent, pid):
+    def _forked(self, parent: int, pid: int) -> bool:
+        """The kernel made ``pid`` inherit tracing from ``parent``: so does the facility."""
+        if pid in self.facility.procs:
+            return True
+        if not self.facility.fork(parent, pid):
             self.prog.drop_proc(pid)
             return False
         if self.lossless:
             self.holder.hold(pid, follow=True)
         return True
+
+    def _adopt(self, pid: int, depth: int = 0) -> bool:
+        """A traced process whose fork batch was lost: ask the kernel's table."""
+        proc = self.prog.proc(pid)
+        if proc is None or not proc.parent or depth > 64:
+            return False
+        if proc.parent not in self.facility.procs and not self._adopt(proc.parent, depth + 1):
+            return False
+        return self._forked(proc.parent, pid)
 
     def _warn_drop(self, pid: int) -> None:
         file = self.facility.procs[pid].file

@@ -13,10 +13,10 @@ from typing import Callable
 
 from ...platform.libbpf import RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR, RingMapping
 
-BATCH = struct.Struct("<IIII")     # struct ktr_batch: pid, flags, nrec, dropped
+BATCH = struct.Struct("<IIII")     # struct ktr_batch: pid, flags, nrec, aux
 _LEN_MASK = ~(RINGBUF_BUSY | RINGBUF_DISCARD) & 0xFFFFFFFF
 
-# handler(pid, flags, dropped, records): records is the batch's record bytes
+# handler(pid, flags, aux, records): records is the batch's record bytes
 Handler = Callable[[int, int, int, bytes], None]
 
 
@@ -39,8 +39,8 @@ def drain(ring: RingMapping, handle: Handler, budget: int = 1 << 30) -> int:
         length = head & _LEN_MASK
         if not head & RINGBUF_DISCARD and length >= BATCH.size:
             body = off + RINGBUF_HDR
-            pid, flags, _nrec, dropped = unpack(data, body)
-            handle(pid, flags, dropped, bytes(data[body + BATCH.size:body + length]))
+            pid, flags, _nrec, aux = unpack(data, body)
+            handle(pid, flags, aux, bytes(data[body + BATCH.size:body + length]))
         cons += (length + RINGBUF_HDR + 7) & ~7
         ring.consumer.value = cons     # one aligned 8-byte store
     return cons - start

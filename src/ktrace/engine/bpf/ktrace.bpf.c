@@ -247,7 +247,7 @@ static __noinline void flush(struct stage *st)
 	st->pos = 0;
 	st->nrec = 0;
 	st->flags = 0;
-	b->dropped = 0;
+	b->aux = 0;
 }
 
 /*
@@ -891,7 +891,12 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 	e.st->busy = 1;
 	stamp(&e);
 	emit_fixed(&e, KTR_PROCCTOR, &ctor, sizeof(ctor));
-	flush(e.st);			/* the child may run elsewhere before we record again */
+	if (e.st->pos && e.st->pid == e.w.pid) {
+		/* tells the loader whose child it is; sent now, as the child may run elsewhere */
+		e.st->flags |= KTR_BATCH_FORK;
+		((struct ktr_batch *)e.st->buf)->aux = np.parent;
+		flush(e.st);
+	}
 	end(&e);
 	return 0;
 }
@@ -938,7 +943,7 @@ int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
 		emit_fixed(&e, KTR_PROCDTOR, NULL, 0);
 		if (st->pos && st->pid == e.w.pid) {
 			st->flags |= KTR_BATCH_EXIT;
-			((struct ktr_batch *)st->buf)->dropped = e.p->dropped;
+			((struct ktr_batch *)st->buf)->aux = e.p->dropped;
 			flush(st);
 		}
 		if (e.p->parent && (e.p->flags & KTRFAC(KTR_CSW)))

@@ -141,12 +141,13 @@ struct ktr_batch {
 	__u32	pid;			/* process (in ktrace's pid namespace) */
 	__u32	flags;			/* KTR_BATCH_* */
 	__u32	nrec;			/* records that follow */
-	__u32	dropped;		/* with KTR_BATCH_EXIT: events this process lost */
+	__u32	aux;			/* EXIT: events the process lost; FORK: its parent */
 };
 
 #define KTR_BATCH_EXIT		1	/* the process exited: its PROCDTOR is in here */
 #define KTR_BATCH_DROPPED	2	/* a record in here carries KTR_DROP */
 #define KTR_BATCH_EXEC_PRIV	4	/* exec gained privilege: tracing stopped */
+#define KTR_BATCH_FORK		8	/* a child inherited tracing: its PROCCTOR */
 
 /* The kernel's p_traceflag, plus what the rules need (map "procs") */
 struct ktr_proc {

@@ -38,12 +38,13 @@ class KtrLive(ctypes.Structure):
 
 class KtrBatch(ctypes.Structure):
     _fields_ = [("pid", ctypes.c_uint32), ("flags", ctypes.c_uint32),
-                ("nrec", ctypes.c_uint32), ("dropped", ctypes.c_uint32)]
+                ("nrec", ctypes.c_uint32), ("aux", ctypes.c_uint32)]
 
 
 BATCH_EXIT = 1
 BATCH_DROPPED = 2
 BATCH_EXEC_PRIV = 4
+BATCH_FORK = 8
 
 
 def possible_cpus() -> int:
