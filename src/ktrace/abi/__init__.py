@@ -140,20 +140,20 @@ def __getattr__(name: str) -> Abi:
     return loader()
 
 
+# (SV_ABI_*, pointer width bit) of a PROCCTOR's sv_flags: the ABI it announces.
+_BY_SV_FLAGS = {
+    (_record.SV_ABI_LINUX, _record.SV_LP64): "LINUX_X86_64",
+    (_record.SV_ABI_LINUX, _record.SV_ILP32): "LINUX_I386",
+    (_record.SV_ABI_FREEBSD, _record.SV_LP64): "FREEBSD_AMD64",
+    (_record.SV_ABI_FREEBSD, _record.SV_ILP32): "FREEBSD_I386",
+}
+
+
 def abi_for_svflags(sv_flags: int) -> Abi | None:
     """The ABI a PROCCTOR's ``sv_flags`` announces, or None if unknown."""
-    system = sv_flags & _record.SV_ABI_MASK
-    if system == _record.SV_ABI_LINUX:
-        if sv_flags & _record.SV_LP64:
-            return _load_linux_x86_64()
-        if sv_flags & _record.SV_ILP32:
-            return _load_linux_i386()
-    elif system == _record.SV_ABI_FREEBSD:
-        if sv_flags & _record.SV_ILP32:
-            return _LOADERS["FREEBSD_I386"]()
-        if sv_flags & _record.SV_LP64:
-            return _LOADERS["FREEBSD_AMD64"]()
-    return None
+    width = sv_flags & (_record.SV_LP64 | _record.SV_ILP32)
+    name = _BY_SV_FLAGS.get((sv_flags & _record.SV_ABI_MASK, width))
+    return None if name is None else _LOADERS[name]()
 
 
 _LINUX_TO_FREEBSD = _xlat.LINUX_TO_FREEBSD_ERRNO
