@@ -299,3 +299,28 @@ def test_traced_program_sees_the_same_results(tmp_path):
     status = t.run()
     assert os.WEXITSTATUS(status) == plain.returncode == 7
     assert out.read_bytes() == plain.stdout
+
+
+def test_exec_gaining_privilege_stops_tracing_for_a_non_root_tracer(tmp_path):
+    need_bpf()
+    code = ("import os; os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534); "
+            "os.execv('/usr/bin/passwd', ['passwd', '--help'])")
+    t = Traced([sys.executable, "-c", code], out=tmp_path / "trace.out")
+    tracer = t.facility.procs[t.pid].file
+    tracer.owner = Cred(os.getpid(), 65534, 65534)     # as if a user had asked
+    t.engine.flags_changed(t.pid, t.facility.procs[t.pid].flags)
+    t.run()
+    recs = [x for x in t.records() if x.header.pid == t.pid]
+    call = max(i for i, x in enumerate(recs) if isinstance(x, r.Syscall) and x.code == 59)
+    after = recs[call + 1:]
+    # the execve CALL (with its path) is the last thing of that process in the file
+    assert not any(isinstance(x, (r.Sysret, r.ProcCtor, r.ProcDtor)) for x in after)
+    assert all(x.header.command == "python3" for x in after)
+    assert t.pid not in t.facility.procs
+
+
+def test_exec_gaining_privilege_goes_on_for_a_root_tracer(tmp_path):
+    code = ("import os; os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534); "
+            "os.execv('/usr/bin/passwd', ['passwd', '--help'])")
+    t, recs, _ = trace(tmp_path, [sys.executable, "-c", code], trace="c")
+    assert any(isinstance(x, r.ProcCtor) and x.header.command == "passwd" for x in recs)
