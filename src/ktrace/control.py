@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 
 from . import engine as engines
 from . import service, tracefile, trpoints
@@ -141,11 +142,11 @@ def exec_traced(argv: list[str], path: str, facs: int, *, engine: str = AUTO,
     exit status; its PATH search's failed execs are traced too.  Returns
     only by raising OSError when the exec fails.
     """
-    set_tracing(path, facs, os.getpid(), engine=engine, options=options, hold_exit=True)
-    import signal
-    # Python ignores these at startup; the command must get them as the shell gave
+    # Python ignores these at startup; the command must get them as the shell
+    # gave them (done first, so the trace does not start with our own fixes)
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
+    set_tracing(path, facs, os.getpid(), engine=engine, options=options, hold_exit=True)
     os.execvp(argv[0], argv)
 
 
