@@ -175,8 +175,9 @@ def array(role: Role, name: str, count: Length) -> ArgSpec:
     return ArgSpec(role, name, STRUCT_SIZES[name], count)
 
 
-def buf(role: Role, fd: int = 0, length: Length = RET) -> ArgSpec:
-    return ArgSpec(role, length=length, fd=fd)
+def buf(role: Role, fd: int = 0) -> ArgSpec:
+    """An I/O buffer of the descriptor in argument ``fd``: the bytes moved are the return value."""
+    return ArgSpec(role, length=RET, fd=fd)
 
 
 def iov(role: Role, count: int, fd: int = 0) -> ArgSpec:
@@ -236,9 +237,9 @@ PLANS: dict[str, Plan] = {
     "mount": (S, P, S, V, V), "umount2": (P, V),
     "swapon": (P, V), "swapoff": (P,), "acct": (P,), "pivot_root": (P, P),
     "memfd_create": (S, V),
-    "setxattr": (P, S, buf(Role.IN_BUF, -1, arg(3)), V, V),
-    "lsetxattr": (P, S, buf(Role.IN_BUF, -1, arg(3)), V, V),
-    "fsetxattr": (V, S, buf(Role.IN_BUF, -1, arg(3)), V, V),
+    "setxattr": (P, S, in_("bytes", arg(3)), V, V),
+    "lsetxattr": (P, S, in_("bytes", arg(3)), V, V),
+    "fsetxattr": (V, S, in_("bytes", arg(3)), V, V),
     "getxattr": (P, S, out("bytes", RET), V), "lgetxattr": (P, S, out("bytes", RET), V),
     "fgetxattr": (V, S, out("bytes", RET), V),
     "listxattr": (P, out("bytes", RET), V), "llistxattr": (P, out("bytes", RET), V),
@@ -422,24 +423,24 @@ def _pad(plan: Iterable[ArgSpec], nargs: int) -> Plan:
 
 @lru_cache(maxsize=None)
 def _table() -> dict[int, Plan]:
-    abi = _abi()
     table: dict[int, Plan] = {}
-    for nr in range(0, 1024):
-        info = abi.syscall(nr)
-        if info is None:
-            continue
+    for nr, info in _abi().syscalls.items():
+        nargs = MAX_ARGS if info.nargs is None else info.nargs
         if info.name in PLANS:
-            table[nr] = _pad(PLANS[info.name], info.nargs)
-        else:
+            table[nr] = _pad(PLANS[info.name], nargs)
+        elif info.args:
             table[nr] = tuple(derive(c, n) for c, n in info.args)
+        else:
+            table[nr] = (V,) * nargs
     table[UTRACE_NR] = (ArgSpec(Role.USER, "", 0, arg(1)), V)
     return table
 
 
 @lru_cache(maxsize=None)
-def _selectors() -> dict[int, Selector]:
-    abi = _abi()
-    return {abi.syscall_number(name): sel for name, sel in SELECTORS.items()}
+def selectors() -> dict[int, Selector]:
+    """SELECTORS by syscall number."""
+    numbers = {name: _abi().syscall_number(name) for name in SELECTORS}
+    return {nr: SELECTORS[name] for name, nr in numbers.items() if nr is not None}
 
 
 _UNKNOWN: Plan = (V,) * MAX_ARGS
@@ -457,7 +458,7 @@ def plan_for(nr: int) -> Plan:
 def plan_for_call(nr: int, args) -> Plan:
     """The plan of one call with its actual argument values."""
     plan = _table().get(nr, _UNKNOWN)
-    sel = _selectors().get(nr)
+    sel = selectors().get(nr)
     if sel is None:
         return plan
     case = sel.cases.get(args[sel.arg] & sel.mask)
@@ -500,7 +501,7 @@ def records_of(nr: int) -> int:
     bits = 0
     for spec in plan_for(nr):
         bits |= ROLE_RECORDS[spec.role]
-    sel = _selectors().get(nr)
+    sel = selectors().get(nr)
     if sel is not None:
         for case in sel.cases.values():
             for spec in case.values():

@@ -1,0 +1,563 @@
+"""The ptrace recording engine: any user, the processes they may debug.
+
+One thread (the engine's) seizes every thread of a traced process and runs
+the loop: ``waitpid`` → handle the stop → resume.  Syscall stops become
+records by the recording plan (``syscalls``); fork, exec and exit events
+drive the facility's lifecycle rules; signal-delivery stops become PSIG;
+group-stops are held with ``PTRACE_LISTEN`` so job control keeps working.
+
+The traced program is never harmed: no ``PTRACE_O_EXITKILL`` (a dead tracer
+leaves its tracees running), every signal is re-injected, and detaching
+interrupts each thread and lets it go from a ptrace-stop.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+
+from ... import record as r
+from ...abi import LINUX_X86_64, linux_to_freebsd_errno
+from ...abi import linux_plan as lp
+from ...platform import procfs
+from ...platform import ptrace as pt
+from .. import Engine
+from . import hooks, signals
+from .syscalls import Call, CallPlan, Plans, Stop, run_entry, run_exit
+from .tracee import Process, Thread, task_ids
+
+F_CALL = r.facility(r.SYSCALL)
+F_RET = r.facility(r.SYSRET)
+F_PROCCTOR = r.facility(r.PROCCTOR)
+F_PROCDTOR = r.facility(r.PROCDTOR)
+
+BASE_OPTIONS = (pt.PTRACE_O_TRACESYSGOOD | pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEFORK |
+                pt.PTRACE_O_TRACEVFORK | pt.PTRACE_O_TRACEEXEC | pt.PTRACE_O_TRACEEXIT)
+CLONE_THREAD = 0x10000
+ERRNO_MAX = 4095
+DETACH_GRACE = 2.0        # seconds to wait for threads to stop when ending
+
+_ENTRY = pt.SyscallInfoBuffer.ENTRY.unpack_from
+_EXIT = pt.SyscallInfoBuffer.EXIT.unpack_from
+_ptrace = pt.ptrace
+_time_ns = time.time_ns
+_SYSCALL_STOP = pt.SYSCALL_STOP_SIG
+
+
+def _nargs(nr: int) -> int:
+    if nr == lp.UTRACE_NR:
+        return 2
+    info = LINUX_X86_64.syscall(nr)
+    return info.nargs if info is not None and info.nargs is not None else lp.MAX_ARGS
+
+
+class PtraceEngine(Engine):
+    name = "ptrace"
+
+    def __init__(self, options: dict | None = None):
+        self.options = dict(options or {})
+        self.procs: dict[int, Process] = {}
+        self.threads: dict[int, Thread] = {}
+        self.info = pt.SyscallInfoBuffer()
+        self.mem = pt.MemoryReader()
+        self.stop = Stop(self.mem)
+        self.plans = Plans(_nargs)
+        self.hooks = hooks.Hooks(self)
+        self._unknown: dict[int, int] = {}   # stops of tasks no fork event announced yet
+        self._errno: dict[int, int] = {}
+        self._current: Thread | None = None
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._wake_pending = False
+        self._blocked = False
+        self._waker = 0
+        self.perf = None                     # CSW/PFLT recorder, when wanted
+        self.seccomp = None                  # filter installer (seccomp option)
+        self.reaped: dict[int, int] = {}     # wait status of processes we reaped
+
+    # -- Engine interface ----------------------------------------------------
+
+    def attach(self, pid: int, options: dict) -> None:
+        proc = self.procs.get(pid)
+        if proc is not None:          # still attached (shadowed after a clear)
+            proc.shadow = proc.detaching = False
+            return
+        opts = BASE_OPTIONS | (pt.PTRACE_O_TRACESECCOMP if options.get("seccomp") else 0)
+        pt.seize(pid, opts)           # EPERM/ESRCH go to the facility
+        proc = Process(pid, 0)
+        proc.want_seccomp = bool(options.get("seccomp"))
+        proc.load_actions()
+        proc.load_cwd()
+        self.procs[pid] = proc
+        self._add_thread(proc, pid, procfs.comm(pid, pid))
+        seen = {pid}
+        while True:                   # threads may be created while we seize
+            new = [t for t in procfs.threads(pid) if t not in seen]
+            if not new:
+                break
+            for tid in new:
+                seen.add(tid)
+                try:
+                    pt.seize(tid, opts)
+                except OSError:
+                    continue          # gone already
+                self._add_thread(proc, tid, procfs.comm(pid, tid))
+        for tid in list(proc.threads):
+            try:
+                pt.interrupt(tid)
+            except OSError:
+                pass
+
+    def detach(self, pid: int) -> None:
+        proc = self.procs.get(pid)
+        if proc is None:
+            return
+        proc.flags = 0
+        if proc.seccomp:
+            # its filter needs a tracer for life: keep it, record nothing
+            proc.shadow = True
+            return
+        if proc.detaching:
+            return
+        proc.detaching = True
+        for th in list(proc.threads.values()):
+            if th is self._current or th.exiting:
+                continue              # detached when its stop is resumed / reaped
+            try:
+                pt.interrupt(th.tid)
+            except OSError:
+                pass
+
+    def flags_changed(self, pid: int, flags: int) -> None:
+        proc = self.procs.get(pid)
+        if proc is not None:
+            proc.flags = flags
+            if self.perf is not None:
+                self.perf.flags_changed(proc)
+
+    def wake(self) -> None:
+        with self._lock:
+            self._wake_pending = True
+            self._event.set()
+            if self._blocked and not self._waker:
+                # the engine sleeps in waitpid(-1): a child that exits wakes it
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0)
+                self._waker = pid
+
+    # -- the loop --------------------------------------------------------------
+
+    def run(self, service) -> None:
+        ending = not service()
+        while True:
+            if self._wake_pending:
+                with self._lock:
+                    self._wake_pending = False
+                    self._event.clear()
+                if not ending and not service():
+                    ending = True
+            if ending:
+                self._end()
+                return
+            try:
+                tid, status = os.waitpid(-1, pt.WALL | os.WNOHANG)
+                if tid == 0:
+                    self._before_blocking()
+                    tid, status = self._blocking_wait()
+            except ChildProcessError:     # nothing attached: wait for requests
+                self.facility.flush()
+                if not service():
+                    ending = True
+                elif not self.procs:
+                    self._event.wait(0.5)
+                continue
+            if tid:
+                self._handle(tid, status)
+
+    def _before_blocking(self) -> None:
+        if self.perf is not None:
+            self.perf.drain()
+        self.facility.flush()
+
+    def _blocking_wait(self) -> tuple[int, int]:
+        with self._lock:
+            if self._wake_pending:
+                return 0, 0
+            self._blocked = True
+        try:
+            return os.waitpid(-1, pt.WALL)
+        finally:
+            with self._lock:
+                self._blocked = False
+
+    def _end(self) -> None:
+        """Let every process go (shadowed seccomp tracees stay with us to their end)."""
+        for pid in list(self.procs):
+            self.detach(pid)
+        deadline = time.monotonic() + DETACH_GRACE
+        while self.procs and (time.monotonic() < deadline or
+                              any(p.shadow for p in self.procs.values())):
+            try:
+                tid, status = os.waitpid(-1, pt.WALL | os.WNOHANG)
+            except ChildProcessError:
+                break
+            if tid == 0:
+                time.sleep(0.001)
+                continue
+            self._handle(tid, status)
+        if self.perf is not None:
+            self.perf.close()
+
+    # -- dispatch ---------------------------------------------------------------
+
+    def _handle(self, tid: int, status: int) -> None:
+        th = self.threads.get(tid)
+        if th is None:
+            if tid == self._waker:
+                self._waker = 0
+            elif os.WIFSTOPPED(status):
+                self._new_task(tid, status)
+            return
+        self._current = th
+        try:
+            if os.WIFSTOPPED(status):
+                sig = status >> 8 & 0xFF
+                if sig == _SYSCALL_STOP and status >> 16 == 0:
+                    self._syscall_stop(th)
+                elif status >> 16:
+                    self._event_stop(th, status >> 16, sig)
+                else:
+                    signals.delivery_stop(self, th, sig)
+            else:
+                self._gone(th, status)
+        finally:
+            self._current = None
+
+    def resume(self, th: Thread, sig: int = 0) -> None:
+        """Let a stopped thread go on (or go, when its process is being detached)."""
+        proc = th.proc
+        if proc.detaching:
+            self._detach_thread(th, sig)
+            return
+        req = pt.PTRACE_CONT if proc.seccomp and th.call is None else pt.PTRACE_SYSCALL
+        _ptrace(req, th.tid, None, sig)
+
+    def _detach_thread(self, th: Thread, sig: int = 0) -> None:
+        try:
+            pt.detach(th.tid, sig)
+        except OSError:
+            pass
+        self._forget(th)
+
+    def _forget(self, th: Thread) -> None:
+        self.threads.pop(th.tid, None)
+        proc = th.proc
+        proc.threads.pop(th.tid, None)
+        if not proc.threads and self.procs.get(proc.pid) is proc:
+            del self.procs[proc.pid]
+            if self.perf is not None:
+                self.perf.forget(proc)
+
+    def _add_thread(self, proc: Process, tid: int, comm: bytes, cpu_addr: int = 0) -> Thread:
+        th = Thread(tid, proc, comm, cpu_addr)
+        proc.threads[tid] = th
+        self.threads[tid] = th
+        if self.perf is not None:
+            self.perf.add_thread(th)
+        return th
+
+    # -- record headers ------------------------------------------------------------
+
+    def begin(self, th: Thread) -> Stop:
+        """Fill the shared Stop with this thread's header fields; no records yet."""
+        st = self.stop
+        proc = th.proc
+        st.pid = proc.pid
+        st.tid = th.tid
+        st.comm = th.comm
+        st.time = _time_ns()
+        st.cpu = self.cpu(th)
+        st.flags = proc.flags
+        st.proc = proc
+        t = self.facility.procs.get(proc.pid)
+        st.genio = t.file.genio_size if t is not None else 0
+        st.out.clear()
+        return st
+
+    def emit(self, st: Stop) -> None:
+        if st.out:
+            self.facility.emit(st.pid, b"".join(st.out))
+            st.out.clear()
+
+    def cpu(self, th: Thread) -> int:
+        """The CPU the thread last ran user code on: its rseq area's cpu_id.
+
+        glibc registers rseq for every thread, and the kernel keeps cpu_id
+        current whenever the thread returns to user space; reading it is one
+        process_vm_readv.  Threads without rseq (static programs, the dynamic
+        loader's first calls) fall back to /proc/PID/task/TID/stat.
+        """
+        if th.cpu_addr:
+            data = self.mem.read(th.proc.pid, th.cpu_addr, 4)
+            if len(data) == 4:
+                cpu = int.from_bytes(data, "little")
+                if cpu < 0x80000000:
+                    return cpu
+        st = procfs.stat(th.proc.pid, th.tid)
+        return st.processor if st is not None else -1
+
+    def refresh_rseq(self, th: Thread) -> None:
+        try:
+            cfg = pt.get_rseq_configuration(th.tid)
+        except OSError:
+            th.cpu_addr = 0
+            return
+        th.cpu_addr = cfg.abi_pointer + pt.RSEQ_CPU_ID_OFFSET if cfg.abi_pointer else 0
+
+    # -- syscall stops -------------------------------------------------------------
+
+    def _syscall_stop(self, th: Thread) -> None:
+        tid = th.tid
+        info = self.info
+        if _ptrace(pt.PTRACE_GET_SYSCALL_INFO, tid, pt.SYSCALL_INFO_SIZE, info.buf) < 0:
+            return                       # killed under us: its exit comes next
+        op = info.raw[0]
+        if op == pt.SYSCALL_INFO_ENTRY:
+            self._entry(th)
+        elif op == pt.SYSCALL_INFO_EXIT:
+            self._exit(th)
+        else:
+            _ptrace(pt.PTRACE_SYSCALL, tid, None, 0)
+
+    def _entry(self, th: Thread) -> None:
+        nr, a0, a1, a2, a3, a4, a5 = _ENTRY(self.info.raw, 24)
+        args = (a0, a1, a2, a3, a4, a5)
+        proc = th.proc
+        if proc.want_seccomp and not proc.detaching:
+            proc.want_seccomp = False
+            if self.seccomp.install(th, nr, args):
+                return                   # the entry stop comes again after the filter
+        cp = self.plans.get(nr, args)
+        call = th.call = Call(nr, args, cp)
+        th.last_syscall = nr
+        flags = proc.flags
+        hook = self.hooks.entry.get(nr)
+        if flags & (F_CALL | cp.bits) or hook is not None:
+            st = self.begin(th)
+            if flags & F_CALL:
+                st.add(r.SYSCALL, r.syscall_payload(nr, args[:cp.narg]))
+            if flags & cp.bits:
+                run_entry(st, call)
+            if hook is not None:
+                hook(th, call, st)
+            self.emit(st)
+        self.resume(th)
+
+    def _exit(self, th: Thread) -> None:
+        rval, is_error = _EXIT(self.info.raw, 24)
+        call = th.call
+        th.call = None
+        th.last_syscall = -1
+        if call is None:                # attached in the call, or a new task's first return
+            call = self._call_without_entry(th)
+            if call is None:
+                self.resume(th)
+                return
+        if call.result is not None:
+            pt.set_syscall_return(th.tid, call.result)
+            rval = call.result
+            is_error = -ERRNO_MAX <= rval < 0
+        proc = th.proc
+        flags = proc.flags
+        cp = call.plan
+        hook = self.hooks.exit.get(call.nr)
+        if hook is not None and not is_error:
+            hook(th, call, rval)
+        if flags & (F_RET | cp.bits):
+            st = self.begin(th)
+            if not is_error and flags & cp.bits:
+                run_exit(st, call, rval)
+            if flags & F_RET:
+                st.add(r.SYSRET, r.sysret_payload(call.nr, self._error(rval) if is_error else 0,
+                                                  rval))
+            self.emit(st)
+        self.resume(th)
+
+    def _call_without_entry(self, th: Thread) -> Call | None:
+        try:
+            regs = pt.getregs(th.tid)
+        except OSError:
+            return None
+        nr = regs.orig_rax
+        if nr >= 1 << 63:
+            return None
+        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        # its entry records are missing, so none of its exit records either
+        return Call(nr, args, CallPlan(nr, _nargs(nr), ()))
+
+    def _error(self, rval: int) -> int:
+        err = self._errno.get(rval)
+        if err is None:
+            err = self._errno[rval] = linux_to_freebsd_errno(-rval)
+        return err
+
+    # -- events ----------------------------------------------------------------------
+
+    def _event_stop(self, th: Thread, event: int, sig: int) -> None:
+        if event == pt.PTRACE_EVENT_STOP:
+            if not th.started:
+                self._first_stop(th)
+            elif sig in pt.STOP_SIGNALS:
+                self._group_stop(th)
+            else:
+                self.resume(th)          # PTRACE_INTERRUPT, or the end of a LISTEN
+        elif event in (pt.PTRACE_EVENT_FORK, pt.PTRACE_EVENT_VFORK, pt.PTRACE_EVENT_CLONE):
+            self._fork(th, event)
+        elif event == pt.PTRACE_EVENT_EXEC:
+            self._exec(th)
+        elif event == pt.PTRACE_EVENT_EXIT:
+            self._exit_event(th)
+        elif event == pt.PTRACE_EVENT_SECCOMP:
+            _ptrace(pt.PTRACE_SYSCALL, th.tid, None, 0)   # on to the syscall-entry stop
+        else:
+            self.resume(th)
+
+    def _first_stop(self, th: Thread) -> None:
+        th.started = True
+        self.refresh_rseq(th)
+        proc = th.proc
+        if proc.pending_ctor and th.tid == proc.pid:
+            proc.pending_ctor = False
+            self.procctor(th)
+        self.resume(th)
+
+    def _group_stop(self, th: Thread) -> None:
+        if th.proc.detaching:
+            self._detach_thread(th)      # it stays stopped, as job control wants
+            return
+        try:
+            pt.listen(th.tid)
+        except OSError:
+            pass
+
+    def procctor(self, th: Thread) -> None:
+        if th.proc.flags & F_PROCCTOR:
+            st = self.begin(th)
+            st.add(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64))
+            self.emit(st)
+
+    def _fork(self, th: Thread, event: int) -> None:
+        try:
+            new = pt.geteventmsg(th.tid)
+        except OSError:
+            self.resume(th)
+            return
+        if new not in self.threads:      # else its first stop came first and adopted it
+            if event == pt.PTRACE_EVENT_CLONE and self._is_thread(th, new):
+                self._add_thread(th.proc, new, th.comm)
+            else:
+                self._new_process(th.proc, new, th.comm)
+            if new in self._unknown:
+                self._handle(new, self._unknown.pop(new))
+                self._current = th
+        self.resume(th)
+
+    def _new_process(self, parent: Process, pid: int, comm: bytes) -> None:
+        """A child of a traced process: traced if the facility says it inherits."""
+        traced = not parent.shadow and not parent.detaching and \
+            self.facility.fork(parent.pid, pid)
+        child = parent.fork_copy(pid, self.facility.flags(pid) if traced else 0)
+        child.pending_ctor = traced
+        if not traced:
+            # a seccomp filter came along with the fork: the child needs a tracer
+            child.shadow = parent.seccomp
+            child.detaching = not parent.seccomp
+        self.procs[pid] = child
+        self._add_thread(child, pid, comm)
+
+    def _new_task(self, tid: int, status: int) -> None:
+        """The first stop of a task whose parent's fork event has not come yet.
+
+        The order of the two is not fixed, and the parent's may never come
+        (it can be killed inside clone): /proc says who the task belongs to.
+        """
+        ids = task_ids(tid)
+        if ids is None:
+            return
+        tgid, ppid = ids
+        if tgid != tid and tgid in self.procs:
+            self._add_thread(self.procs[tgid], tid, procfs.comm(tgid, tid))
+        elif tgid == tid and ppid in self.procs:
+            self._new_process(self.procs[ppid], tid, procfs.comm(tid))
+        else:
+            self._unknown[tid] = status
+            return
+        self._handle(tid, status)
+
+    def _is_thread(self, th: Thread, new: int) -> bool:
+        flags = self.hooks.clone_flags(th)
+        if flags is None:
+            return not procfs.is_process(new)
+        return bool(flags & CLONE_THREAD)
+
+    def _exec(self, th: Thread) -> None:
+        proc = th.proc
+        try:
+            former = pt.geteventmsg(th.tid)
+        except OSError:
+            former = th.tid
+        if former != th.tid and former in self.threads:
+            # a non-leader thread exec'd: it now has the leader's tid
+            execer = self.threads.pop(former)
+            proc.threads.pop(former, None)
+            execer.tid = th.tid
+            th = execer
+            self._current = th
+        for other in list(proc.threads.values()):
+            if other is not th:
+                self.threads.pop(other.tid, None)
+                proc.threads.pop(other.tid, None)
+        proc.threads[th.tid] = th
+        self.threads[th.tid] = th
+        th.comm = procfs.comm(proc.pid, th.tid)
+        th.cpu_addr = 0                  # the new image registers its own rseq
+        proc.exec_reset()
+        if self.perf is not None:
+            self.perf.exec_done(th)
+        self.procctor(th)
+        self.resume(th)
+
+    def _exit_event(self, th: Thread) -> None:
+        th.exiting = True
+        proc = th.proc
+        if proc.live_threads() == 0:
+            self._procdtor(th)
+        try:
+            pt.cont(th.tid)
+        except OSError:
+            pass
+
+    def _procdtor(self, th: Thread) -> None:
+        proc = th.proc
+        if proc.dtor_done:
+            return
+        proc.dtor_done = True
+        if self.perf is not None:
+            self.perf.drain()
+        if proc.flags & F_PROCDTOR:
+            st = self.begin(th)
+            st.add(r.PROCDTOR, b"")
+            self.emit(st)
+        proc.flags = 0
+        self.facility.exit(proc.pid)     # flushes: the parent sees the exit after this
+
+    def _gone(self, th: Thread, status: int) -> None:
+        proc = th.proc
+        if th.tid == proc.pid:
+            self.reaped[proc.pid] = status
+        if len(proc.threads) == 1 and not proc.dtor_done:
+            self._procdtor(th)           # killed without an exit stop (SIGKILL)
+        self._forget(th)

@@ -1,0 +1,329 @@
+"""Recording one system call by the plan: the records of its entry and exit.
+
+``ktrace.abi.linux_plan`` says what each argument is; this module turns
+that into records, one small function per role.  A :class:`CallPlan` is the
+plan of one syscall compiled for speed: the (argument, function, facility
+bits) steps of its entry and of its exit, so a stop only runs the steps whose
+records are wanted.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ... import record as r
+from ...abi import linux_plan as lp
+from ...abi.linux_plan import Len, Role
+
+F_NAMEI = r.facility(r.NAMEI)
+F_GENIO = r.facility(r.GENIO)
+F_STRUCT = r.facility(r.STRUCT)
+F_ARRAY = r.facility(r.STRUCT_ARRAY)
+F_SYSCTL = r.facility(r.SYSCTL)
+F_ARGS = r.facility(r.ARGS)
+F_ENVS = r.facility(r.ENVS)
+F_USER = r.facility(r.USER)
+
+MAX_ARGV = 8192          # execve strings read at most (ARG_MAX / page-sized strings)
+_MSGHDR = struct.Struct("<QI4xQQQQi4x")   # name, namelen, iov, iovlen, control, controllen, flags
+_U32 = struct.Struct("<I")
+IOVEC_SIZE = 16
+
+
+class Call:
+    """A syscall between its entry and exit stops."""
+
+    __slots__ = ("nr", "args", "plan", "saved", "result")
+
+    def __init__(self, nr: int, args: tuple, plan: "CallPlan"):
+        self.nr = nr
+        self.args = args
+        self.plan = plan
+        self.saved: dict = {}    # argument index -> what the entry read for the exit
+        self.result = None       # a return value the engine imposes (utrace)
+
+
+class Stop:
+    """The record header fields of the stop being handled, and where records go."""
+
+    __slots__ = ("pid", "tid", "comm", "time", "cpu", "flags", "genio", "out", "mem", "proc")
+
+    def __init__(self, mem):
+        self.mem = mem
+        self.out: list[bytes] = []
+
+    def add(self, rtype: int, payload: bytes) -> None:
+        self.out.append(r.pack_record(rtype, payload, self.pid, self.tid, self.comm,
+                                      self.time, self.cpu))
+
+
+# ---------------------------------------------------------------------------
+# Lengths
+
+
+def _length(spec: lp.ArgSpec, call: Call, st: Stop, rval: int) -> int:
+    """The byte count (struct roles) or element count (arrays) of ``spec``."""
+    ln = spec.length
+    if ln is None:
+        return spec.size
+    kind = ln.kind
+    if kind == Len.RET:
+        return rval
+    if kind == Len.ARG:
+        return call.args[ln.n]
+    if kind == Len.FIXED:
+        return ln.n
+    if kind == Len.ARG_PTR:
+        data = st.mem.read(st.pid, call.args[ln.n], 4)
+        return _U32.unpack(data)[0] if len(data) == 4 else 0
+    if kind == Len.FDSET:
+        return ((call.args[ln.n] + 63) // 64) * 8
+    raise ValueError(kind)
+
+
+def _clamp(n: int) -> int:
+    """Counts come from registers: negative or absurd values read nothing."""
+    return n if 0 < n < (1 << 31) else 0
+
+
+# ---------------------------------------------------------------------------
+# Entry steps
+
+
+def path_entry(st: Stop, call: Call, i: int, spec) -> None:
+    path = st.mem.read_string(st.pid, call.args[i], lp.MAX_STRING)
+    if path is not None:
+        st.add(r.NAMEI, path)
+
+
+def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    addr = call.args[i]
+    if not addr:
+        return
+    n = _clamp(_length(spec, call, st, rval))
+    data = st.mem.read(st.pid, addr, min(n, st.genio))
+    if data or n == 0:
+        st.add(r.STRUCT, r.struct_payload(spec.name.encode(), data))
+
+
+def struct_in(st: Stop, call: Call, i: int, spec) -> None:
+    _struct(st, call, i, spec, 0)
+
+
+def string_in(st: Stop, call: Call, i: int, spec) -> None:
+    text = st.mem.read_string(st.pid, call.args[i], min(lp.MAX_STRING, st.genio))
+    if text is not None:
+        st.add(r.STRUCT, r.struct_payload(b"string", text))
+
+
+def _array(st: Stop, name: str, size: int, addr: int, count: int) -> None:
+    """STRUCT_ARRAY, trimmed to the genio size as ktrstructarray() does."""
+    if not addr or count <= 0:
+        return
+    count = min(count, max(1, st.genio // size))
+    data = st.mem.read(st.pid, addr, count * size)
+    data = data[:len(data) - len(data) % size]
+    if data:
+        st.add(r.STRUCT_ARRAY, r.struct_array_payload(name.encode(), size, data))
+
+
+def array_in(st: Stop, call: Call, i: int, spec) -> None:
+    _array(st, spec.name, spec.size, call.args[i], _clamp(_length(spec, call, st, 0)))
+
+
+def _iovecs(st: Stop, addr: int, count: int) -> tuple[bytes, list]:
+    count = min(_clamp(count), 1024)
+    raw = st.mem.read(st.pid, addr, count * IOVEC_SIZE) if addr else b""
+    n = len(raw) // IOVEC_SIZE
+    words = struct.unpack_from(f"<{2 * n}Q", raw) if n else ()
+    return raw[:n * IOVEC_SIZE], list(zip(words[0::2], words[1::2]))
+
+
+def iovec_entry(st: Stop, call: Call, i: int, spec) -> None:
+    raw, spans = _iovecs(st, call.args[i], call.args[spec.length.n])
+    call.saved[i] = spans
+    if st.flags & F_ARRAY and raw:
+        _array_bytes(st, b"iovec", IOVEC_SIZE, raw)
+
+
+def _array_bytes(st: Stop, name: bytes, size: int, raw: bytes) -> None:
+    keep = max(1, st.genio // size) * size
+    st.add(r.STRUCT_ARRAY, r.struct_array_payload(name, size, raw[:keep]))
+
+
+def _msghdr(st: Stop, addr: int, call: Call, i: int) -> None:
+    """STRU msghdr, its sockaddr and its iovecs; keeps the iovecs for the GIO."""
+    raw = st.mem.read(st.pid, addr, _MSGHDR.size)
+    if len(raw) < _MSGHDR.size:
+        call.saved[i] = []
+        return
+    name, namelen, iov, iovlen, _, _, _ = _MSGHDR.unpack(raw)
+    iov_raw, spans = _iovecs(st, iov, iovlen)
+    call.saved[i] = spans
+    if st.flags & F_STRUCT:
+        st.add(r.STRUCT, r.struct_payload(b"msghdr", raw))
+        if name and namelen:
+            data = st.mem.read(st.pid, name, min(namelen, 128))
+            if data:
+                st.add(r.STRUCT, r.struct_payload(b"sockaddr", data))
+    if st.flags & F_ARRAY and iov_raw:
+        _array_bytes(st, b"iovec", IOVEC_SIZE, iov_raw)
+
+
+def msghdr_in_entry(st: Stop, call: Call, i: int, spec) -> None:
+    _msghdr(st, call.args[i], call, i)
+
+
+def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
+    """execve's argv or envp, read now: after a successful exec they are gone."""
+    addr = call.args[i]
+    strings = []
+    mem, pid = st.mem, st.pid
+    while addr and len(strings) < MAX_ARGV:
+        ptrs = mem.read_words(pid, addr, 64)
+        if not ptrs:
+            break
+        for p in ptrs:
+            if not p:
+                call.saved[i] = strings
+                return
+            s = mem.read_string(pid, p, 1 << 17)
+            strings.append(s if s is not None else b"")
+        addr += 8 * len(ptrs)
+    call.saved[i] = strings
+
+
+# ---------------------------------------------------------------------------
+# Exit steps (rval: the return value; only called for successful calls)
+
+
+def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    _struct(st, call, i, spec, rval)
+
+
+def array_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    _array(st, spec.name, spec.size, call.args[i], _clamp(_length(spec, call, st, rval)))
+
+
+def string_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    addr = call.args[i]
+    n = _clamp(_length(spec, call, st, rval))
+    if addr:
+        data = st.mem.read(st.pid, addr, min(n, st.genio))
+        st.add(r.STRUCT, r.struct_payload(b"string", data.split(b"\0", 1)[0]))
+
+
+def _sysctl(st: Stop, fd: int) -> None:
+    path = st.proc.fds.get(fd)
+    if path is not None and path.startswith("/proc/sys/"):
+        st.add(r.SYSCTL, path[len("/proc/sys/"):].replace("/", ".").encode())
+
+
+def _genio(st: Stop, fd: int, rw: int, data: bytes) -> None:
+    if st.proc.fds and st.flags & F_SYSCTL:
+        _sysctl(st, fd)
+    if st.flags & F_GENIO:
+        st.add(r.GENIO, r.genio_payload(fd, rw, data))
+
+
+def buf_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    n = min(_clamp(rval), st.genio)
+    data = st.mem.read(st.pid, call.args[i], n) if n else b""
+    _genio(st, call.args[spec.fd] & 0xFFFFFFFF, 1 if spec.role == Role.IN_BUF else 0, data)
+
+
+def iovec_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    n = min(_clamp(rval), st.genio)
+    data = st.mem.read_gather(st.pid, call.saved.get(i, ()), n) if n else b""
+    rw = 1 if spec.role in (Role.IN_IOVEC, Role.IN_MSGHDR) else 0
+    _genio(st, call.args[spec.fd] & 0xFFFFFFFF, rw, data)
+
+
+def msghdr_out_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    _msghdr(st, call.args[i], call, i)
+    iovec_exit(st, call, i, spec, rval)
+
+
+def strings_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    strings = call.saved.get(i)
+    if strings is not None:
+        st.add(r.ARGS if spec.role == Role.ARGV else r.ENVS, r.strings_payload(strings))
+
+
+# role -> (entry bits, entry step, exit bits, exit step)
+STEPS = {
+    Role.PATH: (F_NAMEI, path_entry, 0, None),
+    Role.IN_STRUCT: (F_STRUCT, struct_in, 0, None),
+    Role.OUT_STRUCT: (0, None, F_STRUCT, struct_out),
+    Role.INOUT_STRUCT: (F_STRUCT, struct_in, F_STRUCT, struct_out),
+    Role.IN_ARRAY: (F_ARRAY, array_in, 0, None),
+    Role.OUT_ARRAY: (0, None, F_ARRAY, array_out),
+    Role.INOUT_ARRAY: (F_ARRAY, array_in, F_ARRAY, array_out),
+    Role.IN_BUF: (0, None, F_GENIO | F_SYSCTL, buf_exit),
+    Role.OUT_BUF: (0, None, F_GENIO | F_SYSCTL, buf_exit),
+    Role.IN_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry, F_GENIO | F_SYSCTL, iovec_exit),
+    Role.OUT_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry, F_GENIO | F_SYSCTL, iovec_exit),
+    Role.IN_MSGHDR: (F_STRUCT | F_ARRAY | F_GENIO, msghdr_in_entry, F_GENIO, iovec_exit),
+    Role.OUT_MSGHDR: (0, None, F_STRUCT | F_ARRAY | F_GENIO, msghdr_out_exit),
+    Role.IN_STRING: (F_STRUCT, string_in, 0, None),
+    Role.OUT_STRING: (0, None, F_STRUCT, string_out),
+    Role.ARGV: (F_ARGS, strings_entry, F_ARGS, strings_exit),
+    Role.ENVP: (F_ENVS, strings_entry, F_ENVS, strings_exit),
+}
+
+
+class CallPlan:
+    """The plan of one syscall, compiled into steps."""
+
+    __slots__ = ("nr", "narg", "entry", "exit", "bits")
+
+    def __init__(self, nr: int, narg: int, plan: tuple):
+        self.nr = nr
+        self.narg = narg
+        entry, exit_ = [], []
+        for i, spec in enumerate(plan):
+            steps = STEPS.get(spec.role)
+            if steps is None:
+                continue
+            in_bits, in_step, out_bits, out_step = steps
+            if in_step is not None:
+                entry.append((i, spec, in_step, in_bits))
+            if out_step is not None:
+                exit_.append((i, spec, out_step, out_bits))
+        self.entry = tuple(entry)
+        self.exit = tuple(exit_)
+        self.bits = 0
+        for _, _, _, bits in entry + exit_:
+            self.bits |= bits
+
+
+class Plans:
+    """CallPlans by syscall number, built on first use."""
+
+    def __init__(self, nargs):
+        self._nargs = nargs            # nr -> argument count
+        self._plans: dict = {}
+        self._selectors = lp.selectors()
+
+    def get(self, nr: int, args: tuple) -> CallPlan:
+        sel = self._selectors.get(nr)
+        key = nr if sel is None else (nr, args[sel.arg] & sel.mask)
+        cp = self._plans.get(key)
+        if cp is None:
+            plan = lp.plan_for_call(nr, args)
+            cp = self._plans[key] = CallPlan(nr, self._nargs(nr), plan)
+        return cp
+
+
+def run_entry(st: Stop, call: Call) -> None:
+    flags = st.flags
+    for i, spec, step, bits in call.plan.entry:
+        if flags & bits:
+            step(st, call, i, spec)
+
+
+def run_exit(st: Stop, call: Call, rval: int) -> None:
+    flags = st.flags
+    for i, spec, step, bits in call.plan.exit:
+        if flags & bits:
+            step(st, call, i, spec, rval)

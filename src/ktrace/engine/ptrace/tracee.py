@@ -1,0 +1,139 @@
+"""What the ptrace engine knows about each traced process and thread."""
+
+from __future__ import annotations
+
+import os
+
+from ...platform import procfs
+
+# Signal actions as PSIG records them
+SIG_DFL = 0
+SIG_IGN = 1
+CAUGHT_UNKNOWN = -1      # a handler installed before we attached: address not known yet
+SA_RESETHAND = 0x80000000
+NSIG = 64
+
+
+class Thread:
+    """One traced thread (a Linux task)."""
+
+    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started",
+                 "exiting", "detach_pending", "probe", "last_syscall")
+
+    def __init__(self, tid: int, proc: "Process", comm: bytes, cpu_addr: int = 0):
+        self.tid = tid
+        self.proc = proc
+        self.comm = comm
+        self.cpu_addr = cpu_addr     # address of rseq cpu_id in the tracee, 0 if none
+        self.call = None             # the Call in progress (entry seen), or None
+        self.started = False         # its first stop has been seen
+        self.exiting = False         # stopped at PTRACE_EVENT_EXIT
+        self.detach_pending = False  # detach at its next stop
+        self.probe = None            # (signo, code, mask): finding a handler by single-step
+        self.last_syscall = -1       # number of the syscall in progress, for CSW wmesg
+
+
+class Process:
+    """One traced process: its threads and the state its records need."""
+
+    __slots__ = ("pid", "threads", "flags", "actions", "fds", "cwd", "seccomp",
+                 "want_seccomp", "detaching", "shadow", "dtor_done", "pending_ctor")
+
+    def __init__(self, pid: int, flags: int):
+        self.pid = pid
+        self.threads: dict[int, Thread] = {}
+        self.flags = flags
+        self.actions: dict[int, tuple[int, int]] = {}   # signo -> (handler, sa_flags)
+        self.fds: dict[int, str] = {}    # fd -> resolved path, for files under /proc
+        self.cwd: str | None = None
+        self.seccomp = False             # a SECCOMP_RET_TRACE filter is installed
+        self.want_seccomp = False        # install one at the next syscall entry
+        self.detaching = False           # detach every thread at its next stop
+        self.shadow = False              # attached but not traced (seccomp keeps it)
+        self.dtor_done = False           # PROCDTOR written
+        self.pending_ctor = False        # PROCCTOR due at its first stop (fork child)
+
+    def live_threads(self) -> int:
+        return sum(1 for t in self.threads.values() if not t.exiting)
+
+    def load_actions(self) -> None:
+        """Signal dispositions of a process we attached to, from /proc.
+
+        /proc tells which signals are caught and ignored, not the handler
+        addresses: caught ones are CAUGHT_UNKNOWN until a rt_sigaction or a
+        delivery (which single-steps into the handler) tells the address.
+        """
+        caught = ignored = 0
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"SigCgt:"):
+                        caught = int(line.split()[1], 16)
+                    elif line.startswith(b"SigIgn:"):
+                        ignored = int(line.split()[1], 16)
+        except OSError:
+            return
+        for sig in range(1, NSIG + 1):
+            bit = 1 << (sig - 1)
+            if caught & bit:
+                self.actions[sig] = (CAUGHT_UNKNOWN, 0)
+            elif ignored & bit:
+                self.actions[sig] = (SIG_IGN, 0)
+
+    def exec_reset(self) -> None:
+        """execve: caught signals go back to SIG_DFL, ignored stay ignored."""
+        self.actions = {s: a for s, a in self.actions.items() if a[0] == SIG_IGN}
+        self.fds.clear()
+        self.load_cwd()
+
+    def load_cwd(self) -> None:
+        self.cwd = procfs.cwd(self.pid)
+
+    def fork_copy(self, child_pid: int, flags: int) -> "Process":
+        child = Process(child_pid, flags)
+        child.actions = dict(self.actions)
+        child.fds = dict(self.fds)
+        child.cwd = self.cwd
+        child.seccomp = self.seccomp
+        return child
+
+
+def blocked_mask(pid: int, tid: int) -> int:
+    """The thread's blocked signal set (SigBlk of /proc/PID/task/TID/status)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigBlk:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return 0
+
+
+def thread_cpu(pid: int, tid: int) -> int:
+    """The CPU a thread last ran on, from /proc (slow: for threads without rseq)."""
+    st = procfs.stat(pid, tid)
+    return st.processor if st is not None else -1
+
+
+def resolve_fd(pid: int, fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return None
+
+
+def task_ids(tid: int) -> tuple[int, int] | None:
+    """(thread group id, parent pid) of a task, from /proc/TID/status."""
+    tgid = ppid = None
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    tgid = int(line.split()[1])
+                elif line.startswith(b"PPid:"):
+                    ppid = int(line.split()[1])
+                    break
+    except OSError:
+        return None
+    return None if tgid is None or ppid is None else (tgid, ppid)

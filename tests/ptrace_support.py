@@ -1,0 +1,94 @@
+"""Helpers for the ptrace engine's tests: run a command traced, read its calls."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ktrace import record as r
+from ktrace.abi import LINUX_X86_64
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+
+# Linux's restart codes, as strace names them
+RESTART_NAMES = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND",
+                 516: "ERESTART_RESTARTBLOCK"}
+
+
+def run_traced(argv: list[str], out: Path, trstr: str = "+", *, seccomp: bool = False,
+               timeout: float = 120, prefix: tuple[str, ...] = (),
+               **kw) -> subprocess.CompletedProcess:
+    """Run ``argv`` under the ptrace engine alone (python -m ktrace.engine.ptrace)."""
+    cmd = [*prefix, sys.executable, "-m", "ktrace.engine.ptrace", "-f", str(out), "-t", trstr]
+    if seccomp:
+        cmd.append("--seccomp")
+    kw.setdefault("env", ENV)
+    return subprocess.run(cmd + ["--", *argv], timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def syscall_name(nr: int) -> str:
+    info = LINUX_X86_64.syscall(nr)
+    return info.name if info is not None else f"syscall_{nr:#x}"
+
+
+def errno_name(retval: int) -> str | None:
+    """strace's name for the error of a raw return value (None for success)."""
+    if not -4095 <= retval < 0:
+        return None
+    return RESTART_NAMES.get(-retval) or errno.errorcode.get(-retval, str(-retval))
+
+
+@dataclass
+class TracedCall:
+    """One syscall of one thread, with the records between its CALL and RET."""
+
+    tid: int
+    nr: int
+    args: tuple
+    retval: int | None = None
+    error: int | None = None
+    records: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return syscall_name(self.nr)
+
+    @property
+    def errno(self) -> str | None:
+        return None if self.retval is None else errno_name(self.retval)
+
+    def of(self, kind) -> list:
+        return [rec for rec in self.records if isinstance(rec, kind)]
+
+
+def read_calls(path: Path) -> dict[int, list[TracedCall]]:
+    """Per-thread calls of a trace file; records outside a call are kept in a call nr -1."""
+    calls: dict[int, list[TracedCall]] = {}
+    current: dict[int, TracedCall] = {}
+    for rec in r.read_records(str(path)):
+        tid = rec.header.tid
+        seq = calls.setdefault(tid, [])
+        if isinstance(rec, r.Syscall):
+            call = current[tid] = TracedCall(tid, rec.code, rec.args)
+            seq.append(call)
+        elif isinstance(rec, r.Sysret):
+            call = current.pop(tid, None)
+            if call is None or call.nr != rec.code:
+                call = TracedCall(tid, rec.code, ())
+                seq.append(call)
+            call.retval, call.error = rec.retval, rec.error
+        elif tid in current:
+            current[tid].records.append(rec)
+        else:
+            seq.append(TracedCall(tid, -1, (), records=[rec]))
+    return calls
+
+
+def records(path: Path) -> list:
+    return list(r.read_records(str(path)))
