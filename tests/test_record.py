@@ -213,10 +213,13 @@ def test_amd64_file_may_mix_v0_and_v1_records():
     v0 = sample_records(2)
     v0 = [x._replace(header=x.header._replace(version=0, cpu=None)) for x in v0]
     v1 = sample_records(2, pid=200)
-    data = blob(v0, r.AMD64_V0) + blob(v1, r.AMD64_V1) + blob(v0[1:2], r.AMD64_V0)
+    exit_v0 = r.ProcDtor(v0[0].header._replace(type=r.PROCDTOR))    # 56 bytes in all
+    data = blob(v0, r.AMD64_V0) + blob(v1, r.AMD64_V1) + blob([v0[1], exit_v0], r.AMD64_V0)
     reader = r.RecordReader(io.BytesIO(data))
-    assert list(reader) == v0 + v1 + v0[1:2]
+    assert list(reader) == v0 + v1 + [v0[1], exit_v0]
     assert reader.layout is r.AMD64_V0
+    tail = blob(v1, r.AMD64_V1) + blob([exit_v0], r.AMD64_V0)
+    assert list(r.RecordReader(io.BytesIO(tail))) == v1 + [exit_v0]
 
 
 def test_unsupported_header_version_is_an_error():
@@ -282,6 +285,7 @@ def test_follow_waits_for_the_file_to_grow(tmp_path, monkeypatch):
 def test_header_conveniences():
     h = sample_records(1)[1].header
     assert h.command == "cat" and h.type_name == "SYSCALL"
+    assert h.time_ns == 1_700_000_000_000_000_000 and h.time == 1_700_000_000.0
     assert r.split_strings(b"a\0bc\0") == [b"a", b"bc"] and r.split_strings(b"") == []
 
 

@@ -152,6 +152,7 @@ def run_atheris(seconds: float, strict: bool) -> int:
     corpus.mkdir(exist_ok=True)
     for i, data in enumerate(seeds()):
         (corpus / f"seed{i}").write_bytes(data)
+    atheris.instrument_all()      # coverage of the Python code already imported
     atheris.Setup([sys.argv[0], f"-max_total_time={int(seconds)}", "-timeout=20",
                    "-max_len=65536", str(corpus)], target)
     atheris.Fuzz()

@@ -144,6 +144,16 @@ class Header(NamedTuple):
     def type_name(self) -> str:
         return TYPE_NAMES.get(self.type, str(self.type))
 
+    @property
+    def time_ns(self) -> int:
+        """The timestamp in nanoseconds since the epoch (CLOCK_REALTIME)."""
+        return self.sec * 1_000_000_000 + self.nsec
+
+    @property
+    def time(self) -> float:
+        """The timestamp in seconds since the epoch, as a float."""
+        return self.sec + self.nsec / 1e9
+
 
 # ---------------------------------------------------------------------------
 # Typed records: one NamedTuple per record type, header first.
@@ -332,10 +342,10 @@ class _Invalid(Exception):
     """Internal: a payload that does not fit its record type."""
 
 
-def _fixed(data: bytes, s: struct.Struct) -> tuple:
-    if len(data) < s.size:
+def _fixed(s: struct.Struct, buf, start: int, end: int) -> tuple:
+    if end - start < s.size:
         raise _Invalid
-    return s.unpack_from(data)
+    return s.unpack_from(buf, start)
 
 
 def _cstring(data: bytes) -> tuple[bytes, bytes]:
@@ -345,81 +355,90 @@ def _cstring(data: bytes) -> tuple[bytes, bytes]:
     return data[:nul], data[nul + 1:]
 
 
-# One decoder per record type: (header, payload, word layouts) -> record.
-# The frequent ones build their tuples directly (no namedtuple __new__ frame).
+# One decoder per record type: (header, buffer, payload start, payload end,
+# word layouts) -> record.  They read the payload where it lies in the
+# reader's buffer (fixed parts are never sliced out), and the frequent ones
+# build their tuples directly (no namedtuple __new__ frame).
 
 _new = tuple.__new__
 
 
-def _syscall(h, data, p):
+def _syscall(h, buf, start, end, p):
     fixed = p.syscall.size
-    if len(data) < fixed:
+    if end - start < fixed:
         raise _Invalid
-    code, narg = p.syscall.unpack_from(data)
-    n = (len(data) - fixed) // p.word
+    code, narg = p.syscall.unpack_from(buf, start)
+    n = (end - start - fixed) // p.word
     args = p.args[n] if n < len(p.args) else struct.Struct(f"<{n}{p.arg}")
-    return _new(Syscall, (h, code, narg, args.unpack_from(data, fixed)))
+    return _new(Syscall, (h, code, narg, args.unpack_from(buf, start + fixed)))
 
 
-def _sysret(h, data, p):
-    if len(data) < p.sysret.size:
-        raise _Invalid
-    return _new(Sysret, (h, *p.sysret.unpack_from(data)))
+def _sysret(h, buf, start, end, p):
+    return _new(Sysret, (h, *_fixed(p.sysret, buf, start, end)))
 
 
-def _genio(h, data, p):
-    fd, rw = _fixed(data, p.genio)
-    return _new(Genio, (h, fd, rw, data[p.genio.size:]))
+def _genio(h, buf, start, end, p):
+    fd, rw = _fixed(p.genio, buf, start, end)
+    return _new(Genio, (h, fd, rw, buf[start + p.genio.size:end]))
 
 
-def _psig(h, data, p):
-    signo, action, code, *mask = _fixed(data, p.psig)
+def _psig(h, buf, start, end, p):
+    signo, action, code, *mask = _fixed(p.psig, buf, start, end)
     return Psig(h, signo, action, code, tuple(mask))
 
 
-def _csw(h, data, p):
-    if len(data) >= p.csw.size:
-        return Csw(h, *p.csw.unpack_from(data))
-    return Csw(h, *_fixed(data, p.csw_old), None)
+def _csw(h, buf, start, end, p):
+    if end - start >= p.csw.size:
+        return Csw(h, *p.csw.unpack_from(buf, start))
+    return Csw(h, *_fixed(p.csw_old, buf, start, end), None)
 
 
-def _struct(h, data, p):
-    return Struct(h, *_cstring(data))
+def _struct(h, buf, start, end, p):
+    return Struct(h, *_cstring(buf[start:end]))
 
 
-def _procctor(h, data, p):
-    return ProcCtor(h, _fixed(data, p.procctor)[0])
+def _procctor(h, buf, start, end, p):
+    return ProcCtor(h, _fixed(p.procctor, buf, start, end)[0])
 
 
-def _capfail(h, data, p):
-    if len(data) == p.capfail_old.size:
-        ctype, rights = p.capfail_old.unpack_from(data)
+def _capfail(h, buf, start, end, p):
+    if end - start == p.capfail_old.size:
+        ctype, rights = p.capfail_old.unpack_from(buf, start)
         return CapFail(h, ctype, None, None, rights)
-    ctype, code, svflags = _fixed(data, p.capfail)
-    return CapFail(h, ctype, code, svflags, data[p.capfail.size:])
+    ctype, code, svflags = _fixed(p.capfail, buf, start, end)
+    return CapFail(h, ctype, code, svflags, buf[start + p.capfail.size:end])
 
 
-def _fault(h, data, p):
-    return Fault(h, *_fixed(data, p.fault))
+def _fault(h, buf, start, end, p):
+    return Fault(h, *_fixed(p.fault, buf, start, end))
 
 
-def _faultend(h, data, p):
-    return FaultEnd(h, _fixed(data, p.faultend)[0])
+def _faultend(h, buf, start, end, p):
+    return FaultEnd(h, _fixed(p.faultend, buf, start, end)[0])
 
 
-def _struct_array(h, data, p):
-    size = _fixed(data, p.struct_array)[0]
-    return StructArray(h, size, *_cstring(data[p.struct_array.size:]))
+def _struct_array(h, buf, start, end, p):
+    size = _fixed(p.struct_array, buf, start, end)[0]
+    return StructArray(h, size, *_cstring(buf[start + p.struct_array.size:end]))
+
+
+def _bytes_record(cls):
+    """The decoder of a type whose payload is all one bytes field."""
+    return lambda h, buf, start, end, p: _new(cls, (h, buf[start:end]))
 
 
 _DECODERS = {
-    SYSCALL: _syscall, SYSRET: _sysret, NAMEI: lambda h, d, p: _new(Namei, (h, d)),
-    GENIO: _genio, PSIG: _psig, CSW: _csw, USER: lambda h, d, p: User(h, d),
-    STRUCT: _struct, SYSCTL: lambda h, d, p: Sysctl(h, d), PROCCTOR: _procctor,
-    PROCDTOR: lambda h, d, p: ProcDtor(h), CAPFAIL: _capfail, FAULT: _fault,
-    FAULTEND: _faultend, STRUCT_ARRAY: _struct_array,
-    ARGS: lambda h, d, p: Args(h, d), ENVS: lambda h, d, p: Envs(h, d),
+    SYSCALL: _syscall, SYSRET: _sysret, NAMEI: _bytes_record(Namei), GENIO: _genio,
+    PSIG: _psig, CSW: _csw, USER: _bytes_record(User), STRUCT: _struct,
+    SYSCTL: _bytes_record(Sysctl), PROCCTOR: _procctor,
+    PROCDTOR: lambda h, buf, start, end, p: ProcDtor(h), CAPFAIL: _capfail,
+    FAULT: _fault, FAULTEND: _faultend, STRUCT_ARRAY: _struct_array,
+    ARGS: _bytes_record(Args), ENVS: _bytes_record(Envs),
 }
+
+
+def _unknown(h, buf, start, end, p):
+    return _new(Unknown, (h, buf[start:end]))
 
 
 def decode_payload(h: Header, data: bytes, p: _Payloads) -> Record:
@@ -429,13 +448,10 @@ def decode_payload(h: Header, data: bytes, p: _Payloads) -> Record:
     without its NUL) gives an :class:`Unknown` record keeping the bytes: the
     record's framing is intact, so readers go on with the next one.
     """
-    decoder = _DECODERS.get(h.type)
-    if decoder is not None:
-        try:
-            return decoder(h, data, p)
-        except _Invalid:
-            pass
-    return Unknown(h, data)
+    try:
+        return _DECODERS.get(h.type, _unknown)(h, data, 0, len(data), p)
+    except _Invalid:
+        return Unknown(h, data)
 
 
 def encode_payload(r: Record, p: _Payloads) -> bytes:
@@ -718,7 +734,7 @@ class RecordReader:
         self._read = getattr(stream, "read1", stream.read)
         self._buf = b""
         self._pos = 0           # position in _buf of the next record
-        self.offset = 0         # file offset of the next record
+        self._base = 0          # file offset of _buf[0]
         self.layout = layout
         self.follow = follow
 
@@ -738,6 +754,7 @@ class RecordReader:
                     return False
                 time.sleep(self.POLL)
                 continue
+            self._base += self._pos
             self._buf = self._buf[self._pos:] + chunk
             self._pos = 0
             have = len(self._buf)
@@ -766,6 +783,11 @@ class RecordReader:
             time.sleep(self.POLL)
             self._fill(len(head) + 1)
 
+    @property
+    def offset(self) -> int:
+        """The file offset of the next record."""
+        return self._base + self._pos
+
     def __iter__(self) -> Iterator[Record]:
         return self.records()
 
@@ -781,40 +803,49 @@ class RecordReader:
         v1 = AMD64_V1.header
         current_v1 = self.layout.version == 1
         hsize, unpack = (v1.size, v1.unpack_from) if current_v1 else (v0.size, v0.unpack_from)
-        fill, decoders, new = self._fill, _DECODERS, tuple.__new__
+        versioned = KTR_VERSIONED if current_v1 else 0
+        fill, get_decoder, new = self._fill, _DECODERS.get, tuple.__new__
+        max_payload = self.MAX_PAYLOAD
+        buf, pos = self._buf, self._pos
+        buf_len = len(buf)
         while True:
-            buf, pos = self._buf, self._pos
-            if len(buf) - pos < hsize:
+            if buf_len - pos < hsize:
                 if not fill(hsize):
                     left = len(self._buf) - self._pos
                     if not left:
                         return
                     if current_v1 and left >= v0.size and not self._buf[self._pos + 5] & 0x40:
                         current_v1, hsize, unpack = False, v0.size, v0.unpack_from
+                        versioned = 0
+                        buf, pos = self._buf, self._pos
+                        buf_len = len(buf)
                         continue        # a short v0 record ends a v1 file
                     self._fail(f"truncated record header ({left} bytes)")
                 buf, pos = self._buf, self._pos
+                buf_len = len(buf)
             fields = unpack(buf, pos)
             rtype = fields[1]
-            if bool(rtype & KTR_VERSIONED) != current_v1:
+            if rtype & KTR_VERSIONED != versioned:
                 # amd64 files may mix v0 and v1 records: switch header layouts
                 if not amd64:
                     self._fail("versioned (v1) record in an i386 v0 file")
                 current_v1 = not current_v1
                 hsize, unpack = (v1.size, v1.unpack_from) if current_v1 else \
                     (v0.size, v0.unpack_from)
+                versioned ^= KTR_VERSIONED
                 continue
             length = fields[0]
-            if length < 0 or length > self.MAX_PAYLOAD:
+            if length < 0 or length > max_payload:
                 self._fail(f"bogus length 0x{length & 0xffffffff:x}")
             end = pos + hsize + length
-            if len(buf) < end:
+            if end > buf_len:
                 if not fill(hsize + length):
                     left = len(self._buf) - self._pos
                     name = TYPE_NAMES.get(rtype & 0x3FFF, f"type {rtype & 0x3FFF}")
                     self._fail(f"truncated record: {name} needs {hsize + length} "
                                f"bytes, {left} left")
                 buf, pos = self._buf, self._pos
+                buf_len = len(buf)
                 end = pos + hsize + length
             if current_v1:
                 _, _, version, pid, comm, sec, nsec, tid, cpu = fields
@@ -826,14 +857,11 @@ class RecordReader:
             rtype_only = rtype & 0x3FFF
             h = new(Header, (rtype_only, rtype >= KTR_DROP, version, pid, tid,
                              comm, sec, nsec, cpu))
-            data = buf[pos + hsize:end]
-            decoder = decoders.get(rtype_only)
             try:
-                rec = decoder(h, data, payloads) if decoder else Unknown(h, data)
+                rec = get_decoder(rtype_only, _unknown)(h, buf, pos + hsize, end, payloads)
             except _Invalid:
-                rec = Unknown(h, data)
-            self._pos = end
-            self.offset += hsize + length
+                rec = Unknown(h, buf[pos + hsize:end])
+            self._pos = pos = end
             yield rec
 
 

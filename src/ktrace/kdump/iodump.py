@@ -10,6 +10,7 @@ with one empty line.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -18,10 +19,9 @@ _TEXT_BYTES = bytes([0, 9, 10, 13]) + bytes(range(32, 127))
 
 # vis(3) with VIS_CSTYLE and no other flag, for the bytes that can reach it:
 # whitespace and graphic characters stand for themselves, the backslash is
-# doubled, CR and NUL get C escapes.  NUL before an octal digit must be
-# "\000" (so the digit does not extend the escape): it is first replaced by
-# \x01, a byte that never reaches here.
-_VIS = {0: "\\0", 1: "\\000", 13: "\\r", 92: "\\\\"}
+# doubled, CR and NUL get C escapes.  A NUL before an octal digit must be
+# "\000", so that the digit does not extend the escape.
+_ESCAPES = {"\\": "\\\\", "\r": "\\r", "\x00": "\\0"}
 _NUL_BEFORE_OCTAL = re.compile("\x00(?=[0-7])")
 _OCTAL = frozenset("01234567")
 
@@ -49,23 +49,32 @@ def io_data(data: bytes, width: int) -> str:
 
 
 def _vis(text: str) -> str:
+    """vis(3)-encode text (the common bytes need no change: test before replacing)."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\r" in text:
+        text = text.replace("\r", "\\r")
     if "\x00" in text:
-        text = _NUL_BEFORE_OCTAL.sub("\x01", text)
-    return text.translate(_VIS)
+        text = _NUL_BEFORE_OCTAL.sub(r"\\000", text).replace("\x00", "\\0")
+    return text
 
 
-def _folded(text: str, limit: int) -> str:
-    """One line of the string dump, broken with ``\\`` where it passes limit."""
+def _folded(line: str, limit: int) -> str:
+    """One line of the string dump, broken with ``\\`` where it passes limit.
+
+    Columns count as kdump counts them: a tab to the next multiple of 8, an
+    escape as its length; a continuation line starts at column 8.
+    """
     out = []
     col = 8
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(line):
         if ch == "\t":
-            width = 8 - (col & 7)
-            token = ch
+            token, width = ch, 8 - (col & 7)
         else:
-            if ch == "\x00" and text[i + 1:i + 2] in _OCTAL:
-                ch = "\x01"
-            token = _VIS.get(ord(ch), ch)
+            if ch == "\x00" and line[i + 1:i + 2] in _OCTAL:
+                token = "\\000"
+            else:
+                token = _ESCAPES.get(ch, ch)
             width = len(token)
         if col + width > limit:
             out.append("\\\n\t")
@@ -76,25 +85,22 @@ def _folded(text: str, limit: int) -> str:
 
 
 def visdump(data: bytes, width: int) -> str:
-    """kdump's quoted-string dump of text data."""
+    """kdump's quoted-string dump of text data.
+
+    Each newline ends a line; the next line starts with a tab (the first
+    with the opening quote).  A last empty line holds only the closing quote.
+    """
     limit = width - 2
-    lines = data.decode("latin-1").split("\n")
-    last = len(lines) - 1
-    out = ['       "']
-    for i, line in enumerate(lines):
-        if i:
-            if i == last and not line:
-                out.append('\n       ')     # the quote alone on the last line
-                break
-            out.append("\n\t")
-        shown = _vis(line)
-        if 8 + len(shown) + 7 * shown.count("\t") > limit:
-            shown = _folded(line, limit)
-        out.append(shown)
-    out.append('"')
-    return "".join(out)
+    text = data.decode("latin-1")
+    lines = _vis(text).split("\n")
+    if "\t" in text or max(map(len, lines)) + 8 > limit:
+        lines = [_folded(line, limit) for line in text.split("\n")]
+    if len(lines) > 1 and not lines[-1]:
+        return '       "' + "\n\t".join(lines[:-1]) + '\n       "'
+    return '       "' + "\n\t".join(lines) + '"'
 
 
+@functools.lru_cache(maxsize=None)
 def _hex_width(width: int) -> int:
     """Bytes per hex dump line: the most pairs whose line fits the screen."""
     n = 0
@@ -102,12 +108,12 @@ def _hex_width(width: int) -> int:
         n += 2
         line = 13 + (n // 2 + 1) + n * 2 + 3 + n + 1
         if line >= width:
-            return n - 2
+            return max(n - 2, 2)
 
 
 def hexdump(data: bytes, width: int) -> str:
     """kdump's hex dump: offset, byte pairs, ``|ascii|``."""
-    per_line = _hex_width(width) or 2
+    per_line = _hex_width(width)
     pairs_width = per_line * 2 + per_line // 2 - 1   # "0a0b" pairs, one space apart
     ascii = data.translate(_ASCII).decode("ascii")
     lines = [f"       0x{n:04x} {data[n:n + per_line].hex(' ', -2).ljust(pairs_width)}"

@@ -17,7 +17,7 @@ from ktrace import record as r
 from .abis import ProcessAbi
 from .faults import fault_text, faultend_text
 from .options import DumpOptions
-from .text import CACHE_LIMIT, TextFormatter, c_string
+from .text import CACHE_LIMIT, TextFormatter, c_string, encode_lines
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +50,7 @@ class JsonFormatter:
         self.abis = self.text.abis
         self._heads: dict[tuple, str] = {}
         self._names: dict[tuple[ProcessAbi, int], str] = {}
+        self._calls: dict[tuple, str] = {}
         self._bodies: dict[type, Callable[[tuple, ProcessAbi], str]] = {
             r.Syscall: self.syscall, r.Sysret: self.sysret, r.Namei: self.namei,
             r.Genio: self.genio, r.Psig: self.psig, r.Csw: self.csw, r.User: self.user,
@@ -62,7 +63,7 @@ class JsonFormatter:
 
     def head(self, h: r.Header, proc: ProcessAbi) -> str:
         """The fields of the header that a thread's records share."""
-        key = (h.type, h.dropped, h.version, h.pid, h.tid, h.comm, proc.label)
+        key = (h.type, h.dropped, h.version, h.pid, h.tid, h.comm, proc)
         text = self._heads.get(key)
         if text is None:
             name = r.TYPE_NAMES.get(h.type, "UNKNOWN")
@@ -78,6 +79,8 @@ class JsonFormatter:
     def dump(self, records: Iterable[r.Record], write: Callable[[bytes], object],
              every: int = 2048) -> None:
         opts = self.opts
+        selected = frozenset(t for t in range(32) if opts.shown(t)) | {r.PROCCTOR, r.PROCDTOR}
+        pid_wanted = opts.pid
         abis, heads, head, bodies = self.abis, self._heads, self.head, self._bodies
         proc_of, default_proc = abis.by_pid.get, abis.default
         lines: list[str] = []
@@ -85,30 +88,24 @@ class JsonFormatter:
         try:
             for rec in records:
                 h = rec[0]
-                t = h.type
-                if opts.pid and h.pid != opts.pid and h.tid != opts.pid:
+                t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
+                if t not in selected or pid_wanted and pid != pid_wanted and tid != pid_wanted:
                     abis.feed(rec)
                     continue
                 if t == r.PROCCTOR:
                     abis.feed(rec)
-                elif t != r.PROCDTOR and not opts.shown(t):
-                    continue
-                proc = proc_of(h.pid, default_proc)
-                columns = heads.get((t, h.dropped, h.version, h.pid, h.tid, h.comm, proc.label)) \
-                    or head(h, proc)
-                cpu = "null" if h.cpu is None else h.cpu
-                add(f'{columns},"sec":{h.sec},"nsec":{h.nsec},"cpu":{cpu}'
+                proc = proc_of(pid, default_proc)
+                columns = heads.get((t, dropped, version, pid, tid, comm, proc)) or head(h, proc)
+                add(f'{columns},"sec":{sec},"nsec":{nsec},"cpu":{"null" if cpu is None else cpu}'
                     f'{bodies[type(rec)](rec, proc)}}}')
                 if t == r.PROCDTOR:
                     abis.feed(rec)
                 if len(lines) >= every:
-                    lines.append("")
-                    write("\n".join(lines).encode("ascii"))
+                    write(encode_lines(lines))
                     lines.clear()
         finally:
             if lines:
-                lines.append("")
-                write("\n".join(lines).encode("ascii"))
+                write(encode_lines(lines))
 
     # -- bodies: (record, process ABI) -> ',"field":value...'
 
@@ -120,10 +117,18 @@ class JsonFormatter:
         return name
 
     def syscall(self, rec: r.Syscall, proc: ProcessAbi) -> str:
-        args = ",".join(map(str, rec.args))
-        shown = ",".join(map(quote, self.text.call_args(rec, proc))) if rec.narg else ""
-        return (f',"code":{rec.code},"name":{self.name(proc, rec.code)},"narg":{rec.narg},'
-                f'"args":[{args}],"args_text":[{shown}]')
+        """The fields of a call; the same call with the same arguments is cached."""
+        key = (proc, rec.code, rec.narg, rec.args)
+        fields = self._calls.get(key)
+        if fields is None:
+            args = ",".join(map(str, rec.args))
+            shown = ",".join(map(quote, self.text.call_args(rec, proc))) if rec.narg else ""
+            fields = (f',"code":{rec.code},"name":{self.name(proc, rec.code)},'
+                      f'"narg":{rec.narg},"args":[{args}],"args_text":[{shown}]')
+            if len(self._calls) >= CACHE_LIMIT:
+                self._calls.clear()
+            self._calls[key] = fields
+        return fields
 
     def sysret(self, rec: r.Sysret, proc: ProcessAbi) -> str:
         fields = (f',"code":{rec.code},"name":{self.name(proc, rec.code)},"eosys":{rec.eosys},'

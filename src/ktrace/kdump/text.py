@@ -28,7 +28,7 @@ TAGS = {
     r.STRUCT_ARRAY: "STRU", r.ARGS: "ARGS", r.ENVS: "ENVS",
 }
 MAXCOMLEN = 19
-CACHE_LIMIT = 65536      # threads whose columns are kept (memory stays flat)
+CACHE_LIMIT = 16384      # entries per cache: memory stays flat however long the trace
 ERESTART = -1
 EJUSTRETURN = -2
 INVALID = "invalid record"
@@ -104,6 +104,7 @@ class TextFormatter:
         self.decode_errors: collections.deque = collections.deque(maxlen=100)
         self._starts: dict[tuple, str] = {}
         self._tags: dict[str, dict[int, str]] = {}
+        self._calls: dict[tuple, str] = {}
         self._bodies: dict[type, Callable[[tuple, ProcessAbi], str]] = {
             r.Syscall: self.call, r.Sysret: self.ret, r.Namei: self.namei,
             r.Genio: self.genio, r.Psig: self.psig, r.Csw: self.csw,
@@ -181,12 +182,12 @@ class TextFormatter:
                 tags = same_tags or self.tags(proc)
                 add(columns + tags[t] + bodies[type(rec)](rec, proc))
                 if len(lines) >= every:
-                    write(_encode(lines))
+                    write(encode_lines(lines))
                     lines.clear()
         finally:
             self.drop_logged = drop_logged
             if lines:
-                write(_encode(lines))
+                write(encode_lines(lines))
 
     # -- bodies, one per record class: (record, process ABI) -> text
 
@@ -205,10 +206,17 @@ class TextFormatter:
         return name
 
     def call(self, rec: r.Syscall, proc: ProcessAbi) -> str:
-        name = proc.names.get(rec.code) or self.syscall_name(proc, rec.code)
-        if not rec.narg:
-            return name
-        return f"{name}({','.join(self.call_args(rec, proc))})"
+        """``name(arg,...)``; the same call with the same arguments is cached."""
+        key = (proc, rec.code, rec.narg, rec.args)
+        text = self._calls.get(key)
+        if text is None:
+            text = self.syscall_name(proc, rec.code)
+            if rec.narg:
+                text += f"({','.join(self.call_args(rec, proc))})"
+            if len(self._calls) >= CACHE_LIMIT:
+                self._calls.clear()
+            self._calls[key] = text
+        return text
 
     def call_args(self, rec: r.Syscall, proc: ProcessAbi) -> list[str]:
         """The arguments as printed: the first ``narg`` of those recorded."""
@@ -319,7 +327,8 @@ class TextFormatter:
         return self._decoded(rec, lambda: decode.capfail_text(proc.abi, rec, self.decode_opts))
 
 
-def _encode(lines: list[str]) -> bytes:
+def encode_lines(lines: list[str]) -> bytes:
+    """The lines as output bytes, each ended by a newline (bytes kept as read)."""
     lines.append("")
     data = "\n".join(lines).encode("utf-8", "surrogateescape")
     lines.pop()
