@@ -93,8 +93,10 @@ def test_v0_records_have_no_cpu_and_invalid_payloads_are_flagged():
     v0 = r.Syscall(header(r.SYSCALL, version=0, nsec=5000), 20, 0, ())
     assert objects([v0], layout=r.AMD64_V0)[0]["cpu"] is None
     raw = r.pack_record(r.SYSRET, b"\1\2", 100, 100, b"cat", 0, 0)
-    bad = objects([], raw=raw)[0]
+    raw += r.pack_record(99, b"new", 100, 100, b"cat", 0, 0)
+    bad, unknown = objects([], raw=raw)
     assert (bad["type"], bad["invalid"], base64.b64decode(bad["payload"])) == ("SYSRET", True, b"\1\2")
+    assert (unknown["type"], unknown["type_code"], unknown["invalid"]) == ("UNKNOWN", 99, True)
 
 
 def test_p_and_t_filter_and_dropped_is_a_field():

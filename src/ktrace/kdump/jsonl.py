@@ -79,7 +79,9 @@ class JsonFormatter:
     def dump(self, records: Iterable[r.Record], write: Callable[[bytes], object],
              every: int = 2048) -> None:
         opts = self.opts
-        selected = frozenset(t for t in range(32) if opts.shown(t)) | {r.PROCCTOR, r.PROCDTOR}
+        # -t leaves out known types; PROCCTOR/PROCDTOR and unknown types always go
+        left_out = frozenset(t for t in r.TYPE_NAMES if not opts.shown(t)) - {
+            r.PROCCTOR, r.PROCDTOR}
         pid_wanted = opts.pid
         abis, heads, head, bodies = self.abis, self._heads, self.head, self._bodies
         proc_of, default_proc = abis.by_pid.get, abis.default
@@ -89,7 +91,7 @@ class JsonFormatter:
             for rec in records:
                 h = rec[0]
                 t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
-                if t not in selected or pid_wanted and pid != pid_wanted and tid != pid_wanted:
+                if t in left_out or pid_wanted and pid != pid_wanted and tid != pid_wanted:
                     abis.feed(rec)
                     continue
                 if t == r.PROCCTOR:
