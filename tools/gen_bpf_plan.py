@@ -79,7 +79,8 @@ def generate(plan_mod, abi) -> str:
         args = ", ".join(t.arg(s) for s in specs) or "{0}"
         records = t.records(specs) | case_records.get(nr, 0)
         name = info.name.encode()[:8]
-        rows.append(f"\t[{nr}] = {{{info.nargs}, {len(mine)}, {first}, 0x{records:x}, "
+        nargs = 6 if info.nargs is None else info.nargs    # unknown: all registers
+        rows.append(f"\t[{nr}] = {{{nargs}, {len(mine)}, {first}, 0x{records:x}, "
                     f"{_c_string(name)}, {{{args}}}}},")
 
     errnos = []

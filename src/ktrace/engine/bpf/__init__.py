@@ -26,7 +26,7 @@ from .. import Engine
 from . import consumer
 from .holder import Holder
 from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, BATCH_FORK, OBJECT,
-                     KtrProc, Program)
+                     OPT_OWNER_ROOT, OPT_THROTTLE, KtrProc, Program)
 
 DEFAULT_RING_SIZE = 64 << 20
 MIN_RING_SIZE = 1 << 16
@@ -35,7 +35,8 @@ BUSY_BYTES = 1 << 18      # moved at least this much: look again at once
 IDLE_FLUSH = 0.1          # seconds: send CPUs' staged batches when idle this long
 RECONCILE = 1.0           # seconds between checks of the kernel's table against ours
 HOLD_POLL = 0.002         # seconds between ptrace polls while holding
-HIGH_WATER, LOW_WATER = 1 / 2, 1 / 8   # --lossless: ring fill that stops / restarts
+THROTTLE_AT, RESUME_AT = 1 / 4, 1 / 16   # --lossless: ring fill that stops / restarts
+LOSSLESS_MIN_RING = 1 << 20   # room for every CPU's batch above the throttle mark
 CAP_PERFMON, CAP_BPF = 38, 39
 DROP_MESSAGE = "Out of ktrace request objects."
 CSW = r.facility(r.CSW)
@@ -85,9 +86,11 @@ class BpfEngine(Engine):
         reason = unavailable_reason()
         if reason:
             raise OSError(errno.EPERM, reason)
-        self.ring_size = ring_size(options.get("ring_size") or DEFAULT_RING_SIZE)
         self.lossless = bool(options.get("lossless"))
-        self.prog = Program(self.ring_size)
+        self.ring_size = ring_size(max(options.get("ring_size") or DEFAULT_RING_SIZE,
+                                       LOSSLESS_MIN_RING if self.lossless else 0))
+        self.prog = Program(self.ring_size,
+                            int(self.ring_size * THROTTLE_AT) if self.lossless else 0)
         self.holder = Holder(lambda pid: self.prog.proc(pid) is not None)
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._csw_attached: set[int] = set()
@@ -99,9 +102,12 @@ class BpfEngine(Engine):
     def attach(self, pid: int, options: dict) -> None:
         if not procfs.is_process(pid):
             raise OSError(errno.ESRCH, os.strerror(errno.ESRCH))
-        self.prog.set_proc(pid, KtrProc(flags=0, genio_size=4096))
+        opts = 0
         if self.lossless:
             self.holder.hold(pid, follow=True)
+            if pid in self.holder.tids:
+                opts = OPT_THROTTLE
+        self.prog.set_proc(pid, KtrProc(flags=0, genio_size=4096, opts=opts))
 
     def detach(self, pid: int) -> None:
         self.prog.drop_proc(pid)
@@ -113,7 +119,9 @@ class BpfEngine(Engine):
         old = self.prog.proc(pid) or KtrProc()
         value = KtrProc(flags=flags | (old.flags & r.KTRFAC_DROP),
                         genio_size=t.file.genio_size if t else 4096,
-                        parent=old.parent, owner_root=int(bool(t and t.file.owner.root)),
+                        parent=old.parent,
+                        opts=old.opts & OPT_THROTTLE | (OPT_OWNER_ROOT if t and t.file.owner.root
+                                                        else 0),
                         dropped=old.dropped)
         self.prog.set_proc(pid, value)
         if not old.parent:
@@ -168,12 +176,8 @@ class BpfEngine(Engine):
 
     def _drain(self) -> int:
         moved = consumer.drain(self.prog.ring, self._batch)
-        if self.lossless:
-            level = consumer.fill(self.prog.ring) / self.ring_size
-            if level >= HIGH_WATER:
-                self.holder.throttle(True)
-            elif level <= LOW_WATER:
-                self.holder.throttle(False)
+        if self.holder.parked and consumer.fill(self.prog.ring) <= self.ring_size * RESUME_AT:
+            self.holder.resume_parked()
         return moved
 
     def _batch(self, pid: int, flags: int, aux: int, records: bytes) -> None:
@@ -204,8 +208,6 @@ class BpfEngine(Engine):
         if not self.facility.fork(parent, pid):
             self.prog.drop_proc(pid)
             return False
-        if self.lossless:
-            self.holder.hold(pid, follow=True)
         return True
 
     def _adopt(self, pid: int, depth: int = 0) -> bool:

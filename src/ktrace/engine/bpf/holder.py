@@ -10,9 +10,11 @@ records, and only then reaps it: `ktrace cmd; kdump` sees every record.
 
 Throttling (--lossless): every thread of every traced process is seized
 (new threads and children follow through PTRACE_O_TRACECLONE/FORK/VFORK).
-When the ring fills past a high-water mark all of them get PTRACE_INTERRUPT;
-they stay in that ptrace-stop, which neither their parent nor their shell can
-see, until the consumer has brought the ring below a low-water mark.
+The BPF program sends SIGSTOP to a thread returning to user space while the
+ring is past its throttle mark; the thread stops in a signal-delivery-stop,
+which neither its parent nor its shell can see.  ktrace keeps it there until
+the consumer has brought the ring below a low-water mark, then resumes it
+without the signal.  A SIGSTOP from anyone else (SI_USER) is passed on.
 
 While seized, each signal delivered to a held thread makes a round trip
 through ktrace (signal-delivery-stop, then PTRACE_CONT with the signal), and
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 from typing import Callable
 
 from ...platform import procfs
@@ -31,6 +34,7 @@ from ...platform import ptrace as pt
 FOLLOW = pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEFORK | pt.PTRACE_O_TRACEVFORK
 _NEW_TRACEE = (pt.PTRACE_EVENT_FORK, pt.PTRACE_EVENT_VFORK, pt.PTRACE_EVENT_CLONE)
 _EXITED = (os.CLD_EXITED, os.CLD_KILLED, os.CLD_DUMPED)
+SI_KERNEL = 0x80      # si_code of a signal the kernel (our BPF program) sent
 
 
 class Holder:
@@ -45,8 +49,7 @@ class Holder:
         self.tids: dict[int, int] = {}     # seized tid -> its process id
         self.follow: set[int] = set()       # processes whose threads all are seized
         self.zombies: set[int] = set()      # exited leaders waiting to be reaped
-        self.parked: set[int] = set()       # threads kept in an interrupt stop
-        self.throttled = False
+        self.parked: set[int] = set()       # threads stopped by the throttle
 
     def __bool__(self) -> bool:
         return bool(self.tids)
@@ -68,8 +71,6 @@ class Holder:
                     continue      # gone, or already traced by someone else
                 raise
             self.tids[tid] = pid
-            if self.throttled:
-                self._interrupt(tid)
 
     def release(self, pid: int) -> None:
         """Let every thread of ``pid`` go (it runs on untouched)."""
@@ -154,10 +155,11 @@ class Holder:
             elif event == pt.PTRACE_EVENT_STOP:
                 if pt.is_group_stop(status):
                     pt.listen(tid)
-                elif self.throttled:
-                    self.parked.add(tid)         # our interrupt: stay put
                 else:
                     pt.cont(tid)
+            elif event == 0 and sig == signal.SIGSTOP and \
+                    pt.getsiginfo(tid).code == SI_KERNEL:
+                self.parked.add(tid)             # the throttle: stay until drained
             else:
                 pt.cont(tid, 0 if event else sig)   # deliver the signal
         except OSError:
@@ -177,26 +179,11 @@ class Holder:
 
     # -- throttling --------------------------------------------------------
 
-    def throttle(self, on: bool) -> None:
-        """Stop (or let run again) every seized thread."""
-        if on == self.throttled:
-            return
-        self.throttled = on
-        if on:
-            for tid in list(self.tids):
-                if tid not in self.zombies:
-                    self._interrupt(tid)
-            return
+    def resume_parked(self) -> None:
+        """The ring has room again: let the stopped threads go, signal dropped."""
         for tid in list(self.parked):
             self.parked.discard(tid)
             try:
                 pt.cont(tid)
             except OSError:
                 pass
-
-    @staticmethod
-    def _interrupt(tid: int) -> None:
-        try:
-            pt.interrupt(tid)
-        except OSError:
-            pass

@@ -34,6 +34,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define X86_PF_INSTR	(1 << 4)
 #define SIGSEGV		11
 #define SIGBUS		7
+#define SIGSTOP		19
 #define SEGV_MAPERR	1
 #define NR_GETCWD	79
 
@@ -356,6 +357,30 @@ static __always_inline struct ktr_proc *traced(const struct who *w, __u32 type)
 /* --------------------------------------------------- variable records */
 
 /*
+ * The leading bytes of a buffer that are in memory, page by page.  Memory
+ * a program never touched and the syscall did not read (a write of fresh
+ * pages to /dev/null) is not there for a BPF program to copy: the GIO
+ * record then holds what was (possibly nothing).
+ */
+static __noinline long resident_prefix(__u8 *dst, __u32 len, __u64 src)
+{
+	__u32 done = 0;
+
+	for (int i = 0; i < MAX_DATA / 4096 + 1; i++) {
+		__u32 chunk = 4096 - ((src + done) & 4095);
+
+		if (done >= len || done > MAX_DATA)
+			break;
+		if (chunk > len - done)
+			chunk = len - done;
+		if (chunk > 4096 || bpf_probe_read_user(dst + done, chunk, (const void *)(src + done)))
+			break;
+		done += chunk;
+	}
+	return done;
+}
+
+/*
  * A record of r->type: the fixed part, then the STRU name (NUL included)
  * when r->type_id is set, then up to r->len bytes of user memory at r->src.
  * Returns the data bytes recorded, or -1 when the memory was unreadable
@@ -395,8 +420,12 @@ static __noinline int emit_user(struct ev *e, const struct ureq *r)
 			got = bpf_probe_read_user_str(dst, len, (const void *)r->src);
 			if (got > 0)
 				got--;
+		} else if (bpf_probe_read_user(dst, len, (const void *)r->src) == 0) {
+			got = len;
+		} else if (r->type == KTR_GENIO) {
+			got = resident_prefix(dst, len, r->src);
 		} else {
-			got = bpf_probe_read_user(dst, len, (const void *)r->src) ? -1 : len;
+			got = -1;
 		}
 		if (got < 0)
 			return -1;
@@ -772,6 +801,21 @@ static __always_inline void end(struct ev *e)
 	e->st->busy = 0;
 }
 
+/*
+ * --lossless: a thread about to return to user space while the ring is
+ * fuller than throttle_bytes gets SIGSTOP.  ktrace has seized it, so the
+ * signal stops it in a signal-delivery-stop that only ktrace sees; ktrace
+ * lets it go (dropping the signal) once the ring has drained.  It is sent
+ * only to processes ktrace has seized (KTR_OPT_THROTTLE).
+ */
+static __always_inline void throttle(struct ev *e)
+{
+	if (!ktr_cfg.throttle_bytes || !(e->p->opts & KTR_OPT_THROTTLE))
+		return;
+	if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + e->st->pos >= ktr_cfg.throttle_bytes)
+		bpf_send_signal_thread(SIGSTOP);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 {
@@ -853,6 +897,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (t)
 		t->in_syscall = 0;
+	throttle(&e);
 	end(&e);
 	return 0;
 }
@@ -877,7 +922,9 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;			/* a thread, or invisible to ktrace */
 	np.flags = p->flags & ~KTRFAC_DROP;
 	np.genio_size = p->genio_size;
-	np.owner_root = p->owner_root;
+	np.opts = p->opts & KTR_OPT_OWNER_ROOT;
+	if (BPF_CORE_READ(child, ptrace))	/* followed by ktrace's ptrace too */
+		np.opts |= p->opts & KTR_OPT_THROTTLE;
 	if (bpf_map_update_elem(&procs, &e.w.pid, &np, BPF_ANY))
 		return 0;
 	mark_traced(e.w.pid);
@@ -909,7 +956,7 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 
 	if (begin(&e, 0))
 		return 0;
-	if (BPF_CORE_READ_BITFIELD(bprm, secureexec) && !e.p->owner_root) {
+	if (BPF_CORE_READ_BITFIELD(bprm, secureexec) && !(e.p->opts & KTR_OPT_OWNER_ROOT)) {
 		/* ktrprocexec(): privilege gained and the tracer is not root */
 		struct ktr_batch note = {.pid = e.w.pid, .flags = KTR_BATCH_EXEC_PRIV};
 

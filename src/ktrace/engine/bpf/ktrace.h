@@ -154,9 +154,12 @@ struct ktr_proc {
 	__u32	flags;			/* facility bits, KTRFAC_INHERIT/ROOT/DROP */
 	__u32	genio_size;		/* most data bytes per GIO/STRU record */
 	__u32	parent;			/* pid it inherited tracing from, 0 if set */
-	__u32	owner_root;		/* the trace file's owner is root */
+	__u32	opts;			/* KTR_OPT_* */
 	__u64	dropped;		/* events lost (ring full) */
 };
+
+#define KTR_OPT_OWNER_ROOT	1	/* the trace file's owner is root */
+#define KTR_OPT_THROTTLE	2	/* seized by ktrace: may be stopped (--lossless) */
 
 /* Tunables the loader writes before load (rodata) */
 struct ktr_config {
@@ -164,6 +167,8 @@ struct ktr_config {
 	__u64	pidns_ino;
 	__u32	pidns_level;		/* 0: the initial namespace */
 	__u32	wake_bytes;		/* wake the loader when this much is waiting */
+	__u32	throttle_bytes;		/* --lossless: stop threads past this fill (0: off) */
+	__u32	pad;
 };
 
 /* What the loader updates while running (data) */

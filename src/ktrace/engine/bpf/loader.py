@@ -22,13 +22,14 @@ ENOENT = 2
 
 class KtrProc(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint32), ("genio_size", ctypes.c_uint32),
-                ("parent", ctypes.c_uint32), ("owner_root", ctypes.c_uint32),
+                ("parent", ctypes.c_uint32), ("opts", ctypes.c_uint32),
                 ("dropped", ctypes.c_uint64)]
 
 
 class KtrConfig(ctypes.Structure):
     _fields_ = [("pidns_dev", ctypes.c_uint64), ("pidns_ino", ctypes.c_uint64),
-                ("pidns_level", ctypes.c_uint32), ("wake_bytes", ctypes.c_uint32)]
+                ("pidns_level", ctypes.c_uint32), ("wake_bytes", ctypes.c_uint32),
+                ("throttle_bytes", ctypes.c_uint32), ("pad", ctypes.c_uint32)]
 
 
 class KtrLive(ctypes.Structure):
@@ -45,6 +46,8 @@ BATCH_EXIT = 1
 BATCH_DROPPED = 2
 BATCH_EXEC_PRIV = 4
 BATCH_FORK = 8
+OPT_OWNER_ROOT = 1
+OPT_THROTTLE = 2
 
 
 def possible_cpus() -> int:
@@ -78,7 +81,7 @@ def ensure_tracefs() -> None:
 class Program:
     """The loaded and attached BPF program with typed access to its maps."""
 
-    def __init__(self, ring_size: int, path: Path = OBJECT):
+    def __init__(self, ring_size: int, throttle_bytes: int = 0, path: Path = OBJECT):
         ensure_tracefs()
         self.obj = libbpf.BpfObject(str(path))
         try:
@@ -88,6 +91,7 @@ class Program:
             ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(pid_namespace()),
                            ctypes.sizeof(KtrConfig))
             cfg.wake_bytes = ring_size // WAKE_FRACTION
+            cfg.throttle_bytes = throttle_bytes
             self.obj.load()
             for prog in self.obj.programs():
                 if prog.name != FLUSH_PROGRAM:

@@ -1,0 +1,241 @@
+"""ktrace(1) --engine bpf end to end: held exits, --lossless, and agreement
+with strace and with the ptrace engine.  Root and BPF only (skips with the
+reason, fails under KTRACE_REQUIRE_BPF=1)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from ktrace import record as r
+from test_bpf_engine import need_bpf, of
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
+
+STORM_C = r"""
+#include <pthread.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+static void *storm(void *arg) {
+    char buf[4096];
+    memset(buf, 'x', sizeof buf);
+    int fd = open("/dev/null", O_WRONLY);
+    for (int i = 0; i < 5000; i++) write(fd, buf, sizeof buf);
+    close(fd);
+    return arg;
+}
+int main(void) {
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], 0, storm, 0);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
+    return 5;
+}
+"""
+
+
+def ktrace(*args, cwd=None, timeout=120):
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    return subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "bpf", *args],
+                          cwd=cwd, env=env, capture_output=True, timeout=timeout)
+
+
+def wait_for_no_service():
+    """Service options (ring size, --lossless) are fixed when it starts."""
+    from ktrace import service
+    for _ in range(100):
+        if not service.running("bpf"):
+            return
+        time.sleep(0.1)
+    pytest.fail("the bpf trace service did not end")
+
+
+@pytest.fixture
+def bpf():
+    need_bpf()
+    wait_for_no_service()
+    yield
+    wait_for_no_service()
+
+
+def by_pid(records):
+    groups = defaultdict(list)
+    for x in records:
+        groups[x.header.pid].append(x)
+    return groups
+
+
+def test_every_record_is_written_when_ktrace_returns(bpf, tmp_path):
+    for n in range(5):
+        out = tmp_path / f"t{n}.out"
+        res = ktrace("-f", str(out), "sh", "-c", "echo hi; exec true")
+        assert res.returncode == 0, res.stderr
+        procs = by_pid(r.read_records(str(out)))
+        assert len(procs) == 1
+        recs = next(iter(procs.values()))
+        assert isinstance(recs[-1], r.ProcDtor)
+        assert isinstance(recs[-2], r.Syscall) and recs[-2].code == 231   # exit_group
+
+
+def test_exit_status_and_output_pass_through(bpf, tmp_path):
+    res = ktrace("-f", str(tmp_path / "t.out"), "sh", "-c", "echo out; echo err >&2; exit 9")
+    assert (res.returncode, res.stdout, res.stderr) == (9, b"out\n", b"err\n")
+
+
+@pytest.fixture
+def storm(tmp_path) -> Path:
+    src = tmp_path / "storm.c"
+    src.write_text(STORM_C)
+    exe = tmp_path / "storm"
+    subprocess.run(["gcc", "-O1", "-pthread", "-o", str(exe), str(src)], check=True)
+    return exe
+
+
+def storm_trace(tmp_path, storm, *options):
+    out = tmp_path / "storm.out"
+    # the shell is the storm's parent: it must see a plain exit, no stop
+    res = ktrace(*options, "--ring-size", "65536", "-i", "-t", "ci", "-f", str(out),
+                 "sh", "-c", f"{storm}; echo status=$?")
+    wait_for_no_service()
+    return res, list(r.read_records(str(out)))
+
+
+def test_without_lossless_a_storm_drops_and_says_so(bpf, tmp_path, storm):
+    res, recs = storm_trace(tmp_path, storm)
+    assert b"status=5" in res.stdout
+    assert res.stderr.count(b"Out of ktrace request objects.") == 1
+    assert any(x.header.dropped for x in recs)
+
+
+def test_lossless_storm_loses_nothing_and_is_invisible(bpf, tmp_path, storm):
+    res, recs = storm_trace(tmp_path, storm, "--lossless")
+    assert res.stdout == b"status=5\n", res.stderr
+    assert b"Out of ktrace request objects." not in res.stderr
+    assert not any(x.header.dropped for x in recs)
+    writes = [g for g in of(recs, r.Genio) if g.rw == 1 and g.data == b"x" * 4096]
+    assert len(writes) == 4 * 5000
+
+
+# ---------------------------------------------------------------------------
+# agreement with strace and with the ptrace engine
+
+def syscall_names() -> dict[int, str]:
+    if not UNISTD.exists():
+        pytest.skip(f"{UNISTD} is absent")
+    return {int(n): name for name, n in
+            re.findall(r"#define __NR_(\w+) (\d+)", UNISTD.read_text())}
+
+
+def after_last_exec(seq):
+    starts = [i for i, (name, _) in enumerate(seq) if name == "execve"]
+    return seq[starts[-1]:] if starts else seq
+
+
+DETERMINISTIC = ["cat", "/etc/hostname", "/etc/passwd", "/etc/group"]
+
+
+def test_bpf_and_strace_see_the_same_calls(bpf, tmp_path):
+    names = syscall_names()
+    out = tmp_path / "t.out"
+    assert ktrace("-f", str(out), *DETERMINISTIC).returncode == 0
+    procs = by_pid(r.read_records(str(out)))
+    main = min(procs)
+    # a call's result is its RET; exit_group has none (strace shows "= ?")
+    ours = after_last_exec([(names.get(x.code, str(x.code)), getattr(x, "retval", None))
+                            for x in procs[main] if isinstance(x, r.Sysret)
+                            or isinstance(x, r.Syscall) and x.code == 231])
+    strace_out = tmp_path / "strace.txt"
+    subprocess.run(["strace", "-qq", "-o", str(strace_out), *DETERMINISTIC], check=True,
+                   capture_output=True)     # output to a pipe, as under ktrace above
+    theirs = after_last_exec([strace_result(line)
+                              for line in strace_out.read_text().splitlines()
+                              if re.match(r"\w+\(", line)])
+    assert [n for n, _ in ours] == [n for n, _ in theirs]
+    # results agree too, addresses and pids aside (they differ between the runs)
+    assert [comparable_result(*x) for x in ours] == [comparable_result(*x) for x in theirs]
+
+
+def strace_result(line: str) -> tuple[str, int | None]:
+    """(name, raw return value) of one strace line: -errno for a failure."""
+    name = line[:line.index("(")]
+    m = re.search(r"\) += (\?|-1 (E\w+)|0x[0-9a-f]+|-?\d+)", line)
+    if m.group(1) == "?":
+        return name, None
+    if m.group(2):
+        return name, -getattr(errno, m.group(2))
+    return name, int(m.group(1), 0)
+
+
+def comparable_result(name: str, value: int | None):
+    if name in ("set_tid_address", "getpid", "gettid", "getppid"):
+        return None
+    return small(value)
+
+
+def small(value):
+    return value if value is None or abs(value) < 1 << 24 else "address"
+
+
+def ptrace_usable() -> bool:
+    try:
+        from ktrace.engine import ptrace  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+PID_RESULTS = {39, 110, 186, 218}     # getpid, getppid, gettid, set_tid_address
+
+
+def comparable(path: Path) -> list:
+    """Per thread, what both engines must agree on: CALL/RET/NAMI/GIO/STRU.
+
+    Addresses (arguments, mmap results) and struct contents (times) differ
+    from run to run; calls, results, paths, I/O data and struct names do not.
+    """
+    threads: dict[int, list] = {}
+    for x in r.read_records(str(path)):
+        if isinstance(x, r.Syscall):
+            item = ("CALL", x.code, x.narg)
+        elif isinstance(x, r.Sysret):
+            item = ("RET", x.code, x.error,
+                    None if x.code in PID_RESULTS else small(x.retval))
+        elif isinstance(x, r.Namei):
+            item = ("NAMI", x.path)
+        elif isinstance(x, r.Genio):
+            item = ("GIO", x.fd, x.rw, x.data)
+        elif isinstance(x, (r.Struct, r.StructArray)):
+            item = ("STRU", x.name, len(x.data))
+        else:
+            continue
+        threads.setdefault(x.header.tid, []).append(item)
+    return [after_exec(v) for v in threads.values()]
+
+
+def after_exec(seq):
+    marks = [i for i, v in enumerate(seq) if v[:2] == ("CALL", 59)]
+    return seq[marks[-1]:] if marks else seq
+
+
+def test_bpf_and_ptrace_engines_agree(bpf, tmp_path):
+    if not ptrace_usable():
+        pytest.skip("the ptrace engine is not here yet")
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    prog = DETERMINISTIC
+    for engine in ("bpf", "ptrace"):
+        res = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", engine, "-t",
+                              "cnit", "-f", str(tmp_path / f"{engine}.out"), *prog],
+                             env=env, capture_output=True, timeout=120)
+        if engine == "ptrace" and res.returncode != 0:
+            pytest.skip(f"the ptrace engine does not run yet: {res.stderr[-200:]!r}")
+        assert res.returncode == 0, res.stderr
+    assert comparable(tmp_path / "bpf.out") == comparable(tmp_path / "ptrace.out")
