@@ -71,6 +71,7 @@ class BuildWithBpf(build_py):
         try:
             build_bpf_object(where / OBJECT, ROOT / "build" / "bpf")
         except BpfBuildSkipped as e:
+            (where / OBJECT).unlink(missing_ok=True)     # never ship a stale one
             self.warn(f"the bpf engine is not built: {e}\n"
                       "ktrace will use the ptrace engine (install clang, bpftool and "
                       "libbpf-dev, then reinstall, for the bpf engine)")
