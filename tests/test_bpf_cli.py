@@ -239,3 +239,60 @@ def test_bpf_and_ptrace_engines_agree(bpf, tmp_path):
             pytest.skip(f"the ptrace engine does not run yet: {res.stderr[-200:]!r}")
         assert res.returncode == 0, res.stderr
     assert comparable(tmp_path / "bpf.out") == comparable(tmp_path / "ptrace.out")
+
+
+def service_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"ktrace.service" in argv and b"bpf" in argv:
+                pids.append(int(entry))
+    return pids
+
+
+def bpf_ids(pid: int) -> set[str]:
+    """The BPF programs and maps process ``pid`` holds descriptors of."""
+    ids = set()
+    for info in Path(f"/proc/{pid}/fdinfo").glob("*"):
+        try:
+            ids.update(re.findall(r"^((?:prog|map)_id:\s*\d+)", info.read_text(), re.M))
+        except OSError:
+            pass
+    return {" ".join(i.split()) for i in ids}
+
+
+def loaded_ids() -> set[str]:
+    ids = set()
+    for kind in ("prog", "map"):
+        out = subprocess.run(["bpftool", kind, "show"], capture_output=True, text=True).stdout
+        ids.update(f"{kind}_id: {n}" for n in re.findall(r"^(\d+):", out, re.M))
+    return ids
+
+
+def test_a_dying_ktrace_leaves_the_program_running_and_nothing_loaded(bpf, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    marker = tmp_path / "done"
+    cmd = subprocess.Popen([sys.executable, "-m", "ktrace.cli", "--engine", "bpf", "-f",
+                            str(tmp_path / "t.out"), "sh", "-c",
+                            f"sleep 1; echo survived > {marker}; exit 4"], env=env)
+    held = set()
+    for _ in range(100):
+        held = {i for pid in service_pids() for i in bpf_ids(pid)}
+        if any(i.startswith("prog_id") for i in held):
+            break
+        time.sleep(0.05)
+    assert held, "the service should hold its BPF programs"
+    for pid in service_pids():
+        os.kill(pid, 9)
+    assert cmd.wait(timeout=30) == 4          # ran to its end, its status intact
+    assert marker.read_text() == "survived\n"
+    for _ in range(100):
+        if not held & loaded_ids():
+            break
+        time.sleep(0.05)
+    assert held & loaded_ids() == set()       # nothing of ours is left in the kernel
+    assert not list(Path("/sys/fs/bpf").glob("*ktr*"))
