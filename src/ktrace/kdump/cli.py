@@ -14,6 +14,7 @@ the file, the offset and the problem, and exits 1.
 from __future__ import annotations
 
 import getopt
+import os
 import re
 import signal
 import sys
@@ -171,7 +172,6 @@ def _quiet_after_broken_pipe() -> int:
     stdout is pointed at /dev/null so that Python's final flush of its
     buffer cannot complain about the pipe again.
     """
-    import os
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
