@@ -44,15 +44,18 @@ THREADS_C = r"""
 #include <unistd.h>
 #include <string.h>
 #include <stdlib.h>
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static void *work(void *arg) {
     char path[64], line[64];
     snprintf(path, sizeof path, "%s.%ld", getenv("OUT"), (long)arg);
+    pthread_mutex_lock(&lock);      /* one file open at a time: the same fd each run */
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     for (int i = 0; i < 3; i++) {
         int n = snprintf(line, sizeof line, "thread %ld line %d\n", (long)arg, i);
         write(fd, line, n);
     }
     close(fd);
+    pthread_mutex_unlock(&lock);
     return NULL;
 }
 int main(void) {

@@ -312,6 +312,11 @@ class MemoryReader:
         self._lref = ctypes.byref(self._local)
         self._rref = ctypes.byref(self._remote)
         self._first = self._remote[0]
+        # a separate pair for 4-byte reads, the most frequent kind
+        self._u32 = ctypes.c_uint32()
+        self._u32_remote = Iovec(0, 4)
+        self._u32_lref = ctypes.byref(Iovec(ctypes.addressof(self._u32), 4))
+        self._u32_rref = ctypes.byref(self._u32_remote)
 
     def read(self, pid: int, addr: int, n: int) -> bytes:
         """Up to ``n`` bytes (at most ``size``) at ``addr``."""
@@ -322,9 +327,15 @@ class MemoryReader:
         first = self._first
         first.base = addr
         first.len = n
-        self._local.len = n
         got = _process_vm_readv(pid, self._lref, 1, self._rref, 1, 0)
         return self._view[:got].tobytes() if got > 0 else b""
+
+    def read_u32(self, pid: int, addr: int) -> int:
+        """The unsigned 32-bit value at ``addr``; -1 when unreadable."""
+        self._u32_remote.base = addr
+        if _process_vm_readv(pid, self._u32_lref, 1, self._u32_rref, 1, 0) != 4:
+            return -1
+        return self._u32.value
 
     def read_gather(self, pid: int, spans, limit: int) -> bytes:
         """The bytes of several (addr, len) spans back to back, at most ``limit``.
@@ -347,7 +358,6 @@ class MemoryReader:
             total += length
         if not count:
             return b""
-        self._local.len = total
         got = _process_vm_readv(pid, self._lref, 1, self._rref, count, 0)
         return self._view[:got].tobytes() if got > 0 else b""
 

@@ -27,17 +27,23 @@ from .. import Engine
 from . import hooks, signals
 from .syscalls import Call, CallPlan, Plans, Stop, run_entry, run_exit
 from .tracee import Process, Thread, task_ids
+from .waker import Waker
 
 F_CALL = r.facility(r.SYSCALL)
 F_RET = r.facility(r.SYSRET)
 F_PROCCTOR = r.facility(r.PROCCTOR)
 F_PROCDTOR = r.facility(r.PROCDTOR)
+F_GENIO = r.facility(r.GENIO)
 
 BASE_OPTIONS = (pt.PTRACE_O_TRACESYSGOOD | pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEFORK |
                 pt.PTRACE_O_TRACEVFORK | pt.PTRACE_O_TRACEEXEC | pt.PTRACE_O_TRACEEXIT)
 CLONE_THREAD = 0x10000
 ERRNO_MAX = 4095
 DETACH_GRACE = 2.0        # seconds to wait for threads to stop when ending
+TICK = 0.05               # most seconds a record waits in memory
+WAIT_FLAGS = pt.WALL | os.WUNTRACED     # WUNTRACED: the waker child's stops
+WAIT_FLAGS_NOHANG = WAIT_FLAGS | os.WNOHANG
+SYSCALL_STOP_STATUS = (pt.SYSCALL_STOP_SIG << 8) | 0x7F
 
 _ENTRY = pt.SyscallInfoBuffer.ENTRY.unpack_from
 _EXIT = pt.SyscallInfoBuffer.EXIT.unpack_from
@@ -65,14 +71,19 @@ class PtraceEngine(Engine):
         self.stop = Stop(self.mem)
         self.plans = Plans(_nargs)
         self.hooks = hooks.Hooks(self)
+        self._entry_hooks = self.hooks.entry
+        self._exit_hooks = self.hooks.exit
+        self._plan_cache: dict[int, CallPlan] = {}
+        self._syscall_stop = None            # built by run(): it binds the facility
         self._unknown: dict[int, int] = {}   # stops of tasks no fork event announced yet
         self._errno: dict[int, int] = {}
         self._current: Thread | None = None
-        self._lock = threading.Lock()
         self._event = threading.Event()
+        self._closing = threading.Event()
         self._wake_pending = False
         self._blocked = False
-        self._waker = 0
+        self._dirty = False
+        self._waker: Waker | None = None
         self.perf = None                     # CSW/PFLT recorder, when wanted
         self.seccomp = None                  # filter installer (seccomp option)
         self.reaped: dict[int, int] = {}     # wait status of processes we reaped
@@ -134,64 +145,92 @@ class PtraceEngine(Engine):
         proc = self.procs.get(pid)
         if proc is not None:
             proc.flags = flags
+            proc.genio = None            # the file may have changed
             if self.perf is not None:
                 self.perf.flags_changed(proc)
 
     def wake(self) -> None:
-        with self._lock:
+        if not self._wake_pending:
             self._wake_pending = True
             self._event.set()
-            if self._blocked and not self._waker:
-                # the engine sleeps in waitpid(-1): a child that exits wakes it
-                pid = os.fork()
-                if pid == 0:
-                    os._exit(0)
-                self._waker = pid
+            waker = self._waker
+            if waker is not None:
+                waker.poke()
 
     # -- the loop --------------------------------------------------------------
 
     def run(self, service) -> None:
-        ending = not service()
+        self._waker = Waker()
+        ticker = threading.Thread(target=self._tick, name="ktrace-ptrace-ticker", daemon=True)
+        ticker.start()
+        try:
+            self._loop(service)
+            self._end()
+        finally:
+            self._closing.set()
+            self._waker.close()
+            self._waker = None
+            if self.perf is not None:
+                self.perf.close()
+
+    def _loop(self, service) -> None:
+        waitpid = os.waitpid
+        threads = self.threads
+        syscall_stop = self._syscall_stop = self._make_syscall_stop()
+        waker_pid = self._waker.pid
+        spin = range(int(os.environ.get("KTRACE_SPIN", "0")))
         while True:
             if self._wake_pending:
-                with self._lock:
-                    self._wake_pending = False
-                    self._event.clear()
-                if not ending and not service():
-                    ending = True
-            if ending:
-                self._end()
-                return
-            try:
-                tid, status = os.waitpid(-1, pt.WALL | os.WNOHANG)
-                if tid == 0:
-                    self._before_blocking()
-                    tid, status = self._blocking_wait()
-            except ChildProcessError:     # nothing attached: wait for requests
-                self.facility.flush()
+                self._wake_pending = False
+                self._event.clear()
+                self.flush()
                 if not service():
-                    ending = True
-                elif not self.procs:
-                    self._event.wait(0.5)
+                    return
+            if not self.procs:           # nothing attached: wait for requests
+                self.flush()
+                self._event.wait(0.5)
+                if not self._wake_pending and not service():
+                    return
                 continue
-            if tid:
+            try:
+                for _ in spin:
+                    tid, status = waitpid(-1, WAIT_FLAGS_NOHANG)
+                    if tid:
+                        break
+                else:
+                    self._blocked = True
+                    tid, status = waitpid(-1, WAIT_FLAGS)
+                    self._blocked = False
+            except ChildProcessError:    # every tracee went without a word
+                self._blocked = False
+                self._lost_all()
+                continue
+            th = threads.get(tid)
+            if th is not None and status == SYSCALL_STOP_STATUS:
+                self._current = th
+                syscall_stop(th)
+                self._current = None
+            elif tid == waker_pid:
+                self._waker.rearm()
+            else:
                 self._handle(tid, status)
 
-    def _before_blocking(self) -> None:
+    def _tick(self) -> None:
+        """Records must not wait long in memory, nor perf rings fill up: wake the loop."""
+        while not self._closing.wait(TICK):
+            if self._dirty or self.perf is not None:
+                self.wake()
+
+    def flush(self) -> None:
         if self.perf is not None:
             self.perf.drain()
+        self._dirty = False
         self.facility.flush()
 
-    def _blocking_wait(self) -> tuple[int, int]:
-        with self._lock:
-            if self._wake_pending:
-                return 0, 0
-            self._blocked = True
-        try:
-            return os.waitpid(-1, pt.WALL)
-        finally:
-            with self._lock:
-                self._blocked = False
+    def _lost_all(self) -> None:
+        for proc in list(self.procs.values()):
+            for th in list(proc.threads.values()):
+                self._forget(th)
 
     def _end(self) -> None:
         """Let every process go (shadowed seccomp tracees stay with us to their end)."""
@@ -206,19 +245,16 @@ class PtraceEngine(Engine):
                 break
             if tid == 0:
                 time.sleep(0.001)
-                continue
-            self._handle(tid, status)
-        if self.perf is not None:
-            self.perf.close()
+            elif tid != self._waker.pid:
+                self._handle(tid, status)
+        self.flush()
 
     # -- dispatch ---------------------------------------------------------------
 
     def _handle(self, tid: int, status: int) -> None:
         th = self.threads.get(tid)
         if th is None:
-            if tid == self._waker:
-                self._waker = 0
-            elif os.WIFSTOPPED(status):
+            if os.WIFSTOPPED(status):
                 self._new_task(tid, status)
             return
         self._current = th
@@ -271,7 +307,7 @@ class PtraceEngine(Engine):
 
     # -- record headers ------------------------------------------------------------
 
-    def begin(self, th: Thread) -> Stop:
+    def begin(self, th: Thread, cpu: int | None = None) -> Stop:
         """Fill the shared Stop with this thread's header fields; no records yet."""
         st = self.stop
         proc = th.proc
@@ -279,33 +315,38 @@ class PtraceEngine(Engine):
         st.tid = th.tid
         st.comm = th.comm
         st.time = _time_ns()
-        st.cpu = self.cpu(th)
+        st.cpu = self.cpu(th) if cpu is None else cpu
         st.flags = proc.flags
         st.proc = proc
-        t = self.facility.procs.get(proc.pid)
-        st.genio = t.file.genio_size if t is not None else 0
-        st.out.clear()
+        st.genio = proc.genio if proc.genio is not None else self.genio(proc)
         return st
+
+    def genio(self, proc: Process) -> int:
+        """The genio size of the process's trace file (cached until its flags change)."""
+        t = self.facility.procs.get(proc.pid)
+        proc.genio = t.file.genio_size if t is not None else 0
+        return proc.genio
 
     def emit(self, st: Stop) -> None:
         if st.out:
+            self._dirty = True
             self.facility.emit(st.pid, b"".join(st.out))
             st.out.clear()
 
     def cpu(self, th: Thread) -> int:
         """The CPU the thread last ran user code on: its rseq area's cpu_id.
 
-        glibc registers rseq for every thread, and the kernel keeps cpu_id
-        current whenever the thread returns to user space; reading it is one
-        process_vm_readv.  Threads without rseq (static programs, the dynamic
-        loader's first calls) fall back to /proc/PID/task/TID/stat.
+        glibc registers rseq for every thread, and the kernel updates cpu_id
+        each time the thread returns to user space after running elsewhere;
+        reading it is one process_vm_readv.  Inside a syscall it keeps the
+        CPU of the entry, so a syscall's exit records reuse the entry's
+        value.  Threads without rseq (static programs, the dynamic loader's
+        first calls) fall back to /proc/PID/task/TID/stat.
         """
         if th.cpu_addr:
-            data = self.mem.read(th.proc.pid, th.cpu_addr, 4)
-            if len(data) == 4:
-                cpu = int.from_bytes(data, "little")
-                if cpu < 0x80000000:
-                    return cpu
+            cpu = self.mem.read_u32(th.proc.pid, th.cpu_addr)
+            if 0 <= cpu < 0x80000000:
+                return cpu
         st = procfs.stat(th.proc.pid, th.tid)
         return st.processor if st is not None else -1
 
@@ -319,71 +360,158 @@ class PtraceEngine(Engine):
 
     # -- syscall stops -------------------------------------------------------------
 
-    def _syscall_stop(self, th: Thread) -> None:
-        tid = th.tid
-        info = self.info
-        if _ptrace(pt.PTRACE_GET_SYSCALL_INFO, tid, pt.SYSCALL_INFO_SIZE, info.buf) < 0:
-            return                       # killed under us: its exit comes next
-        op = info.raw[0]
-        if op == pt.SYSCALL_INFO_ENTRY:
-            self._entry(th)
-        elif op == pt.SYSCALL_INFO_EXIT:
-            self._exit(th)
-        else:
-            _ptrace(pt.PTRACE_SYSCALL, tid, None, 0)
+    def _make_syscall_stop(self):
+        """The handler of syscall stops: the hot path, with everything bound locally.
 
-    def _entry(self, th: Thread) -> None:
-        nr, a0, a1, a2, a3, a4, a5 = _ENTRY(self.info.raw, 24)
-        args = (a0, a1, a2, a3, a4, a5)
-        proc = th.proc
-        if proc.want_seccomp and not proc.detaching:
-            proc.want_seccomp = False
-            if self.seccomp.install(th, nr, args):
-                return                   # the entry stop comes again after the filter
+        Entry: CALL and the plan's entry records; exit: the plan's exit
+        records and RET.  Calls with hooks or a plan that records something
+        beyond CALL/RET take the general path (``_entry_records`` /
+        ``_exit_records``).
+        """
+        ptrace, info_buf, raw = _ptrace, self.info.buf, self.info.raw
+        get_info, info_size = pt.PTRACE_GET_SYSCALL_INFO, pt.SYSCALL_INFO_SIZE
+        op_entry, op_exit = pt.SYSCALL_INFO_ENTRY, pt.SYSCALL_INFO_EXIT
+        req_syscall, req_cont = pt.PTRACE_SYSCALL, pt.PTRACE_CONT
+        plan_cache, entry_hooks, exit_hooks = self._plan_cache, self._entry_hooks, self._exit_hooks
+        read, read_u32, slow_cpu = self.mem.read, self.mem.read_u32, self.cpu
+        pack_record, syscall_payload, sysret_payload, genio_payload = \
+            r.pack_record, r.syscall_payload, r.sysret_payload, r.genio_payload
+        rt_syscall, rt_sysret, rt_genio = r.SYSCALL, r.SYSRET, r.GENIO
+        emit, time_ns, error_of = self.facility.emit, _time_ns, self._error
+        engine = self
+
+        def syscall_stop(th: Thread) -> None:
+            tid = th.tid
+            if ptrace(get_info, tid, info_size, info_buf) < 0:
+                return                   # killed under us: its exit comes next
+            op = raw[0]
+            proc = th.proc
+            if op == op_entry:
+                nr, a0, a1, a2, a3, a4, a5 = _ENTRY(raw, 24)
+                args = (a0, a1, a2, a3, a4, a5)
+                if proc.want_seccomp and engine._seccomp_now(th, nr, args):
+                    return               # the entry stop comes again after the filter
+                cp = plan_cache.get(nr)
+                if cp is None:
+                    cp = engine._plan(nr, args)
+                call = th.call = Call(nr, args, cp)
+                flags = proc.flags
+                hook = entry_hooks.get(nr)
+                if hook is not None or flags & cp.entry_bits:
+                    engine._entry_records(th, call, flags, hook)
+                elif flags & F_CALL:
+                    pid = proc.pid
+                    cpu = read_u32(pid, th.cpu_addr) if th.cpu_addr else -1
+                    if not 0 <= cpu < 0x80000000:
+                        cpu = slow_cpu(th)
+                    call.cpu = cpu
+                    engine._dirty = True
+                    emit(pid, pack_record(rt_syscall, syscall_payload(nr, args[:cp.narg]),
+                                          pid, tid, th.comm, time_ns(), cpu))
+            elif op == op_exit:
+                rval, is_error = _EXIT(raw, 24)
+                call = th.call
+                th.call = None
+                if call is None or call.result is not None:
+                    engine._exit_special(th, call, rval, is_error)
+                    return
+                flags = proc.flags
+                cp = call.plan
+                hook = exit_hooks.get(call.nr)
+                if hook is not None and not is_error:
+                    hook(th, call, rval)
+                buf = cp.buf
+                if buf is not None and flags & F_GENIO and not proc.fds:
+                    # read/write and kin: GIO and RET built here
+                    pid = proc.pid
+                    cpu = call.cpu if call.cpu is not None else slow_cpu(th)
+                    now = time_ns()
+                    out = []
+                    if not is_error:
+                        genio = proc.genio if proc.genio is not None else engine.genio(proc)
+                        n = rval if rval < genio else genio
+                        i, fd, rw = buf
+                        data = read(pid, call.args[i], n) if n > 0 else b""
+                        out.append(pack_record(rt_genio, genio_payload(call.args[fd] & 0xFFFFFFFF,
+                                                                        rw, data),
+                                               pid, tid, th.comm, now, cpu))
+                    if flags & F_RET:
+                        out.append(pack_record(rt_sysret, sysret_payload(
+                            call.nr, error_of(rval) if is_error else 0, rval),
+                            pid, tid, th.comm, now, cpu))
+                    engine._dirty = True
+                    emit(pid, b"".join(out))
+                elif flags & cp.exit_bits:
+                    engine._exit_records(th, call, flags, rval, is_error)
+                elif flags & F_RET:
+                    pid = proc.pid
+                    engine._dirty = True
+                    emit(pid, pack_record(
+                        rt_sysret, sysret_payload(call.nr, error_of(rval) if is_error else 0, rval),
+                        pid, tid, th.comm, time_ns(),
+                        call.cpu if call.cpu is not None else slow_cpu(th)))
+            else:                        # a seccomp stop: on to the syscall-entry stop
+                ptrace(req_syscall, tid, None, 0)
+                return
+            if proc.detaching:
+                engine._detach_thread(th)
+            else:
+                ptrace(req_cont if proc.seccomp and th.call is None else req_syscall,
+                       tid, None, 0)
+
+        return syscall_stop
+
+    def _plan(self, nr: int, args: tuple) -> CallPlan:
         cp = self.plans.get(nr, args)
-        call = th.call = Call(nr, args, cp)
-        th.last_syscall = nr
-        flags = proc.flags
-        hook = self.hooks.entry.get(nr)
-        if flags & (F_CALL | cp.bits) or hook is not None:
-            st = self.begin(th)
-            if flags & F_CALL:
-                st.add(r.SYSCALL, r.syscall_payload(nr, args[:cp.narg]))
-            if flags & cp.bits:
-                run_entry(st, call)
-            if hook is not None:
-                hook(th, call, st)
-            self.emit(st)
-        self.resume(th)
+        if nr not in self.plans.selected:
+            self._plan_cache[nr] = cp
+        return cp
 
-    def _exit(self, th: Thread) -> None:
-        rval, is_error = _EXIT(self.info.raw, 24)
-        call = th.call
-        th.call = None
-        th.last_syscall = -1
-        if call is None:                # attached in the call, or a new task's first return
+    def _seccomp_now(self, th: Thread, nr: int, args: tuple) -> bool:
+        """Install the filter asked for at attach, at this first syscall entry."""
+        proc = th.proc
+        proc.want_seccomp = False
+        return not proc.detaching and self.seccomp is not None and \
+            self.seccomp.install(th, nr, args)
+
+    def _entry_records(self, th: Thread, call: Call, flags: int, hook) -> None:
+        st = self.begin(th)
+        call.cpu = st.cpu
+        if flags & F_CALL:
+            st.add(r.SYSCALL, r.syscall_payload(call.nr, call.args[:call.plan.narg]))
+        if flags & call.plan.bits:
+            run_entry(st, call)
+        if hook is not None:
+            hook(th, call, st)
+        self.emit(st)
+
+    def _exit_records(self, th: Thread, call: Call, flags: int, rval: int,
+                      is_error: bool) -> None:
+        st = self.begin(th, call.cpu)
+        if not is_error and flags & call.plan.exit_bits:
+            run_exit(st, call, rval)
+        if flags & F_RET:
+            st.add(r.SYSRET, r.sysret_payload(call.nr, self._error(rval) if is_error else 0,
+                                              rval))
+        self.emit(st)
+
+    def _exit_special(self, th: Thread, call: Call | None, rval: int, is_error: bool) -> None:
+        """An exit without its entry, or one whose return value we impose (utrace)."""
+        if call is None:                 # attached inside the call, or a new task's return
             call = self._call_without_entry(th)
             if call is None:
                 self.resume(th)
                 return
-        if call.result is not None:
+        else:
             pt.set_syscall_return(th.tid, call.result)
             rval = call.result
             is_error = -ERRNO_MAX <= rval < 0
-        proc = th.proc
-        flags = proc.flags
-        cp = call.plan
-        hook = self.hooks.exit.get(call.nr)
+        flags = th.proc.flags
+        hook = self._exit_hooks.get(call.nr)
         if hook is not None and not is_error:
             hook(th, call, rval)
-        if flags & (F_RET | cp.bits):
-            st = self.begin(th)
-            if not is_error and flags & cp.bits:
-                run_exit(st, call, rval)
-            if flags & F_RET:
-                st.add(r.SYSRET, r.sysret_payload(call.nr, self._error(rval) if is_error else 0,
-                                                  rval))
-            self.emit(st)
+        if flags & (F_RET | call.plan.bits):
+            self._exit_records(th, call, flags, rval, is_error)
         self.resume(th)
 
     def _call_without_entry(self, th: Thread) -> Call | None:

@@ -33,7 +33,7 @@ IOVEC_SIZE = 16
 class Call:
     """A syscall between its entry and exit stops."""
 
-    __slots__ = ("nr", "args", "plan", "saved", "result")
+    __slots__ = ("nr", "args", "plan", "saved", "result", "cpu")
 
     def __init__(self, nr: int, args: tuple, plan: "CallPlan"):
         self.nr = nr
@@ -41,6 +41,7 @@ class Call:
         self.plan = plan
         self.saved: dict = {}    # argument index -> what the entry read for the exit
         self.result = None       # a return value the engine imposes (utrace)
+        self.cpu = None          # the CPU of the entry
 
 
 class Stop:
@@ -273,9 +274,14 @@ STEPS = {
 
 
 class CallPlan:
-    """The plan of one syscall, compiled into steps."""
+    """The plan of one syscall, compiled into steps.
 
-    __slots__ = ("nr", "narg", "entry", "exit", "bits")
+    ``entry_bits``/``exit_bits``: the facilities any entry/exit step records.
+    ``buf``: (buffer argument, descriptor argument, rw) when the exit's only
+    step is one I/O buffer (read, write, pread64, ...): the engine's fast path.
+    """
+
+    __slots__ = ("nr", "narg", "entry", "exit", "entry_bits", "exit_bits", "bits", "buf")
 
     def __init__(self, nr: int, narg: int, plan: tuple):
         self.nr = nr
@@ -292,9 +298,16 @@ class CallPlan:
                 exit_.append((i, spec, out_step, out_bits))
         self.entry = tuple(entry)
         self.exit = tuple(exit_)
-        self.bits = 0
-        for _, _, _, bits in entry + exit_:
-            self.bits |= bits
+        self.entry_bits = self.exit_bits = 0
+        for _, _, _, bits in entry:
+            self.entry_bits |= bits
+        for _, _, _, bits in exit_:
+            self.exit_bits |= bits
+        self.bits = self.entry_bits | self.exit_bits
+        self.buf = None
+        if not entry and len(exit_) == 1 and exit_[0][2] is buf_exit:
+            i, spec = exit_[0][0], exit_[0][1]
+            self.buf = (i, spec.fd, 1 if spec.role == Role.IN_BUF else 0)
 
 
 class Plans:
@@ -304,6 +317,7 @@ class Plans:
         self._nargs = nargs            # nr -> argument count
         self._plans: dict = {}
         self._selectors = lp.selectors()
+        self.selected = frozenset(self._selectors)   # numbers whose plan depends on arguments
 
     def get(self, nr: int, args: tuple) -> CallPlan:
         sel = self._selectors.get(nr)

@@ -17,8 +17,7 @@ NSIG = 64
 class Thread:
     """One traced thread (a Linux task)."""
 
-    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started",
-                 "exiting", "detach_pending", "probe", "last_syscall")
+    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "exiting", "probe")
 
     def __init__(self, tid: int, proc: "Process", comm: bytes, cpu_addr: int = 0):
         self.tid = tid
@@ -28,16 +27,14 @@ class Thread:
         self.call = None             # the Call in progress (entry seen), or None
         self.started = False         # its first stop has been seen
         self.exiting = False         # stopped at PTRACE_EVENT_EXIT
-        self.detach_pending = False  # detach at its next stop
         self.probe = None            # (signo, code, mask): finding a handler by single-step
-        self.last_syscall = -1       # number of the syscall in progress, for CSW wmesg
 
 
 class Process:
     """One traced process: its threads and the state its records need."""
 
     __slots__ = ("pid", "threads", "flags", "actions", "fds", "cwd", "seccomp",
-                 "want_seccomp", "detaching", "shadow", "dtor_done", "pending_ctor")
+                 "want_seccomp", "detaching", "shadow", "dtor_done", "pending_ctor", "genio")
 
     def __init__(self, pid: int, flags: int):
         self.pid = pid
@@ -52,6 +49,7 @@ class Process:
         self.shadow = False              # attached but not traced (seccomp keeps it)
         self.dtor_done = False           # PROCDTOR written
         self.pending_ctor = False        # PROCCTOR due at its first stop (fork child)
+        self.genio = None                # its trace file's genio size, once looked up
 
     def live_threads(self) -> int:
         return sum(1 for t in self.threads.values() if not t.exiting)
