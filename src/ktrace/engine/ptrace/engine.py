@@ -42,7 +42,6 @@ ERRNO_MAX = 4095
 DETACH_GRACE = 2.0        # seconds to wait for threads to stop when ending
 TICK = 0.05               # most seconds a record waits in memory
 WAIT_FLAGS = pt.WALL | os.WUNTRACED     # WUNTRACED: the waker child's stops
-WAIT_FLAGS_NOHANG = WAIT_FLAGS | os.WNOHANG
 SYSCALL_STOP_STATUS = (pt.SYSCALL_STOP_SIG << 8) | 0x7F
 
 _ENTRY = pt.SyscallInfoBuffer.ENTRY.unpack_from
@@ -67,7 +66,7 @@ class PtraceEngine(Engine):
         self.procs: dict[int, Process] = {}
         self.threads: dict[int, Thread] = {}
         self.info = pt.SyscallInfoBuffer()
-        self.mem = pt.MemoryReader()
+        self.mem = pt.ProcMemReader()
         self.stop = Stop(self.mem)
         self.plans = Plans(_nargs)
         self.hooks = hooks.Hooks(self)
@@ -81,7 +80,6 @@ class PtraceEngine(Engine):
         self._event = threading.Event()
         self._closing = threading.Event()
         self._wake_pending = False
-        self._blocked = False
         self._dirty = False
         self._waker: Waker | None = None
         self.perf = None                     # CSW/PFLT recorder, when wanted
@@ -136,6 +134,8 @@ class PtraceEngine(Engine):
         for th in list(proc.threads.values()):
             if th is self._current or th.exiting:
                 continue              # detached when its stop is resumed / reaped
+            # (a thread in a syscall stop being handled gets an interrupt it never sees:
+            # detaching it from that stop clears it)
             try:
                 pt.interrupt(th.tid)
             except OSError:
@@ -178,7 +178,6 @@ class PtraceEngine(Engine):
         threads = self.threads
         syscall_stop = self._syscall_stop = self._make_syscall_stop()
         waker_pid = self._waker.pid
-        spin = range(int(os.environ.get("KTRACE_SPIN", "0")))
         while True:
             if self._wake_pending:
                 self._wake_pending = False
@@ -193,23 +192,13 @@ class PtraceEngine(Engine):
                     return
                 continue
             try:
-                for _ in spin:
-                    tid, status = waitpid(-1, WAIT_FLAGS_NOHANG)
-                    if tid:
-                        break
-                else:
-                    self._blocked = True
-                    tid, status = waitpid(-1, WAIT_FLAGS)
-                    self._blocked = False
+                tid, status = waitpid(-1, WAIT_FLAGS)
             except ChildProcessError:    # every tracee went without a word
-                self._blocked = False
                 self._lost_all()
                 continue
             th = threads.get(tid)
             if th is not None and status == SYSCALL_STOP_STATUS:
-                self._current = th
                 syscall_stop(th)
-                self._current = None
             elif tid == waker_pid:
                 self._waker.rearm()
             else:
@@ -289,11 +278,13 @@ class PtraceEngine(Engine):
         self._forget(th)
 
     def _forget(self, th: Thread) -> None:
+        th.close_stat()
         self.threads.pop(th.tid, None)
         proc = th.proc
         proc.threads.pop(th.tid, None)
         if not proc.threads and self.procs.get(proc.pid) is proc:
             del self.procs[proc.pid]
+            self.mem.forget(proc.pid)
             if self.perf is not None:
                 self.perf.forget(proc)
 
@@ -347,8 +338,7 @@ class PtraceEngine(Engine):
             cpu = self.mem.read_u32(th.proc.pid, th.cpu_addr)
             if 0 <= cpu < 0x80000000:
                 return cpu
-        st = procfs.stat(th.proc.pid, th.tid)
-        return st.processor if st is not None else -1
+        return th.proc_cpu()
 
     def refresh_rseq(self, th: Thread) -> None:
         try:
@@ -357,6 +347,8 @@ class PtraceEngine(Engine):
             th.cpu_addr = 0
             return
         th.cpu_addr = cfg.abi_pointer + pt.RSEQ_CPU_ID_OFFSET if cfg.abi_pointer else 0
+        if th.cpu_addr:
+            th.close_stat()
 
     # -- syscall stops -------------------------------------------------------------
 
@@ -651,7 +643,9 @@ class PtraceEngine(Engine):
         proc.threads[th.tid] = th
         self.threads[th.tid] = th
         th.comm = procfs.comm(proc.pid, th.tid)
+        self.mem.forget(proc.pid)        # a new address space
         th.cpu_addr = 0                  # the new image registers its own rseq
+        th.close_stat()
         proc.exec_reset()
         if self.perf is not None:
             self.perf.exec_done(th)

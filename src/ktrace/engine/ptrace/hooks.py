@@ -98,23 +98,35 @@ class Hooks:
     def _open_exit(self, path_arg: int):
         def open_exit(th: Thread, call: Call, rval: int) -> None:
             proc = th.proc
-            path = self.engine.mem.read_string(proc.pid, call.args[path_arg], lp.MAX_STRING)
-            full = self._resolve(proc, _int(call.args[0]) if path_arg else AT_FDCWD, path)
-            if full is not None and full.startswith("/proc/"):
+            path = call.saved.get(path_arg)          # read for NAMI already
+            if path is None:
+                path = self.engine.mem.read_string(proc.pid, call.args[path_arg], lp.MAX_STRING)
+            full = self._proc_path(proc, _int(call.args[0]) if path_arg else AT_FDCWD, path)
+            if full is not None:
                 proc.fds[rval] = full
             elif proc.fds:
                 proc.fds.pop(rval, None)
         return open_exit
 
     @staticmethod
-    def _resolve(proc, dirfd: int, path: bytes | None) -> str | None:
-        if path is None:
+    def _proc_path(proc, dirfd: int, path: bytes | None) -> str | None:
+        """The normalised path of a file opened under /proc, else None."""
+        if not path:
             return None
+        if b".." not in path:            # the common cases, decided without work
+            if path[0] == 0x2F:          # "/"
+                if not path.startswith(b"/proc/"):
+                    return None
+            elif dirfd == AT_FDCWD and not (proc.cwd or "").startswith("/proc"):
+                return None
         text = os.fsdecode(path)
-        if text.startswith("/"):
-            return os.path.normpath(text)
-        base = proc.cwd if dirfd == AT_FDCWD else proc.fds.get(dirfd)
-        return os.path.normpath(os.path.join(base, text)) if base else None
+        if not text.startswith("/"):
+            base = proc.cwd if dirfd == AT_FDCWD else proc.fds.get(dirfd)
+            if not base:
+                return None
+            text = os.path.join(base, text)
+        full = os.path.normpath(text)
+        return full if full.startswith("/proc/") else None
 
     def close_exit(self, th: Thread, call: Call, rval: int) -> None:
         if th.proc.fds:

@@ -92,7 +92,7 @@ def _clamp(n: int) -> int:
 
 
 def path_entry(st: Stop, call: Call, i: int, spec) -> None:
-    path = st.mem.read_string(st.pid, call.args[i], lp.MAX_STRING)
+    path = call.saved[i] = st.mem.read_string(st.pid, call.args[i], lp.MAX_STRING)
     if path is not None:
         st.add(r.NAMEI, path)
 

@@ -17,7 +17,8 @@ NSIG = 64
 class Thread:
     """One traced thread (a Linux task)."""
 
-    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "exiting", "probe")
+    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "exiting", "probe",
+                 "stat_fd")
 
     def __init__(self, tid: int, proc: "Process", comm: bytes, cpu_addr: int = 0):
         self.tid = tid
@@ -28,6 +29,23 @@ class Thread:
         self.started = False         # its first stop has been seen
         self.exiting = False         # stopped at PTRACE_EVENT_EXIT
         self.probe = None            # (signo, code, mask): finding a handler by single-step
+        self.stat_fd = -1            # /proc/PID/task/TID/stat, kept open while without rseq
+
+    def proc_cpu(self) -> int:
+        """The CPU the thread last ran on, from /proc (for threads without rseq)."""
+        try:
+            if self.stat_fd < 0:
+                self.stat_fd = os.open(f"/proc/{self.proc.pid}/task/{self.tid}/stat",
+                                       os.O_RDONLY | os.O_CLOEXEC)
+            line = os.pread(self.stat_fd, 1024, 0)
+            return int(line[line.rindex(b")") + 2:].split()[36])
+        except (OSError, ValueError, IndexError):
+            return -1
+
+    def close_stat(self) -> None:
+        if self.stat_fd >= 0:
+            os.close(self.stat_fd)
+            self.stat_fd = -1
 
 
 class Process:
@@ -106,19 +124,6 @@ def blocked_mask(pid: int, tid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def thread_cpu(pid: int, tid: int) -> int:
-    """The CPU a thread last ran on, from /proc (slow: for threads without rseq)."""
-    st = procfs.stat(pid, tid)
-    return st.processor if st is not None else -1
-
-
-def resolve_fd(pid: int, fd: int) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        return None
 
 
 def task_ids(tid: int) -> tuple[int, int] | None:
