@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
 from typing import Callable
 
 from ...platform import procfs
@@ -34,6 +35,7 @@ from ...platform import ptrace as pt
 FOLLOW = pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEFORK | pt.PTRACE_O_TRACEVFORK
 _NEW_TRACEE = (pt.PTRACE_EVENT_FORK, pt.PTRACE_EVENT_VFORK, pt.PTRACE_EVENT_CLONE)
 _EXITED = (os.CLD_EXITED, os.CLD_KILLED, os.CLD_DUMPED)
+LET_GO_TRIES = 100     # about 0.1 s for a running thread to reach a stop
 SI_KERNEL = 0x80      # si_code of a signal the kernel (our BPF program) sent
 
 
@@ -75,29 +77,38 @@ class Holder:
     def release(self, pid: int) -> None:
         """Let every thread of ``pid`` go (it runs on untouched)."""
         self.follow.discard(pid)
-        for tid in [t for t, p in self.tids.items() if p == pid]:
+        for tid in sorted((t for t, p in self.tids.items() if p == pid), key=lambda t: t == pid):
             self._let_go(tid)
 
     def _let_go(self, tid: int) -> None:
+        """Detach one thread, whatever state it is in; never blocks for long."""
         self.tids.pop(tid, None)
         self.parked.discard(tid)
-        if tid in self.zombies:
-            self.zombies.discard(tid)
-            self._reap(tid)
-            return
-        try:
-            pt.detach(tid)
-        except OSError:
-            # running: stop it first (detach needs a ptrace-stop)
+        self.zombies.discard(tid)
+        for _ in range(LET_GO_TRIES):
             try:
-                pt.interrupt(tid)
-                os.waitpid(tid, pt.WALL)
                 pt.detach(tid)
-            except OSError:
-                pass
+                return
+            except OSError as e:
+                if e.errno != errno.ESRCH:
+                    return
+            # not in a ptrace-stop: running, or exited and waiting for us
+            try:
+                got, status = os.waitpid(tid, os.WNOHANG | pt.WALL)
+            except ChildProcessError:
+                return
+            if got and not os.WIFSTOPPED(status):
+                return                  # its exit is collected: nothing left to detach
+            if not got:
+                try:
+                    pt.interrupt(tid)   # into a ptrace-stop, to be detached
+                except OSError:
+                    return
+                time.sleep(0.001)
 
     def close(self) -> None:
-        for tid in list(self.tids):
+        # threads first: a leader's zombie waits for its threads to be reaped
+        for tid in sorted(self.tids, key=lambda t: t == self.tids[t]):
             self._let_go(tid)
 
     # -- stops ------------------------------------------------------------

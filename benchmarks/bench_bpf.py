@@ -1,0 +1,236 @@
+"""The bpf engine's cost, measured against the same programs untraced.
+
+    flock /tmp/ktrace-bench.lock python3 benchmarks/bench_bpf.py [--repeat N] [--write]
+
+Needs root and the built BPF object.  Measured, each --repeat times, the
+untraced and traced runs interleaved (medians; ratios in one run are what
+count on a shared 2-core machine):
+
+  dd        dd if=/dev/zero of=/dev/null bs=1 count=200000 (about 400,000 syscalls)
+  build     make -s -j2 of a generated C project (40 files, benchmarks/workloads)
+  storm     4 threads writing 4 KiB to /dev/null 5,000 times each, with a 1 MiB ring:
+            without --lossless (drops) and with it (throttled, nothing lost)
+  attached  dd untraced while the engine is loaded: what every syscall on the
+            machine pays while ktrace is attached
+
+Traced runs use the default trace points (-t +, i.e. cinpstuy) with inheritance,
+through an engine already loaded (the steady state of a running trace service);
+the time runs from releasing the program until every record is in the file.
+"ktrace cmd" end to end (service start and BPF load included) is shown for dd.
+--write replaces the "bpf engine" section of benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from ktrace import record as r, trpoints                              # noqa: E402
+from ktrace.facility import KTROP_SET, Cred, Facility, Request, TraceFile   # noqa: E402
+
+COMMAND = "flock /tmp/ktrace-bench.lock python3 benchmarks/bench_bpf.py --write"
+DD = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000"]
+DD_SYSCALLS = 400_000
+TARGETS = {"dd": 3.0, "build": 1.15}
+STORM_C = r"""
+#include <pthread.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+static void *storm(void *arg) {
+    char buf[4096];
+    memset(buf, 'x', sizeof buf);
+    int fd = open("/dev/null", O_WRONLY);
+    for (int i = 0; i < 5000; i++) write(fd, buf, sizeof buf);
+    close(fd);
+    return arg;
+}
+int main(void) {
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], 0, storm, 0);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
+    return 0;
+}
+"""
+
+
+def untraced(argv, prepare=lambda: None) -> float:
+    prepare()
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def traced(argv, out: Path, options: dict | None = None, prepare=lambda: None):
+    """(seconds, records, dropped): release to last record written."""
+    from ktrace.engine.bpf import BpfEngine
+    prepare()
+    engine = BpfEngine(options or {})
+    facility = Facility(engine)
+    engine.facility = facility
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(wfd)
+            os.read(rfd, 1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    os.close(rfd)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+    cred = Cred(os.getpid(), 0, 0)
+    log_r, log_w = os.pipe()
+    facs = trpoints.DEFAULT | trpoints.LIFECYCLE | r.KTRFAC_INHERIT
+    assert facility.ktrace(Request(KTROP_SET, facs, pid, TraceFile(fd, None, cred, log_w)),
+                           cred) == 0
+    start = time.perf_counter()
+    os.write(wfd, b"go")
+    engine.run(facility.tracing)
+    seconds = time.perf_counter() - start
+    facility.stop_all()
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass          # --lossless reaped it (the engine held its exit)
+    os.close(wfd)
+    os.close(log_r)
+    count = sum(1 for _ in r.read_records(str(out)))
+    return seconds, count, engine.dropped
+
+
+def cli_dd(out: Path) -> float:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "bpf", "-i", "-f", str(out),
+                    *DD], env=env, check=True, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def attached_cost(repeat: int) -> tuple[float, float]:
+    """(dd seconds with nothing loaded, with the engine loaded), medians."""
+    from ktrace.engine.bpf.loader import Program
+    plain, loaded = [], []
+    for _ in range(repeat):
+        plain.append(untraced(DD))
+        prog = Program(1 << 20)
+        try:
+            loaded.append(untraced(DD))
+        finally:
+            prog.close()
+    return statistics.median(plain), statistics.median(loaded)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    from ktrace.engine.bpf import unavailable_reason
+    reason = unavailable_reason()
+    if reason:
+        print(f"bench_bpf: {reason}", file=sys.stderr)
+        return 1
+
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        out = work / "trace.out"
+        build = work / "build"
+        subprocess.run([sys.executable, str(HERE / "workloads" / "ptrace_build.py"), str(build),
+                        "40"], check=True)
+        make = ["make", "-s", "-j2", "-C", str(build)]
+
+        def clean():
+            subprocess.run(["make", "-s", "-C", str(build), "clean"], check=True,
+                           stdout=subprocess.DEVNULL)
+
+        (work / "storm.c").write_text(STORM_C)
+        storm = [str(work / "storm")]
+        subprocess.run(["gcc", "-O1", "-pthread", "-o", storm[0], str(work / "storm.c")],
+                       check=True)
+
+        for name, argv, prep in (("dd", DD, lambda: None), ("build", make, clean)):
+            base, runs = [], []
+            for _ in range(args.repeat):
+                base.append(untraced(argv, prep))
+                runs.append(traced(argv, out, prepare=prep))
+            rows[name] = (statistics.median(base), statistics.median(t for t, _, _ in runs),
+                          runs[-1][1], max(d for _, _, d in runs))
+        ends = [cli_dd(work / "cli.out") for _ in range(args.repeat)]
+        storm_rows = {}
+        for label, options in (("storm", {"ring_size": 1 << 20}),
+                               ("storm --lossless", {"ring_size": 1 << 20, "lossless": True})):
+            base, runs = [], []
+            for _ in range(args.repeat):
+                base.append(untraced(storm))
+                runs.append(traced(storm, out, options))
+            storm_rows[label] = (statistics.median(base), statistics.median(t for t, _, _ in runs),
+                                 runs[-1][1], max(d for _, _, d in runs))
+        plain, loaded = attached_cost(args.repeat)
+
+    lines = ["| workload | untraced s | traced s | ratio | target | records | dropped |",
+             "|---|---|---|---|---|---|---|"]
+    for name, (base, t, count, dropped) in {**rows, **storm_rows}.items():
+        target = TARGETS.get(name)
+        lines.append(f"| {name} | {base:.3f} | {t:.3f} | {t / base:.2f} | "
+                     f"{'≤ ' + str(target) if target else '–'} | {count:,} | {dropped:,} |")
+    extra = [
+        "",
+        f"`ktrace --engine bpf -i dd …` end to end (service start, BPF load and verification "
+        f"included): median {statistics.median(ends):.2f} s.",
+        "",
+        f"Untraced processes while the engine is loaded: dd {plain:.3f} s → {loaded:.3f} s, "
+        f"**{(loaded - plain) / DD_SYSCALLS * 1e9:.0f} ns per syscall** "
+        "(two tracepoints, the BPF dispatch, one byte looked up by pid).",
+    ]
+    text = "\n".join(lines + extra)
+    print(text)
+    if args.write:
+        write_section(text, args.repeat)
+    return 0
+
+
+def write_section(table: str, repeat: int) -> None:
+    path = HERE / "RESULTS.md"
+    body = path.read_text() if path.exists() else "# Benchmark results\n"
+    section = (f"## bpf engine\n\n`{COMMAND}` (--repeat {repeat}; medians)\n\n"
+               + table + "\n\n" + NOTES + "\n")
+    pattern = re.compile(r"^## bpf engine\n.*?(?=^## |\Z)", re.S | re.M)
+    body = pattern.sub(lambda _: section, body) if pattern.search(body) else \
+        body.rstrip("\n") + "\n\n" + section
+    path.write_text(body)
+
+
+NOTES = """\
+Where the time goes (perf, dd traced): the two syscall tracepoints and the BPF
+dispatch cost about 130 ns per syscall even for an empty program; reading the
+clock for each event (read_tsc) is the largest single item after that; then the
+per-process lookup and task storage.  The trace file is written by one Python
+process in 32 KiB batches (one write per 256 KiB), which costs the traced
+program nothing on a 2-core machine.
+
+--lossless: the BPF program stops a thread returning to user space while the
+ring is more than 1/4 full (SIGSTOP, seen only by ktrace, which has seized every
+thread); ktrace resumes it, dropping the signal, once the ring is below 1/16.
+Its costs: every traced thread is ptrace-seized (each signal the program gets
+makes a round trip through ktrace), and a program producing records faster than
+ktrace writes them runs at ktrace's pace."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
