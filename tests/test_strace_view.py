@@ -175,3 +175,152 @@ def test_bad_options_and_missing_file(tmp_path, capsys):
     assert view.main(["-f", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
     assert "nope" in err and "Traceback" not in err
+
+
+def padded(head, result):
+    """A line as strace aligns it: `` = `` at column 40 at the earliest."""
+    return (head + " ").ljust(40) + "= " + result
+
+
+def siginfo_bytes(signo, code, pid, uid=0, status=0, utime=0, stime=0):
+    return struct.pack("<iii4xiIi4xqq", signo, 0, code, pid, uid, status, utime, stime) + \
+        bytes(80)
+
+
+def test_signal_lines_with_and_without_siginfo():
+    t = Trace()
+    t.start()
+    t.add(r.PSIG, r.psig_payload(17, 0x401000, 1, 0))
+    t.stru(b"siginfo", siginfo_bytes(17, 1, 5000, status=3, utime=2))
+    t.call("rt_sigreturn", 0); t.ret("rt_sigreturn", 5000)
+    t.add(r.PSIG, r.psig_payload(10, 0x401000, 0, 1 << 14))
+    t.call("rt_sigreturn", 0); t.ret("rt_sigreturn", 0)
+    assert t.lines() == [
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=5000, si_uid=0, "
+        "si_status=3, si_utime=2 /* 0.02 s */, si_stime=0} ---",
+        "rt_sigreturn({mask=[]})                 = 5000",
+        "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER} ---",
+        "rt_sigreturn({mask=[TERM]})             = 0",
+    ]
+
+
+def test_unfinished_line_waits_for_data_recorded_at_exit():
+    """strace reads write's buffer and execve's argv at entry; the trace has them at exit."""
+    t = Trace()
+    t.start()
+    t.start(pid=PID + 1)
+    other = dict(tid=PID + 1, pid=PID + 1)
+    t.call("write", 1, 0x6000, 3)
+    t.call("getpid", **other)
+    t.gio(1, 1, b"hi\n")
+    t.ret("write", 3)
+    t.ret("getpid", PID + 1, **other)
+    t.call("execve", 0x5000, 0x5100, 0x5200, **other); t.nami(b"/bin/true", tid=PID + 1)
+    t.call("getppid")
+    t.add(r.ARGS, b"true\0-x\0", tid=PID + 1); t.add(r.ENVS, b"A=1\0", tid=PID + 1)
+    t.ret("execve", 0, **other)
+    t.ret("getppid", 1)
+    me, other = f"[pid  {PID}] ", f"[pid  {PID + 1}] "
+    assert t.lines() == [
+        me + 'write(1, "hi\\n", 3 <unfinished ...>',
+        other + "getpid( <unfinished ...>",
+        padded(me + "<... write resumed>)", "3"),
+        padded(other + "<... getpid resumed>)", str(PID + 1)),
+        other + 'execve("/bin/true", ["true", "-x"], 0x5200 /* 1 vars */ <unfinished ...>',
+        me + "getppid( <unfinished ...>",
+        padded(other + "<... execve resumed>)", "0"),
+        padded(me + "<... getppid resumed>)", "1"),
+    ]
+
+
+def clone_args(flags, exit_signal=0, parent_tid=0, child_tid=0):
+    return struct.pack("<11Q", flags, 0, child_tid, parent_tid, exit_signal, 0x7f00, 0x9000,
+                       0x7f80, 0, 0, 0)
+
+
+def test_clone_family_print_what_the_kernel_writes_back():
+    thread = 0x3d0f00        # CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID
+    t = Trace()
+    t.start()
+    t.call("clone3", 0x100, 88)
+    t.stru(b"clone_args", clone_args(thread, parent_tid=0x7e90, child_tid=0x7e90))
+    t.ret("clone3", 4300)
+    t.call("clone3", 0x100, 88)
+    t.stru(b"clone_args", clone_args(0x4100, exit_signal=17))     # CLONE_VM|CLONE_VFORK
+    t.ret("clone3", 4301)
+    t.call("clone", 0x1200011, 0, 0, 0x7a10, 0)
+    t.ret("clone", 4302)
+    assert t.lines() == [
+        "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM"
+        "|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7e90, "
+        "parent_tid=0x7e90, exit_signal=0, stack=0x7f00, stack_size=0x9000, tls=0x7f80} => "
+        "{parent_tid=[4300]}, 88) = 4300",
+        f"[pid  {PID}] clone3({{flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, "
+        "stack=0x7f00, stack_size=0x9000}, 88) = 4301",
+        f"[pid  {PID}] clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID"
+        "|SIGCHLD, child_tidptr=0x7a10) = 4302",
+    ]
+
+
+def test_results_and_requests_strace_spells_its_own_way():
+    t = Trace()
+    t.start()
+    t.call("fcntl", 3, 3); t.ret("fcntl", 0x8002)                   # F_GETFL
+    t.call("fcntl", 3, 1); t.ret("fcntl", 1)                        # F_GETFD
+    t.call("fcntl", 3, 1); t.ret("fcntl", 0)
+    t.call("ioctl", 4, 0x40049409, 3); t.ret("ioctl", -95, error=45)
+    t.call("ioctl", 4, 0x80045499, 0); t.ret("ioctl", -25, error=25)
+    t.call("getcwd", 0x100, 4096); t.stru(b"string", b"/" + b"d" * 40); t.ret("getcwd", 42)
+    t.call("getgroups", 0, 0); t.ret("getgroups", 1)
+    t.call("sched_getaffinity", 0, 128, 0x100); t.stru(b"cpuset", b"\x05" + bytes(7))
+    t.ret("sched_getaffinity", 8)
+    out = [line.split(" = ")[0].rstrip() + " = " + line.split(" = ", 1)[1] for line in t.lines()]
+    assert out == [
+        "fcntl(3, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)",
+        "fcntl(3, F_GETFD) = 0x1 (flags FD_CLOEXEC)",
+        "fcntl(3, F_GETFD) = 0",
+        "ioctl(4, BTRFS_IOC_CLONE or FICLONE, 3) = -1 EOPNOTSUPP (Operation not supported)",
+        "ioctl(4, _IOC(_IOC_READ, 0x54, 0x99, 0x4), 0) = -1 ENOTTY (Inappropriate ioctl for device)",
+        f'getcwd("/{"d" * 40}", 4096) = 42',
+        "getgroups(0, NULL) = 1",
+        "sched_getaffinity(0, 128, [0 2]) = 8",
+    ]
+
+
+def test_select_and_messages():
+    t = Trace()
+    t.start()
+    t.call("pselect6", 4, 0x100, 0, 0, 0x200, 0)
+    t.stru(b"fd_set", b"\x09" + bytes(7)); t.stru(b"timespec", struct.pack("<qq", 1, 0))
+    t.stru(b"fd_set", b"\x08" + bytes(7)); t.stru(b"timespec", struct.pack("<qq", 0, 5))
+    t.ret("pselect6", 1)
+    t.call("select", 1, 0x100, 0, 0, 0x200)
+    t.stru(b"fd_set", b"\x01" + bytes(7)); t.stru(b"timeval", struct.pack("<qq", 0, 0))
+    t.stru(b"fd_set", bytes(8)); t.stru(b"timeval", struct.pack("<qq", 0, 0))
+    t.ret("select", 0)
+    msg = struct.pack("<QI4xQQQQi4x", 0, 0, 0x300, 2, 0, 0, 0)
+    t.call("sendmsg", 3, 0x100, 0x40)
+    t.stru(b"msghdr", msg)
+    t.array(b"iovec", 16, struct.pack("<QQQQ", 0x400, 3, 0x500, 4))
+    t.gio(3, 1, b"abcdefg"); t.ret("sendmsg", 7)
+    lines = t.lines()
+    assert lines[0] == ("pselect6(4, [0 3], NULL, NULL, {tv_sec=1, tv_nsec=0}, NULL) = 1 "
+                        "(in [3], left {tv_sec=0, tv_nsec=5})")
+    assert lines[1].endswith("= 0 (Timeout)")
+    assert lines[2] == ('sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="abc", '
+                        'iov_len=3}, {iov_base="defg", iov_len=4}], msg_iovlen=2, '
+                        'msg_controllen=0, msg_flags=0}, MSG_DONTWAIT) = 7')
+
+
+def test_y_follows_descriptors_into_children():
+    t = Trace()
+    t.start()
+    t.call("pipe2", 0x100, 0); t.array(b"int", 4, struct.pack("<ii", 3, 4)); t.ret("pipe2", 0)
+    t.call("clone", 0x1200011, 0, 0, 0x7a10, 0)
+    t.start(pid=PID + 1)                      # the child appears before clone returns
+    t.call("close", 4, tid=PID + 1, pid=PID + 1)
+    t.ret("close", 0, tid=PID + 1, pid=PID + 1)
+    t.ret("clone", PID + 1)
+    lines = t.lines("-y")
+    assert lines[0].startswith("pipe2([3<pipe:>, 4<pipe:>], 0)")
+    assert f"[pid  {PID + 1}] close(4<pipe:>)" in lines[2]

@@ -191,8 +191,8 @@ TABLES = [
         "SIGVTALRM SIGPROF SIGWINCH SIGIO SIGPWR SIGSYS SIGRTMIN")),
     ("SIGPROCMASK_HOW", ["linux/signal.h"], words("SIG_BLOCK SIG_UNBLOCK SIG_SETMASK")),
     ("SA_FLAGS", ["linux/signal.h"], words(
-        "SA_NOCLDSTOP SA_NOCLDWAIT SA_SIGINFO SA_RESTORER SA_ONSTACK "
-        "SA_RESTART SA_NODEFER SA_RESETHAND")),
+        "SA_RESTORER SA_ONSTACK SA_RESTART SA_NODEFER SA_RESETHAND SA_SIGINFO "
+        "SA_NOCLDSTOP SA_NOCLDWAIT")),
     ("SS_FLAGS", ["linux/signal.h"], words("SS_ONSTACK SS_DISABLE SS_AUTODISARM")),
     ("SI_CODES", ["linux/signal.h"], words(
         "SI_USER SI_KERNEL SI_QUEUE SI_TIMER SI_MESGQ SI_ASYNCIO SI_SIGIO "
@@ -322,6 +322,34 @@ TABLES = [
         "SIOCGIFNAME SIOCGIFCONF SIOCGIFFLAGS SIOCSIFFLAGS SIOCGIFADDR "
         "SIOCGIFINDEX SIOCGIFMTU SIOCGIFHWADDR SIOCATMARK SIOCGSTAMP_OLD "
         "SIOCINQ SIOCOUTQ")),
+    ("IOC_DIRS", ["asm-generic/ioctl.h"], words("_IOC_NONE _IOC_READ _IOC_WRITE")),
+    # --- termios (struct termios's flag words) -------------------------------
+    ("TERM_IFLAGS", ["asm/termbits.h"], words(
+        "IGNBRK BRKINT IGNPAR PARMRK INPCK ISTRIP INLCR IGNCR ICRNL IUCLC IXON IXANY "
+        "IXOFF IMAXBEL IUTF8")),
+    ("TERM_OFLAGS", ["asm/termbits.h"], words(
+        "OPOST OLCUC ONLCR OCRNL ONOCR ONLRET OFILL OFDEL")),
+    ("TERM_FIELD_MASKS", ["asm/termbits.h"], words(
+        "NLDLY CRDLY TABDLY BSDLY VTDLY FFDLY CBAUD CSIZE CIBAUD")),
+    ("TERM_NLDLY", ["asm/termbits.h"], words("NL0 NL1")),
+    ("TERM_CRDLY", ["asm/termbits.h"], words("CR0 CR1 CR2 CR3")),
+    ("TERM_TABDLY", ["asm/termbits.h"], words("XTABS TAB0 TAB1 TAB2 TAB3")),
+    ("TERM_BSDLY", ["asm/termbits.h"], words("BS0 BS1")),
+    ("TERM_VTDLY", ["asm/termbits.h"], words("VT0 VT1")),
+    ("TERM_FFDLY", ["asm/termbits.h"], words("FF0 FF1")),
+    ("TERM_BAUDS", ["asm/termbits.h"], words(
+        "B0 B50 B75 B110 B134 B150 B200 B300 B600 B1200 B1800 B2400 B4800 B9600 B19200 "
+        "B38400 B57600 B115200 B230400 B460800 B500000 B576000 B921600 B1000000 B1152000 "
+        "B1500000 B2000000 B2500000 B3000000 B3500000 B4000000")),
+    ("TERM_CSIZE", ["asm/termbits.h"], words("CS5 CS6 CS7 CS8")),
+    ("TERM_CFLAGS", ["asm/termbits.h"], words(
+        "CSTOPB CREAD PARENB PARODD HUPCL CLOCAL CMSPAR CRTSCTS")),
+    ("TERM_LFLAGS", ["asm/termbits.h"], words(
+        "ISIG ICANON XCASE ECHO ECHOE ECHOK ECHONL NOFLSH IEXTEN ECHOCTL ECHOPRT ECHOKE "
+        "FLUSHO PENDIN TOSTOP EXTPROC")),
+    # codes another header defines under a second name: strace prints "A or B"
+    ("IOCTL_ALIASES", ["linux/btrfs.h"], words(
+        "BTRFS_IOC_CLONE BTRFS_IOC_CLONE_RANGE BTRFS_IOC_FILE_EXTENT_SAME")),
 ]
 
 PREFIX = "#define _GNU_SOURCE\n#include <stdio.h>\n"

@@ -137,6 +137,10 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
 }
 
 
+# opaque buffers and bitmaps: printed as their bytes
+BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset"}
+
+
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
     if name == "stat":
         st = S.linux_stat(data)
@@ -156,8 +160,8 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
                 + " }") if u else "invalid record"
     if name == "string":
         return f"string {_quoted(data)}"
-    if name == "bytes":
-        return f"bytes {len(data)} " + data.hex()
+    if name in BIT_AND_BYTE_STRUCTS:
+        return f"{name} {len(data)} " + data.hex()
     if name == "int":
         f = S.fixed(name, data)
         return f"int {f['value']}" if f else "invalid record"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import getopt
 import os
+import struct
 import sys
 import time
+from collections import deque
 from typing import TextIO
 
 from ktrace import record as r
@@ -20,11 +22,21 @@ from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import c_int, signame
 from ktrace.decode.strace.fdio import is_dup
-from ktrace.decode.strace.process import clone_flags
+from ktrace.decode.strace.process import FORKS, shares_files
+from ktrace.decode.strace.structs import siginfo_text
 
 USAGE = ("usage: kdump --strace [-fTy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize] "
          "[-p pid] [-o outfile] [-f trfile]")
 COLUMN = 40            # strace's -a default: where " = " goes
+MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
+# What -y shows for descriptors that are not files.  The kernel adds an inode
+# number to pipe: and socket: that the trace does not hold.
+FD_KINDS = {"socket": "socket:", "accept": "socket:", "accept4": "socket:",
+            "eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventpoll]",
+            "epoll_create1": "anon_inode:[eventpoll]", "timerfd_create": "anon_inode:[timerfd]",
+            "signalfd4": "anon_inode:[signalfd]", "inotify_init1": "anon_inode:inotify",
+            "pidfd_open": "anon_inode:[pidfd]"}
+FD_PAIRS = {"pipe": (0, "pipe:"), "pipe2": (0, "pipe:"), "socketpair": (3, "socket:")}
 FATAL_BY_DEFAULT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27,
                     29, 30, 31}
 
@@ -108,6 +120,17 @@ _EXIT = {
 }
 
 
+# Arguments strace prints at syscall entry (it reads the memory then) whose records
+# come at exit: an <unfinished ...> line of such a call waits for its RET.
+_LATE = {R.IN_BUF, R.IN_IOVEC, R.IN_MSGHDR, R.ARGV, R.ENVP}
+
+
+def entry_waits_for_exit(call: Call) -> bool:
+    spec = plan_of(call.name, call.args)
+    return any(arg.role in _LATE and i < len(call.args) and call.args[i]
+               for i, arg in enumerate(spec))
+
+
 def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
     """(argument, record type, struct name) in the order the records come."""
     out = []
@@ -125,6 +148,7 @@ def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
 def pair(call: Call, records: list) -> None:
     """Give each record of the call to the argument the plan says it belongs to."""
     wanted = slots(plan_of(call.name, call.args), call.args)
+    call.records = {}
     at = 0
     for rec in records:
         for k in range(at, len(wanted)):
@@ -153,6 +177,18 @@ class Pending:
         self.info = info
         self.records: list = []
         self.unfinished = False
+        self.held: HeldLine | None = None     # its <unfinished ...> line, not yet written
+
+
+class HeldLine:
+    """A line written once a later record completes it: an ``<unfinished ...>``
+    line whose call's exit records are not in yet, a signal whose siginfo may
+    follow.  ``fallback`` is the line when nothing completes it."""
+
+    def __init__(self, head: str, fallback: str):
+        self.head = head
+        self.fallback = fallback
+        self.text: str | None = None
 
 
 def _time(h: r.Header) -> float:
@@ -171,6 +207,8 @@ class View:
         self.current: int | None = None        # tid whose line is begun, not ended
         self.last_stamp: float | None = None
         self.last_mask: dict[int, int] = {}
+        self.queue: deque = deque()            # lines (str) and HeldLines, in order
+        self.signals: dict[int, HeldLine] = {}  # tid -> its signal line, siginfo to come
 
     # --- output -----------------------------------------------------------
 
@@ -198,17 +236,43 @@ class View:
         clock = time.strftime("%H:%M:%S", time.localtime(h.sec))
         return clock + (f".{h.nsec // 1000:06d} " if s == "tt" else " ")
 
-    def _emit(self, line: str) -> None:
-        self.out.write(line + "\n")
+    def _emit(self, line) -> None:
+        self.queue.append(line)
+        self._flush()
+
+    def _flush(self) -> None:
+        q = self.queue
+        while q and (isinstance(q[0], str) or q[0].text is not None or len(q) > MAX_HELD):
+            item = q.popleft()
+            if not isinstance(item, str):
+                item = item.text if item.text is not None else item.fallback
+            self.out.write(item + "\n")
+
+    def _unfinished(self, tid: int, p: Pending) -> None:
+        """End the line begun for ``tid``: ``name(entry args <unfinished ...>``."""
+        p.unfinished = True
+        leader = f"{self._leader(tid, p.start)}{p.call.name}("
+        if p.call.returned or not entry_waits_for_exit(p.call):
+            self._emit(self._unfinished_text(leader, p))
+        else:
+            p.held = HeldLine(leader, leader + " <unfinished ...>")
+            self._emit(p.held)
+
+    def _unfinished_text(self, leader: str, p: Pending) -> str:
+        entry, _, _ = self._args(p)
+        return f"{leader}{entry} <unfinished ...>"
+
+    def _release(self, p: Pending) -> None:
+        if p.held is not None:
+            p.held.text = self._unfinished_text(p.held.head, p)
+            p.held = None
+            self._flush()
 
     def _interrupt(self, tid: int) -> None:
         """Another thread prints: end the line begun for the current one."""
         cur = self.current
         if cur is not None and cur != tid and cur in self.pending:
-            p = self.pending[cur]
-            entry, _, _ = self._args(p)
-            self._emit(f"{self._leader(cur, p.start)}{p.call.name}({entry} <unfinished ...>")
-            p.unfinished = True
+            self._unfinished(cur, self.pending[cur])
         self.current = None
 
     def _args(self, p: Pending) -> tuple[str, str, bool]:
@@ -217,6 +281,11 @@ class View:
 
     def _finish(self, tid: int, p: Pending, end: r.Header) -> None:
         proc = self._proc(p.start.pid)
+        self._release(p)
+        early = p.call.name in FD_PAIRS     # its new descriptors print inside its arguments
+        if early:
+            pair(p.call, p.records)
+            self._track(p.start.pid, p.call)
         entry, exit_text, _ = self._args(p)
         if p.unfinished:
             self._interrupt(tid)
@@ -224,7 +293,8 @@ class View:
         else:
             head = f"{self._leader(tid, p.start)}{p.call.name}({entry}{exit_text})"
         head += " "
-        self._track(p.start.pid, p.call)     # after the arguments: close(3</path>)
+        if not early:
+            self._track(p.start.pid, p.call)     # after the arguments: close(3</path>)
         if len(head) < COLUMN:
             head = head.ljust(COLUMN)
         line = head + "= " + result_text(p.call, proc.abi, self._fd_text(proc))
@@ -248,6 +318,8 @@ class View:
         h = rec.header
         tid = h.tid if h.tid > 0 else h.pid
         t = h.type
+        if tid in self.signals and self._siginfo(tid, rec):
+            return
         if t == r.PROCCTOR:
             self._created(h.pid, rec.sv_flags)
             return
@@ -273,15 +345,36 @@ class View:
         return proc
 
     def _created(self, pid: int, sv_flags: int) -> None:
+        if pid not in self.procs:
+            forking = self._forking()
+            if forking is not None:
+                self.procs[pid] = self._child_of(forking)
         proc = self._proc(pid)
         proc.abi = abi_for(sv_flags)
         self.alive.add(pid)
+
+    def _forking(self) -> Pending | None:
+        """The fork or clone in progress, latest first: a new process is its child.
+
+        The child's records can come before its parent's call returns, and
+        nothing in the trace names a parent; a fork in progress is the only
+        one that can have made it.
+        """
+        forks = [p for p in self.pending.values() if p.call.name in FORKS]
+        return max(forks, key=lambda p: (p.start.sec, p.start.nsec), default=None)
+
+    def _child_of(self, p: Pending) -> Process:
+        parent = self._proc(p.start.pid)
+        fds = parent.fds if shares_files(p.call) else dict(parent.fds)
+        return Process(parent.abi, fds, parent.cwd)
 
     def _call(self, tid: int, rec: r.Syscall) -> None:
         proc = self._proc(rec.header.pid)
         info = proc.abi.syscall(rec.code) if proc.abi is not None else None
         name = info.name if info is not None else f"syscall_{rec.code:#x}"
         call = Call(name, rec.code, rec.args, self.o.strace, self._fd_text(proc))
+        if name == "rt_sigreturn":       # the mask saved at the last delivery comes back
+            call.restored_mask = self.last_mask.get(tid)
         if tid in self.pending:          # a CALL with no RET before it: give up on it
             self._finish(tid, self.pending.pop(tid), rec.header)
         self._interrupt(tid)
@@ -300,25 +393,34 @@ class View:
             return
         p.call.retval = rec.retval
         p.call.error = rec.error
-        if p.call.name == "rt_sigreturn":
-            p.call.restored_mask = self.last_mask.get(tid)
         self._finish(tid, p, rec.header)
 
     def _signal(self, tid: int, rec: r.Psig) -> None:
         if tid in self.pending and self.current == tid:
-            p = self.pending[tid]
-            entry, _, _ = self._args(p)
-            self._emit(f"{self._leader(tid, p.start)}{p.call.name}({entry} <unfinished ...>")
-            p.unfinished = True
+            self._unfinished(tid, self.pending[tid])
             self.current = None
         self._interrupt(tid)
         self.last_mask[tid] = rec.mask[0] | rec.mask[1] << 32
         name = signame(rec.signo)
         code = sigcode_name(rec.signo, rec.code) or str(rec.code)
-        self._emit(f"{self._leader(tid, rec.header)}--- {name} {{si_signo={name}, "
-                   f"si_code={code}}} ---")
+        head = f"{self._leader(tid, rec.header)}--- {name} "
+        self.signals[tid] = HeldLine(head, f"{head}{{si_signo={name}, si_code={code}}} ---")
+        self._emit(self.signals[tid])
         if rec.action == 0 and rec.signo in FATAL_BY_DEFAULT:
             self._proc(rec.header.pid).fatal = rec.signo
+
+    def _siginfo(self, tid: int, rec) -> bool:
+        """Complete ``tid``'s signal line: with ``rec`` when it is the siginfo
+        (True: used), else as PSIG alone tells it."""
+        line = self.signals.pop(tid)
+        used = rec.header.type == r.STRUCT and getattr(rec, "name", None) == b"siginfo"
+        if used:
+            fd_text = self._fd_text(self._proc(rec.header.pid))
+            line.text = f"{line.head}{siginfo_text(rec.data, fd_text)} ---"
+        else:
+            line.text = line.fallback
+        self._flush()
+        return used
 
     def _destroyed(self, pid: int, h: r.Header) -> None:
         proc = self.procs.pop(pid, None) or Process()
@@ -356,8 +458,13 @@ class View:
             path = call.find(1 if name.endswith("at") or name == "openat2" else 0, r.NAMEI)
             if path is not None:
                 proc.fds[ret] = self._abspath(proc, path.path)
-        elif name in ("socket", "accept", "accept4"):
-            proc.fds[ret] = "socket:"
+        elif name in FD_KINDS:
+            proc.fds[ret] = FD_KINDS[name]
+        elif name in FD_PAIRS:
+            i, kind = FD_PAIRS[name]
+            pair = call.array(i, "int")
+            for fd in struct.unpack_from("<2i", pair.data) if pair and len(pair.data) >= 8 else ():
+                proc.fds[fd] = kind
         elif name in ("dup", "dup2", "dup3") or (name == "fcntl" and is_dup(call)):
             src = proc.fds.get(c_int(call.arg(0)))
             if src is not None:
@@ -374,10 +481,9 @@ class View:
             data = call.struct(0, "string")
             if data:
                 proc.cwd = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-        elif name in ("clone", "fork", "vfork", "clone3") and ret > 0:
-            shares = name == "clone" and "CLONE_FILES" in clone_flags(call.arg(0))
-            self.procs.setdefault(ret, Process(proc.abi, proc.fds if shares else dict(proc.fds),
-                                               proc.cwd))
+        elif name in FORKS and ret > 0 and ret not in self.procs:
+            fds = proc.fds if shares_files(call) else dict(proc.fds)
+            self.procs[ret] = Process(proc.abi, fds, proc.cwd)
             self.alive.add(ret)
 
     @staticmethod
@@ -390,9 +496,16 @@ class View:
     def close(self) -> None:
         for tid, p in list(self.pending.items()):
             self._interrupt(tid)
-            entry, _, _ = self._args(p)
-            self._emit(f"{self._leader(tid, p.start)}{p.call.name}({entry} <unfinished ...>")
+            if p.held is not None:
+                self._release(p)
+            elif not p.unfinished:
+                self._emit(self._unfinished_text(f"{self._leader(tid, p.start)}{p.call.name}(", p))
         self.pending.clear()
+        self.signals.clear()
+        for item in self.queue:
+            if not isinstance(item, str) and item.text is None:
+                item.text = item.fallback
+        self._flush()
 
 
 def abi_for(sv_flags: int):

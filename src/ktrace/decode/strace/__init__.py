@@ -22,7 +22,8 @@ SYSCALLS: dict[str, tuple] = {}
 for _family in (fs, fdio, mm, process, signals, net, clocks):
     SYSCALLS.update(_family.SYSCALLS)
 
-RESULT_SUFFIX = dict(fdio.RESULTS)
+# Results that print more than a number, given the call and the plain text.
+RESULTS = dict(fdio.RESULTS)
 
 # Calls whose result is a new descriptor (-y shows its path).
 FD_RESULTS = {"open", "openat", "openat2", "creat", "socket", "accept", "accept4", "dup",
@@ -62,30 +63,24 @@ def split_args(call: Call, info=None) -> tuple[str, str, bool]:
         spec = _generic(info)
         if not spec:
             return ", ".join(_hex_args(call)), "", False
-    entry: list[str] = []
-    rest: list[tuple[Arg, str]] = []
+    parts: list[tuple[str, str, bool]] = []     # (separator, text, printed at exit)
+    late = False
     for i, arg in enumerate(spec):
         if arg is None:
             continue
         text = arg.render(call, i)
         if text is None:
             continue
-        if rest or arg.exit:
-            rest.append((arg, text))
-        else:
-            entry.append(text)
-    entry_text = ", ".join(entry)
-    exit_parts = []
-    for k, (arg, text) in enumerate(rest):
-        if arg.lead:
-            exit_parts.append(text)
-        else:
-            exit_parts.append((", " if k or entry else "") + text)
-    exit_text = "".join(exit_parts)
-    if rest and entry and not rest[0][0].lead:
+        late = late or arg.late(call)
+        parts.append(("" if arg.lead or not parts else ", ", text, late))
+    split = next((k for k, part in enumerate(parts) if part[2]), len(parts))
+    entry_text = "".join(sep + text for sep, text, _ in parts[:split])
+    exit_text = "".join(sep + text for sep, text, _ in parts[split:])
+    if split < len(parts):
         # the separator belongs to the entry half, as strace prints it
-        entry_text += ", "
-        exit_text = exit_text[2:]
+        sep = parts[split][0]
+        entry_text += sep
+        exit_text = exit_text[len(sep):]
     return entry_text, exit_text, True
 
 
@@ -114,11 +109,10 @@ def result_text(call: Call, abi=None, fd_text=str) -> str:
         text = f"{value & ((1 << 64) - 1):#x}"
     elif call.name in OCTAL_RESULTS:
         text = octal(value)
-    elif call.name in FD_RESULTS or (call.name == "fcntl" and value >= 0 and
-                                     fdio.is_dup(call)):
+    elif call.name in FD_RESULTS:
         text = fd_text(value)
     else:
         text = str(c_long(value))
-    suffix = RESULT_SUFFIX.get(call.name)
-    return text + (suffix(call) if suffix else "")
+    decorate = RESULTS.get(call.name)
+    return decorate(call, text) if decorate else text
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from ... import record as r
-from .fmt import StraceOptions, c_int, c_long, flags, printpath, printstr, ptr, xval
+from .fmt import StraceOptions, c_int, c_long, flags, hexval, printpath, printstr, ptr, xval
 from ..xlat import Xlat
 
 AT_FDCWD = -100
@@ -30,6 +30,7 @@ class Call:
         self.records: dict[int, list] = {}      # argument index -> records, in order
         self.retval: int | None = None          # None: no RET (yet)
         self.error = 0                          # SYSRET.error (FreeBSD numbering)
+        self.restored_mask: int | None = None   # rt_sigreturn: the mask saved at delivery
 
     def arg(self, i: int) -> int:
         return self.args[i] if i < len(self.args) else 0
@@ -71,8 +72,12 @@ Render = Callable[[Call, int], str]
 
 class Arg(NamedTuple):
     render: Render
-    exit: bool = False    # printed when the call returns
+    # printed when the call returns (a function of the call when that depends on it)
+    exit: bool | Callable[[Call], bool] = False
     lead: bool = False    # an exit argument that carries its own ", " (clone)
+
+    def late(self, call: Call) -> bool:
+        return self.exit(call) if callable(self.exit) else self.exit
 
 
 def at_exit(render: Render) -> Arg:
@@ -99,7 +104,7 @@ def p_ulong(c: Call, i: int) -> str:
 
 
 def p_hex(c: Call, i: int) -> str:
-    return f"{c.arg(i):#x}" if c.arg(i) else "0"
+    return hexval(c.arg(i))
 
 
 def p_ptr(c: Call, i: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import INT, PTR, Arg, Call, at_exit, p_flags, p_ptr, p_struct
+from .call import INT, PTR, Arg, Call, at_exit, p_flags, p_ptr, p_struct, p_xval
 from .fmt import c_int
 
 
@@ -14,6 +14,7 @@ def _clock(c: Call, i: int) -> str:
 
 
 CLOCK = Arg(_clock)
+ITIMER = Arg(p_xval(L.ITIMER_WHICH, "ITIMER_???"))
 TS_IN = Arg(p_struct("timespec", T.timespec_text, exit=False))
 TS_OUT = at_exit(p_struct("timespec", T.timespec_text))
 # The time left prints only when a sleep was interrupted, which records no struct.
@@ -28,4 +29,8 @@ SYSCALLS = {
     "time": (PTR,),
     "timerfd_create": (CLOCK, Arg(p_flags(L.TIMERFD_FLAGS))),
     "alarm": (INT,),
+    "setitimer": (ITIMER, Arg(p_struct("itimerval", T.itimerval_text, exit=False)),
+                  at_exit(p_struct("itimerval", T.itimerval_text))),
+    "getitimer": (ITIMER, at_exit(p_struct("itimerval", T.itimerval_text))),
+    "times": (at_exit(p_struct("tms", T.tms_text)),),
 }

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import struct as _struct
+from typing import Callable, NamedTuple
+
 from .. import structs as S
 from ..names import signal_name
 from ..xlat import LINUX as L
 from . import structs as T
 from .call import (FD, HEX, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
-                   p_flags, p_xval)
-from .fmt import c_int, printstr, ptr
+                   p_flags, p_hex, p_struct, p_xval)
+from .fmt import c_int, flags, hexval, printstr, ptr
 from .fs import open_flags
 
 
-def _iovecs(c: Call, i: int) -> str:
+def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
     """[{iov_base="..", iov_len=N}, ...], the GIO data cut by the iov_len's."""
-    arr = c.array(i, "iovec", exit=False)
+    arr = c.array(i, "iovec", exit=exit)
     if arr is None:
-        return ptr(c.arg(i))
+        return None
     gio = c.gio(i)
     data = gio.data if gio is not None else None
     items, at = [], 0
@@ -30,26 +33,32 @@ def _iovecs(c: Call, i: int) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _pipefds(c: Call, i: int) -> str:
+def _iovecs(c: Call, i: int) -> str:
+    text = iovecs(c, i)
+    return text if text is not None else ptr(c.arg(i))
+
+
+def fd_pair(c: Call, i: int) -> str:
+    """pipe's and socketpair's two new descriptors: ``[3, 4]``."""
     arr = c.array(i, "int")
-    return T.ints(arr.data) if c.ok and arr is not None else ptr(c.arg(i))
+    if not c.ok or arr is None:
+        return ptr(c.arg(i))
+    return "[" + ", ".join(c.fd_text(fd) for fd in _struct.unpack_from("<2i", arr.data)) + "]"
 
 
 def _pollfds(c: Call, i: int) -> str:
     arr = c.array(i, "pollfd", exit=False)
     if arr is None:
         return ptr(c.arg(i))
-    return "[" + ", ".join(T.pollfds(arr.data, arr.struct_size, False)) + "]"
+    return "[" + ", ".join(T.pollfds(arr.data, arr.struct_size, False, c.fd_text)) + "]"
 
 
-def poll_result(c: Call) -> str:
+def poll_result(c: Call, text: str) -> str:
     """The `` ([{fd=3, revents=POLLIN}])`` strace adds to poll's result."""
     arr = c.array(0, "pollfd", exit=True)
-    if not c.ok or not c.retval or arr is None:
-        return ""
-    if arr is c.array(0, "pollfd", exit=False):
-        return ""
-    return " ([" + ", ".join(T.pollfds(arr.data, arr.struct_size, True)) + "])"
+    if not c.retval or arr is None or arr is c.array(0, "pollfd", exit=False):
+        return text
+    return text + " ([" + ", ".join(T.pollfds(arr.data, arr.struct_size, True)) + "])"
 
 
 def _epoll_out(c: Call, i: int) -> str:
@@ -64,29 +73,54 @@ def _epoll_in(c: Call, i: int) -> str:
     return T.epoll_events(data, 12)[1:-1] if data is not None else ptr(c.arg(i))
 
 
-# Requests whose argument the kernel writes (printed only on success).
-IOCTL_OUT = {"TCGETS", "TIOCGWINSZ", "FIONREAD", "TIOCGPGRP", "TIOCOUTQ"}
+# request -> (STRU name, printer, whether the kernel writes it: printed at exit)
+IOCTL_STRUCTS = {
+    **{req: ("termios", T.termios_text, req == "TCGETS")
+       for req in ("TCGETS", "TCSETS", "TCSETSW", "TCSETSF")},
+    "TIOCGWINSZ": ("winsize", T.winsize_text, True),
+    "TIOCSWINSZ": ("winsize", T.winsize_text, False),
+    **{req: ("int", T.int_text, True) for req in ("FIONREAD", "TIOCGPGRP", "TIOCOUTQ")},
+    **{req: ("int", T.int_text, False) for req in ("TIOCSPGRP", "FIONBIO")},
+}
+IOCTL_NO_ARG = {"FIOCLEX", "FIONCLEX", "TIOCNOTTY", "TIOCSBRK", "TIOCCBRK", "TIOCCONS",
+                "TIOCEXCL", "TIOCNXCL", "TIOCVHANGUP"}
+IOCTL_INT_ARG = {"TCSBRK", "TCSBRKP", "TIOCSCTTY"}
+IOCTL_FD_ARG = {"FICLONE"}      # the argument is the source descriptor
 
 
 def _ioctl_arg(c: Call, i: int) -> str | None:
     name = L.IOCTLS.name(c.arg(1) & 0xFFFFFFFF)
-    if name in ("TIOCGWINSZ", "TIOCSWINSZ"):
-        data = c.struct(i, "winsize", exit=name == "TIOCGWINSZ")
-        if data is not None and (c.ok or name == "TIOCSWINSZ"):
-            return T.winsize_text(data)
-    if name in ("FIONREAD", "TIOCGPGRP", "TIOCSPGRP", "FIONBIO", "TIOCOUTQ"):
-        data = c.struct(i, "int", exit=name in IOCTL_OUT)
-        if data is not None and (c.ok or name not in IOCTL_OUT):
-            return T.int_text(data)
-    if name in ("FIOCLEX", "FIONCLEX", "TIOCNOTTY"):
+    if name in IOCTL_STRUCTS:
+        sname, render, written = IOCTL_STRUCTS[name]
+        data = c.struct(i, sname, exit=written)
+        if data is None or (written and not c.ok):
+            return ptr(c.arg(i))
+        return render(data)
+    if name in IOCTL_NO_ARG:
         return None
-    return ptr(c.arg(i))
+    if name in IOCTL_INT_ARG:
+        return str(c_int(c.arg(i)))
+    if name in IOCTL_FD_ARG:
+        return c.fd_text(c_int(c.arg(i)))
+    return p_hex(c, i)
+
+
+def _ioc(req: int) -> str:
+    """An unknown request as its parts: _IOC(_IOC_READ, 0x54, 0x99, 0x4)."""
+    dirs = flags(L.IOC_DIRS, req >> 30)
+    return (f"_IOC({dirs}, {hexval(req >> 8 & 0xFF)}, {hexval(req & 0xFF)}, "
+            f"{hexval(req >> 16 & 0x3FFF)})")
+
+
+def ioctl_name(req: int) -> str:
+    """The request's names (``BTRFS_IOC_CLONE or FICLONE`` when two share it)."""
+    names = sorted(filter(None, (L.IOCTLS.name(req), L.IOCTL_ALIASES.name(req))))
+    return " or ".join(names) if names else _ioc(req)
 
 
 def _ioctl(c: Call, i: int) -> str:
-    req = c.arg(1) & 0xFFFFFFFF
-    name = L.IOCTLS.name(req) or f"{req:#x}"
     arg = _ioctl_arg(c, 2)
+    name = ioctl_name(c.arg(1) & 0xFFFFFFFF)
     return name if arg is None else f"{name}, {arg}"
 
 
@@ -117,16 +151,74 @@ def is_dup(c: Call) -> bool:
     return c_int(c.arg(1)) in (_F.value("F_DUPFD"), _F.value("F_DUPFD_CLOEXEC"))
 
 
-def fcntl_result(c: Call) -> str:
-    """F_GETFD/F_GETFL results carry their flags: ``= 0x1 (flags FD_CLOEXEC)``."""
-    cmd = c_int(c.arg(1))
-    if not c.ok:
-        return ""
+def fcntl_result(c: Call, text: str) -> str:
+    """What some commands return means more: ``= 0x8002 (flags O_RDWR|O_LARGEFILE)``."""
+    cmd, value = c_int(c.arg(1)), c.retval
+    if is_dup(c):
+        return c.fd_text(value)
     if cmd == _F.value("F_GETFL"):
-        return f" (flags {open_flags(c.retval & 0xFFFFFFFF)})"
-    if cmd == _F.value("F_GETFD") and c.retval:
-        return " (flags FD_CLOEXEC)"
-    return ""
+        return f"{hexval(value)} (flags {open_flags(value & 0xFFFFFFFF)})"
+    if cmd == _F.value("F_GETFD") and value:
+        return f"{hexval(value)} (flags {flags(L.FD_FLAGS, value)})"
+    if cmd == _F.value("F_GETLEASE"):
+        lease = L.LOCK_TYPES.name(value)
+        return f"{hexval(value)} ({lease})" if lease else hexval(value)
+    if cmd == _F.value("F_GETSIG") and value:
+        return f"{value} ({signal_name(value) or value})"
+    return text
+
+
+def _offset(c: Call, i: int) -> str:
+    """sendfile's offset: ``[0]`` at entry."""
+    data = c.struct(i, "long", exit=False)
+    return f"[{S.fixed('long', data)['value']}]" if data is not None else ptr(c.arg(i))
+
+
+def _offset_rest(c: Call, i: int) -> str:
+    """`` => [5], 5``: the offset the kernel moved it to, then the count."""
+    after = c.struct(2, "long")
+    changed = ""
+    if c.ok and c.retval and after is not None and after is not c.struct(2, "long", exit=False):
+        changed = f" => [{S.fixed('long', after)['value']}]"
+    return f"{changed}, {c.arg(3)}"
+
+
+def _fd_sets(c: Call, i: int) -> str:
+    data = c.struct(i, "fd_set", exit=False)
+    return T.fd_set_text(data, c_int(c.arg(0)), c.fd_text) if data is not None else ptr(c.arg(i))
+
+
+def select_result(c: Call, text: str) -> str:
+    """`` (in [3], left {tv_sec=0, tv_nsec=0})``, or `` (Timeout)``."""
+    if c.retval == 0:
+        return text + " (Timeout)"
+    ready, out = c.retval, ""
+    for i, word in ((1, "in"), (2, "out"), (3, "except")):
+        data = c.struct(i, "fd_set") if c.arg(i) else None
+        if data is None:
+            continue
+        members = T.fd_set_members(data, c_int(c.arg(0)))[:ready]
+        if members:
+            out += f"{', ' if out else ''}{word} [{' '.join(map(str, members))}"
+            ready -= len(members)
+        if out:
+            out += "]"
+        if ready <= 0:
+            break
+    timeout = _TIMEOUTS[c.name]
+    left = c.struct(4, timeout.name) if c.arg(4) else None
+    if left is not None:
+        out += f"{', ' if out else ''}left {timeout.render(left)}"
+    return f"{text} ({out})"
+
+
+class _Timeout(NamedTuple):
+    name: str
+    render: Callable[[bytes], str]
+
+
+_TIMEOUTS = {"select": _Timeout("timeval", T.timeval_text),
+             "pselect6": _Timeout("timespec", T.timespec_text)}
 
 
 def _random(c: Call, i: int) -> str:
@@ -144,7 +236,7 @@ SYSCALLS = {
     "ioctl": (FD, Arg(_ioctl)),
     "fcntl": (FD, Arg(_fcntl)),
     "dup": (FD,), "dup2": (FD, FD), "dup3": (FD, FD, PIPE_FLAGS),
-    "pipe": (at_exit(_pipefds),), "pipe2": (at_exit(_pipefds), PIPE_FLAGS),
+    "pipe": (at_exit(fd_pair),), "pipe2": (at_exit(fd_pair), PIPE_FLAGS),
     "poll": (Arg(_pollfds), UINT, INT),
     "epoll_create": (INT,),
     "epoll_create1": (Arg(p_flags(L.EPOLL_CREATE_FLAGS)),),
@@ -152,11 +244,17 @@ SYSCALLS = {
     "epoll_wait": (FD, at_exit(_epoll_out), INT, INT),
     "epoll_pwait": (FD, at_exit(_epoll_out), INT, INT, PTR, ULONG),
     "eventfd2": (UINT, Arg(p_flags(L.EVENTFD_FLAGS))),
-    "sendfile": (FD, FD, PTR, ULONG),
+    "sendfile": (FD, FD, Arg(_offset), Arg(_offset_rest, exit=lambda c: bool(c.arg(2)),
+                                            lead=True)),
+    "select": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
+               Arg(p_struct("timeval", T.timeval_text, exit=False))),
+    "pselect6": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
+                 Arg(p_struct("timespec", T.timespec_text, exit=False)), PTR),
     "getrandom": (at_exit(_random), ULONG, Arg(p_flags(L.GETRANDOM_FLAGS))),
     "close_range": (UINT, UINT, Arg(p_flags(L.CLOSE_RANGE_FLAGS))),
     "inotify_init1": (Arg(p_flags(L.INOTIFY_INIT_FLAGS)),),
     "splice": (FD, PTR, FD, PTR, ULONG, HEX),
 }
 
-RESULTS = {"poll": poll_result, "fcntl": fcntl_result}
+RESULTS = {"poll": poll_result, "fcntl": fcntl_result, "select": select_result,
+           "pselect6": select_result}

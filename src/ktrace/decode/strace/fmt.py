@@ -59,6 +59,11 @@ def ptr(value: int) -> str:
     return "NULL" if value == 0 else f"{value:#x}"
 
 
+def hexval(value: int) -> str:
+    """C's %#x: 0x1f, and 0 for zero."""
+    return f"{value:#x}" if value else "0"
+
+
 def flags(table: Xlat, value: int, zero: str = "0") -> str:
     """printflags: A|B, unknown bits as ``|0x..``, nothing known as ``0x..``."""
     if value == 0:

@@ -7,7 +7,7 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import (DIRFD, FD, HEX, INT, MODE, PATH, PTR, STR_IN, STR_OUT, ULONG, Arg,
                    Call, at_exit, octal, p_flags, p_struct, p_xval)
-from .fmt import printstr, ptr
+from .fmt import printpath, printstr, ptr
 
 O_ACCMODE = 3
 O_CREAT = L.OPEN_FLAGS.value("O_CREAT")
@@ -50,6 +50,13 @@ def _dents(c: Call, i: int) -> str:
     return f"{ptr(c.arg(i))} /* {count} entries */"
 
 
+def _cwd(c: Call, i: int) -> str:
+    """getcwd's result is a path: not cut at -s."""
+    data = c.struct(i, "string")
+    return printpath(data.split(b"\0", 1)[0], c.opts) if c.ok and data is not None \
+        else ptr(c.arg(i))
+
+
 def _xattr_value(c: Call, i: int) -> str:
     data = c.struct(i, "bytes")
     return printstr(data, c.opts) if c.ok and data is not None else ptr(c.arg(i))
@@ -69,7 +76,7 @@ SYSCALLS = {
     "faccessat2": (DIRFD, PATH, ACCESS, Arg(p_flags(L.AT_EACCESS_FLAGS))),
     "readlink": (PATH, STR_OUT, ULONG),
     "readlinkat": (DIRFD, PATH, STR_OUT, ULONG),
-    "getcwd": (STR_OUT, ULONG),
+    "getcwd": (at_exit(_cwd), ULONG),
     "chdir": (PATH,), "fchdir": (FD,), "chroot": (PATH,),
     "mkdir": (PATH, MODE), "mkdirat": (DIRFD, PATH, MODE),
     "rmdir": (PATH,), "unlink": (PATH,),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import structs as S
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import FD, INT, PTR, RBUF, ULONG, WBUF, Arg, Call, at_exit, p_flags, p_ptr, p_xval
+from .call import FD, INT, PTR, RBUF, ULONG, WBUF, Arg, Call, at_exit, p_flags, p_xval
+from .fdio import fd_pair, iovecs
 from .fmt import c_int, flags, printstr, ptr
 
 AF_INET = L.ADDRESS_FAMILIES.value("AF_INET")
@@ -77,9 +78,24 @@ def _optval(exit: bool):
     return render
 
 
-def _pair(c: Call, i: int) -> str:
-    arr = c.array(i, "int")
-    return T.ints(arr.data) if c.ok and arr is not None else ptr(c.arg(i))
+def _msghdr(exit: bool):
+    """{msg_name=.., msg_namelen=.., msg_iov=[..], msg_iovlen=.., msg_controllen=.., msg_flags=..}."""
+    def render(c: Call, i: int) -> str:
+        f = S.fixed("msghdr", c.struct(i, "msghdr", exit=exit) or b"")
+        if f is None or (exit and not c.ok):
+            return ptr(c.arg(i))
+        name = c.struct(i, "sockaddr", exit=exit) if f["msg_name"] else None
+        iov = iovecs(c, i, exit=exit)
+        parts = [f"msg_name={T.sockaddr_text(name) if name is not None else ptr(f['msg_name'])}",
+                 f"msg_namelen={f['msg_namelen']}",
+                 f"msg_iov={iov if iov is not None else ptr(f['msg_iov'])}",
+                 f"msg_iovlen={f['msg_iovlen']}"]
+        if f["msg_controllen"]:
+            parts.append(f"msg_control={ptr(f['msg_control'])}")
+        parts += [f"msg_controllen={f['msg_controllen']}",
+                  f"msg_flags={flags(L.MSG_FLAGS, f['msg_flags'] & 0xFFFFFFFF)}"]
+        return "{" + ", ".join(parts) + "}"
+    return render
 
 
 MSG = Arg(p_flags(L.MSG_FLAGS))
@@ -87,7 +103,7 @@ ADDR_IN, ADDR_OUT, LEN_INOUT = Arg(_sockaddr_in), at_exit(_sockaddr_out), at_exi
 
 SYSCALLS = {
     "socket": (Arg(_socket),),
-    "socketpair": (Arg(_socket), None, None, at_exit(_pair)),
+    "socketpair": (Arg(_socket), None, None, at_exit(fd_pair)),
     "connect": (FD, ADDR_IN, INT), "bind": (FD, ADDR_IN, INT),
     "listen": (FD, INT),
     "accept": (FD, ADDR_OUT, LEN_INOUT),
@@ -95,7 +111,7 @@ SYSCALLS = {
     "getsockname": (FD, ADDR_OUT, LEN_INOUT), "getpeername": (FD, ADDR_OUT, LEN_INOUT),
     "sendto": (FD, WBUF, ULONG, MSG, ADDR_IN, INT),
     "recvfrom": (FD, RBUF, ULONG, MSG, ADDR_OUT, LEN_INOUT),
-    "sendmsg": (FD, PTR, MSG), "recvmsg": (FD, at_exit(p_ptr), MSG),
+    "sendmsg": (FD, Arg(_msghdr(False)), MSG), "recvmsg": (FD, at_exit(_msghdr(True)), MSG),
     "shutdown": (FD, Arg(p_xval(L.SHUTDOWN_HOW, "SHUT_???"))),
     "setsockopt": (FD, Arg(_sockopt_name), None, Arg(_optval(False)), INT),
     "getsockopt": (FD, Arg(_sockopt_name), None, at_exit(_optval(True)), LEN_INOUT),

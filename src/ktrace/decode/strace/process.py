@@ -9,7 +9,7 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import (DIRFD, FD, HEX, INT, PATH, PTR, STR_IN, UINT, ULONG, Arg, Call, at_exit, p_flags,
                    p_ptr, p_struct, p_xval)
-from .fmt import c_int, flags, printstr, ptr, signame
+from .fmt import c_int, flags, hexval, printstr, ptr, signame
 
 
 def _execve_argv(c: Call, i: int) -> str:
@@ -27,10 +27,12 @@ def _execve_envp(c: Call, i: int) -> str:
 
 
 CSIGNAL = 0xFF
-CLONE_PARENT_SETTID = L.CLONE_FLAGS.value("CLONE_PARENT_SETTID")
-CLONE_CHILD_TIDS = L.CLONE_FLAGS.value("CLONE_CHILD_SETTID") | L.CLONE_FLAGS.value(
-    "CLONE_CHILD_CLEARTID")
-CLONE_SETTLS = L.CLONE_FLAGS.value("CLONE_SETTLS")
+_CF = L.CLONE_FLAGS.value
+CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS = (
+    _CF("CLONE_PARENT_SETTID"), _CF("CLONE_PIDFD"), _CF("CLONE_SETTLS"))
+CLONE_CHILD_TIDS = _CF("CLONE_CHILD_SETTID") | _CF("CLONE_CHILD_CLEARTID")
+# clone prints more when it returns only for these flags
+CLONE_EXIT_FLAGS = CLONE_PARENT_SETTID | CLONE_PIDFD | CLONE_SETTLS | CLONE_CHILD_TIDS
 
 
 def clone_flags(value: int) -> str:
@@ -38,41 +40,81 @@ def clone_flags(value: int) -> str:
     names, rem = L.CLONE_FLAGS.flags(value & ~CSIGNAL)
     if rem:
         names.append(f"{rem:#x}")
-    if value & CSIGNAL:
-        names.append(signame(value & CSIGNAL))
-    return "|".join(names) or "0"
+    if value & CSIGNAL or not names:
+        names.append(_signal_or_zero(value & CSIGNAL))
+    return "|".join(names)
 
 
 def _clone_entry(c: Call, i: int) -> str:
     return f"child_stack={ptr(c.arg(1))}, flags={clone_flags(c.arg(0))}"
 
 
-def _clone_exit(c: Call, i: int) -> str:
-    """x86-64 clone(flags, stack, parent_tid, child_tid, tls): the tid pointers."""
+def _child_tid(c: Call) -> str:
+    """``[tid]``: what CLONE_PARENT_SETTID made the kernel store, the child's tid."""
+    return f"[{c.retval}]" if c.ok else ptr(c.arg(2))
+
+
+def _clone_exit(c: Call, i: int) -> str | None:
+    """x86-64 clone(flags, stack, parent_tid, child_tid, tls): what strace adds at exit."""
     fl = c.arg(0)
+    if not fl & CLONE_EXIT_FLAGS:
+        return None
     text = ""
-    if fl & CLONE_PARENT_SETTID:
-        text += f", parent_tid={ptr(c.arg(2))}"
-    if fl & CLONE_CHILD_TIDS:
-        text += f", child_tidptr={ptr(c.arg(3))}"
+    if fl & (CLONE_PARENT_SETTID | CLONE_PIDFD):
+        text += f", parent_tid={_child_tid(c) if fl & CLONE_PARENT_SETTID else ptr(c.arg(2))}"
     if fl & CLONE_SETTLS:
         text += f", tls={ptr(c.arg(4))}"
+    if fl & CLONE_CHILD_TIDS:
+        text += f", child_tidptr={ptr(c.arg(3))}"
     return text
 
 
+def _clone_args(c: Call) -> dict | None:
+    return S.fixed("clone_args", c.struct(0, "clone_args", exit=False) or b"")
+
+
 def _clone3(c: Call, i: int) -> str:
-    f = S.fixed("clone_args", c.struct(i, "clone_args", exit=False) or b"")
+    f = _clone_args(c)
     if f is None:
         return ptr(c.arg(i))
-    parts = [f"flags={flags(L.CLONE_FLAGS, f['flags']) if f['flags'] else '0'}"]
-    for key in ("pidfd", "child_tid", "parent_tid"):
-        if f[key]:
+    fl = f["flags"]
+    parts = [f"flags={flags(L.CLONE_FLAGS, fl) if fl else '0'}"]
+    for key, bits in (("pidfd", CLONE_PIDFD), ("child_tid", CLONE_CHILD_TIDS),
+                      ("parent_tid", CLONE_PARENT_SETTID)):
+        if fl & bits:
             parts.append(f"{key}={ptr(f[key])}")
-    parts.append(f"exit_signal={signame(f['exit_signal']) if f['exit_signal'] else 0}")
-    parts.append(f"stack={ptr(f['stack'])}, stack_size={f['stack_size']:#x}")
-    if f["tls"]:
+    parts.append(f"exit_signal={_signal_or_zero(f['exit_signal'])}")
+    parts.append(f"stack={ptr(f['stack'])}, stack_size={hexval(f['stack_size'])}")
+    if fl & CLONE_SETTLS:
         parts.append(f"tls={ptr(f['tls'])}")
     return "{" + ", ".join(parts) + "}"
+
+
+FORKS = {"clone", "clone3", "fork", "vfork"}
+CLONE_FILES = _CF("CLONE_FILES")
+
+
+def shares_files(c: Call) -> bool:
+    """Whether the child of this fork-family call shares the descriptor table."""
+    if c.name == "clone3":
+        f = _clone_args(c)
+        return f is not None and bool(f["flags"] & CLONE_FILES)
+    return c.name == "clone" and bool(c.arg(0) & CLONE_FILES)
+
+
+def _clone3_waits(c: Call) -> bool:
+    """strace finishes clone3's line at exit when the kernel writes tids back."""
+    f = _clone_args(c)
+    return f is not None and bool(f["flags"] & (CLONE_PIDFD | CLONE_PARENT_SETTID))
+
+
+def _clone3_rest(c: Call, i: int) -> str:
+    """`` => {parent_tid=[N]}, 88``: the tid written back, then the size."""
+    f = _clone_args(c)
+    changed = ""
+    if f is not None and c.ok and f["flags"] & CLONE_PARENT_SETTID:
+        changed = f" => {{parent_tid={_child_tid(c)}}}"
+    return f"{changed}, {c.arg(1)}"
 
 
 def _wait_status(c: Call, i: int) -> str:
@@ -82,9 +124,25 @@ def _wait_status(c: Call, i: int) -> str:
     return T.wait_status_text(data)
 
 
-def _signal(c: Call, i: int) -> str:
-    sig = c_int(c.arg(i))
+def _groups(exit: bool):
+    """getgroups/setgroups' gid list: ``[0, 4, 24]``, ``[]`` when empty."""
+    def render(c: Call, i: int) -> str:
+        count = c.retval if exit else c.arg(0)
+        if (exit and not c.ok) or not c.arg(i):
+            return ptr(c.arg(i))
+        if count == 0:
+            return "[]"
+        arr = c.array(i, "int", exit=exit)
+        return T.ints(arr.data, "I") if arr is not None else ptr(c.arg(i))
+    return render
+
+
+def _signal_or_zero(sig: int) -> str:
     return signame(sig) if sig else "0"
+
+
+def _signal(c: Call, i: int) -> str:
+    return _signal_or_zero(c_int(c.arg(i)))
 
 
 SIGNAL = Arg(_signal)
@@ -149,6 +207,7 @@ def _rlimit(infinity: str, exit: bool):
 
 
 OUT_PTR = at_exit(p_ptr)     # a struct the view does not spell out
+RUSAGE = at_exit(p_struct("rusage", T.rusage_text))
 RLIMIT = Arg(p_xval(L.RLIMITS, "RLIMIT_???"))
 NO_ARGS = ("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
            "getpgrp", "setsid", "fork", "vfork", "sched_yield", "pause", "sync", "vhangup",
@@ -158,11 +217,12 @@ SYSCALLS = {
     "execve": (PATH, Arg(_execve_argv), Arg(_execve_envp)),
     "execveat": (DIRFD, PATH, Arg(_execve_argv), Arg(_execve_envp), Arg(p_flags(L.AT_FLAGS))),
     "clone": (Arg(_clone_entry), None, None, Arg(_clone_exit, exit=True, lead=True)),
-    "clone3": (Arg(_clone3), ULONG),
+    "clone3": (Arg(_clone3), Arg(_clone3_rest, exit=_clone3_waits, lead=True)),
     "exit": (INT,), "exit_group": (INT,),
-    "wait4": (INT, at_exit(_wait_status), Arg(p_flags(L.WAIT_OPTIONS)), OUT_PTR),
-    "waitid": (Arg(p_xval(L.IDTYPES, "P_???")), INT, OUT_PTR,
-               Arg(p_flags(L.WAITID_OPTIONS)), OUT_PTR),
+    "wait4": (INT, at_exit(_wait_status), Arg(p_flags(L.WAIT_OPTIONS)), RUSAGE),
+    "waitid": (Arg(p_xval(L.IDTYPES, "P_???")), INT,
+               at_exit(p_struct("siginfo", lambda data, c: T.siginfo_text(data, c.fd_text))),
+               Arg(p_flags(L.WAITID_OPTIONS)), RUSAGE),
     "kill": (INT, SIGNAL), "tkill": (INT, SIGNAL), "tgkill": (INT, INT, SIGNAL),
     "prctl": (Arg(_prctl),),
     "arch_prctl": (Arg(_arch_prctl),),
@@ -174,14 +234,15 @@ SYSCALLS = {
     "setrlimit": (RLIMIT, Arg(_rlimit("RLIM_INFINITY", False))),
     "prlimit64": (INT, RLIMIT, Arg(_rlimit("RLIM64_INFINITY", False)),
                   at_exit(_rlimit("RLIM64_INFINITY", True))),
-    "getrusage": (Arg(p_xval(L.RUSAGE_WHO, "RUSAGE_???")), OUT_PTR),
+    "getrusage": (Arg(p_xval(L.RUSAGE_WHO, "RUSAGE_???")), RUSAGE),
+    "getgroups": (INT, at_exit(_groups(True))), "setgroups": (INT, Arg(_groups(False))),
     "uname": (at_exit(p_struct("utsname", T.utsname_text)),),
     "sysinfo": (at_exit(p_struct("sysinfo", T.sysinfo_text)),),
     "setuid": (UINT,), "setgid": (UINT,), "setpgid": (INT, INT), "getpgid": (INT,),
     "getsid": (INT,), "setresuid": (UINT, UINT, UINT), "setresgid": (UINT, UINT, UINT),
     "getpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT),
     "setpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT, INT),
-    "sched_getaffinity": (INT, ULONG, OUT_PTR),
+    "sched_getaffinity": (INT, ULONG, at_exit(p_struct("cpuset", T.cpuset_text))),
     "pidfd_open": (INT, UINT), "pidfd_send_signal": (FD, SIGNAL, PTR, UINT),
     "personality": (HEX,),
     "sethostname": (STR_IN, ULONG),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import INT, PTR, ULONG, Arg, Call, at_exit, p_ptr, p_struct, p_xval
+from .call import INT, PTR, ULONG, Arg, Call, at_exit, p_struct, p_xval
 from .fmt import c_int, sigset, signame
 
 
@@ -14,7 +14,7 @@ def _sig(c: Call, i: int) -> str:
 
 def _sigreturn(c: Call, i: int) -> str:
     """rt_sigreturn restores the mask saved at delivery: the last PSIG's."""
-    mask = getattr(c, "restored_mask", None)
+    mask = c.restored_mask
     return "{mask=" + sigset(mask) + "}" if mask is not None else ""
 
 
@@ -31,6 +31,7 @@ SYSCALLS = {
     "rt_sigpending": (SIGSET_OUT, ULONG),
     "rt_sigtimedwait": (SIGSET_IN, PTR, PTR, ULONG),
     "rt_sigqueueinfo": (INT, Arg(_sig), PTR),
-    "sigaltstack": (PTR, at_exit(p_ptr)),
+    "sigaltstack": (Arg(p_struct("stack", T.stack_text, exit=False)),
+                    at_exit(p_struct("stack", T.stack_text))),
     "signalfd4": (INT, SIGSET_IN, ULONG, INT),
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno as _errno
 import struct as _struct
 
 from .. import structs as S
+from ..names import sigcode_name
 from ..xlat import LINUX as L
-from .fmt import flags, quote, sigset, signame
+from .fmt import flags, hexval, ptr, quote, sigset, signame, xval
 
 RLIM_INFINITY = (1 << 64) - 1
 NUL = b"\0"
@@ -24,7 +26,7 @@ def mode_text(mode: int) -> str:
 def _makedev(dev: int) -> str:
     major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~0xFFF)
     minor = (dev & 0xFF) | ((dev >> 12) & ~0xFF)
-    return f"makedev({major:#x}, {minor:#x})"
+    return f"makedev({hexval(major)}, {hexval(minor)})"
 
 
 def _is_dev(mode: int) -> bool:
@@ -100,6 +102,109 @@ def _rlim(value: int, infinity: str) -> str:
     return str(value)
 
 
+def itimerval_text(data: bytes, call=None) -> str:
+    f = S.fixed("itimerval", data)
+    if f is None:
+        return "{...}"
+    return (f"{{it_interval={{tv_sec={f['interval_sec']}, tv_usec={f['interval_usec']}}}, "
+            f"it_value={{tv_sec={f['value_sec']}, tv_usec={f['value_usec']}}}}}")
+
+
+def fields_text(name: str, value=str):
+    """A struct printed as all its fields: ``{ws_row=24, ...}``."""
+    def render(data: bytes, call=None) -> str:
+        f = S.fixed(name, data)
+        return "{" + ", ".join(f"{k}={value(v)}" for k, v in f.items()) + "}" if f else "{...}"
+    return render
+
+
+USER_HZ = 100      # the unit of clock_t in times()
+
+
+def clock_t(ticks: int) -> str:
+    """``2 /* 0.02 s */``: ticks, and seconds when not zero."""
+    if not ticks:
+        return "0"
+    return f"{ticks} /* {ticks // USER_HZ}.{ticks % USER_HZ:02d} s */"
+
+
+tms_text = fields_text("tms", clock_t)
+
+
+winsize_text = fields_text("winsize")
+
+
+_TERM_MASK = {n: v for v, n in L.TERM_FIELD_MASKS.entries}
+# c_oflag's multi-bit fields, printed before its flags: (mask, values, unknown)
+_OFLAG_FIELDS = [(_TERM_MASK["NLDLY"], L.TERM_NLDLY, "NL?"),
+                 (_TERM_MASK["CRDLY"], L.TERM_CRDLY, "CR?"),
+                 (_TERM_MASK["TABDLY"], L.TERM_TABDLY, "TAB?"),
+                 (_TERM_MASK["BSDLY"], L.TERM_BSDLY, "BS?"),
+                 (_TERM_MASK["VTDLY"], L.TERM_VTDLY, "VT?"),
+                 (_TERM_MASK["FFDLY"], L.TERM_FFDLY, "FF?")]
+IBSHIFT = 16
+
+
+def _oflag(value: int) -> str:
+    parts = []
+    for mask, table, unknown in _OFLAG_FIELDS:
+        parts.append(xval(table, value & mask, unknown))
+        value &= ~mask
+    return "|".join(parts + [flags(L.TERM_OFLAGS, value)])
+
+
+def _cflag(value: int) -> str:
+    """The baud rate, the input baud rate when set apart, the char size, the flags."""
+    cbaud, cibaud, csize = _TERM_MASK["CBAUD"], _TERM_MASK["CIBAUD"], _TERM_MASK["CSIZE"]
+    parts = [xval(L.TERM_BAUDS, value & cbaud, "B???")]
+    if value & cibaud:
+        parts.append(f"({xval(L.TERM_BAUDS, (value & cibaud) >> IBSHIFT, 'B???')}<<IBSHIFT)")
+    parts.append(xval(L.TERM_CSIZE, value & csize, "CS?"))
+    return "|".join(parts + [flags(L.TERM_CFLAGS, value & ~(cbaud | cibaud | csize))])
+
+
+def termios_text(data: bytes, call=None) -> str:
+    """``{c_iflag=ICRNL|IXON, c_oflag=NL0|...|OPOST, c_cflag=B38400|CS8|CREAD, ...}``."""
+    f = S.fixed("termios", data)
+    if f is None:
+        return "{...}"
+    return (f"{{c_iflag={flags(L.TERM_IFLAGS, f['c_iflag'])}, c_oflag={_oflag(f['c_oflag'])}, "
+            f"c_cflag={_cflag(f['c_cflag'])}, c_lflag={flags(L.TERM_LFLAGS, f['c_lflag'])}, "
+            "...}")
+
+
+def stack_text(data: bytes, call=None) -> str:
+    f = S.fixed("stack", data)
+    if f is None:
+        return "{...}"
+    return (f"{{ss_sp={ptr(f['ss_sp'])}, ss_flags={flags(L.SS_FLAGS, f['ss_flags'])}, "
+            f"ss_size={f['ss_size']}}}")
+
+
+def fd_set_text(data: bytes, nfds: int, fd_text=str) -> str:
+    """``[0 3]``: the descriptors below ``nfds`` whose bits are set."""
+    return "[" + " ".join(map(fd_text, fd_set_members(data, nfds))) + "]"
+
+
+def fd_set_members(data: bytes, nfds: int) -> list[int]:
+    value = int.from_bytes(data, "little")
+    return [fd for fd in range(min(nfds, len(data) * 8)) if value >> fd & 1]
+
+
+def rusage_text(data: bytes, call=None) -> str:
+    f = S.fixed("rusage", data)
+    if f is None:
+        return "{...}"
+    return (f"{{ru_utime={{tv_sec={f['utime_sec']}, tv_usec={f['utime_usec']}}}, "
+            f"ru_stime={{tv_sec={f['stime_sec']}, tv_usec={f['stime_usec']}}}, ...}}")
+
+
+def cpuset_text(data: bytes, call=None) -> str:
+    """``[0 1]``: the CPUs whose bits are set."""
+    value = int.from_bytes(data, "little")
+    return "[" + " ".join(str(n) for n in range(len(data) * 8) if value >> n & 1) + "]"
+
+
 def rlimit_text(infinity: str):
     def render(data: bytes, call=None) -> str:
         f = S.fixed("rlimit", data)
@@ -147,9 +252,6 @@ def sysinfo_text(data: bytes, call=None) -> str:
             + ", ".join(f"{k}={f[k]}" for k in keys) + "}")
 
 
-def winsize_text(data: bytes, call=None) -> str:
-    f = S.fixed("winsize", data)
-    return ("{" + ", ".join(f"{k}={v}" for k, v in f.items()) + "}") if f else "{...}"
 
 
 def int_text(data: bytes, call=None) -> str:
@@ -177,13 +279,15 @@ def wait_status_text(data: bytes, call=None) -> str:
     return wait_status(f["value"]) if f else "[?]"
 
 
-def pollfds(data: bytes, size: int, revents: bool) -> list[str]:
+def pollfds(data: bytes, size: int, revents: bool, fd_text=str) -> list[str]:
+    """poll's array: the events asked for at entry, the revents returned at exit."""
     items = []
     for f in S.array("pollfd", data, size):
         if revents and not f["revents"]:
             continue
         key = "revents" if revents else "events"
-        items.append(f"{{fd={f['fd']}, {key}={flags(L.POLL_EVENTS, f[key] & 0xFFFF)}}}")
+        fd = str(f["fd"]) if revents else fd_text(f["fd"])
+        items.append(f"{{fd={fd}, {key}={flags(L.POLL_EVENTS, f[key] & 0xFFFF)}}}")
     return items
 
 
@@ -196,6 +300,56 @@ def epoll_events(data: bytes, size: int) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def ints(data: bytes) -> str:
+def ints(data: bytes, kind: str = "i") -> str:
+    """``[3, 4]``: C ints (``kind`` "I" for unsigned ones such as gids)."""
     n = len(data) // 4
-    return "[" + ", ".join(str(v) for v in _struct.unpack_from(f"<{n}i", data)) + "]"
+    return "[" + ", ".join(str(v) for v in _struct.unpack_from(f"<{n}{kind}", data)) + "]"
+
+
+# struct siginfo (x86-64): signo, errno, code, then a union at offset 16
+_SIGINFO_HEAD = _struct.Struct("<iii")
+_SI = {n: v for v, n in L.SI_CODES.entries}
+_SIGCHLD, _SIGIO = L.SIGNALS.value("SIGCHLD"), L.SIGNALS.value("SIGIO")
+_FAULTS = {L.SIGNALS.value(n) for n in ("SIGILL", "SIGFPE", "SIGSEGV", "SIGBUS", "SIGTRAP")}
+_CLD_EXITED = L.CLD_CODES.value("CLD_EXITED")
+_POLL_BAND = {L.POLL_CODES.value(n) for n in ("POLL_IN", "POLL_OUT", "POLL_MSG")}
+SIGINFO_SIZE = 48        # the bytes the fields printed here need
+
+
+def siginfo_text(data: bytes, fd_text=str) -> str:
+    """strace's printsiginfo: ``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=.., ...}``."""
+    if len(data) < SIGINFO_SIZE:
+        return "{...}"
+    signo, err, code = _SIGINFO_HEAD.unpack_from(data)
+    if not signo:
+        return "{}"
+    parts = [f"si_signo={signame(signo)}", f"si_code={sigcode_name(signo, code) or code}"]
+    if err:
+        parts.append(f"si_errno={_errno.errorcode.get(err, err)}")
+    return "{" + ", ".join(parts + _si_fields(signo, code, data, fd_text)) + "}"
+
+
+def _si_fields(signo: int, code: int, data: bytes, fd_text) -> list[str]:
+    """The union's fields strace prints for this signal and code."""
+    pid, uid = _struct.unpack_from("<iI", data, 16)
+    source = [f"si_pid={pid}", f"si_uid={uid}"]
+    (si_int,), (si_ptr,) = _struct.unpack_from("<i", data, 24), _struct.unpack_from("<Q", data, 24)
+    value = [f"si_int={si_int}", f"si_ptr={ptr(si_ptr)}"]
+    band, fd = _struct.unpack_from("<qi", data, 16)
+    if code <= 0:
+        if code == _SI["SI_TIMER"]:
+            return [f"si_timerid={pid & 0xFFFFFFFF:#x}", f"si_overrun={uid}"] + value
+        if code == _SI["SI_SIGIO"]:
+            return [f"si_band={band}", f"si_fd={fd_text(fd)}"]
+        return source + (value if code not in (_SI["SI_USER"], _SI["SI_TKILL"]) and si_ptr
+                         else [])
+    if signo == _SIGCHLD:
+        status = _struct.unpack_from("<i", data, 24)[0]
+        utime, stime = _struct.unpack_from("<qq", data, 32)
+        return source + [f"si_status={status if code == _CLD_EXITED else signame(status)}",
+                         f"si_utime={clock_t(utime)}", f"si_stime={clock_t(stime)}"]
+    if signo in _FAULTS:
+        return [f"si_addr={ptr(_struct.unpack_from('<Q', data, 16)[0])}"]
+    if signo == _SIGIO:
+        return [f"si_band={band}", f"si_fd={fd_text(fd)}"] if code in _POLL_BAND else []
+    return (source if pid or uid else []) + (value if si_ptr else [])
