@@ -28,6 +28,7 @@ from . import hooks, signals
 from .syscalls import Call, CallPlan, Plans, Stop, run_entry, run_exit
 from .tracee import Process, Thread, task_ids
 from .waker import Waker
+from .inject import SeccompInstaller, wanted
 
 F_CALL = r.facility(r.SYSCALL)
 F_RET = r.facility(r.SYSRET)
@@ -85,6 +86,7 @@ class PtraceEngine(Engine):
         self.perf = None                     # CSW/PFLT recorder, when wanted
         self.seccomp = None                  # filter installer (seccomp option)
         self.reaped: dict[int, int] = {}     # wait status of processes we reaped
+        self._later: list[tuple[int, int]] = []   # statuses taken by a nested wait
 
     # -- Engine interface ----------------------------------------------------
 
@@ -96,7 +98,10 @@ class PtraceEngine(Engine):
         opts = BASE_OPTIONS | (pt.PTRACE_O_TRACESECCOMP if options.get("seccomp") else 0)
         pt.seize(pid, opts)           # EPERM/ESRCH go to the facility
         proc = Process(pid, 0)
-        proc.want_seccomp = bool(options.get("seccomp"))
+        if options.get("seccomp"):
+            proc.want_seccomp = True
+            if self.seccomp is None:
+                self.seccomp = SeccompInstaller(self)
         proc.load_actions()
         proc.load_cwd()
         self.procs[pid] = proc
@@ -146,6 +151,8 @@ class PtraceEngine(Engine):
         if proc is not None:
             proc.flags = flags
             proc.genio = None            # the file may have changed
+            if proc.seccomp and not wanted(flags, True) <= proc.seccomp_set:
+                proc.want_seccomp = True     # more syscalls to stop at: another filter
             if self.perf is not None:
                 self.perf.flags_changed(proc)
 
@@ -192,7 +199,7 @@ class PtraceEngine(Engine):
                     return
                 continue
             try:
-                tid, status = waitpid(-1, WAIT_FLAGS)
+                tid, status = self._later.pop(0) if self._later else waitpid(-1, WAIT_FLAGS)
             except ChildProcessError:    # every tracee went without a word
                 self._lost_all()
                 continue
@@ -203,6 +210,10 @@ class PtraceEngine(Engine):
                 self._waker.rearm()
             else:
                 self._handle(tid, status)
+
+    def handle_later(self, tid: int, status: int) -> None:
+        """A wait status a nested waitpid took: the loop handles it next."""
+        self._later.append((tid, status))
 
     def _tick(self) -> None:
         """Records must not wait long in memory, nor perf rings fill up: wake the loop."""
@@ -362,7 +373,8 @@ class PtraceEngine(Engine):
         """
         ptrace, info_buf, raw = _ptrace, self.info.buf, self.info.raw
         get_info, info_size = pt.PTRACE_GET_SYSCALL_INFO, pt.SYSCALL_INFO_SIZE
-        op_entry, op_exit = pt.SYSCALL_INFO_ENTRY, pt.SYSCALL_INFO_EXIT
+        op_entry, op_exit, op_seccomp = \
+            pt.SYSCALL_INFO_ENTRY, pt.SYSCALL_INFO_EXIT, pt.SYSCALL_INFO_SECCOMP
         req_syscall, req_cont = pt.PTRACE_SYSCALL, pt.PTRACE_CONT
         plan_cache, entry_hooks, exit_hooks = self._plan_cache, self._entry_hooks, self._exit_hooks
         read, read_u32, slow_cpu = self.mem.read, self.mem.read_u32, self.cpu
@@ -378,7 +390,7 @@ class PtraceEngine(Engine):
                 return                   # killed under us: its exit comes next
             op = raw[0]
             proc = th.proc
-            if op == op_entry:
+            if op == op_entry or op == op_seccomp:   # a seccomp stop comes instead of the entry
                 nr, a0, a1, a2, a3, a4, a5 = _ENTRY(raw, 24)
                 args = (a0, a1, a2, a3, a4, a5)
                 if proc.want_seccomp and engine._seccomp_now(th, nr, args):
@@ -442,7 +454,7 @@ class PtraceEngine(Engine):
                         rt_sysret, sysret_payload(call.nr, error_of(rval) if is_error else 0, rval),
                         pid, tid, th.comm, time_ns(),
                         call.cpu if call.cpu is not None else slow_cpu(th)))
-            else:                        # a seccomp stop: on to the syscall-entry stop
+            else:
                 ptrace(req_syscall, tid, None, 0)
                 return
             if proc.detaching:
@@ -541,7 +553,7 @@ class PtraceEngine(Engine):
         elif event == pt.PTRACE_EVENT_EXIT:
             self._exit_event(th)
         elif event == pt.PTRACE_EVENT_SECCOMP:
-            _ptrace(pt.PTRACE_SYSCALL, th.tid, None, 0)   # on to the syscall-entry stop
+            self._syscall_stop(th)       # the filter's stop: this syscall's entry
         else:
             self.resume(th)
 

@@ -52,7 +52,8 @@ class Process:
     """One traced process: its threads and the state its records need."""
 
     __slots__ = ("pid", "threads", "flags", "actions", "fds", "cwd", "seccomp",
-                 "want_seccomp", "detaching", "shadow", "dtor_done", "pending_ctor", "genio")
+                 "want_seccomp", "seccomp_set", "detaching", "shadow", "dtor_done", "pending_ctor",
+                 "genio")
 
     def __init__(self, pid: int, flags: int):
         self.pid = pid
@@ -63,6 +64,7 @@ class Process:
         self.cwd: str | None = None
         self.seccomp = False             # a SECCOMP_RET_TRACE filter is installed
         self.want_seccomp = False        # install one at the next syscall entry
+        self.seccomp_set: frozenset = frozenset()   # the syscalls its filters trace
         self.detaching = False           # detach every thread at its next stop
         self.shadow = False              # attached but not traced (seccomp keeps it)
         self.dtor_done = False           # PROCDTOR written
@@ -111,6 +113,7 @@ class Process:
         child.fds = dict(self.fds)
         child.cwd = self.cwd
         child.seccomp = self.seccomp
+        child.seccomp_set = self.seccomp_set
         return child
 
 
