@@ -103,6 +103,13 @@ CORPUS = [
     Program("probe-y", ["{probe}"], yflag=True),
     Program("sh-y", ["sh", "-c", "cat in.txt | wc -c > out.txt"], yflag=True),
     Program("gcc", ["gcc", "-c", "-o", "hello.o", "hello.c"]),
+    Program("file-ops", ["sh", "-c", "touch t && ln -s t l && mv l m && chmod 600 t && "
+                         "rm -f m t && mkdir -p a/b && rmdir a/b a"]),
+    Program("find", ["find", ".", "-name", "*.txt"]),
+    Program("grep", ["grep", "-rn", "fig", "."]),
+    Program("tar", ["tar", "cf", "sub.tar", "sub"]),
+    Program("sleep", ["sleep", "0.01"]),
+    Program("env", ["env", "-i", "A=1", "true"]),
 ]
 
 
@@ -319,6 +326,8 @@ _SIGINFO_MORE = re.compile(r"(--- \w+ \{si_signo=\w+, si_code=\w+)(, .*)?(\} ---
 _SIGCHLD_TIMES = re.compile(r"(si_utime|si_stime)=\d+")
 _SYSINFO = re.compile(r"(uptime|loads|freeram|sharedram|bufferram|freeswap|procs)="
                       r"(\[[^]]*\]|\d+)")
+_STATFS_FREE = re.compile(r"(f_bfree|f_bavail|f_ffree)=\d+")
+_MAPS_ADDRESS = re.compile(r"\b[0-9a-f]{8,16}(?=-[0-9a-f]{8,16} |\b)")   # /proc/*/maps
 _PORT = re.compile(r"htons\((\d+)\)")
 # glibc trims a new thread arena's mapping to a 64 MiB boundary: how much depends
 # on where ASLR put it, so whole-MiB munmap lengths are normalised
@@ -349,6 +358,10 @@ def normalise(ln: Line, pids: dict[int, str], siginfo: bool = True) -> str:
         text = _QUOTED.sub('"?"', text, count=1)
     elif ln.name == "sysinfo":
         text = _SYSINFO.sub(r"\1=?", text)
+    elif ln.name in ("statfs", "fstatfs"):
+        text = _STATFS_FREE.sub(r"\1=?", text)
+    elif ln.name == "read":
+        text = _MAPS_ADDRESS.sub("?", text)
     elif ln.name == "---":
         text = _SIGCHLD_TIMES.sub(r"\1=?", text)
     elif ln.name == "munmap":

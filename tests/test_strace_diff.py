@@ -26,7 +26,8 @@ COVERED = frozenset("""
     execve brk mmap munmap mprotect mremap madvise arch_prctl set_tid_address
     set_robust_list rseq prlimit64 getrandom futex
     openat close read write pread64 pwrite64 readv writev lseek newfstatat statx statfs
-    access faccessat2 readlink getcwd chdir mkdir rmdir unlink rename chmod fchmod symlink
+    access faccessat2 readlink getcwd chdir mkdir rmdir unlink unlinkat rename renameat2
+    chmod fchmod fchmodat symlink symlinkat linkat utimensat fstatfs
     umask getdents64 fsync ftruncate flock fadvise64 copy_file_range sendfile getxattr
     lgetxattr ioctl fcntl dup dup2 dup3 pipe2 poll pselect6 epoll_create1 epoll_ctl
     epoll_wait eventfd2 socket socketpair connect bind listen accept getsockname
@@ -107,10 +108,11 @@ def _total(results) -> D.Comparison:
 
 @pytest.mark.parametrize("name", sorted(D.SCHEDULED))
 def test_scheduled_calls_mostly_match(results, name):
-    """futex, wait4 ... vary from run to run, but a wrong decoding would miss them all."""
+    """futex, wait4 ... vary from run to run (a shell's SIGCHLDs come in any order),
+    but a wrong decoding would miss them all."""
     total = _total(results)
     gaps = sum(1 for _, m in total.known if D.name_of(m.strace) == name)
-    assert total.matched_by_name[name] >= (total.by_name[name] - gaps) / 2, name
+    assert total.matched_by_name[name] >= max(1, (total.by_name[name] - gaps) / 3), name
 
 
 def test_overall_match_rate(results):

@@ -226,7 +226,7 @@ def test_unfinished_line_waits_for_data_recorded_at_exit():
         other + "getpid( <unfinished ...>",
         padded(me + "<... write resumed>)", "3"),
         padded(other + "<... getpid resumed>)", str(PID + 1)),
-        other + 'execve("/bin/true", ["true", "-x"], 0x5200 /* 1 vars */ <unfinished ...>',
+        other + 'execve("/bin/true", ["true", "-x"], 0x5200 /* 1 var */ <unfinished ...>',
         me + "getppid( <unfinished ...>",
         padded(other + "<... execve resumed>)", "0"),
         padded(me + "<... getppid resumed>)", "1"),

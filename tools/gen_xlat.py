@@ -323,6 +323,29 @@ TABLES = [
         "SIOCGIFINDEX SIOCGIFMTU SIOCGIFHWADDR SIOCATMARK SIOCGSTAMP_OLD "
         "SIOCINQ SIOCOUTQ")),
     ("IOC_DIRS", ["asm-generic/ioctl.h"], words("_IOC_NONE _IOC_READ _IOC_WRITE")),
+    # --- statfs -------------------------------------------------------------
+    ("FS_MAGICS", ["linux/magic.h"], words(
+        "QNX4_SUPER_MAGIC AUTOFS_SUPER_MAGIC DEVPTS_SUPER_MAGIC NILFS_SUPER_MAGIC "
+        "HFS_SUPER_MAGIC=0x4244 HFSPLUS_SUPER_MAGIC=0x482b MSDOS_SUPER_MAGIC MINIX3_SUPER_MAGIC "
+        "SMB_SUPER_MAGIC NCP_SUPER_MAGIC NFS_SUPER_MAGIC ROMFS_MAGIC=0x7275 JFFS2_SUPER_MAGIC "
+        "ISOFS_SUPER_MAGIC PROC_SUPER_MAGIC OPENPROM_SUPER_MAGIC USBDEVICE_SUPER_MAGIC "
+        "ADFS_SUPER_MAGIC AFFS_SUPER_MAGIC EXT2_SUPER_MAGIC ECRYPTFS_SUPER_MAGIC "
+        "CGROUP_SUPER_MAGIC HOSTFS_SUPER_MAGIC TMPFS_MAGIC V9FS_MAGIC "
+        "ANON_INODE_FS_MAGIC UDF_SUPER_MAGIC BFS_MAGIC=0x1badface EXFAT_SUPER_MAGIC "
+        "UBIFS_SUPER_MAGIC=0x24051905 CRAMFS_MAGIC BINFMTFS_MAGIC SMACK_MAGIC DMA_BUF_MAGIC "
+        "CRAMFS_MAGIC_WEND DEVMEM_MAGIC PIPEFS_MAGIC REISERFS_SUPER_MAGIC SECRETMEM_MAGIC "
+        "AFS_SUPER_MAGIC SOCKFS_MAGIC STACK_END_MAGIC ZSMALLOC_MAGIC=0x58295829 XFS_SUPER_MAGIC "
+        "AAFS_MAGIC ZONEFS_MAGIC PSTOREFS_MAGIC BDEVFS_MAGIC CONFIGFS_MAGIC=0x62656570 SYSFS_MAGIC "
+        "CGROUP2_SUPER_MAGIC DEBUGFS_MAGIC DAXFS_MAGIC FUSE_SUPER_MAGIC=0x65735546 "
+        "QNX6_SUPER_MAGIC AFS_FS_MAGIC BINDERFS_SUPER_MAGIC NSFS_MAGIC SECURITYFS_MAGIC "
+        "SQUASHFS_MAGIC BTRFS_TEST_MAGIC CODA_SUPER_MAGIC OCFS2_SUPER_MAGIC TRACEFS_MAGIC "
+        "OVERLAYFS_SUPER_MAGIC RAMFS_MAGIC BTRFS_SUPER_MAGIC HUGETLBFS_MAGIC "
+        "XENFS_SUPER_MAGIC BPF_FS_MAGIC EFIVARFS_MAGIC EROFS_SUPER_MAGIC_V1 "
+        "F2FS_SUPER_MAGIC SELINUX_MAGIC HPFS_SUPER_MAGIC SMB2_SUPER_MAGIC "
+        "CIFS_SUPER_MAGIC=0xff534d42")),
+    ("STATFS_FLAGS", ["sys/statvfs.h"], words(
+        "ST_VALID=0x0020 ST_RDONLY ST_NOSUID ST_NODEV ST_NOEXEC ST_SYNCHRONOUS "
+        "ST_MANDLOCK ST_NOATIME ST_NODIRATIME ST_RELATIME ST_NOSYMFOLLOW=0x2000")),
     # --- termios (struct termios's flag words) -------------------------------
     ("TERM_IFLAGS", ["asm/termbits.h"], words(
         "IGNBRK BRKINT IGNPAR PARMRK INPCK ISTRIP INLCR IGNCR ICRNL IUCLC IXON IXANY "
@@ -356,7 +379,12 @@ PREFIX = "#define _GNU_SOURCE\n#include <stdio.h>\n"
 
 
 def program(headers: list[str], names: tuple[str, ...]) -> str:
+    """A C program printing each name's value.  ``NAME=VALUE`` gives the value a
+    name has when no header defines it (the kernel's internal ST_VALID)."""
     lines = [PREFIX] + [f"#include <{h}>\n" for h in headers]
+    for name, value in (n.split("=", 1) for n in names if "=" in n):
+        lines.append(f"#ifndef {name}\n#define {name} {value}\n#endif\n")
+    names = tuple(n.split("=", 1)[0] for n in names)
     lines.append("int main(void) {\n")
     for name in names:
         lines.append(f"#ifdef {name}\n  printf(\"%s %lld\\n\", \"{name}\", "

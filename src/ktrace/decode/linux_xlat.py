@@ -18,6 +18,7 @@ Values come from these headers of the generating machine:
     <linux/fs.h>
     <linux/futex.h>
     <linux/inotify.h>
+    <linux/magic.h>
     <linux/memfd.h>
     <linux/mman.h>
     <linux/netlink.h>
@@ -39,6 +40,7 @@ Values come from these headers of the generating machine:
     <sys/eventfd.h>
     <sys/socket.h>
     <sys/stat.h>
+    <sys/statvfs.h>
     <sys/timerfd.h>
     <unistd.h>
 
@@ -1237,6 +1239,100 @@ IOC_DIRS = (
     (0x0, '_IOC_NONE'),
     (0x2, '_IOC_READ'),
     (0x1, '_IOC_WRITE'),
+)
+
+FS_MAGICS = (
+    (0x2f, 'QNX4_SUPER_MAGIC'),
+    (0x187, 'AUTOFS_SUPER_MAGIC'),
+    (0x1cd1, 'DEVPTS_SUPER_MAGIC'),
+    (0x3434, 'NILFS_SUPER_MAGIC'),
+    (0x4244, 'HFS_SUPER_MAGIC'),
+    (0x482b, 'HFSPLUS_SUPER_MAGIC'),
+    (0x4d44, 'MSDOS_SUPER_MAGIC'),
+    (0x4d5a, 'MINIX3_SUPER_MAGIC'),
+    (0x517b, 'SMB_SUPER_MAGIC'),
+    (0x564c, 'NCP_SUPER_MAGIC'),
+    (0x6969, 'NFS_SUPER_MAGIC'),
+    (0x7275, 'ROMFS_MAGIC'),
+    (0x72b6, 'JFFS2_SUPER_MAGIC'),
+    (0x9660, 'ISOFS_SUPER_MAGIC'),
+    (0x9fa0, 'PROC_SUPER_MAGIC'),
+    (0x9fa1, 'OPENPROM_SUPER_MAGIC'),
+    (0x9fa2, 'USBDEVICE_SUPER_MAGIC'),
+    (0xadf5, 'ADFS_SUPER_MAGIC'),
+    (0xadff, 'AFFS_SUPER_MAGIC'),
+    (0xef53, 'EXT2_SUPER_MAGIC'),
+    (0xf15f, 'ECRYPTFS_SUPER_MAGIC'),
+    (0x27e0eb, 'CGROUP_SUPER_MAGIC'),
+    (0xc0ffee, 'HOSTFS_SUPER_MAGIC'),
+    (0x1021994, 'TMPFS_MAGIC'),
+    (0x1021997, 'V9FS_MAGIC'),
+    (0x9041934, 'ANON_INODE_FS_MAGIC'),
+    (0x15013346, 'UDF_SUPER_MAGIC'),
+    (0x1badface, 'BFS_MAGIC'),
+    (0x2011bab0, 'EXFAT_SUPER_MAGIC'),
+    (0x24051905, 'UBIFS_SUPER_MAGIC'),
+    (0x28cd3d45, 'CRAMFS_MAGIC'),
+    (0x42494e4d, 'BINFMTFS_MAGIC'),
+    (0x43415d53, 'SMACK_MAGIC'),
+    (0x444d4142, 'DMA_BUF_MAGIC'),
+    (0x453dcd28, 'CRAMFS_MAGIC_WEND'),
+    (0x454d444d, 'DEVMEM_MAGIC'),
+    (0x50495045, 'PIPEFS_MAGIC'),
+    (0x52654973, 'REISERFS_SUPER_MAGIC'),
+    (0x5345434d, 'SECRETMEM_MAGIC'),
+    (0x5346414f, 'AFS_SUPER_MAGIC'),
+    (0x534f434b, 'SOCKFS_MAGIC'),
+    (0x57ac6e9d, 'STACK_END_MAGIC'),
+    (0x58295829, 'ZSMALLOC_MAGIC'),
+    (0x58465342, 'XFS_SUPER_MAGIC'),
+    (0x5a3c69f0, 'AAFS_MAGIC'),
+    (0x5a4f4653, 'ZONEFS_MAGIC'),
+    (0x6165676c, 'PSTOREFS_MAGIC'),
+    (0x62646576, 'BDEVFS_MAGIC'),
+    (0x62656570, 'CONFIGFS_MAGIC'),
+    (0x62656572, 'SYSFS_MAGIC'),
+    (0x63677270, 'CGROUP2_SUPER_MAGIC'),
+    (0x64626720, 'DEBUGFS_MAGIC'),
+    (0x64646178, 'DAXFS_MAGIC'),
+    (0x65735546, 'FUSE_SUPER_MAGIC'),
+    (0x68191122, 'QNX6_SUPER_MAGIC'),
+    (0x6b414653, 'AFS_FS_MAGIC'),
+    (0x6c6f6f70, 'BINDERFS_SUPER_MAGIC'),
+    (0x6e736673, 'NSFS_MAGIC'),
+    (0x73636673, 'SECURITYFS_MAGIC'),
+    (0x73717368, 'SQUASHFS_MAGIC'),
+    (0x73727279, 'BTRFS_TEST_MAGIC'),
+    (0x73757245, 'CODA_SUPER_MAGIC'),
+    (0x7461636f, 'OCFS2_SUPER_MAGIC'),
+    (0x74726163, 'TRACEFS_MAGIC'),
+    (0x794c7630, 'OVERLAYFS_SUPER_MAGIC'),
+    (0x858458f6, 'RAMFS_MAGIC'),
+    (0x9123683e, 'BTRFS_SUPER_MAGIC'),
+    (0x958458f6, 'HUGETLBFS_MAGIC'),
+    (0xabba1974, 'XENFS_SUPER_MAGIC'),
+    (0xcafe4a11, 'BPF_FS_MAGIC'),
+    (0xde5e81e4, 'EFIVARFS_MAGIC'),
+    (0xe0f5e1e2, 'EROFS_SUPER_MAGIC_V1'),
+    (0xf2f52010, 'F2FS_SUPER_MAGIC'),
+    (0xf97cff8c, 'SELINUX_MAGIC'),
+    (0xf995e849, 'HPFS_SUPER_MAGIC'),
+    (0xfe534d42, 'SMB2_SUPER_MAGIC'),
+    (0xff534d42, 'CIFS_SUPER_MAGIC'),
+)
+
+STATFS_FLAGS = (
+    (0x20, 'ST_VALID'),
+    (0x1, 'ST_RDONLY'),
+    (0x2, 'ST_NOSUID'),
+    (0x4, 'ST_NODEV'),
+    (0x8, 'ST_NOEXEC'),
+    (0x10, 'ST_SYNCHRONOUS'),
+    (0x40, 'ST_MANDLOCK'),
+    (0x400, 'ST_NOATIME'),
+    (0x800, 'ST_NODIRATIME'),
+    (0x1000, 'ST_RELATIME'),
+    (0x2000, 'ST_NOSYMFOLLOW'),
 )
 
 TERM_IFLAGS = (

@@ -37,6 +37,7 @@ def _open(flags_at: int):
 AT_FLAGS = Arg(p_flags(L.AT_FLAGS))
 ACCESS = Arg(p_flags(L.ACCESS_MODES))
 STAT_OUT = at_exit(p_struct("stat", T.stat_text))
+STATFS_OUT = at_exit(p_struct("statfs", T.statfs_text))
 STATX_FLAGS = Arg(lambda c, i: "|".join(
     filter(None, [L.AT_STATX_SYNC.name(c.arg(i) & 0x6000) or "",
                   p_flags(L.AT_FLAGS)(c, i) if c.arg(i) & ~0x6000 else ""])))
@@ -91,8 +92,7 @@ SYSCALLS = {
     "umask": (MODE,),
     "truncate": (PATH, INT), "ftruncate": (FD, INT),
     "getdents64": (FD, at_exit(_dents), ULONG),
-    "statfs": (PATH, at_exit(p_struct("statfs", lambda d, c: "{...}"))),
-    "fstatfs": (FD, at_exit(p_struct("statfs", lambda d, c: "{...}"))),
+    "statfs": (PATH, STATFS_OUT), "fstatfs": (FD, STATFS_OUT),
     "getxattr": (PATH, STR_IN, at_exit(_xattr_value), ULONG),
     "lgetxattr": (PATH, STR_IN, at_exit(_xattr_value), ULONG),
     "fgetxattr": (FD, STR_IN, at_exit(_xattr_value), ULONG),

@@ -23,7 +23,8 @@ def _execve_envp(c: Call, i: int) -> str:
     rec = c.find(i, r.ENVS)
     if rec is None:
         return ptr(c.arg(i))
-    return f"{ptr(c.arg(i))} /* {len(r.split_strings(rec.strings))} vars */"
+    n = len(r.split_strings(rec.strings))
+    return f"{ptr(c.arg(i))} /* {n} var{'' if n == 1 else 's'} */"
 
 
 CSIGNAL = 0xFF

@@ -84,6 +84,25 @@ def sockaddr_text(data: bytes, call=None) -> str:
     return f"{head}, sa_data={quote(sa.extra.get('raw', b''))}}}"
 
 
+ST_VALID = L.STATFS_FLAGS.value("ST_VALID")
+
+
+def statfs_text(data: bytes, call=None) -> str:
+    """``{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, ..., f_flags=ST_VALID|ST_RELATIME}``."""
+    f = S.fixed("statfs", data)
+    if f is None:
+        return "{...}"
+    ftype = L.FS_MAGICS.name(f["f_type"]) or hexval(f["f_type"] & (1 << 64) - 1)
+    counts = ", ".join(f"{k}={f[k]}" for k in ("f_bsize", "f_blocks", "f_bfree", "f_bavail",
+                                                  "f_files", "f_ffree"))
+    fsid = ", ".join(hexval(f[k] & 0xFFFFFFFF) for k in ("fsid0", "fsid1"))
+    text = (f"{{f_type={ftype}, {counts}, f_fsid={{val=[{fsid}]}}, "
+            f"f_namelen={f['f_namelen']}, f_frsize={f['f_frsize']}")
+    if f["f_flags"] & ST_VALID:
+        text += f", f_flags={flags(L.STATFS_FLAGS, f['f_flags'])}"
+    return text + "}"
+
+
 def timespec_text(data: bytes, call=None) -> str:
     f = S.fixed("timespec", data)
     return f"{{tv_sec={f['tv_sec']}, tv_nsec={f['tv_nsec']}}}" if f else "{...}"
