@@ -111,6 +111,12 @@ struct {
 	__type(value, struct ktr_thread);
 } threads SEC(".maps");
 
+static __always_inline struct ktr_thread *thread_of(struct task_struct *task, int create)
+{
+	return bpf_task_storage_get(&threads, task, 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
 /* One CPU's batch in the making */
 struct stage {
 	__u32	pos;			/* bytes used in buf, batch header included */
@@ -121,6 +127,9 @@ struct stage {
 	__u32	pad;
 	__s64	sec;			/* a second of CLOCK_REALTIME ... */
 	__s64	sec_ns;			/* ... and where it starts, in ns: saves divisions */
+	/* the event being recorded, for the global functions (see resume()) */
+	struct ktr_header tmpl;		/* what every record of the event shares */
+	__u32	cur_pid, cur_tid, cur_flags, cur_genio;
 	__u8	buf[STAGE_BUF];
 };
 
@@ -141,10 +150,11 @@ struct who {
 /* One event being recorded: where, for whom */
 struct ev {
 	struct stage *st;
-	struct ktr_proc *p;
+	struct ktr_proc *p;		/* NULL in the global functions */
 	struct ktr_thread *t;		/* may be NULL */
 	struct who w;
-	struct ktr_header tmpl;		/* what every record of the event shares */
+	__u32	flags;			/* p->flags when the event began */
+	__u32	genio;			/* p->genio_size */
 };
 
 /* A record holding user memory: see emit_user() */
@@ -277,9 +287,9 @@ static __always_inline void rec_end(struct stage *st, __u32 off, __u32 size)
 /* The header fields all records of one event share: time, ids, name, CPU */
 static __noinline void stamp(struct ev *e)
 {
-	struct ktr_header *h = &e->tmpl;
-	struct ktr_thread *t = e->t;
 	struct stage *st = e->st;
+	struct ktr_header *h = &st->tmpl;
+	struct ktr_thread *t = e->t;
 	__s64 now = bpf_ktime_get_ns() + ktr_live.realtime_offset;
 
 	__builtin_memset(h, 0, sizeof(*h));
@@ -305,6 +315,10 @@ static __noinline void stamp(struct ev *e)
 	h->ktr_nsec = now - st->sec_ns;
 	h->ktr_tid = e->w.tid;
 	h->ktr_cpu = bpf_get_smp_processor_id();
+	st->cur_pid = e->w.pid;
+	st->cur_tid = e->w.tid;
+	st->cur_flags = e->flags;
+	st->cur_genio = e->genio;
 }
 
 /* Fill the header at ``off``: the record's type and payload length */
@@ -315,10 +329,10 @@ static __noinline void header(struct ev *e, __u32 off, int type, __u32 len)
 
 	off &= STAGE_LIMIT - 1;
 	h = (struct ktr_header *)&st->buf[off];
-	__builtin_memcpy(h, &e->tmpl, sizeof(*h));
+	__builtin_memcpy(h, &st->tmpl, sizeof(*h));
 	h->ktr_len = len;
 	h->ktr_type = type | KTR_VERSIONED;
-	if (e->p->flags & KTRFAC_DROP) {
+	if (e->p && (e->p->flags & KTRFAC_DROP)) {
 		__sync_fetch_and_and(&e->p->flags, ~KTRFAC_DROP);
 		h->ktr_type |= KTR_DROP;
 		st->flags |= KTR_BATCH_DROPPED;
@@ -442,9 +456,9 @@ static __always_inline void emit_struct(struct ev *e, __u32 type_id, __u64 addr,
 {
 	struct ureq r = {.src = addr, .type = KTR_STRUCT, .type_id = type_id};
 
-	if (!addr || !(e->p->flags & KTRFAC(KTR_STRUCT)))
+	if (!addr || !(e->flags & KTRFAC(KTR_STRUCT)))
 		return;
-	r.len = len > e->p->genio_size ? e->p->genio_size : len;
+	r.len = len > e->genio ? e->genio : len;
 	emit_user(e, &r);
 }
 
@@ -456,10 +470,10 @@ static __always_inline void emit_array(struct ev *e, __u32 type_id, __u32 elem,
 			 .flen = 8, .type_id = type_id};
 	__u32 most;
 
-	if (!addr || !elem || !(e->p->flags & KTRFAC(KTR_STRUCT_ARRAY)))
+	if (!addr || !elem || !(e->flags & KTRFAC(KTR_STRUCT_ARRAY)))
 		return;
 	/* as ktrstructarray(): whole items within genio_size, at least one */
-	most = e->p->genio_size / elem;
+	most = e->genio / elem;
 	if (count > most)
 		count = most ? most : 1;
 	r.len = count * elem;
@@ -472,7 +486,7 @@ static __always_inline void emit_gio(struct ev *e, int fd, int rw, __u64 buf,
 	struct ureq r = {.fixed = {(__u32)fd | ((__u64)rw << 32)}, .src = buf,
 			 .type = KTR_GENIO, .flen = 8};
 
-	r.len = len > e->p->genio_size ? e->p->genio_size : len;
+	r.len = len > e->genio ? e->genio : len;
 	emit_user(e, &r);
 }
 
@@ -495,8 +509,8 @@ static __noinline void emit_iovec_gio(struct ev *e, int fd_rw, __u64 iov,
 	__u32 done = 0;
 	int off;
 
-	if (total > e->p->genio_size)
-		total = e->p->genio_size;
+	if (total > e->genio)
+		total = e->genio;
 	if (total > MAX_DATA)
 		total = MAX_DATA;
 	off = rec_begin(st, e->w.pid, hdr + total);
@@ -604,14 +618,14 @@ struct msghdr_user {			/* struct user_msghdr, x86-64 */
 
 static __always_inline __u64 capped(struct ev *e, __u64 len)
 {
-	return len > e->p->genio_size ? e->p->genio_size : len;
+	return len > e->genio ? e->genio : len;
 }
 
 /* Entry records of argument i (after CALL) */
 static __noinline void arg_entry(struct ev *e, __u32 i)
 {
 	struct ktr_thread *t = e->t;
-	__u32 flags = e->p->flags;
+	__u32 flags = e->flags;
 	struct plan_arg s;
 	__u64 addr;
 
@@ -650,7 +664,7 @@ static __noinline void arg_entry(struct ev *e, __u32 i)
 static __noinline void arg_exit(struct ev *e, __u32 i, long ret)
 {
 	struct ktr_thread *t = e->t;
-	__u32 flags = e->p->flags;
+	__u32 flags = e->flags;
 	struct plan_arg s;
 	__u64 addr;
 	int fd;
@@ -711,6 +725,45 @@ static __noinline void arg_exit(struct ev *e, __u32 i, long ret)
 	}
 }
 
+/*
+ * The argument records are written by global functions: the verifier checks
+ * a global function once, not once per call site and path, which keeps the
+ * load time of the syscall programs in hand.  A global function cannot be
+ * handed the event's pointers, so it takes them up again (resume()).
+ */
+static __always_inline int resume(struct ev *e)
+{
+	e->st = my_stage();
+	if (!e->st || !e->st->busy)
+		return -1;			/* only within an event begun by begin() */
+	e->p = NULL;
+	e->w.pid = e->st->cur_pid;
+	e->w.tid = e->st->cur_tid;
+	e->w.task = NULL;
+	e->flags = e->st->cur_flags;
+	e->genio = e->st->cur_genio;
+	e->t = thread_of(bpf_get_current_task_btf(), 0);
+	return 0;
+}
+
+__noinline int ktr_arg_entry(__u32 i)
+{
+	struct ev e;
+
+	if (!resume(&e))
+		arg_entry(&e, i);
+	return 0;
+}
+
+__noinline int ktr_arg_exit(__u32 i, long ret)
+{
+	struct ev e;
+
+	if (!resume(&e))
+		arg_exit(&e, i, ret);
+	return 0;
+}
+
 /* ARGS/ENVS of the new image, from its mm (execve succeeded) */
 static __noinline void exec_strings(struct ev *e)
 {
@@ -720,13 +773,13 @@ static __noinline void exec_strings(struct ev *e)
 
 	if (!mm)
 		return;
-	if (e->p->flags & KTRFAC(KTR_ARGS)) {
+	if (e->flags & KTRFAC(KTR_ARGS)) {
 		start = BPF_CORE_READ(mm, arg_start);
 		end = BPF_CORE_READ(mm, arg_end);
 		if (end > start)
 			emit_string(e, KTR_ARGS, 0, start, end - start, 0);
 	}
-	if (e->p->flags & KTRFAC(KTR_ENVS)) {
+	if (e->flags & KTRFAC(KTR_ENVS)) {
 		start = BPF_CORE_READ(mm, env_start);
 		end = BPF_CORE_READ(mm, env_end);
 		if (end > start)
@@ -750,7 +803,7 @@ static __always_inline void fault_end(struct ev *e, int result)
 	if (!e->t || !e->t->fault_pending)
 		return;
 	e->t->fault_pending = 0;
-	if (e->p->flags & KTRFAC(KTR_FAULTEND))
+	if (e->flags & KTRFAC(KTR_FAULTEND))
 		emit_fixed(e, KTR_FAULTEND, &fe, sizeof(fe));
 }
 
@@ -768,11 +821,6 @@ static __always_inline __s32 freebsd_errno(long ret)
 	return 0x10000 | e;
 }
 
-static __always_inline struct ktr_thread *thread_of(struct task_struct *task, int create)
-{
-	return bpf_task_storage_get(&threads, task, 0,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-}
 
 /*
  * Start recording an event of the current task: 0 with e filled, or -1
@@ -788,10 +836,12 @@ static __always_inline int begin(struct ev *e, int thread)
 	e->st = my_stage();
 	if (!e->st || e->st->busy)
 		return -1;
-	e->t = thread_of(bpf_get_current_task_btf(), thread > 1);
-	stamp(e);
 	e->st->busy = 1;
 	asm volatile("" ::: "memory");
+	e->flags = e->p->flags;
+	e->genio = e->p->genio_size;
+	e->t = thread_of(bpf_get_current_task_btf(), thread > 1);
+	stamp(e);
 	return 0;
 }
 
@@ -856,7 +906,7 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 	if (ps && (ps->records & e.p->flags)) {
 		for (int i = 0; i < 6; i++) {
 			if (ps->args[i].role != ROLE_VALUE || ps->ncases)
-				arg_entry(&e, i);
+				ktr_arg_entry(i);
 		}
 	}
 out:
@@ -883,7 +933,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	if (ps && (ps->records & e.p->flags)) {
 		for (int i = 0; i < 6; i++) {
 			if (ps->args[i].role != ROLE_VALUE || ps->ncases)
-				arg_exit(&e, i, ret);
+				ktr_arg_exit(i, ret);
 		}
 		if (ret == 0 && (ps->args[1].role == ROLE_ARGV || ps->args[2].role == ROLE_ARGV))
 			exec_strings(&e);
@@ -936,6 +986,8 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 	if (!e.p || !e.st || e.st->busy)
 		return 0;
 	e.st->busy = 1;
+	e.flags = e.p->flags;
+	e.genio = e.p->genio_size;
 	stamp(&e);
 	emit_fixed(&e, KTR_PROCCTOR, &ctor, sizeof(ctor));
 	if (e.st->pos && e.st->pid == e.w.pid) {
@@ -1018,6 +1070,8 @@ static __noinline void switch_record(struct stage *st, struct task_struct *task,
 	e.p = traced(&e.w, KTR_CSW);
 	if (!e.p)
 		return;
+	e.flags = e.p->flags;
+	e.genio = e.p->genio_size;
 	stamp(&e);
 	t = thread_of(task, 0);
 	if (t && t->in_syscall) {
