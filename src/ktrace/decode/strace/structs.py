@@ -14,6 +14,21 @@ RLIM_INFINITY = (1 << 64) - 1
 NUL = b"\0"
 
 
+def struct_printer(name: str, short: str = "{...}"):
+    """A printer of fixed-layout struct ``name`` from its fields (a dict).
+
+    The printer takes the STRU bytes (and the call, unused); bytes too short
+    for the struct print as ``short``.
+    """
+    def wrap(fields_text):
+        def render(data: bytes, call=None) -> str:
+            f = S.fixed(name, data)
+            return fields_text(f) if f is not None else short
+        render.__doc__ = fields_text.__doc__
+        return render
+    return wrap
+
+
 def mode_text(mode: int) -> str:
     """S_IFREG|0644, S_IFDIR|S_ISVTX|0777."""
     ftype = L.FILE_TYPES.name(mode & 0o170000)
@@ -87,11 +102,9 @@ def sockaddr_text(data: bytes, call=None) -> str:
 ST_VALID = L.STATFS_FLAGS.value("ST_VALID")
 
 
-def statfs_text(data: bytes, call=None) -> str:
+@struct_printer("statfs")
+def statfs_text(f: dict) -> str:
     """``{f_type=EXT2_SUPER_MAGIC, f_bsize=4096, ..., f_flags=ST_VALID|ST_RELATIME}``."""
-    f = S.fixed("statfs", data)
-    if f is None:
-        return "{...}"
     ftype = L.FS_MAGICS.name(f["f_type"]) or hexval(f["f_type"] & (1 << 64) - 1)
     counts = ", ".join(f"{k}={f[k]}" for k in ("f_bsize", "f_blocks", "f_bfree", "f_bavail",
                                                   "f_files", "f_ffree"))
@@ -103,14 +116,14 @@ def statfs_text(data: bytes, call=None) -> str:
     return text + "}"
 
 
-def timespec_text(data: bytes, call=None) -> str:
-    f = S.fixed("timespec", data)
-    return f"{{tv_sec={f['tv_sec']}, tv_nsec={f['tv_nsec']}}}" if f else "{...}"
+@struct_printer("timespec")
+def timespec_text(f: dict) -> str:
+    return f"{{tv_sec={f['tv_sec']}, tv_nsec={f['tv_nsec']}}}"
 
 
-def timeval_text(data: bytes, call=None) -> str:
-    f = S.fixed("timeval", data)
-    return f"{{tv_sec={f['tv_sec']}, tv_usec={f['tv_usec']}}}" if f else "{...}"
+@struct_printer("timeval")
+def timeval_text(f: dict) -> str:
+    return f"{{tv_sec={f['tv_sec']}, tv_usec={f['tv_usec']}}}"
 
 
 def _rlim(value: int, infinity: str) -> str:
@@ -121,19 +134,17 @@ def _rlim(value: int, infinity: str) -> str:
     return str(value)
 
 
-def itimerval_text(data: bytes, call=None) -> str:
-    f = S.fixed("itimerval", data)
-    if f is None:
-        return "{...}"
+@struct_printer("itimerval")
+def itimerval_text(f: dict) -> str:
     return (f"{{it_interval={{tv_sec={f['interval_sec']}, tv_usec={f['interval_usec']}}}, "
             f"it_value={{tv_sec={f['value_sec']}, tv_usec={f['value_usec']}}}}}")
 
 
 def fields_text(name: str, value=str):
     """A struct printed as all its fields: ``{ws_row=24, ...}``."""
-    def render(data: bytes, call=None) -> str:
-        f = S.fixed(name, data)
-        return "{" + ", ".join(f"{k}={value(v)}" for k, v in f.items()) + "}" if f else "{...}"
+    @struct_printer(name)
+    def render(f: dict) -> str:
+        return "{" + ", ".join(f"{k}={value(v)}" for k, v in f.items()) + "}"
     return render
 
 
@@ -182,20 +193,16 @@ def _cflag(value: int) -> str:
     return "|".join(parts + [flags(L.TERM_CFLAGS, value & ~(cbaud | cibaud | csize))])
 
 
-def termios_text(data: bytes, call=None) -> str:
+@struct_printer("termios")
+def termios_text(f: dict) -> str:
     """``{c_iflag=ICRNL|IXON, c_oflag=NL0|...|OPOST, c_cflag=B38400|CS8|CREAD, ...}``."""
-    f = S.fixed("termios", data)
-    if f is None:
-        return "{...}"
     return (f"{{c_iflag={flags(L.TERM_IFLAGS, f['c_iflag'])}, c_oflag={_oflag(f['c_oflag'])}, "
             f"c_cflag={_cflag(f['c_cflag'])}, c_lflag={flags(L.TERM_LFLAGS, f['c_lflag'])}, "
             "...}")
 
 
-def stack_text(data: bytes, call=None) -> str:
-    f = S.fixed("stack", data)
-    if f is None:
-        return "{...}"
+@struct_printer("stack")
+def stack_text(f: dict) -> str:
     return (f"{{ss_sp={ptr(f['ss_sp'])}, ss_flags={flags(L.SS_FLAGS, f['ss_flags'])}, "
             f"ss_size={f['ss_size']}}}")
 
@@ -210,10 +217,8 @@ def fd_set_members(data: bytes, nfds: int) -> list[int]:
     return [fd for fd in range(min(nfds, len(data) * 8)) if value >> fd & 1]
 
 
-def rusage_text(data: bytes, call=None) -> str:
-    f = S.fixed("rusage", data)
-    if f is None:
-        return "{...}"
+@struct_printer("rusage")
+def rusage_text(f: dict) -> str:
     return (f"{{ru_utime={{tv_sec={f['utime_sec']}, tv_usec={f['utime_usec']}}}, "
             f"ru_stime={{tv_sec={f['stime_sec']}, tv_usec={f['stime_usec']}}}, ...}}")
 
@@ -225,10 +230,8 @@ def cpuset_text(data: bytes, call=None) -> str:
 
 
 def rlimit_text(infinity: str):
-    def render(data: bytes, call=None) -> str:
-        f = S.fixed("rlimit", data)
-        if f is None:
-            return "{...}"
+    @struct_printer("rlimit")
+    def render(f: dict) -> str:
         return (f"{{rlim_cur={_rlim(f['rlim_cur'], infinity)}, "
                 f"rlim_max={_rlim(f['rlim_max'], infinity)}}}")
     return render
@@ -237,10 +240,8 @@ def rlimit_text(infinity: str):
 SA_RESTORER = L.SA_FLAGS.value("SA_RESTORER")
 
 
-def sigaction_text(data: bytes, call=None) -> str:
-    f = S.fixed("sigaction", data)
-    if f is None:
-        return "{...}"
+@struct_printer("sigaction")
+def sigaction_text(f: dict) -> str:
     handler = {0: "SIG_DFL", 1: "SIG_IGN"}.get(f["handler"], f"{f['handler']:#x}")
     text = (f"{{sa_handler={handler}, sa_mask={sigset(f['mask'])}, "
             f"sa_flags={flags(L.SA_FLAGS, f['flags'])}")
@@ -249,9 +250,9 @@ def sigaction_text(data: bytes, call=None) -> str:
     return text + "}"
 
 
-def sigset_text(data: bytes, call=None) -> str:
-    f = S.fixed("sigset", data)
-    return sigset(f["mask"]) if f else "[]"
+@struct_printer("sigset", "[]")
+def sigset_text(f: dict) -> str:
+    return sigset(f["mask"])
 
 
 def utsname_text(data: bytes, call=None) -> str:
@@ -261,10 +262,8 @@ def utsname_text(data: bytes, call=None) -> str:
     return f"{{sysname={quote(u['sysname'])}, nodename={quote(u['nodename'])}, ...}}"
 
 
-def sysinfo_text(data: bytes, call=None) -> str:
-    f = S.fixed("sysinfo", data)
-    if f is None:
-        return "{...}"
+@struct_printer("sysinfo")
+def sysinfo_text(f: dict) -> str:
     keys = ("totalram", "freeram", "sharedram", "bufferram", "totalswap", "freeswap",
             "procs", "totalhigh", "freehigh", "mem_unit")
     return (f"{{uptime={f['uptime']}, loads=[{f['load1']}, {f['load5']}, {f['load15']}], "
@@ -273,9 +272,9 @@ def sysinfo_text(data: bytes, call=None) -> str:
 
 
 
-def int_text(data: bytes, call=None) -> str:
-    f = S.fixed("int", data)
-    return f"[{f['value']}]" if f else "[?]"
+@struct_printer("int", "[?]")
+def int_text(f: dict) -> str:
+    return f"[{f['value']}]"
 
 
 def wait_status(status: int) -> str:
@@ -293,9 +292,9 @@ def wait_status(status: int) -> str:
     return f"[{{{text}}}]"
 
 
-def wait_status_text(data: bytes, call=None) -> str:
-    f = S.fixed("int", data)
-    return wait_status(f["value"]) if f else "[?]"
+@struct_printer("int", "[?]")
+def wait_status_text(f: dict) -> str:
+    return wait_status(f["value"])
 
 
 def pollfds(data: bytes, size: int, revents: bool, fd_text=str) -> list[str]:
