@@ -29,12 +29,14 @@ from .syscalls import Call, CallPlan, Plans, Stop, run_entry, run_exit
 from .tracee import Process, Thread, task_ids
 from .waker import Waker
 from .inject import SeccompInstaller, wanted
+from .perfsw import F_CSW, F_FAULT, PerfRecorder
 
 F_CALL = r.facility(r.SYSCALL)
 F_RET = r.facility(r.SYSRET)
 F_PROCCTOR = r.facility(r.PROCCTOR)
 F_PROCDTOR = r.facility(r.PROCDTOR)
 F_GENIO = r.facility(r.GENIO)
+F_CAPFAIL = r.facility(r.CAPFAIL)
 
 BASE_OPTIONS = (pt.PTRACE_O_TRACESYSGOOD | pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEFORK |
                 pt.PTRACE_O_TRACEVFORK | pt.PTRACE_O_TRACEEXEC | pt.PTRACE_O_TRACEEXIT)
@@ -76,6 +78,7 @@ class PtraceEngine(Engine):
         self._plan_cache: dict[int, CallPlan] = {}
         self._syscall_stop = None            # built by run(): it binds the facility
         self._unknown: dict[int, int] = {}   # stops of tasks no fork event announced yet
+        self._adopted: set[int] = set()      # tasks taken in before their fork event
         self._errno: dict[int, int] = {}
         self._current: Thread | None = None
         self._event = threading.Event()
@@ -87,6 +90,7 @@ class PtraceEngine(Engine):
         self.seccomp = None                  # filter installer (seccomp option)
         self.reaped: dict[int, int] = {}     # wait status of processes we reaped
         self._later: list[tuple[int, int]] = []   # statuses taken by a nested wait
+        self._noticed: set = set()
 
     # -- Engine interface ----------------------------------------------------
 
@@ -153,8 +157,20 @@ class PtraceEngine(Engine):
             proc.genio = None            # the file may have changed
             if proc.seccomp and not wanted(flags, True) <= proc.seccomp_set:
                 proc.want_seccomp = True     # more syscalls to stop at: another filter
+            if flags & (F_CSW | F_FAULT) and self.perf is None:
+                self.perf = PerfRecorder(self)
             if self.perf is not None:
                 self.perf.flags_changed(proc)
+            if flags & F_CAPFAIL:
+                self.notice(proc, "ktrace: the ptrace engine cannot record capability "
+                                  "failures (p); the bpf engine can")
+
+    def notice(self, proc: Process, line: str) -> None:
+        """One line to the trace file's log, once per file: what cannot be recorded."""
+        t = self.facility.procs.get(proc.pid)
+        if t is not None and (t.file.key, line) not in self._noticed:
+            self._noticed.add((t.file.key, line))
+            t.file.log(line)
 
     def wake(self) -> None:
         if not self._wake_pending:
@@ -290,14 +306,14 @@ class PtraceEngine(Engine):
 
     def _forget(self, th: Thread) -> None:
         th.close_stat()
+        if self.perf is not None:
+            self.perf.forget_thread(th)
         self.threads.pop(th.tid, None)
         proc = th.proc
         proc.threads.pop(th.tid, None)
         if not proc.threads and self.procs.get(proc.pid) is proc:
             del self.procs[proc.pid]
             self.mem.forget(proc.pid)
-            if self.perf is not None:
-                self.perf.forget(proc)
 
     def _add_thread(self, proc: Process, tid: int, comm: bytes, cpu_addr: int = 0) -> Thread:
         th = Thread(tid, proc, comm, cpu_addr)
@@ -587,7 +603,9 @@ class PtraceEngine(Engine):
         except OSError:
             self.resume(th)
             return
-        if new not in self.threads:      # else its first stop came first and adopted it
+        if new in self._adopted:         # its first stop came first and adopted it
+            self._adopted.discard(new)
+        elif new not in self.threads:
             if event == pt.PTRACE_EVENT_CLONE and self._is_thread(th, new):
                 self._add_thread(th.proc, new, th.comm)
             else:
@@ -627,6 +645,7 @@ class PtraceEngine(Engine):
         else:
             self._unknown[tid] = status
             return
+        self._adopted.add(tid)
         self._handle(tid, status)
 
     def _is_thread(self, th: Thread, new: int) -> bool:
@@ -659,8 +678,6 @@ class PtraceEngine(Engine):
         th.cpu_addr = 0                  # the new image registers its own rseq
         th.close_stat()
         proc.exec_reset()
-        if self.perf is not None:
-            self.perf.exec_done(th)
         self.procctor(th)
         self.resume(th)
 

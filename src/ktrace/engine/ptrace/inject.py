@@ -83,14 +83,9 @@ class SeccompInstaller:
             proc.seccomp = True
             proc.seccomp_set = proc.seccomp_set | nrs
         else:
-            self._notice(proc, err)
+            self.engine.notice(proc, f"ktrace: no seccomp filter for pid {proc.pid} ({err}); "
+                                     f"every syscall stops")
         return taken
-
-    def _notice(self, proc, err: str) -> None:
-        t = self.engine.facility.procs.get(proc.pid)
-        if t is not None:
-            t.file.log(f"ktrace: no seccomp filter for pid {proc.pid} ({err}); "
-                       f"every syscall stops")
 
     def _inject(self, th: Thread, saved: pt.UserRegs, nrs) -> tuple[bool, str | None]:
         """Run the installing syscalls in the tracee.

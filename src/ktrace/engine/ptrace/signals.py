@@ -49,6 +49,8 @@ def delivery_stop(engine, th: Thread, sig: int) -> None:
         info = pt.getsiginfo(th.tid)
     except OSError:
         return                           # killed meanwhile
+    if engine.perf is not None and sig in (signal.SIGSEGV, signal.SIGBUS):
+        engine.perf.fault_failed(th.tid, sig, info.addr, info.code)
     handler, sa_flags = proc.actions.get(sig, (SIG_DFL, 0))
     if acted_on(handler, sig):
         mask = blocked_mask(proc.pid, th.tid)
