@@ -10,7 +10,9 @@ between two runs of one program is normalised here:
 * pids and tids: each trace's processes are paired through the clone/fork
   results of their (already paired) parents, then every pid is written
   ``P<n>``;
-* addresses (ASLR): hex numbers of five digits or more become ``0x?``;
+* addresses: both runs go without address randomisation (``setarch -R``), so
+  they must agree, but for execve's envp, which points into the caller; where
+  setarch cannot run, hex numbers of five digits or more become ``0x?``;
 * time: the ``tv_*`` fields of clock reads, ``time()``'s result, a SIGCHLD's
   ``si_utime``/``si_stime``, sysinfo's counters;
 * randomness: getrandom's bytes, ephemeral port numbers, gcc's temp names;
@@ -53,6 +55,12 @@ STRACE_QUIET = "-q"
 # getdents64 prints its entry count, which needs the whole buffer: more than the
 # default genio cap (4096) records
 GENIO_SIZE = 65536
+# Both runs without address randomisation: then every address must agree too.
+# Where setarch cannot run, addresses are normalised instead.
+SETARCH = shutil.which("setarch")
+ASLR_OFF = SETARCH is not None and subprocess.run(
+    [SETARCH, "-R", "true"], capture_output=True).returncode == 0
+NO_ASLR = (SETARCH, "-R") if ASLR_OFF else ()
 ENGINE = os.environ.get("KTRACE_DIFF_ENGINE", "ptrace")
 
 PROBE_C = Path(__file__).resolve().parent / "data" / "strace_probe.c"
@@ -171,13 +179,13 @@ def run_program(prog: Program, base: Path, probe: Path | None) -> Run:
         base / f"{prog.name}.kdump"
     reset_workdir(work)
     with standard_files(prog.tty) as std:
-        subprocess.run([STRACE, "-f", STRACE_QUIET, "-s", str(STRSIZE), *y, "-o", str(slog), "--", *argv],
+        subprocess.run([*NO_ASLR, STRACE, "-f", STRACE_QUIET, "-s", str(STRSIZE), *y, "-o", str(slog), "--", *argv],
                        cwd=work, env=env, **std, timeout=300, check=False)
     reset_workdir(work)
     trace.unlink(missing_ok=True)
     start = time.monotonic()
     with standard_files(prog.tty) as std:
-        subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", ENGINE, "-i",
+        subprocess.run([*NO_ASLR, sys.executable, "-m", "ktrace.cli", "--engine", ENGINE, "-i",
                         "--genio-size", str(GENIO_SIZE), "-t", KTRACE_FACILITIES,
                         "-f", str(trace), *argv], cwd=work, env=env, **std, timeout=300,
                        check=False)
@@ -320,6 +328,9 @@ def pair_processes(s: dict[int, list[Line]], k: dict[int, list[Line]]) -> list[t
 # --- normalising ----------------------------------------------------------------
 
 _HEX = re.compile(r"\b0x[0-9a-f]{5,}\b")
+# execve's envp is an address in the memory of whoever called it: the first
+# one is strace's or ktrace(1)'s
+_ENVP = re.compile(r"^(execve\(.*, 0x)[0-9a-f]+( /\* \d+ vars? \*/\))")
 _CLOCK_CALLS = {"clock_gettime", "gettimeofday", "time", "times", "futex", "getrusage", "wait4"}
 _TV = re.compile(r"(tv_sec|tv_nsec|tv_usec|tms_\w+)=\d+( /\* [\d.]+ s \*/)?")
 _SIGINFO_MORE = re.compile(r"(--- \w+ \{si_signo=\w+, si_code=\w+)(, .*)?(\} ---)$")
@@ -347,7 +358,7 @@ def normalise(ln: Line, pids: dict[int, str], siginfo: bool = True) -> str:
     text = ln.text
     if ln.name == "---" and not siginfo:
         text = _SIGINFO_MORE.sub(r"\1\3", text)
-    text = _HEX.sub("0x?", text)
+    text = _ENVP.sub(r"\1?\2", text) if ASLR_OFF else _HEX.sub("0x?", text)
     if pids:
         text = name_pids(ln, text, pids)
     if ln.name in _CLOCK_CALLS:
@@ -382,7 +393,7 @@ PID_FIELDS = [
     re.compile(r"^((?:kill|tkill|tgkill|wait4|prlimit64|getpgid|setpgid|pidfd_open|"
                r"sched_getaffinity)\()(\d+)"),
     re.compile(r"^(tgkill\(\w+, )(\d+)"),
-    re.compile(r"^(futex\(0x\?, FUTEX_WAIT[\w|]*, )(\d+)"),      # a thread's tid (join)
+    re.compile(r"^(futex\(0x[0-9a-f?]+, FUTEX_WAIT[\w|]*, )(\d+)"),   # a thread's tid (join)
 ]
 PID_RESULT = re.compile(r"(= )(\d+)$")
 
