@@ -324,3 +324,16 @@ def test_y_follows_descriptors_into_children():
     lines = t.lines("-y")
     assert lines[0].startswith("pipe2([3<pipe:>, 4<pipe:>], 0)")
     assert f"[pid  {PID + 1}] close(4<pipe:>)" in lines[2]
+
+
+def test_a_thread_signal_line_is_not_held_past_its_process_end():
+    t = Trace()
+    t.start()
+    t.add(r.PSIG, r.psig_payload(15, 0, 0, 0), tid=PID + 5)
+    t.add(r.PROCDTOR, b"")
+    t.call("getpid", tid=PID + 9, pid=PID + 9)
+    out = io.StringIO()
+    v = view.View(view.parse([]), out)
+    for rec in r.RecordReader(io.BytesIO(b"".join(t.recs))):
+        v.record(rec)
+    assert "--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER} ---" in out.getvalue()

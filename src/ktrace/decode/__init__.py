@@ -107,34 +107,45 @@ def _rights(data: bytes) -> str:
     return ",".join(f"{w:#x}" for w in words)
 
 
+def _held_rights(data: bytes) -> str:
+    return f"operation requires {_rights(data[:16])}, descriptor holds {_rights(data[16:32])}"
+
+
+def _sockaddr_body(data: bytes, opts: Options) -> str:
+    return freebsd_struct_text("sockaddr", data[:data[0]] if data else b"", opts,
+                               F.SOCKET_FAMILIES)
+
+
+# CAPFAIL type -> its text from (data, syscall name, number, abi, opts); the
+# number is the int32 the data starts with (a capability, signal or protocol)
+_CAPFAIL_TEXTS = {
+    r.CAPFAIL_LINUX_CAPABILITY: lambda d, call, n, abi, o:
+        f"operation requires {LINUX.CAPABILITIES.name(n) or f'capability {n}'}: {call}",
+    r.CAPFAIL_NOTCAPABLE: lambda d, call, n, abi, o: _held_rights(d),
+    r.CAPFAIL_INCREASE: lambda d, call, n, abi, o:
+        f"attempt to increase capabilities from {_rights(d[16:32])} to {_rights(d[:16])}",
+    r.CAPFAIL_SYSCALL: lambda d, call, n, abi, o: f"system call not allowed: {call}",
+    r.CAPFAIL_SIGNAL: lambda d, call, n, abi, o:
+        f"system call not allowed: {call}, signal {_signal(abi, n)}",
+    r.CAPFAIL_PROTO: lambda d, call, n, abi, o:
+        f"system call not allowed: {call}, protocol {n}",
+    r.CAPFAIL_SOCKADDR: lambda d, call, n, abi, o:
+        f"system call not allowed: {call}, sockaddr {_sockaddr_body(d, o)}",
+    r.CAPFAIL_NAMEI: lambda d, call, n, abi, o:
+        "restricted VFS lookup: " + d.split(b"\0", 1)[0].decode("utf-8", "replace"),
+    r.CAPFAIL_CPUSET: lambda d, call, n, abi, o: "restricted cpuset operation",
+}
+
+
 def capfail_text(abi, rec, opts: Options) -> str:
     """kdump's ktrcapfail, plus our Linux capability failures."""
     data = rec.data
     if rec.code is None:            # the old layout: needed and held rights
         if rec.type == r.CAPFAIL_NOTCAPABLE:
-            return f"operation requires {_rights(data[:16])}, descriptor holds {_rights(data[16:])}"
+            return _held_rights(data)
         return f"unknown capability failure: {_rights(data[:16])} {_rights(data[16:])}"
+    text = _CAPFAIL_TEXTS.get(rec.type)
+    if text is None:
+        return "unknown capability failure"
     number = int.from_bytes(data[:4], "little", signed=True) if len(data) >= 4 else 0
-    call = _syscall(abi, rec.code)
-    if rec.type == r.CAPFAIL_LINUX_CAPABILITY:
-        cap = LINUX.CAPABILITIES.name(number) or f"capability {number}"
-        return f"operation requires {cap}: {call}"
-    if rec.type == r.CAPFAIL_NOTCAPABLE:
-        return f"operation requires {_rights(data[:16])}, descriptor holds {_rights(data[16:32])}"
-    if rec.type == r.CAPFAIL_INCREASE:
-        return f"attempt to increase capabilities from {_rights(data[16:32])} to {_rights(data[:16])}"
-    if rec.type == r.CAPFAIL_SYSCALL:
-        return f"system call not allowed: {call}"
-    if rec.type == r.CAPFAIL_SIGNAL:
-        return f"system call not allowed: {call}, signal {_signal(abi, number)}"
-    if rec.type == r.CAPFAIL_PROTO:
-        return f"system call not allowed: {call}, protocol {number}"
-    if rec.type == r.CAPFAIL_SOCKADDR:
-        body = freebsd_struct_text("sockaddr", data[:data[0]] if data else b"", opts,
-                                   F.SOCKET_FAMILIES)
-        return f"system call not allowed: {call}, sockaddr {body}"
-    if rec.type == r.CAPFAIL_NAMEI:
-        return "restricted VFS lookup: " + data.split(b"\0", 1)[0].decode("utf-8", "replace")
-    if rec.type == r.CAPFAIL_CPUSET:
-        return "restricted cpuset operation"
-    return "unknown capability failure"
+    return text(data, _syscall(abi, rec.code), number, abi, opts)

@@ -208,7 +208,8 @@ class View:
         self.last_stamp: float | None = None
         self.last_mask: dict[int, int] = {}
         self.queue: deque = deque()            # lines (str) and HeldLines, in order
-        self.signals: dict[int, HeldLine] = {}  # tid -> its signal line, siginfo to come
+        # tid -> (its signal line, its pid): the siginfo may come next
+        self.signals: dict[int, tuple[HeldLine, int]] = {}
 
     # --- output -----------------------------------------------------------
 
@@ -404,25 +405,31 @@ class View:
         name = signame(rec.signo)
         code = sigcode_name(rec.signo, rec.code) or str(rec.code)
         head = f"{self._leader(tid, rec.header)}--- {name} "
-        self.signals[tid] = HeldLine(head, f"{head}{{si_signo={name}, si_code={code}}} ---")
-        self._emit(self.signals[tid])
+        line = HeldLine(head, f"{head}{{si_signo={name}, si_code={code}}} ---")
+        self.signals[tid] = (line, rec.header.pid)
+        self._emit(line)
         if rec.action == 0 and rec.signo in FATAL_BY_DEFAULT:
             self._proc(rec.header.pid).fatal = rec.signo
 
     def _siginfo(self, tid: int, rec) -> bool:
-        """Complete ``tid``'s signal line: with ``rec`` when it is the siginfo
-        (True: used), else as PSIG alone tells it."""
-        line = self.signals.pop(tid)
+        """The record after ``tid``'s signal: its siginfo (True) or anything else."""
         used = rec.header.type == r.STRUCT and getattr(rec, "name", None) == b"siginfo"
-        if used:
-            fd_text = self._fd_text(self._proc(rec.header.pid))
-            line.text = f"{line.head}{siginfo_text(rec.data, fd_text)} ---"
+        self._end_signal(tid, rec.data if used else None)
+        return used
+
+    def _end_signal(self, tid: int, siginfo: bytes | None = None) -> None:
+        """Complete ``tid``'s signal line, with the siginfo or as PSIG alone tells it."""
+        line, pid = self.signals.pop(tid)
+        if siginfo is not None:
+            fd_text = self._fd_text(self._proc(pid))
+            line.text = f"{line.head}{siginfo_text(siginfo, fd_text)} ---"
         else:
             line.text = line.fallback
         self._flush()
-        return used
 
     def _destroyed(self, pid: int, h: r.Header) -> None:
+        for tid in [t for t, (_, owner) in self.signals.items() if owner == pid]:
+            self._end_signal(tid)           # no siginfo will follow
         proc = self.procs.pop(pid, None) or Process()
         tids = sorted(t for t in self.alive if t == pid or self._owner(t) == pid)
         for tid in tids:
