@@ -9,19 +9,17 @@ and ``+++ exited with N +++`` lines; strace's -s, -x, -T, -r/-t/-tt/-ttt, -y.
 from __future__ import annotations
 
 import getopt
-import os
-import struct
 import sys
 import time
 from collections import deque
 from typing import TextIO
 
 from ktrace import record as r
-from ktrace.abi import linux_plan as plan
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import c_int, signame
-from ktrace.decode.strace.fdio import is_dup
+from ktrace.decode.strace.files import PAIRS, Files
+from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
 
@@ -29,14 +27,6 @@ USAGE = ("usage: kdump --strace [-fTy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize] "
          "[-p pid] [-o outfile] [-f trfile]")
 COLUMN = 40            # strace's -a default: where " = " goes
 MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
-# What -y shows for descriptors that are not files.  The kernel adds an inode
-# number to pipe: and socket: that the trace does not hold.
-FD_KINDS = {"socket": "socket:", "accept": "socket:", "accept4": "socket:",
-            "eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventpoll]",
-            "epoll_create1": "anon_inode:[eventpoll]", "timerfd_create": "anon_inode:[timerfd]",
-            "signalfd4": "anon_inode:[signalfd]", "inotify_init1": "anon_inode:inotify",
-            "pidfd_open": "anon_inode:[pidfd]"}
-FD_PAIRS = {"pipe": (0, "pipe:"), "pipe2": (0, "pipe:"), "socketpair": (3, "socket:")}
 FATAL_BY_DEFAULT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27,
                     29, 30, 31}
 
@@ -86,86 +76,12 @@ def parse(argv: list[str]) -> ViewOptions:
     return o
 
 
-def plan_of(name: str, args: tuple[int, ...]):
-    """The recording plan of one call, from the plan's tables by name."""
-    spec = plan.PLANS.get(name)
-    if spec is None:
-        return ()
-    spec = tuple(spec) + (plan.V,) * (len(args) - len(spec))
-    sel = plan.SELECTORS.get(name)
-    if sel is not None and sel.arg < len(args):
-        case = sel.cases.get(args[sel.arg] & sel.mask, {})
-        spec = tuple(case.get(i, s) for i, s in enumerate(spec))
-    return spec
-
-
-R = plan.Role
-# role -> the records it leaves at entry and at exit: (record type, struct name or None)
-_ENTRY = {
-    R.PATH: [(r.NAMEI, None)], R.IN_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
-    R.IN_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
-    R.IN_IOVEC: [(r.STRUCT_ARRAY, "iovec")], R.OUT_IOVEC: [(r.STRUCT_ARRAY, "iovec")],
-    R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
-    R.IN_STRING: [(r.STRUCT, "string")], R.USER: [(r.USER, None)],
-}
-_EXIT = {
-    R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
-    R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
-    R.IN_BUF: [(r.GENIO, None)], R.OUT_BUF: [(r.GENIO, None)],
-    R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],
-    R.IN_MSGHDR: [(r.GENIO, None)],
-    R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
-                   (r.GENIO, None)],
-    R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],
-}
-
-
-# Arguments strace prints at syscall entry (it reads the memory then) whose records
-# come at exit: an <unfinished ...> line of such a call waits for its RET.
-_LATE = {R.IN_BUF, R.IN_IOVEC, R.IN_MSGHDR, R.ARGV, R.ENVP}
-
-
-def entry_waits_for_exit(call: Call) -> bool:
-    spec = plan_of(call.name, call.args)
-    return any(arg.role in _LATE and i < len(call.args) and call.args[i]
-               for i, arg in enumerate(spec))
-
-
-def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
-    """(argument, record type, struct name) in the order the records come."""
-    out = []
-    for table in (_ENTRY, _EXIT):
-        for i, arg in enumerate(spec):
-            if i < len(args) and args[i] == 0:
-                continue                      # a NULL pointer records nothing
-            for rtype, name in table.get(arg.role, ()):
-                if name == "":
-                    name = arg.name
-                out.append((i, rtype, name.encode() if name is not None else None))
-    return out
-
-
-def pair(call: Call, records: list) -> None:
-    """Give each record of the call to the argument the plan says it belongs to."""
-    wanted = slots(plan_of(call.name, call.args), call.args)
-    call.records = {}
-    at = 0
-    for rec in records:
-        for k in range(at, len(wanted)):
-            i, rtype, name = wanted[k]
-            if rec.header.type == rtype and (name is None or getattr(rec, "name", None) == name):
-                call.records.setdefault(i, []).append(rec)
-                at = k + 1
-                break
-
-
 class Process:
-    """What the view knows of one process: ABI, descriptors, cwd, exit."""
+    """What the view knows of one process: ABI, files (for -y), how it ended."""
 
-    def __init__(self, abi=None, fds: dict | None = None, cwd: str | None = None):
+    def __init__(self, abi=None, files: Files | None = None):
         self.abi = abi
-        self.fds: dict[int, str] = fds if fds is not None else {}
-        self.cwd = cwd
+        self.files = files if files is not None else Files()
         self.exit_code: int | None = None
         self.fatal: int | None = None
 
@@ -283,7 +199,7 @@ class View:
     def _finish(self, tid: int, p: Pending, end: r.Header) -> None:
         proc = self._proc(p.start.pid)
         self._release(p)
-        early = p.call.name in FD_PAIRS     # its new descriptors print inside its arguments
+        early = p.call.name in PAIRS     # its new descriptors print inside its arguments
         if early:
             pair(p.call, p.records)
             self._track(p.start.pid, p.call)
@@ -309,7 +225,7 @@ class View:
             return str
 
         def text(fd: int) -> str:
-            path = proc.cwd if fd == -100 else proc.fds.get(fd)
+            path = proc.files.name(fd)
             return f"{fd}<{path}>" if path else str(fd)
         return text
 
@@ -366,8 +282,7 @@ class View:
 
     def _child_of(self, p: Pending) -> Process:
         parent = self._proc(p.start.pid)
-        fds = parent.fds if shares_files(p.call) else dict(parent.fds)
-        return Process(parent.abi, fds, parent.cwd)
+        return Process(parent.abi, parent.files.copy(shares_files(p.call)))
 
     def _call(self, tid: int, rec: r.Syscall) -> None:
         proc = self._proc(rec.header.pid)
@@ -457,48 +372,11 @@ class View:
 
     def _track(self, pid: int, call: Call) -> None:
         """Follow descriptors, the cwd and children from successful calls."""
-        if not call.ok:
-            return
         proc = self._proc(pid)
-        name, ret = call.name, call.retval
-        if name in ("open", "openat", "openat2", "creat"):
-            path = call.find(1 if name.endswith("at") or name == "openat2" else 0, r.NAMEI)
-            if path is not None:
-                proc.fds[ret] = self._abspath(proc, path.path)
-        elif name in FD_KINDS:
-            proc.fds[ret] = FD_KINDS[name]
-        elif name in FD_PAIRS:
-            i, kind = FD_PAIRS[name]
-            pair = call.array(i, "int")
-            for fd in struct.unpack_from("<2i", pair.data) if pair and len(pair.data) >= 8 else ():
-                proc.fds[fd] = kind
-        elif name in ("dup", "dup2", "dup3") or (name == "fcntl" and is_dup(call)):
-            src = proc.fds.get(c_int(call.arg(0)))
-            if src is not None:
-                proc.fds[ret] = src
-            else:
-                proc.fds.pop(ret, None)
-        elif name == "close":
-            proc.fds.pop(c_int(call.arg(0)), None)
-        elif name == "chdir":
-            rec = call.find(0, r.NAMEI)
-            if rec is not None:
-                proc.cwd = self._abspath(proc, rec.path)
-        elif name == "getcwd":
-            data = call.struct(0, "string")
-            if data:
-                proc.cwd = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-        elif name in FORKS and ret > 0 and ret not in self.procs:
-            fds = proc.fds if shares_files(call) else dict(proc.fds)
-            self.procs[ret] = Process(proc.abi, fds, proc.cwd)
-            self.alive.add(ret)
-
-    @staticmethod
-    def _abspath(proc: Process, raw: bytes) -> str:
-        path = raw.decode("utf-8", "surrogateescape")
-        if path.startswith("/") or proc.cwd is None:
-            return path
-        return os.path.normpath(os.path.join(proc.cwd, path))
+        proc.files.track(call)
+        if call.name in FORKS and call.ok and call.retval > 0 and call.retval not in self.procs:
+            self.procs[call.retval] = Process(proc.abi, proc.files.copy(shares_files(call)))
+            self.alive.add(call.retval)
 
     def close(self) -> None:
         for tid, p in list(self.pending.items()):

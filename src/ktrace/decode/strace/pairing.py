@@ -1,0 +1,71 @@
+"""Which records of a call belong to which argument: the recording plan read back.
+
+The engines record each argument by its role in :mod:`ktrace.abi.linux_plan`
+(entry records in argument order, then exit records in argument order); this
+walks the same plan to give each record to its argument.
+"""
+
+from __future__ import annotations
+
+from ... import record as r
+from ...abi import linux_plan as plan
+from .call import Call
+
+R = plan.Role
+# role -> the records it leaves at entry and at exit: (record type, struct name or None)
+_ENTRY = {
+    R.PATH: [(r.NAMEI, None)], R.IN_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
+    R.IN_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
+    R.IN_IOVEC: [(r.STRUCT_ARRAY, "iovec")], R.OUT_IOVEC: [(r.STRUCT_ARRAY, "iovec")],
+    R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
+    R.IN_STRING: [(r.STRUCT, "string")], R.USER: [(r.USER, None)],
+}
+_EXIT = {
+    R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
+    R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
+    R.IN_BUF: [(r.GENIO, None)], R.OUT_BUF: [(r.GENIO, None)],
+    R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],
+    R.IN_MSGHDR: [(r.GENIO, None)],
+    R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
+                   (r.GENIO, None)],
+    R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],
+}
+
+
+# Arguments strace prints at syscall entry (it reads the memory then) whose records
+# come at exit: an <unfinished ...> line of such a call waits for its RET.
+_LATE = {R.IN_BUF, R.IN_IOVEC, R.IN_MSGHDR, R.ARGV, R.ENVP}
+
+
+def entry_waits_for_exit(call: Call) -> bool:
+    spec = plan.plan_for_call(call.nr, call.args)
+    return any(arg.role in _LATE and i < len(call.args) and call.args[i]
+               for i, arg in enumerate(spec))
+
+
+def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
+    """(argument, record type, struct name) in the order the records come."""
+    out = []
+    for table in (_ENTRY, _EXIT):
+        for i, arg in enumerate(spec):
+            if i < len(args) and args[i] == 0:
+                continue                      # a NULL pointer records nothing
+            for rtype, name in table.get(arg.role, ()):
+                if name == "":
+                    name = arg.name
+                out.append((i, rtype, name.encode() if name is not None else None))
+    return out
+
+
+def pair(call: Call, records: list) -> None:
+    """Give each record of the call to the argument the plan says it belongs to."""
+    wanted = slots(plan.plan_for_call(call.nr, call.args), call.args)
+    call.records = {}
+    at = 0
+    for rec in records:
+        for k in range(at, len(wanted)):
+            i, rtype, name = wanted[k]
+            if rec.header.type == rtype and (name is None or getattr(rec, "name", None) == name):
+                call.records.setdefault(i, []).append(rec)
+                at = k + 1
+                break
