@@ -324,3 +324,14 @@ def test_exec_gaining_privilege_goes_on_for_a_root_tracer(tmp_path):
             "os.execv('/usr/bin/passwd', ['passwd', '--help'])")
     t, recs, _ = trace(tmp_path, [sys.executable, "-c", code], trace="c")
     assert any(isinstance(x, r.ProcCtor) and x.header.command == "passwd" for x in recs)
+
+
+def test_proc_sys_reads_and_writes_are_sysctl_records(tmp_path):
+    t, recs, _ = trace(tmp_path, ["sh", "-c", "cat /proc/sys/kernel/ostype /etc/hostname "
+                                  "> /dev/null; echo 1 > /proc/sys/kernel/ns_last_pid"],
+                       trace="cy")
+    names = [x.name for x in of(recs, r.Sysctl)]
+    assert b"kernel.ostype" in names and b"kernel.ns_last_pid" in names
+    assert all(n.startswith(b"kernel.") for n in names)     # /etc/hostname is no sysctl
+    i = next(i for i, x in enumerate(recs) if isinstance(x, r.Sysctl))
+    assert isinstance(recs[i + 1], r.Sysret) and recs[i + 1].code in (0, 1)

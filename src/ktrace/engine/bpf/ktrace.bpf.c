@@ -103,6 +103,10 @@ struct ktr_thread {
  */
 #define COMM_EVENTS	64
 #define NR_PRCTL	157
+#define NR_PWRITEV2	328
+/* read, write, pread64, pwrite64, readv, writev (preadv* and pwritev* above 63 aside) */
+#define FILE_IO_CALLS	((1ull << 0) | (1ull << 1) | (1ull << 17) | (1ull << 18) | \
+			 (1ull << 19) | (1ull << 20))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -541,6 +545,7 @@ static __noinline void emit_iovec_gio(struct ev *e, int fd_rw, __u64 iov,
 
 static __always_inline const struct plan_syscall *plan_of(__s64 nr)
 {
+	asm volatile("" : "+r"(nr));	/* keep the checked value in a register */
 	if (nr < 0 || nr >= PLAN_NR_SYSCALLS)
 		return NULL;
 	return &plan_syscalls[nr];
@@ -764,6 +769,80 @@ __noinline int ktr_arg_exit(__u32 i, long ret)
 	return 0;
 }
 
+/*
+ * SCTL: reading or writing a file under /proc/sys is Linux's sysctl.  The
+ * record names it as sysctl(8) does: /proc/sys/kernel/hostname is
+ * "kernel.hostname".  Written at the exit of the read or write, before GIO.
+ */
+#define PROC_SUPER_MAGIC	0x9fa0
+#define SYSCTL_DEPTH		8
+
+__noinline int ktr_sysctl(__u32 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const unsigned char *names[SYSCTL_DEPTH];
+	struct dentry *d, *root;
+	struct file *f = NULL;
+	struct fdtable *fdt;
+	struct ev e;
+	int depth = 0, off, n;
+	__u32 len = 0;
+	__u8 *dst;
+
+	if (resume(&e))
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), BPF_CORE_READ(fdt, fd) + fd);
+	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
+		return 0;
+	d = BPF_CORE_READ(f, f_path.dentry);
+	root = BPF_CORE_READ(f, f_inode, i_sb, s_root);
+	/* walk up to the child of the proc root, which must be "sys" */
+	for (int i = 0; i < SYSCTL_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+
+		if (!parent || parent == d)
+			return 0;
+		if (parent == root) {
+			char top[4] = {};
+
+			bpf_probe_read_kernel_str(top, sizeof(top), BPF_CORE_READ(d, d_name.name));
+			if (top[0] != 's' || top[1] != 'y' || top[2] != 's' || top[3])
+				return 0;
+			break;
+		}
+		names[i] = BPF_CORE_READ(d, d_name.name);
+		depth = i + 1;
+		d = parent;
+		if (i == SYSCTL_DEPTH - 1)
+			return 0;		/* deeper than any sysctl */
+	}
+	if (!depth)
+		return 0;
+	off = rec_begin(e.st, e.w.pid, sizeof(struct ktr_header) + SYSCTL_DEPTH * 64);
+	if (off < 0)
+		return 0;
+	dst = &e.st->buf[off + sizeof(struct ktr_header)];
+	for (int i = SYSCTL_DEPTH - 1; i >= 0; i--) {
+		if (i >= depth)
+			continue;
+		if (len) {
+			dst[len & (SYSCTL_DEPTH * 64 - 1)] = '.';
+			len++;
+		}
+		n = bpf_probe_read_kernel_str(dst + (len & (SYSCTL_DEPTH * 64 - 1)), 63, names[i]);
+		if (n <= 1)
+			return 0;
+		len += n - 1;
+	}
+	len &= SYSCTL_DEPTH * 64 - 1;
+	header(&e, off, KTR_SYSCTL, len);
+	rec_end(e.st, off, sizeof(struct ktr_header) + len);
+	return 0;
+}
+
 /* ARGS/ENVS of the new image, from its mm (execve succeeded) */
 static __noinline void exec_strings(struct ev *e)
 {
@@ -930,6 +1009,9 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 		nr = t->nr;
 		ps = plan_of(nr);
 	}
+	if (ret >= 0 && (e.p->flags & KTRFAC(KTR_SYSCTL)) && nr >= 0 && nr <= NR_PWRITEV2 &&
+	    (1ull << nr) & FILE_IO_CALLS)
+		ktr_sysctl(t ? t->args[0] : 0);
 	if (ps && (ps->records & e.p->flags)) {
 		for (int i = 0; i < 6; i++) {
 			if (ps->args[i].role != ROLE_VALUE || ps->ncases)
