@@ -240,10 +240,16 @@ class BpfEngine(Engine):
                 self.facility.exit(pid)
 
     def _reconcile(self) -> None:
-        """Mend what lost batches broke: the kernel's table is the truth."""
+        """Mend what lost batches broke: the kernel's table is the truth.
+
+        The kernel forgets a process only after its last batch is in the
+        ring, so once the ring is drained past the listing, a process the
+        kernel no longer traces is done (its exit batch may have been lost).
+        """
         kernel = set(self.prog.traced_pids())
+        self._drain()
         for pid in list(self.facility.procs):
-            if pid not in kernel and not procfs.is_process(pid):
+            if pid not in kernel:
                 self.facility.exit(pid)
         for pid in kernel - set(self.facility.procs):
             if not self._adopt(pid):
