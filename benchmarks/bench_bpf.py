@@ -43,26 +43,7 @@ COMMAND = "flock /tmp/ktrace-bench.lock python3 benchmarks/bench_bpf.py --write"
 DD = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000"]
 DD_SYSCALLS = 400_000
 TARGETS = {"dd": 3.0, "build": 1.15}
-STORM_C = r"""
-#include <pthread.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-static void *storm(void *arg) {
-    char buf[4096];
-    memset(buf, 'x', sizeof buf);
-    int fd = open("/dev/null", O_WRONLY);
-    for (int i = 0; i < 5000; i++) write(fd, buf, sizeof buf);
-    close(fd);
-    return arg;
-}
-int main(void) {
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++) pthread_create(&t[i], 0, storm, 0);
-    for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
-    return 0;
-}
-"""
+STORM_C = HERE / "workloads" / "bpf_storm.c"
 
 
 def untraced(argv, prepare=lambda: None) -> float:
@@ -159,10 +140,8 @@ def main() -> int:
             subprocess.run(["make", "-s", "-C", str(build), "clean"], check=True,
                            stdout=subprocess.DEVNULL)
 
-        (work / "storm.c").write_text(STORM_C)
         storm = [str(work / "storm")]
-        subprocess.run(["gcc", "-O1", "-pthread", "-o", storm[0], str(work / "storm.c")],
-                       check=True)
+        subprocess.run(["gcc", "-O1", "-pthread", "-o", storm[0], str(STORM_C)], check=True)
 
         for name, argv, prep in (("dd", DD, lambda: None), ("build", make, clean)):
             base, runs = [], []

@@ -21,26 +21,7 @@ from test_bpf_engine import need_bpf, of
 SRC = Path(__file__).resolve().parents[1] / "src"
 UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 
-STORM_C = r"""
-#include <pthread.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-static void *storm(void *arg) {
-    char buf[4096];
-    memset(buf, 'x', sizeof buf);
-    int fd = open("/dev/null", O_WRONLY);
-    for (int i = 0; i < 5000; i++) write(fd, buf, sizeof buf);
-    close(fd);
-    return arg;
-}
-int main(void) {
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++) pthread_create(&t[i], 0, storm, 0);
-    for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
-    return 5;
-}
-"""
+STORM_C = Path(__file__).resolve().parents[1] / "benchmarks" / "workloads" / "bpf_storm.c"
 
 
 def ktrace(*args, cwd=None, timeout=120):
@@ -93,10 +74,8 @@ def test_exit_status_and_output_pass_through(bpf, tmp_path):
 
 @pytest.fixture
 def storm(tmp_path) -> Path:
-    src = tmp_path / "storm.c"
-    src.write_text(STORM_C)
     exe = tmp_path / "storm"
-    subprocess.run(["gcc", "-O1", "-pthread", "-o", str(exe), str(src)], check=True)
+    subprocess.run(["gcc", "-O1", "-pthread", "-o", str(exe), str(STORM_C)], check=True)
     return exe
 
 
@@ -104,7 +83,7 @@ def storm_trace(tmp_path, storm, *options):
     out = tmp_path / "storm.out"
     # the shell is the storm's parent: it must see a plain exit, no stop
     res = ktrace(*options, "--ring-size", "65536", "-i", "-t", "ci", "-f", str(out),
-                 "sh", "-c", f"{storm}; echo status=$?")
+                 "sh", "-c", f"{storm} 5; echo status=$?")
     wait_for_no_service()
     return res, list(r.read_records(str(out)))
 
