@@ -543,6 +543,16 @@ static __noinline void emit_iovec_gio(struct ev *e, int fd_rw, __u64 iov,
 
 /* ------------------------------------------------------------- the plan */
 
+/* The roles that record something at entry, and at exit (a PATH only to retry) */
+#define BIT(role)	(1u << (role))
+#define ENTRY_ROLES	(BIT(ROLE_PATH) | BIT(ROLE_IN_STRUCT) | BIT(ROLE_INOUT_STRUCT) | \
+			 BIT(ROLE_IN_ARRAY) | BIT(ROLE_INOUT_ARRAY) | BIT(ROLE_IN_IOVEC) | \
+			 BIT(ROLE_OUT_IOVEC) | BIT(ROLE_IN_MSGHDR) | BIT(ROLE_IN_STRING))
+#define EXIT_ROLES	(BIT(ROLE_OUT_STRUCT) | BIT(ROLE_INOUT_STRUCT) | BIT(ROLE_OUT_ARRAY) | \
+			 BIT(ROLE_INOUT_ARRAY) | BIT(ROLE_IN_BUF) | BIT(ROLE_OUT_BUF) | \
+			 BIT(ROLE_IN_IOVEC) | BIT(ROLE_OUT_IOVEC) | BIT(ROLE_IN_MSGHDR) | \
+			 BIT(ROLE_OUT_MSGHDR) | BIT(ROLE_OUT_STRING))
+
 static __always_inline const struct plan_syscall *plan_of(__s64 nr)
 {
 	asm volatile("" : "+r"(nr));	/* keep the checked value in a register */
@@ -775,6 +785,8 @@ __noinline int ktr_arg_exit(__u32 i, long ret)
  * "kernel.hostname".  Written at the exit of the read or write, before GIO.
  */
 #define PROC_SUPER_MAGIC	0x9fa0
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define SYSCTL_DEPTH		8
 
 __noinline int ktr_sysctl(__u32 fd)
@@ -791,11 +803,13 @@ __noinline int ktr_sysctl(__u32 fd)
 
 	if (resume(&e))
 		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	/* the common case (not procfs) with plain loads, no helper calls */
+	fdt = task->files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return 0;
-	bpf_probe_read_kernel(&f, sizeof(f), BPF_CORE_READ(fdt, fd) + fd);
-	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PROC_SUPER_MAGIC)
+	bpf_probe_read_kernel(&f, sizeof(f), fdt->fd + fd);
+	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	if (!f || f->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC)
 		return 0;
 	d = BPF_CORE_READ(f, f_path.dentry);
 	root = BPF_CORE_READ(f, f_inode, i_sb, s_root);
@@ -984,7 +998,7 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 		emit_string(&e, KTR_USER, 0, t->args[0], t->args[1], 0);
 	if (ps && (ps->records & e.p->flags)) {
 		for (int i = 0; i < 6; i++) {
-			if (ps->args[i].role != ROLE_VALUE || ps->ncases)
+			if ((1u << ps->args[i].role) & ENTRY_ROLES || ps->ncases)
 				ktr_arg_entry(i);
 		}
 	}
@@ -1014,7 +1028,10 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 		ktr_sysctl(t ? t->args[0] : 0);
 	if (ps && (ps->records & e.p->flags)) {
 		for (int i = 0; i < 6; i++) {
-			if (ps->args[i].role != ROLE_VALUE || ps->ncases)
+			__u32 role = ps->args[i].role;
+
+			if ((1u << role) & EXIT_ROLES || ps->ncases ||
+			    (role == ROLE_PATH && (t->path_retry & (1u << i))))
 				ktr_arg_exit(i, ret);
 		}
 		if (ret == 0 && (ps->args[1].role == ROLE_ARGV || ps->args[2].role == ROLE_ARGV))
