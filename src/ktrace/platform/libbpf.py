@@ -182,16 +182,15 @@ class Map:
                              f"{ctypes.sizeof(ctype)} expected")
         return ctype.from_address(ptr)
 
-    def mmap_value(self, ctype):
+    def mmap_value(self, ctype) -> "MappedValue":
         """The live value of a one-element mmapable array (a loaded global-data map).
 
         libbpf 1.1 remaps global data only for skeletons, so map it here.
-        The mapping stays for the life of the process.
         """
         length = (ctypes.sizeof(ctype) + _PAGE - 1) // _PAGE * _PAGE
         addr = _libc.mmap(None, length, _PROT_READ | _PROT_WRITE, _MAP_SHARED, self.fd, 0)
         _check(addr != _MAP_FAILED, f"mapping {self.name}")
-        return ctype.from_address(addr)
+        return MappedValue(ctype.from_address(addr), addr, length)
 
     def update(self, key, value, flags: int = BPF_ANY) -> None:
         _check(lib().bpf_map_update_elem(self.fd, ctypes.byref(key), ctypes.byref(value),
@@ -221,6 +220,20 @@ class Map:
                 return
             yield out
             key = out
+
+
+class MappedValue:
+    """A map's value mapped into this process: ``value`` is the ctypes view."""
+
+    def __init__(self, value, addr: int, length: int):
+        self.value = value
+        self._mapping = (addr, length)
+
+    def close(self) -> None:
+        if self._mapping:
+            self.value = None
+            _libc.munmap(*self._mapping)
+            self._mapping = None
 
 
 class BpfObject:

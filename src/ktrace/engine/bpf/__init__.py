@@ -95,7 +95,7 @@ class BpfEngine(Engine):
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._csw_attached: set[int] = set()
         self._warned: set[int] = set()          # files told about drops (by id)
-        self.dropped = 0                         # events lost, as reported at exits
+        self.dropped = 0                         # events lost (the kernel's count, at the end)
 
     # -- the Engine interface --------------------------------------------
 
@@ -195,7 +195,6 @@ class BpfEngine(Engine):
         if flags & BATCH_EXIT:
             dropped = aux
             if dropped:
-                self.dropped += dropped
                 fac.procs[pid].file.log(f"ktrace: {dropped} records of pid {pid} were lost "
                                         f"(ring buffer full; see --ring-size, --lossless)")
             self._set_csw(pid, False)
@@ -259,6 +258,7 @@ class BpfEngine(Engine):
         self.prog.flush_stages()
         self._drain()
         self.facility.flush()
+        self.dropped = self.prog.live.dropped
         self.holder.close()
         self.prog.close()
         os.close(self._wake_r)

@@ -90,7 +90,6 @@ struct ktr_thread {
 	__s64	nr;
 	__u32	in_syscall;
 	__u32	path_retry;		/* PATH args unreadable at entry: re-read at exit */
-	__u64	fault_addr;
 	__u32	fault_pending;		/* a PFLT waits for its PRET */
 	__u32	comm_age;		/* events left before comm is read again */
 	char	comm[16];		/* the thread's name, cached */
@@ -1253,7 +1252,6 @@ int BPF_PROG(ktr_fault, unsigned long address, struct pt_regs *regs, unsigned lo
 		};
 		emit_fixed(&e, KTR_FAULT, &f, sizeof(f));
 	}
-	e.t->fault_addr = address;
 	e.t->fault_pending = 1;
 out:
 	end(&e);

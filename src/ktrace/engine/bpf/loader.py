@@ -97,8 +97,9 @@ class Program:
                 if prog.name != FLUSH_PROGRAM:
                     self.obj.attach(prog)
             self.procs = self.obj.map("procs")
-            self.live = self.obj.map(".data.live").mmap_value(KtrLive)
-            self.maybe_traced = self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS)
+            self._mapped = [self.obj.map(".data.live").mmap_value(KtrLive),
+                            self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS)]
+            self.live, self.maybe_traced = (m.value for m in self._mapped)
             self.flusher = self.obj.program(FLUSH_PROGRAM)
             self.ring = libbpf.RingMapping(self.obj.map("ring").fd, ring_size)
         except BaseException:
@@ -137,6 +138,8 @@ class Program:
         return done
 
     def close(self) -> None:
+        for mapped in self._mapped:
+            mapped.close()
         self.ring.close()
         self.obj.close()
 
