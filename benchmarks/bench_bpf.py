@@ -218,7 +218,7 @@ and RET (reading the clock, read_tsc, is the largest item, then the
 per-process lookup and task storage), about 0.2 µs more for a GIO record (the
 user copy), and about 0.05 µs for the /proc/sys check of `y`.  Measured
 with nothing else loaded: dd untraced 0.066 s, with ktrace attached but not
-tracing it 0.124 s, traced with `-t c` 0.25 s, with the default points 0.29 s.
+tracing it 0.124 s, traced with `-t c` 0.25 s, with the default points 0.29–0.34 s.
 The trace file is written by one Python process in 32 KiB batches (one write
 per 256 KiB); it runs on the other core.
 
