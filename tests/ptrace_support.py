@@ -32,6 +32,15 @@ def run_traced(argv: list[str], out: Path, trstr: str = "+", *, seccomp: bool = 
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+def build(tmp_path: Path, name: str, source: str, *flags: str) -> str:
+    """Compile a C test program; the executable's path."""
+    src = tmp_path / f"{name}.c"
+    src.write_text(source)
+    exe = tmp_path / name
+    subprocess.run(["gcc", "-O1", "-o", str(exe), str(src), *flags], check=True)
+    return str(exe)
+
+
 def syscall_name(nr: int) -> str:
     info = LINUX_X86_64.syscall(nr)
     return info.name if info is not None else f"syscall_{nr:#x}"

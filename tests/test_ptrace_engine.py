@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ktrace import record as r
-from ptrace_support import ENV, read_calls, records, run_traced
+from ptrace_support import ENV, build, read_calls, records, run_traced
 
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 
@@ -56,14 +56,6 @@ int main(void) {
     return 0;
 }
 """
-
-
-def build(tmp_path: Path, name: str, source: str, *flags: str) -> str:
-    src = tmp_path / f"{name}.c"
-    src.write_text(source)
-    exe = tmp_path / name
-    subprocess.run(["gcc", "-O1", "-o", str(exe), str(src), *flags], check=True)
-    return str(exe)
 
 
 def ktrace_env(tmp_path: Path) -> dict:

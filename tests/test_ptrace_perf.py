@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ktrace import record as r
-from ptrace_support import ENV, records, run_traced
+from ptrace_support import ENV, build, records, run_traced
 
 SEGV_C = r"""
 int main(void) { *(volatile int *)0x10 = 1; return 0; }
@@ -44,12 +44,9 @@ def test_page_faults_are_recorded_with_their_end(tmp_path):
 def test_a_failed_fault_ends_in_invalid_address(tmp_path):
     if shutil.which("gcc") is None:
         pytest.skip("needs gcc")
-    src = tmp_path / "segv.c"
-    src.write_text(SEGV_C)
-    exe = tmp_path / "segv"
-    subprocess.run(["gcc", "-o", str(exe), str(src)], check=True)
+    exe = build(tmp_path, "segv", SEGV_C)
     out = tmp_path / "s.out"
-    run_traced([str(exe)], out, "fs")
+    run_traced([exe], out, "fs")
     recs = records(out)
     i = next(i for i, rec in enumerate(recs) if isinstance(rec, r.Fault) and rec.vaddr == 0x10)
     assert isinstance(recs[i + 1], r.FaultEnd) and recs[i + 1].result == 1

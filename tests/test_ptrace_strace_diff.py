@@ -12,17 +12,15 @@ shell, futex contention between threads) is named per program.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
-from ptrace_support import ENV, read_calls, run_traced
+from ptrace_support import ENV, build, read_calls, run_traced
 from strace_harness import STRACE, parse_strace, run_strace
 
 pytestmark = pytest.mark.skipif(STRACE is None or shutil.which("gcc") is None,
@@ -107,14 +105,6 @@ int main(void) {
     return write(1, "done\n", 5) == 5 ? 0 : 1;
 }
 """
-
-
-def build(tmp_path: Path, name: str, source: str, *flags: str) -> str:
-    src = tmp_path / f"{name}.c"
-    src.write_text(source)
-    exe = tmp_path / name
-    subprocess.run(["gcc", "-O1", "-o", str(exe), str(src), *flags], check=True)
-    return str(exe)
 
 
 def both(tmp_path: Path, argv: list[str], env=None):

@@ -22,7 +22,6 @@ SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_TRACE = 0x7FF00000
 AUDIT_ARCH_X86_64 = 0xC000003E
 PR_SET_NO_NEW_PRIVS = 38
-CAP_SYS_ADMIN = 21
 
 # classic BPF opcodes
 BPF_LD_W_ABS = 0x20      # BPF_LD | BPF_W | BPF_ABS
@@ -62,15 +61,3 @@ def trace_filter(numbers) -> bytes:
 def fprog(filter_addr: int, filter_bytes: bytes) -> bytes:
     """struct sock_fprog pointing at a filter placed at ``filter_addr``."""
     return _FPROG.pack(len(filter_bytes) // _INSN.size, filter_addr)
-
-
-def has_cap_sys_admin(pid: int) -> bool:
-    """Does the process hold CAP_SYS_ADMIN (so it needs no no_new_privs for a filter)?"""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"CapEff:"):
-                    return bool(int(line.split()[1], 16) >> CAP_SYS_ADMIN & 1)
-    except OSError:
-        pass
-    return False

@@ -13,7 +13,6 @@ interrupts each thread and lets it go from a ptrace-stop.
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 import time
@@ -25,7 +24,7 @@ from ...platform import procfs
 from ...platform import ptrace as pt
 from .. import Engine
 from . import hooks, signals
-from .syscalls import Call, CallPlan, Plans, Stop, run_entry, run_exit
+from .syscalls import F_GENIO, Call, CallPlan, Plans, Stop, run_entry, run_exit
 from .tracee import Process, Thread, task_ids
 from .waker import Waker
 from .inject import SeccompInstaller, wanted
@@ -35,7 +34,6 @@ F_CALL = r.facility(r.SYSCALL)
 F_RET = r.facility(r.SYSRET)
 F_PROCCTOR = r.facility(r.PROCCTOR)
 F_PROCDTOR = r.facility(r.PROCDTOR)
-F_GENIO = r.facility(r.GENIO)
 F_CAPFAIL = r.facility(r.CAPFAIL)
 
 BASE_OPTIONS = (pt.PTRACE_O_TRACESYSGOOD | pt.PTRACE_O_TRACECLONE | pt.PTRACE_O_TRACEFORK |

@@ -20,7 +20,7 @@ from ...abi import LINUX_X86_64
 from ...abi import linux_plan as lp
 from ...platform import procfs
 from .syscalls import F_USER, Call, Stop
-from .tracee import Thread
+from .tracee import Thread, status_fields
 
 AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
@@ -222,17 +222,9 @@ def _exec_target(pid: int, dirfd: int, path: bytes, flags: int) -> str:
 
 def _ids(pid: int) -> tuple[int, int]:
     """(euid, egid) of a process."""
-    euid = egid = -1
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Uid:"):
-                    euid = int(line.split()[2])
-                elif line.startswith(b"Gid:"):
-                    egid = int(line.split()[2])
-    except OSError:
-        pass
-    return euid, egid
+    fields = status_fields(f"/proc/{pid}/status", b"Uid", b"Gid") or {}
+    return (int(fields[b"Uid"][1]) if b"Uid" in fields else -1,
+            int(fields[b"Gid"][1]) if b"Gid" in fields else -1)
 
 
 def gains_privilege(pid: int, dirfd: int, path: bytes, flags: int) -> bool:

@@ -22,9 +22,10 @@ from ...abi import LINUX_X86_64
 from ...abi import linux_plan as lp
 from ...platform import ptrace as pt
 from ...platform import seccomp as sc
-from .tracee import Thread
+from .tracee import Thread, status_fields
 
 RED_ZONE = 128
+CAP_SYS_ADMIN = 21
 ALWAYS = ("execve", "execveat", "rseq", "prctl")
 FOR_SIGNALS = ("rt_sigaction",)
 FOR_SYSCTL = ("open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3", "fcntl",
@@ -55,6 +56,12 @@ def wanted(flags: int, filtered: bool = False) -> frozenset[int] | None:
     if flags & r.facility(r.SYSCTL):
         nrs |= _numbers(FOR_SYSCTL)
     return frozenset(nrs)
+
+
+def has_cap_sys_admin(pid: int) -> bool:
+    """May the process install a filter without no_new_privs?"""
+    fields = status_fields(f"/proc/{pid}/status", b"CapEff")
+    return bool(fields) and bool(int(fields[b"CapEff"][0], 16) >> CAP_SYS_ADMIN & 1)
 
 
 class SeccompInstaller:
@@ -102,7 +109,7 @@ class SeccompInstaller:
         except OSError as e:
             return False, f"writing the filter: {e.strerror}"
         calls = []
-        if not sc.has_cap_sys_admin(pid):
+        if not has_cap_sys_admin(pid):
             calls.append((LINUX_X86_64.syscall_number("prctl"),
                           (sc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0)))
         calls.append((LINUX_X86_64.syscall_number("seccomp"),

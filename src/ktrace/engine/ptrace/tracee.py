@@ -81,16 +81,10 @@ class Process:
         addresses: caught ones are CAUGHT_UNKNOWN until a rt_sigaction or a
         delivery (which single-steps into the handler) tells the address.
         """
-        caught = ignored = 0
-        try:
-            with open(f"/proc/{self.pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"SigCgt:"):
-                        caught = int(line.split()[1], 16)
-                    elif line.startswith(b"SigIgn:"):
-                        ignored = int(line.split()[1], 16)
-        except OSError:
+        fields = status_fields(f"/proc/{self.pid}/status", b"SigCgt", b"SigIgn")
+        if fields is None:
             return
+        caught, ignored = (int(fields.get(k, [b"0"])[0], 16) for k in (b"SigCgt", b"SigIgn"))
         for sig in range(1, NSIG + 1):
             bit = 1 << (sig - 1)
             if caught & bit:
@@ -117,29 +111,32 @@ class Process:
         return child
 
 
+def status_fields(path: str, *names: bytes) -> dict[bytes, list[bytes]] | None:
+    """Fields of a /proc/.../status file: name -> its values (None if unreadable)."""
+    wanted = set(names)
+    found: dict[bytes, list[bytes]] = {}
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                name, _, rest = line.partition(b":")
+                if name in wanted:
+                    found[name] = rest.split()
+                    if len(found) == len(wanted):
+                        break
+    except OSError:
+        return None
+    return found
+
+
 def blocked_mask(pid: int, tid: int) -> int:
     """The thread's blocked signal set (SigBlk of /proc/PID/task/TID/status)."""
-    try:
-        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"SigBlk:"):
-                    return int(line.split()[1], 16)
-    except OSError:
-        pass
-    return 0
+    fields = status_fields(f"/proc/{pid}/task/{tid}/status", b"SigBlk")
+    return int(fields[b"SigBlk"][0], 16) if fields and b"SigBlk" in fields else 0
 
 
 def task_ids(tid: int) -> tuple[int, int] | None:
     """(thread group id, parent pid) of a task, from /proc/TID/status."""
-    tgid = ppid = None
-    try:
-        with open(f"/proc/{tid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Tgid:"):
-                    tgid = int(line.split()[1])
-                elif line.startswith(b"PPid:"):
-                    ppid = int(line.split()[1])
-                    break
-    except OSError:
+    fields = status_fields(f"/proc/{tid}/status", b"Tgid", b"PPid")
+    if not fields or len(fields) < 2:
         return None
-    return None if tgid is None or ppid is None else (tgid, ppid)
+    return int(fields[b"Tgid"][0]), int(fields[b"PPid"][0])
