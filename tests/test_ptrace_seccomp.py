@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,28 @@ def test_unprivileged_program_gets_no_new_privs():
     shutil.rmtree(work)
     assert proc.returncode == 0, proc.stderr
     assert _status(proc) == {"Seccomp": "2", "NoNewPrivs": "1"}
+
+
+def test_cleared_filtered_process_keeps_working(tmp_path):
+    """A filter outlives tracing: the engine keeps serving it after a clear."""
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    env = dict(ENV, XDG_RUNTIME_DIR=str(run))
+    out = tmp_path / "s.out"
+    code = ("import os, sys, time\nsys.stdin.readline()\n"
+            "for i in range(20):\n    os.stat('/etc/hostname'); time.sleep(0.01)\nprint('ok')")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+    ktrace = [sys.executable, "-m", "ktrace.cli", "--engine", "ptrace"]
+    try:
+        subprocess.run(ktrace + ["--seccomp", "-t", "n", "-p", str(child.pid), "-f", str(out)],
+                       env=env, check=True, timeout=60)
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        time.sleep(0.1)
+        subprocess.run(ktrace + ["-c", "-p", str(child.pid)], env=env, check=True, timeout=60)
+        assert child.stdout.read() == b"ok\n"
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+    assert any(isinstance(rec, r.Namei) and rec.path == b"/etc/hostname" for rec in records(out))

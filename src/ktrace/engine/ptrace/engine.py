@@ -190,7 +190,6 @@ class PtraceEngine(Engine):
         finally:
             self._closing.set()
             self._waker.close()
-            self._waker = None
             if self.perf is not None:
                 self.perf.close()
 
@@ -247,12 +246,11 @@ class PtraceEngine(Engine):
                 self._forget(th)
 
     def _end(self) -> None:
-        """Let every process go (shadowed seccomp tracees stay with us to their end)."""
+        """Let every process go; shadowed seccomp tracees stay with us to their end."""
         for pid in list(self.procs):
             self.detach(pid)
         deadline = time.monotonic() + DETACH_GRACE
-        while self.procs and (time.monotonic() < deadline or
-                              any(p.shadow for p in self.procs.values())):
+        while any(not p.shadow for p in self.procs.values()) and time.monotonic() < deadline:
             try:
                 tid, status = os.waitpid(-1, pt.WALL | os.WNOHANG)
             except ChildProcessError:
@@ -262,6 +260,14 @@ class PtraceEngine(Engine):
             elif tid != self._waker.pid:
                 self._handle(tid, status)
         self.flush()
+        self._closing.set()
+        self._waker.close()              # from here waitpid ends when the tracees do
+        while self.procs:
+            try:
+                tid, status = os.waitpid(-1, pt.WALL)
+            except ChildProcessError:
+                break
+            self._handle(tid, status)
 
     # -- dispatch ---------------------------------------------------------------
 

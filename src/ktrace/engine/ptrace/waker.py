@@ -38,7 +38,7 @@ class Waker:
         try:
             os.write(self._wfd, b"w")
         except OSError:
-            pass                            # full: a wake is pending anyway
+            pass                            # full (a wake is pending anyway), or closed
 
     def rearm(self) -> None:
         """The child's stop was seen: let it wait for the next poke."""
@@ -48,8 +48,12 @@ class Waker:
             pass
 
     def close(self) -> None:
+        """End the child (idempotent)."""
+        fd, self._wfd = self._wfd, -1      # a late poke must not write to a reused number
+        if fd < 0:
+            return
+        os.close(fd)
         try:
-            os.close(self._wfd)
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
         except OSError:
