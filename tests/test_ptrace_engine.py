@@ -256,6 +256,24 @@ def test_job_control_works_while_traced(tmp_path):
     assert len(calls) > 50                    # traced before and after the stop
 
 
+def test_attaching_to_a_stopped_process_keeps_it_stopped(tmp_path):
+    env = ktrace_env(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "print('ran')"], stdout=subprocess.PIPE)
+    try:
+        os.kill(child.pid, signal.SIGSTOP)
+        os.waitpid(child.pid, os.WUNTRACED)
+        subprocess.run(ktrace_cmd("-p", str(child.pid), "-f", str(tmp_path / "s.out")),
+                       env=env, check=True, timeout=60)
+        wait_for(lambda: tracer_of(child.pid) != 0)
+        time.sleep(0.3)
+        assert state_of(child.pid) in ("T", "t")
+        os.kill(child.pid, signal.SIGCONT)
+        assert child.stdout.read() == b"ran\n"
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+
+
 def test_clear_lets_the_process_go(tmp_path):
     env = ktrace_env(tmp_path)
     out = tmp_path / "c.out"

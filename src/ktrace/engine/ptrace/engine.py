@@ -561,7 +561,7 @@ class PtraceEngine(Engine):
     def _event_stop(self, th: Thread, event: int, sig: int) -> None:
         if event == pt.PTRACE_EVENT_STOP:
             if not th.started:
-                self._first_stop(th)
+                self._first_stop(th, sig)
             elif sig in pt.STOP_SIGNALS:
                 self._group_stop(th)
             else:
@@ -577,14 +577,17 @@ class PtraceEngine(Engine):
         else:
             self.resume(th)
 
-    def _first_stop(self, th: Thread) -> None:
+    def _first_stop(self, th: Thread, sig: int) -> None:
         th.started = True
         self.refresh_rseq(th)
         proc = th.proc
         if proc.pending_ctor and th.tid == proc.pid:
             proc.pending_ctor = False
             self.procctor(th)
-        self.resume(th)
+        if sig in pt.STOP_SIGNALS:       # attached while stopped (Ctrl-Z): it stays so
+            self._group_stop(th)
+        else:
+            self.resume(th)
 
     def _group_stop(self, th: Thread) -> None:
         if th.proc.detaching:
