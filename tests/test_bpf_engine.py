@@ -335,3 +335,33 @@ def test_proc_sys_reads_and_writes_are_sysctl_records(tmp_path):
     assert all(n.startswith(b"kernel.") for n in names)     # /etc/hostname is no sysctl
     i = next(i for i, x in enumerate(recs) if isinstance(x, r.Sysctl))
     assert isinstance(recs[i + 1], r.Sysret) and recs[i + 1].code in (0, 1)
+
+
+NESTED = r"""
+import os, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from test_bpf_engine import Traced
+from ktrace import record as r
+t = Traced(["sh", "-c", "echo $$ > " + sys.argv[3] + "; sh -c 'echo $$ >> " + sys.argv[3] + "'"],
+           trace="c", out=sys.argv[4])
+t.run()
+print(sorted({x.header.pid for x in r.read_records(sys.argv[4])}))
+"""
+
+
+def test_pids_are_those_of_ktraces_pid_namespace(tmp_path):
+    need_bpf()
+    if subprocess.run(["unshare", "--help"], capture_output=True).returncode != 0:
+        pytest.skip("unshare(1) is not installed")
+    script = tmp_path / "nested.py"
+    script.write_text(NESTED)
+    said = tmp_path / "pids"
+    res = subprocess.run(["timeout", "-s", "KILL", "60", "unshare", "--pid", "--fork",
+                          "--mount-proc", sys.executable, str(script),
+                          str(Path(__file__).resolve().parents[1] / "src"),
+                          str(Path(__file__).resolve().parent), str(said),
+                          str(tmp_path / "trace.out")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    inner = sorted(int(p) for p in said.read_text().split())
+    assert res.stdout.strip() == str(inner)            # the namespace's own numbers
+    assert inner[0] < 100                                 # a fresh namespace: small pids

@@ -199,16 +199,26 @@ static __always_inline int current_who(struct who *w)
 	return 0;
 }
 
-/* A struct pid's number in ktrace's namespace (0: not visible there) */
+/*
+ * A struct pid's number in ktrace's namespace (0: not visible there): the
+ * upid whose namespace is ktrace's.  Nested namespaces are few levels deep.
+ */
+#define PIDNS_LEVELS	8
+
 static __always_inline __u32 ns_nr(struct pid *pid)
 {
-	__u32 level = ktr_cfg.pidns_level;
-	struct upid up = {};
+	__u32 level = BPF_CORE_READ(pid, level);
 
-	if (BPF_CORE_READ(pid, level) < level || level > 32)
-		return 0;
-	bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level]);
-	return up.nr;
+	for (int i = 0; i < PIDNS_LEVELS; i++) {
+		struct upid up = {};
+
+		if (i > level)
+			break;
+		bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[i]);
+		if (up.ns && BPF_CORE_READ(up.ns, ns.inum) == ktr_cfg.pidns_ino)
+			return up.nr;
+	}
+	return 0;
 }
 
 static __always_inline void task_who(struct task_struct *task, struct who *w)

@@ -165,7 +165,7 @@ struct ktr_proc {
 struct ktr_config {
 	__u64	pidns_dev;		/* ktrace's pid namespace */
 	__u64	pidns_ino;
-	__u32	pidns_level;		/* 0: the initial namespace */
+	__u32	pidns_level;		/* 0: the initial namespace, else nested */
 	__u32	wake_bytes;		/* wake the loader when this much is waiting */
 	__u32	throttle_bytes;		/* --lossless: stop threads past this fill (0: off) */
 	__u32	pad;

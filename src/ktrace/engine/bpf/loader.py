@@ -59,15 +59,18 @@ def possible_cpus() -> int:
         return os.cpu_count() or 1
 
 
+PROC_PID_INIT_INO = 0xEFFFFFFC   # the initial pid namespace's inode number
+
+
 def pid_namespace() -> KtrConfig:
-    """ktrace's own pid namespace: records carry pids as ktrace sees them."""
+    """ktrace's own pid namespace: records carry pids as ktrace sees them.
+
+    (/proc may be mounted for an outer namespace, so NSpid cannot tell the
+    depth: the program finds the namespace by its inode number instead.)
+    """
     st = os.stat("/proc/self/ns/pid")
-    level = 0
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("NSpid:"):
-                level = len(line.split()) - 2
-    return KtrConfig(pidns_dev=st.st_dev, pidns_ino=st.st_ino, pidns_level=level)
+    return KtrConfig(pidns_dev=st.st_dev, pidns_ino=st.st_ino,
+                     pidns_level=int(st.st_ino != PROC_PID_INIT_INO))
 
 
 def ensure_tracefs() -> None:
@@ -88,8 +91,8 @@ class Program:
             self.obj.map("ring").set_max_entries(ring_size)
             self.obj.map("stages").set_max_entries(possible_cpus())
             cfg = self.obj.map(".rodata.cfg").data(KtrConfig)
-            ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(pid_namespace()),
-                           ctypes.sizeof(KtrConfig))
+            ns = pid_namespace()
+            ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(ns), ctypes.sizeof(ns))
             cfg.wake_bytes = ring_size // WAKE_FRACTION
             cfg.throttle_bytes = throttle_bytes
             self.obj.load()
