@@ -407,24 +407,25 @@ class ProcMemReader(MemoryReader):
 
     def __init__(self, size: int = 1 << 16):
         super().__init__(size)
-        self._fds: dict[int, int] = {}
+        self.fds: dict[int, int] = {}    # pid -> its open /proc/PID/mem (-1: cannot)
 
-    def _fd(self, pid: int) -> int:
-        fd = self._fds.get(pid)
+    def open_fd(self, pid: int) -> int:
+        """The process's /proc/PID/mem descriptor, opened on first use (-1: cannot)."""
+        fd = self.fds.get(pid)
         if fd is None:
             try:
                 fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 fd = -1
-            self._fds[pid] = fd
+            self.fds[pid] = fd
         return fd
 
     def read(self, pid: int, addr: int, n: int) -> bytes:
         if n <= 0 or not addr:
             return b""
-        fd = self._fds.get(pid)
+        fd = self.fds.get(pid)
         if fd is None:
-            fd = self._fd(pid)
+            fd = self.open_fd(pid)
         if fd < 0:
             return super().read(pid, addr, n)
         try:
@@ -437,7 +438,7 @@ class ProcMemReader(MemoryReader):
         return int.from_bytes(data, "little") if len(data) == 4 else -1
 
     def forget(self, pid: int) -> None:
-        fd = self._fds.pop(pid, None)
+        fd = self.fds.pop(pid, None)
         if fd is not None and fd >= 0:
             os.close(fd)
 

@@ -50,6 +50,7 @@ _EXIT = pt.SyscallInfoBuffer.EXIT.unpack_from
 _ptrace = pt.ptrace
 _time_ns = time.time_ns
 _SYSCALL_STOP = pt.SYSCALL_STOP_SIG
+SYSRET_SIZE = len(r.sysret_payload(0, 0, 0))
 
 
 def _nargs(nr: int) -> int:
@@ -397,9 +398,10 @@ class PtraceEngine(Engine):
             pt.SYSCALL_INFO_ENTRY, pt.SYSCALL_INFO_EXIT, pt.SYSCALL_INFO_SECCOMP
         req_syscall, req_cont = pt.PTRACE_SYSCALL, pt.PTRACE_CONT
         plan_cache, entry_hooks, exit_hooks = self._plan_cache, self._entry_hooks, self._exit_hooks
-        read, read_u32, slow_cpu = self.mem.read, self.mem.read_u32, self.cpu
-        pack_record, syscall_payload, sysret_payload, genio_payload = \
-            r.pack_record, r.syscall_payload, r.sysret_payload, r.genio_payload
+        read, slow_cpu, pread = self.mem.read, self.cpu, os.pread
+        mem_fds, open_mem = self.mem.fds, self.mem.open_fd
+        pack_record, pack_header, syscall_payload, sysret_payload, genio_payload = \
+            r.pack_record, r.pack_header, r.syscall_payload, r.sysret_payload, r.genio_payload
         rt_syscall, rt_sysret, rt_genio = r.SYSCALL, r.SYSRET, r.GENIO
         emit, time_ns, error_of = self.facility.emit, _time_ns, self._error
         engine = self
@@ -425,13 +427,24 @@ class PtraceEngine(Engine):
                     engine._entry_records(th, call, flags, hook)
                 elif flags & F_CALL:
                     pid = proc.pid
-                    cpu = read_u32(pid, th.cpu_addr) if th.cpu_addr else -1
+                    cpu = -1
+                    if th.cpu_addr:      # the rseq cpu_id, read inline: the hottest read
+                        fd = mem_fds.get(pid)
+                        if fd is None:
+                            fd = open_mem(pid)
+                        try:
+                            data = pread(fd, 4, th.cpu_addr)
+                            if len(data) == 4:
+                                cpu = int.from_bytes(data, "little")
+                        except OSError:
+                            pass
                     if not 0 <= cpu < 0x80000000:
                         cpu = slow_cpu(th)
                     call.cpu = cpu
                     engine._dirty = True
-                    emit(pid, pack_record(rt_syscall, syscall_payload(nr, args[:cp.narg]),
-                                          pid, tid, th.comm, time_ns(), cpu))
+                    payload = syscall_payload(nr, args[:cp.narg])
+                    emit(pid, pack_header(rt_syscall, len(payload), pid, tid, th.comm,
+                                          time_ns(), cpu) + payload)
             elif op == op_exit:
                 rval, is_error = _EXIT(raw, 24)
                 call = th.call
@@ -460,9 +473,10 @@ class PtraceEngine(Engine):
                                                                         rw, data),
                                                pid, tid, th.comm, now, cpu))
                     if flags & F_RET:
-                        out.append(pack_record(rt_sysret, sysret_payload(
-                            call.nr, error_of(rval) if is_error else 0, rval),
-                            pid, tid, th.comm, now, cpu))
+                        out.append(pack_header(rt_sysret, SYSRET_SIZE, pid, tid, th.comm, now,
+                                               cpu))
+                        out.append(sysret_payload(call.nr, error_of(rval) if is_error else 0,
+                                                  rval))
                     engine._dirty = True
                     emit(pid, b"".join(out))
                 elif flags & cp.exit_bits:
