@@ -8,6 +8,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 SHARED = ROOT.parent / "shared"
 
+# This session's trace services are its own: never those of a user's ktrace
+# or of another test run on the machine.
+if "KTRACE_RUNTIME_DIR" not in os.environ:
+    import tempfile
+    os.environ["KTRACE_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="ktrace-test-services-")
+
 
 def require_bpf() -> bool:
     """True where BPF tests must run (CI): they fail instead of skipping."""

@@ -1,37 +1,13 @@
 """CALL arguments in kdump's layout, per family, for Linux and FreeBSD processes."""
 
-import errno
-import os
-import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from ktrace.abi import LINUX_X86_64
 from ktrace.decode import Options, call_args
-from ktrace.decode.names import signal_name
 
-UNISTD = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
-
-
-def linux_abi():
-    """ktrace.abi's Linux table, or one read from this machine's unistd_64.h."""
-    try:
-        from ktrace import abi
-        return abi.LINUX_X86_64
-    except (ImportError, AttributeError):
-        pass
-    names = {int(n): s for s, n in re.findall(r"#define __NR_(\w+) (\d+)", UNISTD.read_text())}
-    info = {n: SimpleNamespace(name=s, nargs=6, args=()) for n, s in names.items()}
-    numbers = {s: n for n, s in names.items()}
-    return SimpleNamespace(
-        key="linux-x86_64", syscall=info.get,
-        syscall_name=lambda n: names.get(n), syscall_number=numbers.get,
-        errno_name=lambda n: errno.errorcode.get(n), errno_text=os.strerror,
-        signal_name=signal_name)
-
-
-L = linux_abi()
+L = LINUX_X86_64
 NR = {name: L.syscall_number(name) for name in (
     "openat", "open", "mmap", "mprotect", "madvise", "clone", "kill", "tgkill",
     "rt_sigaction", "rt_sigprocmask", "socket", "fcntl", "ioctl", "lseek", "wait4",

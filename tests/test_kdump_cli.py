@@ -12,7 +12,7 @@ import pytest
 
 from ktrace import record as r
 from ktrace.kdump import cli, strace, summary
-from test_kdump_support import call, encode, kdump, kdump_bytes, linux, ret
+from kdump_support import call, encode, kdump, kdump_bytes, linux, ret
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 USAGE_LINE = "usage: kdump [-dEnlHRrSsTAc] [-f trfile] [-m maxdata] [-p pid] [-t trstr]\n"

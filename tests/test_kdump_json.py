@@ -4,7 +4,7 @@ import base64
 import json
 
 from ktrace import record as r
-from test_kdump_support import T0, call, header, kdump, linux, ret
+from kdump_support import T0, call, header, kdump, linux, ret
 
 HEAD = {"dropped": False, "version": 1, "pid": 100, "tid": 100, "comm": "cat",
         "abi": "L64", "sec": T0, "nsec": 123456789, "cpu": 1}

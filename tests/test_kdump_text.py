@@ -3,7 +3,7 @@
 import pytest
 
 from ktrace import record as r
-from test_kdump_support import T0, call, freebsd, header, kdump, linux, lines, ret
+from kdump_support import T0, call, freebsd, header, linux, lines, ret
 
 # Linux x86-64 numbers: read 0, write 1, openat 257, getpid 39, execve 59.
 # FreeBSD amd64 numbers: read 3, write 4, getpid 20.
@@ -143,10 +143,12 @@ def test_genio_m_limits_and_s_suppresses_the_data():
 
 def test_psig_default_and_caught():
     recs = [linux(), r.Psig(header(r.PSIG), 2, 0, 0, (0, 0, 0, 0)),
-            r.Psig(header(r.PSIG), 17, 0x401000, 1, (0x10000, 0, 0, 0))]
+            r.Psig(header(r.PSIG), 17, 0x401000, 1, (0x10000, 0, 0, 0)),
+            r.Psig(header(r.PSIG), 13, 1, 0, (0, 0, 0, 0))]
     assert [body(x) for x in lines(recs)] == [
         "SIGINT SIG_DFL code=SI_USER",
-        "SIGCHLD caught handler=0x401000 mask=0x10000 code=CLD_EXITED"]
+        "SIGCHLD caught handler=0x401000 mask=0x10000 code=CLD_EXITED",
+        "SIGPIPE caught handler=0x1 mask=0x0 code=SI_USER"]   # kdump's literal 0x%x
 
 
 def test_csw_new_and_old_forms():

@@ -8,9 +8,9 @@ import pytest
 
 from ktrace import record as r
 from ktrace.kdump import strace as view
-from test_decode_args import linux_abi
+from ktrace.abi import LINUX_X86_64
 
-ABI = linux_abi()
+ABI = LINUX_X86_64
 PID = 4242
 
 

@@ -5,9 +5,9 @@ import io
 from ktrace import record as r
 from ktrace.kdump import summary
 from ktrace.kdump import strace as view
-from test_decode_args import linux_abi
+from ktrace.abi import LINUX_X86_64
 
-ABI = linux_abi()
+ABI = LINUX_X86_64
 
 
 def trace(tmp_path, calls):

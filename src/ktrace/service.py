@@ -53,7 +53,9 @@ def runtime_dir(uid: int | None = None, create: bool = True) -> Path:
     """
     uid = os.getuid() if uid is None else uid
     xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if uid == 0:
+    if os.environ.get("KTRACE_RUNTIME_DIR"):     # a private set of services (tests)
+        path = Path(os.environ["KTRACE_RUNTIME_DIR"])
+    elif uid == 0:
         path = Path("/run/ktrace")
     elif xdg and os.path.isdir(xdg) and os.stat(xdg).st_uid == uid:
         path = Path(xdg) / "ktrace"

@@ -92,7 +92,7 @@ def psig_text(abi, rec, opts: Options) -> str:
     if rec.action == 0:
         text += " SIG_DFL"
     else:
-        text += f" caught handler={rec.action:#x} mask={c_hex(rec.mask[0])}"
+        text += f" caught handler={rec.action:#x} mask=0x{rec.mask[0]:x}"
     code = _sigcode(abi, rec.signo, rec.code)
     return text + " code=" + (code if code is not None else f"<invalid={c_hex(rec.code & 0xFFFFFFFF)}>")
 

@@ -134,8 +134,8 @@ def render(printers: tuple[Printer, ...], args: tuple[int, ...], opts: Options,
     c = Cursor(args, opts, bits)
     for printer in printers:
         printer(c)
-    while c.left():
-        num(c)
+    opts = c.opts
+    c.out += [number(v, opts, bits) for v in args[c.pos:]]
     return c.out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import structs as S
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import FD, INT, PTR, RBUF, ULONG, WBUF, Arg, Call, at_exit, p_flags, p_xval
+from .call import FD, INT, RBUF, ULONG, WBUF, Arg, Call, at_exit, p_flags, p_xval
 from .fdio import fd_pair, iovecs
 from .fmt import c_int, flags, printstr, ptr
 
