@@ -32,9 +32,8 @@ def ktrace(*args, cwd=None, timeout=120):
 
 def wait_for_no_service():
     """Service options (ring size, --lossless) are fixed when it starts."""
-    from ktrace import service
     for _ in range(100):
-        if not service.running("bpf"):
+        if not service_pids():
             return
         time.sleep(0.1)
     pytest.fail("the bpf trace service did not end")
@@ -221,14 +220,17 @@ def test_bpf_and_ptrace_engines_agree(bpf, tmp_path):
 
 
 def service_pids() -> list[int]:
+    """This test session's bpf trace services (its own runtime directory)."""
+    ours = f"KTRACE_RUNTIME_DIR={os.environ.get('KTRACE_RUNTIME_DIR', '')}".encode()
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                env = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"ktrace.service" in argv and b"bpf" in argv:
+            if b"ktrace.service" in argv and b"bpf" in argv and ours in env:
                 pids.append(int(entry))
     return pids
 
