@@ -17,6 +17,7 @@ import errno
 import os
 import select
 import time
+import weakref
 from pathlib import Path
 from typing import Callable
 
@@ -94,7 +95,7 @@ class BpfEngine(Engine):
         self.holder = Holder(lambda pid: self.prog.proc(pid) is not None)
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._csw_attached: set[int] = set()
-        self._warned: set[int] = set()          # files told about drops (by id)
+        self._warned: weakref.WeakSet = weakref.WeakSet()   # files told about drops
         self.dropped = 0                         # events lost (the kernel's count, at the end)
 
     # -- the Engine interface --------------------------------------------
@@ -220,8 +221,8 @@ class BpfEngine(Engine):
 
     def _warn_drop(self, pid: int) -> None:
         file = self.facility.procs[pid].file
-        if id(file) not in self._warned:
-            self._warned.add(id(file))
+        if file not in self._warned:
+            self._warned.add(file)
             file.log(DROP_MESSAGE)
 
     def _set_csw(self, pid: int, on: bool) -> None:
