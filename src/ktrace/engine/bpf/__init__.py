@@ -27,7 +27,7 @@ from .. import Engine
 from . import consumer
 from .holder import Holder
 from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, BATCH_FORK, OBJECT,
-                     OPT_OWNER_ROOT, OPT_THROTTLE, KtrProc, Program)
+                     OPT_EXITED, OPT_OWNER_ROOT, OPT_THROTTLE, KtrProc, Program)
 
 DEFAULT_RING_SIZE = 64 << 20
 MIN_RING_SIZE = 1 << 16
@@ -194,12 +194,16 @@ class BpfEngine(Engine):
             self._warn_drop(pid)
         fac.emit(pid, records)
         if flags & BATCH_EXIT:
-            dropped = aux
-            if dropped:
-                fac.procs[pid].file.log(f"ktrace: {dropped} records of pid {pid} were lost "
-                                        f"(ring buffer full; see --ring-size, --lossless)")
-            self._set_csw(pid, False)
-            fac.exit(pid)
+            self._gone(pid, aux)
+
+    def _gone(self, pid: int, dropped: int) -> None:
+        """Process ``pid`` exited: say what it lost, and forget it."""
+        t = self.facility.procs.get(pid)
+        if t is not None and dropped:
+            t.file.log(f"ktrace: {dropped} records of pid {pid} were lost "
+                       f"(ring buffer full; see --ring-size, --lossless)")
+        self._set_csw(pid, False)
+        self.facility.exit(pid)
 
     def _forked(self, parent: int, pid: int) -> bool:
         """The kernel made ``pid`` inherit tracing from ``parent``: so does the facility."""
@@ -235,9 +239,14 @@ class BpfEngine(Engine):
         for pid in self.holder.poll():
             self.prog.flush_stages()
             self._drain()
-            self.holder.reap(pid)
             if pid in self.facility.procs:     # its exit batch was lost
-                self.facility.exit(pid)
+                self._lost_exit(pid)
+            self.holder.reap(pid)
+
+    def _lost_exit(self, pid: int) -> None:
+        proc = self.prog.proc(pid)
+        self.prog.drop_proc(pid)
+        self._gone(pid, proc.dropped if proc else 0)
 
     def _reconcile(self) -> None:
         """Mend what lost batches broke: the kernel's table is the truth.
@@ -246,12 +255,13 @@ class BpfEngine(Engine):
         ring, so once the ring is drained past the listing, a process the
         kernel no longer traces is done (its exit batch may have been lost).
         """
-        kernel = set(self.prog.traced_pids())
+        kernel = {pid: self.prog.proc(pid) for pid in self.prog.traced_pids()}
         self._drain()
         for pid in list(self.facility.procs):
-            if pid not in kernel:
-                self.facility.exit(pid)
-        for pid in kernel - set(self.facility.procs):
+            proc = kernel.get(pid)
+            if proc is None or proc.opts & OPT_EXITED:
+                self._lost_exit(pid)
+        for pid in kernel.keys() - self.facility.procs.keys():
             if not self._adopt(pid):
                 self.prog.drop_proc(pid)
 

@@ -235,16 +235,18 @@ static __always_inline void task_who(struct task_struct *task, struct who *w)
 
 /* ------------------------------------------------------------ batching */
 
-static __noinline void flush(struct stage *st)
+/* Send the stage's batch to the ring: 0, or -1 when it found no room (dropped) */
+static __noinline int flush(struct stage *st)
 {
 	struct ktr_batch *b = (struct ktr_batch *)st->buf;
 	__u32 len = st->pos;
 	__u32 pid = st->pid;
 	__u64 avail, wake = BPF_RB_NO_WAKEUP;
+	int lost = 0;
 
 	if (len <= sizeof(*b)) {
 		st->pos = 0;
-		return;
+		return 0;
 	}
 	if (len > STAGE_LIMIT)
 		len = STAGE_LIMIT;
@@ -267,11 +269,13 @@ static __noinline void flush(struct stage *st)
 			__sync_fetch_and_add(&p->dropped, st->nrec);
 		}
 		__sync_fetch_and_add(&ktr_live.dropped, st->nrec);
+		lost = -1;
 	}
 	st->pos = 0;
 	st->nrec = 0;
 	st->flags = 0;
 	b->aux = 0;
+	return lost;
 }
 
 /*
@@ -1147,15 +1151,24 @@ int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
 	if (group_dead) {
 		struct stage *st = e.st;
 
+		int lost = 0;
+
 		emit_fixed(&e, KTR_PROCDTOR, NULL, 0);
 		if (st->pos && st->pid == e.w.pid) {
 			st->flags |= KTR_BATCH_EXIT;
 			((struct ktr_batch *)st->buf)->aux = e.p->dropped;
-			flush(st);
+			lost = flush(st);
 		}
 		if (e.p->parent && (e.p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
-		forget_proc(e.w.pid);
+		if (lost) {
+			/* the loader learns of the exit from the table, with the count */
+			__sync_fetch_and_or(&e.p->opts, KTR_OPT_EXITED);
+			if (e.w.pid < MAX_PIDS)
+				maybe_traced[e.w.pid] = 0;
+		} else {
+			forget_proc(e.w.pid);
+		}
 	}
 	end(&e);
 	return 0;

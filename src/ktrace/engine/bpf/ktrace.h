@@ -160,6 +160,7 @@ struct ktr_proc {
 
 #define KTR_OPT_OWNER_ROOT	1	/* the trace file's owner is root */
 #define KTR_OPT_THROTTLE	2	/* seized by ktrace: may be stopped (--lossless) */
+#define KTR_OPT_EXITED		4	/* exited, its exit batch lost: the loader forgets it */
 
 /* Tunables the loader writes before load (rodata) */
 struct ktr_config {

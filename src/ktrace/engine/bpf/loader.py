@@ -48,6 +48,7 @@ BATCH_EXEC_PRIV = 4
 BATCH_FORK = 8
 OPT_OWNER_ROOT = 1
 OPT_THROTTLE = 2
+OPT_EXITED = 4
 
 
 def possible_cpus() -> int:
