@@ -814,15 +814,13 @@ __noinline int ktr_sysctl(__u32 fd)
 	__u32 len = 0;
 	__u8 *dst;
 
-	if (resume(&e))
-		return 0;
-	/* the common case (not procfs) with plain loads, no helper calls */
+	/* the common case (not procfs) first, with plain loads */
 	fdt = task->files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return 0;
 	bpf_probe_read_kernel(&f, sizeof(f), fdt->fd + fd);
 	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
-	if (!f || f->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC)
+	if (!f || f->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC || resume(&e))
 		return 0;
 	d = BPF_CORE_READ(f, f_path.dentry);
 	root = BPF_CORE_READ(f, f_inode, i_sb, s_root);
