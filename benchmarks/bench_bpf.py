@@ -213,9 +213,10 @@ def write_section(table: str, repeat: int) -> None:
     section = (f"## bpf engine\n\n`{COMMAND}` (--repeat {repeat}; medians)\n\n"
                + table + "\n\n" + NOTES + "\n")
     pattern = re.compile(r"^## bpf engine\n.*?(?=^## |\Z)", re.S | re.M)
+    section += "\n"                      # a blank line before any section after it
     body = pattern.sub(lambda _: section, body) if pattern.search(body) else \
         body.rstrip("\n") + "\n\n" + section
-    path.write_text(body)
+    path.write_text(body.rstrip("\n") + "\n")
 
 
 NOTES = """\
