@@ -61,7 +61,6 @@ def _declare(lib: ctypes.CDLL) -> None:
         "bpf_map__fd": (i, [vp]),
         "bpf_map__set_max_entries": (i, [vp, u32]),
         "bpf_map__initial_value": (vp, [vp, ctypes.POINTER(sz)]),
-        "bpf_map__set_initial_value": (i, [vp, vp, sz]),
         "bpf_map_update_elem": (i, [i, vp, vp, ctypes.c_uint64]),
         "bpf_map_lookup_elem": (i, [i, vp, vp]),
         "bpf_map_delete_elem": (i, [i, vp]),

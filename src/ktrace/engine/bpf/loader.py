@@ -17,7 +17,6 @@ OBJECT = Path(__file__).with_name("ktrace.bpf.o")
 FLUSH_PROGRAM = "ktr_flush"
 MAX_PIDS = 1 << 22      # ktrace.bpf.c's maybe_traced[]
 WAKE_FRACTION = 16     # the program wakes the loader when 1/16 of the ring waits
-ENOENT = 2
 
 
 class KtrProc(ctypes.Structure):
@@ -37,11 +36,7 @@ class KtrLive(ctypes.Structure):
                 ("csw_inherited", ctypes.c_int64), ("csw_attached", ctypes.c_int64)]
 
 
-class KtrBatch(ctypes.Structure):
-    _fields_ = [("pid", ctypes.c_uint32), ("flags", ctypes.c_uint32),
-                ("nrec", ctypes.c_uint32), ("aux", ctypes.c_uint32)]
-
-
+# struct ktr_batch flags (the batch header itself is read by consumer.py)
 BATCH_EXIT = 1
 BATCH_DROPPED = 2
 BATCH_EXEC_PRIV = 4
