@@ -277,3 +277,18 @@ def test_a_dying_ktrace_leaves_the_program_running_and_nothing_loaded(bpf, tmp_p
         time.sleep(0.05)
     assert held & loaded_ids() == set()       # nothing of ours is left in the kernel
     assert not list(Path("/sys/fs/bpf").glob("*ktr*"))
+
+
+def test_job_control_works_while_ktrace_holds_the_exit(bpf, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    cmd = subprocess.Popen([sys.executable, "-m", "ktrace.cli", "--engine", "bpf", "-f",
+                            str(tmp_path / "t.out"), "sh", "-c",
+                            "sleep 0.3; kill -STOP $$; echo resumed"],
+                           env=env, stdout=subprocess.PIPE)
+    _, status = os.waitpid(cmd.pid, os.WUNTRACED)     # the parent sees the stop
+    assert os.WIFSTOPPED(status) and os.WSTOPSIG(status) == 19
+    os.kill(cmd.pid, 18)                                # SIGCONT
+    _, status = os.waitpid(cmd.pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert cmd.stdout.read() == b"resumed\n"
+    cmd.returncode = 0
