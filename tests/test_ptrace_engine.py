@@ -59,9 +59,10 @@ int main(void) {
 
 
 def ktrace_env(tmp_path: Path) -> dict:
+    """The environment for ktrace(1): this test's own trace service."""
     run = tmp_path / "run"
     run.mkdir(mode=0o700, exist_ok=True)
-    return dict(ENV, XDG_RUNTIME_DIR=str(run))
+    return dict(ENV, KTRACE_RUNTIME_DIR=str(run))
 
 
 def ktrace_cmd(*args: str, python: str = sys.executable) -> list[str]:
@@ -329,7 +330,8 @@ def test_setuid_exec_is_not_traced_for_an_unprivileged_tracer(tmp_path):
     run = base / "run"
     run.mkdir(mode=0o700)
     os.chown(run, 65534, 65534)
-    env = dict(ENV, XDG_RUNTIME_DIR=str(run), HOME=str(base))
+    env = dict(ENV, XDG_RUNTIME_DIR=str(run), KTRACE_RUNTIME_DIR=str(run / "ktrace"),
+               HOME=str(base))
     user = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     proc = subprocess.run(user + ktrace_cmd("-f", str(out), "-t", "cn", str(exe), "-u",
                                             python=python),

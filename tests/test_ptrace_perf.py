@@ -66,7 +66,7 @@ def test_context_switches_alternate_per_thread(tmp_path):
 
 
 def test_capability_failures_get_one_notice(tmp_path):
-    env = dict(ENV, XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    env = dict(ENV, KTRACE_RUNTIME_DIR=str(tmp_path / "run"))
     (tmp_path / "run").mkdir(mode=0o700)
     proc = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "ptrace", "-i",
                            "-f", str(tmp_path / "p.out"), "/bin/sh", "-c", "/bin/true; /bin/true"],

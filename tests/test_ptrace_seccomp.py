@@ -83,7 +83,7 @@ def test_cleared_filtered_process_keeps_working(tmp_path):
     """A filter outlives tracing: the engine keeps serving it after a clear."""
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
-    env = dict(ENV, XDG_RUNTIME_DIR=str(run))
+    env = dict(ENV, KTRACE_RUNTIME_DIR=str(run))
     out = tmp_path / "s.out"
     code = ("import os, sys, time\nsys.stdin.readline()\n"
             "for i in range(20):\n    os.stat('/etc/hostname'); time.sleep(0.01)\nprint('ok')")

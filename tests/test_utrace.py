@@ -89,7 +89,7 @@ def test_python_utrace_untraced_is_silent():
 
 def test_utrace_through_ktrace_command(example, tmp_path):
     out = tmp_path / "cli.out"
-    env = dict(ENV, XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    env = dict(ENV, KTRACE_RUNTIME_DIR=str(tmp_path / "run"))
     (tmp_path / "run").mkdir(mode=0o700)
     proc = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "ptrace", "-t", "u",
                            "-f", str(out), example], env=env, capture_output=True, timeout=60)
