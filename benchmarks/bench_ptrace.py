@@ -39,8 +39,9 @@ On this shared 2-vCPU guest the same run varies by 2x from one minute to the
 next (other work, BPF programs attached machine-wide by other tests): only
 ratios within one run mean anything: single runs have shown dd between 1.07
 and 1.4, and the build between 0.93 and 1.23 (the earlier, busier runs).
-Per stop (two per syscall) the kernel's part is about 10 µs, most of it the context switch between tracer and tracee (perf: finish_task_switch
-and IRQ re-enabling, that is, the hypervisor); the engine's Python is about 2 µs,
+Per stop (two per syscall) the kernel's part is about 10 µs, most of it the
+context switch between tracer and tracee (perf: finish_task_switch and IRQ
+re-enabling, that is, the hypervisor); the engine's Python is about 2 µs,
 plus one /proc/PID/mem read (1.3 µs) for the CPU number from the thread's rseq
 area at each syscall entry, and one for the data of a read or write at its exit.
 strace spends about 1 µs of user time per stop.
