@@ -72,8 +72,16 @@ def runtime_dir(uid: int | None = None, create: bool = True) -> Path:
     return path
 
 
+def service_name(engine: str) -> str:
+    """Services are per pid namespace too: a pid means nothing outside its own."""
+    try:
+        return f"{engine}-{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return engine
+
+
 def socket_path(engine: str, uid: int | None = None, create: bool = True) -> Path:
-    return runtime_dir(uid, create) / f"{engine}.sock"
+    return runtime_dir(uid, create) / f"{service_name(engine)}.sock"
 
 
 # ---------------------------------------------------------------------------
@@ -149,34 +157,36 @@ class Service:
                 elif time.monotonic() - idle_since > IDLE_SECONDS:
                     break
                 continue
-            idle_since = time.monotonic()
-            self._take(conn)
+            if self._take(conn):      # an empty probe (running()) keeps nothing alive
+                idle_since = time.monotonic()
         # stop taking requests before the engine is told to end
         self.path.unlink(missing_ok=True)
         listener.close()
         self._ending.set()
         self.engine.wake()
 
-    def _take(self, conn: socket.socket) -> None:
+    def _take(self, conn: socket.socket) -> bool:
+        """Queue the request on ``conn``; False when there was none."""
         conn.settimeout(5)
         try:
             cred = peer_cred(conn)
             message, fds = recv_message(conn)
         except (OSError, ValueError):
             conn.close()
-            return
+            return False
         if message is None:
             conn.close()
-            return
+            return False
         if cred.uid not in (os.getuid(), 0):
             for fd in fds:
                 os.close(fd)
             self._reply(conn, errno.EPERM, "not your trace service")
-            return
+            return False
         with self._lock:
             self._busy += 1
         self._queue.put((conn, cred, message, fds))
         self.engine.wake()
+        return True
 
     @staticmethod
     def _reply(conn: socket.socket, err: int, text: str = "") -> None:
@@ -241,7 +251,7 @@ class Service:
 
 def _hold_lock(engine_name: str) -> int | None:
     """Only one service per user and engine: the lock says who it is."""
-    fd = os.open(runtime_dir() / f"{engine_name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(runtime_dir() / f"{service_name(engine_name)}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -264,7 +274,7 @@ def serve(engine_name: str, engine_options: dict) -> int:
 
 def _spawn(engine_name: str, engine_options: dict) -> None:
     """Start a detached service: a grandchild in its own session."""
-    log = runtime_dir() / f"{engine_name}.log"
+    log = runtime_dir() / f"{service_name(engine_name)}.log"
     argv = [sys.executable, "-m", "ktrace.service", engine_name, json.dumps(engine_options)]
     pid = os.fork()
     if pid == 0:
@@ -310,7 +320,7 @@ def call(engine_name: str, message: dict, fds: dict[str, int] | None = None,
             sock.close()
         if time.monotonic() > deadline:
             raise ServiceError(f"the {engine_name} trace service did not answer "
-                               f"(see {runtime_dir() / (engine_name + '.log')})")
+                               f"(see {runtime_dir() / (service_name(engine_name) + '.log')})")
         # (re)start one; a service that is just ending still holds the lock
         if spawned_at is None or time.monotonic() - spawned_at > 0.5:
             _spawn(engine_name, engine_options or {})
@@ -320,11 +330,14 @@ def call(engine_name: str, message: dict, fds: dict[str, int] | None = None,
 
 def running(engine_name: str) -> bool:
     """Is a service of ours for this engine up (without starting one)?"""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
     try:
-        path = socket_path(engine_name, create=False)
-    except (FileNotFoundError, ServiceError):
-        return False
-    return path.exists()
+        sock.connect(str(socket_path(engine_name, create=False)))
+        return True          # the service sees an empty connection and drops it
+    except (OSError, ServiceError):
+        return False         # none, or a stale socket of a service that died
+    finally:
+        sock.close()
 
 
 def main(argv: list[str]) -> int:
