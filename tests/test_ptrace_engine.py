@@ -237,7 +237,10 @@ def test_job_control_works_while_traced(tmp_path):
     env = ktrace_env(tmp_path)
     out = tmp_path / "j.out"
     code = "import time\nfor i in range(200):\n    time.sleep(0.02)\nprint('end')"
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    # its own process group, child of ours: never orphaned, so SIGTSTP stops it
+    # (the kernel discards it in an orphaned group, traced or not)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                             process_group=0)
     try:
         subprocess.run(ktrace_cmd("-p", str(child.pid), "-f", str(out), "-t", "cs"), env=env,
                        check=True, timeout=60)
