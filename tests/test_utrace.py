@@ -19,7 +19,7 @@ INCLUDE = ROOT / "include"
 PY_PROGRAM = """
 import ktrace
 ktrace.utrace(b"first")
-ktrace.utrace(b"second")          # the name still works after the first call
+ktrace.utrace(b"second")
 try:
     ktrace.utrace(b"x" * 2049)
     print("no error")

@@ -23,13 +23,15 @@ import sys
 from . import control, record, tracefile
 from . import trpoints as _points
 from .record import RecordReader, read_records
+from .usertrace import utrace
 
 __all__ = ["trace", "attach", "clear", "utrace", "read_records", "RecordReader",
            "record"]
 
 
-def _facilities(points: str, inherit: bool) -> int:
-    return _points.parse(points) | (record.KTRFAC_INHERIT if inherit else 0)
+def _facilities(points: str | None, engine: str, inherit: bool) -> int:
+    facs = control.default_facilities(engine) if points is None else _points.parse(points)
+    return facs | (record.KTRFAC_INHERIT if inherit else 0)
 
 
 def _cli_options(engine: str, genio_size: int | None, seccomp: bool) -> list[str]:
@@ -41,7 +43,7 @@ def _cli_options(engine: str, genio_size: int | None, seccomp: bool) -> list[str
     return argv
 
 
-def trace(argv: list[str], file: str = "ktrace.out", *, trpoints: str = "+",
+def trace(argv: list[str], file: str = "ktrace.out", *, trpoints: str | None = None,
           inherit: bool = False, append: bool = False, engine: str = "auto",
           genio_size: int | None = None, seccomp: bool = False,
           **run_kwargs) -> subprocess.CompletedProcess:
@@ -51,13 +53,14 @@ def trace(argv: list[str], file: str = "ktrace.out", *, trpoints: str = "+",
     every record is in ``file`` when it returns.  As with ktrace(1), the
     command's children are traced only with ``inherit``.
     """
-    cli = [sys.executable, "-m", "ktrace.cli", "-f", str(file), "-t", trpoints]
+    cli = [sys.executable, "-m", "ktrace.cli", "-f", str(file)]
+    cli += ["-t", trpoints] if trpoints is not None else []
     cli += ["-a"] * append + ["-i"] * inherit
     cli += _cli_options(engine, genio_size, seccomp) + ["--"] + list(argv)
     return subprocess.run(cli, **run_kwargs)
 
 
-def attach(pid: int, file: str = "ktrace.out", *, trpoints: str = "+",
+def attach(pid: int, file: str = "ktrace.out", *, trpoints: str | None = None,
            inherit: bool = False, descend: bool = False, append: bool = False,
            group: bool = False, engine: str = "auto", genio_size: int | None = None,
            seccomp: bool = False) -> str:
@@ -67,9 +70,10 @@ def attach(pid: int, file: str = "ktrace.out", *, trpoints: str = "+",
     tracing goes on until :func:`clear` or the process's exit.  Raises
     OSError as ktrace(2) would (ESRCH, EPERM, ...).
     """
+    engine = control.choose_engine(engine)
     tracefile.create(str(file), append)
     options = {"genio_size": genio_size, "seccomp": seccomp}
-    return control.set_tracing(str(file), _facilities(trpoints, inherit),
+    return control.set_tracing(str(file), _facilities(trpoints, engine, inherit),
                                -pid if group else pid, descend=descend, engine=engine,
                                options={k: v for k, v in options.items() if v})
 
@@ -84,12 +88,3 @@ def clear(pid: int | None = None, file: str | None = None, *, trpoints: str | No
     control.clear_tracing(facs | record.KTRFAC_INHERIT, -pid if group else pid,
                           descend=descend)
 
-
-def utrace(data: bytes) -> None:
-    """Add a USER record with ``data`` to the calling process's trace.
-
-    Does nothing when the process is not traced for ``u``; raises OSError
-    (EINVAL) for more than 2048 bytes when it is.
-    """
-    from .utrace import utrace as _utrace
-    _utrace(data)

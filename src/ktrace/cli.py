@@ -131,9 +131,6 @@ class Invocation:
 
 
 def run(inv: Invocation) -> int:
-    facs = trpoints.DEFAULT if inv.facs is None else inv.facs
-    if inv.inherit:
-        facs |= r.KTRFAC_INHERIT
     if inv.clear == "clearall":
         control.clear_tracing(trpoints.ALL | trpoints.LIFECYCLE | r.KTRFAC_INHERIT, 1,
                               descend=True)
@@ -147,6 +144,9 @@ def run(inv: Invocation) -> int:
             control.clear_file(inv.file)
         return 0
     engine = control.choose_engine(inv.engine)   # refuse before touching the file
+    facs = control.default_facilities(engine) if inv.facs is None else inv.facs
+    if inv.inherit:
+        facs |= r.KTRFAC_INHERIT
     old = os.umask(0o077)
     try:
         tracefile.create(inv.file, inv.append)

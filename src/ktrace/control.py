@@ -42,6 +42,14 @@ def choose_engine(name: str) -> str:
     return name
 
 
+def default_facilities(engine_name: str) -> int:
+    """What "no -t" means: the default set, as far as the engine can record it.
+
+    (Asked for explicitly, a facility the engine cannot record gets a notice.)
+    """
+    return trpoints.DEFAULT & engines.engine_class(engine_name).facilities
+
+
 def _service_options(options: dict) -> dict:
     """The options that shape a whole service (fixed when it starts)."""
     return {k: v for k, v in options.items() if k in ("ring_size", "lossless")}

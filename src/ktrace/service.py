@@ -275,7 +275,8 @@ def serve(engine_name: str, engine_options: dict) -> int:
 def _spawn(engine_name: str, engine_options: dict) -> None:
     """Start a detached service: a grandchild in its own session."""
     log = runtime_dir() / f"{service_name(engine_name)}.log"
-    argv = [sys.executable, "-m", "ktrace.service", engine_name, json.dumps(engine_options)]
+    argv = [sys.executable, "-c", "import sys; from ktrace.service import main; "
+            "sys.exit(main(sys.argv[1:]))", engine_name, json.dumps(engine_options)]
     pid = os.fork()
     if pid == 0:
         try:

@@ -99,11 +99,17 @@ class Abi:
         return self._signal_numbers.get(name)
 
 
+# ktrace's utrace(2) for Linux: a number no Linux syscall has, which the
+# engines intercept (include/ktrace/utrace.h).
+UTRACE_NR = 0x6b74
+_UTRACE = ("utrace", 2, (("const void *", "addr"), ("size_t", "len")))
+
+
 @lru_cache(maxsize=None)
 def _load_linux_x86_64() -> Abi:
     from . import _linux_x86_64 as t
-    return Abi("linux-x86_64", "L64", t.SYSCALLS, t.ERRNO_NAMES, t.ERRNO_TEXTS,
-               t.UNKNOWN_ERRNO, t.SIGNAL_NAMES)
+    return Abi("linux-x86_64", "L64", {**t.SYSCALLS, UTRACE_NR: _UTRACE}, t.ERRNO_NAMES,
+               t.ERRNO_TEXTS, t.UNKNOWN_ERRNO, t.SIGNAL_NAMES)
 
 
 @lru_cache(maxsize=None)

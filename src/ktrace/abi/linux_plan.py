@@ -33,8 +33,8 @@ from functools import lru_cache
 from typing import Iterable, NamedTuple
 
 from .. import record as r
+from . import UTRACE_NR
 
-UTRACE_NR = 0x6b74         # ktrace's utrace(addr, len): no Linux syscall has it
 MAX_ARGS = 6
 MAX_STRING = 4096          # PATH_MAX: longest path or string read
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING, Callable
 
+from .. import trpoints
+
 if TYPE_CHECKING:
     from ..facility import Facility
 
@@ -25,6 +27,7 @@ class Engine(abc.ABC):
 
     name: str
     facility: "Facility"   # set by the service before run()
+    facilities: int = trpoints.ALL   # the record types this engine can produce
 
     @abc.abstractmethod
     def attach(self, pid: int, options: dict) -> None:
@@ -69,12 +72,17 @@ class Engine(abc.ABC):
 NAMES = ("ptrace", "bpf")
 
 
-def load(name: str, options: dict) -> Engine:
-    """The engine called ``name``, built with service-wide ``options``."""
+def engine_class(name: str) -> type[Engine]:
+    """The class of the engine called ``name`` (imported on demand)."""
     if name == "ptrace":
         from .ptrace import PtraceEngine
-        return PtraceEngine(options)
+        return PtraceEngine
     if name == "bpf":
         from .bpf import BpfEngine
-        return BpfEngine(options)
+        return BpfEngine
     raise ValueError(f"unknown engine {name!r}")
+
+
+def load(name: str, options: dict) -> Engine:
+    """The engine called ``name``, built with service-wide ``options``."""
+    return engine_class(name)(options)

@@ -18,6 +18,7 @@ import threading
 import time
 
 from ... import record as r
+from ... import trpoints
 from ...abi import LINUX_X86_64, linux_to_freebsd_errno
 from ...abi import linux_plan as lp
 from ...platform import procfs
@@ -62,6 +63,7 @@ def _nargs(nr: int) -> int:
 
 class PtraceEngine(Engine):
     name = "ptrace"
+    facilities = trpoints.ALL & ~r.facility(r.CAPFAIL)   # capability checks are unseen
 
     def __init__(self, options: dict | None = None):
         self.options = dict(options or {})

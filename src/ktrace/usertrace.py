@@ -13,8 +13,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import sys
-import types
 
 from .abi.linux_plan import UTRACE_NR
 from .platform.libc import function
@@ -32,13 +30,3 @@ def utrace(data: bytes) -> None:
         if err != errno.ENOSYS:
             raise OSError(err, os.strerror(err))
 
-
-class _CallableModule(types.ModuleType):
-    """``ktrace.utrace`` may end up naming this module (importing a submodule
-    binds it on its package): calling the module calls the function."""
-
-    def __call__(self, data: bytes) -> None:
-        utrace(data)
-
-
-sys.modules[__name__].__class__ = _CallableModule
