@@ -23,7 +23,7 @@ from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
 
-USAGE = ("usage: kdump --strace [-fTy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize] "
+USAGE = ("usage: kdump --strace [--follow] [-Ty] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize] "
          "[-p pid] [-o outfile] [-f trfile]")
 COLUMN = 40            # strace's -a default: where " = " goes
 MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
@@ -43,7 +43,8 @@ class ViewOptions:
 
 
 def parse(argv: list[str]) -> ViewOptions:
-    """Options: -f takes a file only when an argument follows that is not an option."""
+    """strace's options, but -f names the trace file as in kdump: strace's -f
+    (a pid on every line, as ``strace -f -o`` prints) is spelled --follow."""
     o = ViewOptions()
     strsize, xflag, yflag = 32, 0, False
     opts, rest = getopt.getopt(argv, "f:o:p:s:xyTrt", ["follow"])
