@@ -65,12 +65,14 @@ def test_context_switches_alternate_per_thread(tmp_path):
         assert all(a != b for a, b in zip(outs, outs[1:]))     # out, in, out, in ...
 
 
-def test_capability_failures_get_one_notice(tmp_path):
+@pytest.mark.parametrize("points, expected", [(["-t", "+"], 1), ([], 0)])
+def test_capability_failures_get_one_notice(tmp_path, points, expected):
+    """Asked for, p gets one notice; the default set means what the engine can record."""
     env = dict(ENV, KTRACE_RUNTIME_DIR=str(tmp_path / "run"))
     (tmp_path / "run").mkdir(mode=0o700)
-    proc = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "ptrace", "-i",
+    proc = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "ptrace", "-i", *points,
                            "-f", str(tmp_path / "p.out"), "/bin/sh", "-c", "/bin/true; /bin/true"],
                           env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     notices = [line for line in proc.stderr.splitlines() if "capability failures (p)" in line]
-    assert len(notices) == 1
+    assert len(notices) == expected
