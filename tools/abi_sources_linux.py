@@ -40,8 +40,21 @@ ENTRY_POINT_ALIASES = {
     "umount2": "umount",
 }
 
+# Syscalls newer than this machine's UAPI headers (Debian 12's stop at 450),
+# numbered as in arch/x86/entry/syscalls/syscall_64.tbl (torvalds/linux);
+# each is used only when the headers lack it.  Their arguments come from
+# tracefs like the others'.
+NEWER_THAN_HEADERS = {
+    "cachestat": 451, "fchmodat2": 452, "map_shadow_stack": 453, "futex_wake": 454,
+    "futex_wait": 455, "futex_requeue": 456, "statmount": 457, "listmount": 458,
+    "lsm_get_self_attr": 459, "lsm_set_self_attr": 460, "lsm_list_modules": 461,
+    "mseal": 462, "setxattrat": 463, "getxattrat": 464, "listxattrat": 465,
+    "removexattrat": 466, "open_tree_attr": 467, "file_getattr": 468, "file_setattr": 469,
+}
+
 # Prototypes for syscalls whose tracefs event is missing when the kernel is
-# built without the feature (CONFIG_MODULES, CONFIG_KEXEC*), as declared in
+# built without the feature (CONFIG_MODULES, CONFIG_KEXEC*, CONFIG_X86_USER_SHADOW_STACK),
+# as declared in
 # include/linux/syscalls.h (torvalds/linux), written the way tracefs prints
 # types (no __user).  Used only when the event is absent.
 PROTOTYPES_WITHOUT_EVENT = {
@@ -51,6 +64,8 @@ PROTOTYPES_WITHOUT_EVENT = {
     "finit_module": (("int", "fd"), ("const char *", "uargs"), ("int", "flags")),
     "kexec_load": (("unsigned long", "entry"), ("unsigned long", "nr_segments"),
                    ("struct kexec_segment *", "segments"), ("unsigned long", "flags")),
+    "map_shadow_stack": (("unsigned long", "addr"), ("unsigned long", "size"),
+                         ("unsigned int", "flags")),
     "kexec_file_load": (("int", "kernel_fd"), ("int", "initrd_fd"),
                         ("unsigned long", "cmdline_len"),
                         ("const char *", "cmdline_ptr"), ("unsigned long", "flags")),
@@ -143,7 +158,9 @@ def event_args(fmt: str) -> tuple[tuple[str, str], ...]:
 def syscalls(tracefs: Path) -> list[LinuxSyscall]:
     events = tracefs / "events/syscalls"
     table = []
-    for name, number in numeric_defines(UNISTD_64, "__NR_"):
+    numbers = dict(numeric_defines(UNISTD_64, "__NR_"))
+    numbers.update((n, nr) for n, nr in NEWER_THAN_HEADERS.items() if n not in numbers)
+    for name, number in numbers.items():
         fmt = events / f"sys_enter_{ENTRY_POINT_ALIASES.get(name, name)}" / "format"
         if fmt.exists():
             args = event_args(fmt.read_text())
