@@ -68,7 +68,8 @@ def generate_linux(out_dir: Path) -> None:
         calls[call.number] = (call.name, nargs, call.args or ())
     errnos = src.errno_names()
     sources = [
-        f"syscall numbers: {src.UNISTD_64}",
+        f"syscall numbers: {src.UNISTD_64}; the newer ones from",
+        "  arch/x86/entry/syscalls/syscall_64.tbl (NEWER_THAN_HEADERS in tools/abi_sources_linux.py)",
         f"argument types and names: {tracefs}/events/syscalls/sys_enter_*/format",
         "  (event names per arch/x86/entry/syscalls/syscall_64.tbl entry points;",
         "  events missing from this kernel: prototypes from include/linux/syscalls.h)",
