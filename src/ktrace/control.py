@@ -81,17 +81,25 @@ def _yama_allow(engine_name: str) -> None:
 
 def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
                 engine: str = AUTO, options: dict | None = None,
-                hold_exit: bool = False) -> str:
+                hold_exit: bool = False, log: bool | None = None) -> str:
     """KTROP_SET: trace ``pid`` (or process group ``-pid``) into ``path``.
 
     ``facs`` are facility bits (KTRFAC_INHERIT included when wanted); the
     PROCCTOR/PROCDTOR bits are added as ktrace(1) does.  Returns the engine
     used.  The file must exist (see :func:`tracefile.create`).
+
+    ``log`` gives the service our stderr for the facility's messages (write
+    failures, drops), as the kernel prints them on the console.  By default
+    only a terminal is given: the service keeps it while it traces, and a
+    pipe held open would keep whoever reads ktrace's stderr waiting.
+    Otherwise the messages go to syslog.
     """
     options = dict(options or {})
     name = choose_engine(engine)
     fd = tracefile.open_for_tracing(path)
-    log = os.dup(2)
+    fds = {"file": fd}
+    if log if log is not None else os.isatty(2):
+        fds["log"] = os.dup(2)
     try:
         if name == "ptrace" and pid == os.getpid():
             _yama_allow(name)
@@ -104,11 +112,10 @@ def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
             "options": _request_options(options),
             "hold_exit": hold_exit,
         }
-        err, text = service.call(name, message, {"file": fd, "log": log},
-                                 _service_options(options))
+        err, text = service.call(name, message, fds, _service_options(options))
     finally:
-        os.close(fd)
-        os.close(log)
+        for passed in fds.values():
+            os.close(passed)
     _raise(err, text, path)
     return name
 
@@ -154,7 +161,9 @@ def exec_traced(argv: list[str], path: str, facs: int, *, engine: str = AUTO,
     # gave them (done first, so the trace does not start with our own fixes)
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
-    set_tracing(path, facs, os.getpid(), engine=engine, options=options, hold_exit=True)
+    # the command holds our stderr itself: the service may keep it too
+    set_tracing(path, facs, os.getpid(), engine=engine, options=options, hold_exit=True,
+                log=True)
     os.execvp(argv[0], argv)
 
 

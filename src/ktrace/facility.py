@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import syslog
 import time
 from typing import NamedTuple
 
@@ -56,7 +57,12 @@ class TraceFile:
         self.refs = 0
 
     def log(self, line: str) -> None:
-        """A message of the facility, where the kernel would log it."""
+        """A message of the facility, where the kernel would log it.
+
+        The kernel's log(9) reaches syslog and the console: here syslog and
+        the stderr of the ktrace that asked (or the service's own log).
+        """
+        syslog.syslog(syslog.LOG_NOTICE, line)
         try:
             os.write(2 if self.log_fd is None else self.log_fd, (line + "\n").encode())
         except OSError:
