@@ -20,6 +20,78 @@ RESTART_NAMES = {512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND
                  516: "ERESTART_RESTARTBLOCK"}
 
 
+# What the strace differential found the trace could not show, in one program:
+# a signal's siginfo (SI_USER, SIGCHLD's status, a fault's address), a failed
+# exec's argv and envp, recvmsg's msg_namelen as given and as returned, the
+# pidfds clone3 and clone store.  SIGCHLD stays blocked but in sigsuspend, so
+# the calls come in one order only; it ends by _exit(0) from the SIGSEGV handler.
+GAPS_C = r"""
+#define _GNU_SOURCE
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void on_signal(int sig) { if (sig == SIGSEGV) _exit(0); }
+static void child_with_pidfd(int use_clone3) {
+    int pidfd = -1;
+    long pid;
+    sigset_t none;
+    sigemptyset(&none);
+    if (use_clone3) {
+        struct clone_args ca;
+        memset(&ca, 0, sizeof ca);
+        ca.flags = CLONE_PIDFD;
+        ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        ca.exit_signal = SIGCHLD;
+        pid = syscall(SYS_clone3, &ca, sizeof ca);
+    } else {
+        pid = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &pidfd, 0, 0);
+    }
+    if (pid == 0)
+        _exit(3);
+    sigsuspend(&none);                  /* SIGCHLD is blocked until here: one order only */
+    waitpid(pid, NULL, 0);
+    dprintf(1, "pidfd %d\n", pidfd);
+    close(pidfd);
+}
+int main(void) {
+    char *argv[] = {"missing", "arg", NULL}, *envp[] = {"A=1", NULL};
+    execve("/nonexistent/missing", argv, envp);         /* ENOENT */
+    execve("/", argv, envp);                            /* EACCES */
+    signal(SIGUSR1, on_signal);
+    signal(SIGCHLD, on_signal);
+    signal(SIGSEGV, on_signal);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    kill(getpid(), SIGUSR1);                            /* SI_USER: si_pid, si_uid */
+    int s = socket(AF_INET, SOCK_DGRAM, 0), r = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t len = sizeof a;
+    bind(r, (struct sockaddr *)&a, sizeof a);
+    getsockname(r, (struct sockaddr *)&a, &len);
+    sendto(s, "hi", 2, 0, (struct sockaddr *)&a, sizeof a);
+    struct sockaddr_storage from;
+    char buf[16];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof from,
+                        .msg_iov = &iov, .msg_iovlen = 1};
+    recvmsg(r, &mh, 0);                                 /* msg_namelen=128 => 16 */
+    child_with_pidfd(1);                                /* SIGCHLD: si_status, times */
+    child_with_pidfd(0);
+    *(volatile char *)16 = 1;                           /* SIGSEGV: si_addr */
+    return 1;
+}
+"""
+
+
 def run_traced(argv: list[str], out: Path, trstr: str = "+", *, seccomp: bool = False,
                timeout: float = 120, prefix: tuple[str, ...] = (),
                **kw) -> subprocess.CompletedProcess:

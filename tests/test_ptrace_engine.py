@@ -9,6 +9,8 @@ trace service, as users do.
 from __future__ import annotations
 
 import os
+import re
+import select
 import shutil
 import signal
 import subprocess
@@ -54,6 +56,58 @@ int main(void) {
     pthread_create(&t, NULL, work, NULL);
     pthread_join(t, NULL);
     return 0;
+}
+"""
+
+
+# execve blocks in the kernel reading its argv from a page a userfaultfd serves:
+# a fault taken in kernel mode waits through PTRACE_INTERRUPT, so the exec goes
+# on to its PTRACE_EVENT_EXEC stop, inside the call, after the tracer attached.
+BLOCKED_EXEC_C = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+extern char **environ;
+static int uffd;
+static char *page;
+static long pagesize;
+static void *serve(void *arg) {
+    struct uffd_msg msg;
+    char go;
+    if (read(uffd, &msg, sizeof msg) != sizeof msg)
+        _exit(2);
+    write(1, "blocked\n", 8);       /* the execve waits for the page */
+    if (read(0, &go, 1) != 1)        /* until the test has attached */
+        _exit(2);
+    char *src = mmap(NULL, pagesize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    strcpy(src, "resumed");
+    struct uffdio_copy copy = {.dst = (unsigned long)page, .src = (unsigned long)src,
+                               .len = pagesize};
+    ioctl(uffd, UFFDIO_COPY, &copy);
+    return arg;
+}
+int main(void) {
+    pagesize = sysconf(_SC_PAGESIZE);
+    uffd = syscall(SYS_userfaultfd, O_CLOEXEC);      /* kernel faults too: privileged */
+    struct uffdio_api api = {.api = UFFD_API};
+    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0)
+        return 77;
+    page = mmap(NULL, pagesize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register reg = {.range = {(unsigned long)page, pagesize},
+                                  .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0)
+        return 77;
+    pthread_t t;
+    pthread_create(&t, NULL, serve, NULL);
+    char *argv[] = {"/bin/echo", page, NULL};
+    execve("/bin/echo", argv, environ);
+    return 1;
 }
 """
 
@@ -276,6 +330,40 @@ def test_attaching_to_a_stopped_process_keeps_it_stopped(tmp_path):
         assert child.wait(timeout=30) == 0
     finally:
         child.kill()
+
+
+def _line_within(stream, seconds: float) -> bytes:
+    ready, _, _ = select.select([stream], [], [], seconds)
+    return stream.readline() if ready else b""
+
+
+@needs_gcc
+def test_attached_inside_a_call_records_its_return_only(tmp_path):
+    """A call the tracer joins midway (no entry stop) still ends with its RET."""
+    exe = build(tmp_path, "blocked_exec", BLOCKED_EXEC_C, "-pthread")
+    out = tmp_path / "x.out"
+    child = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        if _line_within(child.stdout, 30) != b"blocked\n":
+            assert child.wait(timeout=30) == 77, "the program failed"
+            pytest.skip("userfaultfd for kernel-mode faults needs privilege")
+        subprocess.run(ktrace_cmd("-p", str(child.pid), "-f", str(out), "-t", "c"),
+                       env=ktrace_env(tmp_path), check=True, timeout=60)
+        child.stdin.write(b"g")
+        child.stdin.close()
+        assert child.stdout.read() == b"resumed\n"
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+    mine = [rec for rec in records(out) if rec.header.tid == child.pid]
+    at = next(i for i, rec in enumerate(mine) if isinstance(rec, r.Sysret) and rec.code == 59)
+    assert (mine[at].retval, mine[at].error) == (0, 0)
+    assert not [rec for rec in mine[:at] if isinstance(rec, r.Syscall) and rec.code == 59]
+    assert isinstance(mine[at - 1], r.ProcCtor) and mine[at - 1].header.command == "echo"
+    assert isinstance(mine[at + 1], r.Syscall)          # the new image's first call
+    text = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(out)], env=ENV,
+                          capture_output=True, text=True, check=True).stdout
+    assert re.search(r"echo +RET +execve 0$", text, re.M)
 
 
 def test_clear_lets_the_process_go(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
-from ptrace_support import ENV, build, read_calls, run_traced
+from ptrace_support import ENV, GAPS_C, build, read_calls, run_traced
 from strace_harness import STRACE, parse_strace, run_strace
 
 pytestmark = pytest.mark.skipif(STRACE is None or shutil.which("gcc") is None,
@@ -257,3 +257,20 @@ def test_program_failing_syscalls(tmp_path):
     errnos = {c.errno for c in k[root]} - {None}
     assert {"ENOENT", "EBADF", "EEXIST", "EISDIR", "ENOTDIR", "ESRCH", "ECONNREFUSED",
             "ENOSYS"} <= errnos
+
+
+
+def test_view_shows_what_the_gaps_were(tmp_path):
+    """Each gap the strace differential found, end to end: kdump --strace prints
+    these lines exactly as strace does (siginfo, a failed exec's argv, recvmsg's
+    name length, stored pidfds)."""
+    import strace_diff as D
+    exe = build(tmp_path, "gaps", GAPS_C)
+    run = D.run_program(D.Program("gaps", [exe]), tmp_path, None)
+    c = D.compare(run.strace, run.kdump, str(tmp_path / "work"))
+    assert (c.differ, c.missing, c.extra, c.known) == ([], [], [], []), \
+        "\n".join(f"strace: {m.strace}\nkdump:  {m.kdump}" for m in c.differ + c.missing + c.extra)
+    assert c.matched == c.total
+    for text in ('execve("/", ["missing", "arg"], ', "msg_namelen=128 => 16",
+                 "=> {pidfd=[", "parent_tid=[", "si_pid=", "si_status=3", "si_addr=0x10"):
+        assert text in run.kdump, text

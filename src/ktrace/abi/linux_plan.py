@@ -23,6 +23,21 @@ holds those, and :func:`plan_for_call` applies them to the actual arguments.
 Sizes are counted as :class:`Length` sources: a fixed count, an argument's
 value, the return value, a socklen/int the kernel writes back through a
 pointer argument, or the size of an ``fd_set`` for ``nfds`` descriptors.
+
+Struct and string data are capped at the trace file's genio size, but for
+the structs in ``WHOLE_STRUCTS``: a getdents64 buffer (``dirents``) is
+recorded whole, as its entry count only makes sense whole; its size is
+bounded by the call's own count argument and its return value.
+
+Failed calls record no exit data, but for the roles in ``ON_FAILURE``:
+execve's argv and envp (read at entry) are written at its exit whether or
+not it succeeded, as strace shows them for a failed exec.
+
+One record comes outside any syscall: a signal acted on is a PSIG (``s``)
+followed by ``STRU siginfo``, the 128 raw bytes of its siginfo_t (the
+strace view prints si_pid, si_uid, si_status, si_addr, ... from it).  Like
+every STRU it is a ``t`` record: it is written when the process is traced
+for both ``s`` and ``t``, and capped at the genio size.
 """
 
 from __future__ import annotations
@@ -55,12 +70,15 @@ class Role(enum.IntEnum):
     IN_IOVEC = 10      # STRUCT_ARRAY iovec at entry, one GIO rw=1 at exit
     OUT_IOVEC = 11     # STRUCT_ARRAY iovec at entry, one GIO rw=0 at exit
     IN_MSGHDR = 12     # STRU msghdr (+ sockaddr, iovec) at entry, GIO rw=1 at exit
-    OUT_MSGHDR = 13    # STRU msghdr (+ sockaddr, iovec) and GIO rw=0 at exit
+    OUT_MSGHDR = 13    # STRU msghdr at entry (the msg_namelen given); STRU msghdr
+    #                    (+ sockaddr, iovec) and GIO rw=0 at exit
     IN_STRING = 14     # STRU string at entry: a string not looked up
     OUT_STRING = 15    # STRU string at exit, on success
-    ARGV = 16          # ARGS at the exit of a successful execve
-    ENVP = 17          # ENVS at the exit of a successful execve
+    ARGV = 16          # ARGS at the exit of execve (failed ones too), read at entry
+    ENVP = 17          # ENVS at the exit of execve (failed ones too), read at entry
     USER = 18          # utrace data: USER record at entry
+    CLONE_ARGS = 19    # clone3's struct: STRU clone_args at entry; at exit, on success
+    #                    with CLONE_PIDFD, STRU int: the pidfd stored through .pidfd
 
 
 class Len(enum.IntEnum):
@@ -128,6 +146,12 @@ C_STRUCTS: dict[str, str] = {
     "struct __kernel_timex": "timex", "struct utimbuf": "utimbuf",
     "struct open_how": "open_how",
 }
+
+# Structs recorded whole, not capped at the genio size (see the module's doc).
+WHOLE_STRUCTS = frozenset({"dirents"})
+
+# Roles whose exit records are written for a failed call too.
+ON_FAILURE = frozenset({Role.ARGV, Role.ENVP})
 
 # Structs the kernel only ever writes through a non-const pointer; other
 # non-const pointers (a timespec timeout, a sigset) may be read, written or both.
@@ -311,7 +335,7 @@ PLANS: dict[str, Plan] = {
     # processes and resources
     "execve": (P, ArgSpec(Role.ARGV), ArgSpec(Role.ENVP)),
     "execveat": (V, P, ArgSpec(Role.ARGV), ArgSpec(Role.ENVP), V),
-    "clone3": (in_("clone_args", arg(1)), V),
+    "clone3": (ArgSpec(Role.CLONE_ARGS, "clone_args", STRUCT_SIZES["clone_args"], arg(1)), V),
     "getrlimit": (V, out("rlimit")), "setrlimit": (V, in_("rlimit")),
     "prlimit64": (V, V, in_("rlimit"), out("rlimit")),
     "getrusage": (V, out("rusage")),
@@ -356,6 +380,7 @@ PR_SET_NAME, PR_GET_NAME = 15, 16
 F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 5, 6, 7, 36, 37, 38
 FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, FUTEX_WAIT_REQUEUE_PI = 0, 9, 6, 11
 FUTEX_CMD_MASK = 0x7F   # op without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
+CLONE_PIDFD = 0x1000    # clone() stores the pidfd through its parent_tid pointer
 
 SELECTORS: dict[str, Selector] = {
     "ioctl": Selector(1, 0xFFFFFFFF, {
@@ -379,6 +404,7 @@ SELECTORS: dict[str, Selector] = {
         FUTEX_WAIT: {3: in_("timespec")}, FUTEX_WAIT_BITSET: {3: in_("timespec")},
         FUTEX_LOCK_PI: {3: in_("timespec")}, FUTEX_WAIT_REQUEUE_PI: {3: in_("timespec")},
     }),
+    "clone": Selector(0, CLONE_PIDFD, {CLONE_PIDFD: {2: out("int")}}),
 }
 
 
@@ -490,6 +516,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.IN_STRING: _STRU, Role.OUT_STRING: _STRU,
     Role.ARGV: r.facility(r.ARGS), Role.ENVP: r.facility(r.ENVS),
     Role.USER: r.facility(r.USER),
+    Role.CLONE_ARGS: _STRU,
 }
 
 # Record types that any syscall can produce

@@ -52,8 +52,15 @@ class Engine(abc.ABC):
 
         ``service`` handles queued control requests and returns False when
         the service should end (nothing traced, nobody connected); the loop
-        then detaches everything and returns.  Before blocking, the engine
-        calls ``facility.flush()`` so no record waits in memory.
+        then detaches everything and returns.
+
+        No record waits long in memory: the engine calls
+        ``facility.flush()`` within 50 ms of queuing a record (the bpf engine
+        before each wait for its ring; the ptrace engine, which blocks in
+        ``waitpid`` between stops, when its ticker thread wakes it) and
+        before it waits for requests with nothing to observe.  The facility
+        itself writes a file's queue when a process exits (before its parent
+        can see the exit) and whenever the queue holds 256 KiB.
         """
 
     @abc.abstractmethod

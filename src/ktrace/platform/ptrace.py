@@ -39,6 +39,7 @@ PTRACE_SYSCALL = 24
 PTRACE_SETOPTIONS = 0x4200
 PTRACE_GETEVENTMSG = 0x4201
 PTRACE_GETSIGINFO = 0x4202
+PTRACE_GETSIGMASK = 0x420A
 PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 PTRACE_LISTEN = 0x4208
@@ -133,6 +134,13 @@ def geteventmsg(tid: int) -> int:
     msg = ctypes.c_ulong()
     _request(PTRACE_GETEVENTMSG, tid, None, ctypes.byref(msg))
     return msg.value
+
+
+def getsigmask(tid: int) -> int:
+    """The thread's blocked signal set (bit n-1 = signal n)."""
+    mask = ctypes.c_uint64()
+    _request(PTRACE_GETSIGMASK, tid, ctypes.sizeof(mask), ctypes.byref(mask))
+    return mask.value
 
 
 class SigInfo(NamedTuple):

@@ -78,6 +78,14 @@ def _optval(exit: bool):
     return render
 
 
+def _namelen(c: Call, i: int, after: dict) -> str:
+    """recvmsg's ``128 => 16``: the msg_namelen given (entry msghdr) and the one returned."""
+    given = S.fixed("msghdr", c.struct(i, "msghdr", exit=False) or b"")
+    if given is None or given["msg_namelen"] == after["msg_namelen"]:
+        return str(after["msg_namelen"])
+    return f"{given['msg_namelen']} => {after['msg_namelen']}"
+
+
 def _msghdr(exit: bool):
     """{msg_name=.., msg_namelen=.., msg_iov=[..], msg_iovlen=.., msg_controllen=.., msg_flags=..}."""
     def render(c: Call, i: int) -> str:
@@ -87,7 +95,7 @@ def _msghdr(exit: bool):
         name = c.struct(i, "sockaddr", exit=exit) if f["msg_name"] else None
         iov = iovecs(c, i, exit=exit)
         parts = [f"msg_name={T.sockaddr_text(name) if name is not None else ptr(f['msg_name'])}",
-                 f"msg_namelen={f['msg_namelen']}",
+                 f"msg_namelen={_namelen(c, i, f) if exit else f['msg_namelen']}",
                  f"msg_iov={iov if iov is not None else ptr(f['msg_iov'])}",
                  f"msg_iovlen={f['msg_iovlen']}"]
         if f["msg_controllen"]:

@@ -18,7 +18,9 @@ _ENTRY = {
     R.IN_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_IOVEC: [(r.STRUCT_ARRAY, "iovec")], R.OUT_IOVEC: [(r.STRUCT_ARRAY, "iovec")],
     R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
+    R.OUT_MSGHDR: [(r.STRUCT, "msghdr")],
     R.IN_STRING: [(r.STRUCT, "string")], R.USER: [(r.USER, None)],
+    R.CLONE_ARGS: [(r.STRUCT, "")],
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
@@ -29,6 +31,7 @@ _EXIT = {
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
                    (r.GENIO, None)],
     R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],
+    R.CLONE_ARGS: [(r.STRUCT, "int")],
 }
 
 

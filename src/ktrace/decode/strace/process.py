@@ -55,6 +55,12 @@ def _child_tid(c: Call) -> str:
     return f"[{c.retval}]" if c.ok else ptr(c.arg(2))
 
 
+def _pidfd(c: Call, i: int, addr: int) -> str:
+    """``[fd]``: the pidfd CLONE_PIDFD made the kernel store (its STRU int for argument ``i``)."""
+    data = c.struct(i, "int")
+    return f"[{c.fd_text(S.fixed('int', data)['value'])}]" if data is not None else ptr(addr)
+
+
 def _clone_exit(c: Call, i: int) -> str | None:
     """x86-64 clone(flags, stack, parent_tid, child_tid, tls): what strace adds at exit."""
     fl = c.arg(0)
@@ -62,7 +68,8 @@ def _clone_exit(c: Call, i: int) -> str | None:
         return None
     text = ""
     if fl & (CLONE_PARENT_SETTID | CLONE_PIDFD):
-        text += f", parent_tid={_child_tid(c) if fl & CLONE_PARENT_SETTID else ptr(c.arg(2))}"
+        stored = _child_tid(c) if fl & CLONE_PARENT_SETTID else _pidfd(c, 2, c.arg(2))
+        text += f", parent_tid={stored}"
     if fl & CLONE_SETTLS:
         text += f", tls={ptr(c.arg(4))}"
     if fl & CLONE_CHILD_TIDS:
@@ -110,12 +117,16 @@ def _clone3_waits(c: Call) -> bool:
 
 
 def _clone3_rest(c: Call, i: int) -> str:
-    """`` => {parent_tid=[N]}, 88``: the tid written back, then the size."""
+    """`` => {pidfd=[3], parent_tid=[N]}, 88``: what was written back, then the size."""
     f = _clone_args(c)
-    changed = ""
-    if f is not None and c.ok and f["flags"] & CLONE_PARENT_SETTID:
-        changed = f" => {{parent_tid={_child_tid(c)}}}"
-    return f"{changed}, {c.arg(1)}"
+    changed = []
+    if f is not None and c.ok:
+        if f["flags"] & CLONE_PIDFD:
+            changed.append(f"pidfd={_pidfd(c, 0, f['pidfd'])}")
+        if f["flags"] & CLONE_PARENT_SETTID:
+            changed.append(f"parent_tid={_child_tid(c)}")
+    text = f" => {{{', '.join(changed)}}}" if changed else ""
+    return f"{text}, {c.arg(1)}"
 
 
 def _wait_status(c: Call, i: int) -> str:

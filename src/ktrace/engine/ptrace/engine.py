@@ -528,8 +528,8 @@ class PtraceEngine(Engine):
     def _exit_records(self, th: Thread, call: Call, flags: int, rval: int,
                       is_error: bool) -> None:
         st = self.begin(th, call.cpu)
-        if not is_error and flags & call.plan.exit_bits:
-            run_exit(st, call, rval)
+        if flags & call.plan.exit_bits:
+            run_exit(st, call, rval, is_error)
         if flags & F_RET:
             st.add(r.SYSRET, r.sysret_payload(call.nr, self._error(rval) if is_error else 0,
                                               rval))

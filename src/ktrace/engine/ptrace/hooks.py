@@ -19,6 +19,8 @@ from ... import record as r
 from ...abi import LINUX_X86_64
 from ...abi import linux_plan as lp
 from ...platform import procfs
+from ...platform import ptrace as pt
+from . import signals
 from .syscalls import F_USER, Call, Stop
 from .tracee import Thread, status_fields
 
@@ -48,6 +50,8 @@ class Hooks:
             nr("rt_sigaction"): self.sigaction_entry,
             lp.UTRACE_NR: self.utrace_entry,
         }
+        for name in signals.TEMPORARY_MASK_CALLS:
+            self.entry[nr(name)] = self.temporary_mask_entry
         self.exit = {nr("rt_sigaction"): self.sigaction_exit,
                      nr("prctl"): self.prctl_exit,
                      nr("close"): self.close_exit,
@@ -77,6 +81,13 @@ class Hooks:
         act = call.saved.get("act")
         if act is not None:
             th.proc.actions[_int(call.args[0])] = act
+
+    def temporary_mask_entry(self, th: Thread, call: Call, st: Stop) -> None:
+        """The mask before sigsuspend, ppoll, ...: a signal that ends the wait restores it."""
+        try:
+            th.mask_before = pt.getsigmask(th.tid)
+        except OSError:
+            th.mask_before = None
 
     # -- names and the rseq area ----------------------------------------------------
 

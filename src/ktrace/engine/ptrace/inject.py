@@ -22,12 +22,13 @@ from ...abi import LINUX_X86_64
 from ...abi import linux_plan as lp
 from ...platform import ptrace as pt
 from ...platform import seccomp as sc
+from .signals import TEMPORARY_MASK_CALLS
 from .tracee import Thread, status_fields
 
 RED_ZONE = 128
 CAP_SYS_ADMIN = 21
 ALWAYS = ("execve", "execveat", "rseq", "prctl")
-FOR_SIGNALS = ("rt_sigaction",)
+FOR_SIGNALS = ("rt_sigaction",) + TEMPORARY_MASK_CALLS   # handlers; PSIG's mask
 FOR_SYSCTL = ("open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3", "fcntl",
               "chdir", "fchdir", "read", "write", "pread64", "pwrite64", "readv", "writev",
               "preadv", "pwritev", "preadv2", "pwritev2")

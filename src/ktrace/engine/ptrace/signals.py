@@ -1,5 +1,9 @@
 """Signal-delivery stops: PSIG records, and the signal always re-injected.
 
+A PSIG is followed by ``STRU siginfo`` (the raw siginfo_t the stop's
+PTRACE_GETSIGINFO returned) when the process is traced for structs (``t``)
+too: the sender's pid and uid, a child's status and times, a fault's address.
+
 PSIG is written, as FreeBSD's postsig() writes it, for a signal that is
 acted on: one that runs a handler or whose default action ends the process.
 A signal that is ignored (SIG_IGN, or SIG_DFL of a signal whose default is to
@@ -14,13 +18,23 @@ stops on the handler's first instruction, and the address is read there.
 
 from __future__ import annotations
 
+import errno
 import signal
 
 from ... import record as r
+from ...abi import LINUX_X86_64
 from ...platform import ptrace as pt
-from .tracee import CAUGHT_UNKNOWN, SA_RESETHAND, SIG_DFL, SIG_IGN, Thread, blocked_mask
+from .tracee import CAUGHT_UNKNOWN, SA_RESETHAND, SIG_DFL, SIG_IGN, Thread
 
 F_PSIG = r.facility(r.PSIG)
+F_STRUCT = r.facility(r.STRUCT)
+
+# calls that block another signal set while they wait
+TEMPORARY_MASK_CALLS = ("rt_sigsuspend", "ppoll", "pselect6", "epoll_pwait", "epoll_pwait2")
+_TEMPORARY_MASK_NRS = frozenset(LINUX_X86_64.syscall_number(n) for n in TEMPORARY_MASK_CALLS)
+# what such a call's return register holds when a signal ended the wait
+ERESTARTNOHAND = 514
+_WAIT_INTERRUPTED = frozenset(-e & 0xFFFFFFFFFFFFFFFF for e in (errno.EINTR, ERESTARTNOHAND))
 
 # signals whose default action is not to end the process
 DEFAULT_NOT_FATAL = frozenset({
@@ -35,6 +49,27 @@ def acted_on(handler: int, sig: int) -> bool:
     if handler == SIG_DFL:
         return sig not in DEFAULT_NOT_FATAL
     return True
+
+
+def return_mask(th: Thread) -> int:
+    """PSIG's mask: the blocked set the handler's return restores (FreeBSD's returnmask).
+
+    That is the blocked set now, but when the signal ends a wait that blocks
+    another set meanwhile (sigsuspend, ppoll, ...): then it is the set from
+    before the call, which the wait's entry hook kept.
+    """
+    before, th.mask_before = th.mask_before, None
+    if before is not None:
+        try:
+            regs = pt.getregs(th.tid)
+        except OSError:
+            return before
+        if regs.orig_rax in _TEMPORARY_MASK_NRS and regs.rax in _WAIT_INTERRUPTED:
+            return before
+    try:
+        return pt.getsigmask(th.tid)
+    except OSError:
+        return 0
 
 
 def delivery_stop(engine, th: Thread, sig: int) -> None:
@@ -53,15 +88,15 @@ def delivery_stop(engine, th: Thread, sig: int) -> None:
         engine.perf.fault_failed(th.tid, sig, info.addr, info.code)
     handler, sa_flags = proc.actions.get(sig, (SIG_DFL, 0))
     if acted_on(handler, sig):
-        mask = blocked_mask(proc.pid, th.tid)
+        mask = return_mask(th)
         if handler == CAUGHT_UNKNOWN and not proc.detaching:
-            th.probe = (sig, info.code, mask)
+            th.probe = (sig, info, mask)
             try:
                 pt.singlestep(th.tid, sig)
             except OSError:
                 th.probe = None
             return
-        _psig(engine, th, sig, handler, info.code, mask)
+        _psig(engine, th, sig, handler, info, mask)
         if handler > SIG_IGN and sa_flags & SA_RESETHAND:
             proc.actions[sig] = (SIG_DFL, 0)
     engine.resume(th, sig)
@@ -69,7 +104,7 @@ def delivery_stop(engine, th: Thread, sig: int) -> None:
 
 def _probe_done(engine, th: Thread, sig: int) -> None:
     """The single-step into a handler stopped: its first instruction is the handler."""
-    probed, code, mask = th.probe
+    probed, info, mask = th.probe
     th.probe = None
     handler = CAUGHT_UNKNOWN & 0xFFFFFFFFFFFFFFFF
     if sig == signal.SIGTRAP:
@@ -78,11 +113,13 @@ def _probe_done(engine, th: Thread, sig: int) -> None:
             th.proc.actions[probed] = (handler, 0)
         except OSError:
             return
-    _psig(engine, th, probed, handler, code, mask)
+    _psig(engine, th, probed, handler, info, mask)
     engine.resume(th, 0 if sig == signal.SIGTRAP else sig)
 
 
-def _psig(engine, th: Thread, sig: int, handler: int, code: int, mask: int) -> None:
+def _psig(engine, th: Thread, sig: int, handler: int, info: pt.SigInfo, mask: int) -> None:
     st = engine.begin(th)
-    st.add(r.PSIG, r.psig_payload(sig, handler, code, mask))
+    st.add(r.PSIG, r.psig_payload(sig, handler, info.code, mask))
+    if st.flags & F_STRUCT:
+        st.add(r.STRUCT, r.struct_payload(b"siginfo", info.raw[:st.genio]))
     engine.emit(st)

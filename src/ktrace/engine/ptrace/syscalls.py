@@ -27,6 +27,7 @@ F_USER = r.facility(r.USER)
 MAX_ARGV = 8192          # execve strings read at most (ARG_MAX / page-sized strings)
 _MSGHDR = struct.Struct("<QI4xQQQQi4x")   # name, namelen, iov, iovlen, control, controllen, flags
 _U32 = struct.Struct("<I")
+_CLONE_PIDFD = struct.Struct("<QQ")       # clone_args: flags, pidfd
 IOVEC_SIZE = 16
 
 
@@ -97,14 +98,16 @@ def path_entry(st: Stop, call: Call, i: int, spec) -> None:
         st.add(r.NAMEI, path)
 
 
-def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
+    """STRU of argument ``i`` (capped at the genio size but for WHOLE_STRUCTS): its bytes."""
     addr = call.args[i]
     if not addr:
-        return
+        return None
     n = _clamp(_length(spec, call, st, rval))
-    data = st.mem.read(st.pid, addr, min(n, st.genio))
+    data = st.mem.read(st.pid, addr, n if spec.name in lp.WHOLE_STRUCTS else min(n, st.genio))
     if data or n == 0:
         st.add(r.STRUCT, r.struct_payload(spec.name.encode(), data))
+    return data
 
 
 def struct_in(st: Stop, call: Call, i: int, spec) -> None:
@@ -175,6 +178,20 @@ def msghdr_in_entry(st: Stop, call: Call, i: int, spec) -> None:
     _msghdr(st, call.args[i], call, i)
 
 
+def msghdr_out_entry(st: Stop, call: Call, i: int, spec) -> None:
+    """recvmsg's msghdr as given: the msg_namelen before the kernel changes it."""
+    raw = st.mem.read(st.pid, call.args[i], _MSGHDR.size)
+    if len(raw) == _MSGHDR.size:
+        st.add(r.STRUCT, r.struct_payload(b"msghdr", raw))
+
+
+def clone_args_entry(st: Stop, call: Call, i: int, spec) -> None:
+    """STRU clone_args; its flags and pidfd pointer kept for the exit."""
+    data = _struct(st, call, i, spec, 0)
+    if data is not None and len(data) >= _CLONE_PIDFD.size:
+        call.saved[i] = _CLONE_PIDFD.unpack_from(data)
+
+
 def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
     """execve's argv or envp, read now: after a successful exec they are gone."""
     addr = call.args[i]
@@ -195,7 +212,8 @@ def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Exit steps (rval: the return value; only called for successful calls)
+# Exit steps (rval: the return value; called for successful calls, and for
+# failed ones where the role is in ON_FAILURE)
 
 
 def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -245,6 +263,15 @@ def msghdr_out_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     iovec_exit(st, call, i, spec, rval)
 
 
+def clone_pidfd_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """STRU int: the pidfd clone3 stored through clone_args.pidfd (CLONE_PIDFD)."""
+    flags, pidfd_addr = call.saved.get(i, (0, 0))
+    if flags & lp.CLONE_PIDFD and pidfd_addr:
+        data = st.mem.read(st.pid, pidfd_addr, 4)
+        if len(data) == 4:
+            st.add(r.STRUCT, r.struct_payload(b"int", data))
+
+
 def strings_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     strings = call.saved.get(i)
     if strings is not None:
@@ -265,11 +292,12 @@ STEPS = {
     Role.IN_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry, F_GENIO | F_SYSCTL, iovec_exit),
     Role.OUT_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry, F_GENIO | F_SYSCTL, iovec_exit),
     Role.IN_MSGHDR: (F_STRUCT | F_ARRAY | F_GENIO, msghdr_in_entry, F_GENIO, iovec_exit),
-    Role.OUT_MSGHDR: (0, None, F_STRUCT | F_ARRAY | F_GENIO, msghdr_out_exit),
+    Role.OUT_MSGHDR: (F_STRUCT, msghdr_out_entry, F_STRUCT | F_ARRAY | F_GENIO, msghdr_out_exit),
     Role.IN_STRING: (F_STRUCT, string_in, 0, None),
     Role.OUT_STRING: (0, None, F_STRUCT, string_out),
     Role.ARGV: (F_ARGS, strings_entry, F_ARGS, strings_exit),
     Role.ENVP: (F_ENVS, strings_entry, F_ENVS, strings_exit),
+    Role.CLONE_ARGS: (F_STRUCT, clone_args_entry, F_STRUCT, clone_pidfd_exit),
 }
 
 
@@ -277,11 +305,13 @@ class CallPlan:
     """The plan of one syscall, compiled into steps.
 
     ``entry_bits``/``exit_bits``: the facilities any entry/exit step records.
+    ``failed``: the exit steps that run when the call failed (``ON_FAILURE``).
     ``buf``: (buffer argument, descriptor argument, rw) when the exit's only
     step is one I/O buffer (read, write, pread64, ...): the engine's fast path.
     """
 
-    __slots__ = ("nr", "narg", "entry", "exit", "entry_bits", "exit_bits", "bits", "buf")
+    __slots__ = ("nr", "narg", "entry", "exit", "failed", "entry_bits", "exit_bits", "bits",
+                 "buf")
 
     def __init__(self, nr: int, narg: int, plan: tuple):
         self.nr = nr
@@ -298,6 +328,7 @@ class CallPlan:
                 exit_.append((i, spec, out_step, out_bits))
         self.entry = tuple(entry)
         self.exit = tuple(exit_)
+        self.failed = tuple(step for step in exit_ if step[1].role in lp.ON_FAILURE)
         self.entry_bits = self.exit_bits = 0
         for _, _, _, bits in entry:
             self.entry_bits |= bits
@@ -336,8 +367,8 @@ def run_entry(st: Stop, call: Call) -> None:
             step(st, call, i, spec)
 
 
-def run_exit(st: Stop, call: Call, rval: int) -> None:
+def run_exit(st: Stop, call: Call, rval: int, failed: bool = False) -> None:
     flags = st.flags
-    for i, spec, step, bits in call.plan.exit:
+    for i, spec, step, bits in call.plan.failed if failed else call.plan.exit:
         if flags & bits:
             step(st, call, i, spec, rval)

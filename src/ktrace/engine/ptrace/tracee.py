@@ -18,7 +18,7 @@ class Thread:
     """One traced thread (a Linux task)."""
 
     __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "exiting", "probe",
-                 "stat_fd")
+                 "stat_fd", "mask_before")
 
     def __init__(self, tid: int, proc: "Process", comm: bytes, cpu_addr: int = 0):
         self.tid = tid
@@ -28,8 +28,11 @@ class Thread:
         self.call = None             # the Call in progress (entry seen), or None
         self.started = False         # its first stop has been seen
         self.exiting = False         # stopped at PTRACE_EVENT_EXIT
-        self.probe = None            # (signo, code, mask): finding a handler by single-step
+        self.probe = None            # (signo, siginfo, mask): finding a handler by single-step
         self.stat_fd = -1            # /proc/PID/task/TID/stat, kept open while without rseq
+        # the blocked set when it entered a call that blocks another one while it
+        # waits (sigsuspend, ppoll, ...): what a handler run from that wait restores
+        self.mask_before: int | None = None
 
     def proc_cpu(self) -> int:
         """The CPU the thread last ran on, from /proc (for threads without rseq)."""
@@ -126,12 +129,6 @@ def status_fields(path: str, *names: bytes) -> dict[bytes, list[bytes]] | None:
     except OSError:
         return None
     return found
-
-
-def blocked_mask(pid: int, tid: int) -> int:
-    """The thread's blocked signal set (SigBlk of /proc/PID/task/TID/status)."""
-    fields = status_fields(f"/proc/{pid}/task/{tid}/status", b"SigBlk")
-    return int(fields[b"SigBlk"][0], 16) if fields and b"SigBlk" in fields else 0
 
 
 def task_ids(tid: int) -> tuple[int, int] | None:

@@ -1,0 +1,122 @@
+"""Records the strace differential found missing: a signal's siginfo, a failed
+exec's argv and envp, whole getdents64 buffers, recvmsg's msghdr as given,
+and the pidfd clone and clone3 store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import struct
+import sys
+
+import pytest
+
+from ktrace import record as r
+from ptrace_support import GAPS_C, build, read_calls, records, run_traced
+
+
+@pytest.fixture(scope="module")
+def gaps(tmp_path_factory) -> str:
+    """ptrace_support.GAPS_C built."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    return build(tmp_path_factory.mktemp("gaps"), "gaps", GAPS_C)
+
+
+def _int(data: bytes) -> int:
+    return struct.unpack_from("<i", data)[0]
+
+
+def test_a_signal_is_followed_by_its_siginfo(gaps, tmp_path):
+    out = tmp_path / "s.out"
+    assert run_traced([gaps], out, "cst").returncode == 0
+    recs = records(out)
+    pid = recs[0].header.pid
+    psigs = [i for i, rec in enumerate(recs) if isinstance(rec, r.Psig)]
+    assert [recs[i].signo for i in psigs] == [signal.SIGUSR1, signal.SIGCHLD, signal.SIGCHLD,
+                                              signal.SIGSEGV]
+    infos = []
+    for i in psigs:
+        info = recs[i + 1]                  # right after its PSIG, same thread
+        assert isinstance(info, r.Struct) and info.name == b"siginfo"
+        assert len(info.data) == 128 and info.header.tid == recs[i].header.tid
+        signo, _, code = struct.unpack_from("<iii", info.data)
+        assert (signo, code) == (recs[i].signo, recs[i].code)
+        infos.append(info.data)
+    usr1, chld, _, segv = infos
+    assert struct.unpack_from("<iI", usr1, 16) == (pid, os.getuid())
+    child_pid, _, status = struct.unpack_from("<iIi", chld, 16)
+    assert child_pid not in (0, pid) and status == 3
+    assert struct.unpack_from("<Q", segv, 16)[0] == 16
+    # a handler run from sigsuspend's wait restores the mask from before it
+    assert [recs[i].mask[0] for i in psigs[1:3]] == [1 << (signal.SIGCHLD - 1)] * 2
+
+
+def test_siginfo_needs_struct_tracing_too(gaps, tmp_path):
+    out = tmp_path / "s.out"
+    assert run_traced([gaps], out, "cs").returncode == 0
+    recs = records(out)
+    assert len([rec for rec in recs if isinstance(rec, r.Psig)]) == 4
+    assert not [rec for rec in recs if isinstance(rec, r.Struct)]
+
+
+def test_a_failed_exec_has_its_argv_and_envp(tmp_path):
+    out = tmp_path / "e.out"
+    script = "exec ./missing one two"
+    run_traced(["/bin/sh", "-c", script], out, "cnae", cwd=tmp_path,
+               env={"PATH": "/bin:/usr/bin", "ONLY": "this"})
+    calls = [c for cs in read_calls(out).values() for c in cs if c.name == "execve"]
+    failed = [c for c in calls if c.errno == "ENOENT"]
+    assert len(failed) == 1
+    call = failed[0]
+    assert [type(rec).__name__ for rec in call.records] == ["Namei", "Args", "Envs"]
+    assert r.split_strings(call.of(r.Args)[0].strings) == [b"./missing", b"one", b"two"]
+    assert b"ONLY=this" in r.split_strings(call.of(r.Envs)[0].strings)
+
+
+def test_getdents64_buffers_are_whole(tmp_path):
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(300):
+        (many / f"a-file-with-a-long-name-{i:03d}").touch()
+    out = tmp_path / "d.out"
+    run_traced([sys.executable, "-S", "-c", f"import os; os.listdir({str(many)!r})"], out, "ct")
+    listing = []
+    for c in (c for cs in read_calls(out).values() for c in cs if c.name == "getdents64"):
+        data = c.of(r.Struct)[0].data if c.retval else b""
+        names = _dirent_names(data)
+        if b"a-file-with-a-long-name-000" in names:
+            listing.append((c.retval, data, names))
+    assert len(listing) == 1
+    retval, data, names = listing[0]
+    assert len(data) == retval > 4096           # more than the genio size
+    assert len(names) == 302                    # . and .. too
+
+
+def _dirent_names(data: bytes) -> list[bytes]:
+    """The names in a getdents64 buffer (struct linux_dirent64: reclen at 16, name at 19)."""
+    names, at = [], 0
+    while at + 19 <= len(data):
+        reclen = struct.unpack_from("<H", data, at + 16)[0]
+        if reclen == 0:
+            break
+        names.append(data[at + 19:at + reclen].split(b"\0", 1)[0])
+        at += reclen
+    return names
+
+
+def test_recvmsg_name_length_and_stored_pidfds(gaps, tmp_path):
+    out = tmp_path / "p.out"
+    proc = run_traced([gaps], out, "ct")
+    assert proc.returncode == 0
+    clone3_fd, clone_fd = (int(line.split()[1]) for line in proc.stdout.splitlines())
+    calls = [c for cs in read_calls(out).values() for c in cs]
+    recvmsg = next(c for c in calls if c.name == "recvmsg")
+    hdrs = [s.data for s in recvmsg.of(r.Struct) if s.name == b"msghdr"]
+    assert [struct.unpack_from("<I", h, 8)[0] for h in hdrs] == [128, 16]   # given, returned
+    clone3 = next(c for c in calls if c.name == "clone3" and c.retval)
+    assert [s.name for s in clone3.of(r.Struct)] == [b"clone_args", b"int"]
+    assert _int(clone3.of(r.Struct)[1].data) == clone3_fd
+    clone = next(c for c in calls if c.name == "clone" and c.retval)
+    assert [(s.name, _int(s.data)) for s in clone.of(r.Struct)] == [(b"int", clone_fd)]
