@@ -36,10 +36,12 @@ COMMAND = "flock /tmp/ktrace-bench.lock python3 benchmarks/bench_ptrace.py --wri
 TARGETS = {"dd": 1.25, "build": 1.0}     # most ktrace/strace ratio wanted
 NOTES = """\
 On this shared 2-vCPU guest the same run varies by 2x from one minute to the
-next (other work, BPF programs attached machine-wide by other tests): only
-ratios within one run mean anything: single runs have shown dd between 1.07
-and 1.4, and the build between 0.93 and 1.23 (the earlier, busier runs).
-Per stop (two per syscall) the kernel's part is about 10 µs, most of it the
+next (other work, BPF programs attached machine-wide by other tests), and
+what one ptrace stop costs the kernel went from about 10 µs to 50 µs over an
+hour (dd under strace took 7.9 s in one run, 40 s in the one above): only
+ratios within one run mean anything: single runs have shown dd between 1.04
+and 1.53, and the build between 0.93 and 1.23 (the busier runs the higher).
+Per stop (two per syscall) the kernel's part was about 10 µs, most of it the
 context switch between tracer and tracee (perf: finish_task_switch and IRQ
 re-enabling, that is, the hypervisor); the engine's Python is about 2 µs,
 plus one /proc/PID/mem read (1.3 µs) for the CPU number from the thread's rseq
