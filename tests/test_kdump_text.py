@@ -171,6 +171,14 @@ def test_struct_sockaddr_of_a_linux_process():
     assert body(lines(recs)[0]) == "struct sockaddr { AF_INET, 127.0.0.1:80 }"
 
 
+def test_struct_siginfo_after_a_psig():
+    import struct
+    si = struct.pack("<iii4xiIi4xqq", 17, 0, 1, 42, 1000, 3, 5, 7).ljust(128, b"\0")
+    recs = [linux(), r.Struct(header(r.STRUCT), b"siginfo", si)]
+    assert body(lines(recs)[0]) == ("struct siginfo {si_signo=SIGCHLD, si_code=CLD_EXITED, "
+                                    "si_pid=42, si_uid=1000, si_status=3, si_utime=5, si_stime=7}")
+
+
 def test_fault_and_faultend():
     recs = [r.Fault(header(r.FAULT), 0x7F0000001000, 2), r.Fault(header(r.FAULT), 0, 0),
             r.Fault(header(r.FAULT), 0x1000, 5), r.Fault(header(r.FAULT), 0x1000, 0x40),

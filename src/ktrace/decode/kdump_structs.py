@@ -18,6 +18,7 @@ from typing import Callable
 from . import structs as S
 from .kdump_fmt import Options, c_hex, mask_arg, xlat_mask
 from .names import signal_name
+from .strace.structs import siginfo_text
 from .xlat import LINUX as L, Xlat
 
 TIME_FORMAT = "%b %e %T %Y"
@@ -160,6 +161,8 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
                 + " }") if u else "invalid record"
     if name == "string":
         return f"string {_quoted(data)}"
+    if name == "siginfo":       # kdump has no Linux form: strace's fields, kdump's punctuation
+        return "struct siginfo " + siginfo_text(data)
     if name in BIT_AND_BYTE_STRUCTS:
         return f"{name} {len(data)} " + data.hex()
     if name == "int":
