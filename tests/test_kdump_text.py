@@ -176,7 +176,8 @@ def test_struct_siginfo_after_a_psig():
     si = struct.pack("<iii4xiIi4xqq", 17, 0, 1, 42, 1000, 3, 5, 7).ljust(128, b"\0")
     recs = [linux(), r.Struct(header(r.STRUCT), b"siginfo", si)]
     assert body(lines(recs)[0]) == ("struct siginfo {si_signo=SIGCHLD, si_code=CLD_EXITED, "
-                                    "si_pid=42, si_uid=1000, si_status=3, si_utime=5, si_stime=7}")
+                                    "si_pid=42, si_uid=1000, si_status=3, si_utime=5 /* 0.05 s */, "
+                                    "si_stime=7 /* 0.07 s */}")
 
 
 def test_fault_and_faultend():
