@@ -18,6 +18,7 @@ from pathlib import Path
 NR_SYSCALLS = 512          # numbers 0 .. NR_SYSCALLS-1 are tabled
 NAME_SIZE = 16             # STRU names in the table, NUL included
 NO_LENGTH = 0xFF           # ArgSpec.length is None
+NO_ARG = 0xFF              # no such argument
 ERRNO_MAX = 133            # Linux errnos 1 .. ERRNO_MAX are tabled
 ERESTART_FIRST, ERESTART_LAST = 512, 516   # ERESTARTSYS .. ERESTART_RESTARTBLOCK
 
@@ -32,17 +33,33 @@ class _Tables:
         self.plan = plan_mod
         self.abi = abi
         self.types: list[str] = [""]      # index 0: no struct
+        R = plan_mod.Role
+        # the roles that record something at entry, and at exit (linux_plan.Role);
+        # execve's ARGV/ENVP are the program's own business (plan_syscall.argv_arg)
+        self.entry_roles = {R.PATH, R.IN_STRUCT, R.INOUT_STRUCT, R.IN_ARRAY, R.INOUT_ARRAY,
+                            R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR, R.IN_STRING,
+                            R.CLONE_ARGS}
+        self.exit_roles = {R.OUT_STRUCT, R.INOUT_STRUCT, R.OUT_ARRAY, R.INOUT_ARRAY, R.IN_BUF,
+                           R.OUT_BUF, R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR,
+                           R.OUT_STRING, R.CLONE_ARGS}
 
     def type_id(self, name: str) -> int:
         if name not in self.types:
             self.types.append(name)
         return self.types.index(name)
 
+    def name_of(self, spec) -> str:
+        """The STRU name: a string argument is a "string" whatever the table says."""
+        if spec.role in (self.plan.Role.IN_STRING, self.plan.Role.OUT_STRING):
+            return "string"
+        return spec.name
+
     def arg(self, spec) -> str:
         p = self.plan
         kind, n = (NO_LENGTH, 0) if spec.length is None else (int(spec.length.kind),
                                                               spec.length.n)
-        return (f"{{{int(spec.role)}, {self.type_id(spec.name) if spec.name else 0}, "
+        name = self.name_of(spec)
+        return (f"{{{int(spec.role)}, {self.type_id(name) if name else 0}, "
                 f"{kind}, {spec.fd}, {n}, {spec.size}}}") if spec.role != p.Role.VALUE \
             else "{0}"
 
@@ -52,12 +69,36 @@ class _Tables:
             bits |= self.plan.ROLE_RECORDS[spec.role]
         return bits
 
+    def masks(self, specs, case_specs) -> tuple[int, int, int]:
+        """(arguments with entry work, with exit work, the fast GIO: -1, 0 read, 1 write).
+
+        ``case_specs`` are (argument, spec) a selector may put in place.  The
+        fast GIO is an exit whose only work is argument 1, a buffer of the
+        descriptor in argument 0 whose length is the result: the program
+        records it inline (read, write, pread64, pwrite64, sendto).
+        """
+        entry = exit_ = 0
+        for i, spec in [*enumerate(specs), *case_specs]:
+            if spec.role in self.entry_roles:
+                entry |= 1 << i
+            if spec.role in self.exit_roles:
+                exit_ |= 1 << i
+        R, L = self.plan.Role, self.plan.Len
+        fast = -1
+        if not case_specs and exit_ == 1 << 1:
+            spec = specs[1]
+            if (spec.role in (R.IN_BUF, R.OUT_BUF) and spec.fd == 0 and spec.length is not None
+                    and spec.length.kind == L.RET):
+                fast, exit_ = int(spec.role == R.IN_BUF), 0
+        return entry, exit_, fast
+
 
 def generate(plan_mod, abi) -> str:
     t = _Tables(plan_mod, abi)
     plans = plan_mod.plans()
     cases_by_nr: dict[int, list[str]] = {}
     case_records: dict[int, int] = {}
+    case_specs: dict[int, list] = {}
     for name, sel in sorted(plan_mod.SELECTORS.items()):
         nr = abi.syscall_number(name)
         for value, targets in sorted(sel.cases.items()):
@@ -65,6 +106,7 @@ def generate(plan_mod, abi) -> str:
                 cases_by_nr.setdefault(nr, []).append(
                     f"{{{sel.arg}, {target}, 0, 0x{sel.mask:x}, 0x{value:x}, {t.arg(spec)}}}")
                 case_records[nr] = case_records.get(nr, 0) | t.records([spec])
+                case_specs.setdefault(nr, []).append((target, spec))
 
     rows, cases = [], []
     for nr in range(NR_SYSCALLS):
@@ -80,13 +122,22 @@ def generate(plan_mod, abi) -> str:
         records = t.records(specs) | case_records.get(nr, 0)
         name = info.name.encode()[:8]
         nargs = 6 if info.nargs is None else info.nargs    # unknown: all registers
+        entry, exit_, fast = t.masks(specs, case_specs.get(nr, []))
+        argv, envp = (next((i for i, s in enumerate(specs) if s.role == role), NO_ARG)
+                      for role in (plan_mod.Role.ARGV, plan_mod.Role.ENVP))
         rows.append(f"\t[{nr}] = {{{nargs}, {len(mine)}, {first}, 0x{records:x}, "
-                    f"{_c_string(name)}, {{{args}}}}},")
+                    f"{_c_string(name)}, 0x{entry:x}, 0x{exit_:x}, {fast}, {argv}, {envp}, "
+                    f"{{{args}}}}},")
 
     errnos = []
     for e in range(ERRNO_MAX + 1):
         errnos.append(str(abi.linux_to_freebsd_errno(e) if e else 0))
-    user = plans.get(plan_mod.UTRACE_NR, (plan_mod.ArgSpec(),))[0]
+    utrace = abi.syscall(plan_mod.UTRACE_NR)
+    utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
+    fixed_types = {name: t.type_id(name)
+                   for name in ("msghdr", "sockaddr", "iovec", "int", "siginfo")}
+    whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
+    exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
 
     roles = "\n".join(f"#define ROLE_{r.name}\t{int(r)}" for r in plan_mod.Role)
     lens = "\n".join(f"#define LEN_{k.name}\t{int(k)}" for k in plan_mod.Len)
@@ -108,7 +159,11 @@ def generate(plan_mod, abi) -> str:
 #define ERRNO_MAX\t{ERRNO_MAX}
 #define ERESTART_FIRST\t{ERESTART_FIRST}
 #define ERESTART_LAST\t{ERESTART_LAST}
-#define UTRACE_ROLE\t{int(user.role)}
+#define UTRACE_NARGS\t{utrace_nargs}
+#define PLAN_CLONE_PIDFD\t0x{plan_mod.CLONE_PIDFD:x}
+#define PLAN_EXEC_ON_FAILURE\t{exec_on_failure}	/* ARGS/ENVS of a failed execve too */
+#define NO_ARG\t{NO_ARG}
+{chr(10).join(f"#define PLAN_TYPE_{n.upper()}{chr(9)}{i}" for n, i in fixed_types.items())}
 
 struct plan_arg {{
 	__u8	role;		/* ROLE_* */
@@ -125,6 +180,11 @@ struct plan_syscall {{
 	__u16	first_case;
 	__u32	records;	/* facility bits its arguments can produce */
 	char	name[8];	/* for CSW's wmesg */
+	__u8	entry_args;	/* bit i: argument i may record at entry */
+	__u8	exit_args;	/* bit i: argument i may record at exit (buf_arg aside) */
+	__s8	fast_gio;	/* the exit's only record: GIO 0 read/1 write of (arg 0, arg 1), -1 none */
+	__u8	argv_arg;	/* execve's argv and envp arguments (ARGS/ENVS at exit), NO_ARG */
+	__u8	envp_arg;
 	struct plan_arg args[6];
 }};
 
@@ -148,6 +208,9 @@ static const struct plan_case plan_cases[PLAN_NCASES] = {{
 static const char plan_types[PLAN_NTYPES][PLAN_NAME_SIZE] = {{
 {names}
 }};
+
+/* Struct types recorded whole, not capped at the genio size (linux_plan.WHOLE_STRUCTS) */
+static const __u8 plan_whole[PLAN_NTYPES] = {{{whole}}};
 
 /* FreeBSD errno for each Linux errno (docs/design.md, "Errno numbering") */
 static const __s32 plan_freebsd_errno[ERRNO_MAX + 1] = {{

@@ -108,6 +108,7 @@ class BpfEngine(Engine):
             self.holder.hold(pid, follow=True)
             if pid in self.holder.tids:
                 opts = OPT_THROTTLE
+        self.prog.forget_threads(pid)
         self.prog.set_proc(pid, KtrProc(flags=0, genio_size=4096, opts=opts))
 
     def detach(self, pid: int) -> None:

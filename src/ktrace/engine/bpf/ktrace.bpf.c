@@ -7,11 +7,23 @@
  * (ktrace.h) for the traced ones.  Records are first staged per CPU, in a
  * batch of one process's records, and each batch goes to the ring buffer as
  * one sample, so that user space moves them to the trace file in bulk.  A
- * batch is flushed when another process's record comes, when it is full,
- * when the thread leaves the CPU (so a thread's records stay in order when it
- * migrates), at process exit, and on demand from user space (ktr_flush, run
- * on each CPU).  A batch that finds no room in the ring is dropped: its
- * records are counted and the process's next record carries KTR_DROP.
+ * batch is flushed when another process's record comes, when it is full
+ * (the records of the event in progress move to the next batch, so that a
+ * syscall's records stay together), when the thread leaves the CPU (so a
+ * thread's records stay in order when it migrates), at process exit, and on
+ * demand from user space (ktr_flush, run on each CPU).  A batch that finds
+ * no room in the ring is dropped: its records are counted and the process's
+ * next record carries KTR_DROP.
+ *
+ * Speed: every syscall on the machine runs the two syscall programs, and a
+ * traced one writes two or three records per syscall.  Function calls are
+ * what costs here (each return goes through the kernel's return thunk), so
+ * the common path is inline and makes three calls per event: the pid, the
+ * clock, and (for I/O) the user copy.  The per-process entry and the thread
+ * name are copied per CPU and read again only when they change (generation
+ * counters in ktr_live); the rest of the per-thread state is a byte per
+ * thread id.  Arguments with records of their own go through global
+ * functions (verified once, not per call site).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,21 +34,37 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define MAX_DATA	16384		/* largest data part of one record */
-#define STAGE_LIMIT	32768		/* a batch never grows past this */
+#define MAX_DATA	32768		/* largest data part of one record (a whole getdents64) */
+#define STAGE_LIMIT	65536		/* a batch never grows past this */
 #define STAGE_BUF	(STAGE_LIMIT + 2 * MAX_DATA + 256)	/* verifier-provable room */
+#define SPILL		MAX_DATA	/* most bytes of one event carried to a new batch */
 #define MAX_RECORD	(STAGE_LIMIT - sizeof(struct ktr_batch))
+#define HDR		sizeof(struct ktr_header)
 #define MAX_STRING	4096		/* longest path or string read */
 #define MAX_IOVECS	64		/* iovecs gathered into one GIO */
+#define MAX_EXEC_STRINGS 256		/* argv/envp strings of a failed execve */
 #define MAX_CASES	16
+#define SOCKADDR_MAX	128		/* most sockaddr bytes of a msghdr recorded */
+#define SMALL_IO	16		/* GIO data read through the stack (see emit_gio) */
 
 #define X86_PF_WRITE	(1 << 1)
 #define X86_PF_INSTR	(1 << 4)
+#define SIGKILL		9
 #define SIGSEGV		11
 #define SIGBUS		7
 #define SIGSTOP		19
+#define SIG_IGN		1
+/* signals whose default action is to ignore, stop or continue: CHLD URG WINCH CONT STOP TSTP TTIN TTOU */
+#define DEFAULT_NOT_FATAL ((1u << 17) | (1u << 23) | (1u << 28) | (1u << 18) | (1u << 19) | \
+			   (1u << 20) | (1u << 21) | (1u << 22))
 #define SEGV_MAPERR	1
 #define NR_GETCWD	79
+#define NR_EXECVE	59
+#define NR_RT_SIGRETURN	15
+#define NR_PRCTL	157
+/* read, write, pread64, pwrite64, readv, writev (preadv* and pwritev* above 63 aside) */
+#define FILE_IO_CALLS	((1ull << 0) | (1ull << 1) | (1ull << 17) | (1ull << 18) | \
+			 (1ull << 19) | (1ull << 20))
 
 static const __u8 zeros[CAP_PATH_MAX] = {};
 
@@ -64,11 +92,23 @@ struct {
 #define MAX_PIDS	(1 << 22)	/* PID_MAX_LIMIT */
 __u8 maybe_traced[MAX_PIDS] SEC(".bss.pids");
 
-static __always_inline struct ktr_proc *proc_of(__u32 pid)
+/*
+ * A byte per thread id (thread ids and pids are one number space): what a
+ * traced thread is doing.  Only the thread itself writes its byte, but for
+ * its creation and its end.
+ */
+#define TS_ENTERED	1	/* between the entry of a traced syscall and its exit */
+#define TS_FAULT	2	/* a PFLT waits for its PRET */
+#define TS_RETRY	4	/* << i: argument i's entry record is read again at exit */
+__u8 thread_state[MAX_PIDS] SEC(".bss.threads");
+
+/* keep the checked value in a register: the verifier must see the check on the index used */
+#define checked(v)	asm volatile("" : "+r"(v))
+
+static __always_inline int maybe(__u32 pid)
 {
-	if (pid >= MAX_PIDS || !maybe_traced[pid])
-		return NULL;
-	return bpf_map_lookup_elem(&procs, &pid);
+	checked(pid);
+	return pid < MAX_PIDS && maybe_traced[pid];
 }
 
 static __always_inline void mark_traced(__u32 pid)
@@ -77,63 +117,60 @@ static __always_inline void mark_traced(__u32 pid)
 		maybe_traced[pid] = 1;
 }
 
+static __always_inline void procs_changed(void)
+{
+	__sync_fetch_and_add(&ktr_live.proc_gen, 1);
+}
+
 static __always_inline void forget_proc(__u32 pid)
 {
 	if (pid < MAX_PIDS)
 		maybe_traced[pid] = 0;
 	bpf_map_delete_elem(&procs, &pid);
+	procs_changed();
 }
 
-/* What a traced thread is doing (task storage: freed with the task) */
-struct ktr_thread {
-	__u64	args[6];
-	__s64	nr;
-	__u32	in_syscall;
-	__u32	path_retry;		/* PATH args unreadable at entry: re-read at exit */
-	__u32	fault_pending;		/* a PFLT waits for its PRET */
-	__u32	comm_age;		/* events left before comm is read again */
-	char	comm[16];		/* the thread's name, cached */
-};
-
-/*
- * The thread name is read again after COMM_EVENTS events, and at once after
- * exec and prctl(PR_SET_NAME); a rename through /proc/PID/comm shows within
- * COMM_EVENTS records.
- */
-#define COMM_EVENTS	64
-#define NR_PRCTL	157
-#define NR_PWRITEV2	328
-/* read, write, pread64, pwrite64, readv, writev (preadv* and pwritev* above 63 aside) */
-#define FILE_IO_CALLS	((1ull << 0) | (1ull << 1) | (1ull << 17) | (1ull << 18) | \
-			 (1ull << 19) | (1ull << 20))
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ktr_thread);
-} threads SEC(".maps");
-
-static __always_inline struct ktr_thread *thread_of(struct task_struct *task, int create)
+static __always_inline __u8 thread_get(__u32 tid)
 {
-	return bpf_task_storage_get(&threads, task, 0,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	checked(tid);
+	return tid < MAX_PIDS ? thread_state[tid] : 0;
 }
 
-/* One CPU's batch in the making */
+static __always_inline void thread_set(__u32 tid, __u8 state)
+{
+	checked(tid);
+	if (tid < MAX_PIDS)
+		thread_state[tid] = state;
+}
+
+/* One CPU's batch in the making, and the event being recorded */
 struct stage {
-	__u32	pos;			/* bytes used in buf, batch header included */
-	__u32	pid;
+	__u32	pos;			/* bytes used in buf, batch header included (0: none) */
+	__u32	pid;			/* whose records the batch holds */
 	__u32	nrec;
-	__u32	flags;
+	__u32	flags;			/* KTR_BATCH_* */
 	__u32	busy;			/* a program is writing here (see ktr_flush) */
+	__u32	ev_start;		/* where the event's first record is in buf */
+	__u32	ev_nrec;		/* the event's records so far */
+	/* the event's process: a copy of its procs entry (proc_load) */
+	__u32	fac;			/* facility bits, KTRFAC_DROP included */
+	__u32	genio;			/* genio size */
+	__u32	opts;			/* KTR_OPT_* */
+	__u32	proc_pid;		/* whose entry, ... */
+	__u32	comm_tid;		/* (the current thread's name: whose, ... */
+	__u64	proc_gen;		/* ... as of which ktr_live.proc_gen */
+	__u64	comm_gen;		/* ... as of which ktr_live.comm_gen, ... */
+	__u32	comm_left;		/* ... for how many more events) */
 	__u32	pad;
+	char	comm[16];
 	__s64	sec;			/* a second of CLOCK_REALTIME ... */
 	__s64	sec_ns;			/* ... and where it starts, in ns: saves divisions */
-	/* the event being recorded, for the global functions (see resume()) */
+	/* the syscall being recorded, for the plan functions */
+	__s64	nr;
+	__u64	args[6];
 	struct ktr_header tmpl;		/* what every record of the event shares */
-	__u32	cur_pid, cur_tid, cur_flags, cur_genio;
 	__u8	buf[STAGE_BUF];
+	__u8	spill[SPILL];		/* the event's records, while its batch is sent */
 };
 
 struct {
@@ -143,21 +180,11 @@ struct {
 	__type(value, struct stage);
 } stages SEC(".maps");
 
-/* Who a record is about */
+/* Who an event is about */
 struct who {
 	__u32	pid;			/* in ktrace's pid namespace */
 	__u32	tid;
 	struct task_struct *task;	/* NULL: the current task */
-};
-
-/* One event being recorded: where, for whom */
-struct ev {
-	struct stage *st;
-	struct ktr_proc *p;		/* NULL in the global functions */
-	struct ktr_thread *t;		/* may be NULL */
-	struct who w;
-	__u32	flags;			/* p->flags when the event began */
-	__u32	genio;			/* p->genio_size */
 };
 
 /* A record holding user memory: see emit_user() */
@@ -169,6 +196,7 @@ struct ureq {
 	__u8	flen;			/* bytes of fixed (0, 8) */
 	__u8	type_id;		/* plan_types index of a STRU name, 0 none */
 	__u8	str;			/* a NUL-terminated string (NUL not kept) */
+	__u8	kernel;			/* src is kernel memory */
 };
 
 static __always_inline struct stage *my_stage(void)
@@ -182,13 +210,13 @@ static __always_inline struct stage *my_stage(void)
 
 static __always_inline int current_who(struct who *w)
 {
-	__u64 id;
-
 	w->task = NULL;
 	if (!ktr_cfg.pidns_level) {
-		id = bpf_get_current_pid_tgid();
-		w->pid = id >> 32;
-		w->tid = (__u32)id;
+		/* plain loads: cheaper than bpf_get_current_pid_tgid(), a call */
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		w->pid = task->tgid;
+		w->tid = task->pid;
 		return 0;
 	}
 	struct bpf_pidns_info ns = {};
@@ -233,6 +261,14 @@ static __always_inline void task_who(struct task_struct *task, struct who *w)
 	w->tid = ns_nr(BPF_CORE_READ(task, thread_pid));
 }
 
+/* The syscall a task is in (its entry traced), or -1 */
+static __always_inline __s64 syscall_of(struct task_struct *task, __u32 tid)
+{
+	if (!(thread_get(tid) & TS_ENTERED))
+		return -1;
+	return BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax);
+}
+
 /* ------------------------------------------------------------ batching */
 
 /* Send the stage's batch to the ring: 0, or -1 when it found no room (dropped) */
@@ -267,6 +303,7 @@ static __noinline int flush(struct stage *st)
 		if (p) {
 			__sync_fetch_and_or(&p->flags, KTRFAC_DROP);
 			__sync_fetch_and_add(&p->dropped, st->nrec);
+			procs_changed();
 		}
 		__sync_fetch_and_add(&ktr_live.dropped, st->nrec);
 		lost = -1;
@@ -278,20 +315,51 @@ static __noinline int flush(struct stage *st)
 	return lost;
 }
 
+static __always_inline void batch_open(struct stage *st)
+{
+	st->pos = sizeof(struct ktr_batch);
+	st->ev_start = st->pos;
+	st->ev_nrec = 0;
+}
+
 /*
- * Room for a record of ``size`` bytes for process ``pid``: the offset of
+ * The batch is full: send what came before the event being recorded, and
+ * carry the event's records over to the next batch (a syscall's CALL and
+ * the NAMI/STRU after it, its GIO and RET, stay in one piece).  An event
+ * larger than SPILL, or alone in its batch, is split.
+ */
+static __noinline void make_room(struct stage *st)
+{
+	__u32 start = st->ev_start, n = st->pos - start, nrec = st->ev_nrec;
+	__u32 dropped = st->flags & KTR_BATCH_DROPPED;
+
+	if (start <= sizeof(struct ktr_batch) || start >= STAGE_LIMIT || n > SPILL || !n) {
+		flush(st);
+		batch_open(st);
+		return;
+	}
+	bpf_probe_read_kernel(st->spill, n, &st->buf[start]);
+	st->pos = start;
+	st->nrec -= nrec;
+	flush(st);
+	bpf_probe_read_kernel(&st->buf[sizeof(struct ktr_batch)], n, st->spill);
+	batch_open(st);
+	st->pos += n;
+	st->nrec = nrec;
+	st->ev_nrec = nrec;
+	st->flags = dropped;
+}
+
+/*
+ * Room for a record of ``size`` bytes in the event's batch: the offset of
  * its header in st->buf, or -1.  The caller fills it and calls rec_end().
  */
-static __always_inline int rec_begin(struct stage *st, __u32 pid, __u32 size)
+static __always_inline int rec_begin(struct stage *st, __u32 size)
 {
 	if (size > MAX_RECORD)
 		return -1;
-	if (st->pos && (st->pid != pid || st->pos + size > STAGE_LIMIT))
-		flush(st);
-	if (!st->pos) {
-		st->pos = sizeof(struct ktr_batch);
-		st->pid = pid;
-	}
+	if (st->pos + size > STAGE_LIMIT)
+		make_room(st);
 	return st->pos & (STAGE_LIMIT - 1);
 }
 
@@ -299,104 +367,183 @@ static __always_inline void rec_end(struct stage *st, __u32 off, __u32 size)
 {
 	st->pos = off + size;
 	st->nrec++;
+	st->ev_nrec++;
 }
 
-/* The header fields all records of one event share: time, ids, name, CPU */
-static __noinline void stamp(struct ev *e)
+/* ------------------------------------------------------------- events */
+
+/*
+ * The procs entry of ``pid`` into st (fac, genio, opts): 0, or -1 when the
+ * process is not traced.  The copy is taken again only when procs changed.
+ */
+static __always_inline int proc_load(struct stage *st, __u32 pid)
 {
-	struct stage *st = e->st;
+	__u64 gen = *(volatile __u64 *)&ktr_live.proc_gen +	/* before the lookup */
+		    *(volatile __u64 *)&ktr_live.loader_gen;
+	struct ktr_proc *p;
+
+	if (st->proc_pid == pid && st->proc_gen == gen)
+		return 0;
+	p = bpf_map_lookup_elem(&procs, &pid);
+	if (!p)
+		return -1;
+	st->fac = p->flags;
+	st->genio = p->genio_size;
+	st->opts = p->opts;
+	st->proc_pid = pid;
+	st->proc_gen = gen;
+	return 0;
+}
+
+/*
+ * The current thread's name, from this CPU's copy: read again after exec
+ * and prctl (comm_gen), and every COMM_EVENTS events (a rename through
+ * /proc/PID/comm shows within that many records).
+ */
+#define COMM_EVENTS	64
+
+static __always_inline void comm_of_current(struct stage *st, __u32 tid)
+{
+	__u64 gen = *(volatile __u64 *)&ktr_live.comm_gen;
+
+	if (st->comm_tid != tid || st->comm_gen != gen || !st->comm_left) {
+		bpf_get_current_comm(st->comm, sizeof(st->comm));
+		st->comm_tid = tid;
+		st->comm_gen = gen;
+		st->comm_left = COMM_EVENTS;
+	}
+	st->comm_left--;
+}
+
+/*
+ * Begin an event of process w->pid (its entry loaded by proc_load): its
+ * records go to a batch of that process, and share one header template
+ * (time, ids, name, CPU).
+ */
+static __always_inline void ev_begin(struct stage *st, const struct who *w)
+{
 	struct ktr_header *h = &st->tmpl;
-	struct ktr_thread *t = e->t;
 	__s64 now = bpf_ktime_get_ns() + ktr_live.realtime_offset;
 
-	__builtin_memset(h, 0, sizeof(*h));
-	h->ktr_version = KTR_VERSION1;
-	h->ktr_pid = e->w.pid;
-	if (e->w.task) {
-		bpf_probe_read_kernel_str(h->ktr_comm, 16, e->w.task->comm);
-	} else if (t) {
-		if (!t->comm_age) {
-			bpf_get_current_comm(t->comm, sizeof(t->comm));
-			t->comm_age = COMM_EVENTS;
-		}
-		t->comm_age--;
-		__builtin_memcpy(h->ktr_comm, t->comm, 16);
-	} else {
-		bpf_get_current_comm(h->ktr_comm, 16);
+	if (st->pos && st->pid != w->pid)
+		flush(st);
+	if (!st->pos) {
+		st->pid = w->pid;
+		batch_open(st);
 	}
-	if (now - st->sec_ns < 0 || now - st->sec_ns >= 1000000000) {
+	st->ev_start = st->pos;
+	st->ev_nrec = 0;
+	if (w->task) {
+		__builtin_memset(h->ktr_comm, 0, sizeof(h->ktr_comm));
+		bpf_probe_read_kernel_str(h->ktr_comm, 16, w->task->comm);
+	} else {
+		comm_of_current(st, w->tid);
+		__builtin_memcpy(h->ktr_comm, st->comm, 16);
+		*(__u32 *)&h->ktr_comm[16] = 0;
+	}
+	if ((__u64)(now - st->sec_ns) >= 1000000000) {
 		st->sec = (__u64)now / 1000000000;
 		st->sec_ns = st->sec * 1000000000;
 	}
+	h->ktr_version = KTR_VERSION1;
+	h->ktr_pid = w->pid;
 	h->ktr_sec = st->sec;
 	h->ktr_nsec = now - st->sec_ns;
-	h->ktr_tid = e->w.tid;
+	h->ktr_tid = w->tid;
 	h->ktr_cpu = bpf_get_smp_processor_id();
-	st->cur_pid = e->w.pid;
-	st->cur_tid = e->w.tid;
-	st->cur_flags = e->flags;
-	st->cur_genio = e->genio;
+	h->ktr_pad = 0;
+}
+
+/* The process's KTRFAC_DROP, taken: KTR_DROP for the record, or 0 (someone took it) */
+static __noinline int take_drop(struct stage *st)
+{
+	__u32 pid = st->proc_pid;
+	struct ktr_proc *p = bpf_map_lookup_elem(&procs, &pid);
+
+	st->fac &= ~KTRFAC_DROP;
+	if (!p || !(__sync_fetch_and_and(&p->flags, ~KTRFAC_DROP) & KTRFAC_DROP))
+		return 0;
+	procs_changed();
+	st->flags |= KTR_BATCH_DROPPED;
+	return KTR_DROP;
 }
 
 /* Fill the header at ``off``: the record's type and payload length */
-static __noinline void header(struct ev *e, __u32 off, int type, __u32 len)
+static __always_inline void header(struct stage *st, __u32 off, int type, __u32 len)
 {
-	struct stage *st = e->st;
-	struct ktr_header *h;
+	struct ktr_header *h = (struct ktr_header *)&st->buf[off & (STAGE_LIMIT - 1)];
 
-	off &= STAGE_LIMIT - 1;
-	h = (struct ktr_header *)&st->buf[off];
 	__builtin_memcpy(h, &st->tmpl, sizeof(*h));
 	h->ktr_len = len;
 	h->ktr_type = type | KTR_VERSIONED;
-	if (e->p && (e->p->flags & KTRFAC_DROP)) {
-		__sync_fetch_and_and(&e->p->flags, ~KTRFAC_DROP);
-		h->ktr_type |= KTR_DROP;
-		st->flags |= KTR_BATCH_DROPPED;
-	}
+	if (st->fac & KTRFAC_DROP)
+		h->ktr_type |= take_drop(st);
 }
 
 /*
  * A record with a small fixed payload: ``size`` bytes copied (a constant),
  * the first ``plen`` of them recorded.
  */
-static __always_inline void emit_sized(struct ev *e, int type, const void *payload,
+static __always_inline void emit_sized(struct stage *st, int type, const void *payload,
 				       __u32 size, __u32 plen)
 {
-	struct stage *st = e->st;
-	int off = rec_begin(st, e->w.pid, sizeof(struct ktr_header) + size);
+	int off = rec_begin(st, HDR + size);
 
 	if (off < 0)
 		return;
-	header(e, off, type, plen);
+	header(st, off, type, plen);
 	if (size)
-		__builtin_memcpy(&st->buf[off + sizeof(struct ktr_header)], payload, size);
-	rec_end(st, off, sizeof(struct ktr_header) + plen);
+		__builtin_memcpy(&st->buf[off + HDR], payload, size);
+	rec_end(st, off, HDR + plen);
 }
 
-#define emit_fixed(e, type, payload, size) emit_sized(e, type, payload, size, size)
+#define emit_fixed(st, type, payload, size) emit_sized(st, type, payload, size, size)
 
-static __always_inline struct ktr_proc *traced(const struct who *w, __u32 type)
+/*
+ * Start recording an event of the current task: the stage (busy), or NULL
+ * (not traced, or this CPU's stage is in use by an interrupted writer).
+ */
+static __always_inline struct stage *begin(struct who *w)
 {
-	struct ktr_proc *p = proc_of(w->pid);
+	struct stage *st;
 
-	if (p && (p->flags & KTRFAC(type)))
-		return p;
-	return NULL;
+	if (current_who(w) || !maybe(w->pid))
+		return NULL;
+	st = my_stage();
+	if (!st || st->busy)
+		return NULL;
+	st->busy = 1;
+	asm volatile("" ::: "memory");
+	if (proc_load(st, w->pid)) {
+		st->busy = 0;
+		return NULL;
+	}
+	ev_begin(st, w);
+	return st;
+}
+
+static __always_inline void end(struct stage *st)
+{
+	asm volatile("" ::: "memory");
+	st->busy = 0;
 }
 
 /* --------------------------------------------------- variable records */
 
 /*
- * The leading bytes of a buffer that are in memory, page by page.  Memory
- * a program never touched and the syscall did not read (a write of fresh
- * pages to /dev/null) is not there for a BPF program to copy: the GIO
- * record then holds what was (possibly nothing).
+ * The leading bytes of a buffer that are in memory, page by page, copied to
+ * st->buf[at]: how many.  Memory a program never touched and the syscall
+ * did not read (a write of fresh pages to /dev/null) is not there for a BPF
+ * program to copy: the GIO record then holds what was (possibly nothing).
+ * (A global function: verified once, whatever its callers.)
  */
-static __noinline long resident_prefix(__u8 *dst, __u32 len, __u64 src)
+__noinline long ktr_resident(__u32 at, __u32 len, __u64 src)
 {
+	struct stage *st = my_stage();
 	__u32 done = 0;
 
+	if (!st || at >= STAGE_LIMIT + 256)
+		return 0;
 	for (int i = 0; i < MAX_DATA / 4096 + 1; i++) {
 		__u32 chunk = 4096 - ((src + done) & 4095);
 
@@ -404,7 +551,8 @@ static __noinline long resident_prefix(__u8 *dst, __u32 len, __u64 src)
 			break;
 		if (chunk > len - done)
 			chunk = len - done;
-		if (chunk > 4096 || bpf_probe_read_user(dst + done, chunk, (const void *)(src + done)))
+		if (chunk > 4096 ||
+		    bpf_probe_read_user(&st->buf[at + done], chunk, (const void *)(src + done)))
 			break;
 		done += chunk;
 	}
@@ -417,10 +565,9 @@ static __noinline long resident_prefix(__u8 *dst, __u32 len, __u64 src)
  * Returns the data bytes recorded, or -1 when the memory was unreadable
  * (then nothing is recorded: the staged space is simply reused).
  */
-static __noinline int emit_user(struct ev *e, const struct ureq *r)
+static __noinline int emit_user(struct stage *st, const struct ureq *r)
 {
-	struct stage *st = e->st;
-	__u32 hdr = sizeof(struct ktr_header), flen = r->flen & 8, namelen = 0;
+	__u32 flen = r->flen & 8, namelen = 0;
 	__u32 type_id = r->type_id, len = r->len;
 	long got = 0;
 	int off;
@@ -438,23 +585,27 @@ static __noinline int emit_user(struct ev *e, const struct ureq *r)
 	}
 	if (len > MAX_DATA)
 		len = MAX_DATA;
-	off = rec_begin(st, e->w.pid, hdr + flen + namelen + len);
+	off = rec_begin(st, HDR + flen + namelen + len);
 	if (off < 0)
 		return -1;
-	dst = &st->buf[off + hdr];
+	dst = &st->buf[off + HDR];
 	__builtin_memcpy(dst, r->fixed, 8);
 	if (type_id)
 		__builtin_memcpy(dst + flen, plan_types[type_id], PLAN_NAME_SIZE);
 	dst += (flen + namelen) & 31;
 	if (len) {
-		if (r->str) {
+		if (r->kernel) {
+			got = bpf_probe_read_kernel_str(dst, len, (const void *)r->src);
+			if (got > 0)
+				got--;
+		} else if (r->str) {
 			got = bpf_probe_read_user_str(dst, len, (const void *)r->src);
 			if (got > 0)
 				got--;
 		} else if (bpf_probe_read_user(dst, len, (const void *)r->src) == 0) {
 			got = len;
 		} else if (r->type == KTR_GENIO) {
-			got = resident_prefix(dst, len, r->src);
+			got = ktr_resident(dst - st->buf, len, r->src);
 		} else {
 			got = -1;
 		}
@@ -462,78 +613,111 @@ static __noinline int emit_user(struct ev *e, const struct ureq *r)
 			return -1;
 	}
 	got &= MAX_DATA * 2 - 1;
-	header(e, off, r->type, flen + namelen + got);
-	rec_end(st, off, hdr + flen + namelen + got);
+	header(st, off, r->type, flen + namelen + got);
+	rec_end(st, off, HDR + flen + namelen + got);
 	return got;
 }
 
-/* A STRU record of plan type ``type_id``: ``len`` bytes at ``addr`` */
-static __always_inline void emit_struct(struct ev *e, __u32 type_id, __u64 addr,
-					__u64 len)
+static __always_inline __u64 capped(struct stage *st, __u64 len)
+{
+	return len > st->genio ? st->genio : len;
+}
+
+/* A STRU record of plan type ``type_id``: ``len`` bytes at ``addr``; -1 unreadable */
+static __always_inline int emit_struct(struct stage *st, __u32 type_id, __u64 addr, __u64 len)
 {
 	struct ureq r = {.src = addr, .type = KTR_STRUCT, .type_id = type_id};
 
-	if (!addr || !(e->flags & KTRFAC(KTR_STRUCT)))
-		return;
-	r.len = len > e->genio ? e->genio : len;
-	emit_user(e, &r);
+	if (!addr || !(st->fac & KTRFAC(KTR_STRUCT)) || type_id >= PLAN_NTYPES)
+		return 0;
+	r.len = plan_whole[type_id] ? len : capped(st, len);
+	return emit_user(st, &r);
 }
 
-/* A STRUCT_ARRAY record: ``count`` items of ``elem`` bytes at ``addr`` */
-static __always_inline void emit_array(struct ev *e, __u32 type_id, __u32 elem,
-				       __u64 addr, __u64 count)
+/* A STRUCT_ARRAY record: ``count`` items of ``elem`` bytes at ``addr``; -1 unreadable */
+static __always_inline int emit_array(struct stage *st, __u32 type_id, __u32 elem,
+				      __u64 addr, __u64 count)
 {
 	struct ureq r = {.fixed = {elem}, .src = addr, .type = KTR_STRUCT_ARRAY,
 			 .flen = 8, .type_id = type_id};
 	__u32 most;
 
-	if (!addr || !elem || !(e->flags & KTRFAC(KTR_STRUCT_ARRAY)))
-		return;
+	if (!addr || !elem || !count || !(st->fac & KTRFAC(KTR_STRUCT_ARRAY)))
+		return 0;
 	/* as ktrstructarray(): whole items within genio_size, at least one */
-	most = e->genio / elem;
+	most = st->genio / elem;
 	if (count > most)
 		count = most ? most : 1;
 	r.len = count * elem;
-	emit_user(e, &r);
+	return emit_user(st, &r);
 }
 
-static __always_inline void emit_gio(struct ev *e, int fd, int rw, __u64 buf,
-				     __u64 len)
-{
-	struct ureq r = {.fixed = {(__u32)fd | ((__u64)rw << 32)}, .src = buf,
-			 .type = KTR_GENIO, .flen = 8};
-
-	r.len = len > e->genio ? e->genio : len;
-	emit_user(e, &r);
-}
-
-static __always_inline int emit_string(struct ev *e, int type, __u32 type_id,
+static __always_inline int emit_string(struct stage *st, int type, __u32 type_id,
 				       __u64 addr, __u64 len, int str)
 {
 	struct ureq r = {.src = addr, .type = type, .type_id = type_id, .str = str};
 
 	r.len = len;
-	return emit_user(e, &r);
+	return emit_user(st, &r);
+}
+
+static __always_inline __u64 genio_fixed(int fd, int rw)
+{
+	return (__u32)fd | ((__u64)rw << 32);
+}
+
+/*
+ * GIO of ``ret`` bytes at ``buf`` (a read or write of descriptor ``fd``),
+ * inline: the common case of the syscall exit.
+ */
+static __always_inline void emit_gio(struct stage *st, int fd, int rw, __u64 buf, long ret)
+{
+	__u32 n = ret > st->genio ? st->genio : ret;
+	long got;
+	int off;
+	__u8 *dst;
+
+	if (n > MAX_DATA)
+		n = MAX_DATA;
+	off = rec_begin(st, HDR + sizeof(struct ktr_genio) + n);
+	if (off < 0)
+		return;
+	dst = &st->buf[off + HDR];
+	*(__u64 *)dst = genio_fixed(fd, rw);
+	got = n;
+	if (n <= SMALL_IO) {
+		/* through the stack: the usercopy checks of a stack buffer are cheaper */
+		__u64 small[SMALL_IO / 8];
+
+		if (n && bpf_probe_read_user(small, n, (const void *)buf))
+			got = ktr_resident(off + HDR + 8, n, buf);
+		else
+			__builtin_memcpy(dst + 8, small, SMALL_IO);
+	} else if (bpf_probe_read_user(dst + 8, n, (const void *)buf)) {
+		got = ktr_resident(off + HDR + 8, n, buf);
+	}
+	got &= MAX_DATA * 2 - 1;
+	header(st, off, KTR_GENIO, sizeof(struct ktr_genio) + got);
+	rec_end(st, off, HDR + sizeof(struct ktr_genio) + got);
 }
 
 /* One GIO record gathering up to ``total`` bytes from an iovec array */
-static __noinline void emit_iovec_gio(struct ev *e, int fd_rw, __u64 iov,
+static __noinline void emit_iovec_gio(struct stage *st, int fd_rw, __u64 iov,
 				      __u64 count, __u64 total)
 {
-	struct stage *st = e->st;
-	__u64 fixed = (__u32)(fd_rw >> 1) | ((__u64)(fd_rw & 1) << 32);
-	__u32 hdr = sizeof(struct ktr_header) + sizeof(struct ktr_genio);
+	__u64 fixed = genio_fixed(fd_rw >> 1, fd_rw & 1);
+	__u32 hdr = HDR + sizeof(struct ktr_genio);
 	__u32 done = 0;
 	int off;
 
-	if (total > e->genio)
-		total = e->genio;
+	if (total > st->genio)
+		total = st->genio;
 	if (total > MAX_DATA)
 		total = MAX_DATA;
-	off = rec_begin(st, e->w.pid, hdr + total);
+	off = rec_begin(st, hdr + total);
 	if (off < 0)
 		return;
-	__builtin_memcpy(&st->buf[off + sizeof(struct ktr_header)], &fixed, sizeof(fixed));
+	__builtin_memcpy(&st->buf[off + HDR], &fixed, sizeof(fixed));
 	for (int k = 0; k < MAX_IOVECS; k++) {
 		struct iovec v = {};
 		__u32 n;
@@ -550,42 +734,32 @@ static __noinline void emit_iovec_gio(struct ev *e, int fd_rw, __u64 iov,
 		done += n;
 	}
 	done &= MAX_DATA * 2 - 1;
-	header(e, off, KTR_GENIO, sizeof(struct ktr_genio) + done);
+	header(st, off, KTR_GENIO, sizeof(struct ktr_genio) + done);
 	rec_end(st, off, hdr + done);
 }
 
 /* ------------------------------------------------------------- the plan */
 
-/* The roles that record something at entry, and at exit (a PATH only to retry) */
-#define BIT(role)	(1u << (role))
-#define ENTRY_ROLES	(BIT(ROLE_PATH) | BIT(ROLE_IN_STRUCT) | BIT(ROLE_INOUT_STRUCT) | \
-			 BIT(ROLE_IN_ARRAY) | BIT(ROLE_INOUT_ARRAY) | BIT(ROLE_IN_IOVEC) | \
-			 BIT(ROLE_OUT_IOVEC) | BIT(ROLE_IN_MSGHDR) | BIT(ROLE_IN_STRING))
-#define EXIT_ROLES	(BIT(ROLE_OUT_STRUCT) | BIT(ROLE_INOUT_STRUCT) | BIT(ROLE_OUT_ARRAY) | \
-			 BIT(ROLE_INOUT_ARRAY) | BIT(ROLE_IN_BUF) | BIT(ROLE_OUT_BUF) | \
-			 BIT(ROLE_IN_IOVEC) | BIT(ROLE_OUT_IOVEC) | BIT(ROLE_IN_MSGHDR) | \
-			 BIT(ROLE_OUT_MSGHDR) | BIT(ROLE_OUT_STRING))
-
 static __always_inline const struct plan_syscall *plan_of(__s64 nr)
 {
-	asm volatile("" : "+r"(nr));	/* keep the checked value in a register */
+	checked(nr);
 	if (nr < 0 || nr >= PLAN_NR_SYSCALLS)
 		return NULL;
 	return &plan_syscalls[nr];
 }
 
-static __always_inline __u64 arg_at(const struct ktr_thread *t, __u32 n)
+static __always_inline __u64 arg_at(const struct stage *st, __u32 n)
 {
-	asm volatile("" : "+r"(n));	/* keep the checked value in a register */
+	checked(n);
 	if (n >= 6)
 		return 0;
-	return t->args[n];
+	return st->args[n];
 }
 
 /* The spec of argument ``i`` of the call in progress, selectors applied */
-static __noinline int spec_of(const struct ktr_thread *t, __u32 i, struct plan_arg *s)
+static __noinline int spec_of(const struct stage *st, __u32 i, struct plan_arg *s)
 {
-	const struct plan_syscall *ps = plan_of(t->nr);
+	const struct plan_syscall *ps = plan_of(st->nr);
 
 	if (!ps || i >= 6)
 		return -1;
@@ -602,15 +776,14 @@ static __noinline int spec_of(const struct ktr_thread *t, __u32 i, struct plan_a
 		pc = &plan_cases[k];
 		if (pc->target != i)
 			continue;
-		if ((arg_at(t, pc->sel_arg) & pc->mask) == pc->value)
+		if ((arg_at(st, pc->sel_arg) & pc->mask) == pc->value)
 			__builtin_memcpy(s, &pc->spec, sizeof(*s));
 	}
 	return 0;
 }
 
 /* A length by its source; ``ret`` is the return value (0 at entry) */
-static __noinline __u64 length_of(const struct ktr_thread *t, const struct plan_arg *s,
-				  long ret)
+static __noinline __u64 length_of(const struct stage *st, const struct plan_arg *s, long ret)
 {
 	__u32 v = 0;
 
@@ -618,14 +791,14 @@ static __noinline __u64 length_of(const struct ktr_thread *t, const struct plan_
 	case LEN_FIXED:
 		return s->len_n;
 	case LEN_ARG:
-		return arg_at(t, s->len_n);
+		return arg_at(st, s->len_n);
 	case LEN_RET:
 		return ret > 0 ? ret : 0;
 	case LEN_ARG_PTR:
-		bpf_probe_read_user(&v, sizeof(v), (const void *)arg_at(t, s->len_n));
+		bpf_probe_read_user(&v, sizeof(v), (const void *)arg_at(st, s->len_n));
 		return v;
 	case LEN_FDSET:
-		v = arg_at(t, s->len_n);
+		v = arg_at(st, s->len_n);
 		return (((__u64)v + 63) / 64) * 8;
 	default:
 		return s->size;
@@ -644,110 +817,151 @@ struct msghdr_user {			/* struct user_msghdr, x86-64 */
 	__u32	pad2;
 };
 
-static __always_inline __u64 capped(struct ev *e, __u64 len)
+/*
+ * A msghdr's STRU msghdr, STRU sockaddr (its name) and STRUCT_ARRAY iovec;
+ * ``m`` receives it for the GIO.  -1 when it is unreadable.
+ */
+static __noinline int emit_msghdr(struct stage *st, __u64 addr, struct msghdr_user *m)
 {
-	return len > e->genio ? e->genio : len;
+	if (bpf_probe_read_user(m, sizeof(*m), (const void *)addr))
+		return -1;
+	emit_struct(st, PLAN_TYPE_MSGHDR, addr, sizeof(*m));
+	if (m->namelen)
+		emit_struct(st, PLAN_TYPE_SOCKADDR, m->name,
+			    m->namelen < SOCKADDR_MAX ? m->namelen : SOCKADDR_MAX);
+	emit_array(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), m->iov, m->iovlen);
+	return 0;
 }
 
-/* Entry records of argument i (after CALL) */
-static __noinline void arg_entry(struct ev *e, __u32 i)
+/* Roles whose entry record may be read again at exit (the kernel leaves the memory as it was) */
+#define RETRY_ROLES	((1u << ROLE_PATH) | (1u << ROLE_IN_STRUCT) | (1u << ROLE_IN_ARRAY) | \
+			 (1u << ROLE_IN_IOVEC) | (1u << ROLE_OUT_IOVEC) | (1u << ROLE_IN_STRING))
+
+static __always_inline int retryable(__u32 role)
 {
-	struct ktr_thread *t = e->t;
-	__u32 flags = e->flags;
+	return role < 32 && ((1u << role) & RETRY_ROLES);
+}
+
+/*
+ * Entry records of argument i (after CALL): 1 when its memory was not
+ * readable (not faulted in yet) and the record is to be tried at exit.
+ */
+static __always_inline int arg_entry(struct stage *st, __u32 i)
+{
+	__u32 fac = st->fac;
 	struct plan_arg s;
 	__u64 addr;
+	int got = 0;
 
-	if (!t || spec_of(t, i, &s))
-		return;
-	addr = arg_at(t, i);
+	if (spec_of(st, i, &s))
+		return 0;
+	addr = arg_at(st, i);
 	switch (s.role) {
 	case ROLE_PATH:
-		if ((flags & KTRFAC(KTR_NAMEI)) &&
-		    emit_string(e, KTR_NAMEI, 0, addr, MAX_STRING, 1) < 0)
-			t->path_retry |= 1u << i;
+		if (fac & KTRFAC(KTR_NAMEI))
+			got = emit_string(st, KTR_NAMEI, 0, addr, MAX_STRING, 1);
 		break;
 	case ROLE_IN_STRUCT:
 	case ROLE_INOUT_STRUCT:
-	case ROLE_IN_MSGHDR:
-		emit_struct(e, s.type, addr, length_of(t, &s, 0));
+		got = emit_struct(st, s.type, addr, length_of(st, &s, 0));
 		break;
 	case ROLE_IN_ARRAY:
 	case ROLE_INOUT_ARRAY:
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
-		emit_array(e, s.type, s.size, addr, length_of(t, &s, 0));
+		got = emit_array(st, s.type, s.size, addr, length_of(st, &s, 0));
+		break;
+	case ROLE_IN_MSGHDR: {
+		struct msghdr_user m;
+
+		emit_msghdr(st, addr, &m);
+		break;
+	}
+	case ROLE_OUT_MSGHDR:		/* as given: msg_namelen before the kernel sets it */
+		emit_struct(st, s.type, addr, sizeof(struct msghdr_user));
+		break;
+	case ROLE_CLONE_ARGS:
+		emit_struct(st, s.type, addr, length_of(st, &s, 0));
 		break;
 	case ROLE_IN_STRING:
-		if (addr && (flags & KTRFAC(KTR_STRUCT))) {
+		if (addr && (fac & KTRFAC(KTR_STRUCT))) {
 			int str = s.len_kind == LEN_NONE;
 
-			emit_string(e, KTR_STRUCT, s.type, addr,
-				    capped(e, str ? MAX_STRING : length_of(t, &s, 0)), str);
+			got = emit_string(st, KTR_STRUCT, s.type, addr,
+					  capped(st, str ? MAX_STRING : length_of(st, &s, 0)), str);
 		}
 		break;
 	}
+	return got < 0 && retryable(s.role);
 }
 
 /* Exit records of argument i (before RET) */
-static __noinline void arg_exit(struct ev *e, __u32 i, long ret)
+static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 {
-	struct ktr_thread *t = e->t;
-	__u32 flags = e->flags;
+	__u32 fac = st->fac;
 	struct plan_arg s;
 	__u64 addr;
 	int fd;
 
-	if (!t || spec_of(t, i, &s))
+	if (spec_of(st, i, &s))
 		return;
-	addr = arg_at(t, i);
-	fd = s.fd >= 0 ? (int)arg_at(t, s.fd) : -1;
+	addr = arg_at(st, i);
+	fd = s.fd >= 0 ? (int)arg_at(st, s.fd) : -1;
 	switch (s.role) {
-	case ROLE_PATH:
-		if ((t->path_retry & (1u << i)) && (flags & KTRFAC(KTR_NAMEI)))
-			emit_string(e, KTR_NAMEI, 0, addr, MAX_STRING, 1);
-		break;
 	case ROLE_OUT_STRUCT:
 	case ROLE_INOUT_STRUCT:
 		if (ret >= 0)
-			emit_struct(e, s.type, addr, length_of(t, &s, ret));
+			emit_struct(st, s.type, addr, length_of(st, &s, ret));
 		break;
 	case ROLE_OUT_ARRAY:
 	case ROLE_INOUT_ARRAY:
 		if (ret >= 0)
-			emit_array(e, s.type, s.size, addr, length_of(t, &s, ret));
+			emit_array(st, s.type, s.size, addr, length_of(st, &s, ret));
 		break;
 	case ROLE_IN_BUF:
 	case ROLE_OUT_BUF:
-		if (ret >= 0 && (flags & KTRFAC(KTR_GENIO)))
-			emit_gio(e, fd, s.role == ROLE_IN_BUF, addr, length_of(t, &s, ret));
+		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
+			emit_gio(st, fd, s.role == ROLE_IN_BUF, addr, length_of(st, &s, ret));
 		break;
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
-		if (ret >= 0 && (flags & KTRFAC(KTR_GENIO)))
-			emit_iovec_gio(e, fd << 1 | (s.role == ROLE_IN_IOVEC), addr,
-				       length_of(t, &s, 0), ret);
+		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
+			emit_iovec_gio(st, fd << 1 | (s.role == ROLE_IN_IOVEC), addr,
+				       length_of(st, &s, 0), ret);
 		break;
 	case ROLE_IN_MSGHDR:
 	case ROLE_OUT_MSGHDR: {
 		struct msghdr_user m = {};
 
-		if (ret < 0 || bpf_probe_read_user(&m, sizeof(m), (const void *)addr))
+		if (ret < 0)
 			break;
-		if (s.role == ROLE_OUT_MSGHDR)
-			emit_struct(e, s.type, addr, sizeof(m));
-		if (flags & KTRFAC(KTR_GENIO))
-			emit_iovec_gio(e, fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov,
-				       m.iovlen, ret);
+		if (s.role == ROLE_OUT_MSGHDR) {
+			if (emit_msghdr(st, addr, &m))
+				break;
+		} else if (bpf_probe_read_user(&m, sizeof(m), (const void *)addr)) {
+			break;
+		}
+		if (fac & KTRFAC(KTR_GENIO))
+			emit_iovec_gio(st, fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov, m.iovlen, ret);
+		break;
+	}
+	case ROLE_CLONE_ARGS: {
+		/* CLONE_PIDFD: the pidfd the kernel stored through clone_args.pidfd */
+		__u64 head[2] = {};		/* clone_args: flags, pidfd */
+
+		if (ret > 0 && !bpf_probe_read_user(head, sizeof(head), (const void *)addr) &&
+		    (head[0] & PLAN_CLONE_PIDFD))
+			emit_struct(st, PLAN_TYPE_INT, head[1], sizeof(int));
 		break;
 	}
 	case ROLE_OUT_STRING:
-		if (ret >= 0 && addr && (flags & KTRFAC(KTR_STRUCT))) {
+		if (ret >= 0 && addr && (fac & KTRFAC(KTR_STRUCT))) {
 			/* a byte count (readlink) or a NUL-terminated string (getcwd, PR_GET_NAME) */
-			int str = s.len_kind == LEN_FIXED || ret == 0 || t->nr == NR_GETCWD;
+			int str = s.len_kind == LEN_FIXED || ret == 0 || st->nr == NR_GETCWD;
 			__u64 len = s.len_kind == LEN_FIXED ? s.len_n :
-				    str ? MAX_STRING : length_of(t, &s, ret);
+				    str ? MAX_STRING : length_of(st, &s, ret);
 
-			emit_string(e, KTR_STRUCT, s.type, addr, capped(e, len), str);
+			emit_string(st, KTR_STRUCT, s.type, addr, capped(st, len), str);
 		}
 		break;
 	}
@@ -756,39 +970,33 @@ static __noinline void arg_exit(struct ev *e, __u32 i, long ret)
 /*
  * The argument records are written by global functions: the verifier checks
  * a global function once, not once per call site and path, which keeps the
- * load time of the syscall programs in hand.  A global function cannot be
- * handed the event's pointers, so it takes them up again (resume()).
+ * load time of the syscall programs in hand.  They find the event in this
+ * CPU's stage (st->nr, st->args: saved by the syscall program).
  */
-static __always_inline int resume(struct ev *e)
+static __always_inline struct stage *resume(void)
 {
-	e->st = my_stage();
-	if (!e->st || !e->st->busy)
-		return -1;			/* only within an event begun by begin() */
-	e->p = NULL;
-	e->w.pid = e->st->cur_pid;
-	e->w.tid = e->st->cur_tid;
-	e->w.task = NULL;
-	e->flags = e->st->cur_flags;
-	e->genio = e->st->cur_genio;
-	e->t = thread_of(bpf_get_current_task_btf(), 0);
-	return 0;
+	struct stage *st = my_stage();
+
+	if (!st || !st->busy)
+		return NULL;			/* only within an event begun by begin() */
+	return st;
 }
 
+/* Entry records of argument i: 1 when they are to be tried again at exit */
 __noinline int ktr_arg_entry(__u32 i)
 {
-	struct ev e;
+	struct stage *st = resume();
 
-	if (!resume(&e))
-		arg_entry(&e, i);
-	return 0;
+	return st ? arg_entry(st, i) : 0;
 }
 
+/* Exit records of argument i */
 __noinline int ktr_arg_exit(__u32 i, long ret)
 {
-	struct ev e;
+	struct stage *st = resume();
 
-	if (!resume(&e))
-		arg_exit(&e, i, ret);
+	if (st)
+		arg_exit(st, i, ret);
 	return 0;
 }
 
@@ -798,29 +1006,46 @@ __noinline int ktr_arg_exit(__u32 i, long ret)
  * "kernel.hostname".  Written at the exit of the read or write, before GIO.
  */
 #define PROC_SUPER_MAGIC	0x9fa0
-
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define SYSCTL_DEPTH		8
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * The current task's file of descriptor ``fd``, or NULL.  Every syscall
+ * that may be a sysctl asks, so this is plain (fault-safe) loads, no helper:
+ * the descriptor's slot is read as the first member of a struct that
+ * begins with a struct file pointer.
+ */
+static __always_inline struct file *file_of(__u32 fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct readahead_control *slot;
+
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	slot = bpf_rdonly_cast((void *)((__u64)fdt->fd + (__u64)fd * sizeof(void *)),
+			       bpf_core_type_id_kernel(struct readahead_control));
+	return slot->file;
+}
+
+static __always_inline int is_procfs(struct file *f)
+{
+	return f && f->f_inode->i_sb->s_magic == PROC_SUPER_MAGIC;
+}
+
+/* The SCTL record of descriptor fd, a file of procfs */
 __noinline int ktr_sysctl(__u32 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	const unsigned char *names[SYSCTL_DEPTH];
+	struct file *f = file_of(fd);
 	struct dentry *d, *root;
-	struct file *f = NULL;
-	struct fdtable *fdt;
-	struct ev e;
+	struct stage *st;
 	int depth = 0, off, n;
 	__u32 len = 0;
 	__u8 *dst;
 
-	/* the common case (not procfs) first, with plain loads */
-	fdt = task->files->fdt;
-	if (!fdt || fd >= fdt->max_fds)
-		return 0;
-	bpf_probe_read_kernel(&f, sizeof(f), fdt->fd + fd);
-	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
-	if (!f || f->f_inode->i_sb->s_magic != PROC_SUPER_MAGIC || resume(&e))
+	st = resume();
+	if (!st || !is_procfs(f))
 		return 0;
 	d = BPF_CORE_READ(f, f_path.dentry);
 	root = BPF_CORE_READ(f, f_inode, i_sb, s_root);
@@ -846,10 +1071,10 @@ __noinline int ktr_sysctl(__u32 fd)
 	}
 	if (!depth)
 		return 0;
-	off = rec_begin(e.st, e.w.pid, sizeof(struct ktr_header) + SYSCTL_DEPTH * 64);
+	off = rec_begin(st, HDR + SYSCTL_DEPTH * 64);
 	if (off < 0)
 		return 0;
-	dst = &e.st->buf[off + sizeof(struct ktr_header)];
+	dst = &st->buf[off + HDR];
 	for (int i = SYSCTL_DEPTH - 1; i >= 0; i--) {
 		if (i >= depth)
 			continue;
@@ -863,31 +1088,72 @@ __noinline int ktr_sysctl(__u32 fd)
 		len += n - 1;
 	}
 	len &= SYSCTL_DEPTH * 64 - 1;
-	header(&e, off, KTR_SYSCTL, len);
-	rec_end(e.st, off, sizeof(struct ktr_header) + len);
+	header(st, off, KTR_SYSCTL, len);
+	rec_end(st, off, HDR + len);
 	return 0;
 }
 
-/* ARGS/ENVS of the new image, from its mm (execve succeeded) */
-static __noinline void exec_strings(struct ev *e)
+/*
+ * ARGS/ENVS of an execve: after a success from the new image (its argument
+ * and environment areas, as the kernel copied them there), after a failure
+ * from the caller's argv and envp arrays, which are still in place.
+ */
+static __always_inline void exec_area(struct stage *st, int type, __u64 start, __u64 end)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct mm_struct *mm = task->mm;
-	__u64 start, end;
+	if ((st->fac & KTRFAC(type)) && end > start)
+		emit_string(st, type, 0, start, end - start, 0);
+}
 
-	if (!mm)
-		return;
-	if (e->flags & KTRFAC(KTR_ARGS)) {
-		start = BPF_CORE_READ(mm, arg_start);
-		end = BPF_CORE_READ(mm, arg_end);
-		if (end > start)
-			emit_string(e, KTR_ARGS, 0, start, end - start, 0);
+/* One ARGS/ENVS record: the strings of a NULL-terminated array of pointers */
+__noinline int ktr_exec_strings(__u32 type, __u64 vec)
+{
+	struct stage *st = resume();
+	__u32 len = 0;
+	int off;
+	__u8 *dst;
+
+	if (!st || !vec || (type != KTR_ARGS && type != KTR_ENVS))
+		return 0;
+	off = rec_begin(st, HDR + MAX_DATA);
+	if (off < 0)
+		return 0;
+	dst = &st->buf[off + HDR];
+	for (int i = 0; i < MAX_EXEC_STRINGS; i++) {
+		__u64 ptr = 0;
+		long n;
+
+		checked(len);
+		if (len >= MAX_DATA ||
+		    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(vec + i * sizeof(ptr))) ||
+		    !ptr)
+			break;
+		n = bpf_probe_read_user_str(dst + len, MAX_DATA - len, (const void *)ptr);
+		if (n <= 0) {			/* unreadable: an empty string, as ptrace does */
+			dst[len] = 0;
+			n = 1;
+		}
+		len += n;
 	}
-	if (e->flags & KTRFAC(KTR_ENVS)) {
-		start = BPF_CORE_READ(mm, env_start);
-		end = BPF_CORE_READ(mm, env_end);
-		if (end > start)
-			emit_string(e, KTR_ENVS, 0, start, end - start, 0);
+	len &= MAX_DATA * 2 - 1;
+	header(st, off, type, len);
+	rec_end(st, off, HDR + len);
+	return 0;
+}
+
+static __noinline void exec_strings(struct stage *st, const struct plan_syscall *ps, long ret)
+{
+	if (ret == 0) {
+		struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+
+		if (!mm)
+			return;
+		exec_area(st, KTR_ARGS, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end));
+		exec_area(st, KTR_ENVS, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end));
+	} else if (PLAN_EXEC_ON_FAILURE && ret < 0) {
+		if (st->fac & KTRFAC(KTR_ARGS))
+			ktr_exec_strings(KTR_ARGS, arg_at(st, ps->argv_arg));
+		if ((st->fac & KTRFAC(KTR_ENVS)) && ps->envp_arg != NO_ARG)
+			ktr_exec_strings(KTR_ENVS, arg_at(st, ps->envp_arg));
 	}
 }
 
@@ -900,15 +1166,16 @@ static __noinline void exec_strings(struct ev *e)
  * the fault was over by then.  Its result is KERN_SUCCESS, unless that next
  * thing is SIGSEGV/SIGBUS being delivered (the fault failed).
  */
-static __always_inline void fault_end(struct ev *e, int result)
+static __always_inline void fault_end(struct stage *st, __u32 tid, int result)
 {
 	struct ktr_faultend fe = {.result = result};
+	__u8 ts = thread_get(tid);
 
-	if (!e->t || !e->t->fault_pending)
+	if (!(ts & TS_FAULT))
 		return;
-	e->t->fault_pending = 0;
-	if (e->flags & KTRFAC(KTR_FAULTEND))
-		emit_fixed(e, KTR_FAULTEND, &fe, sizeof(fe));
+	thread_set(tid, ts & ~TS_FAULT);
+	if (st->fac & KTRFAC(KTR_FAULTEND))
+		emit_fixed(st, KTR_FAULTEND, &fe, sizeof(fe));
 }
 
 /* ------------------------------------------------------------ syscalls */
@@ -919,40 +1186,21 @@ static __always_inline __s32 freebsd_errno(long ret)
 
 	if (e >= ERESTART_FIRST && e <= ERESTART_LAST)
 		return -1;			/* ERESTART */
-	asm volatile("" : "+r"(e));	/* keep the checked value in a register */
+	checked(e);
 	if (e > 0 && e <= ERRNO_MAX)
 		return plan_freebsd_errno[e];
 	return 0x10000 | e;
 }
 
-
-/*
- * Start recording an event of the current task: 0 with e filled, or -1
- * (not traced, or this CPU's stage is in use by an interrupted writer).
- */
-static __always_inline int begin(struct ev *e, int thread)
+static __always_inline void save_args(struct stage *st, const struct pt_regs *regs, long nr)
 {
-	if (current_who(&e->w))
-		return -1;
-	e->p = proc_of(e->w.pid);
-	if (!e->p)
-		return -1;
-	e->st = my_stage();
-	if (!e->st || e->st->busy)
-		return -1;
-	e->st->busy = 1;
-	asm volatile("" ::: "memory");
-	e->flags = e->p->flags;
-	e->genio = e->p->genio_size;
-	e->t = thread_of(bpf_get_current_task_btf(), thread > 1);
-	stamp(e);
-	return 0;
-}
-
-static __always_inline void end(struct ev *e)
-{
-	asm volatile("" ::: "memory");
-	e->st->busy = 0;
+	st->nr = nr;
+	st->args[0] = regs->di;
+	st->args[1] = regs->si;
+	st->args[2] = regs->dx;
+	st->args[3] = regs->r10;
+	st->args[4] = regs->r8;
+	st->args[5] = regs->r9;
 }
 
 /*
@@ -962,11 +1210,11 @@ static __always_inline void end(struct ev *e)
  * lets it go (dropping the signal) once the ring has drained.  It is sent
  * only to processes ktrace has seized (KTR_OPT_THROTTLE).
  */
-static __always_inline void throttle(struct ev *e)
+static __always_inline void throttle(struct stage *st)
 {
-	if (!ktr_cfg.throttle_bytes || !(e->p->opts & KTR_OPT_THROTTLE))
+	if (!ktr_cfg.throttle_bytes || !(st->opts & KTR_OPT_THROTTLE))
 		return;
-	if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + e->st->pos >= ktr_cfg.throttle_bytes)
+	if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + st->pos >= ktr_cfg.throttle_bytes)
 		bpf_send_signal_thread(SIGSTOP);
 }
 
@@ -974,47 +1222,61 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 {
 	const struct plan_syscall *ps;
-	struct ktr_thread *t;
-	struct ev e;
+	__u8 state = TS_ENTERED;
+	struct stage *st;
+	struct who w;
+	__u32 fac;
 
-	if (begin(&e, 2))
+	st = begin(&w);
+	if (!st)
 		return 0;
-	t = e.t;
-	if (!t)
-		goto out;
-	t->nr = id;
-	t->args[0] = regs->di;
-	t->args[1] = regs->si;
-	t->args[2] = regs->dx;
-	t->args[3] = regs->r10;
-	t->args[4] = regs->r8;
-	t->args[5] = regs->r9;
-	t->in_syscall = 1;
-	t->path_retry = 0;
-	if (id == NR_PRCTL)
-		t->comm_age = 0;	/* PR_SET_NAME: read the name again at exit */
-	fault_end(&e, KERN_SUCCESS);
-
+	fac = st->fac;
+	fault_end(st, w.tid, KERN_SUCCESS);
 	ps = plan_of(id);
-	if (e.p->flags & KTRFAC(KTR_SYSCALL)) {
-		struct ktr_syscall sc = {.ktr_code = id, .ktr_narg = 6};
+	if (fac & KTRFAC(KTR_SYSCALL)) {
+		int off = rec_begin(st, HDR + sizeof(struct ktr_syscall));
+		__u32 narg = 6;
 
 		if (ps && ps->nargs >= 0 && ps->nargs < 6)
-			sc.ktr_narg = ps->nargs;
-		__builtin_memcpy(sc.ktr_args, t->args, sizeof(sc.ktr_args));
-		emit_sized(&e, KTR_SYSCALL, &sc, sizeof(sc), 8 + 8 * sc.ktr_narg);
-	}
-	if (id == KTRACE_UTRACE_NR && (e.p->flags & KTRFAC(KTR_USER)) &&
-	    t->args[1] <= KTR_USER_MAXLEN)
-		emit_string(&e, KTR_USER, 0, t->args[0], t->args[1], 0);
-	if (ps && (ps->records & e.p->flags)) {
-		for (int i = 0; i < 6; i++) {
-			if ((1u << ps->args[i].role) & ENTRY_ROLES || ps->ncases)
-				ktr_arg_entry(i);
+			narg = ps->nargs;
+		else if (id == KTRACE_UTRACE_NR)
+			narg = UTRACE_NARGS;
+		if (off >= 0) {
+			struct ktr_syscall *sc = (void *)&st->buf[off + HDR];
+
+			header(st, off, KTR_SYSCALL, 8 + 8 * narg);
+			sc->ktr_code = id;
+			sc->ktr_narg = narg;
+			sc->ktr_pad = 0;
+			sc->ktr_args[0] = regs->di;
+			sc->ktr_args[1] = regs->si;
+			sc->ktr_args[2] = regs->dx;
+			sc->ktr_args[3] = regs->r10;
+			sc->ktr_args[4] = regs->r8;
+			sc->ktr_args[5] = regs->r9;
+			rec_end(st, off, HDR + 8 + 8 * narg);
 		}
 	}
-out:
-	end(&e);
+	if (id == KTRACE_UTRACE_NR && (fac & KTRFAC(KTR_USER)) && regs->si <= KTR_USER_MAXLEN)
+		emit_string(st, KTR_USER, 0, regs->di, regs->si, 0);
+	if (ps && ps->entry_args && (ps->records & fac)) {
+		__u8 todo = ps->entry_args;
+
+		save_args(st, regs, id);
+		for (int i = 0; i < 6; i++) {
+			if (!(todo & (1u << i)))
+				continue;
+			/* after one is put off to the exit, the rest follow it there, in order */
+			if (state > TS_ENTERED && retryable(ps->args[i].role))
+				state |= TS_RETRY << i;
+			else if (ktr_arg_entry(i))
+				state |= TS_RETRY << i;
+		}
+	}
+	thread_set(w.tid, state);
+	if (id == NR_PRCTL)		/* PR_SET_NAME: the RET carries the new name */
+		__sync_fetch_and_add(&ktr_live.comm_gen, 1);
+	end(st);
 	return 0;
 }
 
@@ -1022,43 +1284,64 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 {
 	const struct plan_syscall *ps = NULL;
-	struct ktr_thread *t;
-	struct ev e;
+	struct stage *st;
+	struct who w;
 	__s64 nr;
+	__u32 fac;
+	__u8 state;
 
-	if (begin(&e, 1))
+	st = begin(&w);
+	if (!st)
 		return 0;
-	t = e.t;
+	fac = st->fac;
 	nr = regs->orig_ax;
-	if (t && t->in_syscall) {
-		nr = t->nr;
+	state = thread_get(w.tid);
+	if (nr == -1 && (state & TS_ENTERED))
+		nr = NR_RT_SIGRETURN;	/* the only call that sets orig_ax to -1 (no restart) */
+	/* the arguments are still in the registers (x86-64 leaves them as they came) */
+	if (state & TS_ENTERED)
 		ps = plan_of(nr);
-	}
-	if (ret >= 0 && (e.p->flags & KTRFAC(KTR_SYSCTL)) && nr >= 0 && nr <= NR_PWRITEV2 &&
-	    (1ull << nr) & FILE_IO_CALLS)
-		ktr_sysctl(t ? t->args[0] : 0);
-	if (ps && (ps->records & e.p->flags)) {
-		for (int i = 0; i < 6; i++) {
-			__u32 role = ps->args[i].role;
+	if (ps && ret >= 0 && (fac & KTRFAC(KTR_SYSCTL)) && nr < 64 &&
+	    (1ull << nr) & FILE_IO_CALLS && is_procfs(file_of(regs->di)))
+		ktr_sysctl(regs->di);
+	if (ps && (ps->records & fac)) {
+		/* entry records put off to now first (in argument order), then the exit's */
+		__u8 late = state >> 2, todo = ps->exit_args;
 
-			if ((1u << role) & EXIT_ROLES || ps->ncases ||
-			    (role == ROLE_PATH && (t->path_retry & (1u << i))))
+		if (ps->argv_arg != NO_ARG && ret == 0)
+			late = 0;		/* the old image's memory is gone (see ktr_exec) */
+		if (late | todo | (ps->argv_arg != NO_ARG))
+			save_args(st, regs, nr);
+		for (int i = 0; i < 6 && late; i++) {
+			if (late & (1u << i))
+				ktr_arg_entry(i);
+		}
+		if (ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
+			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);
+		for (int i = 0; i < 6 && todo; i++) {
+			if (todo & (1u << i))
 				ktr_arg_exit(i, ret);
 		}
-		if (ret == 0 && (ps->args[1].role == ROLE_ARGV || ps->args[2].role == ROLE_ARGV))
-			exec_strings(&e);
+		if (ps->argv_arg != NO_ARG)
+			exec_strings(st, ps, ret);
 	}
-	if (e.p->flags & KTRFAC(KTR_SYSRET)) {
-		struct ktr_sysret sr = {.ktr_code = nr, .ktr_retval = ret};
+	if (fac & KTRFAC(KTR_SYSRET)) {
+		int off = rec_begin(st, HDR + sizeof(struct ktr_sysret));
 
-		if (ret < 0 && ret >= -4095)
-			sr.ktr_error = freebsd_errno(ret);
-		emit_fixed(&e, KTR_SYSRET, &sr, sizeof(sr));
+		if (off >= 0) {
+			struct ktr_sysret *sr = (void *)&st->buf[off + HDR];
+
+			header(st, off, KTR_SYSRET, sizeof(*sr));
+			sr->ktr_code = nr;
+			sr->ktr_eosys = 0;
+			sr->ktr_error = ret < 0 && ret >= -4095 ? freebsd_errno(ret) : 0;
+			sr->ktr_retval = ret;
+			rec_end(st, off, HDR + sizeof(*sr));
+		}
 	}
-	if (t)
-		t->in_syscall = 0;
-	throttle(&e);
-	end(&e);
+	thread_set(w.tid, state & TS_FAULT);
+	throttle(st);
+	end(st);
 	return 0;
 }
 
@@ -1069,44 +1352,44 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct ktr_proc_ctor ctor = {.sv_flags = SV_LINUX_X86_64};
 	struct ktr_proc np = {}, *p;
-	struct ev e;
+	struct stage *st;
+	struct who w;
 
-	if (current_who(&e.w))
+	if (current_who(&w) || !maybe(w.pid))
 		return 0;
-	p = proc_of(e.w.pid);
-	if (!p || !(p->flags & KTRFAC_INHERIT))
+	p = bpf_map_lookup_elem(&procs, &w.pid);
+	if (!p)
 		return 0;
-	np.parent = e.w.pid;
-	task_who(child, &e.w);
-	if (!e.w.pid || e.w.pid == np.parent)
+	np.parent = w.pid;
+	task_who(child, &w);
+	thread_set(w.tid, 0);			/* a new thread: whatever its id did before */
+	if (!(p->flags & KTRFAC_INHERIT) || !w.pid || w.pid == np.parent)
 		return 0;			/* a thread, or invisible to ktrace */
 	np.flags = p->flags & ~KTRFAC_DROP;
 	np.genio_size = p->genio_size;
 	np.opts = p->opts & KTR_OPT_OWNER_ROOT;
 	if (BPF_CORE_READ(child, ptrace))	/* followed by ktrace's ptrace too */
 		np.opts |= p->opts & KTR_OPT_THROTTLE;
-	if (bpf_map_update_elem(&procs, &e.w.pid, &np, BPF_ANY))
+	if (bpf_map_update_elem(&procs, &w.pid, &np, BPF_ANY))
 		return 0;
-	mark_traced(e.w.pid);
+	mark_traced(w.pid);
 	if (np.flags & KTRFAC(KTR_CSW))
 		__sync_fetch_and_add(&ktr_live.csw_inherited, 1);
-	e.p = bpf_map_lookup_elem(&procs, &e.w.pid);
-	e.st = my_stage();
-	e.t = NULL;
-	if (!e.p || !e.st || e.st->busy)
+	st = my_stage();
+	if (!st || st->busy)
 		return 0;
-	e.st->busy = 1;
-	e.flags = e.p->flags;
-	e.genio = e.p->genio_size;
-	stamp(&e);
-	emit_fixed(&e, KTR_PROCCTOR, &ctor, sizeof(ctor));
-	if (e.st->pos && e.st->pid == e.w.pid) {
-		/* tells the loader whose child it is; sent now, as the child may run elsewhere */
-		e.st->flags |= KTR_BATCH_FORK;
-		((struct ktr_batch *)e.st->buf)->aux = np.parent;
-		flush(e.st);
+	st->busy = 1;
+	if (!proc_load(st, w.pid)) {
+		ev_begin(st, &w);
+		emit_fixed(st, KTR_PROCCTOR, &ctor, sizeof(ctor));
+		if (st->pos && st->pid == w.pid) {
+			/* tells the loader whose child it is; sent now, as the child may run elsewhere */
+			st->flags |= KTR_BATCH_FORK;
+			((struct ktr_batch *)st->buf)->aux = np.parent;
+			flush(st);
+		}
 	}
-	end(&e);
+	end(st);
 	return 0;
 }
 
@@ -1114,61 +1397,73 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct ktr_proc_ctor ctor = {.sv_flags = SV_LINUX_X86_64};
-	struct ev e;
+	struct stage *st;
+	struct who w;
 
-	if (begin(&e, 0))
+	__sync_fetch_and_add(&ktr_live.comm_gen, 1);	/* (for any process: cheap) */
+	st = begin(&w);
+	if (!st)
 		return 0;
-	if (BPF_CORE_READ_BITFIELD(bprm, secureexec) && !(e.p->opts & KTR_OPT_OWNER_ROOT)) {
-		/* ktrprocexec(): privilege gained and the tracer is not root */
-		struct ktr_batch note = {.pid = e.w.pid, .flags = KTR_BATCH_EXEC_PRIV};
+	if ((thread_get(w.tid) & TS_RETRY) && (st->fac & KTRFAC(KTR_NAMEI)) &&
+	    BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax) == NR_EXECVE) {
+		/* execve's path, unreadable at entry: the kernel's copy, as the old memory goes */
+		struct ureq r = {.src = (__u64)BPF_CORE_READ(bprm, filename), .len = MAX_STRING,
+				 .type = KTR_NAMEI, .str = 1, .kernel = 1};
 
-		flush(e.st);
-		if (e.p->parent && (e.p->flags & KTRFAC(KTR_CSW)))
+		emit_user(st, &r);
+		thread_set(w.tid, thread_get(w.tid) & ~TS_RETRY);
+	}
+	if (BPF_CORE_READ_BITFIELD(bprm, secureexec) && !(st->opts & KTR_OPT_OWNER_ROOT)) {
+		/* ktrprocexec(): privilege gained and the tracer is not root */
+		struct ktr_batch note = {.pid = w.pid, .flags = KTR_BATCH_EXEC_PRIV};
+		struct ktr_proc *p = bpf_map_lookup_elem(&procs, &w.pid);
+
+		flush(st);
+		if (p && p->parent && (p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
-		forget_proc(e.w.pid);
+		forget_proc(w.pid);
 		bpf_ringbuf_output(&ring, &note, sizeof(note), BPF_RB_FORCE_WAKEUP);
 	} else {
-		if (e.t) {
-			e.t->comm_age = 0;	/* the new image's name */
-			stamp(&e);
-		}
-		emit_fixed(&e, KTR_PROCCTOR, &ctor, sizeof(ctor));
+		emit_fixed(st, KTR_PROCCTOR, &ctor, sizeof(ctor));
 	}
-	end(&e);
+	end(st);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
 {
-	struct ev e;
+	struct ktr_proc *p;
+	struct stage *st;
+	struct who w;
+	int lost = 0;
 
-	if (begin(&e, 0))
+	st = begin(&w);
+	if (!st)
 		return 0;
-	fault_end(&e, KERN_SUCCESS);
-	if (group_dead) {
-		struct stage *st = e.st;
-
-		int lost = 0;
-
-		emit_fixed(&e, KTR_PROCDTOR, NULL, 0);
-		if (st->pos && st->pid == e.w.pid) {
+	fault_end(st, w.tid, KERN_SUCCESS);
+	thread_set(w.tid, 0);
+	p = bpf_map_lookup_elem(&procs, &w.pid);
+	if (group_dead && p) {
+		emit_fixed(st, KTR_PROCDTOR, NULL, 0);
+		if (st->pos && st->pid == w.pid) {
 			st->flags |= KTR_BATCH_EXIT;
-			((struct ktr_batch *)st->buf)->aux = e.p->dropped;
+			((struct ktr_batch *)st->buf)->aux = p->dropped;
 			lost = flush(st);
 		}
-		if (e.p->parent && (e.p->flags & KTRFAC(KTR_CSW)))
+		if (p->parent && (p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
 		if (lost) {
 			/* the loader learns of the exit from the table, with the count */
-			__sync_fetch_and_or(&e.p->opts, KTR_OPT_EXITED);
-			if (e.w.pid < MAX_PIDS)
-				maybe_traced[e.w.pid] = 0;
+			__sync_fetch_and_or(&p->opts, KTR_OPT_EXITED);
+			if (w.pid < MAX_PIDS)
+				maybe_traced[w.pid] = 0;
+			procs_changed();
 		} else {
-			forget_proc(e.w.pid);
+			forget_proc(w.pid);
 		}
 	}
-	end(&e);
+	end(st);
 	return 0;
 }
 
@@ -1179,27 +1474,20 @@ static __noinline void switch_record(struct stage *st, struct task_struct *task,
 				     int preempt)
 {
 	struct ktr_csw c = {.out = out, .user = preempt};
-	struct ktr_thread *t;
-	struct ev e = {.st = st};
+	const struct plan_syscall *ps;
+	struct who w;
 
-	if (out)
-		current_who(&e.w);
-	else
-		task_who(task, &e.w);
-	e.p = traced(&e.w, KTR_CSW);
-	if (!e.p)
+	if (!out)
+		task_who(task, &w);
+	else if (current_who(&w))
 		return;
-	e.flags = e.p->flags;
-	e.genio = e.p->genio_size;
-	stamp(&e);
-	t = thread_of(task, 0);
-	if (t && t->in_syscall) {
-		const struct plan_syscall *ps = plan_of(t->nr);
-
-		if (ps)
-			__builtin_memcpy(c.wmesg, ps->name, sizeof(c.wmesg));
-	}
-	emit_fixed(&e, KTR_CSW, &c, sizeof(c));
+	if (!maybe(w.pid) || proc_load(st, w.pid) || !(st->fac & KTRFAC(KTR_CSW)))
+		return;
+	ev_begin(st, &w);
+	ps = plan_of(syscall_of(task, w.tid));
+	if (ps)
+		__builtin_memcpy(c.wmesg, ps->name, sizeof(c.wmesg));
+	emit_fixed(st, KTR_CSW, &c, sizeof(c));
 }
 
 SEC("tp_btf/sched_switch")
@@ -1226,30 +1514,125 @@ int BPF_PROG(ktr_switch, bool preempt, struct task_struct *prev, struct task_str
 
 /* -------------------------------------------------------------- signals */
 
+/*
+ * The queued siginfo of a pending ``sig``: a signal that kills the process
+ * is not dequeued (Linux delivers SIGKILL in its place), its siginfo stays
+ * on the queue.  NULL when there is none (SIGKILL itself is never queued).
+ */
+#define PENDING_SCAN	16
+
+static __always_inline struct kernel_siginfo *queued_info(struct list_head *head, int sig)
+{
+	struct list_head *pos = BPF_CORE_READ(head, next);
+
+	for (int i = 0; i < PENDING_SCAN; i++) {
+		struct sigqueue *q = (struct sigqueue *)pos;
+
+		if (!pos || pos == head)
+			return NULL;
+		if (BPF_CORE_READ(q, info.si_signo) == sig)
+			return &q->info;
+		pos = BPF_CORE_READ(pos, next);
+	}
+	return NULL;
+}
+
+static __noinline struct kernel_siginfo *fatal_info(struct task_struct *task, int sig)
+{
+	struct kernel_siginfo *info = queued_info(&task->signal->shared_pending.list, sig);
+
+	return info ? info : queued_info(&task->pending.list, sig);
+}
+
+#define SIGINFO_SIZE	128		/* siginfo_t: the kernel's part, then zeros */
+
+/* STRU siginfo: the siginfo_t the handler gets (the process traced for t) */
+static __noinline void emit_siginfo(struct stage *st, const struct kernel_siginfo *info)
+{
+	__u32 len = SIGINFO_SIZE < st->genio ? SIGINFO_SIZE : st->genio;
+	int off = rec_begin(st, HDR + 8 + SIGINFO_SIZE);
+	__u8 *dst;
+
+	if (off < 0)
+		return;
+	dst = &st->buf[off + HDR];
+	__builtin_memcpy(dst, "siginfo", 8);		/* the name, NUL included */
+	__builtin_memset(dst + 8, 0, SIGINFO_SIZE);
+	bpf_probe_read_kernel(dst + 8, sizeof(*info), info);
+	header(st, off, KTR_STRUCT, 8 + len);
+	rec_end(st, off, HDR + 8 + len);
+}
+
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
-	int code = info ? info->si_code : 0;
-	struct ev e;
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct kernel_siginfo *siginfo = NULL;
+	__u64 handler;
+	int code = 0;
+	struct stage *st;
+	struct who w;
+	__u64 mask;
 
-	if (begin(&e, 0))
+	st = begin(&w);
+	if (!st)
 		return 0;
-	if (sig == SIGSEGV || sig == SIGBUS)
-		fault_end(&e, code == SEGV_MAPERR ? KERN_INVALID_ADDRESS : KERN_PROTECTION_FAILURE);
-	else
-		fault_end(&e, KERN_SUCCESS);
-	if (e.p->flags & KTRFAC(KTR_PSIG)) {
-		struct task_struct *task = bpf_get_current_task_btf();
-		__u64 mask = task->blocked.sig[0];
-		struct ktr_psig ps = {
-			.signo = sig,
-			.action = (__u64)ka->sa.sa_handler,
-			.code = code,
-			.mask = {(__u32)mask, mask >> 32, 0, 0},
-		};
-		emit_fixed(&e, KTR_PSIG, &ps, sizeof(ps));
+	if (sig == SIGKILL) {
+		/*
+		 * The process is going away (get_signal()'s group exit, where
+		 * info is NULL, though the verifier takes a tracepoint's pointers
+		 * for valid): a fatal signal (its number is the exit code), a
+		 * SIGKILL, or exit_group or exec in another thread (no signal at
+		 * all).  FreeBSD records the fatal signal once, as it was sent.
+		 */
+		struct signal_struct *sigs = task->signal;
+		struct ktr_proc *p = bpf_map_lookup_elem(&procs, &w.pid);
+
+		sig = sigs->group_exit_code & 0x7f;
+		if (!sig || sigs->core_state || !p ||
+		    (__sync_fetch_and_or(&p->opts, KTR_OPT_FATAL) & KTR_OPT_FATAL))
+			goto out;
+		if (sig != SIGKILL)
+			siginfo = fatal_info(task, sig);
+		if (siginfo)
+			code = BPF_CORE_READ(siginfo, si_code);
+	} else {
+		siginfo = info;
+		code = info->si_code;
 	}
-	end(&e);
+	/*
+	 * Only a signal acted on is delivered in FreeBSD's sense: one that runs
+	 * a handler or ends the process.  (Linux queues ignored ones too while
+	 * the process is ptraced, as ktrace does to hold its exit.)
+	 */
+	handler = (__u64)ka->sa.sa_handler;
+	if (handler == SIG_IGN || (!handler && sig < 32 && ((1u << sig) & DEFAULT_NOT_FATAL)))
+		goto out;
+	if (sig == SIGSEGV || sig == SIGBUS)
+		fault_end(st, w.tid, code == SEGV_MAPERR ? KERN_INVALID_ADDRESS :
+						      KERN_PROTECTION_FAILURE);
+	else
+		fault_end(st, w.tid, KERN_SUCCESS);
+	if (!(st->fac & KTRFAC(KTR_PSIG)))
+		goto out;
+	/*
+	 * The mask is the one the handler's return restores (FreeBSD's
+	 * returnmask): the blocked set, or the one a wait with a mask of its
+	 * own (sigsuspend, ppoll, pselect6, epoll_pwait) saved before it.
+	 */
+	mask = BPF_CORE_READ_BITFIELD_PROBED(task, restore_sigmask) ? task->saved_sigmask.sig[0] :
+								      task->blocked.sig[0];
+	struct ktr_psig ps = {
+		.signo = sig,
+		.action = handler,
+		.code = code,
+		.mask = {(__u32)mask, mask >> 32, 0, 0},
+	};
+	emit_fixed(st, KTR_PSIG, &ps, sizeof(ps));
+	if (siginfo && (st->fac & KTRFAC(KTR_STRUCT)))
+		emit_siginfo(st, siginfo);
+out:
+	end(st);
 	return 0;
 }
 
@@ -1258,24 +1641,26 @@ int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigactio
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(ktr_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	struct ev e;
+	struct stage *st;
+	struct who w;
 
-	if (begin(&e, 2))
+	st = begin(&w);
+	if (!st)
 		return 0;
-	if (!e.t || !(e.p->flags & (KTRFAC(KTR_FAULT) | KTRFAC(KTR_FAULTEND))))
+	if (!(st->fac & (KTRFAC(KTR_FAULT) | KTRFAC(KTR_FAULTEND))))
 		goto out;
-	fault_end(&e, KERN_SUCCESS);
-	if (e.p->flags & KTRFAC(KTR_FAULT)) {
+	fault_end(st, w.tid, KERN_SUCCESS);
+	if (st->fac & KTRFAC(KTR_FAULT)) {
 		struct ktr_fault f = {
 			.vaddr = address,
 			.type = error_code & X86_PF_INSTR ? VM_PROT_EXECUTE :
 				error_code & X86_PF_WRITE ? VM_PROT_WRITE : VM_PROT_READ,
 		};
-		emit_fixed(&e, KTR_FAULT, &f, sizeof(f));
+		emit_fixed(st, KTR_FAULT, &f, sizeof(f));
 	}
-	e.t->fault_pending = 1;
+	thread_set(w.tid, thread_get(w.tid) | TS_FAULT);
 out:
-	end(&e);
+	end(st);
 	return 0;
 }
 
@@ -1291,27 +1676,30 @@ int BPF_PROG(ktr_capable, const struct cred *cred, struct user_namespace *target
 		.cap_svflags = SV_LINUX_X86_64,
 		.cap_int = cap,
 	};
-	__u32 size = sizeof(struct ktr_header) + 16 + CAP_PATH_MAX;
-	struct ev e;
+	__u32 size = HDR + 16 + CAP_PATH_MAX;
+	struct stage *st;
+	struct who w;
 	int off;
 
-	if (ret >= 0 || begin(&e, 1))
+	if (ret >= 0)
 		return 0;
-	if (!(e.p->flags & KTRFAC(KTR_CAPFAIL)))
+	st = begin(&w);
+	if (!st)
+		return 0;
+	if (!(st->fac & KTRFAC(KTR_CAPFAIL)))
 		goto out;
-	if (e.t && e.t->in_syscall)
-		cf.cap_code = e.t->nr;
-	off = rec_begin(e.st, e.w.pid, size);
+	cf.cap_code = syscall_of(bpf_get_current_task_btf(), w.tid);
+	off = rec_begin(st, size);
 	if (off >= 0) {
-		__u8 *dst = &e.st->buf[off + sizeof(struct ktr_header)];
+		__u8 *dst = &st->buf[off + HDR];
 
 		__builtin_memcpy(dst, &cf, sizeof(cf));
 		bpf_probe_read_kernel(dst + sizeof(cf), 16 + CAP_PATH_MAX - sizeof(cf), zeros);
-		header(&e, off, KTR_CAPFAIL, 16 + CAP_PATH_MAX);
-		rec_end(e.st, off, size);
+		header(st, off, KTR_CAPFAIL, 16 + CAP_PATH_MAX);
+		rec_end(st, off, size);
 	}
 out:
-	end(&e);
+	end(st);
 	return 0;
 }
 

@@ -161,6 +161,7 @@ struct ktr_proc {
 #define KTR_OPT_OWNER_ROOT	1	/* the trace file's owner is root */
 #define KTR_OPT_THROTTLE	2	/* seized by ktrace: may be stopped (--lossless) */
 #define KTR_OPT_EXITED		4	/* exited, its exit batch lost: the loader forgets it */
+#define KTR_OPT_FATAL		8	/* its fatal signal is recorded (one PSIG per process) */
 
 /* Tunables the loader writes before load (rodata) */
 struct ktr_config {
@@ -179,6 +180,15 @@ struct ktr_live {
 	/* processes traced for KTR_CSW: sched_switch records only when some are */
 	__s64	csw_inherited;		/* by inheritance (counted by the program) */
 	__s64	csw_attached;		/* by requests (counted by the loader) */
+	/*
+	 * Generations: whoever changes an entry of "procs" (or a thread's name)
+	 * bumps one after the change, and the per-CPU copies older than it are
+	 * read again.  The loader has a counter of its own (it cannot add
+	 * atomically); a copy is as old as the sum.
+	 */
+	__u64	proc_gen;		/* "procs" entries, changed by the program */
+	__u64	loader_gen;		/* ... by the loader */
+	__u64	comm_gen;		/* thread names (exec, prctl) */
 };
 
 #endif /* KTRACE_BPF_H */

@@ -11,11 +11,11 @@ import os
 import time
 from pathlib import Path
 
-from ...platform import libbpf
+from ...platform import libbpf, procfs
 
 OBJECT = Path(__file__).with_name("ktrace.bpf.o")
 FLUSH_PROGRAM = "ktr_flush"
-MAX_PIDS = 1 << 22      # ktrace.bpf.c's maybe_traced[]
+MAX_PIDS = 1 << 22      # ktrace.bpf.c's maybe_traced[] and thread_state[]
 WAKE_FRACTION = 16     # the program wakes the loader when 1/16 of the ring waits
 
 
@@ -33,7 +33,9 @@ class KtrConfig(ctypes.Structure):
 
 class KtrLive(ctypes.Structure):
     _fields_ = [("realtime_offset", ctypes.c_int64), ("dropped", ctypes.c_uint64),
-                ("csw_inherited", ctypes.c_int64), ("csw_attached", ctypes.c_int64)]
+                ("csw_inherited", ctypes.c_int64), ("csw_attached", ctypes.c_int64),
+                ("proc_gen", ctypes.c_uint64), ("loader_gen", ctypes.c_uint64),
+                ("comm_gen", ctypes.c_uint64)]
 
 
 # struct ktr_batch flags (the batch header itself is read by consumer.py)
@@ -97,8 +99,9 @@ class Program:
                     self.obj.attach(prog)
             self.procs = self.obj.map("procs")
             self._mapped = [self.obj.map(".data.live").mmap_value(KtrLive),
-                            self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS)]
-            self.live, self.maybe_traced = (m.value for m in self._mapped)
+                            self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS),
+                            self.obj.map(".bss.threads").mmap_value(ctypes.c_uint8 * MAX_PIDS)]
+            self.live, self.maybe_traced, self.thread_state = (m.value for m in self._mapped)
             self.flusher = self.obj.program(FLUSH_PROGRAM)
             self.ring = libbpf.RingMapping(self.obj.map("ring").fd, ring_size)
         except BaseException:
@@ -118,10 +121,22 @@ class Program:
     def set_proc(self, pid: int, value: KtrProc) -> None:
         self.procs.update(ctypes.c_uint32(pid), value)
         self.maybe_traced[pid] = 1
+        self._procs_changed()
 
     def drop_proc(self, pid: int) -> None:
         self.procs.delete(ctypes.c_uint32(pid))
         self.maybe_traced[pid] = 0
+        self._procs_changed()
+
+    def _procs_changed(self) -> None:
+        """The program's per-CPU copies of procs entries are stale now."""
+        self.live.loader_gen += 1
+
+    def forget_threads(self, pid: int) -> None:
+        """What the program knows of ``pid``'s threads dates from before tracing."""
+        for tid in procfs.threads(pid) or [pid]:
+            if 0 < tid < MAX_PIDS:
+                self.thread_state[tid] = 0
 
     def traced_pids(self) -> list[int]:
         return [k.value for k in self.procs.keys(ctypes.c_uint32)]
