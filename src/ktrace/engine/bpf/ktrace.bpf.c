@@ -35,10 +35,17 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define MAX_DATA	32768		/* largest data part of one record (a whole getdents64) */
-#define STAGE_LIMIT	65536		/* a batch never grows past this */
+/*
+ * A batch is sent before a record would take it past STAGE_LIMIT, so that
+ * records begin below it (their offsets are masked with it) and the batch
+ * being written stays in the first-level cache; a record larger than the
+ * room left goes first in a batch of its own.
+ */
+#define STAGE_LIMIT	32768
+#define MAX_RECORD	(HDR + 8 + PLAN_NAME_SIZE + MAX_DATA)
+#define BATCH_MAX	(STAGE_LIMIT + MAX_RECORD)	/* the most a batch can hold */
 #define STAGE_BUF	(STAGE_LIMIT + 2 * MAX_DATA + 256)	/* verifier-provable room */
-#define SPILL		MAX_DATA	/* most bytes of one event carried to a new batch */
-#define MAX_RECORD	(STAGE_LIMIT - sizeof(struct ktr_batch))
+#define SPILL		(STAGE_LIMIT / 2)	/* most bytes of one event carried to a new batch */
 #define HDR		sizeof(struct ktr_header)
 #define MAX_STRING	4096		/* longest path or string read */
 #define MAX_IOVECS	64		/* iovecs gathered into one GIO */
@@ -284,8 +291,8 @@ static __noinline int flush(struct stage *st)
 		st->pos = 0;
 		return 0;
 	}
-	if (len > STAGE_LIMIT)
-		len = STAGE_LIMIT;
+	if (len > BATCH_MAX)
+		len = BATCH_MAX;
 	b->pid = pid;
 	b->flags = st->flags;
 	b->nrec = st->nrec;
@@ -1192,15 +1199,21 @@ static __always_inline __s32 freebsd_errno(long ret)
 	return 0x10000 | e;
 }
 
+/* The six argument registers of the x86-64 syscall ABI */
+static __always_inline void copy_args(__u64 *dst, const struct pt_regs *regs)
+{
+	dst[0] = regs->di;
+	dst[1] = regs->si;
+	dst[2] = regs->dx;
+	dst[3] = regs->r10;
+	dst[4] = regs->r8;
+	dst[5] = regs->r9;
+}
+
 static __always_inline void save_args(struct stage *st, const struct pt_regs *regs, long nr)
 {
 	st->nr = nr;
-	st->args[0] = regs->di;
-	st->args[1] = regs->si;
-	st->args[2] = regs->dx;
-	st->args[3] = regs->r10;
-	st->args[4] = regs->r8;
-	st->args[5] = regs->r9;
+	copy_args(st->args, regs);
 }
 
 /*
@@ -1248,12 +1261,7 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 			sc->ktr_code = id;
 			sc->ktr_narg = narg;
 			sc->ktr_pad = 0;
-			sc->ktr_args[0] = regs->di;
-			sc->ktr_args[1] = regs->si;
-			sc->ktr_args[2] = regs->dx;
-			sc->ktr_args[3] = regs->r10;
-			sc->ktr_args[4] = regs->r8;
-			sc->ktr_args[5] = regs->r9;
+			copy_args(sc->ktr_args, regs);
 			rec_end(st, off, HDR + 8 + 8 * narg);
 		}
 	}
