@@ -56,7 +56,7 @@ def untraced(argv, prepare=lambda: None) -> float:
 
 def traced(argv, out: Path, options: dict | None = None, prepare=lambda: None,
            points: int = trpoints.DEFAULT):
-    """(seconds, records, dropped): release to last record written."""
+    """(seconds, dropped): release to last record written."""
     from ktrace.engine.bpf import BpfEngine
     prepare()
     engine = BpfEngine(options or {})
@@ -101,8 +101,7 @@ def traced(argv, out: Path, options: dict | None = None, prepare=lambda: None,
         pass          # --lossless reaped it (the engine held its exit)
     os.close(wfd)
     os.close(log_r)
-    count = sum(1 for _ in r.read_records(str(out)))
-    return seconds, count, engine.dropped
+    return seconds, engine.dropped
 
 
 def cli_dd(out: Path) -> float:
@@ -141,23 +140,30 @@ DD_POINTS = (("dd", trpoints.DEFAULT), ("dd -t ci", trpoints.parse("ci")),
              ("dd -t c", trpoints.parse("c")))
 
 
-def median_row(base, runs) -> tuple:
-    """(untraced s, traced s, records, dropped) of interleaved runs."""
-    return (statistics.median(base), statistics.median(t for t, _, _ in runs), runs[-1][1],
-            max(d for _, _, d in runs))
+def median_row(base, runs, out: Path) -> tuple:
+    """(untraced s, traced s, records, dropped) of interleaved runs; ``out``: the last trace.
+
+    (Records are counted once, after the runs: reading 100 MB of trace between
+    two runs would leave the next one a colder machine.)
+    """
+    return (statistics.median(base), statistics.median(t for t, _ in runs),
+            sum(1 for _ in r.read_records(str(out))), max(d for _, d in runs))
 
 
 def measure(wanted: set, repeat: int, work: Path) -> tuple[dict, list[str]]:
     """The table's rows by label, and lines to print after it."""
-    out = work / "trace.out"
     rows, extra = {}, []
+
+    def out(label: str) -> Path:
+        return work / (label.replace(" ", "_") + ".out")
+
     if "dd" in wanted:
         base, runs = [], {label: [] for label, _ in DD_POINTS}
         for _ in range(repeat):
             base.append(untraced(DD))
             for label, points in DD_POINTS:
-                runs[label].append(traced(DD, out, points=points))
-        rows.update({label: median_row(base, runs[label]) for label, _ in DD_POINTS})
+                runs[label].append(traced(DD, out(label), points=points))
+        rows.update({label: median_row(base, runs[label], out(label)) for label, _ in DD_POINTS})
         ends = [cli_dd(work / "cli.out") for _ in range(repeat)]
         extra += ["", f"`ktrace --engine bpf -i dd …` end to end (service start, BPF load and "
                   f"verification included): median {statistics.median(ends):.2f} s."]
@@ -174,8 +180,8 @@ def measure(wanted: set, repeat: int, work: Path) -> tuple[dict, list[str]]:
         base, runs = [], []
         for _ in range(repeat):
             base.append(untraced(make, clean))
-            runs.append(traced(make, out, prepare=clean))
-        rows["build"] = median_row(base, runs)
+            runs.append(traced(make, out("build"), prepare=clean))
+        rows["build"] = median_row(base, runs, out("build"))
     if "storm" in wanted:
         storm = [str(work / "storm")]
         subprocess.run(["gcc", "-O1", "-pthread", "-o", storm[0], str(STORM_C)], check=True)
@@ -184,8 +190,8 @@ def measure(wanted: set, repeat: int, work: Path) -> tuple[dict, list[str]]:
             base, runs = [], []
             for _ in range(repeat):
                 base.append(untraced(storm))
-                runs.append(traced(storm, out, options))
-            rows[label] = median_row(base, runs)
+                runs.append(traced(storm, out(label), options))
+            rows[label] = median_row(base, runs, out(label))
     if "attached" in wanted:
         plain, loaded = attached_cost(repeat)
         extra += ["", f"Untraced processes while the engine is loaded: dd {plain:.3f} s → "
@@ -249,33 +255,46 @@ def write_section(table: str, repeat: int) -> None:
 
 NOTES = """\
 Where dd's time goes (400,000 syscalls, 1.2 million records, ~100 MB): each
-figure below is the difference one variant of the program made, measured
-interleaved with the shipped program on a quiet machine (the engine's README,
-"Speed"):
+figure below is the difference one variant of the program made (a part left
+out), measured interleaved with the shipped program, 9 runs each, on a quiet
+machine (the engine's README, "Speed"):
 
 | part | s | per syscall |
 |---|---|---|
 | dd untraced | 0.067 | 167 ns |
-| the two syscall tracepoints with empty programs attached | +0.054 | 133 ns |
+| the two syscall tracepoints, empty programs attached | +0.054 | 133 ns |
 | two clock reads (`bpf_ktime_get_ns`) | +0.023 | 58 ns |
 | one user copy for the GIO (`bpf_probe_read_user`, 1 byte) | +0.029 | 73 ns |
-| the rest: checks, three records, the /proc/sys check, batching, the ring's copy (~9 ms), the loader | +0.03 | 75 ns |
+| the batches' copy into the ring buffer (and the loader's work) | +0.011 | 28 ns |
+| the CALL record (its six argument registers) | +0.006 | 15 ns |
+| the /proc/sys check (`y`: eight dependent loads, descriptor to superblock) | +0.005 | 13 ns |
+| the RET record; the thread name | +0.003 | 8 ns |
+| the rest: ids, checks, the GIO record | +0.007 | 18 ns |
 
 The first four lines (0.17 s, 2.6) are the floor on this guest: kprobes are
-not configured and fentry/fexit are refused, so the syscall tracepoints are the
-only way in, and a clock read and a user copy are what a timestamped record of
-the data is; every call costs ~20-40 ns here (the SRSO "safe RET" thunk on
-each return).  The engine makes no other call on the common path (the per-CPU
-copies of the process entry and the thread name, a state byte per thread, the
-pid read from the task, inline GIO and /proc/sys checks).  The dd target of 3
-is met on a quiet machine (3.0-3.1 in the runs of the engine's experiments)
-and missed by 5-10 % when the machine is busy (other sessions' tests run
-here), as in the table above when that was the case.  `-t c` (CALL and RET
-only) is 2.5.
+not configured and fentry/fexit are refused, so the syscall tracepoints are
+the only way in, and a clock read and a user copy are what a timestamped
+record of the data is; every call costs ~20-40 ns here (the SRSO "safe RET"
+thunk on each return).  The engine makes no other call on the common path
+(per-CPU copies of the process entry and the thread name, a state byte per
+thread, the pid read from the task, inline GIO and /proc/sys checks), and
+records are written once into a per-CPU batch that stays in the L1 cache.  So
+the dd target of 3 sits at this guest's floor and is not met reliably: the
+quietest runs measured 3.06-3.11, the usual ones 3.1-3.4 (a shared 2-vCPU
+machine whose speed drifts by 5-10 % from one minute to the next; other
+sessions' tests run here too).  It was 5.1 before (a hash lookup, a
+task-storage lookup and a dozen subprogram and helper calls per event).  What
+is left to try: records written straight into memory the loader maps (per-CPU
+rings of batches, ordered by a sequence number) would save the copy into the
+ring, but the records would then be written into cold memory instead, which
+is most of what that copy costs.
 
 The trace file is written by one Python process in 32 KiB batches (one write
 per 256 KiB); it runs on the other core.  "traced s" ends when the last record
-is in the file (unloading the program afterwards is not counted).
+is in the file (unloading the program afterwards is not counted).  The
+strace view of bpf traces matches strace on 96.27 % of its lines (99.87 %
+without the recording gaps the ptrace engine has too), as the ptrace engine's:
+`KTRACE_DIFF_ENGINE=bpf python3 benchmarks/strace_match.py`.
 
 --lossless: the BPF program stops a thread returning to user space while the
 ring is more than 1/4 full (SIGSTOP, seen only by ktrace, which has seized every
