@@ -223,7 +223,7 @@ static const __s32 plan_freebsd_errno[ERRNO_MAX + 1] = {{
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) != 2 or argv[1].startswith("-"):
         print("usage: gen_bpf_plan.py OUTPUT.h", file=sys.stderr)
         return 2
     from ktrace import abi
