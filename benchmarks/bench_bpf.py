@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from results import write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -237,20 +238,9 @@ def main() -> int:
     text = "\n".join(lines + extra)
     print(text)
     if args.write:
-        write_section(text, args.repeat)
+        write_section("bpf engine", f"## bpf engine\n\n`{COMMAND}` (--repeat {args.repeat}; "
+                      f"medians)\n\n{text}\n\n{NOTES}")
     return 0
-
-
-def write_section(table: str, repeat: int) -> None:
-    path = HERE / "RESULTS.md"
-    body = path.read_text() if path.exists() else "# Benchmark results\n"
-    section = (f"## bpf engine\n\n`{COMMAND}` (--repeat {repeat}; medians)\n\n"
-               + table + "\n\n" + NOTES + "\n")
-    pattern = re.compile(r"^## bpf engine\n.*?(?=^## |\Z)", re.S | re.M)
-    section += "\n"                      # a blank line before any section after it
-    body = pattern.sub(lambda _: section, body) if pattern.search(body) else \
-        body.rstrip("\n") + "\n\n" + section
-    path.write_text(body.rstrip("\n") + "\n")
 
 
 NOTES = """\

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from results import write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -84,16 +85,6 @@ def section(records: int, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(text: str) -> None:
-    """Replace (or add) the kdump section of RESULTS.md, leaving the others alone."""
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## kdump\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else \
-        old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -103,7 +94,7 @@ def main(argv=None) -> int:
     text = section(a.records, measure(a.records, a.repeat))
     print(text)
     if a.write:
-        write_results(text)
+        write_section("kdump", text)
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -28,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from results import write_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -142,17 +143,6 @@ def table(results: dict[str, dict[str, float]], repeat: int) -> str:
     return "\n".join(lines + ["", NOTES]) + "\n"
 
 
-def write_section(text: str) -> None:
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"## ptrace engine\n.*?(?=\n## |\Z)", re.S)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text.rstrip("\n") + "\n", old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -164,7 +154,7 @@ def main() -> int:
     text = table(measure(args.repeat), args.repeat)
     print(text)
     if args.write:
-        write_section(text)
+        write_section("ptrace engine", text)
     return 0
 
 
