@@ -155,6 +155,21 @@ def test_attach_to_what_you_may_not_debug_is_eperm(tmp_path):
     assert res.stderr.decode() == f"ktrace: {home / 't.out'}: Operation not permitted\n"
 
 
+def test_bpf_without_privilege_says_so_in_one_line(tmp_path):
+    if os.getuid() != 0 or not os.access("/usr/bin/python3", os.X_OK):
+        pytest.skip("needs root to become another user, and /usr/bin/python3")
+
+    def as_nobody():
+        os.setgid(65534)
+        os.setuid(65534)
+    res = subprocess.run(["/usr/bin/python3", "-m", "ktrace.cli", "--engine", "bpf", "true"],
+                         env=ENV, preexec_fn=as_nobody, cwd="/", capture_output=True, timeout=60)
+    if b"No module named" in res.stderr:
+        pytest.skip(f"nobody cannot read ktrace's sources in {SRC}")
+    assert res.returncode == 1
+    assert res.stderr == b"ktrace: the bpf engine needs root (or CAP_BPF and CAP_PERFMON)\n"
+
+
 def test_process_group_and_descend(engine, tmp_path):
     tree = subprocess.Popen(["setsid", "sh", "-c", "sleep 30 & sleep 30 & wait"])
     try:

@@ -181,9 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         _warn(e.strerror)
     except OSError as e:
         _warn(f"{e.filename or inv.file}: {e.strerror}")
-    except ValueError as e:
-        _warn(str(e))
-    except control.service.ServiceError as e:
+    except (ValueError, control.EngineUnavailable, control.service.ServiceError) as e:
         _warn(str(e))
     return 1
 

@@ -20,6 +20,10 @@ from .facility import KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET
 AUTO = "auto"
 
 
+class EngineUnavailable(Exception):
+    """The engine asked for cannot run here (the message says why)."""
+
+
 def bpf_unavailable() -> str | None:
     """Why the bpf engine cannot run here, or None when it can."""
     try:
@@ -38,7 +42,7 @@ def choose_engine(name: str) -> str:
     if name == "bpf":
         reason = bpf_unavailable()
         if reason is not None:
-            raise PermissionError(errno.EPERM, reason)
+            raise EngineUnavailable(reason)
     return name
 
 
