@@ -270,14 +270,26 @@ thunk on each return).  The engine makes no other call on the common path
 thread, the pid read from the task, inline GIO and /proc/sys checks), and
 records are written once into a per-CPU batch that stays in the L1 cache.  So
 the dd target of 3 sits at this guest's floor and is not met reliably: the
-quietest runs measured 3.06-3.11, the usual ones 3.1-3.4 (a shared 2-vCPU
+quietest runs measured 3.06-3.11, the usual ones 3.1-3.5 (a shared 2-vCPU
 machine whose speed drifts by 5-10 % from one minute to the next; other
-sessions' tests run here too).  It was 5.1 before (a hash lookup, a
+sessions' tests run here too; on 2026-11-26, six runs of 9 gave medians of
+3.12-3.48 for the default set and 3.07-3.26 for `-t ci`; the /proc/sys check
+is most of the difference: `-t ciy` 3.16 against `-t ci` 3.02, 11 runs in
+rotating order).  It was 5.1 before (a hash lookup, a
 task-storage lookup and a dozen subprogram and helper calls per event).  What
 is left to try: records written straight into memory the loader maps (per-CPU
 rings of batches, ordered by a sequence number) would save the copy into the
 ring, but the records would then be written into cold memory instead, which
 is most of what that copy costs.
+
+Two checks of that account: a cpu-clock profile of the traced dd (`perf
+record -F 25000 -e cpu-clock -a -- ktrace --engine bpf -i dd ... count=400000`;
+this guest has no hardware counters) puts 17.7 % of dd's samples in read_tsc
+(the two clock reads, ~53 ns a syscall) and ~17 % in copy_from_user_nofault
+with its hardened-usercopy checks (~50 ns a copy).  And the time after dd
+exits is not where it goes: dd's own exit comes at 3.0-3.1x its untraced
+time, and polling the ring every 1 ms instead of 10 ms (less left to write at
+the end) moved the median by nothing (3.13 and 3.15, 15 runs each).
 
 The trace file is written by one Python process in 32 KiB batches (one write
 per 256 KiB); it runs on the other core.  "traced s" ends when the last record
