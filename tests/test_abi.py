@@ -285,14 +285,21 @@ def test_generator_reproduces_linux_tables(tmp_path):
     from ktrace.abi import _linux_x86_64 as committed
     if not Path("/sys/kernel/tracing/events/syscalls").is_dir():
         pytest.skip("tracefs syscall events are not mounted")
-    here = (os.uname().release, os.confstr("CS_GNU_LIBC_VERSION"))
-    if here != (committed.SOURCE_KERNEL, committed.SOURCE_LIBC):
+    release, libc = os.uname().release, os.confstr("CS_GNU_LIBC_VERSION")
+    # another build of the same kernel series has the same syscalls
+    if (_series(release), libc) != (_series(committed.SOURCE_KERNEL), committed.SOURCE_LIBC):
         pytest.skip(f"tables come from {committed.SOURCE_KERNEL}/{committed.SOURCE_LIBC}, "
-                    f"this machine is {here[0]}/{here[1]}")
+                    f"this machine is {release}/{libc}")
     subprocess.run([sys.executable, str(GENERATOR), "linux", "--out-dir", str(tmp_path)],
                    check=True, capture_output=True)
     for name in ("_linux_x86_64.py", "_linux_i386.py"):
-        assert (tmp_path / name).read_bytes() == (ROOT / "src/ktrace/abi" / name).read_bytes()
+        made = (tmp_path / name).read_text().replace(repr(release), repr(committed.SOURCE_KERNEL))
+        assert made == (ROOT / "src/ktrace/abi" / name).read_text()
+
+
+def _series(release: str) -> str:
+    """6.18.44-fc-v669 -> 6.18"""
+    return ".".join(release.split(".")[:2])
 
 
 def test_generator_bad_source_is_one_line(tmp_path):
