@@ -125,7 +125,7 @@ def table(results: dict[str, dict[str, float]], repeat: int) -> str:
     lines = [
         "## ptrace engine",
         "",
-        f"`{COMMAND}`",
+        f"`{COMMAND} --repeat {repeat}`",
         "",
         f"Median wall seconds of {repeat} interleaved runs each; {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
