@@ -7,7 +7,8 @@ untraced and traced runs interleaved (medians; ratios in one run are what
 count on a shared 2-core machine):
 
   dd        dd if=/dev/zero of=/dev/null bs=1 count=200000 (about 400,000 syscalls), with
-            the default trace points, and with -t c and -t ci (where the time goes)
+            the default trace points, and with -t ciy, -t ci and -t c (where the time
+            goes), the variants in a rotating order
   build     make -s -j2 of a generated C project (40 files, benchmarks/workloads)
   storm     4 threads writing 4 KiB to /dev/null 5,000 times each, with a 1 MiB ring:
             without --lossless (drops) and with it (throttled, nothing lost)
@@ -137,8 +138,8 @@ def other_engines() -> int:
 
 
 WORKLOADS = ("dd", "build", "storm", "attached")
-DD_POINTS = (("dd", trpoints.DEFAULT), ("dd -t ci", trpoints.parse("ci")),
-             ("dd -t c", trpoints.parse("c")))
+DD_POINTS = (("dd", trpoints.DEFAULT), ("dd -t ciy", trpoints.parse("ciy")),
+             ("dd -t ci", trpoints.parse("ci")), ("dd -t c", trpoints.parse("c")))
 
 
 def median_row(base, runs, out: Path) -> tuple:
@@ -160,9 +161,10 @@ def measure(wanted: set, repeat: int, work: Path) -> tuple[dict, list[str]]:
 
     if "dd" in wanted:
         base, runs = [], {label: [] for label, _ in DD_POINTS}
-        for _ in range(repeat):
+        for i in range(repeat):
             base.append(untraced(DD))
-            for label, points in DD_POINTS:
+            # rotated: none is always the first run after the untraced one
+            for label, points in DD_POINTS[i % len(DD_POINTS):] + DD_POINTS[:i % len(DD_POINTS)]:
                 runs[label].append(traced(DD, out(label), points=points))
         rows.update({label: median_row(base, runs[label], out(label)) for label, _ in DD_POINTS})
         ends = [cli_dd(work / "cli.out") for _ in range(repeat)]
@@ -273,11 +275,13 @@ the dd target of 3 sits at this guest's floor and is not met reliably: the
 quietest runs measured 3.06-3.11, the usual ones 3.1-3.5 (a shared 2-vCPU
 machine whose speed drifts by 5-10 % from one minute to the next; other
 sessions' tests run here too; on 2026-11-26, six runs of 9 gave medians of
-3.12-3.48 for the default set and 3.07-3.26 for `-t ci`; the /proc/sys check
-is most of the difference: `-t ciy` 3.16 against `-t ci` 3.02, 11 runs in
-rotating order).  It was 5.1 before (a hash lookup, a
-task-storage lookup and a dozen subprogram and helper calls per event).  What
-is left to try: records written straight into memory the loader maps (per-CPU
+3.12-3.48 for the default set and 3.07-3.26 for `-t ci`.  The /proc/sys
+check (`y`) cost 0.05 in the table's run (`-t ciy` against `-t ci`) and 0.14
+in one of 11 runs in rotating order; the default set's other points do
+nothing on a read or write, and its distance from `-t ciy` (0.13 here, -0.02
+in that run) is within the machine's drift).  It was 5.1 before (a hash
+lookup, a task-storage lookup and a dozen subprogram and helper calls per
+event).  What is left to try: records written straight into memory the loader maps (per-CPU
 rings of batches, ordered by a sequence number) would save the copy into the
 ring, but the records would then be written into cold memory instead, which
 is most of what that copy costs.
@@ -289,7 +293,8 @@ this guest has no hardware counters) puts 17.7 % of dd's samples in read_tsc
 with its hardened-usercopy checks (~50 ns a copy).  And the time after dd
 exits is not where it goes: dd's own exit comes at 3.0-3.1x its untraced
 time, and polling the ring every 1 ms instead of 10 ms (less left to write at
-the end) moved the median by nothing (3.13 and 3.15, 15 runs each).
+the end; `ktrace.engine.bpf.POLL`, the two interleaved, 15 runs each) moved the
+median by nothing (3.13 and 3.15).
 
 The trace file is written by one Python process in 32 KiB batches (one write
 per 256 KiB); it runs on the other core.  "traced s" ends when the last record
