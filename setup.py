@@ -22,7 +22,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 BPF_SRC = ROOT / "src" / "ktrace" / "engine" / "bpf"
-OBJECT = "ktrace.bpf.o"
+# the program, and the same built without kfuncs for kernels before 6.2
+OBJECTS = {"ktrace.bpf.o": [], "ktrace.compat.bpf.o": ["-DKTR_NO_KFUNC"]}
 BTF = Path("/sys/kernel/btf/vmlinux")
 
 
@@ -40,8 +41,8 @@ def _run(argv: list[str], **kw) -> subprocess.CompletedProcess:
                               f"{e.stderr.decode(errors='replace')[-3000:]}") from None
 
 
-def build_bpf_object(out: Path, work: Path) -> None:
-    """vmlinux.h + ktrace_plan.h, then clang -target bpf: ``out`` is the object."""
+def build_bpf_objects(where: Path, work: Path) -> None:
+    """vmlinux.h + ktrace_plan.h, then clang -target bpf: OBJECTS in ``where``."""
     for tool in ("clang", "bpftool"):
         if shutil.which(tool) is None:
             raise BpfBuildSkipped(f"{tool} is not installed")
@@ -55,10 +56,11 @@ def build_bpf_object(out: Path, work: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     _run([sys.executable, str(ROOT / "tools" / "gen_bpf_plan.py"),
           str(work / "ktrace_plan.h")], env=env)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _run(["clang", "-g", "-O2", "-mcpu=v3", "-target", "bpf", "-D__TARGET_ARCH_x86",
-          "-I", str(work), "-I", str(BPF_SRC), "-c", str(BPF_SRC / "ktrace.bpf.c"),
-          "-o", str(out)])
+    where.mkdir(parents=True, exist_ok=True)
+    for name, defines in OBJECTS.items():
+        _run(["clang", "-g", "-O2", "-mcpu=v3", "-target", "bpf", "-D__TARGET_ARCH_x86",
+              *defines, "-I", str(work), "-I", str(BPF_SRC),
+              "-c", str(BPF_SRC / "ktrace.bpf.c"), "-o", str(where / name)])
 
 
 class BuildWithBpf(build_py):
@@ -69,13 +71,14 @@ class BuildWithBpf(build_py):
         where = BPF_SRC if getattr(self, "editable_mode", False) else \
             Path(self.build_lib) / "ktrace" / "engine" / "bpf"
         try:
-            build_bpf_object(where / OBJECT, ROOT / "build" / "bpf")
+            build_bpf_objects(where, ROOT / "build" / "bpf")
         except BpfBuildSkipped as e:
-            (where / OBJECT).unlink(missing_ok=True)     # never ship a stale one
+            for name in OBJECTS:
+                (where / name).unlink(missing_ok=True)     # never ship a stale one
             self.warn(f"the bpf engine is not built: {e}\n"
                       "ktrace will use the ptrace engine (install clang, bpftool and "
                       "libbpf-dev, then reinstall, for the bpf engine)")
 
 
 setup(cmdclass={"build_py": BuildWithBpf},
-      package_data={"ktrace.engine.bpf": ["ktrace.h", "ktrace.bpf.c", OBJECT]})
+      package_data={"ktrace.engine.bpf": ["ktrace.h", "ktrace.bpf.c", *OBJECTS]})

@@ -1,12 +1,16 @@
-"""ktrace.h (the BPF program's record layout) agrees with ktrace.record.
+"""ktrace.h, the one definition of the BPF interface, agrees with its users:
+the records with ktrace.record, the control structures and constants with
+the loader's ctypes mirror (engine/bpf/interface.py).
 
 The header is compiled with the host C compiler and asked for its offsets and
-sizes; the expected ones come from ktrace.record's struct formats, so a
-change on either side that the other does not follow fails here.
+sizes; the expected ones come from ktrace.record's struct formats and the
+ctypes structures, so a change on either side that the other does not follow
+fails here.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import re
 import shutil
@@ -17,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ktrace import record as r
+from ktrace.engine.bpf import consumer, interface
 
 HEADER = Path(__file__).resolve().parents[1] / "src" / "ktrace" / "engine" / "bpf" / "ktrace.h"
 
@@ -66,11 +71,12 @@ def offsets(fmt: str) -> tuple[list[int], int]:
     return result, struct.calcsize(fmt)
 
 
-def c_layout(tmp_path) -> dict:
+def c_layout(tmp_path, structs: dict[str, list[str]]) -> dict:
+    """{"struct.member": offset, "struct": size} as the C compiler lays ktrace.h out."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc is not installed")
     fields = []
-    for name, (members, _) in LAYOUTS.items():
+    for name, members in structs.items():
         for m in members:
             fields.append(f'printf("\\"{name}.{m}\\": %zu,", offsetof(struct {name}, {m}));')
         fields.append(f'printf("\\"{name}\\": %zu,", sizeof(struct {name}));')
@@ -87,8 +93,17 @@ def c_layout(tmp_path) -> dict:
     return json.loads(subprocess.run([str(exe)], check=True, capture_output=True).stdout)
 
 
+def header_defines() -> dict[str, int]:
+    text = HEADER.read_text()
+    defines = {}
+    for m in re.finditer(r"^#define\s+(\w+)\s+\(?(0x[0-9a-fA-F]+|\d+)(?:\s*<<\s*(\d+))?\)?",
+                         text, re.M):
+        defines[m.group(1)] = int(m.group(2), 0) << int(m.group(3) or 0)
+    return defines
+
+
 def test_struct_offsets_and_sizes_agree(tmp_path):
-    got = c_layout(tmp_path)
+    got = c_layout(tmp_path, {name: members for name, (members, _) in LAYOUTS.items()})
     for name, (members, fmt) in LAYOUTS.items():
         want, size = offsets(fmt)
         assert [got[f"{name}.{m}"] for m in members] == want, name
@@ -97,10 +112,28 @@ def test_struct_offsets_and_sizes_agree(tmp_path):
 
 
 def test_constants_agree():
-    text = HEADER.read_text()
-    defines = {m.group(1): int(m.group(2), 0)
-               for m in re.finditer(r"^#define\s+(\w+)\s+(0x[0-9a-fA-F]+|\d+)\b", text, re.M)}
+    defines = header_defines()
     for name, value in CONSTANTS.items():
+        assert defines.get(name) == value, name
+
+
+def test_the_loaders_structs_agree(tmp_path):
+    got = c_layout(tmp_path, {cname: [f for f, _ in ctype._fields_]
+                              for ctype, cname in interface.STRUCTS.items()})
+    for ctype, cname in interface.STRUCTS.items():
+        for field, _ in ctype._fields_:
+            assert got[f"{cname}.{field}"] == getattr(ctype, field).offset, f"{cname}.{field}"
+        assert got[cname] == ctypes.sizeof(ctype), cname
+    # the consumer unpacks a batch's head in one call: the same four words
+    assert consumer.BATCH.format == "<IIII"
+    assert [f for f, _ in interface.KtrBatch._fields_] == ["pid", "flags", "nrec", "aux"]
+
+
+def test_the_loaders_constants_agree():
+    defines = header_defines()
+    mirrored = {n: v for n, v in vars(interface).items() if n.isupper() and isinstance(v, int)}
+    assert mirrored
+    for name, value in mirrored.items():
         assert defines.get(name) == value, name
 
 

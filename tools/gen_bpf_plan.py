@@ -20,6 +20,7 @@ NAME_SIZE = 16             # STRU names in the table, NUL included
 NO_LENGTH = 0xFF           # ArgSpec.length is None
 NO_ARG = 0xFF              # no such argument
 ERRNO_MAX = 133            # Linux errnos 1 .. ERRNO_MAX are tabled
+ERRNO_TABLE = 256          # the table's length: a power of two (indexed under a mask)
 ERESTART_FIRST, ERESTART_LAST = 512, 516   # ERESTARTSYS .. ERESTART_RESTARTBLOCK
 
 
@@ -130,8 +131,8 @@ def generate(plan_mod, abi) -> str:
                     f"{{{args}}}}},")
 
     errnos = []
-    for e in range(ERRNO_MAX + 1):
-        errnos.append(str(abi.linux_to_freebsd_errno(e) if e else 0))
+    for e in range(ERRNO_TABLE):
+        errnos.append(str(abi.linux_to_freebsd_errno(e) if 0 < e <= ERRNO_MAX else 0))
     utrace = abi.syscall(plan_mod.UTRACE_NR)
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
@@ -157,6 +158,7 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_NTYPES\t{len(t.types)}
 #define PLAN_NCASES\t{max(len(cases), 1)}
 #define ERRNO_MAX\t{ERRNO_MAX}
+#define ERRNO_TABLE\t{ERRNO_TABLE}
 #define ERESTART_FIRST\t{ERESTART_FIRST}
 #define ERESTART_LAST\t{ERESTART_LAST}
 #define UTRACE_NARGS\t{utrace_nargs}
@@ -213,7 +215,7 @@ static const char plan_types[PLAN_NTYPES][PLAN_NAME_SIZE] = {{
 static const __u8 plan_whole[PLAN_NTYPES] = {{{whole}}};
 
 /* FreeBSD errno for each Linux errno (docs/design.md, "Errno numbering") */
-static const __s32 plan_freebsd_errno[ERRNO_MAX + 1] = {{
+static const __s32 plan_freebsd_errno[ERRNO_TABLE] = {{
 \t{", ".join(errnos)}
 }};
 

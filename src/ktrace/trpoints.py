@@ -19,6 +19,13 @@ LETTERS: dict[str, tuple[int, ...]] = {
     "a": (r.ARGS,),
     "e": (r.ENVS,),
 }
+# what each letter records, in words (for notices about what cannot be recorded)
+WORDS: dict[str, str] = {
+    "c": "system calls", "n": "path lookups", "i": "I/O data", "s": "signals",
+    "u": "user records", "w": "context switches", "t": "structs", "y": "sysctls",
+    "p": "capability failures", "f": "page faults", "a": "exec arguments",
+    "e": "exec environments",
+}
 DEFAULT_LETTERS = "cinpstuy"   # what "+" and no -t mean (ktrace.h DEF_POINTS)
 
 # PROCCTOR/PROCDTOR are always on when anything is traced (ABI tracking).

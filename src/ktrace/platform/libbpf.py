@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
+import re
 from typing import Iterator
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -26,6 +28,16 @@ _log: list[str] = []
 
 class LibbpfMissing(OSError):
     """libbpf.so.1 is not installed."""
+
+
+class LoadError(OSError):
+    """The kernel refused the object: ``program`` names the program libbpf
+    was loading (None when it failed before any), ``reason`` is one line."""
+
+    def __init__(self, err: int, program: str | None, reason: str, log: str):
+        super().__init__(err, f"loading the BPF program: {os.strerror(err)}\n{log}")
+        self.program = program
+        self.reason = reason
 
 
 _PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
@@ -55,11 +67,18 @@ def _declare(lib: ctypes.CDLL) -> None:
         "bpf_object__find_program_by_name": (vp, [vp, cp]),
         "bpf_object__next_program": (vp, [vp, vp]),
         "bpf_program__name": (cp, [vp]),
+        "bpf_program__section_name": (cp, [vp]),
+        "bpf_program__set_autoload": (i, [vp, ctypes.c_bool]),
+        "btf__load_vmlinux_btf": (vp, []),
+        "btf__find_by_name_kind": (i, [vp, cp, u32]),
+        "btf__free": (None, [vp]),
         "bpf_program__fd": (i, [vp]),
         "bpf_program__attach": (vp, [vp]),
         "bpf_link__destroy": (i, [vp]),
         "bpf_map__fd": (i, [vp]),
         "bpf_map__set_max_entries": (i, [vp, u32]),
+        "bpf_map__key_size": (u32, [vp]),
+        "bpf_map__value_size": (u32, [vp]),
         "bpf_map__initial_value": (vp, [vp, ctypes.POINTER(sz)]),
         "bpf_map_update_elem": (i, [i, vp, vp, ctypes.c_uint64]),
         "bpf_map_lookup_elem": (i, [i, vp, vp]),
@@ -95,6 +114,51 @@ def last_log() -> str:
     return "\n".join(_log)
 
 
+_PROG_FAILED = re.compile(r"prog '(\w+)': failed")
+_NO_ATTACH_TARGET = re.compile(r"failed to find kernel BTF type ID of '(\w+)'")
+
+
+def _load_error(err: int) -> LoadError:
+    """What libbpf's log says of a failed load: which program, and why in one line."""
+    lines = list(_log)
+    failed = [m.group(1) for line in lines if (m := _PROG_FAILED.search(line))]
+    program = failed[-1] if failed else None
+    reason = os.strerror(err)
+    for i, line in enumerate(lines):
+        if m := _NO_ATTACH_TARGET.search(line):
+            reason = f"this kernel has no {m.group(1)} tracepoint"
+            break
+        # the verifier's verdict is the line before its statistics
+        if line.startswith("processed ") and " insns " in line and i > 0:
+            reason = f"the verifier says: {lines[i - 1].strip()}"
+            break
+    return LoadError(err, program, reason, "\n".join(lines))
+
+
+BTF_KIND_TYPEDEF = 8
+BTF_KIND_FUNC = 12
+
+
+class KernelBtf:
+    """The running kernel's BTF, parsed once for several look-ups (a context manager)."""
+
+    def __init__(self):
+        self._btf = lib().btf__load_vmlinux_btf()
+
+    def has(self, name: str, kind: int) -> bool:
+        """Does it describe ``name`` (a kfunc, a tracepoint's typedef)?"""
+        return bool(self._btf) and lib().btf__find_by_name_kind(self._btf, name.encode(),
+                                                                 kind) >= 0
+
+    def __enter__(self) -> "KernelBtf":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._btf:
+            lib().btf__free(self._btf)
+            self._btf = None
+
+
 def _check(ok: bool, what: str) -> None:
     if not ok:
         err = ctypes.get_errno() or 1
@@ -127,6 +191,15 @@ class Program:
     @property
     def fd(self) -> int:
         return lib().bpf_program__fd(self._ptr)
+
+    @property
+    def section(self) -> str:
+        return lib().bpf_program__section_name(self._ptr).decode()
+
+    def set_autoload(self, on: bool) -> None:
+        """Before the object's load: leave this program out of it (or back in)."""
+        _check(lib().bpf_program__set_autoload(self._ptr, on) == 0,
+               f"setting {self.name}'s autoload")
 
     def attach(self) -> "Link":
         link = lib().bpf_program__attach(self._ptr)
@@ -191,27 +264,39 @@ class Map:
         _check(addr != _MAP_FAILED, f"mapping {self.name}")
         return MappedValue(ctype.from_address(addr), addr, length)
 
+    def _fits(self, key, value=None) -> None:
+        """The kernel copies the map's sizes from and to our buffers: they must be those."""
+        sizes = (ctypes.sizeof(key), None if value is None else ctypes.sizeof(value))
+        want = (lib().bpf_map__key_size(self._ptr),
+                None if value is None else lib().bpf_map__value_size(self._ptr))
+        if sizes != want:
+            raise ValueError(f"map {self.name}: (key, value) of {sizes} bytes, {want} expected")
+
     def update(self, key, value, flags: int = BPF_ANY) -> None:
+        self._fits(key, value)
         _check(lib().bpf_map_update_elem(self.fd, ctypes.byref(key), ctypes.byref(value),
                                          flags) == 0, f"updating {self.name}")
 
     def lookup(self, key, value) -> bool:
         """Fill ``value``; False when the key is absent."""
+        self._fits(key, value)
         if lib().bpf_map_lookup_elem(self.fd, ctypes.byref(key), ctypes.byref(value)) == 0:
             return True
-        _check(ctypes.get_errno() == 2, f"looking up in {self.name}")
+        _check(ctypes.get_errno() == errno.ENOENT, f"looking up in {self.name}")
         return False
 
     def delete(self, key) -> bool:
         """False when the key was absent."""
+        self._fits(key)
         if lib().bpf_map_delete_elem(self.fd, ctypes.byref(key)) == 0:
             return True
-        _check(ctypes.get_errno() == 2, f"deleting from {self.name}")
+        _check(ctypes.get_errno() == errno.ENOENT, f"deleting from {self.name}")
         return False
 
     def keys(self, ktype) -> Iterator:
         """Every key (a fresh ctypes object each), as the kernel lists them."""
         fd, nxt = self.fd, lib().bpf_map_get_next_key
+        self._fits(ktype())
         key = None
         while True:
             out = ktype()
@@ -264,9 +349,10 @@ class BpfObject:
             yield Program(ptr)
 
     def load(self) -> None:
+        """Raises LoadError naming the program the kernel refused."""
+        _log.clear()
         if lib().bpf_object__load(self._obj) != 0:
-            err = ctypes.get_errno() or 1
-            raise OSError(err, f"loading the BPF program: {os.strerror(err)}\n{last_log()}")
+            raise _load_error(ctypes.get_errno() or 1)
 
     def attach(self, program: Program) -> None:
         self._links.append(program.attach())

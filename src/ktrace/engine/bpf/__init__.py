@@ -17,17 +17,18 @@ import errno
 import os
 import select
 import time
-import weakref
 from pathlib import Path
 from typing import Callable
 
 from ... import record as r
+from ... import trpoints
 from ...platform import libbpf, procfs
-from .. import Engine
+from .. import BPF_NEEDS_PRIVILEGE, DEFAULT_GENIO_SIZE, Engine, ProcSettings
 from . import consumer
 from .holder import Holder
-from .loader import (BATCH_DROPPED, BATCH_EXEC_PRIV, BATCH_EXIT, BATCH_FORK, OBJECT,
-                     OPT_EXITED, OPT_OWNER_ROOT, OPT_THROTTLE, KtrProc, Program)
+from .interface import (KTR_BATCH_DROPPED, KTR_BATCH_EXEC_PRIV, KTR_BATCH_EXIT, KTR_BATCH_FORK,
+                        KTR_OPT_EXITED, KTR_OPT_OWNER_ROOT, KTR_OPT_THROTTLE, KtrProc)
+from .loader import OBJECT, Program
 
 DEFAULT_RING_SIZE = 64 << 20
 MIN_RING_SIZE = 1 << 16
@@ -60,7 +61,7 @@ def _capable() -> bool:
 def unavailable_reason() -> str | None:
     """Why the bpf engine cannot run here (one line), or None when it can."""
     if not _capable():
-        return "the bpf engine needs root (or CAP_BPF and CAP_PERFMON)"
+        return BPF_NEEDS_PRIVILEGE
     if not OBJECT.exists():
         return ("the bpf engine's BPF program is not built (install clang, bpftool and "
                 "libbpf-dev, then reinstall ktrace)")
@@ -95,7 +96,6 @@ class BpfEngine(Engine):
         self.holder = Holder(lambda pid: self.prog.proc(pid) is not None)
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._csw_attached: set[int] = set()
-        self._warned: weakref.WeakSet = weakref.WeakSet()   # files told about drops
         self.dropped = 0                         # events lost (the kernel's count, at the end)
 
     # -- the Engine interface --------------------------------------------
@@ -107,27 +107,36 @@ class BpfEngine(Engine):
         if self.lossless:
             self.holder.hold(pid, follow=True)
             if pid in self.holder.tids:
-                opts = OPT_THROTTLE
+                opts = KTR_OPT_THROTTLE
         self.prog.forget_threads(pid)
-        self.prog.set_proc(pid, KtrProc(flags=0, genio_size=4096, opts=opts))
+        self.prog.set_proc(pid, KtrProc(flags=0, genio_size=DEFAULT_GENIO_SIZE, opts=opts))
 
     def detach(self, pid: int) -> None:
         self.prog.drop_proc(pid)
         self._set_csw(pid, False)
         self.holder.release(pid)
 
-    def flags_changed(self, pid: int, flags: int) -> None:
-        t = self.facility.procs.get(pid)
+    def flags_changed(self, pid: int, settings: ProcSettings) -> None:
+        flags = settings.flags
         old = self.prog.proc(pid) or KtrProc()
         value = KtrProc(flags=flags | (old.flags & r.KTRFAC_DROP),
-                        genio_size=t.file.genio_size if t else 4096,
+                        genio_size=settings.genio_size,
                         parent=old.parent,
-                        opts=old.opts & OPT_THROTTLE | (OPT_OWNER_ROOT if t and t.file.owner.root
-                                                        else 0),
+                        opts=old.opts & KTR_OPT_THROTTLE | (KTR_OPT_OWNER_ROOT
+                                                            if settings.owner_root else 0),
                         dropped=old.dropped)
         self.prog.set_proc(pid, value)
         if not old.parent:
             self._set_csw(pid, bool(flags & CSW))
+        self._notice_unavailable(pid, flags)
+
+    def _notice_unavailable(self, pid: int, flags: int) -> None:
+        """One line per file for each facility asked for that this kernel refused."""
+        for letter, reason in self.prog.unavailable.items():
+            if flags & trpoints.parse(letter):
+                self.facility.log(pid, f"ktrace: the bpf engine cannot record "
+                                       f"{trpoints.WORDS[letter]} ({letter}) on this kernel: "
+                                       f"{reason}", once=True)
 
     def hold_exit(self, pid: int) -> None:
         try:
@@ -184,31 +193,30 @@ class BpfEngine(Engine):
 
     def _batch(self, pid: int, flags: int, aux: int, records: bytes) -> None:
         fac = self.facility
-        if flags & BATCH_EXEC_PRIV:
+        if flags & KTR_BATCH_EXEC_PRIV:
             fac.exec_gains_privilege(pid)
             return
-        if flags & BATCH_FORK:
+        if flags & KTR_BATCH_FORK:
             self._forked(aux, pid)
-        if pid not in fac.procs and not self._adopt(pid):
+        if not fac.flags(pid) and not self._adopt(pid):
             return
-        if flags & BATCH_DROPPED:
-            self._warn_drop(pid)
+        if flags & KTR_BATCH_DROPPED:
+            fac.log(pid, DROP_MESSAGE, once=True)
         fac.emit(pid, records)
-        if flags & BATCH_EXIT:
+        if flags & KTR_BATCH_EXIT:
             self._gone(pid, aux)
 
     def _gone(self, pid: int, dropped: int) -> None:
         """Process ``pid`` exited: say what it lost, and forget it."""
-        t = self.facility.procs.get(pid)
-        if t is not None and dropped:
-            t.file.log(f"ktrace: {dropped} records of pid {pid} were lost "
-                       f"(ring buffer full; see --ring-size, --lossless)")
+        if dropped:
+            self.facility.log(pid, f"ktrace: {dropped} records of pid {pid} were lost "
+                                   f"(ring buffer full; see --ring-size, --lossless)")
         self._set_csw(pid, False)
         self.facility.exit(pid)
 
     def _forked(self, parent: int, pid: int) -> bool:
         """The kernel made ``pid`` inherit tracing from ``parent``: so does the facility."""
-        if pid in self.facility.procs:
+        if self.facility.flags(pid):
             return True
         if not self.facility.fork(parent, pid):
             self.prog.drop_proc(pid)
@@ -220,15 +228,9 @@ class BpfEngine(Engine):
         proc = self.prog.proc(pid)
         if proc is None or not proc.parent or depth > 64:
             return False
-        if proc.parent not in self.facility.procs and not self._adopt(proc.parent, depth + 1):
+        if not self.facility.flags(proc.parent) and not self._adopt(proc.parent, depth + 1):
             return False
         return self._forked(proc.parent, pid)
-
-    def _warn_drop(self, pid: int) -> None:
-        file = self.facility.procs[pid].file
-        if file not in self._warned:
-            self._warned.add(file)
-            file.log(DROP_MESSAGE)
 
     def _set_csw(self, pid: int, on: bool) -> None:
         (self._csw_attached.add if on else self._csw_attached.discard)(pid)
@@ -240,7 +242,7 @@ class BpfEngine(Engine):
         for pid in self.holder.poll():
             self.prog.flush_stages()
             self._drain()
-            if pid in self.facility.procs:     # its exit batch was lost
+            if self.facility.flags(pid):       # its exit batch was lost
                 self._lost_exit(pid)
             self.holder.reap(pid)
 
@@ -258,11 +260,11 @@ class BpfEngine(Engine):
         """
         kernel = {pid: self.prog.proc(pid) for pid in self.prog.traced_pids()}
         self._drain()
-        for pid in list(self.facility.procs):
+        for pid in self.facility.traced_pids():
             proc = kernel.get(pid)
-            if proc is None or proc.opts & OPT_EXITED:
+            if proc is None or proc.opts & KTR_OPT_EXITED:
                 self._lost_exit(pid)
-        for pid in kernel.keys() - self.facility.procs.keys():
+        for pid in kernel.keys() - self.facility.traced_pids():
             if not self._adopt(pid):
                 self.prog.drop_proc(pid)
 

@@ -13,7 +13,8 @@ from typing import Callable
 
 from ...platform.libbpf import RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR, RingMapping
 
-BATCH = struct.Struct("<IIII")     # struct ktr_batch: pid, flags, nrec, aux
+# interface.KtrBatch (pid, flags, nrec, aux) as one unpack (tests/test_bpf_layout.py)
+BATCH = struct.Struct("<IIII")
 _LEN_MASK = ~(RINGBUF_BUSY | RINGBUF_DISCARD) & 0xFFFFFFFF
 
 # handler(pid, flags, aux, records): records is the batch's record bytes

@@ -96,7 +96,6 @@ struct {
  * machine asks, so this is a plain load rather than a hash lookup.  Bytes
  * (not bits) because the program and the loader both store them.
  */
-#define MAX_PIDS	(1 << 22)	/* PID_MAX_LIMIT */
 __u8 maybe_traced[MAX_PIDS] SEC(".bss.pids");
 
 /*
@@ -107,10 +106,18 @@ __u8 maybe_traced[MAX_PIDS] SEC(".bss.pids");
 #define TS_ENTERED	1	/* between the entry of a traced syscall and its exit */
 #define TS_FAULT	2	/* a PFLT waits for its PRET */
 #define TS_RETRY	4	/* << i: argument i's entry record is read again at exit */
+/* rt_sigreturn takes no argument: its last retry bit says "this is rt_sigreturn" */
+#define TS_SIGRETURN	(TS_RETRY << 5)
 __u8 thread_state[MAX_PIDS] SEC(".bss.threads");
 
 /* keep the checked value in a register: the verifier must see the check on the index used */
 #define checked(v)	asm volatile("" : "+r"(v))
+/*
+ * v &= mask, as a 64-bit instruction the compiler may not drop as redundant:
+ * older verifiers forget what 32-bit arithmetic (a negation) left in the
+ * upper half, and a constant mask is a bound every verifier keeps.
+ */
+#define masked(v, mask)	asm volatile("%0 &= %1" : "+r"(v) : "i"(mask))
 
 static __always_inline int maybe(__u32 pid)
 {
@@ -268,10 +275,13 @@ static __always_inline void task_who(struct task_struct *task, struct who *w)
 	w->tid = ns_nr(BPF_CORE_READ(task, thread_pid));
 }
 
+/* bpf_task_pt_regs() came in 5.15; before, code using it is dead and left out */
+#define HAVE_TASK_PT_REGS bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
+
 /* The syscall a task is in (its entry traced), or -1 */
 static __always_inline __s64 syscall_of(struct task_struct *task, __u32 tid)
 {
-	if (!(thread_get(tid) & TS_ENTERED))
+	if (!(thread_get(tid) & TS_ENTERED) || !HAVE_TASK_PT_REGS)
 		return -1;
 	return BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax);
 }
@@ -552,14 +562,17 @@ __noinline long ktr_resident(__u32 at, __u32 len, __u64 src)
 	if (!st || at >= STAGE_LIMIT + 256)
 		return 0;
 	for (int i = 0; i < MAX_DATA / 4096 + 1; i++) {
-		__u32 chunk = 4096 - ((src + done) & 4095);
+		__u32 chunk = 4096 - ((src + done) & 4095), pos = at + done;
 
 		if (done >= len || done > MAX_DATA)
 			break;
 		if (chunk > len - done)
 			chunk = len - done;
-		if (chunk > 4096 ||
-		    bpf_probe_read_user(&st->buf[at + done], chunk, (const void *)(src + done)))
+		/* older verifiers lose both bounds (compared with a register, not a constant) */
+		checked(chunk);
+		checked(pos);
+		if (chunk > 4096 || pos > STAGE_LIMIT + 256 + MAX_DATA ||
+		    bpf_probe_read_user(&st->buf[pos], chunk, (const void *)(src + done)))
 			break;
 		done += chunk;
 	}
@@ -1015,6 +1028,7 @@ __noinline int ktr_arg_exit(__u32 i, long ret)
 #define PROC_SUPER_MAGIC	0x9fa0
 #define SYSCTL_DEPTH		8
 
+#ifndef KTR_NO_KFUNC
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /*
@@ -1039,6 +1053,28 @@ static __always_inline int is_procfs(struct file *f)
 {
 	return f && f->f_inode->i_sb->s_magic == PROC_SUPER_MAGIC;
 }
+#else
+/*
+ * Kernels before 6.2 have no bpf_rdonly_cast, and a kfunc call, even one
+ * never reached, makes the whole syscall-exit program unloadable there: the
+ * loader picks this build (ktrace.compat.bpf.o), which reads by helper.
+ */
+static __always_inline struct file *file_of(__u32 fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return f;
+}
+
+static __always_inline int is_procfs(struct file *f)
+{
+	return f && BPF_CORE_READ(f, f_inode, i_sb, s_magic) == PROC_SUPER_MAGIC;
+}
+#endif
 
 /* The SCTL record of descriptor fd, a file of procfs */
 __noinline int ktr_sysctl(__u32 fd)
@@ -1189,14 +1225,15 @@ static __always_inline void fault_end(struct stage *st, __u32 tid, int result)
 
 static __always_inline __s32 freebsd_errno(long ret)
 {
-	long e = -ret;
+	__u64 e = -ret;
 
 	if (e >= ERESTART_FIRST && e <= ERESTART_LAST)
 		return -1;			/* ERESTART */
-	checked(e);
-	if (e > 0 && e <= ERRNO_MAX)
-		return plan_freebsd_errno[e];
-	return 0x10000 | e;
+	if (e == 0 || e > ERRNO_MAX)
+		return 0x10000 | e;
+	/* the table is a power of two long: a mask is a bound every verifier keeps */
+	masked(e, ERRNO_TABLE - 1);
+	return plan_freebsd_errno[e];
 }
 
 /* The six argument registers of the x86-64 syscall ABI */
@@ -1281,6 +1318,8 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 				state |= TS_RETRY << i;
 		}
 	}
+	if (id == NR_RT_SIGRETURN)
+		state |= TS_SIGRETURN;
 	thread_set(w.tid, state);
 	if (id == NR_PRCTL)		/* PR_SET_NAME: the RET carries the new name */
 		__sync_fetch_and_add(&ktr_live.comm_gen, 1);
@@ -1304,8 +1343,11 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	fac = st->fac;
 	nr = regs->orig_ax;
 	state = thread_get(w.tid);
-	if (nr == -1 && (state & TS_ENTERED))
-		nr = NR_RT_SIGRETURN;	/* the only call that sets orig_ax to -1 (no restart) */
+	if (nr == -1 && (state & TS_SIGRETURN)) {
+		/* it sets orig_ax to -1 (no restart); a syscall(-1) of the program's does not */
+		nr = NR_RT_SIGRETURN;
+		state &= ~TS_SIGRETURN;
+	}
 	/* the arguments are still in the registers (x86-64 leaves them as they came) */
 	if (state & TS_ENTERED)
 		ps = plan_of(nr);
@@ -1412,7 +1454,7 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	st = begin(&w);
 	if (!st)
 		return 0;
-	if ((thread_get(w.tid) & TS_RETRY) && (st->fac & KTRFAC(KTR_NAMEI)) &&
+	if ((thread_get(w.tid) & TS_RETRY) && (st->fac & KTRFAC(KTR_NAMEI)) && HAVE_TASK_PT_REGS &&
 	    BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax) == NR_EXECVE) {
 		/* execve's path, unreadable at entry: the kernel's copy, as the old memory goes */
 		struct ureq r = {.src = (__u64)BPF_CORE_READ(bprm, filename), .len = MAX_STRING,
@@ -1439,7 +1481,7 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
+int BPF_PROG(ktr_exit, struct task_struct *task)
 {
 	struct ktr_proc *p;
 	struct stage *st;
@@ -1452,7 +1494,14 @@ int BPF_PROG(ktr_exit, struct task_struct *task, bool group_dead)
 	fault_end(st, w.tid, KERN_SUCCESS);
 	thread_set(w.tid, 0);
 	p = bpf_map_lookup_elem(&procs, &w.pid);
-	if (group_dead && p) {
+	/*
+	 * The last thread out ends the process.  Older kernels (6.12) do not
+	 * pass group_dead, but do_exit() has counted this thread out of
+	 * signal->live before the tracepoint; two threads ending together may
+	 * both see zero, so the first to claim the entry writes the PROCDTOR.
+	 */
+	if (p && !BPF_CORE_READ(task, signal, live.counter) &&
+	    !(__sync_fetch_and_or(&p->opts, KTR_OPT_DEAD) & KTR_OPT_DEAD)) {
 		emit_fixed(st, KTR_PROCDTOR, NULL, 0);
 		if (st->pos && st->pid == w.pid) {
 			st->flags |= KTR_BATCH_EXIT;
@@ -1571,6 +1620,28 @@ static __noinline void emit_siginfo(struct stage *st, const struct kernel_siginf
 	rec_end(st, off, HDR + 8 + len);
 }
 
+/*
+ * Before 5.15 a dumping process's core_state hung off its mm, not its signal
+ * struct (a flavor of the old layout, for CO-RE)
+ */
+struct mm_struct___pre515 {
+	struct core_state *core_state;
+} __attribute__((preserve_access_index));
+
+static __always_inline int dumping_core(struct task_struct *task)
+{
+	struct signal_struct *sigs = BPF_CORE_READ(task, signal);
+	struct mm_struct___pre515 *mm;
+
+	if (bpf_core_field_exists(sigs->core_state))
+		return BPF_CORE_READ(sigs, core_state) != NULL;
+	mm = (void *)BPF_CORE_READ(task, mm);
+	return BPF_CORE_READ(mm, core_state) != NULL;
+}
+
+/* signal_deliver's info is a real siginfo, or SEND_SIG_NOINFO (0) / SEND_SIG_PRIV (1) */
+#define REAL_SIGINFO(p)	((__u64)(p) > 4096)
+
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
@@ -1588,32 +1659,34 @@ int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigactio
 	if (sig == SIGKILL) {
 		/*
 		 * The process is going away (get_signal()'s group exit, where
-		 * info is NULL, though the verifier takes a tracepoint's pointers
-		 * for valid): a fatal signal (its number is the exit code), a
+		 * info is NULL): a fatal signal (its number is the exit code), a
 		 * SIGKILL, or exit_group or exec in another thread (no signal at
 		 * all).  FreeBSD records the fatal signal once, as it was sent.
 		 */
-		struct signal_struct *sigs = task->signal;
 		struct ktr_proc *p = bpf_map_lookup_elem(&procs, &w.pid);
 
-		sig = sigs->group_exit_code & 0x7f;
-		if (!sig || sigs->core_state || !p ||
+		sig = BPF_CORE_READ(task, signal, group_exit_code) & 0x7f;
+		if (!sig || dumping_core(task) || !p ||
 		    (__sync_fetch_and_or(&p->opts, KTR_OPT_FATAL) & KTR_OPT_FATAL))
 			goto out;
 		if (sig != SIGKILL)
 			siginfo = fatal_info(task, sig);
-		if (siginfo)
-			code = BPF_CORE_READ(siginfo, si_code);
-	} else {
+	} else if (REAL_SIGINFO(info)) {
 		siginfo = info;
-		code = info->si_code;
 	}
+	/*
+	 * The tracepoint's pointers are read by helper, never loaded: which of
+	 * them a kernel's verifier takes as possibly NULL, or as no pointer at
+	 * all, differs from build to build.
+	 */
+	if (siginfo)
+		code = BPF_CORE_READ(siginfo, si_code);
 	/*
 	 * Only a signal acted on is delivered in FreeBSD's sense: one that runs
 	 * a handler or ends the process.  (Linux queues ignored ones too while
 	 * the process is ptraced, as ktrace does to hold its exit.)
 	 */
-	handler = (__u64)ka->sa.sa_handler;
+	handler = (__u64)BPF_CORE_READ(ka, sa.sa_handler);
 	if (handler == SIG_IGN || (!handler && sig < 32 && ((1u << sig) & DEFAULT_NOT_FATAL)))
 		goto out;
 	if (sig == SIGSEGV || sig == SIGBUS)

@@ -149,6 +149,12 @@ struct ktr_batch {
 #define KTR_BATCH_EXEC_PRIV	4	/* exec gained privilege: tracing stopped */
 #define KTR_BATCH_FORK		8	/* a child inherited tracing: its PROCCTOR */
 
+/*
+ * maybe_traced[] and thread_state[] (".bss.pids", ".bss.threads"): one byte
+ * per pid or thread id, PID_MAX_LIMIT of them; the loader maps both.
+ */
+#define MAX_PIDS		(1 << 22)
+
 /* The kernel's p_traceflag, plus what the rules need (map "procs") */
 struct ktr_proc {
 	__u32	flags;			/* facility bits, KTRFAC_INHERIT/ROOT/DROP */
@@ -162,6 +168,7 @@ struct ktr_proc {
 #define KTR_OPT_THROTTLE	2	/* seized by ktrace: may be stopped (--lossless) */
 #define KTR_OPT_EXITED		4	/* exited, its exit batch lost: the loader forgets it */
 #define KTR_OPT_FATAL		8	/* its fatal signal is recorded (one PSIG per process) */
+#define KTR_OPT_DEAD		16	/* its PROCDTOR is written (one per process) */
 
 /* Tunables the loader writes before load (rodata) */
 struct ktr_config {

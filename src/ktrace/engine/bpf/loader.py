@@ -1,8 +1,4 @@
-"""Loading ktrace.bpf.o and talking to its maps.
-
-The ctypes structures here mirror the control structures of ktrace.h (the
-facility state and tunables, not records: record bytes are only ever moved).
-"""
+"""Loading ktrace.bpf.o and talking to its maps (their layouts: interface.py)."""
 
 from __future__ import annotations
 
@@ -12,40 +8,17 @@ import time
 from pathlib import Path
 
 from ...platform import libbpf, procfs
+from .interface import MAX_PIDS, KtrConfig, KtrLive, KtrProc
 
 OBJECT = Path(__file__).with_name("ktrace.bpf.o")
+# the same program built without kfuncs, for kernels before 6.2 (see file_of())
+COMPAT_OBJECT = Path(__file__).with_name("ktrace.compat.bpf.o")
 FLUSH_PROGRAM = "ktr_flush"
-MAX_PIDS = 1 << 22      # ktrace.bpf.c's maybe_traced[] and thread_state[]
+# Programs that record one facility each, beyond the syscall and lifecycle
+# programs every trace needs: a kernel that refuses one loses only that facility.
+OPTIONAL_PROGRAMS = {"ktr_switch": "w", "ktr_signal": "s", "ktr_fault": "f",
+                     "ktr_capable": "p"}
 WAKE_FRACTION = 16     # the program wakes the loader when 1/16 of the ring waits
-
-
-class KtrProc(ctypes.Structure):
-    _fields_ = [("flags", ctypes.c_uint32), ("genio_size", ctypes.c_uint32),
-                ("parent", ctypes.c_uint32), ("opts", ctypes.c_uint32),
-                ("dropped", ctypes.c_uint64)]
-
-
-class KtrConfig(ctypes.Structure):
-    _fields_ = [("pidns_dev", ctypes.c_uint64), ("pidns_ino", ctypes.c_uint64),
-                ("pidns_level", ctypes.c_uint32), ("wake_bytes", ctypes.c_uint32),
-                ("throttle_bytes", ctypes.c_uint32), ("pad", ctypes.c_uint32)]
-
-
-class KtrLive(ctypes.Structure):
-    _fields_ = [("realtime_offset", ctypes.c_int64), ("dropped", ctypes.c_uint64),
-                ("csw_inherited", ctypes.c_int64), ("csw_attached", ctypes.c_int64),
-                ("proc_gen", ctypes.c_uint64), ("loader_gen", ctypes.c_uint64),
-                ("comm_gen", ctypes.c_uint64)]
-
-
-# struct ktr_batch flags (the batch header itself is read by consumer.py)
-BATCH_EXIT = 1
-BATCH_DROPPED = 2
-BATCH_EXEC_PRIV = 4
-BATCH_FORK = 8
-OPT_OWNER_ROOT = 1
-OPT_THROTTLE = 2
-OPT_EXITED = 4
 
 
 def possible_cpus() -> int:
@@ -79,24 +52,36 @@ def ensure_tracefs() -> None:
     libc.mount(b"nodev", b"/sys/kernel/tracing", b"tracefs", 0, None)
 
 
-class Program:
-    """The loaded and attached BPF program with typed access to its maps."""
+def objects(btf: libbpf.KernelBtf) -> list[Path]:
+    """The builds to try, best first: with kfuncs only where the kernel has them."""
+    if btf.has("bpf_rdonly_cast", libbpf.BTF_KIND_FUNC):
+        return [OBJECT, COMPAT_OBJECT]
+    return [COMPAT_OBJECT]
 
-    def __init__(self, ring_size: int, throttle_bytes: int = 0, path: Path = OBJECT):
+
+def _missing_tracepoint(btf: libbpf.KernelBtf, prog: libbpf.Program) -> str | None:
+    """Why ``prog`` cannot attach here, found before the verifier's costly work."""
+    kind, _, tracepoint = prog.section.partition("/")
+    if kind == "tp_btf" and not btf.has(f"btf_trace_{tracepoint}", libbpf.BTF_KIND_TYPEDEF):
+        return f"this kernel has no {tracepoint} tracepoint"
+    return None
+
+
+class Program:
+    """The loaded and attached BPF program with typed access to its maps.
+
+    ``unavailable`` maps the trace point letters whose program the kernel
+    refused (or lacks the tracepoint of) to the reason, one line each.
+    """
+
+    def __init__(self, ring_size: int, throttle_bytes: int = 0,
+                 paths: list[Path] | None = None):
         ensure_tracefs()
-        self.obj = libbpf.BpfObject(str(path))
+        self.unavailable: dict[str, str] = {}
+        with libbpf.KernelBtf() as btf:
+            self.obj = self._load_best(btf, paths or objects(btf), ring_size, throttle_bytes)
         try:
-            self.obj.map("ring").set_max_entries(ring_size)
-            self.obj.map("stages").set_max_entries(possible_cpus())
-            cfg = self.obj.map(".rodata.cfg").data(KtrConfig)
-            ns = pid_namespace()
-            ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(ns), ctypes.sizeof(ns))
-            cfg.wake_bytes = ring_size // WAKE_FRACTION
-            cfg.throttle_bytes = throttle_bytes
-            self.obj.load()
-            for prog in self.obj.programs():
-                if prog.name != FLUSH_PROGRAM:
-                    self.obj.attach(prog)
+            self._attach()
             self.procs = self.obj.map("procs")
             self._mapped = [self.obj.map(".data.live").mmap_value(KtrLive),
                             self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS),
@@ -109,6 +94,70 @@ class Program:
             raise
         self.cpus = [int(c) for c in _online_cpus()]
         self.sync_clock()
+
+    def _load_best(self, btf: libbpf.KernelBtf, paths: list[Path], ring_size: int,
+                   throttle_bytes: int) -> libbpf.BpfObject:
+        """The first build the kernel takes; else why it refused the last one (one line)."""
+        for path in paths:
+            try:
+                return self._load(btf, path, ring_size, throttle_bytes)
+            except libbpf.LoadError as e:
+                failure = e
+        what = f"the BPF program {failure.program}" if failure.program else "the BPF object"
+        raise OSError(failure.errno, f"{what} was refused: {failure.reason}") from failure
+
+    def _load(self, btf: libbpf.KernelBtf, path: Path, ring_size: int,
+              throttle_bytes: int) -> libbpf.BpfObject:
+        """Open, configure and load ``path``, leaving out the optional programs
+        this kernel refuses, one load at a time (each refusal names its program)."""
+        self.unavailable.clear()
+        while True:
+            obj = libbpf.BpfObject(str(path))
+            try:
+                self._configure(btf, obj, ring_size, throttle_bytes)
+                obj.load()
+                return obj
+            except libbpf.LoadError as e:
+                obj.close()
+                letter = OPTIONAL_PROGRAMS.get(e.program or "")
+                if letter is None or letter in self.unavailable:
+                    raise
+                self.unavailable[letter] = e.reason
+            except BaseException:
+                obj.close()
+                raise
+
+    def _configure(self, btf: libbpf.KernelBtf, obj: libbpf.BpfObject, ring_size: int,
+                   throttle_bytes: int) -> None:
+        obj.map("ring").set_max_entries(ring_size)
+        obj.map("stages").set_max_entries(possible_cpus())
+        cfg = obj.map(".rodata.cfg").data(KtrConfig)
+        ns = pid_namespace()
+        ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(ns), ctypes.sizeof(ns))
+        cfg.wake_bytes = ring_size // WAKE_FRACTION
+        cfg.throttle_bytes = throttle_bytes
+        for prog in obj.programs():
+            letter = OPTIONAL_PROGRAMS.get(prog.name)
+            if letter is None:
+                continue
+            if letter not in self.unavailable:
+                reason = _missing_tracepoint(btf, prog)
+                if reason is not None:
+                    self.unavailable[letter] = reason
+            if letter in self.unavailable:
+                prog.set_autoload(False)
+
+    def _attach(self) -> None:
+        for prog in self.obj.programs():
+            letter = OPTIONAL_PROGRAMS.get(prog.name)
+            if prog.name == FLUSH_PROGRAM or letter in self.unavailable:
+                continue
+            try:
+                self.obj.attach(prog)
+            except OSError as e:
+                if letter is None:
+                    raise
+                self.unavailable[letter] = f"attaching it failed: {e.strerror}"
 
     def sync_clock(self) -> None:
         """Records carry CLOCK_REALTIME; the program reads CLOCK_MONOTONIC."""
