@@ -1,5 +1,7 @@
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,31 @@ def samples_dir() -> Path:
     if not d.is_dir():
         pytest.skip("../shared/samples is absent")
     return d
+
+
+@pytest.fixture(params=["ptrace", "bpf"])
+def engine(request) -> str:
+    """Each engine in turn: bpf skips where it cannot run (fails with KTRACE_REQUIRE_BPF=1)."""
+    from engine_support import need_engine
+    need_engine(request.param)
+    return request.param
+
+
+# a process that keeps making syscalls (stat, then a short sleep) until killed
+LOOP = "import os,time\nwhile True:\n    os.stat('/')\n    time.sleep(0.02)\n"
+
+
+@pytest.fixture
+def looper():
+    """start(**popen_kw) -> a running LOOP process, killed after the test."""
+    procs = []
+
+    def start(**kw) -> subprocess.Popen:
+        p = subprocess.Popen([sys.executable, "-c", LOOP], **kw)
+        procs.append(p)
+        time.sleep(0.2)
+        return p
+    yield start
+    for p in procs:
+        p.kill()
+        p.wait()

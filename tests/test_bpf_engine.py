@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_bpf
+from engine_support import bpf_reason, need_engine
 from ktrace import record as r
 from ktrace import trpoints
 from ktrace.facility import KTROP_SET, Cred, Facility, Request, TraceFile
@@ -76,21 +76,8 @@ int main(int argc, char **argv)
 """
 
 
-def bpf_ready() -> str | None:
-    """None when the engine can run here, else why not."""
-    try:
-        from ktrace.engine import bpf
-    except ImportError as e:
-        return f"the bpf engine does not import: {e}"
-    return bpf.unavailable_reason()
-
-
 def need_bpf():
-    reason = bpf_ready()
-    if reason is not None:
-        if require_bpf():
-            pytest.fail(f"KTRACE_REQUIRE_BPF=1 but {reason}")
-        pytest.skip(reason)
+    need_engine("bpf")
 
 
 @pytest.fixture
@@ -110,7 +97,6 @@ class Traced:
         from ktrace.engine.bpf import BpfEngine
         self.engine = BpfEngine(options or {})
         self.facility = Facility(self.engine)
-        self.engine.facility = self.facility
         self.out = out
         rfd, wfd = os.pipe()
         self.pid = os.fork()
@@ -168,9 +154,20 @@ def of(records, cls, pid=None):
 # ---------------------------------------------------------------------------
 
 
-def test_unavailable_reason_is_one_line_or_none():
-    reason = bpf_ready()
+def test_unavailable_reason_is_one_line_or_none(monkeypatch, tmp_path):
+    reason = bpf_reason()
+    if os.environ.get("KTRACE_REQUIRE_BPF") == "1":
+        assert reason is None               # CI: the engine must be able to run
     assert reason is None or ("\n" not in reason and reason)
+    # the reasons it gives where the engine cannot run are one line each
+    bpf = pytest.importorskip("ktrace.engine.bpf")
+    monkeypatch.setattr(bpf, "_capable", lambda: False)
+    reason = bpf.unavailable_reason()
+    assert reason and "\n" not in reason
+    monkeypatch.setattr(bpf, "_capable", lambda: True)
+    monkeypatch.setattr(bpf, "OBJECT", tmp_path / "missing.bpf.o")
+    reason = bpf.unavailable_reason()
+    assert reason and "\n" not in reason and "not built" in reason
 
 
 def test_syscalls_paths_io_structs(tmp_path, probe):
@@ -308,7 +305,7 @@ def test_exec_gaining_privilege_stops_tracing_for_a_non_root_tracer(tmp_path):
     t = Traced([sys.executable, "-c", code], out=tmp_path / "trace.out")
     tracer = t.facility.procs[t.pid].file
     tracer.owner = Cred(os.getpid(), 65534, 65534)     # as if a user had asked
-    t.engine.flags_changed(t.pid, t.facility.procs[t.pid].flags)
+    t.engine.flags_changed(t.pid, t.facility.settings(t.pid))
     t.run()
     recs = [x for x in t.records() if x.header.pid == t.pid]
     call = max(i for i, x in enumerate(recs) if isinstance(x, r.Syscall) and x.code == 59)
@@ -365,3 +362,18 @@ def test_pids_are_those_of_ktraces_pid_namespace(tmp_path):
     inner = sorted(int(p) for p in said.read_text().split())
     assert res.stdout.strip() == str(inner)            # the namespace's own numbers
     assert inner[0] < 100                                 # a fresh namespace: small pids
+
+
+def test_a_map_refuses_buffers_of_another_size():
+    need_bpf()
+    import ctypes
+    from ktrace.engine.bpf.loader import Program
+    prog = Program(1 << 16)
+    try:
+        with pytest.raises(ValueError, match="procs"):
+            prog.procs.update(ctypes.c_uint32(1), ctypes.c_uint64(0))
+        with pytest.raises(ValueError, match="procs"):
+            prog.procs.lookup(ctypes.c_uint64(1), ctypes.c_uint64(0))
+        assert prog.proc(1) is None         # the right sizes pass
+    finally:
+        prog.close()

@@ -1,9 +1,9 @@
 """What the bpf engine records, where the strace differential found it short:
 string arguments, a syscall's records kept together, msghdr parts, memory
 not yet paged in at entry, the signal that killed a process, utrace's
-argument count; and the plan's records that the ptrace engine writes too
-(siginfo after PSIG, a failed exec's argv and envp, whole getdents64
-buffers, recvmsg's msghdr as given, stored pidfds).  Root and BPF only.
+argument count.  Root and BPF only.  What both engines record alike (siginfo
+after PSIG, a failed exec's argv and envp, whole getdents64 buffers,
+recvmsg's msghdr as given, stored pidfds) is tests/test_engine_records.py.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import struct
-import sys
 
 import pytest
 
 from ktrace import record as r
-from ptrace_support import GAPS_C, build, read_calls
+from ptrace_support import build, read_calls
 from test_bpf_engine import need_bpf, of, trace
 
 UTRACE_NR = 0x6b74
@@ -95,7 +94,7 @@ def programs(tmp_path_factory):
     need_bpf()
     d = tmp_path_factory.mktemp("bpf-records")
     return {name: build(d, name, src) for name, src in
-            (("records", RECORDS_C), ("gaps", GAPS_C), ("long_opens", LONG_OPENS_C))}
+            (("records", RECORDS_C), ("long_opens", LONG_OPENS_C))}
 
 
 @pytest.fixture(scope="module")
@@ -166,67 +165,3 @@ def test_a_syscalls_records_stay_together(programs, tmp_path):
                   and len(recs[i + 1].path) > 1000]          # openat: CALL, then its NAMI
     assert len(long_opens) == 3000
     assert all(recs[i + 1].header.tid == recs[i].header.tid for i in long_opens)
-
-
-# --- what the ptrace engine records too (tests/test_ptrace_records.py) -----------------
-
-
-@pytest.fixture(scope="module")
-def gaps_trace(programs, tmp_path_factory):
-    d = tmp_path_factory.mktemp("gaps-run")
-    t, recs, status = trace(d, [programs["gaps"]], trace="cnstae")
-    assert os.WIFEXITED(status)
-    return t, recs
-
-
-def test_signals_come_with_their_siginfo_and_return_mask(gaps_trace):
-    t, recs = gaps_trace
-    psigs = [i for i, x in enumerate(recs) if isinstance(x, r.Psig) and x.header.pid == t.pid]
-    assert [recs[i].signo for i in psigs] == [signal.SIGUSR1, signal.SIGCHLD, signal.SIGCHLD,
-                                              signal.SIGSEGV]
-    infos = []
-    for i in psigs:
-        info = recs[i + 1]
-        assert isinstance(info, r.Struct) and info.name == b"siginfo" and len(info.data) == 128
-        assert struct.unpack_from("<iii", info.data)[::2] == (recs[i].signo, recs[i].code)
-        infos.append(info.data)
-    assert struct.unpack_from("<iI", infos[0], 16) == (t.pid, os.getuid())
-    assert struct.unpack_from("<iIi", infos[1], 16)[2] == 3           # the child's status
-    assert struct.unpack_from("<Q", infos[3], 16)[0] == 16            # the fault's address
-    # a handler run from sigsuspend's wait restores the mask from before it
-    assert [recs[i].mask[0] for i in psigs[1:3]] == [1 << (signal.SIGCHLD - 1)] * 2
-
-
-def test_failed_execs_have_their_argv_and_envp(gaps_trace):
-    t, _ = gaps_trace
-    failed = [c for c in calls_named(t.out, "execve") if c.errno]
-    assert [c.errno for c in failed] == ["ENOENT", "EACCES"]
-    for call in failed:
-        assert [type(x).__name__ for x in call.records] == ["Namei", "Args", "Envs"]
-        assert r.split_strings(call.of(r.Args)[0].strings) == [b"missing", b"arg"]
-        assert r.split_strings(call.of(r.Envs)[0].strings) == [b"A=1"]
-
-
-def test_recvmsg_name_length_and_stored_pidfds(gaps_trace):
-    t, _ = gaps_trace
-    recv = calls_named(t.out, "recvmsg")[0]
-    hdrs = [s.data for s in recv.of(r.Struct) if s.name == b"msghdr"]
-    assert [struct.unpack_from("<I", h, 8)[0] for h in hdrs] == [128, 16]   # given, returned
-    clone3 = next(c for c in calls_named(t.out, "clone3") if c.retval)
-    assert [s.name for s in clone3.of(r.Struct)] == [b"clone_args", b"int"]
-    clone = next(c for c in calls_named(t.out, "clone") if c.retval)
-    assert [s.name for s in clone.of(r.Struct)] == [b"int"]
-    assert struct.unpack_from("<i", clone.of(r.Struct)[0].data)[0] >= 3
-
-
-def test_getdents64_buffers_are_whole(tmp_path):
-    many = tmp_path / "many"
-    many.mkdir()
-    for i in range(300):
-        (many / f"a-file-with-a-long-name-{i:03d}").touch()
-    t, _, _ = trace(tmp_path, [sys.executable, "-S", "-c", f"import os; os.listdir({str(many)!r})"],
-                    trace="ct")
-    sizes = [(c.retval, len(c.of(r.Struct)[0].data)) for c in calls_named(t.out, "getdents64")
-             if c.retval]
-    assert any(retval > 4096 for retval, _ in sizes)               # more than the genio size
-    assert all(retval == n for retval, n in sizes)

@@ -38,8 +38,8 @@ class NotingEngine(Engine):
     def detach(self, pid):
         self.detached.append(pid)
 
-    def flags_changed(self, pid, flags):
-        self.flags[pid] = flags
+    def flags_changed(self, pid, settings):
+        self.flags[pid] = settings.flags
 
     def run(self, service):
         pass

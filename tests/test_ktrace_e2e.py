@@ -15,28 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_bpf
 from ktrace import record as r
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = dict(os.environ, PYTHONPATH=str(SRC))
-LOOP = "import os,time\nwhile True:\n    os.stat('/')\n    time.sleep(0.02)\n"
-
-
-def _bpf_reason():
-    from ktrace import control
-    return control.bpf_unavailable()
-
-
-@pytest.fixture(params=["ptrace", "bpf"])
-def engine(request):
-    if request.param == "bpf":
-        reason = _bpf_reason()
-        if reason is not None:
-            if require_bpf():
-                pytest.fail(f"bpf engine required: {reason}")
-            pytest.skip(reason)
-    return request.param
 
 
 def ktrace(engine, *args, **kw):
@@ -56,21 +38,6 @@ def pids_of(path, kind=r.ProcCtor):
 
 def calls(path, pid):
     return sum(1 for x in records(path) if isinstance(x, r.Syscall) and x.header.pid == pid)
-
-
-@pytest.fixture
-def looper():
-    procs = []
-
-    def start(**kw):
-        p = subprocess.Popen([sys.executable, "-c", LOOP], **kw)
-        procs.append(p)
-        time.sleep(0.2)
-        return p
-    yield start
-    for p in procs:
-        p.kill()
-        p.wait()
 
 
 def settle(path, pid, seconds=0.3):

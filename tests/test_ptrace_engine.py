@@ -187,6 +187,48 @@ def test_records_of_a_simple_program(tmp_path):
     assert times == sorted(times)
 
 
+# python -m ktrace.engine.ptrace, with the syscall stop's shortcuts (CALL alone,
+# RET alone, a read/write's GIO) on or off
+PTRACE_MAIN = ("import functools, sys; from ktrace.engine.ptrace import engine, __main__; "
+               "engine.PtraceEngine._make_syscall_stop = functools.partialmethod("
+               "engine.PtraceEngine._make_syscall_stop, shortcuts=sys.argv.pop(1) == 'on'); "
+               "sys.exit(__main__.main(sys.argv[1:]))")
+GETRANDOM = 318
+
+
+def _comparable(path: Path) -> list:
+    """Records from cat's exec on (it runs without ASLR), without what differs
+    between two runs: times, CPUs, the pid's value, getrandom's bytes."""
+    recs = records(path)
+    recs = recs[next(i for i, rec in enumerate(recs)
+                     if isinstance(rec, r.ProcCtor) and rec.header.command == "cat"):]
+    pid = recs[0].header.pid
+    out, call = [], None
+    for rec in recs:
+        call = rec.code if isinstance(rec, r.Syscall) else call
+        if isinstance(rec, r.Sysret) and rec.retval == pid:
+            rec = rec._replace(retval=0)            # set_tid_address's
+        if not (call == GETRANDOM and isinstance(rec, r.Struct)):
+            out.append((rec.header.pid - pid, rec.header.tid - pid, rec.header.command,
+                        rec._replace(header=None)))
+    return out
+
+
+def test_shortcuts_and_the_general_path_write_the_same_records(tmp_path):
+    if shutil.which("setarch") is None:
+        pytest.skip("needs setarch (the same addresses in both runs)")
+    argv = ["setarch", "x86_64", "-R", "/bin/cat", "/etc/hostname"]
+    found = {}
+    for shortcuts in ("on", "off"):
+        out = tmp_path / f"{shortcuts}.out"
+        cmd = [sys.executable, "-c", PTRACE_MAIN, shortcuts, "-f", str(out), "-t", "+", "--",
+               *argv]
+        assert subprocess.run(cmd, env=ENV, timeout=120, stdout=subprocess.DEVNULL).returncode == 0
+        found[shortcuts] = _comparable(out)
+    assert found["on"] == found["off"]
+    assert any(isinstance(rec, r.Genio) for *_, rec in found["on"])
+
+
 def test_calls_pair_with_structs_and_errors(tmp_path):
     out = tmp_path / "t.out"
     script = "import os; os.stat('/etc'); os.pipe();\ntry: os.stat('/nonexistent')\nexcept OSError: pass"

@@ -20,7 +20,7 @@ def test_create_makes_a_private_file_and_replaces_a_symlink(tmp_path):
     target.write_text("precious")
     link = tmp_path / "ktrace.out"
     link.symlink_to(target)
-    tracefile.create(str(link), append=False)
+    os.close(tracefile.create(str(link), append=False))
     assert target.read_text() == "precious"          # never followed
     st = os.lstat(link)
     assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
@@ -38,17 +38,45 @@ def test_append_refuses_what_is_not_a_regular_file_of_ours(tmp_path):
         tracefile.create(str(theirs), append=True)
 
 
-def test_open_for_tracing_follows_no_symlink_and_wants_a_regular_file(tmp_path):
+def test_append_follows_no_symlink_and_wants_a_regular_file(tmp_path):
     real = tmp_path / "real"
     real.write_text("")
     link = tmp_path / "link"
     link.symlink_to(real)
     with pytest.raises(OSError) as e:
-        tracefile.open_for_tracing(str(link))
+        tracefile.create(str(link), append=True)
     assert e.value.errno == errno.ELOOP
+    link.unlink()
+    link.symlink_to(tmp_path / "nothing")
+    with pytest.raises(OSError) as e:
+        tracefile.create(str(link), append=True)
+    assert e.value.errno == errno.ELOOP
+    assert not (tmp_path / "nothing").exists()       # nothing created through it
     with pytest.raises(tracefile.TraceFileRefused) as e:
-        tracefile.open_for_tracing("/dev/null")
+        tracefile.create("/dev/null", append=True)
     assert e.value.errno == errno.EACCES
+
+
+def test_append_refuses_a_file_with_other_links(tmp_path):
+    (tmp_path / "mine").write_text("keep\n")
+    os.link(tmp_path / "mine", tmp_path / "other")
+    with pytest.raises(tracefile.TraceFileRefused, match="with other hard links"):
+        tracefile.create(str(tmp_path / "other"), append=True)
+
+
+def test_the_descriptor_is_the_file_checked(tmp_path):
+    """Renaming another file over the name afterwards changes nothing."""
+    path = tmp_path / "t.out"
+    fd = tracefile.create(str(path), append=False)
+    (tmp_path / "other").write_text("")
+    os.rename(tmp_path / "other", path)
+    os.write(fd, b"record")
+    assert tracefile.is_trace_file(fd)
+    os.close(fd)
+    assert path.read_text() == ""
+    ro = tracefile.open_for_clearing(str(path))      # names a file, cannot be one
+    assert not tracefile.is_trace_file(ro)
+    os.close(ro)
 
 
 def test_many_writers_never_interleave_partial_records(tmp_path):
@@ -57,7 +85,7 @@ def test_many_writers_never_interleave_partial_records(tmp_path):
     code = (
         "import os,sys\n"
         "from ktrace import tracefile, record as r\n"
-        "pid=int(sys.argv[1]); fd=tracefile.open_for_tracing(sys.argv[2])\n"
+        "pid=int(sys.argv[1]); fd=tracefile.create(sys.argv[2], True)\n"
         "w=tracefile.AppendWriter(fd, None)\n"
         "for i in range(300):\n"
         "    for n in (1, 700, 5000):\n"
@@ -76,7 +104,7 @@ def test_many_writers_never_interleave_partial_records(tmp_path):
 def test_size_limit_fails_the_crossing_record_only(tmp_path):
     path = tmp_path / "t.out"
     path.write_bytes(b"")
-    w = tracefile.AppendWriter(tracefile.open_for_tracing(str(path)), limit=300)
+    w = tracefile.AppendWriter(tracefile.create(str(path), True), limit=300)
     w.queue(1, rec(1, 100))       # 164 bytes
     w.queue(2, rec(2, 100))       # would make 328
     w.queue(3, rec(3, 10))        # 238: fits
@@ -94,7 +122,7 @@ def test_full_disk_leaves_no_partial_record(tmp_path):
     try:
         path = mnt / "t.out"
         path.write_bytes(b"")
-        w = tracefile.AppendWriter(tracefile.open_for_tracing(str(path)), None)
+        w = tracefile.AppendWriter(tracefile.create(str(path), True), None)
         failed = {}
         for i in range(40):
             w.queue(7, rec(7, 3000))

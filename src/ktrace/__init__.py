@@ -13,10 +13,13 @@ ktrace(2) file, and read such files back::
 ``trace`` runs a command traced and waits for it; ``attach`` starts tracing
 running processes and returns at once; ``clear`` stops tracing; ``utrace``
 adds a record of the program's own to the trace of the calling process.
+``to_arrow`` and ``sql`` give a trace's tables as Arrow tables and run
+DuckDB queries over them (the ``analysis`` extra: docs/analysis.md).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -24,14 +27,10 @@ from . import control, record, tracefile
 from . import trpoints as _points
 from .record import RecordReader, read_records
 from .usertrace import utrace
+from .analysis import sql, to_arrow     # they import pyarrow and duckdb only when called
 
 __all__ = ["trace", "attach", "clear", "utrace", "read_records", "RecordReader",
-           "record"]
-
-
-def _facilities(points: str | None, engine: str, inherit: bool) -> int:
-    facs = control.default_facilities(engine) if points is None else _points.parse(points)
-    return facs | (record.KTRFAC_INHERIT if inherit else 0)
+           "record", "to_arrow", "sql"]
 
 
 def _cli_options(engine: str, genio_size: int | None, seccomp: bool) -> list[str]:
@@ -70,12 +69,16 @@ def attach(pid: int, file: str = "ktrace.out", *, trpoints: str | None = None,
     tracing goes on until :func:`clear` or the process's exit.  Raises
     OSError as ktrace(2) would (ESRCH, EPERM, ...).
     """
-    engine = control.choose_engine(engine)
-    tracefile.create(str(file), append)
+    control.check_engine(engine)       # refuse before touching the file
+    fd = tracefile.create(str(file), append)
     options = {"genio_size": genio_size, "seccomp": seccomp}
-    return control.set_tracing(str(file), _facilities(trpoints, engine, inherit),
-                               -pid if group else pid, descend=descend, engine=engine,
-                               options={k: v for k, v in options.items() if v})
+    facs = None if trpoints is None else _points.parse(trpoints)
+    try:
+        return control.set_tracing(str(file), facs, -pid if group else pid, fd=fd,
+                                   inherit=inherit, descend=descend, engine=engine,
+                                   options={k: v for k, v in options.items() if v})
+    finally:
+        os.close(fd)
 
 
 def clear(pid: int | None = None, file: str | None = None, *, trpoints: str | None = None,

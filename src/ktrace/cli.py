@@ -18,7 +18,18 @@ from . import record as r
 
 USAGE = ("usage: ktrace [-aCcdi] [-f trfile] [-g pgrp | -p pid] [-t trstr]\n"
          "       ktrace [-adi] [-f trfile] [-t trstr] command")
-LONG_OPTIONS = ["engine=", "genio-size=", "seccomp", "ring-size=", "lossless", "help"]
+LONG_OPTIONS = ["engine=", "genio-size=", "seccomp", "ring-size=", "lossless", "help",
+                "version"]
+HELP = USAGE + """
+       ktrace --help | --version
+  -a append   -C clear all   -c clear   -d descendants   -i inherit
+  -f trfile   -g pgrp   -p pid   -t trstr (facilities: FreeBSD's letters)
+  --engine ptrace|bpf|auto   --genio-size N   --ring-size N   --seccomp   --lossless
+The trace is read with kdump(1): kdump --help."""
+
+
+class Answer(Exception):
+    """--help or --version: the text, on stdout, and exit 0."""
 
 
 class UsageError(Exception):
@@ -105,7 +116,10 @@ class Invocation:
         elif opt == "--lossless":
             self.options["lossless"] = True
         elif opt == "--help":
-            raise UsageError("")
+            raise Answer(HELP)
+        elif opt == "--version":
+            from ktrace.kdump.cli import version
+            raise Answer(f"ktrace {version()}")
 
     def _pid_clear(self, text: str | None, clear: str | None) -> None:
         # the checks and messages of FreeBSD's set_pid_clear()
@@ -143,26 +157,26 @@ def run(inv: Invocation) -> int:
         else:
             control.clear_file(inv.file)
         return 0
-    engine = control.choose_engine(inv.engine)   # refuse before touching the file
-    facs = control.default_facilities(engine) if inv.facs is None else inv.facs
-    if inv.inherit:
-        facs |= r.KTRFAC_INHERIT
+    control.check_engine(inv.engine)   # refuse before touching the file
     old = os.umask(0o077)
     try:
-        tracefile.create(inv.file, inv.append)
+        fd = tracefile.create(inv.file, inv.append)
     finally:
         os.umask(old)
-    if inv.command:
-        try:
-            control.exec_traced(inv.command, inv.file, facs, engine=engine,
-                                options=inv.options)
-        except OSError as e:
-            if e.filename == inv.file:
-                raise
-            _warn(f"exec of '{inv.command[0]}' failed: {e.strerror}")
-            return 1
-    control.set_tracing(inv.file, facs, inv.pid, descend=inv.descend,
-                        engine=engine, options=inv.options)
+    try:
+        if inv.command:
+            try:
+                control.exec_traced(inv.command, inv.file, inv.facs, fd=fd, inherit=inv.inherit,
+                                    engine=inv.engine, options=inv.options)
+            except OSError as e:
+                if e.filename == inv.file:
+                    raise
+                _warn(f"exec of '{inv.command[0]}' failed: {e.strerror}")
+                return 1
+        control.set_tracing(inv.file, inv.facs, inv.pid, fd=fd, inherit=inv.inherit,
+                            descend=inv.descend, engine=inv.engine, options=inv.options)
+    finally:
+        os.close(fd)
     return 0
 
 
@@ -170,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         inv = Invocation(argv)
+    except Answer as e:
+        print(e)
+        return 0
     except UsageError as e:
         if str(e):
             _warn(str(e))

@@ -12,10 +12,13 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import sys
 
 from . import engine as engines
 from . import service, tracefile, trpoints
-from .facility import KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET
+from .facility import (KTRFLAG_DESCEND, KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET, Cred, Facility,
+                       Request)
+from .record import KTRFAC_INHERIT
 
 AUTO = "auto"
 
@@ -33,17 +36,31 @@ def bpf_unavailable() -> str | None:
     return bpf.unavailable_reason()
 
 
-def choose_engine(name: str) -> str:
-    """auto means bpf where it can run (privileged, built, supported), else ptrace."""
+def check_engine(name: str) -> None:
+    """Refuse an unknown engine, or an explicit bpf that cannot run (before
+    anything is touched)."""
     if name == AUTO:
-        return "bpf" if bpf_unavailable() is None else "ptrace"
+        return
     if name not in engines.NAMES:
         raise ValueError(f"unknown engine {name!r} (choose auto, ptrace or bpf)")
     if name == "bpf":
         reason = bpf_unavailable()
         if reason is not None:
             raise EngineUnavailable(reason)
-    return name
+
+
+def choose_engine(name: str) -> str:
+    """auto means bpf where it can run (privileged, built, supported), else
+    ptrace: with a notice, unless bpf was never an option (no privilege)."""
+    check_engine(name)
+    if name != AUTO:
+        return name
+    reason = bpf_unavailable()
+    if reason is None:
+        return "bpf"
+    if reason != engines.BPF_NEEDS_PRIVILEGE:
+        notice(f"{reason}; tracing with ptrace")
+    return "ptrace"
 
 
 def default_facilities(engine_name: str) -> int:
@@ -83,14 +100,21 @@ def _yama_allow(engine_name: str) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0)
 
 
-def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
-                engine: str = AUTO, options: dict | None = None,
+def set_tracing(path: str, facs: int | None, pid: int, *, fd: int, inherit: bool = False,
+                descend: bool = False, engine: str = AUTO, options: dict | None = None,
                 hold_exit: bool = False, log: bool | None = None) -> str:
     """KTROP_SET: trace ``pid`` (or process group ``-pid``) into ``path``.
 
-    ``facs`` are facility bits (KTRFAC_INHERIT included when wanted); the
-    PROCCTOR/PROCDTOR bits are added as ktrace(1) does.  Returns the engine
-    used.  The file must exist (see :func:`tracefile.create`).
+    ``facs`` are facility bits, or None for the default set as far as the
+    engine records it; ``inherit`` adds KTRFAC_INHERIT; the PROCCTOR/PROCDTOR
+    bits are added as ktrace(1) does.  Returns the engine used.  ``fd`` is
+    the trace file as :func:`tracefile.create` opened it, and the very
+    descriptor the service gets (it stays the caller's to close); ``path``
+    only names it in errors.
+
+    With engine ``auto``, a bpf engine that cannot start (its program
+    refused, its service dead) costs one notice line on stderr and the
+    tracing is done with ptrace; only an explicit ``bpf`` fails.
 
     ``log`` gives the service our stderr for the facility's messages (write
     failures, drops), as the kernel prints them on the console.  By default
@@ -98,9 +122,31 @@ def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
     pipe held open would keep whoever reads ktrace's stderr waiting.
     Otherwise the messages go to syslog.
     """
-    options = dict(options or {})
     name = choose_engine(engine)
-    fd = tracefile.open_for_tracing(path)
+    request = dict(path=path, fd=fd, facs=facs, pid=pid, inherit=inherit, descend=descend,
+                   options=dict(options or {}), hold_exit=hold_exit, log=log)
+    try:
+        _set_tracing(name, **request)
+    except service.ServiceError as e:
+        if engine != AUTO or name == "ptrace":
+            raise
+        notice(f"{e}; tracing with ptrace")
+        name = "ptrace"
+        _set_tracing(name, **request)
+    return name
+
+
+def notice(text: str) -> None:
+    """One line on stderr: what ktrace did instead of what was asked."""
+    print(f"ktrace: {text}", file=sys.stderr, flush=True)
+
+
+def _set_tracing(name: str, path: str, fd: int, facs: int | None, pid: int, inherit: bool,
+                 descend: bool, options: dict, hold_exit: bool, log: bool | None) -> None:
+    if facs is None:
+        facs = default_facilities(name)
+    if inherit:
+        facs |= KTRFAC_INHERIT
     fds = {"file": fd}
     if log if log is not None else os.isatty(2):
         fds["log"] = os.dup(2)
@@ -108,7 +154,7 @@ def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
         if name == "ptrace" and pid == os.getpid():
             _yama_allow(name)
         message = {
-            "ops": KTROP_SET | (4 if descend else 0),
+            "ops": KTROP_SET | (KTRFLAG_DESCEND if descend else 0),
             "facs": facs | trpoints.LIFECYCLE,
             "pid": pid,
             "limit": tracefile.file_size_limit(),
@@ -118,15 +164,14 @@ def set_tracing(path: str, facs: int, pid: int, *, descend: bool = False,
         }
         err, text = service.call(name, message, fds, _service_options(options))
     finally:
-        for passed in fds.values():
-            os.close(passed)
+        if "log" in fds:
+            os.close(fds["log"])
     _raise(err, text, path)
-    return name
 
 
 def clear_tracing(facs: int, pid: int, *, descend: bool = False) -> None:
     """KTROP_CLEAR on ``pid`` / ``-pgrp`` in every running service of ours."""
-    message = {"ops": KTROP_CLEAR | (4 if descend else 0), "facs": facs, "pid": pid}
+    message = {"ops": KTROP_CLEAR | (KTRFLAG_DESCEND if descend else 0), "facs": facs, "pid": pid}
     _clear_everywhere(message, {}, pid)
 
 
@@ -148,14 +193,21 @@ def _clear_everywhere(message: dict, fds: dict, pid: int | None, path: str | Non
         return
     if results:
         _raise(*results[0], path)
-    # nothing traces anything: what ktrace(2) answers for an untraced target
-    if pid is not None and pid > 0 and not os.path.exists(f"/proc/{pid}"):
-        _raise(errno.ESRCH, "", path)
+    # No service of ours runs, so nothing of ours is traced: answer what
+    # ktrace(2) answers for untraced targets, ESRCH for none, EPERM when we
+    # may debug none of them.  Whether root traces them we cannot know:
+    # root's service is closed to us, and its trace goes on either way
+    # (docs/security.md).
+    if pid is not None:
+        idle = Facility(engine=None)
+        me = Cred(os.getpid(), os.geteuid(), os.getegid())
+        _raise(idle.ktrace(Request(message["ops"], message["facs"], pid, None), me), "", path)
 
 
-def exec_traced(argv: list[str], path: str, facs: int, *, engine: str = AUTO,
+def exec_traced(argv: list[str], path: str, facs: int | None, *, fd: int,
+                inherit: bool = False, engine: str = AUTO,
                 options: dict | None = None) -> None:
-    """Trace this process with INHERIT-able ``facs`` and exec ``argv``.
+    """Trace this process with ``facs`` (as :func:`set_tracing`) and exec ``argv``.
 
     As FreeBSD's ktrace(1): the command keeps our pid, parent, terminal and
     exit status; its PATH search's failed execs are traced too.  Returns
@@ -166,8 +218,8 @@ def exec_traced(argv: list[str], path: str, facs: int, *, engine: str = AUTO,
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
     # the command holds our stderr itself: the service may keep it too
-    set_tracing(path, facs, os.getpid(), engine=engine, options=options, hold_exit=True,
-                log=True)
+    set_tracing(path, facs, os.getpid(), fd=fd, inherit=inherit, engine=engine,
+                options=options, hold_exit=True, log=True)
     os.execvp(argv[0], argv)
 
 

@@ -13,11 +13,11 @@ import errno
 import os
 import syslog
 import time
-from typing import NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from . import record as r
 from . import trpoints
-from .engine import Engine
+from .engine import DEFAULT_GENIO_SIZE, Engine, ProcSettings
 from .platform import procfs
 from .tracefile import AppendWriter
 
@@ -25,10 +25,10 @@ from .tracefile import AppendWriter
 KTROP_SET = 0
 KTROP_CLEAR = 1
 KTROP_CLEARFILE = 2
+KTROP_MASK = 3
 KTRFLAG_DESCEND = 4
 
 FLUSH_BYTES = 256 * 1024   # write out a file's queue once it holds this much
-DEFAULT_GENIO_SIZE = 4096  # kern.ktrace.genio_size: one page
 
 
 class Cred(NamedTuple):
@@ -99,11 +99,28 @@ class Traced:
 
 
 class Facility:
-    def __init__(self, engine: Engine, sv_flags: int = r.SV_LINUX_X86_64):
+    """``exempt`` gives, from the process table, the processes that are never
+    targets (the service's own): asked for by pid they are EPERM, in a
+    process group or a -d walk they are passed over.
+
+    A facility that traces nothing never calls its engine: one without an
+    engine answers what ktrace(2) answers for untraced processes.
+
+    This is the one place an engine is wired to its host: the constructor
+    binds it (``engine.bind(self)``).  Engines see the facility only through
+    :class:`ktrace.engine.Host`.
+    """
+
+    def __init__(self, engine: Engine | None, sv_flags: int = r.SV_LINUX_X86_64,
+                 exempt: Callable[[dict[int, procfs.ProcStat]], Iterable[int]] = lambda t: ()):
         self.engine = engine
         self.sv_flags = sv_flags
+        self.exempt = exempt
         self.procs: dict[int, Traced] = {}
         self._dirty: set[TraceFile] = set()
+        self._said: set[tuple] = set()      # (file key, line): logged once already
+        if engine is not None:
+            engine.bind(self)
 
     # -- queries -------------------------------------------------------------
 
@@ -112,19 +129,43 @@ class Facility:
         return t.flags if t is not None else 0
 
     def tracing(self) -> bool:
+        """Is anything traced?  Safe from any thread (one read of the table)."""
         return bool(self.procs)
+
+    def settings(self, pid: int) -> ProcSettings | None:
+        """How ``pid`` is traced, as the engine needs it (None: not traced)."""
+        t = self.procs.get(pid)
+        if t is None:
+            return None
+        return ProcSettings(t.flags, t.file.genio_size, t.file.owner.root)
+
+    def traced_pids(self) -> set[int]:
+        return set(self.procs)
+
+    def log(self, pid: int, line: str, once: bool = False) -> None:
+        """A line to the log of ``pid``'s trace file (nothing if not traced);
+        ``once``: only the first time this file is told this line."""
+        t = self.procs.get(pid)
+        if t is None:
+            return
+        if once:
+            if (t.file.key, line) in self._said:
+                return
+            self._said.add((t.file.key, line))
+        t.file.log(line)
 
     # -- ktrace(2) -----------------------------------------------------------
 
     def ktrace(self, req: Request, cred: Cred) -> int:
         """Apply one request; 0 or the errno ktrace(2) would return."""
-        op = req.ops & 3
+        op = req.ops & KTROP_MASK
         facs = req.facs & ~r.KTRFAC_ROOT
         if op != KTROP_CLEARFILE and facs & r.KTRFAC_MASK == 0:
             return errno.EINVAL
         if op == KTROP_CLEARFILE:
             return self._clearfile(req.file, cred)
         table = procfs.process_table()
+        exempt = set(self.exempt(table))
         if req.pid < 0:
             targets = procfs.group_members(table, -req.pid)
             if not targets:
@@ -137,7 +178,8 @@ class Facility:
         for top in targets:
             tree = procfs.subtree(table, top) if req.ops & KTRFLAG_DESCEND else [top]
             for pid in tree:
-                changed |= self._op(op, facs, pid, req, cred)
+                if pid not in exempt:
+                    changed |= self._op(op, facs, pid, req, cred)
         self.flush()
         return 0 if changed else errno.EPERM
 
@@ -173,7 +215,7 @@ class Facility:
                 self._stop(pid)
                 return True
         if t is not None:
-            self.engine.flags_changed(pid, t.flags)
+            self.engine.flags_changed(pid, self.settings(pid))
             self._procctor(pid)
         return True
 

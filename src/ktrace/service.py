@@ -25,15 +25,22 @@ import socket
 import stat
 import struct
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from . import engine as engines
-from .facility import Cred, Facility, Request, TraceFile
+from . import tracefile
+from .engine import DEFAULT_GENIO_SIZE
+from .facility import (KTRFLAG_DESCEND, KTROP_CLEAR, KTROP_CLEARFILE, KTROP_MASK, KTROP_SET,
+                       Cred, Facility, Request, TraceFile)
+from .platform import procfs
 
 IDLE_SECONDS = 2.0        # how long an idle service waits before it ends
-CONNECT_SECONDS = 10.0    # how long a client waits for a service to come up
+START_POLL = 0.01         # seconds between looks at a service another client started
+UNANSWERED_MAX = 3        # services that took a request and ended without answering
 MAX_MESSAGE = 64 * 1024
 
 
@@ -49,7 +56,9 @@ def runtime_dir(uid: int | None = None, create: bool = True) -> Path:
     """The private directory holding this user's service sockets.
 
     It must be ours and closed to others; anything else (a symlink, a
-    directory someone else made in /tmp) is refused rather than used.
+    directory someone else made) is never used.  In /tmp, where anybody may
+    take the name ``ktrace-UID`` first, a squatted name costs nothing: the
+    directory is then one with an unguessable suffix (see :func:`_tmp_dir`).
     """
     uid = os.getuid() if uid is None else uid
     xdg = os.environ.get("XDG_RUNTIME_DIR")
@@ -60,16 +69,62 @@ def runtime_dir(uid: int | None = None, create: bool = True) -> Path:
     elif xdg and os.path.isdir(xdg) and os.stat(xdg).st_uid == uid:
         path = Path(xdg) / "ktrace"
     else:
-        path = Path(f"/tmp/ktrace-{uid}")
+        return _tmp_dir(uid, create)
     if create:
         try:
             path.mkdir(mode=0o700)
         except FileExistsError:
             pass
-    st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o077:
+    if not _private(path, uid):
         raise ServiceError(f"{path}: not a private directory owned by uid {uid}")
     return path
+
+
+def _private(path: Path, uid: int) -> bool:
+    """A directory (not a symlink to one) of ``uid``'s that nobody else may enter."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == uid and not st.st_mode & 0o077
+
+
+def _tmp_dir(uid: int, create: bool) -> Path:
+    """``/tmp/ktrace-UID``, or when someone else holds that name, ``/tmp/ktrace-UID-*``.
+
+    Only a directory owned by ``uid`` counts, and nobody else can make one:
+    decoys of other users are passed over.  Every client and service of the
+    user picks the same one (the first in name order), so they meet.
+    """
+    tmp = Path("/tmp")
+    main = tmp / f"ktrace-{uid}"
+    if create and not os.path.lexists(main):
+        try:
+            main.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    if _private(main, uid):
+        return main
+    spare = _spare_dirs(tmp, uid)
+    if spare:
+        return spare[0]
+    if not create:
+        raise FileNotFoundError(errno.ENOENT, "no runtime directory", str(main))
+    mine = Path(tempfile.mkdtemp(prefix=f"ktrace-{uid}-", dir=tmp))
+    first = _spare_dirs(tmp, uid)[0]
+    if first != mine:              # another client of ours made one at the same time
+        try:
+            mine.rmdir()
+        except OSError:
+            pass
+    return first
+
+
+def _spare_dirs(tmp: Path, uid: int) -> list[Path]:
+    prefix = f"ktrace-{uid}-"
+    with os.scandir(tmp) as entries:
+        names = sorted(e.name for e in entries if e.name.startswith(prefix))
+    return [tmp / name for name in names if _private(tmp / name, uid)]
 
 
 def service_name(engine: str) -> str:
@@ -95,17 +150,32 @@ def send_message(sock: socket.socket, obj: dict, fds: list[int] = ()) -> None:
 
 
 def recv_message(sock: socket.socket) -> tuple[dict | None, list[int]]:
-    """(message, received descriptors); (None, []) when the peer closed."""
+    """(message, received descriptors); (None, []) when the peer closed.
+
+    Raises ValueError for a message that is not a JSON object, with the
+    descriptors that came with it closed: the receiver owns them only when
+    it gets a message.
+    (Descriptors beyond the four there is room for are closed by the kernel.)
+    """
     fds = array.array("i")
-    data, anc, _flags, _addr = sock.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(4 * fds.itemsize))
+    data, anc, _flags, _addr = sock.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(4 * fds.itemsize),
+                                            socket.MSG_CMSG_CLOEXEC)
     for level, kind, payload in anc:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
-    if not data:
-        for fd in fds:
-            os.close(fd)
-        return None, []
-    return json.loads(data), list(fds)
+    message = None
+    if data:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            pass
+    if isinstance(message, dict):
+        return message, list(fds)
+    for fd in fds:
+        os.close(fd)
+    if data:
+        raise ValueError("not a JSON object")
+    return None, []
 
 
 def peer_cred(sock: socket.socket) -> Cred:
@@ -118,13 +188,65 @@ def peer_cred(sock: socket.socket) -> Cred:
 # The service side
 
 
+def _checked(message: dict, fds: list[int]) -> dict:
+    """The fields of a request, every one of the type it must have.
+
+    Raises ValueError for anything else.  The service's own uid (and root)
+    are trusted, but a request is still only data: a wrong field must cost
+    an EINVAL, never a descriptor or the service.  ``fds`` becomes a dict by
+    name ("file", "log"); a file for SET must be what tracefile.create
+    returns, one for CLEARFILE a regular file.
+    """
+    def integer(key: str, low: int, high: int, optional: bool = False) -> int | None:
+        value = message.get(key)
+        if value is None and optional:
+            return None
+        if type(value) is not int or not low <= value < high:
+            raise ValueError(f"{key} must be an integer in [{low}, {high})")
+        return value
+
+    names = message.get("fds", [])
+    if type(names) is not list or len(names) != len(fds) \
+            or not all(n in ("file", "log") for n in names) or len(set(names)) != len(names):
+        raise ValueError("fds must name each descriptor sent, file and log at most once")
+    given = dict(zip(names, fds))
+    ops = integer("ops", 0, (KTROP_MASK | KTRFLAG_DESCEND) + 1)
+    op = ops & KTROP_MASK
+    if op not in (KTROP_SET, KTROP_CLEAR, KTROP_CLEARFILE):
+        raise ValueError(f"no operation {op}")
+    if op != KTROP_CLEAR:
+        fd = given.get("file")
+        if fd is None:
+            raise ValueError("a trace file is needed")
+        if op == KTROP_SET and not tracefile.is_trace_file(fd):
+            raise ValueError("the trace file is not a regular file open for appending")
+        if op == KTROP_CLEARFILE and not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("the trace file is not a regular file")
+    options = message.get("options", {})
+    hold_exit = message.get("hold_exit", False)
+    if type(options) is not dict or type(hold_exit) is not bool:
+        raise ValueError("options must be an object, hold_exit a boolean")
+    return {"ops": ops, "facs": integer("facs", 0, 2**32), "pid": integer("pid", -2**31, 2**31),
+            "limit": integer("limit", 0, 2**63, optional=True),
+            "genio_size": integer("genio_size", 1, 2**31, optional=True),
+            "options": options, "hold_exit": hold_exit, "fds": given}
+
+
+def _own_processes(table: dict[int, procfs.ProcStat]) -> list[int]:
+    """This service and every process it started (the ptrace engine's waker).
+
+    They are never traced, as the kernel never traces itself: a service
+    stopped by its own tracing would wait for itself for ever.
+    """
+    return procfs.subtree(table, os.getpid())
+
+
 class Service:
     """Accepts requests on a control thread; applies them on the engine's."""
 
     def __init__(self, engine_name: str, engine_options: dict):
         self.engine = engines.load(engine_name, engine_options)
-        self.facility = Facility(self.engine)
-        self.engine.facility = self.facility
+        self.facility = Facility(self.engine, exempt=_own_processes)
         self.path = socket_path(engine_name)
         self._queue: queue.Queue = queue.Queue()
         self._ending = threading.Event()
@@ -166,25 +288,42 @@ class Service:
         self.engine.wake()
 
     def _take(self, conn: socket.socket) -> bool:
-        """Queue the request on ``conn``; False when there was none."""
+        """Queue the request on ``conn``; False when there was none.
+
+        Whatever arrives, every descriptor that came with it is either
+        queued with a well-formed request or closed here.
+        """
         conn.settimeout(5)
         try:
             cred = peer_cred(conn)
+        except OSError:
+            conn.close()
+            return False
+        if cred.uid not in (os.getuid(), 0):
+            # unread, its descriptors go with the connection
+            self._reply(conn, errno.EPERM, "not your trace service")
+            return False
+        try:
             message, fds = recv_message(conn)
-        except (OSError, ValueError):
+        except ValueError as e:
+            self._reply(conn, errno.EINVAL, f"malformed request: {e}")
+            return False
+        except OSError:
             conn.close()
             return False
         if message is None:
             conn.close()
             return False
-        if cred.uid not in (os.getuid(), 0):
+        try:
+            request = _checked(message, fds)
+        except (ValueError, OSError) as e:
             for fd in fds:
                 os.close(fd)
-            self._reply(conn, errno.EPERM, "not your trace service")
+            self._reply(conn, errno.EINVAL, f"malformed request: {e}")
             return False
         with self._lock:
             self._busy += 1
-        self._queue.put((conn, cred, message, fds))
+        self._queue.put((conn, cred, request))
         self.engine.wake()
         return True
 
@@ -202,11 +341,11 @@ class Service:
         """Called by the engine loop: apply queued requests; False to end."""
         while True:
             try:
-                conn, cred, message, fds = self._queue.get_nowait()
+                conn, cred, request = self._queue.get_nowait()
             except queue.Empty:
                 break
             try:
-                err = self._apply(cred, message, fds)
+                err = self._apply(cred, request)
             except Exception as e:   # a bad request must not take the service down
                 err = errno.EINVAL
                 print(f"ktrace service: {e!r}", file=sys.stderr)
@@ -215,31 +354,32 @@ class Service:
                 self._busy -= 1
         return not self._ending.is_set()
 
-    def _apply(self, cred: Cred, message: dict, fds: list[int]) -> int:
-        names = message.get("fds", [])
-        if len(names) != len(fds):
-            for fd in fds:
-                os.close(fd)
-            return errno.EINVAL
-        given = dict(zip(names, fds))
-        trace_fd, log_fd = given.get("file"), given.get("log")
+    def _apply(self, cred: Cred, request: dict) -> int:
+        """One checked request (see :func:`_checked`); its descriptors are
+        closed on every path unless the facility keeps the file."""
+        given = request["fds"]
         file = None
-        if trace_fd is not None:
-            file = TraceFile(trace_fd, message.get("limit"), cred, log_fd,
-                             message.get("genio_size") or 4096)
-        elif log_fd is not None:
-            os.close(log_fd)
-        req = Request(int(message["ops"]), int(message["facs"]), int(message["pid"]),
-                      file, dict(message.get("options", {})))
-        err = self.facility.ktrace(req, cred)
-        if err == 0 and message.get("hold_exit"):
-            self.engine.hold_exit(req.pid)
-        if file is not None and file.refs == 0:
-            file.close()         # nobody took it: the request's own copy
-        return err
+        try:
+            if "file" in given:
+                file = TraceFile(given["file"], request["limit"], cred, given.get("log"),
+                                 request["genio_size"] or DEFAULT_GENIO_SIZE)
+                given = {}           # the TraceFile holds both now
+            req = Request(request["ops"], request["facs"], request["pid"], file,
+                          request["options"])
+            err = self.facility.ktrace(req, cred)
+            if err == 0 and request["hold_exit"]:
+                self.engine.hold_exit(req.pid)
+            return err
+        finally:
+            for fd in given.values():   # a log without a file: nothing to log for
+                os.close(fd)
+            if file is not None and file.refs == 0:
+                file.close()         # nobody took it: the request's own copy
 
-    def run(self) -> None:
+    def run(self, ready: Callable[[], None] = lambda: None) -> None:
+        """Serve until idle; ``ready`` is called once requests can come."""
         listener = self._listen()
+        ready()
         control = threading.Thread(target=self._accept_loop, args=(listener,),
                                    name="ktrace-control", daemon=True)
         control.start()
@@ -260,11 +400,44 @@ def _hold_lock(engine_name: str) -> int | None:
     return fd
 
 
-def serve(engine_name: str, engine_options: dict) -> int:
+def _one_line(e: BaseException) -> str:
+    text = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or repr(e)
+    return text.strip().split("\n")[0]
+
+
+def _tell(status: int | None, state: dict) -> None:
+    """Tell whoever started us how the start went (one JSON line), once."""
+    if status is None:
+        return
+    try:
+        os.write(status, json.dumps(state).encode() + b"\n")
+    except OSError:
+        pass            # they are gone: nobody to tell
+    os.close(status)
+
+
+def serve(engine_name: str, engine_options: dict, status: int | None = None) -> int:
+    """Run the service; ``status`` (a pipe to the client that started us)
+    learns "ready", "running" (another service holds the lock) or the error."""
+    if status is not None:
+        os.set_inheritable(status, False)       # not for the engine's own children
     lock = _hold_lock(engine_name)
     if lock is None:
-        return 0                  # another service of ours is already up
-    Service(engine_name, engine_options).run()
+        _tell(status, {"running": True})
+        return 0
+    told = False
+
+    def ready() -> None:
+        nonlocal told
+        told = True
+        _tell(status, {"ready": True})
+
+    try:
+        Service(engine_name, engine_options).run(ready)
+    except Exception as e:
+        if not told:            # (after that, nobody waits for our word)
+            _tell(status, {"error": _one_line(e)})
+        raise                   # the whole story goes to the log
     return 0
 
 
@@ -272,11 +445,19 @@ def serve(engine_name: str, engine_options: dict) -> int:
 # The client side
 
 
-def _spawn(engine_name: str, engine_options: dict) -> None:
-    """Start a detached service: a grandchild in its own session."""
-    log = runtime_dir() / f"{service_name(engine_name)}.log"
+def log_path(engine_name: str) -> Path:
+    return runtime_dir() / f"{service_name(engine_name)}.log"
+
+
+def _spawn(engine_name: str, engine_options: dict) -> dict:
+    """Start a detached service (a grandchild in its own session) and wait
+    for its word on how the start went: no time limit while it lives, as a
+    BPF program's verification takes seconds on a slow or emulated machine."""
+    log = log_path(engine_name)
+    status_r, status_w = os.pipe()
     argv = [sys.executable, "-c", "import sys; from ktrace.service import main; "
-            "sys.exit(main(sys.argv[1:]))", engine_name, json.dumps(engine_options)]
+            "sys.exit(main(sys.argv[1:]))", engine_name, json.dumps(engine_options),
+            str(status_w)]
     pid = os.fork()
     if pid == 0:
         try:
@@ -288,45 +469,96 @@ def _spawn(engine_name: str, engine_options: dict) -> None:
                 os.dup2(null, 0)
                 os.dup2(out, 1)
                 os.dup2(out, 2)
+                os.set_inheritable(status_w, True)
                 env = dict(os.environ)
                 env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
                 os.execve(sys.executable, argv, env)
         finally:
             os._exit(0)
-    os.waitpid(pid, 0)
+    os.close(status_w)
+    try:
+        os.waitpid(pid, 0)
+        with os.fdopen(status_r, "rb") as f:
+            line = f.readline()
+    except BaseException:
+        os.close(status_r)
+        raise
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {}           # it died without a word (killed, or crashed)
+
+
+def _lock_free(engine_name: str) -> bool:
+    """Is no service of ours for this engine alive (its lock free)?"""
+    try:
+        fd = os.open(runtime_dir() / f"{service_name(engine_name)}.lock",
+                     os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+class _Unanswered(Exception):
+    """The service took the request and closed without a reply (it ended)."""
+
+
+def _ask(path: str, message: dict, fds: list[int]) -> tuple[int, str] | None:
+    """One request to the service at ``path``: (errno, text); None when none listens."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    try:
+        sock.connect(path)
+        send_message(sock, message, fds)
+        reply, _ = recv_message(sock)
+    except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError):
+        return None
+    finally:
+        sock.close()
+    if reply is None:
+        raise _Unanswered
+    return int(reply["errno"]), str(reply.get("message", ""))
 
 
 def call(engine_name: str, message: dict, fds: dict[str, int] | None = None,
          engine_options: dict | None = None, spawn: bool = True) -> tuple[int, str]:
-    """Send one request to the service, starting it if needed: (errno, text)."""
+    """Send one request to the service, starting it if needed: (errno, text).
+
+    Waits, with no time limit, while a service is alive but not yet (or no
+    longer) listening; raises ServiceError with the reason when one cannot
+    start, or when services keep ending without answering.
+    """
     fds = fds or {}
     message = dict(message, fds=list(fds))
     path = str(socket_path(engine_name))
-    deadline = time.monotonic() + CONNECT_SECONDS
-    spawned_at = None
+    unanswered = 0
     while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
         try:
-            sock.connect(path)
-            send_message(sock, message, list(fds.values()))
-            reply, _ = recv_message(sock)
-            if reply is not None:
-                return int(reply["errno"]), str(reply.get("message", ""))
-            # the service was ending as we came: start a new one
-        except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError,
-                BrokenPipeError):
-            if not spawn:
-                return errno.ESRCH, "no trace service is running"
-        finally:
-            sock.close()
-        if time.monotonic() > deadline:
-            raise ServiceError(f"the {engine_name} trace service did not answer "
-                               f"(see {runtime_dir() / (service_name(engine_name) + '.log')})")
-        # (re)start one; a service that is just ending still holds the lock
-        if spawned_at is None or time.monotonic() - spawned_at > 0.5:
-            _spawn(engine_name, engine_options or {})
-            spawned_at = time.monotonic()
-        time.sleep(0.01)
+            reply = _ask(path, message, list(fds.values()))
+        except _Unanswered:
+            reply = None
+            unanswered += 1
+        if reply is not None:
+            return reply
+        if not spawn:
+            return errno.ESRCH, "no trace service is running"
+        if unanswered > UNANSWERED_MAX:
+            raise ServiceError(f"the {engine_name} trace service ended without answering "
+                               f"(see {log_path(engine_name)})")
+        if not _lock_free(engine_name):
+            time.sleep(START_POLL)       # one is starting, or ending: wait while it lives
+            continue
+        state = _spawn(engine_name, engine_options or {})
+        if "error" in state:
+            raise ServiceError(f"the {engine_name} trace service could not start: "
+                               f"{state['error']}")
+        if not state:
+            unanswered += 1
 
 
 def running(engine_name: str) -> bool:
@@ -344,8 +576,9 @@ def running(engine_name: str) -> bool:
 def main(argv: list[str]) -> int:
     engine_name = argv[0]
     options = json.loads(argv[1]) if len(argv) > 1 else {}
+    status = int(argv[2]) if len(argv) > 2 else None
     os.umask(0o077)
-    return serve(engine_name, options)
+    return serve(engine_name, options, status)
 
 
 if __name__ == "__main__":

@@ -1,76 +1,92 @@
 """Trace files: opening them with ktrace's rules and appending whole records.
 
-ktrace(1) creates or truncates the file (mode 0600) as the caller; ktrace(2)
-then opens it without following symlinks and insists on a regular file.  Both
-happen in the caller's process here, so the trace service only ever receives
-an open descriptor: it never opens a path on anybody's behalf.
+FreeBSD's ktrace(1) creates the file (or checks it with -a) and closes it;
+ktrace(2) then opens the path again in the kernel.  Between the two opens a
+user who can write the directory could put their own file (a hard link, a
+symlink) at the name.  Here both happen in the caller's process, so the file
+is opened once, without following symlinks, every check is made on that
+descriptor, and that very descriptor is what the trace service receives: it
+never opens a path on anybody's behalf.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import resource
 import stat
 
 
 class TraceFileRefused(OSError):
-    """The path cannot be a trace file (ktrace(2)'s EACCES/ELOOP cases)."""
+    """The path cannot be a trace file (ktrace(1)'s refusals, ktrace(2)'s EACCES)."""
 
 
-def create(path: str, append: bool) -> None:
-    """ktrace(1)'s part: make the file exist as a trace file (mode 0600).
+# O_NONBLOCK: opening a FIFO must fail (ENXIO) rather than wait for a reader
+_OPEN = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
-    Without ``append`` any old file is unlinked and a new one created
-    exclusively, so a symlink planted at the path is replaced, never
-    followed.  With it, the file must be a regular file owned by the caller.
+
+def create(path: str, append: bool) -> int:
+    """Open ``path`` as a trace file (ktrace(1) and ktrace(2) in one open).
+
+    Returns a descriptor open for appending; the caller closes it.  Without
+    ``append`` any old file is unlinked and a new one (mode 0600) created
+    exclusively, so whatever was at the name (a symlink, someone's hard
+    link) is replaced, never written.  With it, a symlink fails with ELOOP
+    (nothing is created through it) and the file must be a regular file,
+    owned by the caller and with no other name (a hard link to a file of
+    ours that someone else made is not ours to choose).
     """
-    if append:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    if not append:
         try:
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        # a file planted after the unlink makes this fail (EEXIST), never used
+        return os.open(path, _OPEN | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, _OPEN | os.O_CREAT, 0o600)
+    try:
+        st = os.fstat(fd)
         if st.st_uid != os.getuid():
             raise TraceFileRefused(errno.EACCES, f"refuse to append to {path} not owned by you")
         if not stat.S_ISREG(st.st_mode):
             raise TraceFileRefused(errno.EACCES, f"{path} not regular file")
-        return
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
-
-
-def open_for_tracing(path: str) -> int:
-    """ktrace(2)'s part: open for appending, no symlinks, regular files only."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        if st.st_nlink != 1:
+            raise TraceFileRefused(errno.EACCES,
+                                   f"refuse to append to {path} with other hard links")
+    except BaseException:
         os.close(fd)
-        raise TraceFileRefused(errno.EACCES, f"{path}: not a regular file")
+        raise
     return fd
 
 
 def open_for_clearing(path: str) -> int:
     """A descriptor naming the file for CLEARFILE (ktrace -c without -p)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise TraceFileRefused(errno.EACCES, f"{path}: not a regular file")
     return fd
+
+
+def is_trace_file(fd: int) -> bool:
+    """Is ``fd`` what :func:`create` returns: a regular file open for appending?
+
+    The service checks what it is handed: records go only to such a file,
+    where O_APPEND keeps writers from interleaving partial records.
+    """
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+    return regular and bool(flags & os.O_APPEND) and flags & os.O_ACCMODE != os.O_RDONLY
 
 
 def file_size_limit() -> int | None:
     """The caller's RLIMIT_FSIZE, which bounds the trace file (None: unlimited)."""
     soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
     return None if soft == resource.RLIM_INFINITY else soft
-
-
-def identity(fd: int) -> tuple[int, int]:
-    """(st_dev, st_ino): what makes two descriptors the same trace file."""
-    st = os.fstat(fd)
-    return st.st_dev, st.st_ino
 
 
 class AppendWriter:

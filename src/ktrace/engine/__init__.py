@@ -1,33 +1,83 @@
 """Recording engines and the one interface the facility drives them through.
 
 An engine observes processes and turns what they do into records (bytes
-built with ``ktrace.record``'s encoders), which it hands to the
-:class:`~ktrace.facility.Facility` with ``emit``.  The facility decides who
-is traced for what; the engine only observes.
+built with ``ktrace.record``'s encoders), which it hands to its host, the
+:class:`~ktrace.facility.Facility`, with ``emit``.  The facility decides who
+is traced for what; the engine only observes.  The dependency is one way:
+the facility imports this module, never the reverse.  What an engine may
+call on its host is :class:`Host`; what it learns of a process's tracing
+comes as a :class:`ProcSettings` value in ``flags_changed`` (or from
+``Host.settings`` for a child that inherited).  ``Facility(engine)`` is the
+one place an engine is wired to its host (it calls ``engine.bind``).
 
-Threading: every method here, and every Facility method, runs on the
-engine's own thread (ptrace requests must come from the thread that
-attached).  The service's control thread only queues requests and calls
-``wake``.
+Threading: every method here except ``wake``, and every Facility method
+except ``tracing`` (one read of the table's size, which the service's
+control thread makes to decide whether it is idle), runs on the engine's
+own thread (ptrace requests must come from the thread that attached).  The
+control thread otherwise only queues requests and calls ``wake``.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass
+from typing import Callable, Protocol
 
 from .. import trpoints
 
-if TYPE_CHECKING:
-    from ..facility import Facility
+DEFAULT_GENIO_SIZE = 4096  # kern.ktrace.genio_size: one page
+
+
+@dataclass(frozen=True)
+class ProcSettings:
+    """How one traced process is traced: what an engine needs, as values."""
+
+    flags: int                  # facility bits (KTRFAC_*)
+    genio_size: int = DEFAULT_GENIO_SIZE   # most data bytes per GIO record
+    owner_root: bool = False    # the tracer is root (tracing survives a set-id exec)
+
+
+class Host(Protocol):
+    """What an engine may call on the facility it records for."""
+
+    def emit(self, pid: int, data: bytes) -> bool:
+        """Queue whole records of ``pid``; False when ``pid`` is not traced."""
+
+    def flush(self) -> None:
+        """Write every queued record (before the engine blocks)."""
+
+    def log(self, pid: int, line: str, once: bool = False) -> None:
+        """A notice or warning for whoever traces ``pid`` (once per file)."""
+
+    def flags(self, pid: int) -> int:
+        """The facility bits of ``pid`` (0: not traced)."""
+
+    def settings(self, pid: int) -> ProcSettings | None:
+        """How ``pid`` is traced, or None."""
+
+    def traced_pids(self) -> set[int]:
+        """Every traced process."""
+
+    def fork(self, parent: int, child: int) -> bool:
+        """A traced process forked: True when the child inherits tracing."""
+
+    def exec_gains_privilege(self, pid: int) -> bool:
+        """A set-id exec: True when tracing of ``pid`` stopped."""
+
+    def exit(self, pid: int) -> None:
+        """``pid`` is gone (its PROCDTOR emitted): flush and forget it."""
 
 
 class Engine(abc.ABC):
     """What the facility and the service need from a recording engine."""
 
     name: str
-    facility: "Facility"   # set by the service before run()
+    facility: Host                   # set by bind(), from Facility(engine)
     facilities: int = trpoints.ALL   # the record types this engine can produce
+
+    def bind(self, host: Host) -> None:
+        """Record for ``host`` (called once, by the Facility that drives us)."""
+        self.facility = host
 
     @abc.abstractmethod
     def attach(self, pid: int, options: dict) -> None:
@@ -43,8 +93,9 @@ class Engine(abc.ABC):
         """Stop observing ``pid``; it runs on untouched.  Idempotent."""
 
     @abc.abstractmethod
-    def flags_changed(self, pid: int, flags: int) -> None:
-        """The facility bits of ``pid`` changed (narrow what is recorded)."""
+    def flags_changed(self, pid: int, settings: ProcSettings) -> None:
+        """How ``pid`` is traced changed: its facility bits (narrow what is
+        recorded) or its trace file (genio size, owner)."""
 
     @abc.abstractmethod
     def run(self, service: Callable[[], bool]) -> None:
@@ -77,6 +128,8 @@ class Engine(abc.ABC):
 
 
 NAMES = ("ptrace", "bpf")
+# why the bpf engine is not for this user: not worth a notice when auto picks ptrace
+BPF_NEEDS_PRIVILEGE = "the bpf engine needs root (or CAP_BPF and CAP_PERFMON)"
 
 
 def engine_class(name: str) -> type[Engine]:

@@ -41,6 +41,8 @@ PERF_EVENT_IOC_ENABLE = 0x2400
 CLOCK_REALTIME = 0
 NR_PERF_EVENT_OPEN = 298
 ATTR_SIZE = 128                      # PERF_ATTR_SIZE_VER7
+DATA_HEAD_OFFSET = 1024              # in struct perf_event_mmap_page: data_head
+DATA_TAIL_OFFSET = 1032              # and data_tail
 
 # type, size, config, sample_period, sample_type, read_format, flags,
 # wakeup_events, bp_type, config1, config2, branch_sample_type, sample_regs_user,
@@ -99,9 +101,8 @@ class ThreadEvents:
             os.close(fd)
             raise
         self._page = page
-        # data_head at 1024, data_tail at 1032 in struct perf_event_mmap_page
-        self._head = ctypes.c_uint64.from_buffer(self.ring, 1024)
-        self._tail = ctypes.c_uint64.from_buffer(self.ring, 1032)
+        self._head = ctypes.c_uint64.from_buffer(self.ring, DATA_HEAD_OFFSET)
+        self._tail = ctypes.c_uint64.from_buffer(self.ring, DATA_TAIL_OFFSET)
 
     def read(self) -> list[PerfRecord]:
         """Every record in the ring since the last read."""

@@ -25,6 +25,7 @@ import signal
 import struct
 from typing import NamedTuple
 
+from ..abi import linux_structs as LS
 from .libc import function, raise_errno
 
 # requests (linux/ptrace.h)
@@ -101,10 +102,6 @@ def seize(tid: int, options: int) -> None:
     _request(PTRACE_SEIZE, tid, None, ctypes.c_ulong(options))
 
 
-def setoptions(tid: int, options: int) -> None:
-    _request(PTRACE_SETOPTIONS, tid, None, ctypes.c_ulong(options))
-
-
 def interrupt(tid: int) -> None:
     _request(PTRACE_INTERRUPT, tid)
 
@@ -153,32 +150,14 @@ class SigInfo(NamedTuple):
     raw: bytes        # the whole 128-byte siginfo
 
 
-_SIGINFO = struct.Struct("<iii4xiI")
-_SIGINFO_ADDR = struct.Struct("<16xQ")
-
-
 def getsiginfo(tid: int) -> SigInfo:
-    buf = ctypes.create_string_buffer(128)
+    buf = ctypes.create_string_buffer(LS.SIGINFO_SIZE)
     _request(PTRACE_GETSIGINFO, tid, None, buf)
     raw = buf.raw
-    signo, err, code, pid, uid = _SIGINFO.unpack_from(raw)
-    return SigInfo(signo, err, code, pid, uid, _SIGINFO_ADDR.unpack_from(raw)[0], raw)
+    return SigInfo(*LS.SIGINFO_HEAD.unpack_from(raw), *LS.SI_SENDER.unpack_from(raw),
+                   LS.SI_ADDR.unpack_from(raw)[0], raw)
 
 
-class SyscallInfo(NamedTuple):
-    """struct ptrace_syscall_info."""
-
-    op: int                 # SYSCALL_INFO_*
-    arch: int
-    ip: int
-    sp: int
-    nr: int                 # entry and seccomp stops
-    args: tuple[int, ...]   # entry and seccomp stops
-    rval: int               # exit stops
-    is_error: bool          # exit stops
-
-
-_INFO_HEAD = struct.Struct("<B3xIQQ")
 _INFO_ENTRY = struct.Struct("<7Q")
 _INFO_EXIT = struct.Struct("<qB")
 SYSCALL_INFO_SIZE = 88
@@ -187,10 +166,10 @@ SYSCALL_INFO_SIZE = 88
 class SyscallInfoBuffer:
     """PTRACE_GET_SYSCALL_INFO into one preallocated buffer.
 
-    ``fetch(tid)`` returns the op; the fields are then unpacked from
-    :attr:`raw` by the caller (``ENTRY.unpack_from(raw, 24)`` gives nr and
-    args, ``EXIT.unpack_from(raw, 24)`` rval and is_error), which is the
-    cheapest way from Python.  :meth:`get` builds a :class:`SyscallInfo`.
+    The caller makes the request into :attr:`buf` and unpacks :attr:`raw`
+    itself (``raw[0]`` is the op, ``ENTRY.unpack_from(raw, OFFSET)`` gives nr
+    and args, ``EXIT.unpack_from(raw, OFFSET)`` rval and is_error), which is
+    the cheapest way from Python.
     """
 
     ENTRY = _INFO_ENTRY
@@ -200,24 +179,6 @@ class SyscallInfoBuffer:
     def __init__(self):
         self.buf = ctypes.create_string_buffer(SYSCALL_INFO_SIZE)
         self.raw = memoryview(self.buf).cast("B")
-
-    def fetch(self, tid: int) -> int:
-        if ptrace(PTRACE_GET_SYSCALL_INFO, tid, SYSCALL_INFO_SIZE, self.buf) < 0:
-            raise_errno(f"PTRACE_GET_SYSCALL_INFO {tid}")
-        return self.raw[0]
-
-    def get(self, tid: int) -> SyscallInfo:
-        op = self.fetch(tid)
-        _, arch, ip, sp = _INFO_HEAD.unpack_from(self.raw)
-        nr, *args = _INFO_ENTRY.unpack_from(self.raw, 24)
-        rval, is_error = _INFO_EXIT.unpack_from(self.raw, 24)
-        if op == SYSCALL_INFO_EXIT:
-            return SyscallInfo(op, arch, ip, sp, -1, (), rval, bool(is_error))
-        return SyscallInfo(op, arch, ip, sp, nr, tuple(args), 0, False)
-
-
-def get_syscall_info(tid: int) -> SyscallInfo:
-    return SyscallInfoBuffer().get(tid)
 
 
 class UserRegs(ctypes.Structure):
@@ -301,14 +262,26 @@ class Iovec(ctypes.Structure):
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 IOV_MAX = 1024
+# Addresses come from the tracee and are anything it likes.  User space ends
+# far below bit 63 (at 2^47, or 2^56 with 5-level paging; LAM tags may set bits
+# up to 62), and /proc/PID/mem's offset is a signed off_t that cannot even name
+# the upper half: an address from here on reads as nothing, as the kernel's
+# own copy from it fails.
+ADDR_LIMIT = 1 << 63
+
+
+def readable(addr: int, n: int) -> bool:
+    """Could ``n`` bytes at ``addr`` be user memory at all (worth a read)?"""
+    return n > 0 and 0 < addr < ADDR_LIMIT
 
 
 class MemoryReader:
     """process_vm_readv into one preallocated buffer.
 
     Reads return what could be read: a read that runs into an unmapped page
-    returns the bytes before it (possibly b"").  Nothing here raises for a
-    bad address; a vanished process reads as b"".
+    returns the bytes before it (possibly b"").  Nothing here raises for any
+    address or length a tracee hands over (NULL, kernel half, wrapping past
+    2^64, huge or negative); a vanished process reads as b"".
     """
 
     def __init__(self, size: int = 1 << 16):
@@ -328,7 +301,7 @@ class MemoryReader:
 
     def read(self, pid: int, addr: int, n: int) -> bytes:
         """Up to ``n`` bytes (at most ``size``) at ``addr``."""
-        if n <= 0 or not addr:
+        if not readable(addr, n):
             return b""
         if n > self.size:
             n = self.size
@@ -340,6 +313,8 @@ class MemoryReader:
 
     def read_u32(self, pid: int, addr: int) -> int:
         """The unsigned 32-bit value at ``addr``; -1 when unreadable."""
+        if not readable(addr, 4):
+            return -1
         self._u32_remote.base = addr
         if _process_vm_readv(pid, self._u32_lref, 1, self._u32_rref, 1, 0) != 4:
             return -1
@@ -360,6 +335,8 @@ class MemoryReader:
             length = min(length, limit - total)
             if length <= 0:
                 continue
+            if not readable(addr, length):
+                break
             remote[count].base = addr
             remote[count].len = length
             count += 1
@@ -373,28 +350,25 @@ class MemoryReader:
         """A NUL-terminated string (without the NUL), at most ``limit`` bytes.
 
         Reads page by page so that a string ending just before an unmapped
-        page is still read.  None when not even the first byte is readable.
+        page is still read.  None when the memory ends before the NUL (or
+        the limit): the kernel's own copy of that string fails with EFAULT.
         """
-        if not addr:
+        if not readable(addr, limit):
             return None
         out = []
-        got_any = False
         while limit > 0:
             chunk = min(PAGE - (addr % PAGE), limit)
             data = self.read(pid, addr, chunk)
-            if not data:
-                break
-            got_any = True
             nul = data.find(b"\0")
             if nul >= 0:
                 out.append(data[:nul])
                 return b"".join(out)
-            out.append(data)
-            addr += len(data)
-            limit -= len(data)
             if len(data) < chunk:
-                break
-        return b"".join(out) if got_any else None
+                return None
+            out.append(data)
+            addr += chunk
+            limit -= chunk
+        return b"".join(out)
 
     def read_words(self, pid: int, addr: int, count: int) -> tuple[int, ...]:
         """``count`` unsigned 64-bit words (fewer if the memory ends)."""
@@ -429,7 +403,7 @@ class ProcMemReader(MemoryReader):
         return fd
 
     def read(self, pid: int, addr: int, n: int) -> bytes:
-        if n <= 0 or not addr:
+        if not readable(addr, n):
             return b""
         fd = self.fds.get(pid)
         if fd is None:

@@ -39,7 +39,6 @@ def trace_command(argv: list[str], path: str, facs: int, options: dict | None = 
     os.close(ready_r)
     engine = PtraceEngine({})
     facility = Facility(engine)
-    engine.facility = facility
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC, 0o600)
     cred = Cred(os.getpid(), os.getuid(), os.getgid())
     err = facility.ktrace(Request(KTROP_SET, facs | trpoints.LIFECYCLE | r.KTRFAC_INHERIT, pid,

@@ -14,8 +14,10 @@ interrupts each thread and lets it go from a ptrace-stop.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
+import traceback
 
 from ... import record as r
 from ... import trpoints
@@ -23,7 +25,7 @@ from ...abi import LINUX_X86_64, linux_to_freebsd_errno
 from ...abi import linux_plan as lp
 from ...platform import procfs
 from ...platform import ptrace as pt
-from .. import Engine
+from .. import Engine, ProcSettings
 from . import hooks, signals
 from .syscalls import F_GENIO, Call, CallPlan, Plans, Stop, run_entry, run_exit
 from .tracee import Process, Thread, task_ids
@@ -48,10 +50,13 @@ SYSCALL_STOP_STATUS = (pt.SYSCALL_STOP_SIG << 8) | 0x7F
 
 _ENTRY = pt.SyscallInfoBuffer.ENTRY.unpack_from
 _EXIT = pt.SyscallInfoBuffer.EXIT.unpack_from
+_INFO_OFFSET = pt.SyscallInfoBuffer.OFFSET
 _ptrace = pt.ptrace
 _time_ns = time.time_ns
 _SYSCALL_STOP = pt.SYSCALL_STOP_SIG
 SYSRET_SIZE = len(r.sysret_payload(0, 0, 0))
+INT_MASK = 0xFFFFFFFF     # an int argument: the low 32 bits of its register
+CPU_ID_LIMIT = 0x80000000  # rseq cpu_id from here on is negative: no CPU (not registered)
 
 
 def _nargs(nr: int) -> int:
@@ -91,7 +96,7 @@ class PtraceEngine(Engine):
         self.seccomp = None                  # filter installer (seccomp option)
         self.reaped: dict[int, int] = {}     # wait status of processes we reaped
         self._later: list[tuple[int, int]] = []   # statuses taken by a nested wait
-        self._noticed: set = set()
+        self._contained: dict[tuple, int] = {}   # failed stops by where they failed
 
     # -- Engine interface ----------------------------------------------------
 
@@ -151,11 +156,11 @@ class PtraceEngine(Engine):
             except OSError:
                 pass
 
-    def flags_changed(self, pid: int, flags: int) -> None:
+    def flags_changed(self, pid: int, settings: ProcSettings) -> None:
         proc = self.procs.get(pid)
         if proc is not None:
-            proc.flags = flags
-            proc.genio = None            # the file may have changed
+            flags = proc.flags = settings.flags
+            proc.genio = settings.genio_size
             if proc.seccomp and not wanted(flags, True) <= proc.seccomp_set:
                 proc.want_seccomp = True     # more syscalls to stop at: another filter
             if flags & (F_CSW | F_FAULT) and self.perf is None:
@@ -168,10 +173,7 @@ class PtraceEngine(Engine):
 
     def notice(self, proc: Process, line: str) -> None:
         """One line to the trace file's log, once per file: what cannot be recorded."""
-        t = self.facility.procs.get(proc.pid)
-        if t is not None and (t.file.key, line) not in self._noticed:
-            self._noticed.add((t.file.key, line))
-            t.file.log(line)
+        self.facility.log(proc.pid, line, once=True)
 
     def wake(self) -> None:
         if not self._wake_pending:
@@ -220,12 +222,15 @@ class PtraceEngine(Engine):
                 self._lost_all()
                 continue
             th = threads.get(tid)
-            if th is not None and status == SYSCALL_STOP_STATUS:
-                syscall_stop(th)
-            elif tid == waker_pid:
-                self._waker.rearm()
-            else:
-                self._handle(tid, status)
+            try:
+                if th is not None and status == SYSCALL_STOP_STATUS:
+                    syscall_stop(th)
+                elif tid == waker_pid:
+                    self._waker.rearm()
+                else:
+                    self._handle(tid, status)
+            except Exception as e:       # one tracee's stop never ends the service
+                self._contain(tid, status, e)
 
     def handle_later(self, tid: int, status: int) -> None:
         """A wait status a nested waitpid took: the loop handles it next."""
@@ -261,7 +266,7 @@ class PtraceEngine(Engine):
             if tid == 0:
                 time.sleep(0.001)
             elif tid != self._waker.pid:
-                self._handle(tid, status)
+                self._handle_contained(tid, status)
         self.flush()
         self._closing.set()
         self._waker.close()              # from here waitpid ends when the tracees do
@@ -270,7 +275,7 @@ class PtraceEngine(Engine):
                 tid, status = os.waitpid(-1, pt.WALL)
             except ChildProcessError:
                 break
-            self._handle(tid, status)
+            self._handle_contained(tid, status)
 
     # -- dispatch ---------------------------------------------------------------
 
@@ -294,6 +299,53 @@ class PtraceEngine(Engine):
                 self._gone(th, status)
         finally:
             self._current = None
+
+    def _handle_contained(self, tid: int, status: int) -> None:
+        try:
+            self._handle(tid, status)
+        except Exception as e:
+            self._contain(tid, status, e)
+
+    def _contain(self, tid: int, status: int, error: Exception) -> None:
+        """A stop whose handling failed: one line to the service's log, and the
+        thread goes on as it would have (its records of this stop are lost).
+
+        Nothing a tracee does may end the service, which traces others too:
+        this is the last line of defence behind reads that never raise.
+        """
+        self._current = None
+        self.stop.out.clear()
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        key = (type(error), where.filename, where.lineno)
+        seen = self._contained[key] = self._contained.get(key, 0) + 1
+        if seen & (seen - 1) == 0:       # 1, 2, 4, 8...: a tracee cannot flood the log
+            print(f"ktrace service: ptrace engine: tid {tid}, status {status:#x}: "
+                  f"{type(error).__name__}: {error} "
+                  f"({os.path.basename(where.filename)}:{where.lineno}, {seen} so far); "
+                  f"going on", file=sys.stderr, flush=True)
+        th = self.threads.get(tid)
+        if not os.WIFSTOPPED(status):
+            if th is not None:
+                self._forget(th)
+            return
+        try:
+            # resumed already and stopped again (or gone)? then the loop takes
+            # that status next; else it is still in the stop that failed
+            again, later = os.waitpid(tid, pt.WALL | os.WNOHANG)
+            if again:
+                self.handle_later(again, later)
+                return
+            sig = os.WSTOPSIG(status)
+            if th is None:               # not taken in: let it go, untraced
+                pt.detach(tid, 0 if sig == _SYSCALL_STOP or status >> 16 else sig)
+            elif status >> 16 == pt.PTRACE_EVENT_STOP and sig in pt.STOP_SIGNALS:
+                self._group_stop(th)
+            elif sig == _SYSCALL_STOP or status >> 16:
+                self.resume(th)
+            else:                        # a signal's delivery: the signal goes on too
+                self.resume(th, sig)
+        except OSError:
+            pass                         # gone meanwhile: its exit status comes next
 
     def resume(self, th: Thread, sig: int = 0) -> None:
         """Let a stopped thread go on (or go, when its process is being detached)."""
@@ -347,9 +399,10 @@ class PtraceEngine(Engine):
         return st
 
     def genio(self, proc: Process) -> int:
-        """The genio size of the process's trace file (cached until its flags change)."""
-        t = self.facility.procs.get(proc.pid)
-        proc.genio = t.file.genio_size if t is not None else 0
+        """The genio size of the process's trace file, for a process no flags_changed
+        told (a child that inherited): asked of the facility once."""
+        settings = self.facility.settings(proc.pid)
+        proc.genio = settings.genio_size if settings is not None else 0
         return proc.genio
 
     def emit(self, st: Stop) -> None:
@@ -370,7 +423,7 @@ class PtraceEngine(Engine):
         """
         if th.cpu_addr:
             cpu = self.mem.read_u32(th.proc.pid, th.cpu_addr)
-            if 0 <= cpu < 0x80000000:
+            if 0 <= cpu < CPU_ID_LIMIT:
                 return cpu
         return th.proc_cpu()
 
@@ -386,13 +439,16 @@ class PtraceEngine(Engine):
 
     # -- syscall stops -------------------------------------------------------------
 
-    def _make_syscall_stop(self):
-        """The handler of syscall stops: the hot path, with everything bound locally.
+    def _make_syscall_stop(self, shortcuts: bool = True):
+        """The handler of syscall stops: the hot path, its names bound locally.
 
         Entry: CALL and the plan's entry records; exit: the plan's exit
-        records and RET.  Calls with hooks or a plan that records something
-        beyond CALL/RET take the general path (``_entry_records`` /
-        ``_exit_records``).
+        records and RET.  The general path is ``_entry_records`` /
+        ``_exit_records`` (records built on the shared Stop, by the plan);
+        the common cases take shortcuts that build the same bytes directly:
+        a call that records nothing beyond CALL/RET, and a read/write's GIO
+        (``_io_exit``).  ``shortcuts=False`` sends every stop the general
+        way (tests/test_ptrace_engine.py checks both write the same records).
         """
         ptrace, info_buf, raw = _ptrace, self.info.buf, self.info.raw
         get_info, info_size = pt.PTRACE_GET_SYSCALL_INFO, pt.SYSCALL_INFO_SIZE
@@ -400,13 +456,62 @@ class PtraceEngine(Engine):
             pt.SYSCALL_INFO_ENTRY, pt.SYSCALL_INFO_EXIT, pt.SYSCALL_INFO_SECCOMP
         req_syscall, req_cont = pt.PTRACE_SYSCALL, pt.PTRACE_CONT
         plan_cache, entry_hooks, exit_hooks = self._plan_cache, self._entry_hooks, self._exit_hooks
-        read, slow_cpu, pread = self.mem.read, self.cpu, os.pread
-        mem_fds, open_mem = self.mem.fds, self.mem.open_fd
-        pack_record, pack_header, syscall_payload, sysret_payload, genio_payload = \
-            r.pack_record, r.pack_header, r.syscall_payload, r.sysret_payload, r.genio_payload
-        rt_syscall, rt_sysret, rt_genio = r.SYSCALL, r.SYSRET, r.GENIO
+        cpu_of = self.cpu
+        pack_record, pack_header, syscall_payload, sysret_payload = \
+            r.pack_record, r.pack_header, r.syscall_payload, r.sysret_payload
+        rt_syscall, rt_sysret = r.SYSCALL, r.SYSRET
         emit, time_ns, error_of = self.facility.emit, _time_ns, self._error
         engine = self
+
+        def entry(th: Thread, proc: Process) -> bool:
+            """False: no resume here (the stop comes again)."""
+            nr, a0, a1, a2, a3, a4, a5 = _ENTRY(raw, _INFO_OFFSET)
+            args = (a0, a1, a2, a3, a4, a5)
+            if proc.want_seccomp and engine._seccomp_now(th, nr, args):
+                return False             # the entry stop comes again after the filter
+            cp = plan_cache.get(nr)
+            if cp is None:
+                cp = engine._plan(nr, args)
+            call = th.call = Call(nr, args, cp)
+            flags = proc.flags
+            hook = entry_hooks.get(nr)
+            if hook is not None or flags & cp.entry_bits or not shortcuts:
+                engine._entry_records(th, call, flags, hook)
+            elif flags & F_CALL:         # shortcut: CALL alone
+                pid = proc.pid
+                cpu = call.cpu = cpu_of(th)
+                engine._dirty = True
+                payload = syscall_payload(cp.code, args[:cp.narg])
+                emit(pid, pack_header(rt_syscall, len(payload), pid, th.tid, th.comm,
+                                      time_ns(), cpu) + payload)
+            return True
+
+        def exit_(th: Thread, proc: Process) -> bool:
+            """False: resumed already (or gone)."""
+            rval, is_error = _EXIT(raw, _INFO_OFFSET)
+            call = th.call
+            th.call = None
+            if call is None or call.result is not None:
+                engine._exit_special(th, call, rval, is_error)
+                return False
+            flags = proc.flags
+            cp = call.plan
+            hook = exit_hooks.get(call.nr)
+            if hook is not None and not is_error:
+                hook(th, call, rval)
+            if shortcuts and cp.buf is not None and flags & F_GENIO and not proc.fds:
+                engine._io_exit(th, call, flags, rval, is_error)
+            elif flags & cp.exit_bits or not shortcuts:
+                engine._exit_records(th, call, flags, rval, is_error)
+            elif flags & F_RET:          # shortcut: RET alone
+                pid = proc.pid
+                engine._dirty = True
+                err = error_of(rval) if is_error else 0
+                emit(pid, pack_record(
+                    rt_sysret, sysret_payload(cp.code, err, rval),
+                    pid, th.tid, th.comm, time_ns(),
+                    call.cpu if call.cpu is not None else cpu_of(th)))
+            return True
 
         def syscall_stop(th: Thread) -> None:
             tid = th.tid
@@ -415,81 +520,11 @@ class PtraceEngine(Engine):
             op = raw[0]
             proc = th.proc
             if op == op_entry or op == op_seccomp:   # a seccomp stop comes instead of the entry
-                nr, a0, a1, a2, a3, a4, a5 = _ENTRY(raw, 24)
-                args = (a0, a1, a2, a3, a4, a5)
-                if proc.want_seccomp and engine._seccomp_now(th, nr, args):
-                    return               # the entry stop comes again after the filter
-                cp = plan_cache.get(nr)
-                if cp is None:
-                    cp = engine._plan(nr, args)
-                call = th.call = Call(nr, args, cp)
-                flags = proc.flags
-                hook = entry_hooks.get(nr)
-                if hook is not None or flags & cp.entry_bits:
-                    engine._entry_records(th, call, flags, hook)
-                elif flags & F_CALL:
-                    pid = proc.pid
-                    cpu = -1
-                    if th.cpu_addr:      # the rseq cpu_id, read inline: the hottest read
-                        fd = mem_fds.get(pid)
-                        if fd is None:
-                            fd = open_mem(pid)
-                        try:
-                            data = pread(fd, 4, th.cpu_addr)
-                            if len(data) == 4:
-                                cpu = int.from_bytes(data, "little")
-                        except OSError:
-                            pass
-                    if not 0 <= cpu < 0x80000000:
-                        cpu = slow_cpu(th)
-                    call.cpu = cpu
-                    engine._dirty = True
-                    payload = syscall_payload(nr, args[:cp.narg])
-                    emit(pid, pack_header(rt_syscall, len(payload), pid, tid, th.comm,
-                                          time_ns(), cpu) + payload)
-            elif op == op_exit:
-                rval, is_error = _EXIT(raw, 24)
-                call = th.call
-                th.call = None
-                if call is None or call.result is not None:
-                    engine._exit_special(th, call, rval, is_error)
+                if not entry(th, proc):
                     return
-                flags = proc.flags
-                cp = call.plan
-                hook = exit_hooks.get(call.nr)
-                if hook is not None and not is_error:
-                    hook(th, call, rval)
-                buf = cp.buf
-                if buf is not None and flags & F_GENIO and not proc.fds:
-                    # read/write and kin: GIO and RET built here
-                    pid = proc.pid
-                    cpu = call.cpu if call.cpu is not None else slow_cpu(th)
-                    now = time_ns()
-                    out = []
-                    if not is_error:
-                        genio = proc.genio if proc.genio is not None else engine.genio(proc)
-                        n = rval if rval < genio else genio
-                        i, fd, rw = buf
-                        data = read(pid, call.args[i], n) if n > 0 else b""
-                        out.append(pack_record(rt_genio, genio_payload(call.args[fd] & 0xFFFFFFFF,
-                                                                        rw, data),
-                                               pid, tid, th.comm, now, cpu))
-                    if flags & F_RET:
-                        out.append(pack_header(rt_sysret, SYSRET_SIZE, pid, tid, th.comm, now,
-                                               cpu))
-                        out.append(sysret_payload(call.nr, error_of(rval) if is_error else 0,
-                                                  rval))
-                    engine._dirty = True
-                    emit(pid, b"".join(out))
-                elif flags & cp.exit_bits:
-                    engine._exit_records(th, call, flags, rval, is_error)
-                elif flags & F_RET:
-                    pid = proc.pid
-                    engine._dirty = True
-                    emit(pid, pack_record(
-                        rt_sysret, sysret_payload(call.nr, error_of(rval) if is_error else 0, rval),
-                        pid, tid, th.comm, time_ns(),
-                        call.cpu if call.cpu is not None else slow_cpu(th)))
+            elif op == op_exit:
+                if not exit_(th, proc):
+                    return
             else:
                 ptrace(req_syscall, tid, None, 0)
                 return
@@ -501,9 +536,30 @@ class PtraceEngine(Engine):
 
         return syscall_stop
 
+    def _io_exit(self, th: Thread, call: Call, flags: int, rval: int, is_error: bool) -> None:
+        """Shortcut for a read/write and kin without other exit records: GIO, RET."""
+        proc = th.proc
+        pid, tid, comm = proc.pid, th.tid, th.comm
+        cpu = call.cpu if call.cpu is not None else self.cpu(th)
+        now = _time_ns()
+        cp = call.plan
+        out = []
+        if not is_error:
+            genio = proc.genio if proc.genio is not None else self.genio(proc)
+            n = rval if rval < genio else genio
+            i, fd, rw = cp.buf
+            data = self.mem.read(pid, call.args[i], n) if n > 0 else b""
+            out.append(r.pack_record(r.GENIO, r.genio_payload(call.args[fd] & INT_MASK, rw, data),
+                                     pid, tid, comm, now, cpu))
+        if flags & F_RET:
+            out.append(r.pack_header(r.SYSRET, SYSRET_SIZE, pid, tid, comm, now, cpu))
+            out.append(r.sysret_payload(cp.code, self._error(rval) if is_error else 0, rval))
+        self._dirty = True
+        self.facility.emit(pid, b"".join(out))
+
     def _plan(self, nr: int, args: tuple) -> CallPlan:
         cp = self.plans.get(nr, args)
-        if nr not in self.plans.selected:
+        if nr in self.plans.fixed:
             self._plan_cache[nr] = cp
         return cp
 
@@ -518,7 +574,7 @@ class PtraceEngine(Engine):
         st = self.begin(th)
         call.cpu = st.cpu
         if flags & F_CALL:
-            st.add(r.SYSCALL, r.syscall_payload(call.nr, call.args[:call.plan.narg]))
+            st.add(r.SYSCALL, r.syscall_payload(call.plan.code, call.args[:call.plan.narg]))
         if flags & call.plan.bits:
             run_entry(st, call)
         if hook is not None:
@@ -531,8 +587,8 @@ class PtraceEngine(Engine):
         if flags & call.plan.exit_bits:
             run_exit(st, call, rval, is_error)
         if flags & F_RET:
-            st.add(r.SYSRET, r.sysret_payload(call.nr, self._error(rval) if is_error else 0,
-                                              rval))
+            err = self._error(rval) if is_error else 0
+            st.add(r.SYSRET, r.sysret_payload(call.plan.code, err, rval))
         self.emit(st)
 
     def _exit_special(self, th: Thread, call: Call | None, rval: int, is_error: bool) -> None:
@@ -543,7 +599,10 @@ class PtraceEngine(Engine):
                 self.resume(th)
                 return
         else:
-            pt.set_syscall_return(th.tid, call.result)
+            try:
+                pt.set_syscall_return(th.tid, call.result)
+            except OSError:
+                return                   # killed under us: its exit comes next
             rval = call.result
             is_error = -ERRNO_MAX <= rval < 0
         flags = th.proc.flags

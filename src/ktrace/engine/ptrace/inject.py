@@ -123,9 +123,9 @@ class SeccompInstaller:
             if result is None:
                 return True, "the process went away"
             if result != 0:
-                self._rewind(th, saved)
+                self._rewind(th, saved, th.proc.seccomp)
                 return True, f"syscall {number} returned {result}"
-        self._rewind(th, saved)
+        self._rewind(th, saved, True)
         return True, None
 
     def _call(self, th: Thread, saved, number: int, args, at_entry: bool) -> int | None:
@@ -158,13 +158,23 @@ class SeccompInstaller:
         return False
 
     @staticmethod
-    def _rewind(th: Thread, saved) -> None:
-        """From an exit stop: run the original syscall again from its instruction."""
+    def _rewind(th: Thread, saved, filtered: bool) -> None:
+        """From an exit stop: run the original syscall again from its instruction.
+
+        ``filtered``: a filter is in place, so the thread goes on as the engine
+        resumes filtered threads outside a syscall, with PTRACE_CONT: the
+        filter's stop is then the syscall's one entry stop (PTRACE_SYSCALL
+        would add an entry stop before it, and the entry would be recorded
+        twice).
+        """
         regs = pt.UserRegs.from_buffer_copy(saved)
         regs.rip = saved.rip - 2
         regs.rax = saved.orig_rax
         try:
             pt.setregs(th.tid, regs)
-            pt.syscall(th.tid)
+            if filtered:
+                pt.cont(th.tid)
+            else:
+                pt.syscall(th.tid)
         except OSError:
             pass

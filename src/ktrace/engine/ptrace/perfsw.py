@@ -106,9 +106,8 @@ class PerfRecorder:
             return [r.pack_record(r.FAULT, r.fault_payload(rec.addr, ftype), *head),
                     r.pack_record(r.FAULTEND, r.faultend_payload(result), *head)]
         if rec.kind == perf.PERF_RECORD_LOST:
-            t = self.engine.facility.procs.get(proc.pid)
-            if t is not None:
-                t.file.log(f"ktrace: {rec.lost} perf events lost for pid {proc.pid}")
+            self.engine.facility.log(proc.pid,
+                                     f"ktrace: {rec.lost} perf events lost for pid {proc.pid}")
         return []
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ import struct
 
 from ... import record as r
 from ...abi import linux_plan as lp
+from ...abi import linux_structs as LS
 from ...abi.linux_plan import Len, Role
 
 F_NAMEI = r.facility(r.NAMEI)
@@ -25,10 +26,14 @@ F_ENVS = r.facility(r.ENVS)
 F_USER = r.facility(r.USER)
 
 MAX_ARGV = 8192          # execve strings read at most (ARG_MAX / page-sized strings)
-_MSGHDR = struct.Struct("<QI4xQQQQi4x")   # name, namelen, iov, iovlen, control, controllen, flags
-_U32 = struct.Struct("<I")
-_CLONE_PIDFD = struct.Struct("<QQ")       # clone_args: flags, pidfd
-IOVEC_SIZE = 16
+# execve's argv and envp bytes read at most, each: the kernel takes no more than
+# 3/4 of _STK_LIM (8 MiB) of strings, and a tracee may point every entry at one
+# 128 KiB string
+MAX_ARGV_BYTES = 6 << 20
+_MSGHDR = LS.MSGHDR            # name, namelen, iov, iovlen, control, controllen, flags
+_U32 = LS.U32
+_CLONE_PIDFD = LS.CLONE_ARGS_HEAD  # clone_args: flags, pidfd
+IOVEC_SIZE = LS.IOVEC.size
 
 
 class Call:
@@ -98,14 +103,23 @@ def path_entry(st: Stop, call: Call, i: int, spec) -> None:
         st.add(r.NAMEI, path)
 
 
+def _whole(st: Stop, addr: int, n: int) -> bytes | None:
+    """``n`` bytes at ``addr`` (at most a reader's buffer), or None when not all
+    of them can be read: the kernel's copy of them fails too (EFAULT), and as
+    for strace, a failed read records nothing."""
+    n = min(n, st.mem.size)
+    data = st.mem.read(st.pid, addr, n)
+    return data if len(data) == n else None
+
+
 def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
     """STRU of argument ``i`` (capped at the genio size but for WHOLE_STRUCTS): its bytes."""
     addr = call.args[i]
     if not addr:
         return None
     n = _clamp(_length(spec, call, st, rval))
-    data = st.mem.read(st.pid, addr, n if spec.name in lp.WHOLE_STRUCTS else min(n, st.genio))
-    if data or n == 0:
+    data = _whole(st, addr, n if spec.name in lp.WHOLE_STRUCTS else min(n, st.genio))
+    if data is not None:
         st.add(r.STRUCT, r.struct_payload(spec.name.encode(), data))
     return data
 
@@ -125,8 +139,7 @@ def _array(st: Stop, name: str, size: int, addr: int, count: int) -> None:
     if not addr or count <= 0:
         return
     count = min(count, max(1, st.genio // size))
-    data = st.mem.read(st.pid, addr, count * size)
-    data = data[:len(data) - len(data) % size]
+    data = _whole(st, addr, count * size)
     if data:
         st.add(r.STRUCT_ARRAY, r.struct_array_payload(name.encode(), size, data))
 
@@ -137,10 +150,9 @@ def array_in(st: Stop, call: Call, i: int, spec) -> None:
 
 def _iovecs(st: Stop, addr: int, count: int) -> tuple[bytes, list]:
     count = min(_clamp(count), 1024)
-    raw = st.mem.read(st.pid, addr, count * IOVEC_SIZE) if addr else b""
-    n = len(raw) // IOVEC_SIZE
-    words = struct.unpack_from(f"<{2 * n}Q", raw) if n else ()
-    return raw[:n * IOVEC_SIZE], list(zip(words[0::2], words[1::2]))
+    raw = (_whole(st, addr, count * IOVEC_SIZE) if addr else None) or b""
+    words = struct.unpack(f"<{len(raw) // 8}Q", raw)
+    return raw, list(zip(words[0::2], words[1::2]))
 
 
 def iovec_entry(st: Stop, call: Call, i: int, spec) -> None:
@@ -167,7 +179,7 @@ def _msghdr(st: Stop, addr: int, call: Call, i: int) -> None:
     if st.flags & F_STRUCT:
         st.add(r.STRUCT, r.struct_payload(b"msghdr", raw))
         if name and namelen:
-            data = st.mem.read(st.pid, name, min(namelen, 128))
+            data = _whole(st, name, min(namelen, 128))
             if data:
                 st.add(r.STRUCT, r.struct_payload(b"sockaddr", data))
     if st.flags & F_ARRAY and iov_raw:
@@ -197,16 +209,18 @@ def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
     addr = call.args[i]
     strings = []
     mem, pid = st.mem, st.pid
-    while addr and len(strings) < MAX_ARGV:
+    left = MAX_ARGV_BYTES
+    while addr and len(strings) < MAX_ARGV and left > 0:
         ptrs = mem.read_words(pid, addr, 64)
         if not ptrs:
             break
         for p in ptrs:
-            if not p:
+            if not p or left <= 0:
                 call.saved[i] = strings
                 return
-            s = mem.read_string(pid, p, 1 << 17)
+            s = mem.read_string(pid, p, min(1 << 17, left))
             strings.append(s if s is not None else b"")
+            left -= len(strings[-1]) + 1
         addr += 8 * len(ptrs)
     call.saved[i] = strings
 
@@ -301,6 +315,16 @@ STEPS = {
 }
 
 
+def record_code(nr: int) -> int:
+    """The syscall number as a record's ``short ktr_code`` holds it.
+
+    A tracee may ask for any number (-1, 100000, 2^40): the kernel answers
+    ENOSYS, and the record keeps the low 16 bits, as the bpf engine's C
+    assignment does.
+    """
+    return ((nr & 0xFFFF) ^ 0x8000) - 0x8000
+
+
 class CallPlan:
     """The plan of one syscall, compiled into steps.
 
@@ -310,11 +334,12 @@ class CallPlan:
     step is one I/O buffer (read, write, pread64, ...): the engine's fast path.
     """
 
-    __slots__ = ("nr", "narg", "entry", "exit", "failed", "entry_bits", "exit_bits", "bits",
-                 "buf")
+    __slots__ = ("nr", "code", "narg", "entry", "exit", "failed", "entry_bits", "exit_bits",
+                 "bits", "buf")
 
     def __init__(self, nr: int, narg: int, plan: tuple):
         self.nr = nr
+        self.code = record_code(nr)
         self.narg = narg
         entry, exit_ = [], []
         for i, spec in enumerate(plan):
@@ -342,21 +367,34 @@ class CallPlan:
 
 
 class Plans:
-    """CallPlans by syscall number, built on first use."""
+    """CallPlans by syscall number, built on first use.
+
+    Only plans of known numbers and selector cases are kept: the numbers and
+    arguments come from the tracee, and a cache keyed by whatever it passes
+    would grow without bound.
+    """
 
     def __init__(self, nargs):
         self._nargs = nargs            # nr -> argument count
         self._plans: dict = {}
         self._selectors = lp.selectors()
         self.selected = frozenset(self._selectors)   # numbers whose plan depends on arguments
+        self._known = frozenset(lp.plans())
+        # numbers whose plan is the same for every call (callers may cache those)
+        self.fixed = self._known - self.selected
 
     def get(self, nr: int, args: tuple) -> CallPlan:
         sel = self._selectors.get(nr)
-        key = nr if sel is None else (nr, args[sel.arg] & sel.mask)
+        if sel is None:
+            key = nr
+        else:
+            case = args[sel.arg] & sel.mask
+            key = (nr, case if case in sel.cases else None)
         cp = self._plans.get(key)
         if cp is None:
-            plan = lp.plan_for_call(nr, args)
-            cp = self._plans[key] = CallPlan(nr, self._nargs(nr), plan)
+            cp = CallPlan(nr, self._nargs(nr), lp.plan_for_call(nr, args))
+            if nr in self._known:
+                self._plans[key] = cp
         return cp
 
 

@@ -1,0 +1,92 @@
+"""Linux x86-64 struct layouts: the one description of their bytes.
+
+The structs the kernel copies to or from user memory, as ``struct.Struct``
+layouts (little-endian, the kernel's padding spelled out).  Engines read
+tracee memory by them (a msghdr's pointers, clone_args' pidfd, siginfo's
+fields); the decoders (:mod:`ktrace.decode.structs` and the strace view)
+turn recorded STRU bytes into fields by them.  Sizes of the recorded
+structs are :data:`ktrace.abi.linux_plan.STRUCT_SIZES`; tests/test_abi.py
+checks the two agree.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# struct stat: dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks,
+# then atime, mtime, ctime as (sec, nsec) pairs
+STAT = struct.Struct("<QQQIII4xQqqq6q24x")
+# struct statx: mask, blksize, attributes, nlink, uid, gid, mode, ino, size,
+# blocks, attributes_mask, atime, btime, ctime, mtime (sec, nsec each),
+# rdev_major, rdev_minor, dev_major, dev_minor
+STATX = struct.Struct("<IIQIIIH2xQQQQqI4xqI4xqI4xqI4xIIII")
+
+# struct linux_dirent64: d_ino, d_off, d_reclen, d_type; the name follows
+DIRENT64 = struct.Struct("<QqHB")
+DIRENT64_NAME = DIRENT64.size    # 19: offset of d_name
+
+# struct new_utsname: six fields of this many bytes
+UTSNAME_FIELD = 65
+
+# sockaddr: sa_family, then per family
+SA_FAMILY = struct.Struct("<H")
+SUN_PATH_MAX = 108   # sizeof(sun_path): what a longer "sockaddr" holds beyond is no path
+AF_INET6, AF_NETLINK = 10, 16
+
+# Small fixed structs, by their STRU name: (layout, field names).
+FIXED = {
+    "timespec": (struct.Struct("<qq"), ("tv_sec", "tv_nsec")),
+    "timeval": (struct.Struct("<qq"), ("tv_sec", "tv_usec")),
+    "itimerspec": (struct.Struct("<qqqq"), ("interval_sec", "interval_nsec",
+                                            "value_sec", "value_nsec")),
+    "itimerval": (struct.Struct("<qqqq"), ("interval_sec", "interval_usec",
+                                           "value_sec", "value_usec")),
+    "rlimit": (struct.Struct("<QQ"), ("rlim_cur", "rlim_max")),
+    # the two timevals that open struct rusage (the rest is counters)
+    "rusage": (struct.Struct("<qqqq"), ("utime_sec", "utime_usec", "stime_sec",
+                                        "stime_usec")),
+    "sigaction": (struct.Struct("<QQQQ"), ("handler", "flags", "restorer", "mask")),
+    "sigset": (struct.Struct("<Q"), ("mask",)),
+    "pollfd": (struct.Struct("<ihh"), ("fd", "events", "revents")),
+    "epoll_event": (struct.Struct("<IQ"), ("events", "data")),
+    "iovec": (struct.Struct("<QQ"), ("iov_base", "iov_len")),
+    "int": (struct.Struct("<i"), ("value",)),
+    "long": (struct.Struct("<q"), ("value",)),
+    "stack": (struct.Struct("<Qi4xQ"), ("ss_sp", "ss_flags", "ss_size")),
+    "tms": (struct.Struct("<qqqq"), ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")),
+    "winsize": (struct.Struct("<HHHH"), ("ws_row", "ws_col", "ws_xpixel", "ws_ypixel")),
+    "termios": (struct.Struct("<IIIIB19s"), ("c_iflag", "c_oflag", "c_cflag", "c_lflag",
+                                             "c_line", "c_cc")),
+    "clone_args": (struct.Struct("<11Q"), ("flags", "pidfd", "child_tid", "parent_tid",
+                                           "exit_signal", "stack", "stack_size", "tls",
+                                           "set_tid", "set_tid_size", "cgroup")),
+    "msghdr": (struct.Struct("<QI4xQQQQi4x"), ("msg_name", "msg_namelen", "msg_iov",
+                                               "msg_iovlen", "msg_control",
+                                               "msg_controllen", "msg_flags")),
+    "sysinfo": (struct.Struct("<q3Q6QHH4xQQI"), ("uptime", "load1", "load5", "load15",
+                                                 "totalram", "freeram", "sharedram",
+                                                 "bufferram", "totalswap", "freeswap",
+                                                 "procs", "pad", "totalhigh", "freehigh",
+                                                 "mem_unit")),
+    "statfs": (struct.Struct("<qqQQQQQiiqqq"), ("f_type", "f_bsize", "f_blocks", "f_bfree",
+                                                "f_bavail", "f_files", "f_ffree", "fsid0",
+                                                "fsid1", "f_namelen", "f_frsize",
+                                                "f_flags")),
+}
+
+MSGHDR = FIXED["msghdr"][0]
+IOVEC = FIXED["iovec"][0]
+U32 = struct.Struct("<I")                # an unsigned int written back (a socklen_t)
+INT_PAIR = struct.Struct("<2i")          # int[2]: pipe's and socketpair's descriptors
+CLONE_ARGS_HEAD = struct.Struct("<QQ")   # clone_args' first fields: flags, pidfd
+
+# siginfo_t (128 bytes): si_signo, si_errno, si_code, then a union at offset 16.
+# Each layout below reads from the start of the siginfo.
+SIGINFO_SIZE = 128
+SIGINFO_HEAD = struct.Struct("<iii")         # si_signo, si_errno, si_code
+SI_SENDER = struct.Struct("<16xiI")          # si_pid, si_uid (timers: si_tid, si_overrun)
+SI_INT = struct.Struct("<24xi")              # si_value.sival_int
+SI_PTR = struct.Struct("<24xQ")              # si_value.sival_ptr
+SI_POLL = struct.Struct("<16xqi")            # si_band, si_fd
+SI_CHLD = struct.Struct("<24xi4xqq")         # si_status, si_utime, si_stime
+SI_ADDR = struct.Struct("<16xQ")             # si_addr (faults)

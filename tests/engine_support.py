@@ -1,0 +1,135 @@
+"""Engines alone: a fake facility to record for, and a command traced by either engine.
+
+An engine sees the facility only through :class:`ktrace.engine.Host` and
+learns how a process is traced from a :class:`~ktrace.engine.ProcSettings`:
+:class:`FakeFacility` is that host in memory (no trace files, no ktrace(2)
+rules beyond inheritance, privilege loss at exec and exit), so engine tests
+check what an engine records, not what the facility decides.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import require_bpf
+from ktrace import engine as engines
+from ktrace import record as r
+from ktrace import trpoints
+from ktrace.control import bpf_unavailable as bpf_reason
+from ktrace.engine import DEFAULT_GENIO_SIZE, ProcSettings
+
+ENGINES = ("ptrace", "bpf")
+
+
+def need_engine(name: str) -> None:
+    """Skip (or, for bpf with KTRACE_REQUIRE_BPF=1, fail) where ``name`` cannot run."""
+    reason = bpf_reason() if name == "bpf" else None
+    if reason is not None:
+        if require_bpf():
+            pytest.fail(f"KTRACE_REQUIRE_BPF=1 but {reason}")
+        pytest.skip(reason)
+
+
+class FakeFacility:
+    """The host an engine records for, in memory."""
+
+    def __init__(self, engine: engines.Engine, genio_size: int = DEFAULT_GENIO_SIZE,
+                 owner_root: bool = True):
+        self.engine = engine
+        self.genio_size, self.owner_root = genio_size, owner_root
+        self.traced: dict[int, ProcSettings] = {}
+        self.data: list[bytes] = []
+        self.lines: list[tuple[int, str]] = []
+        engine.bind(self)
+
+    def trace(self, pid: int, flags: int, options: dict | None = None) -> None:
+        """What the facility does at a process's first SET."""
+        self.engine.attach(pid, options or {})
+        self.traced[pid] = ProcSettings(flags, self.genio_size, self.owner_root)
+        self.engine.flags_changed(pid, self.traced[pid])
+
+    def tracing(self) -> bool:
+        return bool(self.traced)
+
+    # -- the Host interface ------------------------------------------------
+
+    def emit(self, pid: int, data: bytes) -> bool:
+        if pid not in self.traced:
+            return False
+        self.data.append(data)
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def log(self, pid: int, line: str, once: bool = False) -> None:
+        if pid in self.traced and not (once and (pid, line) in self.lines):
+            self.lines.append((pid, line))
+
+    def flags(self, pid: int) -> int:
+        settings = self.traced.get(pid)
+        return settings.flags if settings is not None else 0
+
+    def settings(self, pid: int) -> ProcSettings | None:
+        return self.traced.get(pid)
+
+    def traced_pids(self) -> set[int]:
+        return set(self.traced)
+
+    def fork(self, parent: int, child: int) -> bool:
+        settings = self.traced.get(parent)
+        if settings is None or not settings.flags & r.KTRFAC_INHERIT:
+            return False
+        self.traced[child] = settings
+        return True
+
+    def exec_gains_privilege(self, pid: int) -> bool:
+        settings = self.traced.get(pid)
+        if settings is None or settings.owner_root:
+            return False
+        del self.traced[pid]
+        self.engine.detach(pid)
+        return True
+
+    def exit(self, pid: int) -> None:
+        self.traced.pop(pid, None)
+
+
+def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
+                  stdout: Path | None = None, cwd: Path | None = None,
+                  env: dict | None = None) -> int:
+    """Run ``argv`` traced for ``trstr`` (inherited) by engine ``name`` in this
+    process, its records written to ``out``; its wait status."""
+    need_engine(name)
+    engine = engines.load(name, {})
+    fake = FakeFacility(engine)
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:                         # the child: wait until traced, then exec
+        try:
+            os.close(wfd)
+            if stdout is not None:
+                os.dup2(os.open(stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+            if cwd is not None:
+                os.chdir(cwd)
+            os.read(rfd, 1)
+            argv = [str(a) for a in argv]
+            if env is None:
+                os.execvp(argv[0], argv)
+            else:
+                os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    os.close(rfd)
+    fake.trace(pid, trpoints.parse(trstr) | trpoints.LIFECYCLE | r.KTRFAC_INHERIT)
+    os.write(wfd, b"go")
+    os.close(wfd)
+    engine.run(fake.tracing)
+    out.write_bytes(b"".join(fake.data))
+    status = getattr(engine, "reaped", {}).get(pid)
+    if status is None:
+        _, status = os.waitpid(pid, 0)
+    return status
