@@ -1,0 +1,97 @@
+"""The analysis views' speed and memory: kdump --perfetto, --parquet, --sql.
+
+    flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py [--records N] [--big N] [--write]
+
+On bench_kdump's generated trace of N records (default 1,000,000): records
+per second of each view (best of --repeat runs, the text view alongside for
+comparison) and peak resident memory; then peak memory on a trace of --big
+records (default 10,000,000: about 1 GB), where memory must stay flat.
+--write replaces the "kdump analysis views" section of benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+
+from bench_kdump import WORK, run_kdump, trace
+from results import write_section
+
+COMMAND = "flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py --write"
+PARQUET_DIR = WORK / "parquet"
+QUERY = "SELECT syscall, count(*), sum(duration_ns) FROM syscalls GROUP BY ALL"
+VIEWS = {       # name -> kdump's arguments after -f FILE
+    "text": ("text",),
+    "--perfetto": ("--perfetto", "-o", os.devnull),
+    "--parquet": ("--parquet", str(PARQUET_DIR)),
+    "--sql": ("--sql", QUERY),
+}
+
+
+def run(path, view: str) -> tuple[float, int]:
+    shutil.rmtree(PARQUET_DIR, ignore_errors=True)
+    try:
+        return run_kdump(path, *VIEWS[view])
+    finally:
+        shutil.rmtree(PARQUET_DIR, ignore_errors=True)
+
+
+def measure(records: int, big: int, repeat: int) -> list[dict]:
+    path, large = trace(records), trace(big) if big else None
+    rows = []
+    for view in VIEWS:
+        runs = [run(path, view) for _ in range(repeat)]
+        best = min(seconds for seconds, _ in runs)
+        row = {"view": view, "seconds": best, "rate": records / best,
+               "rss": max(rss for _, rss in runs), "rss_big": None}
+        if large is not None:
+            row["rss_big"] = run(large, view)[1]
+        rows.append(row)
+    return rows
+
+
+def section(records: int, big: int, size: int, rows: list[dict]) -> str:
+    lines = [
+        "## kdump analysis views",
+        "",
+        f"`{COMMAND}`",
+        "",
+        f"bench_kdump's generated trace of {records:,} records (benchmarks/gen_mixed_trace.py),",
+        "each view run as a command: `--perfetto -o /dev/null`, `--parquet DIR` (all eight",
+        f"tables), `--sql \"{QUERY}\"`; best of the runs,",
+        f"the text view alongside. Peak RSS also on a {big:,}-record trace "
+        f"({size / 2**30:.2f} GiB).",
+        f"Python {platform.python_version()}, {os.cpu_count()} cores. Compare a view with the",
+        "text view of the same run: load from elsewhere on the machine slows them alike.",
+        "",
+        f"| view | seconds | records/s | peak RSS | peak RSS, {big // 1_000_000}M records |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        big_rss = "–" if row["rss_big"] is None else f"{row['rss_big'] / 1024:.1f} MiB"
+        lines.append(f"| {row['view']} | {row['seconds']:.2f} | {row['rate']:,.0f} "
+                     f"| {row['rss'] / 1024:.1f} MiB | {big_rss} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--big", type=int, default=10_000_000, help="0: skip the big trace")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    a = ap.parse_args(argv)
+    rows = measure(a.records, a.big, a.repeat)
+    size = trace(a.big).stat().st_size if a.big else 0
+    text = section(a.records, a.big, size, rows)
+    print(text)
+    if a.write:
+        write_section("kdump analysis views", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

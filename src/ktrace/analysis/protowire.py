@@ -1,0 +1,76 @@
+"""The protobuf wire format, just what a Perfetto trace needs, by hand.
+
+Writing the few messages of a trace directly keeps the runtime free of a
+protobuf dependency and lets each packet go out as soon as it is made.
+Messages are built inside out as bytes: a field is its key (number and wire
+type) then its value; a nested message is a length-delimited field.  Keys
+are made once (:func:`key`) and reused, as the writer's hot path is these
+few concatenations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+VARINT, FIXED64, LEN = 0, 1, 2
+_MASK64 = (1 << 64) - 1
+_SMALL = [bytes([n]) for n in range(128)]
+_FIXED64 = struct.Struct("<Q").pack
+_HIGH: dict[int, bytes] = {}     # varint(n >> 21) for the high bits timestamps share
+
+
+def _varint_slow(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def varint(n: int) -> bytes:
+    """Base-128, least significant group first; negatives as their 64-bit two's complement.
+
+    Nanosecond timestamps are nine groups of which the top six change every
+    couple of milliseconds: those are cached.
+    """
+    if 0 <= n < 128:
+        return _SMALL[n]
+    n &= _MASK64
+    if n < 1 << 21:
+        return _varint_slow(n)
+    high = n >> 21
+    tail = _HIGH.get(high)
+    if tail is None:
+        if len(_HIGH) >= 4096:
+            _HIGH.clear()
+        tail = _HIGH[high] = _varint_slow(high)
+    return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80)) + tail
+
+
+def key(field: int, wire: int) -> bytes:
+    return varint(field << 3 | wire)
+
+
+def uint(field: int, n: int) -> bytes:
+    """An int32/int64/uint32/uint64/bool/enum field (int64 negatives take ten bytes)."""
+    return key(field, VARINT) + varint(n)
+
+
+def fixed64(field: int, n: int) -> bytes:
+    return key(field, FIXED64) + _FIXED64(n & _MASK64)
+
+
+def delimited(prefix: bytes, body: bytes) -> bytes:
+    """``prefix`` (a LEN key made by :func:`key`), the length, then ``body``."""
+    n = len(body)
+    return prefix + (_SMALL[n] if n < 128 else varint(n)) + body
+
+
+def message(field: int, body: bytes) -> bytes:
+    """A nested message, a string or bytes: length-delimited."""
+    return delimited(key(field, LEN), body)
+
+
+def string(field: int, value: str) -> bytes:
+    return message(field, value.encode("utf-8", "replace"))
