@@ -37,11 +37,11 @@ def trace(records: int) -> Path:
     return path
 
 
-def run_kdump(path: Path, mode: str) -> tuple[float, int]:
+def run_kdump(path: Path, mode: str, *args: str) -> tuple[float, int]:
     """(seconds, peak RSS in KiB) of one kdump run with output to /dev/null."""
     argv = [sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path)]
     if mode != "text":
-        argv.append(mode)
+        argv += [mode, *args]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     with open(os.devnull, "wb") as devnull:
         start = time.perf_counter()

@@ -8,6 +8,12 @@ first), then the lines ktrace cannot show (known recording gaps) and the ones
 that differ.
 
     flock /tmp/ktrace-bench.lock python3 benchmarks/strace_match.py [--show N] [program ...]
+    ... strace_match.py --filters [program ...]
+
+--filters: each program of strace_diff.FILTER_PROGRAMS is recorded once and shown
+through each filter of strace_diff.FILTERS (-e trace=%file, -z, -P ...); strace
+runs the program again with the same filter.  The rate per filter is over the
+lines strace printed.
 
 KTRACE_DIFF_ENGINE=bpf measures the bpf engine instead of ptrace.
 """
@@ -28,6 +34,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("programs", nargs="*", help="corpus names (default: all)")
     ap.add_argument("--show", type=int, default=10, help="differing lines to print")
+    ap.add_argument("--filters", action="store_true", help="the filters' match rates")
     args = ap.parse_args(argv)
     if D.STRACE is None or D.GCC is None:
         print("strace_match: needs strace and gcc", file=sys.stderr)
@@ -36,6 +43,8 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"strace_match: no such program: {' '.join(sorted(unknown))}", file=sys.stderr)
         return 1
+    if args.filters:
+        return filters(args.programs or list(D.FILTER_PROGRAMS), args.show)
     total = D.Comparison()
     print(f"engine {D.ENGINE}, strace -f -q -s {D.STRSIZE}; ktrace -i -t {D.KTRACE_FACILITIES}"
           f" --genio-size {D.GENIO_SIZE}")
@@ -54,6 +63,36 @@ def main(argv: list[str]) -> int:
     print(f"{'all':16s} {total.total:6d} {total.matched:6d} {total.rate:7.2%} "
           f"{total.rate_without_gaps:8.2%}")
     report(total, args.show)
+    return 0
+
+
+def filters(programs: list[str], show: int) -> int:
+    """Per filter: strace's lines matched over the programs, one recording each."""
+    per: dict[str, D.Comparison] = {label: D.Comparison() for label in D.FILTERS}
+    print(f"engine {D.ENGINE}; programs: {' '.join(programs)}")
+    with tempfile.TemporaryDirectory(prefix="strace-filters-") as tmp:
+        base = Path(tmp)
+        probe = D.build_probe(base)
+        for prog in D.CORPUS:
+            if prog.name not in programs:
+                continue
+            logs = D.run_filters(prog, base, probe)
+            tracer = D.before_exec(logs.pop("")[1])
+            for label, (slog, klog) in logs.items():
+                per[label].add(D.compare(slog, klog, str(base / "work"), tracer))
+    total = D.Comparison()
+    print(f"\n{'filter':28s} {'lines':>6s} {'match':>6s} {'rate':>7s} {'w/o gaps':>8s} "
+          f"{'differ':>6s}")
+    for label, c in per.items():
+        print(f"{label:28s} {c.total:6d} {c.matched:6d} {c.rate:7.2%} "
+              f"{c.rate_without_gaps:8.2%} {len(c.differ):6d}")
+        total.add(c)
+    print(f"{'all':28s} {total.total:6d} {total.matched:6d} {total.rate:7.2%} "
+          f"{total.rate_without_gaps:8.2%} {len(total.differ):6d}")
+    print(f"\nunpaired: {len(total.missing)} strace only, {len(total.extra)} kdump only "
+          "(scheduling: futex, wait4, signals)")
+    for m in total.differ[:show]:
+        print(f"  {m.pair} strace: {m.strace}\n  {m.pair} kdump:  {m.kdump}")
     return 0
 
 

@@ -171,29 +171,104 @@ class Run:
 
 def run_program(prog: Program, base: Path, probe: Path | None) -> Run:
     """``prog`` under strace, then under ktrace; both logs in strace -f -o form."""
-    argv = [str(probe) if a == "{probe}" else a for a in prog.argv]
-    env = environment()
-    work = base / "work"
     y = ["-y"] if prog.yflag else []
-    slog, trace, klog = base / f"{prog.name}.strace", base / f"{prog.name}.kt", \
-        base / f"{prog.name}.kdump"
+    strace_log = run_strace(prog, base, probe, y, base / f"{prog.name}.strace")
+    trace, seconds = record(prog, base, probe)
+    return Run(strace_log, run_kdump(trace, y, base / f"{prog.name}.kdump"), seconds)
+
+
+def _argv(prog: Program, probe: Path | None) -> list[str]:
+    return [str(probe) if a == "{probe}" else a for a in prog.argv]
+
+
+def run_strace(prog: Program, base: Path, probe: Path | None, options: list[str],
+               log: Path) -> str:
+    """strace's log of ``prog`` with ``options`` (besides -f -q -s)."""
+    work = base / "work"
     reset_workdir(work)
     with standard_files(prog.tty) as std:
-        subprocess.run([*NO_ASLR, STRACE, "-f", STRACE_QUIET, "-s", str(STRSIZE), *y, "-o", str(slog), "--", *argv],
-                       cwd=work, env=env, **std, timeout=300, check=False)
+        # strace takes no -q beside its own -qq or -e quiet=
+        quiet = [] if any(o == "-qq" or "quiet=" in o for o in options) else [STRACE_QUIET]
+        subprocess.run([*NO_ASLR, STRACE, "-f", *quiet, "-s", str(STRSIZE), *options,
+                        "-o", str(log), "--", *_argv(prog, probe)],
+                       cwd=work, env=environment(), **std, timeout=300, check=False)
+    return log.read_text(errors="replace")
+
+
+def record(prog: Program, base: Path, probe: Path | None) -> tuple[Path, float]:
+    """``prog`` under ktrace: the trace file and the wall time it took."""
+    work, trace = base / "work", base / f"{prog.name}.kt"
     reset_workdir(work)
     trace.unlink(missing_ok=True)
     start = time.monotonic()
     with standard_files(prog.tty) as std:
         subprocess.run([*NO_ASLR, sys.executable, "-m", "ktrace.cli", "--engine", ENGINE, "-i",
                         "--genio-size", str(GENIO_SIZE), "-t", KTRACE_FACILITIES,
-                        "-f", str(trace), *argv], cwd=work, env=env, **std, timeout=300,
-                       check=False)
-    seconds = time.monotonic() - start
+                        "-f", str(trace), *_argv(prog, probe)], cwd=work, env=environment(),
+                       **std, timeout=300, check=False)
+    return trace, time.monotonic() - start
+
+
+def run_kdump(trace: Path, options: list[str], log: Path, cwd: Path | None = None) -> str:
+    """``kdump --strace --follow`` of ``trace`` with ``options``, as strace -f -o writes.
+    ``cwd``: where -P's relative paths resolve (strace resolves them where it runs)."""
     subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "--strace", "--follow",
-                    "-s", str(STRSIZE), *y, "-o", str(klog), "-f", str(trace)],
-                   env=env, check=True, timeout=300)
-    return Run(slog.read_text(errors="replace"), klog.read_text(errors="replace"), seconds)
+                    "-s", str(STRSIZE), *options, "-o", str(log), "-f", str(trace)],
+                   env=environment(), cwd=cwd, check=True, timeout=300)
+    return log.read_text(errors="replace")
+
+
+# --- filters: one trace, filtered many ways, against strace run with each filter ----
+
+# The options given to strace and to kdump --strace alike (each is its own label)
+FILTERS = (
+    "-e trace=%file", "-e trace=%desc", "-e trace=%memory", "-e trace=%process",
+    "-e trace=%signal", "-e trace=%network", "-e trace=%ipc", "-e trace=%creds",
+    "-e trace=%clock", "-e trace=%pure", "-e trace=%%stat", "-e trace=%stat,%lstat,%fstat",
+    "-e trace=%%statfs", "-e trace=openat,close,read,write", "-e trace=!mmap,mprotect,brk,munmap",
+    "-e trace=/^(open|new|stat)", "-e trace=?nosuchcall,getpid",
+    "-z", "-Z", "-e status=failed,unfinished", "-e status=!successful",
+    "-e signal=none", "-e signal=SIGCHLD", "-e quiet=exit", "-qq", "-P in.txt",
+    "-e trace=read -e read=3", "-e trace=write -e write=1",
+)
+FILTER_PROGRAMS = ("cat", "ls", "sh-pipeline", "python-files", "probe", "file-ops")
+
+
+def run_filters(prog: Program, base: Path, probe: Path | None,
+                filters=FILTERS) -> dict[str, tuple[str, str]]:
+    """label -> (strace's log, kdump's) for each filter: ``prog`` is recorded once.
+    Under "": kdump's unfiltered log (for ``before_exec``)."""
+    trace, _ = record(prog, base, probe)
+    out = {"": ("", run_kdump(trace, [], base / f"{prog.name}.f.kdump"))}
+    for n, label in enumerate(filters):
+        options = label.split()
+        slog = run_strace(prog, base, probe, options, base / f"{prog.name}.f{n}.strace")
+        klog = run_kdump(trace, options, base / f"{prog.name}.f{n}.kdump", cwd=base / "work")
+        out[label] = (slog, klog)
+    return out
+
+
+def before_exec(kdump_log: str) -> list[str]:
+    """The root's lines before its execve: ktrace(1)'s own calls (an unfiltered log)."""
+    k = parse_log(kdump_log)
+    if not k:
+        return []
+    root = k[next(iter(k))]
+    kept = drop_before_exec(root)
+    return [ln.text for ln in root[:len(root) - len(kept)]]
+
+
+def drop_tracer_lines(lines: list[Line], tracer: list[str]) -> list[Line]:
+    """A filtered log's root lines without ktrace(1)'s: those of ``tracer`` the
+    filter let through come first, in order."""
+    i, n = 0, 0
+    for ln in lines:
+        while i < len(tracer) and tracer[i] != ln.text:
+            i += 1
+        if i == len(tracer):
+            break
+        i, n = i + 1, n + 1
+    return lines[n:]
 
 
 # --- parsing strace -f -o logs ------------------------------------------------
@@ -254,24 +329,28 @@ def parse_log(text: str) -> dict[int, list[Line]]:
     """Per-pid lines of an ``strace -f -o`` style log, in order."""
     out: dict[int, list[Line]] = {}
     pending: dict[int, tuple[int, str, str]] = {}   # pid -> (index, name, head)
+    last: Line | None = None
     for raw in text.splitlines():
         m = _PREFIX.match(raw)
         if m is None:
+            if raw.startswith(" | ") and last is not None:     # -e read=/write= dumps
+                last.text += "\n" + raw
             continue
         pid, body, plen = int(m.group(1)), raw[m.end():], m.end()
         lines = out.setdefault(pid, [])
         if body.startswith(("---", "+++")):
-            lines.append(Line(pid, body[:3], body))
+            last = Line(pid, body[:3], body)
+            lines.append(last)
             continue
         rm = _RESUMED.match(body)
         if rm is not None:
             name = rm.group(1)
             index, pname, head = pending.pop(pid, (None, name, f"{name}("))
-            joined = _call_line(pid, name, head + body[rm.end():], plen, True)
+            last = _call_line(pid, name, head + body[rm.end():], plen, True)
             if index is None:
-                lines.append(joined)
+                lines.append(last)
             else:
-                lines[index] = joined
+                lines[index] = last
             continue
         nm = _NAME.match(body)
         if nm is None:
@@ -282,7 +361,8 @@ def parse_log(text: str) -> dict[int, list[Line]]:
             pending[pid] = (len(lines), nm.group(1), head)
             lines.append(Line(pid, nm.group(1), head + " <unfinished ...>"))
             continue
-        lines.append(_call_line(pid, nm.group(1), body, plen, False))
+        last = _call_line(pid, nm.group(1), body, plen, False)
+        lines.append(last)
     return out
 
 
@@ -322,6 +402,37 @@ def pair_processes(s: dict[int, list[Line]], k: dict[int, list[Line]]) -> list[t
     seen_k = {p for _, p in pairs}
     pairs += [(p, None) for p in s if p not in seen_s]
     pairs += [(None, p) for p in k if p not in seen_k]
+    return pairs
+
+
+class AnyPid(dict):
+    """Every pid is ``P``: where a filter hid the calls that tell them apart."""
+
+    def get(self, key, default=None):
+        return "P"
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def pair_by_lines(s: dict[int, list[Line]], k: dict[int, list[Line]], s_pids, k_pids
+                  ) -> list[tuple]:
+    """[(strace pid or None, kdump pid or None)], the most alike first (greedy), roots
+    first; pids are ``P`` in both (which is which is not known)."""
+    def texts(lines, pids):
+        return [normalise(ln, pids) for ln in lines]
+    a = {p: texts(lines, s_pids) for p, lines in s.items()}
+    b = {p: texts(lines, k_pids) for p, lines in k.items()}
+    scores = sorted(((difflib.SequenceMatcher(None, x, y, autojunk=False).ratio(), sp, kp)
+                     for sp, x in a.items() for kp, y in b.items()), reverse=True)
+    pairs, used_s, used_k = [], set(), set()
+    for _, sp, kp in scores:
+        if sp not in used_s and kp not in used_k:
+            pairs.append((sp, kp))
+            used_s.add(sp)
+            used_k.add(kp)
+    pairs += [(p, None) for p in s if p not in used_s]
+    pairs += [(None, p) for p in k if p not in used_k]
     return pairs
 
 
@@ -467,6 +578,14 @@ def _unrecorded_fd_paths(m: "Mismatch", cwd: str) -> bool:
     return m.kdump is not None and _fd_paths(m.strace, cwd) == _fd_paths(m.kdump, cwd)
 
 
+def _left_unfinished(m: "Mismatch", cwd: str) -> bool:
+    """strace with status= prints a call that another process interrupted as
+    ``name(args <unfinished ...>`` and never resumes it: which calls, the scheduler
+    decided in strace's run."""
+    head = m.strace.removesuffix(" <unfinished ...>")
+    return m.kdump is not None and head != m.strace and m.kdump.startswith(head.rstrip())
+
+
 KNOWN_GAPS = [
     ("a signal ignored by default is not delivered, so not recorded (as FreeBSD)",
      _ignored_signal),
@@ -474,6 +593,8 @@ KNOWN_GAPS = [
      _failed_exec),
     ("-y: the trace holds no initial cwd or descriptors, inodes, resolved symlinks",
      _unrecorded_fd_paths),
+    ("strace's status= run left a call <unfinished ...> (another process came between)",
+     _left_unfinished),
 ]
 
 
@@ -521,16 +642,24 @@ def name_of(text: str) -> str:
     return m.group(1) if m else text[:3]
 
 
-def compare(strace_log: str, kdump_log: str, cwd: str = "/") -> Comparison:
-    """Both logs' lines, process by process; ``cwd`` is where the programs ran."""
+def compare(strace_log: str, kdump_log: str, cwd: str = "/",
+            tracer: list[str] | None = None) -> Comparison:
+    """Both logs' lines, process by process; ``cwd`` is where the programs ran.
+    ``tracer``: for a filtered log (which may have no execve), the lines of
+    ktrace(1) before it (``before_exec`` of the unfiltered log)."""
     s, k = parse_log(strace_log), parse_log(kdump_log)
     if k:
         root = next(iter(k))
-        k[root] = drop_before_exec(k[root])
-    pairs = pair_processes(s, k)
-    s_root, k_root = pairs[0]
-    s_pids = pid_names(pairs, 0, _ppid(s.get(s_root, [])))
-    k_pids = pid_names(pairs, 1, _ppid(k.get(k_root, [])))
+        k[root] = drop_before_exec(k[root]) if tracer is None else \
+            drop_tracer_lines(k[root], tracer)
+    if tracer is None:
+        pairs = pair_processes(s, k)
+        s_root, k_root = pairs[0]
+        s_pids = pid_names(pairs, 0, _ppid(s.get(s_root, [])))
+        k_pids = pid_names(pairs, 1, _ppid(k.get(k_root, [])))
+    else:       # a filter may hide the clones that pair processes: pair by their lines
+        s_pids, k_pids = AnyPid(), AnyPid()
+        pairs = pair_by_lines(s, k, s_pids, k_pids)
     siginfo = any(ln.name == "---" and "si_code=" in ln.text and ", si_" in
                   ln.text.split("si_code=", 1)[1] for lines in k.values() for ln in lines)
     out = Comparison()

@@ -394,3 +394,31 @@ def test_generator_wants_every_origin(tmp_path):
     assert proc.returncode == 1 and not (tmp_path / "_freebsd.py").exists()
     assert proc.stderr.startswith("gen_abi_tables: no --origin for sys/kern/syscalls.master")
     assert proc.stderr.count("\n") == 1
+
+
+# Layouts that read only the start of what the plan records (the rest is
+# counters, spare fields or padding the decoders do not print).
+PREFIX_LAYOUTS = {"rusage", "sysinfo", "statfs"}
+
+
+def test_linux_struct_layouts_match_the_recorded_sizes():
+    """ktrace.abi.linux_structs describes the bytes the plan records: same sizes."""
+    from ktrace.abi import linux_plan as lp, linux_structs as LS
+    for name, (layout, fields) in LS.FIXED.items():
+        size = lp.STRUCT_SIZES[name]
+        assert len(fields) == len(layout.unpack(bytes(layout.size))), name
+        if name in PREFIX_LAYOUTS:
+            assert layout.size < size, name
+        else:
+            assert layout.size == size, name
+    assert LS.STAT.size == lp.STRUCT_SIZES["stat"]
+    assert LS.STATX.size <= lp.STRUCT_SIZES["statx"]
+    assert LS.SIGINFO_SIZE == lp.STRUCT_SIZES["siginfo"]
+    for si in (LS.SIGINFO_HEAD, LS.SI_SENDER, LS.SI_INT, LS.SI_PTR, LS.SI_POLL, LS.SI_CHLD,
+               LS.SI_ADDR):
+        assert si.size <= LS.SIGINFO_SIZE
+    assert LS.IOVEC.size == lp.STRUCT_SIZES["iovec"]
+    assert LS.MSGHDR.size == lp.STRUCT_SIZES["msghdr"]
+    assert LS.INT_PAIR.size == 2 * lp.STRUCT_SIZES["int"]
+    assert LS.CLONE_ARGS_HEAD.size <= lp.STRUCT_SIZES["clone_args"]
+    assert LS.UTSNAME_FIELD * 6 == lp.STRUCT_SIZES["utsname"]

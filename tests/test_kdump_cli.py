@@ -32,7 +32,7 @@ def trace(n=3):
 
 
 @pytest.mark.parametrize("argv, first", [
-    (["-z"], "kdump: illegal option -- z\n"),
+    (["-j"], "kdump: illegal option -- j\n"),
     (["-m"], "kdump: option requires an argument -- m\n"),
     (["--bogus"], "kdump: unrecognized option '--bogus'\n"),
     (["extra"], ""),

@@ -185,16 +185,27 @@ def test_truncated_file_yields_every_whole_record_then_names_the_offset():
     assert "truncated record: SYSCALL needs 96 bytes, 70 left" in str(e.value)
 
 
+def records_before_error(reader) -> tuple[list, r.TraceFileError]:
+    """The records a reader yields before it raises, and what it raises."""
+    got = []
+    with pytest.raises(r.TraceFileError) as e:
+        for rec in reader:
+            got.append(rec)
+    return got, e.value
+
+
 def test_truncated_header_and_bogus_length():
-    data = blob(sample_records(2))
-    with pytest.raises(r.TraceFileError, match=r"offset \d+: truncated record header \(10 bytes\)"):
-        list(r.RecordReader(io.BytesIO(data + data[:10])))
+    recs = sample_records(2)
+    data = blob(recs)
+    got, e = records_before_error(r.RecordReader(io.BytesIO(data + data[:10])))
+    assert got == recs
+    assert str(e) == f"offset {len(data)}: truncated record header (10 bytes)"
     bogus = bytearray(data)
-    first = len(r.encode(sample_records(2)[0]))
+    first = len(r.encode(recs[0]))
     struct.pack_into("<i", bogus, first, -5)
-    reader = r.RecordReader(io.BytesIO(bytes(bogus)))
-    with pytest.raises(r.TraceFileError, match=f"offset {first}: bogus length 0xfffffffb"):
-        list(reader)
+    got, e = records_before_error(r.RecordReader(io.BytesIO(bytes(bogus))))
+    assert got == recs[:1]
+    assert str(e) == f"offset {first}: bogus length 0xfffffffb"
 
 
 def test_a_record_whose_payload_does_not_fit_its_type_is_kept_raw_and_reading_goes_on():
@@ -223,10 +234,13 @@ def test_amd64_file_may_mix_v0_and_v1_records():
 
 
 def test_unsupported_header_version_is_an_error():
-    raw = bytearray(blob(sample_records(1)))
-    struct.pack_into("<h", raw, 6, 2)
-    with pytest.raises(r.TraceFileError, match="unsupported ktrace header version 2"):
-        list(r.RecordReader(io.BytesIO(bytes(raw)), layout=r.AMD64_V1))
+    recs = sample_records(1)
+    raw = bytearray(blob(recs))
+    second = len(r.encode(recs[0]))
+    struct.pack_into("<h", raw, second + 6, 2)
+    got, e = records_before_error(r.RecordReader(io.BytesIO(bytes(raw)), layout=r.AMD64_V1))
+    assert got == recs[:1]
+    assert str(e) == f"offset {second}: unsupported ktrace header version 2"
 
 
 def test_empty_stream_has_no_records_and_no_layout():
@@ -302,10 +316,24 @@ def test_reader_never_fails_but_with_its_own_errors(data):
 @given(st.lists(st.tuples(st.integers(0, 2000), st.binary(min_size=1, max_size=8)), max_size=6))
 @settings(max_examples=200)
 def test_reader_survives_corruption_of_a_real_trace(edits):
-    data = bytearray(blob(sample_records(10)))
+    recs = sample_records(10)
+    data = bytearray(blob(recs))
     for at, junk in edits:
         data[at:at + len(junk)] = junk
+    # the records wholly before the first changed byte come out unchanged
+    first_edit = min((at for at, _ in edits), default=len(data))
+    intact = end = 0
+    for rec in recs:
+        end += len(r.encode(rec))
+        if end > first_edit:
+            break
+        intact += 1
+    got = []
     try:
-        list(r.RecordReader(io.BytesIO(bytes(data))))
-    except (r.TraceFileError, r.ForeignFormat):
-        pass
+        for rec in r.RecordReader(io.BytesIO(bytes(data))):
+            got.append(rec)
+    except r.TraceFileError as e:
+        assert e.offset >= sum(len(r.encode(rec)) for rec in recs[:intact])
+    except r.ForeignFormat:
+        assert intact == 0
+    assert got[:intact] == recs[:intact]

@@ -2,11 +2,13 @@
 ``kdump --strace`` must print, line for line, what strace 6.1 prints.
 
 The corpus, the runs and the normalising (pids, ASLR addresses, time,
-randomness, scheduling) are in ``strace_diff.py``; ``benchmarks/strace_match.py``
-reports the match rate over the same corpus.  Here: every line of a covered
-syscall that both runs made must be the same after normalising; lines one run
-made and the other did not (a contended futex) are few; what the trace does not
-hold (``strace_diff.KNOWN_GAPS``) is filed apart and not the view's failure.
+randomness, scheduling) are in ``strace_diff.py``; so are strace's filters
+(``-e trace=%file``, ``-z``, ``-P`` ...), each compared with strace run with it.
+``benchmarks/strace_match.py`` reports the match rate over the same corpus.
+Here: every line of a covered syscall that both runs made must be the same
+after normalising; lines one run made and the other did not (a contended
+futex) are few; what the trace does not hold (``strace_diff.KNOWN_GAPS``) is
+filed apart and not the view's failure.
 """
 
 import os
@@ -127,6 +129,44 @@ def test_signals_and_exits_are_compared(results):
     probe = results["probe"]
     assert probe.by_name["---"] >= 2 and probe.by_name["+++"] >= 3
     assert probe.matched_by_name["+++"] == probe.by_name["+++"]
+
+
+# --- strace's filters: one recording, shown through each ------------------------
+
+@pytest.fixture(scope="module")
+def filtered(base, probe, ptrace_allowed):
+    """label -> Comparison over FILTER_PROGRAMS: each recorded once, then shown by
+    ``kdump --strace`` with each filter of D.FILTERS, strace running it with the same."""
+    out = {label: D.Comparison() for label in D.FILTERS}
+    for prog in D.CORPUS:
+        if prog.name not in D.FILTER_PROGRAMS:
+            continue
+        logs = D.run_filters(prog, base, probe)
+        tracer = D.before_exec(logs.pop("")[1])
+        for label, (slog, klog) in logs.items():
+            out[label].add(D.compare(slog, klog, str(base / "work"), tracer))
+    return out
+
+
+@pytest.mark.parametrize("label", D.FILTERS)
+def test_filters_match_strace(filtered, label):
+    """Every line both runs made is strace's; lines only one run made are the
+    scheduler's few (as without a filter)."""
+    c = filtered[label]
+    wrong = [m for m in c.differ if m.kdump is not None]
+    assert not wrong, "\n".join(f"{m.pair}\n  strace: {m.strace}\n  kdump:  {m.kdump}"
+                                 for m in wrong[:10])
+    assert not c.bad_padding, c.bad_padding[:5]
+    unpaired = [text for text in [m.strace for m in c.missing] + [m.kdump for m in c.extra]
+                if D.name_of(text) not in D.SCHEDULED]
+    assert len(unpaired) <= max(MIN_UNPAIRED, MAX_UNPAIRED * c.total), unpaired[:20]
+    assert c.rate_without_gaps > 0.95, (c.matched, c.total)
+
+
+def test_filters_select_something(filtered):
+    """The corpus exercises each filter: a filter that matched nothing would pass vacuously."""
+    empty = [label for label, c in filtered.items() if c.total == 0]
+    assert not empty, empty
 
 
 # --- the comparer itself -------------------------------------------------------

@@ -57,6 +57,6 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad"
     bad.write_bytes(b"\x01\x02garbage")
     assert summary.main(["-f", str(bad)]) == 1
-    assert summary.main(["-z"]) == 1
+    assert summary.main(["-j"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err

@@ -28,13 +28,27 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ktrace import record  # noqa: E402
-from ktrace.kdump import cli  # noqa: E402
+from ktrace.kdump import cli, strace, summary  # noqa: E402
+from ktrace.kdump.select import narrow  # noqa: E402
 from ktrace.kdump.jsonl import JsonFormatter  # noqa: E402
 from ktrace.kdump.text import TextFormatter  # noqa: E402
 
 OPTION_SETS = (
     [], ["-n"], ["-d", "-H", "-T", "-E", "-R", "-A", "-c", "-S"], ["-s", "-r"],
     ["-m", "7"], ["-p", "100"], ["-t", "cnis"], ["--json"], ["--json", "-n", "-d", "-m", "3"],
+)
+# strace's selection narrowing the FreeBSD view and --json (kdump.select.narrow)
+SELECTION_SETS = (
+    ["-e", "trace=%file", "-Z"], ["--json", "-P", "/etc/passwd", "-e", "signal=none"],
+    ["-e", "trace=!read,/^open", "-e", "status=unfinished,failed", "-qq"],
+)
+# the strace view and the summary, with and without the selection
+VIEW_SETS = (
+    ["--strace"],
+    ["--strace", "-y", "-xx", "-T", "-e", "trace=%desc", "-Z", "-e", "read=0,1,2,3",
+     "-e", "write=all"],
+    ["--strace", "-P", "/etc/passwd", "-e", "status=!failed", "-e", "signal=!SIGCHLD"],
+    ["--summary", "-C", "-S", "calls", "-U", "min-time,name", "-e", "trace=%file"],
 )
 
 
@@ -49,6 +63,8 @@ def dump(data: bytes, argv: list[str], strict: bool = False,
     ``layout`` skips detection (which refuses implausible headers), so that
     random records reach the formatters.
     """
+    if argv and argv[0] in ("--strace", "--summary"):
+        return view_dump(data, argv, layout)
     opts = cli.parse(argv)
     reader = record.RecordReader(io.BytesIO(data), layout)
     out = io.BytesIO()
@@ -60,7 +76,7 @@ def dump(data: bytes, argv: list[str], strict: bool = False,
         return b""
     formatter = (JsonFormatter if opts.json else TextFormatter)(opts, layout)
     try:
-        formatter.dump(reader, out.write, every=64)
+        formatter.dump(narrow(reader, opts.selection), out.write, every=64)
     except (record.TraceFileError, record.ForeignFormat):
         pass
     except Exception as e:
@@ -78,8 +94,25 @@ def dump(data: bytes, argv: list[str], strict: bool = False,
     return out.getvalue()
 
 
+def view_dump(data: bytes, argv: list[str], layout: record.Layout | None = None) -> bytes:
+    """The strace view's or the summary's work on ``data``; raises Crash on a bug."""
+    reader = record.RecordReader(io.BytesIO(data), layout)
+    out = io.StringIO()
+    try:
+        if argv[0] == "--strace":
+            strace.run(strace.parse(argv[1:]), reader, out)
+        else:
+            opts = summary.parse(argv[1:])
+            summary.write_tables(opts, summary.count(opts, reader, out), out)
+    except (record.TraceFileError, record.ForeignFormat):
+        pass
+    except Exception as e:
+        raise Crash(f"{argv}: {type(e).__name__}: {e}") from e
+    return out.getvalue().encode("utf-8", "surrogateescape")
+
+
 def check(data: bytes, strict: bool = False, layout: record.Layout | None = None) -> None:
-    for argv in OPTION_SETS:
+    for argv in (*OPTION_SETS, *SELECTION_SETS, *VIEW_SETS):
         dump(data, argv, strict, layout)
 
 

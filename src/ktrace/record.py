@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import struct
 import time
-from typing import BinaryIO, Iterator, NamedTuple, Union
+from typing import BinaryIO, Callable, Iterator, NamedTuple, Union
 
 # Record types (sys/ktrace.h).
 SYSCALL = 1
@@ -55,6 +55,7 @@ MAX_TYPE = ENVS
 KTR_DROP = 0x8000        # an event before this record was dropped
 KTR_VERSIONED = 0x4000   # header carries ktr_version (v1 and later)
 KTR_TYPE_FLAGS = KTR_DROP | KTR_VERSIONED
+KTR_TYPE_MASK = 0xFFFF & ~KTR_TYPE_FLAGS   # 0x3FFF: the record type itself
 
 # Trace facility bits (p_traceflag): bit (1 << type) enables that record type.
 KTRFAC_MASK = 0x00FFFFFF
@@ -115,6 +116,8 @@ AMD64_V1 = Layout("amd64-v1", 1, struct.Struct("<iHhi20sqqqi4x"), 8, 10**9)
 AMD64_V0 = Layout("amd64-v0", 0, struct.Struct("<iH2xi20sqqq"), 8, 10**6)
 I386_V0 = Layout("i386-v0", 0, struct.Struct("<iH2xi20siii"), 4, 10**6)
 LAYOUTS = (AMD64_V1, AMD64_V0, I386_V0)
+# ktr_len and ktr_type: how every layout's header starts
+LEN_TYPE = struct.Struct("<iH")
 
 
 class Header(NamedTuple):
@@ -289,11 +292,47 @@ Record = Union[Syscall, Sysret, Namei, Genio, Psig, Csw, User, Struct, Sysctl,
 
 def split_strings(blob: bytes) -> list[bytes]:
     """The strings of an ARGS/ENVS payload (a trailing NUL ends the last)."""
+    return list(iter_strings(blob))
+
+
+def iter_strings(blob: bytes) -> Iterator[bytes]:
+    """The strings of an ARGS/ENVS payload, one at a time.
+
+    A payload of a million empty strings is a few megabytes; as a list of
+    bytes objects it would be forty times that.
+    """
+    end = len(blob) - 1 if blob.endswith(b"\0") else len(blob)
+    start = 0
+    while start <= end and blob:
+        nul = blob.find(b"\0", start, end)
+        if nul < 0:
+            yield blob[start:end]
+            return
+        yield blob[start:nul]
+        start = nul + 1
+
+
+def count_strings(blob: bytes) -> int:
+    """How many strings an ARGS/ENVS payload holds."""
     if not blob:
-        return []
-    if blob.endswith(b"\0"):
-        blob = blob[:-1]
-    return blob.split(b"\0")
+        return 0
+    return blob.count(b"\0") + (0 if blob.endswith(b"\0") else 1)
+
+
+class Cut(bytes):
+    """The start of a payload field too long for a reader to keep whole.
+
+    :class:`RecordReader` keeps at most ``MAX_KEPT`` bytes of a record's
+    payload; the field that ends the payload (data, path, strings) then holds
+    what was kept, and ``length`` says how long it really was.
+    """
+
+    length: int
+
+
+def full_length(field: bytes) -> int:
+    """The length a (possibly :class:`Cut`) field had in the trace."""
+    return field.length if type(field) is Cut else len(field)
 
 
 # ---------------------------------------------------------------------------
@@ -363,12 +402,15 @@ def _cstring(data: bytes) -> tuple[bytes, bytes]:
 _new = tuple.__new__
 
 
+MAX_ARGS = 64   # arguments kept of a SYSCALL record: no ABI passes more than 8
+
+
 def _syscall(h, buf, start, end, p):
     fixed = p.syscall.size
     if end - start < fixed:
         raise _Invalid
     code, narg = p.syscall.unpack_from(buf, start)
-    n = (end - start - fixed) // p.word
+    n = min((end - start - fixed) // p.word, MAX_ARGS)
     args = p.args[n] if n < len(p.args) else struct.Struct(f"<{n}{p.arg}")
     return _new(Syscall, (h, code, narg, args.unpack_from(buf, start + fixed)))
 
@@ -439,6 +481,10 @@ _DECODERS = {
 
 def _unknown(h, buf, start, end, p):
     return _new(Unknown, (h, buf[start:end]))
+
+
+# The decoder of every record type (KTR_TYPE_MASK bits), indexed by type.
+_DECODER_BY_TYPE = [_DECODERS.get(t, _unknown) for t in range(KTR_TYPE_MASK + 1)]
 
 
 def decode_payload(h: Header, data: bytes, p: _Payloads) -> Record:
@@ -518,17 +564,41 @@ def encode(r: Record, layout: Layout = AMD64_V1) -> bytes:
     return _pack_header(layout, r.header, len(payload)) + payload
 
 
+def _header_maker(layout: Layout) -> Callable[[tuple], Header]:
+    """The function from ``layout.header``'s unpacked fields to a :class:`Header`.
+
+    The one place header fields are interpreted: :func:`decode` and the
+    :class:`RecordReader`'s loop both use it.
+    """
+    # (defaults are locals: this runs once per record read)
+    if layout.version:
+        def make(fields: tuple, new=tuple.__new__, header=Header, mask=KTR_TYPE_MASK,
+                 drop=KTR_DROP) -> Header:
+            _, rtype, version, pid, comm, sec, nsec, tid, cpu = fields
+            return new(header, (rtype & mask, rtype >= drop, version, pid, tid,
+                                comm, sec, nsec, cpu))
+        return make
+
+    def make_v0(fields: tuple, new=tuple.__new__, header=Header, mask=KTR_TYPE_MASK,
+                drop=KTR_DROP, scale=10**9 // layout.frac_per_sec) -> Header:
+        _, rtype, pid, comm, sec, frac, tid = fields
+        return new(header, (rtype & mask, rtype >= drop, 0, pid, tid,
+                            comm, sec, frac * scale, None))
+    return make_v0
+
+
+_HEADER_MAKERS = {layout: _header_maker(layout) for layout in LAYOUTS}
+
+
+def _make_header(layout: Layout) -> Callable[[tuple], Header]:
+    make = _HEADER_MAKERS.get(layout)
+    return make if make is not None else _header_maker(layout)
+
+
 def _unpack_header(layout: Layout, buf, offset: int) -> tuple[int, Header]:
     """(payload length, Header) of the record at ``offset``."""
-    if layout.version:
-        length, rtype, version, pid, comm, sec, nsec, tid, cpu = \
-            layout.header.unpack_from(buf, offset)
-    else:
-        length, rtype, pid, comm, sec, frac, tid = layout.header.unpack_from(buf, offset)
-        version, cpu, nsec = 0, None, frac * (10**9 // layout.frac_per_sec)
-    h = Header(rtype & ~KTR_TYPE_FLAGS, bool(rtype & KTR_DROP), version, pid, tid,
-               comm, sec, nsec, cpu)
-    return length, h
+    fields = layout.header.unpack_from(buf, offset)
+    return fields[0], _make_header(layout)(fields)
 
 
 def decode(buf: bytes, layout: Layout = AMD64_V1) -> Record:
@@ -669,7 +739,7 @@ def detect_layout(head: bytes) -> Layout:
         return best
     if len(head) >= 8:
         be_len, be_type = struct.unpack_from(">iH", head)
-        if 0 <= be_len < (1 << 20) and 1 <= (be_type & 0x3FFF) <= MAX_TYPE:
+        if 0 <= be_len < (1 << 20) and 1 <= (be_type & KTR_TYPE_MASK) <= MAX_TYPE:
             raise ForeignFormat("this looks like a big-endian ktrace file "
                                 "(Darwin, or FreeBSD on powerpc/mips); only "
                                 "little-endian traces can be read")
@@ -685,10 +755,10 @@ def _looks_netbsd(head: bytes) -> bool:
     """
     if len(head) < 8:
         return False
-    length, rtype = struct.unpack_from("<iH", head)
-    if rtype & 0x3FFF != 7 or not 0 < length <= 32:
+    length, rtype = LEN_TYPE.unpack_from(head)
+    if rtype & KTR_TYPE_MASK != USER or not 0 < length <= 32:
         return False
-    for header_size in (44, 56):
+    for header_size in (I386_V0.header_size, AMD64_V0.header_size):
         name = head[header_size:header_size + length].rstrip(b"\0")
         if name and name.isalnum() and name.islower():
             return True
@@ -720,12 +790,19 @@ class RecordReader:
     yielding every good record before it.  A clean end of file ends the
     iteration, unless ``follow`` is set (``kdump -l``): then the reader waits
     for the file to grow, forever.  ``offset`` is the file offset of the next
-    record.
+    record, ``record_offset`` that of the record last yielded.  Of a record
+    longer than ``MAX_KEPT`` only the start is kept (see :class:`Cut`), so a
+    file cannot make a reader hold more than a few megabytes, whatever its
+    lengths say.
     """
 
     CHUNK = 1 << 20
     POLL = 0.25             # seconds between looks at a file being followed
     MAX_PAYLOAD = 1 << 26   # larger is no record any kernel writes: corruption
+    # Payload bytes kept of one record: the rest of a longer one is read past
+    # (its last field is then a Cut).  Memory stays bounded whatever the file
+    # says, yet 1 MiB GIO records and execve's 2 MiB of arguments come whole.
+    MAX_KEPT = 2 << 20
 
     def __init__(self, stream: BinaryIO, layout: Layout | None = None,
                  follow: bool = False):
@@ -737,6 +814,7 @@ class RecordReader:
         self._base = 0          # file offset of _buf[0]
         self.layout = layout
         self.follow = follow
+        self.record_offset = 0  # file offset of the record last yielded
 
     def _fill(self, need: int, wait: bool | None = None) -> bool:
         """Make ``need`` bytes available at _pos; False at end of data.
@@ -799,14 +877,16 @@ class RecordReader:
             return
         payloads = _payloads(self.layout)
         amd64 = self.layout.word == 8
-        v0 = (AMD64_V0 if amd64 else I386_V0).header
-        v1 = AMD64_V1.header
+        # per header kind (v1 or not): size, unpacker, Header maker, KTR_VERSIONED bit
+        kinds = {v1: (lay.header_size, lay.header.unpack_from, _make_header(lay),
+                      KTR_VERSIONED if v1 else 0)
+                 for v1, lay in ((True, AMD64_V1), (False, AMD64_V0 if amd64 else I386_V0))}
+        v0_size = kinds[False][0]
         current_v1 = self.layout.version == 1
-        hsize, unpack = (v1.size, v1.unpack_from) if current_v1 else (v0.size, v0.unpack_from)
-        versioned = KTR_VERSIONED if current_v1 else 0
-        fill, get_decoder, new = self._fill, _DECODERS.get, tuple.__new__
-        max_payload = self.MAX_PAYLOAD
-        buf, pos = self._buf, self._pos
+        hsize, unpack, make, versioned = kinds[current_v1]
+        fill, decoders = self._fill, _DECODER_BY_TYPE
+        max_payload, max_kept, versioned_bit = self.MAX_PAYLOAD, self.MAX_KEPT, KTR_VERSIONED
+        buf, pos, base = self._buf, self._pos, self._base
         buf_len = len(buf)
         while True:
             if buf_len - pos < hsize:
@@ -814,55 +894,102 @@ class RecordReader:
                     left = len(self._buf) - self._pos
                     if not left:
                         return
-                    if current_v1 and left >= v0.size and not self._buf[self._pos + 5] & 0x40:
-                        current_v1, hsize, unpack = False, v0.size, v0.unpack_from
-                        versioned = 0
-                        buf, pos = self._buf, self._pos
+                    if (current_v1 and left >= v0_size
+                            and not LEN_TYPE.unpack_from(self._buf, self._pos)[1] & KTR_VERSIONED):
+                        current_v1 = False
+                        hsize, unpack, make, versioned = kinds[current_v1]
+                        buf, pos, base = self._buf, self._pos, self._base
                         buf_len = len(buf)
                         continue        # a short v0 record ends a v1 file
                     self._fail(f"truncated record header ({left} bytes)")
-                buf, pos = self._buf, self._pos
+                buf, pos, base = self._buf, self._pos, self._base
                 buf_len = len(buf)
             fields = unpack(buf, pos)
             rtype = fields[1]
-            if rtype & KTR_VERSIONED != versioned:
+            if rtype & versioned_bit != versioned:
                 # amd64 files may mix v0 and v1 records: switch header layouts
                 if not amd64:
                     self._fail("versioned (v1) record in an i386 v0 file")
                 current_v1 = not current_v1
-                hsize, unpack = (v1.size, v1.unpack_from) if current_v1 else \
-                    (v0.size, v0.unpack_from)
-                versioned ^= KTR_VERSIONED
+                hsize, unpack, make, versioned = kinds[current_v1]
                 continue
             length = fields[0]
-            if length < 0 or length > max_payload:
+            if not 0 <= length <= max_payload:
                 self._fail(f"bogus length 0x{length & 0xffffffff:x}")
-            end = pos + hsize + length
+            kept = length if length <= max_kept else max_kept
+            start = pos + hsize
+            end = start + kept
             if end > buf_len:
-                if not fill(hsize + length):
-                    left = len(self._buf) - self._pos
-                    name = TYPE_NAMES.get(rtype & 0x3FFF, f"type {rtype & 0x3FFF}")
-                    self._fail(f"truncated record: {name} needs {hsize + length} "
-                               f"bytes, {left} left")
-                buf, pos = self._buf, self._pos
+                if not fill(hsize + kept):
+                    self._truncated(rtype, hsize + length, len(self._buf) - self._pos)
+                buf, pos, base = self._buf, self._pos, self._base
                 buf_len = len(buf)
-                end = pos + hsize + length
-            if current_v1:
-                _, _, version, pid, comm, sec, nsec, tid, cpu = fields
-                if version != 1:
-                    self._fail(f"unsupported ktrace header version {version}")
-            else:
-                _, _, pid, comm, sec, usec, tid = fields
-                version, cpu, nsec = 0, None, usec * 1000
-            rtype_only = rtype & 0x3FFF
-            h = new(Header, (rtype_only, rtype >= KTR_DROP, version, pid, tid,
-                             comm, sec, nsec, cpu))
+                start = pos + hsize
+                end = start + kept
+            h = make(fields)
+            if fields[2] != 1 and current_v1:     # (v0: fields[2] is the pid)
+                self._fail(f"unsupported ktrace header version {h.version}")
             try:
-                rec = get_decoder(rtype_only, _unknown)(h, buf, pos + hsize, end, payloads)
+                rec = decoders[h[0]](h, buf, start, end, payloads)    # h[0]: h.type
             except _Invalid:
-                rec = Unknown(h, buf[pos + hsize:end])
-            self._pos = pos = end
+                rec = Unknown(h, buf[start:end])
+            self.record_offset = base + pos
+            if kept < length:
+                rec = _cut(rec, length - kept)
+                self._skip(rtype, hsize + length)
+                buf, pos, base = self._buf, self._pos, self._base
+                buf_len = len(buf)
+            else:
+                self._pos = pos = end
             yield rec
+
+    def wellformed(self) -> Iterator[Record]:
+        """The records, with one whose payload cannot be its type as bad input.
+
+        For views that need a record's fields (--strace, --summary): the
+        text and JSON views show such a record as invalid and go on, as
+        FreeBSD's kdump does.  Types this reader does not know stay Unknown.
+        """
+        for rec in self:
+            if type(rec) is Unknown and rec.header.type in TYPE_NAMES:
+                raise TraceFileError(self.record_offset, (
+                    f"malformed {TYPE_NAMES[rec.header.type]} record "
+                    f"({full_length(rec.payload)}-byte payload)"))
+            yield rec
+
+    def _truncated(self, rtype: int, need: int, left: int):
+        name = TYPE_NAMES.get(rtype & KTR_TYPE_MASK, f"type {rtype & KTR_TYPE_MASK}")
+        self._fail(f"truncated record: {name} needs {need} bytes, {left} left")
+
+    def _skip(self, rtype: int, size: int) -> None:
+        """Read past the record of ``size`` bytes at _pos, keeping none of it."""
+        have = len(self._buf) - self._pos
+        if have >= size:
+            self._pos += size
+            return
+        left = size - have
+        while left > 0:
+            chunk = self._read(min(self.CHUNK, left))
+            if not chunk:
+                if not self.follow:
+                    self._truncated(rtype, size, size - left)
+                time.sleep(self.POLL)
+            left -= len(chunk)
+        self._buf, self._pos, self._base = b"", 0, self.offset + size
+
+
+# The records whose payload ends with a bytes field (the one a cut shortens).
+_TAILED = frozenset({Namei, Genio, User, Struct, Sysctl, CapFail, StructArray, Args, Envs,
+                     Unknown})
+
+
+def _cut(rec: Record, dropped: int) -> Record:
+    """``rec`` read from the first part of its payload, ``dropped`` bytes missing."""
+    if type(rec) not in _TAILED:
+        return rec          # fixed fields only, all read: what follows them is padding
+    kept = Cut(rec[-1])
+    kept.length = len(kept) + dropped
+    return rec._replace(**{rec._fields[-1]: kept})
 
 
 def read_records(source, layout: Layout | None = None,

@@ -9,17 +9,18 @@ The API kdump's text and JSON modules call::
     capfail_text(abi, rec, opts)
 
 ``abi`` is a :class:`ktrace.abi.Abi` (its ``key`` says which system) or None
-for a process whose ABI is unknown: then numbers stay raw.  The strace view's
-decoders live in :mod:`ktrace.decode.strace`.
+for a process whose ABI is unknown: then numbers stay raw.  The printers
+behind this API live in :mod:`ktrace.decode.kdump`; the strace view's
+decoders in :mod:`ktrace.decode.strace`.
 """
 
 from __future__ import annotations
 
 from .. import record as r
 from . import freebsd_xlat as F
-from . import kdump_args, kdump_freebsd, kdump_linux
-from .kdump_fmt import Options, c_hex
-from .kdump_structs import freebsd_struct_text, linux_struct_text, struct_array_text_linux
+from .kdump import args as kdump_args, freebsd as kdump_freebsd, linux as kdump_linux
+from .kdump.fmt import Options, c_hex, vis
+from .kdump.structs import freebsd_struct_text, linux_struct_text, struct_array_text_linux
 from .names import sigcode_name, signal_name
 from .xlat import LINUX
 
@@ -57,7 +58,7 @@ def call_args(abi, code: int, args: tuple[int, ...], opts: Options) -> list[str]
 
 
 def _name(name: bytes) -> str:
-    return name.decode("ascii", "replace")
+    return vis(name)
 
 
 def struct_text(abi, name: bytes, data: bytes, opts: Options) -> str:
@@ -132,7 +133,7 @@ _CAPFAIL_TEXTS = {
     r.CAPFAIL_SOCKADDR: lambda d, call, n, abi, o:
         f"system call not allowed: {call}, sockaddr {_sockaddr_body(d, o)}",
     r.CAPFAIL_NAMEI: lambda d, call, n, abi, o:
-        "restricted VFS lookup: " + d.split(b"\0", 1)[0].decode("utf-8", "replace"),
+        "restricted VFS lookup: " + vis(d.split(b"\0", 1)[0]),
     r.CAPFAIL_CPUSET: lambda d, call, n, abi, o: "restricted cpuset operation",
 }
 

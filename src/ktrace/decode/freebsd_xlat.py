@@ -94,6 +94,16 @@ PRIO_WHICH = _x((0, "PRIO_PROCESS"), (1, "PRIO_PGRP"), (2, "PRIO_USER"))
 SI_CODES = _x((0, "SI_NOINFO"), (0x10001, "SI_USER"), (0x10002, "SI_QUEUE"),
               (0x10003, "SI_TIMER"), (0x10004, "SI_ASYNCIO"), (0x10005, "SI_MESGQ"),
               (0x10006, "SI_KERNEL"), (0x10007, "SI_LWP"))
+# sys/vm/vm.h, in header order (a mask: NONE shows only for zero): FAULT's access
+VM_PROT = _x((0x00, "VM_PROT_NONE"), (0x01, "VM_PROT_READ"), (0x02, "VM_PROT_WRITE"),
+             (0x04, "VM_PROT_EXECUTE"), (0x08, "VM_PROT_COPY"), (0x10, "VM_PROT_PRIV_FLAG"))
+# sys/vm/vm_param.h: the KERN_* results of vm_fault (FAULTEND)
+KERN_RESULTS = _x(
+    (0, "KERN_SUCCESS"), (1, "KERN_INVALID_ADDRESS"), (2, "KERN_PROTECTION_FAILURE"),
+    (3, "KERN_NO_SPACE"), (4, "KERN_INVALID_ARGUMENT"), (5, "KERN_FAILURE"),
+    (6, "KERN_RESOURCE_SHORTAGE"), (7, "KERN_NOT_RECEIVER"), (8, "KERN_NO_ACCESS"),
+    (9, "KERN_OUT_OF_BOUNDS"), (10, "KERN_RESTART"))
+
 SIGCODES = {   # signal number -> its own codes
     4: _x((1, "ILL_ILLOPC"), (2, "ILL_ILLOPN"), (3, "ILL_ILLADR"), (4, "ILL_ILLTRP"),
           (5, "ILL_PRVOPC"), (6, "ILL_PRVREG"), (7, "ILL_COPROC"), (8, "ILL_BADSTK")),

@@ -1,7 +1,8 @@
 """Struct layouts: raw bytes of STRU records to named fields.
 
 Linux structs are the x86-64 kernel's (what the kernel copies to or from
-user memory); FreeBSD's stat and sockaddr are there for FreeBSD traces.
+user memory), with the layouts of :mod:`ktrace.abi.linux_structs`;
+FreeBSD's stat and sockaddr are here for FreeBSD traces.
 Parsers return None when the bytes cannot be the struct (too short), so
 callers can say "invalid record" as kdump does.
 """
@@ -12,6 +13,9 @@ import ipaddress
 import socket as _socket
 import struct
 from typing import NamedTuple
+
+from ..abi import linux_structs as LS
+from ..abi.linux_structs import FIXED, SUN_PATH_MAX
 
 
 class Timespec(NamedTuple):
@@ -42,14 +46,11 @@ def _ts(pairs) -> list[Timespec]:
     return [Timespec(s, ns) for s, ns in zip(it, it)]
 
 
-_LINUX_STAT = struct.Struct("<QQQIII4xQqqq6q24x")
-
-
 def linux_stat(data: bytes) -> Stat | None:
-    if len(data) < _LINUX_STAT.size:
+    if len(data) < LS.STAT.size:
         return None
     dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks, *times = \
-        _LINUX_STAT.unpack_from(data)
+        LS.STAT.unpack_from(data)
     a, m, c = _ts(times)
     return Stat(dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, a, m, c)
 
@@ -76,13 +77,10 @@ class Statx(NamedTuple):
     dev_minor: int
 
 
-_STATX = struct.Struct("<IIQIIIH2xQQQQqI4xqI4xqI4xqI4xIIII")
-
-
 def linux_statx(data: bytes) -> Statx | None:
-    if len(data) < _STATX.size:
+    if len(data) < LS.STATX.size:
         return None
-    v = _STATX.unpack_from(data)
+    v = LS.STATX.unpack_from(data)
     times = _ts(v[11:19])
     return Statx(*v[:11], *times, *v[19:23])
 
@@ -123,7 +121,7 @@ class Sockaddr(NamedTuple):
 
 
 AF_UNIX, AF_INET = 1, 2
-LINUX_AF_INET6, LINUX_AF_NETLINK = 10, 16
+LINUX_AF_INET6, LINUX_AF_NETLINK = LS.AF_INET6, LS.AF_NETLINK
 FREEBSD_AF_INET6 = 28
 
 
@@ -146,7 +144,7 @@ def _parse_sockaddr(family: int, data: bytes, inet6: int, netlink: int | None) -
         if parsed is not None:
             return parsed._replace(family=family)
     if family == AF_UNIX:
-        path = data[2:]
+        path = data[2:2 + SUN_PATH_MAX]
         abstract = path[:1] == b"\0" and len(path) > 0
         if not abstract:
             path = path.split(b"\0", 1)[0]
@@ -161,7 +159,7 @@ def _parse_sockaddr(family: int, data: bytes, inet6: int, netlink: int | None) -
 def linux_sockaddr(data: bytes) -> Sockaddr | None:
     if len(data) < 2:
         return None
-    family = struct.unpack_from("<H", data)[0]
+    family = LS.SA_FAMILY.unpack_from(data)[0]
     return _parse_sockaddr(family, data, LINUX_AF_INET6, LINUX_AF_NETLINK)
 
 
@@ -170,48 +168,6 @@ def freebsd_sockaddr(data: bytes) -> Sockaddr | None:
     if len(data) < 2 or data[0] != len(data):
         return None
     return _parse_sockaddr(data[1], data, FREEBSD_AF_INET6, None)
-
-
-# Small fixed structs: name -> (layout, field names).
-FIXED = {
-    "timespec": (struct.Struct("<qq"), ("tv_sec", "tv_nsec")),
-    "timeval": (struct.Struct("<qq"), ("tv_sec", "tv_usec")),
-    "itimerspec": (struct.Struct("<qqqq"), ("interval_sec", "interval_nsec",
-                                            "value_sec", "value_nsec")),
-    "itimerval": (struct.Struct("<qqqq"), ("interval_sec", "interval_usec",
-                                           "value_sec", "value_usec")),
-    "rlimit": (struct.Struct("<QQ"), ("rlim_cur", "rlim_max")),
-    # the two timevals that open struct rusage (the rest is counters)
-    "rusage": (struct.Struct("<qqqq"), ("utime_sec", "utime_usec", "stime_sec",
-                                        "stime_usec")),
-    "sigaction": (struct.Struct("<QQQQ"), ("handler", "flags", "restorer", "mask")),
-    "sigset": (struct.Struct("<Q"), ("mask",)),
-    "pollfd": (struct.Struct("<ihh"), ("fd", "events", "revents")),
-    "epoll_event": (struct.Struct("<IQ"), ("events", "data")),
-    "iovec": (struct.Struct("<QQ"), ("iov_base", "iov_len")),
-    "int": (struct.Struct("<i"), ("value",)),
-    "long": (struct.Struct("<q"), ("value",)),
-    "stack": (struct.Struct("<Qi4xQ"), ("ss_sp", "ss_flags", "ss_size")),
-    "tms": (struct.Struct("<qqqq"), ("tms_utime", "tms_stime", "tms_cutime", "tms_cstime")),
-    "winsize": (struct.Struct("<HHHH"), ("ws_row", "ws_col", "ws_xpixel", "ws_ypixel")),
-    "termios": (struct.Struct("<IIIIB19s"), ("c_iflag", "c_oflag", "c_cflag", "c_lflag",
-                                             "c_line", "c_cc")),
-    "clone_args": (struct.Struct("<11Q"), ("flags", "pidfd", "child_tid", "parent_tid",
-                                           "exit_signal", "stack", "stack_size", "tls",
-                                           "set_tid", "set_tid_size", "cgroup")),
-    "msghdr": (struct.Struct("<QI4xQQQQi4x"), ("msg_name", "msg_namelen", "msg_iov",
-                                               "msg_iovlen", "msg_control",
-                                               "msg_controllen", "msg_flags")),
-    "sysinfo": (struct.Struct("<q3Q6QHH4xQQI"), ("uptime", "load1", "load5", "load15",
-                                                 "totalram", "freeram", "sharedram",
-                                                 "bufferram", "totalswap", "freeswap",
-                                                 "procs", "pad", "totalhigh", "freehigh",
-                                                 "mem_unit")),
-    "statfs": (struct.Struct("<qqQQQQQiiqqq"), ("f_type", "f_bsize", "f_blocks", "f_bfree",
-                                                "f_bavail", "f_files", "f_ffree", "fsid0",
-                                                "fsid1", "f_namelen", "f_frsize",
-                                                "f_flags")),
-}
 
 
 def fixed(name: str, data: bytes, at: int = 0) -> dict | None:
@@ -224,18 +180,27 @@ def fixed(name: str, data: bytes, at: int = 0) -> dict | None:
 
 def array(name: str, data: bytes, size: int) -> list[dict]:
     """The elements of a STRUCT_ARRAY (whole elements only)."""
-    return [f for f in (fixed(name, data, at) for at in range(0, len(data) - size + 1, size))
-            if f is not None] if size > 0 else []
+    return list(iter_array(name, data, size))
+
+
+def iter_array(name: str, data: bytes, size: int):
+    """The elements of a STRUCT_ARRAY one at a time (whole elements only)."""
+    if size > 0:
+        for at in range(0, len(data) - size + 1, size):
+            f = fixed(name, data, at)
+            if f is not None:
+                yield f
 
 
 UTSNAME_FIELDS = ("sysname", "nodename", "release", "version", "machine", "domainname")
 
 
 def utsname(data: bytes) -> dict | None:
-    if len(data) < 65 * 5:
+    n = LS.UTSNAME_FIELD
+    if len(data) < n * 5:
         return None
-    return {f: data[i * 65:(i + 1) * 65].split(b"\0", 1)[0]
-            for i, f in enumerate(UTSNAME_FIELDS) if len(data) >= (i + 1) * 65}
+    return {f: data[i * n:(i + 1) * n].split(b"\0", 1)[0]
+            for i, f in enumerate(UTSNAME_FIELDS) if len(data) >= (i + 1) * n}
 
 
 class Dirent(NamedTuple):
@@ -248,11 +213,15 @@ class Dirent(NamedTuple):
 
 def dirents(data: bytes) -> list[Dirent]:
     """The linux_dirent64 entries of a getdents64 buffer."""
-    out, at = [], 0
-    while at + 19 <= len(data):
-        ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, at)
-        if reclen < 19 or at + reclen > len(data):
+    return list(iter_dirents(data))
+
+
+def iter_dirents(data: bytes):
+    """The linux_dirent64 entries of a getdents64 buffer, one at a time."""
+    at, head = 0, LS.DIRENT64_NAME
+    while at + head <= len(data):
+        ino, off, reclen, dtype = LS.DIRENT64.unpack_from(data, at)
+        if reclen < head or at + reclen > len(data):
             break
-        out.append(Dirent(ino, off, reclen, dtype, data[at + 19:at + reclen].split(b"\0", 1)[0]))
+        yield Dirent(ino, off, reclen, dtype, data[at + head:at + reclen].split(b"\0", 1)[0])
         at += reclen
-    return out

@@ -41,11 +41,20 @@ def screen_width(fancy: bool) -> int:
     return 80
 
 
+PIECE = 1 << 16   # data bytes formatted at a time when a record's data is long
+
+
 def io_data(data: bytes, width: int) -> str:
     """The lines that follow ``fd N read|wrote N bytes`` (no final newline)."""
+    return "\n".join(io_pieces(data, width))
+
+
+def io_pieces(data: bytes, width: int, piece: int = PIECE):
+    """io_data in pieces of whole lines, each made from at most about ``piece``
+    bytes of data: joined by newlines they are io_data's text."""
     if data.translate(None, _TEXT_BYTES):
-        return hexdump(data, width)
-    return visdump(data, width)
+        return hexdump_pieces(data, width, piece)
+    return visdump_pieces(data, width, piece)
 
 
 def _vis(text: str) -> str:
@@ -84,20 +93,48 @@ def _folded(line: str, limit: int) -> str:
     return "".join(out)
 
 
-def visdump(data: bytes, width: int) -> str:
+def _vis_lines(text: str, limit: int) -> list[str]:
+    """The lines of ``text`` escaped, folded when one has a tab or is too long."""
+    lines = _vis(text).split("\n")
+    if "\t" in text or max(map(len, lines)) + 8 > limit:
+        lines = [_folded(line, limit) for line in text.split("\n")]
+    return lines
+
+
+def _chunk_end(text: str, start: int, piece: int) -> int:
+    """Where the chunk from ``start`` ends: just after a newline, or at the end."""
+    if len(text) - start <= piece:
+        return len(text)
+    nl = text.rfind("\n", start, start + piece)
+    if nl < 0:
+        nl = text.find("\n", start + piece)
+    return len(text) if nl < 0 else nl + 1
+
+
+def visdump_pieces(data: bytes, width: int, piece: int = PIECE):
     """kdump's quoted-string dump of text data.
 
     Each newline ends a line; the next line starts with a tab (the first
     with the opening quote).  A last empty line holds only the closing quote.
+    Folding is decided line by line, so chunks of whole lines come out as the
+    whole would.
     """
     limit = width - 2
     text = data.decode("latin-1")
-    lines = _vis(text).split("\n")
-    if "\t" in text or max(map(len, lines)) + 8 > limit:
-        lines = [_folded(line, limit) for line in text.split("\n")]
-    if len(lines) > 1 and not lines[-1]:
-        return '       "' + "\n\t".join(lines[:-1]) + '\n       "'
-    return '       "' + "\n\t".join(lines) + '"'
+    lead, start = '       "', 0
+    while True:
+        end = _chunk_end(text, start, piece)
+        if end < len(text):
+            yield lead + "\n\t".join(_vis_lines(text[start:end - 1], limit))
+            lead, start = "\t", end
+            continue
+        lines = _vis_lines(text[start:], limit)
+        if (start or len(lines) > 1) and not lines[-1]:
+            body = "\n\t".join(lines[:-1])
+            yield (lead + body + '\n       "') if len(lines) > 1 else '       "'
+        else:
+            yield lead + "\n\t".join(lines) + '"'
+        return
 
 
 @functools.lru_cache(maxsize=None)
@@ -111,14 +148,32 @@ def _hex_width(width: int) -> int:
             return max(n - 2, 2)
 
 
-def hexdump(data: bytes, width: int) -> str:
+def hexdump_pieces(data: bytes, width: int, piece: int = PIECE):
     """kdump's hex dump: offset, byte pairs, ``|ascii|``."""
     per_line = _hex_width(width)
     pairs_width = per_line * 2 + per_line // 2 - 1   # "0a0b" pairs, one space apart
-    ascii = data.translate(_ASCII).decode("ascii")
-    lines = [f"       0x{n:04x} {data[n:n + per_line].hex(' ', -2).ljust(pairs_width)}"
-             f"  |{ascii[n:n + per_line]}|"
-             for n in range(0, len(data), per_line)]
+    step = max(piece // per_line, 1) * per_line
+    for at in range(0, len(data), step):
+        chunk = data[at:at + step]
+        ascii = chunk.translate(_ASCII).decode("ascii")
+        yield "\n".join(
+            f"       0x{at + n:04x} {chunk[n:n + per_line].hex(' ', -2).ljust(pairs_width)}"
+            f"  |{ascii[n:n + per_line]}|" for n in range(0, len(chunk), per_line))
     if len(data) % per_line:
-        lines.append("")
-    return "\n".join(lines)
+        yield ""
+
+
+def strace_dump(data: bytes, length: int | None = None) -> list[str]:
+    """strace's ``-e read=``/``-e write=`` dump of ``data`` (util.c's dumpstr):
+    `` | 00000  xx .. xx  xx .. xx  ascii |``, 16 bytes a line in two groups of
+    8; the offset takes 5 digits, more when the whole (``length``) needs them."""
+    length = len(data) if length is None else length
+    digits = 1 + (length - 1).bit_length() // 4 if length > 1 << 20 else 5
+    lines = []
+    for at in range(0, len(data), 16):
+        chunk = data[at:at + 16]
+        cells = [f"{b:02x}" for b in chunk] + ["  "] * (16 - len(chunk))
+        hexes = " ".join(cells[:8]) + "  " + " ".join(cells[8:])
+        text = chunk.translate(_ASCII).decode("ascii").ljust(16)
+        lines.append(f" | {at:0{digits}x}  {hexes}  {text} |")
+    return lines

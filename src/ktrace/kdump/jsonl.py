@@ -9,6 +9,7 @@ with json.dumps on a dict: the header part of a thread is made once.
 from __future__ import annotations
 
 from base64 import b64encode
+from itertools import islice
 from json.encoder import encode_basestring_ascii as quote
 from typing import Callable, Iterable
 
@@ -17,7 +18,8 @@ from ktrace import record as r
 from .abis import ProcessAbi
 from .faults import fault_text, faultend_text
 from .options import DumpOptions
-from .text import CACHE_LIMIT, TextFormatter, c_string, encode_lines
+from .iodump import PIECE
+from .text import CACHE_LIMIT, FLUSH_BYTES, TextFormatter, c_string, encode_lines, write_long
 
 SCHEMA_VERSION = 1
 
@@ -87,6 +89,8 @@ class JsonFormatter:
         proc_of, default_proc = abis.by_pid.get, abis.default
         lines: list[str] = []
         add = lines.append
+        held = 0                 # characters in lines
+        cut = r.Cut
         try:
             for rec in records:
                 h = rec[0]
@@ -98,13 +102,22 @@ class JsonFormatter:
                     abis.feed(rec)
                 proc = proc_of(pid, default_proc)
                 columns = heads.get((t, dropped, version, pid, tid, comm, proc)) or head(h, proc)
-                add(f'{columns},"sec":{sec},"nsec":{nsec},"cpu":{"null" if cpu is None else cpu}'
-                    f'{bodies[type(rec)](rec, proc)}}}')
+                columns += f',"sec":{sec},"nsec":{nsec},"cpu":{"null" if cpu is None else cpu}'
+                body = bodies[type(rec)](rec, proc)
+                if type(body) is not str or len(body) >= FLUSH_BYTES:   # long: written as made
+                    write_long(write, lines, columns, body)
+                    columns = body = ""          # the line ends the record's object
+                    held = 0
+                if type(rec[-1]) is cut:         # the reader kept only its start
+                    body += f',"cut_from":{rec[-1].length}'
+                add(f"{columns}{body}}}")
+                held += len(body)
                 if t == r.PROCDTOR:
                     abis.feed(rec)
-                if len(lines) >= every:
+                if len(lines) >= every or held >= FLUSH_BYTES:
                     write(encode_lines(lines))
                     lines.clear()
+                    held = 0
         finally:
             if lines:
                 write(encode_lines(lines))
@@ -150,7 +163,8 @@ class JsonFormatter:
 
     def genio(self, rec: r.Genio, proc: ProcessAbi) -> str:
         fields = (f',"fd":{rec.fd},"rw":{rec.rw},'
-                  f'"direction":"{"read" if rec.rw == 0 else "write"}","len":{len(rec.data)}')
+                  f'"direction":"{"read" if rec.rw == 0 else "write"}",'
+                  f'"len":{r.full_length(rec.data)}')
         if self.opts.suppress_data:
             return fields
         data, maxdata = rec.data, self.opts.maxdata
@@ -169,7 +183,7 @@ class JsonFormatter:
         return f',"out":{rec.out},"user":{rec.user},"wmesg":{wmesg}'
 
     def user(self, rec: r.User, proc: ProcessAbi) -> str:
-        return f',"len":{len(rec.data)},"data":{b64(rec.data)}'
+        return f',"len":{r.full_length(rec.data)},"data":{b64(rec.data)}'
 
     def struct(self, rec: r.Struct, proc: ProcessAbi) -> str:
         return (f',{text_field("name", rec.name)},"data":{b64(rec.data)},'
@@ -193,14 +207,27 @@ class JsonFormatter:
     def faultend(self, rec: r.FaultEnd, proc: ProcessAbi) -> str:
         return f',"result":{rec.result},"text":{quote(faultend_text(rec.result))}'
 
-    def strings(self, rec, proc: ProcessAbi) -> str:
-        items = r.split_strings(rec.strings)
+    def strings(self, rec, proc: ProcessAbi):
+        """The strings, and the bytes too when they are not UTF-8; in pieces
+        when there are many (one execve may pass a million)."""
+        pieces = self._strings(rec.strings)
+        return "".join(pieces) if len(rec.strings) <= PIECE else pieces
+
+    @staticmethod
+    def _strings(blob: bytes):
         try:
-            shown = ",".join(quote(s.decode("utf-8")) for s in items)
-            return f',"strings":[{shown}]'
+            blob.decode("utf-8")     # a character never spans a NUL: each string is UTF-8
+            errors = "strict"
         except UnicodeDecodeError:
-            shown = ",".join(quote(s.decode("utf-8", "replace")) for s in items)
-            return f',"strings":[{shown}],"strings_b64":{b64(rec.strings)}'
+            errors = "replace"
+        yield ',"strings":['
+        items, sep = r.iter_strings(blob), ""
+        while batch := list(islice(items, 4096)):
+            yield sep + ",".join(quote(s.decode("utf-8", errors)) for s in batch)
+            sep = ","
+        yield "]"
+        if errors == "replace":
+            yield f',"strings_b64":{b64(blob)}'
 
     def unknown(self, rec: r.Unknown, proc: ProcessAbi) -> str:
         return f',"invalid":true,"payload":{b64(rec.payload)}'

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ktrace import trpoints
+
+from .select import Selection
 
 
 @dataclass
@@ -26,11 +28,8 @@ class DumpOptions:
     absolute: bool = False          # -T: absolute time
     trpoints: int = trpoints.ALL    # -t: facility bits of the record types shown
     json: bool = False              # --json: JSON Lines instead of text
+    selection: Selection = field(default_factory=Selection)   # -e, -z, -Z, -P, -q
 
     def shown(self, record_type: int) -> bool:
         """Does -t select records of this type?"""
         return 0 <= record_type < 32 and bool(self.trpoints >> record_type & 1)
-
-    def wanted(self, pid: int, tid: int) -> bool:
-        """Does -p select a record of this pid and thread?"""
-        return not self.pid or pid == self.pid or tid == self.pid

@@ -3,12 +3,13 @@
 One line per syscall joining its CALL, the NAMI/GIO/STRU records the
 recording plan pairs with its arguments, and its RET; ``<unfinished ...>`` and
 ``<... resumed>`` when another thread's line comes between; ``--- SIG ---``
-and ``+++ exited with N +++`` lines; strace's -s, -x, -T, -r/-t/-tt/-ttt, -y.
+and ``+++ exited with N +++`` lines; strace's -s, -x, -T, -r/-t/-tt/-ttt, -y,
+and its selection (``ktrace.kdump.select``): -e trace/status/signal/quiet,
+-z, -Z, -P, -q, -e read=/write= hex dumps, -ff -o PREFIX (a file per thread).
 """
 
 from __future__ import annotations
 
-import getopt
 import sys
 import time
 from collections import deque
@@ -17,16 +18,40 @@ from typing import TextIO
 from ktrace import record as r
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import c_int, signame
+from ktrace.decode.strace.fmt import c_int, fd_path, signame
 from ktrace.decode.strace.files import PAIRS, Files
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
+from ktrace.kdump.cli import SELECTION_SHORT, Fatal, Front, UsageError, front, options, \
+    read_trace, select_option
+from ktrace.kdump.select import Selection
 
-USAGE = ("usage: kdump --strace [--follow] [-Ty] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize] "
-         "[-p pid] [-o outfile] [-f trfile]")
+from .iodump import strace_dump
+
+USAGE = """\
+usage: kdump --strace [--follow | -ff] [-lTy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize]
+                      [-p pid] [-o outfile] [-f trfile] [-zZq] [-P path] [-e expr]...
+expr: trace=SET  status=SET  signal=SET  read=FDS  write=FDS  quiet=SET  (strace's)
+      -f names the trace file; strace's -f is --follow, its -ff is -ff (with -o PREFIX)
+"""
 COLUMN = 40            # strace's -a default: where " = " goes
 MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
+MAX_HELD_CHARS = 16 << 20   # and their characters
+# What a call waiting for its RET keeps, so that memory has a bound whatever
+# the file holds: records (the plan pairs fewer than 20 with one call), bytes
+# of one record's data, bytes of all pending calls' data (once spent, a record
+# keeps MIN_KEPT: enough for -s), and calls in flight (beyond, the oldest is
+# given up as <unfinished ...>).
+MAX_RECORDS = 32
+KEPT_PER_RECORD = 1 << 20
+KEPT_PENDING = 16 << 20
+MIN_KEPT = 512
+MAX_PENDING = 4096
+MAX_OPEN_FILES = 64    # -ff: files kept open at once
+# -e read=/write=: the calls strace dumps (syscall.c's dumpio), and which way
+DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": False,
+         "write": True, "pwrite64": True, "sendto": True, "mq_timedsend": True}
 FATAL_BY_DEFAULT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27,
                     29, 30, 31}
 
@@ -39,28 +64,49 @@ class ViewOptions:
         self.timing = False        # -T
         self.stamp = ""            # "", "r", "t", "tt", "ttt"
         self.follow = False        # -f: pid prefix on every line of an -o file
+        self.per_thread = False    # -ff: a file PREFIX.TID per thread (strace -ff -o)
+        self.live = False          # -l: follow a growing trace file, as kdump -l
         self.strace = StraceOptions()
+        self.selection = Selection()
+
+
+SHORT = "f:o:p:s:xyTrtl" + SELECTION_SHORT
+LONG = ("follow", "ff")
 
 
 def parse(argv: list[str]) -> ViewOptions:
+    """strace's options (for programs; the command goes through ``front``)."""
+    return configure(options(FRONT, _ff(argv)))
+
+
+def _ff(argv: list[str]) -> list[str]:
+    """strace's ``-ff``, which getopt would read as ``-f f`` (a trace file ``f``:
+    spell that ``-f f``)."""
+    return ["--ff" if a == "-ff" else a for a in argv]
+
+
+def configure(pairs) -> ViewOptions:
     """strace's options, but -f names the trace file as in kdump: strace's -f
     (a pid on every line, as ``strace -f -o`` prints) is spelled --follow."""
     o = ViewOptions()
     strsize, xflag, yflag = 32, 0, False
-    opts, rest = getopt.getopt(argv, "f:o:p:s:xyTrt", ["follow"])
-    for flag, value in opts:
+    for flag, value in pairs:
+        if select_option(o.selection, flag, value):
+            continue
         if flag == "-f":
             o.trfile = value
         elif flag == "--follow":
             o.follow = True
+        elif flag == "--ff":
+            o.per_thread = True
+        elif flag == "-l":
+            o.live = True
         elif flag == "-o":
             o.outfile = value
         elif flag == "-p":
-            o.pid = int(value)
+            o.pid = _number(value, "-p")
         elif flag == "-s":
-            strsize = int(value)
-            if strsize < 0:
-                raise ValueError("-s needs a size of 0 or more")
+            strsize = _number(value, "-s")
         elif flag == "-x":
             xflag += 1
         elif flag == "-y":
@@ -71,10 +117,16 @@ def parse(argv: list[str]) -> ViewOptions:
             o.stamp = "r"
         elif flag == "-t":
             o.stamp = "t" if o.stamp in ("", "r") else (o.stamp + "t")[:3]
-    if rest:
-        raise ValueError(f"unexpected argument {rest[0]!r}")
+    if o.per_thread and not o.outfile:
+        raise UsageError("-ff needs -o PREFIX")
     o.strace = StraceOptions(strsize, min(xflag, 2), yflag)
     return o
+
+
+def _number(text: str, flag: str) -> int:
+    if not text.isdigit():
+        raise UsageError(f"{flag} needs a number of 0 or more, not '{text}'")
+    return int(text)
 
 
 class Process:
@@ -93,8 +145,17 @@ class Pending:
         self.start = rec.header
         self.info = info
         self.records: list = []
+        self.kept = 0                           # data bytes in records
         self.unfinished = False
         self.held: HeldLine | None = None     # its <unfinished ...> line, not yet written
+        self.shown = True                       # -e trace= selects it
+        self.deferred = False                   # status= or -P decide at its end: one line
+        self.fds: set[int] = set()              # descriptors its arguments name (-P)
+
+    @property
+    def printing(self) -> bool:
+        """Is its line printed as it goes (entry half, then resumed)?"""
+        return self.shown and not self.deferred
 
 
 class HeldLine:
@@ -124,14 +185,23 @@ class View:
         self.current: int | None = None        # tid whose line is begun, not ended
         self.last_stamp: float | None = None
         self.last_mask: dict[int, int] = {}
-        self.queue: deque = deque()            # lines (str) and HeldLines, in order
+        self.queue: deque = deque()            # (tid, str or HeldLine), in order
+        self.sel = opts.selection
+        # -y and -P follow descriptors through every call, printed or not
+        self.files_matter = opts.strace.yflag or bool(opts.selection.paths)
+        self.files: dict[int, TextIO] = {}     # -ff: tid -> its open file
+        self.made: set[int] = set()            # -ff: tids whose file was created
+        self.queued = 0                        # characters of the str lines in queue
+        self.kept = 0                          # data bytes kept by pending calls
         # tid -> (its signal line, its pid): the siginfo may come next
         self.signals: dict[int, tuple[HeldLine, int]] = {}
 
     # --- output -----------------------------------------------------------
 
     def _leader(self, tid: int, h: r.Header) -> str:
-        if self.o.outfile and self.o.follow:
+        if self.o.per_thread:
+            prefix = ""
+        elif self.o.outfile and self.o.follow:
             prefix = f"{tid:<5d} "
         elif len(self.alive) > 1:
             prefix = f"[pid {tid:5d}] "
@@ -154,27 +224,50 @@ class View:
         clock = time.strftime("%H:%M:%S", time.localtime(h.sec))
         return clock + (f".{h.nsec // 1000:06d} " if s == "tt" else " ")
 
-    def _emit(self, line) -> None:
-        self.queue.append(line)
+    def _emit(self, tid: int, line) -> None:
+        self.queue.append((tid, line))
+        if isinstance(line, str):
+            self.queued += len(line)
         self._flush()
 
     def _flush(self) -> None:
         q = self.queue
-        while q and (isinstance(q[0], str) or q[0].text is not None or len(q) > MAX_HELD):
-            item = q.popleft()
-            if not isinstance(item, str):
+        while q and (isinstance(q[0][1], str) or q[0][1].text is not None or len(q) > MAX_HELD
+                     or self.queued > MAX_HELD_CHARS):
+            tid, item = q.popleft()
+            if isinstance(item, str):
+                self.queued -= len(item)
+            else:
                 item = item.text if item.text is not None else item.fallback
-            self.out.write(item + "\n")
+            self._write(tid, item + "\n")
+
+    def _write(self, tid: int, text: str) -> None:
+        if not self.o.per_thread:
+            self.out.write(text)
+            return
+        f = self.files.get(tid)
+        if f is None:
+            if len(self.files) >= MAX_OPEN_FILES:       # the oldest reopens when needed
+                self.files.pop(next(iter(self.files))).close()
+            try:
+                f = open(f"{self.o.outfile}.{tid}", "a" if tid in self.made else "w")
+            except OSError as e:
+                raise Fatal(f"{e.filename}: {e.strerror}") from None
+            self.made.add(tid)
+            self.files[tid] = f
+        f.write(text)
 
     def _unfinished(self, tid: int, p: Pending) -> None:
         """End the line begun for ``tid``: ``name(entry args <unfinished ...>``."""
+        if not p.printing:          # nothing of it is printed before its end
+            return
         p.unfinished = True
         leader = f"{self._leader(tid, p.start)}{p.call.name}("
         if p.call.returned or not entry_waits_for_exit(p.call):
-            self._emit(self._unfinished_text(leader, p))
+            self._emit(tid, self._unfinished_text(leader, p))
         else:
             p.held = HeldLine(leader, leader + " <unfinished ...>")
-            self._emit(p.held)
+            self._emit(tid, p.held)
 
     def _unfinished_text(self, leader: str, p: Pending) -> str:
         entry, _, _ = self._args(p)
@@ -198,6 +291,13 @@ class View:
         return split_args(p.call, p.info)
 
     def _finish(self, tid: int, p: Pending, end: r.Header) -> None:
+        if not p.shown:         # not printed: only what it changed (-y, -P, children)
+            if self.files_matter:
+                pair(p.call, p.records)
+            self._track(p.start.pid, p.call)
+            if self.current == tid:
+                self.current = None
+            return
         proc = self._proc(p.start.pid)
         self._release(p)
         early = p.call.name in PAIRS     # its new descriptors print inside its arguments
@@ -205,6 +305,7 @@ class View:
             pair(p.call, p.records)
             self._track(p.start.pid, p.call)
         entry, exit_text, _ = self._args(p)
+        shown = self._selected(p)        # before tracking: -P knows close(3)'s file
         if p.unfinished:
             self._interrupt(tid)
             head = f"{self._leader(tid, end)}<... {p.call.name} resumed>{exit_text})"
@@ -218,8 +319,48 @@ class View:
         line = head + "= " + result_text(p.call, proc.abi, self._fd_text(proc))
         if self.o.timing and p.call.returned:
             line += f" <{max(0.0, _time(end) - _time(p.start)):.6f}>"
-        self._emit(line)
+        if shown:
+            self._emit(tid, line)
+            for dump in self._dumps(p):
+                self._emit(tid, dump)
         self.current = None
+
+    def _selected(self, p: Pending) -> bool:
+        """Is the line of ``p`` printed: trace=, then (once it ended) status= and -P?"""
+        if not p.shown:
+            return False
+        if self.sel.paths and not self.sel.names_path(self._paths(p)):
+            return False
+        return self.sel.finished(p.call.returned, p.call.error != 0)
+
+    def _paths(self, p: Pending) -> list[str]:
+        """-P: the paths the call names, and those its descriptors are open on."""
+        files = self._proc(p.start.pid).files
+        named = [rec.path.decode("utf-8", "surrogateescape") for rec in p.records
+                 if rec.header.type == r.NAMEI]
+        return named + [files.name(fd) for fd in p.fds]
+
+    def _noting_fds(self, p: Pending, fd_text):
+        """``fd_text`` that also notes each descriptor printed (for -P)."""
+        def text(fd: int) -> str:
+            p.fds.add(fd)
+            return fd_text(fd)
+        return text
+
+    def _dumps(self, p: Pending) -> list[str]:
+        """-e read=/write=: the data of a read or write on a chosen descriptor."""
+        writing = DUMPS.get(p.call.name)
+        if writing is None or not p.call.args:
+            return []
+        fd = c_int(p.call.args[0])
+        if fd < 0 or not self.sel.dumps(fd, writing) or (not writing and not p.call.ok):
+            return []
+        gio = p.call.gio(1)
+        return strace_dump(gio.data) if gio is not None and gio.data else []
+
+    def _exit_line(self, tid: int, h: r.Header, end: str) -> None:
+        if "exit" not in self.sel.quiet:
+            self._emit(tid, f"{self._leader(tid, h)}+++ {end} +++")
 
     def _fd_text(self, proc: Process):
         if not self.o.strace.yflag:
@@ -227,7 +368,7 @@ class View:
 
         def text(fd: int) -> str:
             path = proc.files.name(fd)
-            return f"{fd}<{path}>" if path else str(fd)
+            return f"{fd}<{fd_path(path)}>" if path else str(fd)
         return text
 
     # --- records ----------------------------------------------------------
@@ -254,7 +395,40 @@ class View:
         elif t == r.PSIG:
             self._signal(tid, rec)
         elif tid in self.pending:
-            self.pending[tid].records.append(rec)
+            p = self.pending[tid]
+            if p.shown or self.files_matter:      # else nothing reads its records
+                self._keep(p, rec)
+
+    def _keep(self, p: Pending, rec) -> None:
+        """Add ``rec`` to its pending call, its data cut to what the bounds allow."""
+        if len(p.records) >= MAX_RECORDS:
+            return
+        tail = rec[-1]
+        if isinstance(tail, bytes):
+            room = max(MIN_KEPT, min(KEPT_PER_RECORD, KEPT_PENDING - self.kept))
+            if len(tail) > room:
+                tail = tail[:room]
+                rec = rec._replace(**{rec._fields[-1]: tail})
+            p.kept += len(tail)
+            self.kept += len(tail)
+        p.records.append(rec)
+
+    def _pop(self, tid: int) -> Pending | None:
+        """Take ``tid``'s pending call out (its kept bytes go back)."""
+        p = self.pending.pop(tid, None)
+        if p is not None:
+            self.kept -= p.kept
+        return p
+
+    def _give_up(self, tid: int) -> None:
+        """Write ``tid``'s pending call as unfinished: its RET will not be waited for."""
+        p = self._pop(tid)
+        if self.current == tid:
+            self.current = None
+        if p.held is not None:
+            self._release(p)
+        elif not p.unfinished and self._selected(p):
+            self._emit(tid, self._unfinished_text(f"{self._leader(tid, p.start)}{p.call.name}(", p))
 
     def _proc(self, pid: int) -> Process:
         proc = self.procs.get(pid)
@@ -293,19 +467,25 @@ class View:
         if name == "rt_sigreturn":       # the mask saved at the last delivery comes back
             call.restored_mask = self.last_mask.get(tid)
         if tid in self.pending:          # a CALL with no RET before it: give up on it
-            self._finish(tid, self.pending.pop(tid), rec.header)
+            self._finish(tid, self._pop(tid), rec.header)
         self._interrupt(tid)
-        self.pending[tid] = Pending(call, rec, info)
+        if len(self.pending) >= MAX_PENDING:
+            self._give_up(next(iter(self.pending)))
+        p = self.pending[tid] = Pending(call, rec, info)
+        p.shown = self.sel.call(name, rec.code)
+        p.deferred = self.sel.by_status or bool(self.sel.paths)
+        if self.sel.paths:
+            call.fd_text = self._noting_fds(p, call.fd_text)
         self.current = tid
         if name in ("exit", "exit_group"):
             proc.exit_code = c_int(rec.args[0]) & 0xFF if rec.args else 0
-            self._finish(tid, self.pending.pop(tid), rec.header)
+            self._finish(tid, self._pop(tid), rec.header)
             if name == "exit" and tid != rec.header.pid:
-                self._emit(f"{self._leader(tid, rec.header)}+++ exited with {proc.exit_code} +++")
+                self._exit_line(tid, rec.header, f"exited with {proc.exit_code}")
                 self.alive.discard(tid)
 
     def _ret(self, tid: int, rec: r.Sysret) -> None:
-        p = self.pending.pop(tid, None)
+        p = self._pop(tid)
         if p is None:
             return
         p.call.retval = rec.retval
@@ -322,8 +502,9 @@ class View:
         code = sigcode_name(rec.signo, rec.code) or str(rec.code)
         head = f"{self._leader(tid, rec.header)}--- {name} "
         line = HeldLine(head, f"{head}{{si_signo={name}, si_code={code}}} ---")
-        self.signals[tid] = (line, rec.header.pid)
-        self._emit(line)
+        self.signals[tid] = (line, rec.header.pid)     # its siginfo is taken in anyway
+        if self.sel.signal(name):
+            self._emit(tid, line)
         if rec.action == 0 and rec.signo in FATAL_BY_DEFAULT:
             self._proc(rec.header.pid).fatal = rec.signo
 
@@ -349,7 +530,7 @@ class View:
         proc = self.procs.pop(pid, None) or Process()
         tids = sorted(t for t in self.alive if t == pid or self._owner(t) == pid)
         for tid in tids:
-            p = self.pending.pop(tid, None)
+            p = self._pop(tid)
             if p is not None:
                 self._finish(tid, p, h)
         if not self.o.pid or self.o.pid == pid:
@@ -360,7 +541,7 @@ class View:
                 end = f"killed by {signame(proc.fatal)}"
             else:
                 end = "exited"
-            self._emit(f"{self._leader(pid, h)}+++ {end} +++")
+            self._exit_line(pid, h, end)
         for tid in tids:
             self.alive.discard(tid)
         self.alive.discard(pid)
@@ -380,18 +561,17 @@ class View:
             self.alive.add(call.retval)
 
     def close(self) -> None:
-        for tid, p in list(self.pending.items()):
+        for tid in list(self.pending):
             self._interrupt(tid)
-            if p.held is not None:
-                self._release(p)
-            elif not p.unfinished:
-                self._emit(self._unfinished_text(f"{self._leader(tid, p.start)}{p.call.name}(", p))
-        self.pending.clear()
+            self._give_up(tid)
         self.signals.clear()
-        for item in self.queue:
+        for _, item in self.queue:
             if not isinstance(item, str) and item.text is None:
                 item.text = item.fallback
         self._flush()
+        for f in self.files.values():
+            f.close()
+        self.files.clear()
 
 
 def abi_for(sv_flags: int):
@@ -403,38 +583,33 @@ def abi_for(sv_flags: int):
         return None
 
 
-def run(opts: ViewOptions, stream, out: TextIO) -> None:
+def run(opts: ViewOptions, source, out: TextIO) -> None:
+    """The strace lines of ``source`` (a RecordReader or a binary stream) on ``out``."""
+    reader = source if isinstance(source, r.RecordReader) else r.RecordReader(source)
     view = View(opts, out)
     try:
-        for rec in r.RecordReader(stream):
+        for rec in reader.wellformed():
             view.record(rec)
+            if opts.live:           # -l: each line as soon as it is complete
+                out.flush()
     finally:
         view.close()
 
 
-def main(argv: list[str]) -> int:
+def _run(opts: ViewOptions) -> None:
     try:
-        opts = parse(argv)
-    except (getopt.GetoptError, ValueError) as e:
-        print(f"kdump --strace: {e}\n{USAGE}", file=sys.stderr)
-        return 1
-    try:
-        stream = sys.stdin.buffer if opts.trfile == "-" else open(opts.trfile, "rb")
-        out = open(opts.outfile, "w") if opts.outfile else sys.stdout
+        out = open(opts.outfile, "w") if opts.outfile and not opts.per_thread else sys.stdout
     except OSError as e:
-        print(f"kdump: {e.filename}: {e.strerror}", file=sys.stderr)
-        return 1
+        raise Fatal(f"{e.filename}: {e.strerror}") from None
     try:
-        run(opts, stream, out)
-    except r.TraceFileError as e:
-        out.flush()
-        print(f"kdump: {e}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        return 0
+        read_trace(opts.trfile, lambda reader: run(opts, reader, out), out, opts.live)
     finally:
         if out is not sys.stdout:
             out.close()
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    return 0
+
+
+FRONT = Front(SHORT, LONG, USAGE, configure, _run)
+
+
+def main(argv: list[str]) -> int:
+    return front(FRONT, _ff(argv))

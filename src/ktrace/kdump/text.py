@@ -14,11 +14,12 @@ from typing import Callable, Iterable
 
 from ktrace import abi as _abi
 from ktrace import decode
+from ktrace.decode.kdump.fmt import vis, vis_strings
 from ktrace import record as r
 
 from .abis import AbiTracker, ProcessAbi
 from .faults import fault_text, faultend_text
-from .iodump import io_data, screen_width
+from .iodump import PIECE, io_data, io_pieces, screen_width
 from .options import DumpOptions
 
 TAGS = {
@@ -29,9 +30,16 @@ TAGS = {
 }
 MAXCOMLEN = 19
 CACHE_LIMIT = 16384      # entries per cache: memory stays flat however long the trace
+FLUSH_BYTES = 1 << 20    # output held before it is written, however few the lines
 ERESTART = -1
 EJUSTRETURN = -2
 INVALID = "invalid record"
+
+
+def brief(rec: tuple) -> str:
+    """A record's repr with its long fields cut short (a record can be megabytes)."""
+    fields = ", ".join(repr(f[:200] if isinstance(f, (bytes, tuple)) else f) for f in rec[1:])
+    return f"{type(rec).__name__}({rec[0]!r}, {fields})"
 
 
 def c_hex(value: int) -> str:
@@ -42,6 +50,16 @@ def c_hex(value: int) -> str:
 def c_string(raw: bytes) -> str:
     """A C string field: up to its NUL, bytes kept (surrogateescape)."""
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def c_name(raw: bytes) -> str:
+    """A C string field as the text view prints it: up to its NUL, escaped."""
+    return vis(raw.split(b"\0", 1)[0])
+
+
+def ljust_bytes(text: str, width: int) -> str:
+    """``%-Ns`` of C: padded to ``width`` bytes (not characters) of output."""
+    return text + " " * (width - len(text.encode("utf-8", "surrogateescape")))
 
 
 class Clock:
@@ -100,7 +118,8 @@ class TextFormatter:
         self.width = screen_width(opts.fancy)
         self.clock = Clock(opts) if opts.absolute or opts.elapsed or opts.relative else None
         self.drop_logged = False
-        # decoders that raised, kept for the fuzzer (the output says "invalid record")
+        # decoders that raised, kept for the fuzzer (the output says "invalid record"):
+        # the record's repr, cut short (records can be megabytes), and the error
         self.decode_errors: collections.deque = collections.deque(maxlen=100)
         self._starts: dict[tuple, str] = {}
         self._tags: dict[str, dict[int, str]] = {}
@@ -121,8 +140,7 @@ class TextFormatter:
         key = (h.pid, h.tid, h.comm)
         text = self._starts.get(key)
         if text is None:
-            comm = h.comm.split(b"\0", 1)[0][:MAXCOMLEN].ljust(8)
-            comm = comm.decode("utf-8", "surrogateescape")
+            comm = ljust_bytes(vis(h.comm.split(b"\0", 1)[0][:MAXCOMLEN]), 8)
             if self.opts.threads:
                 text = f"{h.pid:6d} {h.tid if h.tid > 0 else 0:6d} {comm} "
             else:
@@ -159,6 +177,8 @@ class TextFormatter:
         drop_logged = self.drop_logged
         lines: list[str] = []
         add = lines.append
+        held = 0                 # characters in lines
+        cut = r.Cut
         try:
             for rec in records:
                 h = rec[0]
@@ -180,10 +200,20 @@ class TextFormatter:
                 if cpu_column and version:
                     columns += f"{cpu:3d} "
                 tags = same_tags or self.tags(proc)
-                add(columns + tags[t] + bodies[type(rec)](rec, proc))
-                if len(lines) >= every:
+                body = bodies[type(rec)](rec, proc)
+                if type(body) is str and len(body) < FLUSH_BYTES:
+                    line = columns + tags[t] + body
+                else:                            # long: written as it is made
+                    write_long(write, lines, columns + tags[t], body)
+                    line, held = "", 0           # the line ends the record's text
+                if type(rec[-1]) is cut:
+                    line += cut_note(rec[-1])
+                add(line)
+                held += len(line)
+                if len(lines) >= every or held >= FLUSH_BYTES:
                     write(encode_lines(lines))
                     lines.clear()
+                    held = 0
         finally:
             self.drop_logged = drop_logged
             if lines:
@@ -224,7 +254,7 @@ class TextFormatter:
         try:
             return decode.call_args(proc.abi, rec.code, args, self.decode_opts)
         except Exception as e:     # a decoder bug must not lose the trace
-            self.decode_errors.append((rec, e))
+            self.decode_errors.append((brief(rec), e))
             return [self.number(a) for a in args]
 
     def number(self, value: int) -> str:
@@ -270,32 +300,34 @@ class TextFormatter:
         return number, tables.errno_text(number)
 
     def namei(self, rec, proc: ProcessAbi) -> str:
-        return f'"{c_string(rec[1])}"'
+        return f'"{c_name(rec[1])}"'
 
-    def genio(self, rec: r.Genio, proc: ProcessAbi) -> str:
+    def genio(self, rec: r.Genio, proc: ProcessAbi):
+        """The head line and the data: a string, or pieces when the data is long."""
         data = rec.data
-        n = len(data)
+        n = r.full_length(data)
         head = f"fd {rec.fd} {'read' if rec.rw == 0 else 'wrote'} {n} byte{'' if n == 1 else 's'}"
         if self.opts.suppress_data:
             return head
         maxdata = self.opts.maxdata
         if maxdata and n > maxdata:
             data = data[:max(maxdata, 0)]
-        return f"{head}\n{io_data(data, self.width)}"
+        if len(data) <= PIECE:
+            return f"{head}\n{io_data(data, self.width)}"
+        return _lines_after(head, io_pieces(data, self.width))
 
     def csw(self, rec: r.Csw, proc: ProcessAbi) -> str:
         text = f"{'stop' if rec.out else 'resume'} {'user' if rec.user else 'kernel'}"
-        return text if rec.wmesg is None else f'{text} "{c_string(rec.wmesg)}"'
+        return text if rec.wmesg is None else f'{text} "{c_name(rec.wmesg)}"'
 
     def user(self, rec: r.User, proc: ProcessAbi) -> str:
         data = rec.data
         if self.opts.decimal:
-            return f"{len(data)} " + "".join(f" {b}" for b in data)
-        return f"{len(data)} " + (" " + data.hex(" ") if data else "")
+            return f"{r.full_length(data)} " + "".join(map(_DECIMAL.__getitem__, data))
+        return f"{r.full_length(data)} " + (" " + data.hex(" ") if data else "")
 
     def strings(self, rec, proc: ProcessAbi) -> str:
-        return ", ".join(f'"{s.decode("utf-8", "surrogateescape")}"'
-                         for s in r.split_strings(rec.strings))
+        return vis_strings(rec.strings)
 
     def fault(self, rec: r.Fault, proc: ProcessAbi) -> str:
         return fault_text(rec.vaddr, rec.type)
@@ -309,7 +341,7 @@ class TextFormatter:
         try:
             return render()
         except Exception as e:     # a decoder bug must not lose the trace
-            self.decode_errors.append((rec, e))
+            self.decode_errors.append((brief(rec), e))
             return INVALID
 
     def psig(self, rec: r.Psig, proc: ProcessAbi) -> str:
@@ -325,6 +357,36 @@ class TextFormatter:
 
     def capfail(self, rec: r.CapFail, proc: ProcessAbi) -> str:
         return self._decoded(rec, lambda: decode.capfail_text(proc.abi, rec, self.decode_opts))
+
+
+_DECIMAL = [f" {b}" for b in range(256)]     # kdump -d's USER bytes
+
+
+def _lines_after(head: str, pieces):
+    """``head``, then each piece on the lines that follow it."""
+    yield head
+    for piece in pieces:
+        yield "\n" + piece
+
+
+def write_long(write: Callable[[bytes], object], lines: list[str], start: str,
+               pieces) -> None:
+    """One record's text (a long string, or pieces of it as they are made)
+    written without copies into a line, after the ``lines`` held before it
+    (which are emptied)."""
+    if type(pieces) is str:
+        pieces = (pieces,)
+    if lines:
+        write(encode_lines(lines))
+        lines.clear()
+    write(start.encode("utf-8", "surrogateescape"))
+    for piece in pieces:
+        write(piece.encode("utf-8", "surrogateescape"))
+
+
+def cut_note(field: r.Cut) -> str:
+    """The line after a record the reader kept only the start of."""
+    return f"\n       [{field.length - len(field)} more bytes not kept]"
 
 
 def encode_lines(lines: list[str]) -> bytes:

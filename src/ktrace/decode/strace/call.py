@@ -156,10 +156,6 @@ def p_flags(table: Xlat, zero: str = "0") -> Render:
     return lambda c, i: flags(table, c.arg(i) & 0xFFFFFFFF, zero)
 
 
-def p_flags64(table: Xlat) -> Render:
-    return lambda c, i: flags(table, c.arg(i))
-
-
 def p_xval(table: Xlat, unknown: str) -> Render:
     return lambda c, i: xval(table, c_int(c.arg(i)), unknown)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import struct as _struct
 from typing import Callable, NamedTuple
 
+from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import signal_name
 from ..xlat import LINUX as L
 from . import structs as T
 from .call import (FD, HEX, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
                    p_flags, p_hex, p_struct, p_xval)
-from .fmt import c_int, flags, hexval, printstr, ptr
+from .fmt import array, c_int, flags, hexval, printstr, ptr
 from .fs import open_flags
 
 
@@ -22,15 +22,17 @@ def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
         return None
     gio = c.gio(i)
     data = gio.data if gio is not None else None
-    items, at = [], 0
-    for vec in S.array("iovec", arr.data, arr.struct_size):
-        if data is None:
-            base = ptr(vec["iov_base"])
-        else:
-            base = printstr(data[at:at + vec["iov_len"]], c.opts)
-            at += vec["iov_len"]
-        items.append(f"{{iov_base={base}, iov_len={vec['iov_len']}}}")
-    return "[" + ", ".join(items) + "]"
+
+    def items():
+        at = 0
+        for vec in S.iter_array("iovec", arr.data, arr.struct_size):
+            if data is None:
+                base = ptr(vec["iov_base"])
+            else:
+                base = printstr(data[at:at + vec["iov_len"]], c.opts)
+                at += vec["iov_len"]
+            yield f"{{iov_base={base}, iov_len={vec['iov_len']}}}"
+    return array(items(), c.opts)
 
 
 def _iovecs(c: Call, i: int) -> str:
@@ -43,14 +45,14 @@ def fd_pair(c: Call, i: int) -> str:
     arr = c.array(i, "int")
     if not c.ok or arr is None:
         return ptr(c.arg(i))
-    return "[" + ", ".join(c.fd_text(fd) for fd in _struct.unpack_from("<2i", arr.data)) + "]"
+    return "[" + ", ".join(c.fd_text(fd) for fd in LS.INT_PAIR.unpack_from(arr.data)) + "]"
 
 
 def _pollfds(c: Call, i: int) -> str:
     arr = c.array(i, "pollfd", exit=False)
     if arr is None:
         return ptr(c.arg(i))
-    return "[" + ", ".join(T.pollfds(arr.data, arr.struct_size, False, c.fd_text)) + "]"
+    return array(T.pollfds(arr.data, arr.struct_size, False, c.fd_text), c.opts)
 
 
 def poll_result(c: Call, text: str) -> str:
@@ -58,14 +60,14 @@ def poll_result(c: Call, text: str) -> str:
     arr = c.array(0, "pollfd", exit=True)
     if not c.retval or arr is None or arr is c.array(0, "pollfd", exit=False):
         return text
-    return text + " ([" + ", ".join(T.pollfds(arr.data, arr.struct_size, True)) + "])"
+    return f"{text} ({array(T.pollfds(arr.data, arr.struct_size, True), c.opts)})"
 
 
 def _epoll_out(c: Call, i: int) -> str:
     arr = c.array(i, "epoll_event")
     if not c.ok or arr is None:
         return ptr(c.arg(i))
-    return T.epoll_events(arr.data, arr.struct_size)
+    return T.epoll_events(arr.data, arr.struct_size, c.opts)
 
 
 def _epoll_in(c: Call, i: int) -> str:

@@ -8,9 +8,9 @@ neither the first cwd nor the inherited descriptors.
 from __future__ import annotations
 
 import os
-import struct
 
 from ... import record as r
+from ...abi import linux_structs as LS
 from .call import AT_FDCWD, Call
 from .fdio import is_dup
 from .fmt import c_int
@@ -27,6 +27,7 @@ PAIRS = {"pipe": (0, "pipe:"), "pipe2": (0, "pipe:"), "socketpair": (3, "socket:
 # calls that open a path: (argument of the directory descriptor or None, of the path)
 OPENS = {"open": (None, 0), "creat": (None, 0), "openat": (0, 1), "openat2": (0, 1)}
 DUPS = {"dup", "dup2", "dup3"}
+PATH_MAX = 4096   # bytes of a path kept: no longer one names a file, a hostile trace may
 
 
 class Files:
@@ -58,7 +59,7 @@ class Files:
         elif name in PAIRS:
             i, kind = PAIRS[name]
             arr = call.array(i, "int")
-            for fd in struct.unpack_from("<2i", arr.data) if arr and len(arr.data) >= 8 else ():
+            for fd in LS.INT_PAIR.unpack_from(arr.data) if arr and len(arr.data) >= 8 else ():
                 self.fds[fd] = kind
         elif name in DUPS or (name == "fcntl" and is_dup(call)):
             self._set(ret, self.fds.get(c_int(call.arg(0))))
@@ -73,7 +74,7 @@ class Files:
         elif name == "getcwd":
             data = call.struct(0, "string")
             if data:
-                self.cwd = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                self.cwd = data.split(b"\0", 1)[0][:PATH_MAX].decode("utf-8", "surrogateescape")
 
     def _set(self, fd: int, path: str | None) -> None:
         if path is None:
@@ -83,7 +84,7 @@ class Files:
 
     def _abspath(self, dirfd: int, raw: bytes) -> str:
         """The path opened, made absolute when its directory is known."""
-        path = raw.decode("utf-8", "surrogateescape")
+        path = raw[:PATH_MAX].decode("utf-8", "surrogateescape")
         base = self.name(dirfd)
         if path.startswith("/") or base is None:
             return path

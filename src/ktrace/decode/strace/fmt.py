@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from itertools import islice
+from typing import Iterator, NamedTuple
 
 from ..names import SIGRTMAX, signal_name
 from ..xlat import Xlat
@@ -50,9 +51,27 @@ def printstr(data: bytes, opts: StraceOptions, limit: int | None = None,
     return text + "..." if len(data) > size else text
 
 
+PATH_MAX = 4096
+
+
 def printpath(path: bytes, opts: StraceOptions) -> str:
-    """printpath: paths are not cut at -s."""
+    """printpath: paths are not cut at -s, but at PATH_MAX - 1 bytes."""
+    if len(path) >= PATH_MAX:
+        return quote(path[:PATH_MAX - 1], opts.xflag) + "..."
     return quote(path, opts.xflag)
+
+
+def array(items: Iterator[str], opts: StraceOptions) -> str:
+    """print_array: ``[a, b, ...]``, cut after -s elements as strace cuts it."""
+    shown = list(islice(items, opts.strsize))
+    if next(items, None) is not None:
+        shown.append("...")
+    return "[" + ", ".join(shown) + "]"
+
+
+def fd_path(path: str) -> str:
+    """A path -y shows in ``fd<path>``: escaped like a string, without the quotes."""
+    return quote(path.encode("utf-8", "surrogateescape"))[1:-1]
 
 
 def ptr(value: int) -> str:

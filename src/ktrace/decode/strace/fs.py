@@ -47,7 +47,7 @@ def _dents(c: Call, i: int) -> str:
     if not c.ok:
         return ptr(c.arg(i))
     data = c.struct(i, "dirents")
-    count = len(S.dirents(data)) if data is not None else 0
+    count = sum(1 for _ in S.iter_dirents(data)) if data is not None else 0
     return f"{ptr(c.arg(i))} /* {count} entries */"
 
 

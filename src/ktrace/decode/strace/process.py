@@ -9,21 +9,21 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import (DIRFD, FD, HEX, INT, PATH, PTR, STR_IN, UINT, ULONG, Arg, Call, at_exit, p_flags,
                    p_ptr, p_struct, p_xval)
-from .fmt import c_int, flags, hexval, printstr, ptr, signame
+from .fmt import array, c_int, flags, hexval, printstr, ptr, signame
 
 
 def _execve_argv(c: Call, i: int) -> str:
     rec = c.find(i, r.ARGS)
     if rec is None:
         return ptr(c.arg(i))
-    return "[" + ", ".join(printstr(s, c.opts) for s in r.split_strings(rec.strings)) + "]"
+    return array((printstr(s, c.opts) for s in r.iter_strings(rec.strings)), c.opts)
 
 
 def _execve_envp(c: Call, i: int) -> str:
     rec = c.find(i, r.ENVS)
     if rec is None:
         return ptr(c.arg(i))
-    n = len(r.split_strings(rec.strings))
+    n = r.count_strings(rec.strings)
     return f"{ptr(c.arg(i))} /* {n} var{'' if n == 1 else 's'} */"
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import errno as _errno
 import struct as _struct
 
+from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import sigcode_name
 from ..xlat import LINUX as L
-from .fmt import flags, hexval, ptr, quote, sigset, signame, xval
+from .fmt import StraceOptions, array, flags, hexval, ptr, quote, sigset, signame, xval
 
 RLIM_INFINITY = (1 << 64) - 1
 NUL = b"\0"
@@ -90,7 +91,7 @@ def sockaddr_text(data: bytes, call=None) -> str:
     if sa.family == S.AF_UNIX:
         if len(data) <= 2:
             return head + "}"
-        path = data[2:]
+        path = data[2:2 + S.SUN_PATH_MAX]
         if sa.extra.get("abstract"):
             return f"{head}, sun_path=@{quote(path[1:])}}}"
         return f"{head}, sun_path={quote(path.split(NUL, 1)[0])}}}"
@@ -297,25 +298,20 @@ def wait_status_text(f: dict) -> str:
     return wait_status(f["value"])
 
 
-def pollfds(data: bytes, size: int, revents: bool, fd_text=str) -> list[str]:
+def pollfds(data: bytes, size: int, revents: bool, fd_text=str):
     """poll's array: the events asked for at entry, the revents returned at exit."""
-    items = []
-    for f in S.array("pollfd", data, size):
+    for f in S.iter_array("pollfd", data, size):
         if revents and not f["revents"]:
             continue
         key = "revents" if revents else "events"
         fd = str(f["fd"]) if revents else fd_text(f["fd"])
-        items.append(f"{{fd={fd}, {key}={flags(L.POLL_EVENTS, f[key] & 0xFFFF)}}}")
-    return items
+        yield f"{{fd={fd}, {key}={flags(L.POLL_EVENTS, f[key] & 0xFFFF)}}}"
 
 
-def epoll_events(data: bytes, size: int) -> str:
-    items = []
-    for f in S.array("epoll_event", data, size):
-        d = f["data"]
-        items.append(f"{{events={flags(L.EPOLL_EVENTS, f['events'])}, "
-                     f"data={{u32={d & 0xFFFFFFFF}, u64={d}}}}}")
-    return "[" + ", ".join(items) + "]"
+def epoll_events(data: bytes, size: int, opts: StraceOptions = StraceOptions()) -> str:
+    return array((f"{{events={flags(L.EPOLL_EVENTS, f['events'])}, "
+                  f"data={{u32={f['data'] & 0xFFFFFFFF}, u64={f['data']}}}}}"
+                  for f in S.iter_array("epoll_event", data, size)), opts)
 
 
 def ints(data: bytes, kind: str = "i") -> str:
@@ -324,21 +320,20 @@ def ints(data: bytes, kind: str = "i") -> str:
     return "[" + ", ".join(str(v) for v in _struct.unpack_from(f"<{n}{kind}", data)) + "]"
 
 
-# struct siginfo (x86-64): signo, errno, code, then a union at offset 16
-_SIGINFO_HEAD = _struct.Struct("<iii")
+# struct siginfo (x86-64): its layouts are ktrace.abi.linux_structs' SIGINFO_HEAD, SI_*
 _SI = {n: v for v, n in L.SI_CODES.entries}
 _SIGCHLD, _SIGIO = L.SIGNALS.value("SIGCHLD"), L.SIGNALS.value("SIGIO")
 _FAULTS = {L.SIGNALS.value(n) for n in ("SIGILL", "SIGFPE", "SIGSEGV", "SIGBUS", "SIGTRAP")}
 _CLD_EXITED = L.CLD_CODES.value("CLD_EXITED")
 _POLL_BAND = {L.POLL_CODES.value(n) for n in ("POLL_IN", "POLL_OUT", "POLL_MSG")}
-SIGINFO_SIZE = 48        # the bytes the fields printed here need
+SIGINFO_SIZE = LS.SI_CHLD.size        # the bytes the fields printed here need (48)
 
 
 def siginfo_text(data: bytes, fd_text=str) -> str:
     """strace's printsiginfo: ``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=.., ...}``."""
     if len(data) < SIGINFO_SIZE:
         return "{...}"
-    signo, err, code = _SIGINFO_HEAD.unpack_from(data)
+    signo, err, code = LS.SIGINFO_HEAD.unpack_from(data)
     if not signo:
         return "{}"
     parts = [f"si_signo={signame(signo)}", f"si_code={sigcode_name(signo, code) or code}"]
@@ -349,11 +344,11 @@ def siginfo_text(data: bytes, fd_text=str) -> str:
 
 def _si_fields(signo: int, code: int, data: bytes, fd_text) -> list[str]:
     """The union's fields strace prints for this signal and code."""
-    pid, uid = _struct.unpack_from("<iI", data, 16)
+    pid, uid = LS.SI_SENDER.unpack_from(data)
     source = [f"si_pid={pid}", f"si_uid={uid}"]
-    (si_int,), (si_ptr,) = _struct.unpack_from("<i", data, 24), _struct.unpack_from("<Q", data, 24)
+    (si_int,), (si_ptr,) = LS.SI_INT.unpack_from(data), LS.SI_PTR.unpack_from(data)
     value = [f"si_int={si_int}", f"si_ptr={ptr(si_ptr)}"]
-    band, fd = _struct.unpack_from("<qi", data, 16)
+    band, fd = LS.SI_POLL.unpack_from(data)
     if code <= 0:
         if code == _SI["SI_TIMER"]:
             return [f"si_timerid={pid & 0xFFFFFFFF:#x}", f"si_overrun={uid}"] + value
@@ -362,12 +357,11 @@ def _si_fields(signo: int, code: int, data: bytes, fd_text) -> list[str]:
         return source + (value if code not in (_SI["SI_USER"], _SI["SI_TKILL"]) and si_ptr
                          else [])
     if signo == _SIGCHLD:
-        status = _struct.unpack_from("<i", data, 24)[0]
-        utime, stime = _struct.unpack_from("<qq", data, 32)
+        status, utime, stime = LS.SI_CHLD.unpack_from(data)
         return source + [f"si_status={status if code == _CLD_EXITED else signame(status)}",
                          f"si_utime={clock_t(utime)}", f"si_stime={clock_t(stime)}"]
     if signo in _FAULTS:
-        return [f"si_addr={ptr(_struct.unpack_from('<Q', data, 16)[0])}"]
+        return [f"si_addr={ptr(LS.SI_ADDR.unpack_from(data)[0])}"]
     if signo == _SIGIO:
         return [f"si_band={band}", f"si_fd={fd_text(fd)}"] if code in _POLL_BAND else []
     return (source if pid or uid else []) + (value if si_ptr else [])

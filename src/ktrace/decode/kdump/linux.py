@@ -8,10 +8,10 @@ ioctl, socket, wait4, lseek, ...), with Linux's constants.
 
 from __future__ import annotations
 
-from . import kdump_args as k
-from .kdump_fmt import c_hex, c_int, open_flags_decoder, socket_type_decoder, u32, xlat_mask
-from .names import futex_op_name, signal_name
-from .xlat import LINUX as L, Xlat
+from . import args as k
+from .fmt import c_hex, c_int, open_flags_decoder, socket_type_decoder, u32, xlat_mask
+from ..names import futex_op_name, signal_name
+from ..xlat import LINUX as L, Xlat
 
 AT_FDCWD = L.AT_FDCWD.value("AT_FDCWD")
 O_CREAT = L.OPEN_FLAGS.value("O_CREAT")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .kdump_fmt import (MaskDecoder, Options, c_int, filemode, integer_arg,
+from .fmt import (MaskDecoder, Options, c_int, filemode, integer_arg,
                         integer_arg_valid, mask_arg, mask_arg0, number, signed)
-from .xlat import Xlat
+from ..xlat import Xlat
 
 
 class Cursor:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from .xlat import Xlat
+from ..xlat import Xlat
 
 
 class Options(NamedTuple):
@@ -20,6 +20,68 @@ class Options(NamedTuple):
     decimal: bool = False
     fancy: bool = True
     symbolic: bool = False
+
+
+# vis(3)'s VIS_CSTYLE names for the control characters that have one; every
+# other byte that may not reach a terminal raw is VIS_OCTAL's \ooo.
+_C_ESCAPES = {7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v", 12: "\\f", 13: "\\r"}
+# Bytes that are not UTF-8 come out of surrogateescape as U+DC80..U+DCFF.
+# Those of 0x80-0x9f are C1 controls to a terminal that reads 8 bits (0x9b is
+# CSI): escaped.  The others are kept as read, as FreeBSD's kdump keeps them:
+# no terminal takes them for a control, and a name in another charset stays
+# legible in that charset.
+_C1_BYTES = range(0xDC80, 0xDCA0)
+
+
+def vis(raw: bytes) -> str:
+    """A string from a trace, safe to print: vis(3) with VIS_CSTYLE | VIS_OCTAL.
+
+    Printable characters, UTF-8 included, stand for themselves, so an
+    ordinary name prints as it is.  The rest are escaped byte by byte:
+    control characters (C0, DEL, C1), format characters such as the bidi
+    overrides, and the bytes that are not UTF-8 and could be C1 controls.
+    Nothing a traced program names can move the cursor, retitle the terminal
+    or forge a line.
+    """
+    text = raw.decode("utf-8", "surrogateescape")
+    return text if text.isprintable() else text.translate(_VIS)
+
+
+def vis_strings(blob: bytes) -> str:
+    """The NUL-separated strings of ``blob`` as kdump prints ARGS: escaped,
+    each quoted, joined by ``, `` (in one pass: there may be millions)."""
+    if not blob:
+        return ""
+    if blob.endswith(b"\0"):
+        blob = blob[:-1]
+    return '"' + blob.decode("utf-8", "surrogateescape").translate(_VIS_STRINGS) + '"'
+
+
+def _vis_char(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    if code >= 0xDC80:
+        return f"\\{code - 0xDC00:03o}" if code in _C1_BYTES else ch
+    return "".join(_C_ESCAPES.get(b) or f"\\{b:03o}" for b in ch.encode())
+
+
+class _VisTable(dict):
+    """str.translate's table for vis, filled as characters are met.
+
+    Only the first 256 code points and the escaped bytes are kept, so that
+    text made of every Unicode character cannot grow it without bound.
+    """
+
+    def __missing__(self, code: int) -> str:
+        shown = _vis_char(chr(code))
+        if code < 0x100 or code >= 0xDC80 and code < 0xDD00:
+            self[code] = shown
+        return shown
+
+
+_VIS = _VisTable()
+_VIS_STRINGS = _VisTable({0: '", "'})
 
 
 def c_hex(value: int) -> str:

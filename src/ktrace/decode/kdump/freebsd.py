@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import freebsd_xlat as F
-from . import kdump_args as k
-from .kdump_fmt import c_int, open_flags_decoder, socket_type_decoder, u32, xlat_mask
+from .. import freebsd_xlat as F
+from . import args as k
+from .fmt import c_int, open_flags_decoder, socket_type_decoder, u32, xlat_mask
 
 OPEN_FLAGS = open_flags_decoder(F.OPEN_ACCESS, F.OPEN_FLAGS, F.O_ACCMODE)
 atfd = k.enum_valid(lambda v: "AT_FDCWD" if v == F.AT_FDCWD else None)

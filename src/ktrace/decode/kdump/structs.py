@@ -13,13 +13,14 @@ import grp
 import pwd
 import stat as _stat
 import time
+from itertools import islice
 from typing import Callable
 
-from . import structs as S
-from .kdump_fmt import Options, c_hex, mask_arg, xlat_mask
-from .names import signal_name
-from .strace.structs import siginfo_text
-from .xlat import LINUX as L, Xlat
+from .. import structs as S
+from .fmt import Options, c_hex, mask_arg, vis, xlat_mask
+from ..names import signal_name
+from ..strace.structs import siginfo_text
+from ..xlat import LINUX as L, Xlat
 
 TIME_FORMAT = "%b %e %T %Y"
 
@@ -94,7 +95,8 @@ def sockaddr_text(sa: S.Sockaddr, families: Xlat, inet6: int) -> str:
     elif sa.family == inet6 and sa.address is not None:
         where = f"[{sa.address}]:{sa.port}"
     elif sa.family == S.AF_UNIX:
-        where = ("@" + sa.address[1:]) if sa.extra.get("abstract") else sa.address
+        path = sa.address.encode("utf-8", "surrogateescape")
+        where = ("@" + vis(path[1:])) if sa.extra.get("abstract") else vis(path)
     elif "pid" in sa.extra:
         where = f"pid={sa.extra['pid']}, groups={sa.extra['groups']:08x}"
     else:
@@ -114,7 +116,7 @@ def _fields(name: str, fields: dict, shown: dict[str, Callable[[int], str]]) -> 
 
 
 def _quoted(raw: bytes) -> str:
-    return '"' + raw.decode("utf-8", "backslashreplace").replace('"', '\\"') + '"'
+    return '"' + vis(raw).replace('"', '\\"') + '"'
 
 
 _HEX = c_hex
@@ -184,19 +186,28 @@ def _dirent_text(d: S.Dirent) -> str:
 ARRAY_SEPARATOR = "\n             "
 
 
+# Elements shown of one array: a normal one holds a genio size of them at
+# most (4096 bytes), a hostile one could hold a million.
+MAX_ITEMS = 16384
+
+
 def struct_array_text_linux(name: str, size: int, data: bytes, opts: Options) -> str:
-    """kdump's ktrstructarray: ``struct NAME[] = { {..}\\n             {..} }``."""
+    """kdump's ktrstructarray: ``struct NAME[] = { {..}\n             {..} }``."""
     if name in ("dirent64", "dirents"):
-        items = [_dirent_text(d) for d in S.dirents(data)]
+        items = (_dirent_text(d) for d in S.iter_dirents(data))
     elif name in S.FIXED:
         spec_size = S.FIXED[name][0].size
         if size != spec_size:
             return f"struct {name}[] = {{ <bad size> }}"
         shown = _SHOWN.get(name, {})
-        items = [_fields(name, f, shown)[len(f"struct {name} "):] for f in S.array(name, data, size)]
+        items = (_fields(name, f, shown)[len(f"struct {name} "):]
+                 for f in S.iter_array(name, data, size))
     else:
         return f"struct {name}[] = {{ <unknown structure> }}"
-    return f"struct {name}[] = {{ " + ARRAY_SEPARATOR.join(items) + " }"
+    shown_items = list(islice(items, MAX_ITEMS))
+    if next(items, None) is not None:
+        shown_items.append("...")
+    return f"struct {name}[] = {{ " + ARRAY_SEPARATOR.join(shown_items) + " }"
 
 
 def freebsd_struct_text(name: str, data: bytes, opts: Options, families: Xlat) -> str:

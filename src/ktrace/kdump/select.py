@@ -1,0 +1,347 @@
+"""strace's selection options, with strace's meaning, for every kdump view.
+
+    -e trace=SET    -e status=SET   -e signal=SET   -e read=FDS   -e write=FDS
+    -e quiet=SET    -z  -Z          -P PATH         -q  -qq
+
+A SET is strace's: comma-separated items, each leading ``!`` inverting what
+follows, ``all`` and ``none``.  For ``trace``: names, numbers, ``/regex``
+(POSIX extended, searched in the name) and the classes (``%file`` ...: strace's
+own table, ``ktrace.decode.strace.syscall_classes``); an item with a leading
+``?`` may select nothing, any other must name something (strace's rule).
+
+What strace decides when a call starts (trace=, -P) also narrows ``-c``'s
+counts; status= only decides whether a finished line is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ktrace import record as r
+from ktrace.decode.strace.syscall_classes import ALIASES, CLASSES
+
+STATUSES = ("successful", "failed", "unfinished", "unavailable", "detached")
+QUIET = ("attach", "exit", "path-resolution", "personality", "thread-execve", "superseded")
+QUIET_ALIASES = {"exits": "exit", "path-resolution": "path-resolution"}
+# strace's qualifier names and their aliases (strace.c's qual_options)
+QUALIFIERS = {"trace": "trace", "t": "trace", "signal": "signal", "signals": "signal",
+              "s": "signal", "status": "status", "read": "read", "reads": "read",
+              "r": "read", "write": "write", "writes": "write", "w": "write",
+              "quiet": "quiet", "silent": "quiet", "silence": "quiet", "q": "quiet"}
+
+
+class SelectError(ValueError):
+    """A selection strace would refuse: the message is strace's."""
+
+
+@dataclass(frozen=True)
+class NameSet:
+    """A set of strace's: what its items select, or (inverted) all but that."""
+    names: frozenset = frozenset()
+    patterns: tuple = ()
+    numbers: frozenset = frozenset()
+    inverted: bool = False
+
+    def __contains__(self, item: tuple[str, int]) -> bool:
+        name, number = item
+        hit = (name in self.names or number in self.numbers
+               or any(p.search(name) for p in self.patterns))
+        return hit != self.inverted
+
+
+ALL = NameSet(inverted=True)
+
+
+def _items(text: str) -> tuple[list[str], bool]:
+    """strace's SET syntax: (the items, inverted?); ``all``/``none`` as no items."""
+    inverted = False
+    while text.startswith("!"):
+        inverted, text = not inverted, text[1:]
+    if text in ("all", "none"):
+        return [], inverted == (text == "none")
+    items = text.split(",")
+    if not text or "" in items:
+        raise SelectError(f"invalid value '{text}'")
+    return items, inverted
+
+
+@lru_cache(maxsize=None)
+def known_syscalls() -> frozenset[str]:
+    """Every Linux syscall name kdump can show (x86_64 and i386 tables)."""
+    from ktrace import abi
+    names = set().union(*CLASSES.values())
+    for table in (abi.LINUX_X86_64, abi.LINUX_I386):
+        names.update(info.name for info in table.syscalls.values())
+    return frozenset(names)
+
+
+def syscall_set(text: str) -> NameSet:
+    """``-e trace=``'s SET (basic_filters.c's qualify_syscall_tokens)."""
+    items, inverted = _items(text)
+    names, patterns, numbers = set(), [], set()
+    for item in items:
+        optional = item.startswith("?")
+        token = item.lstrip("?")
+        if token.isdigit():
+            numbers.add(int(token))
+        elif token.startswith("/"):
+            try:
+                pattern = re.compile(token[1:])
+            except re.error as e:
+                raise SelectError(f"regcomp: {token[1:]}: {e}") from None
+            if not any(pattern.search(n) for n in known_syscalls()) and not optional:
+                raise SelectError(f"invalid system call '{item}'")
+            patterns.append(pattern)
+        elif _class(token) is not None:
+            names |= CLASSES[_class(token)]
+        elif token in known_syscalls():
+            names.add(token)
+        elif not optional:
+            raise SelectError(f"invalid system call '{item}'")
+    return NameSet(frozenset(names), tuple(patterns), frozenset(numbers), inverted)
+
+
+def _class(token: str) -> str | None:
+    """The class a token names (case does not matter to strace), or None."""
+    low = token.lower()
+    if low in CLASSES:
+        return low
+    return ALIASES.get(low)
+
+
+def word_set(text: str, words: tuple[str, ...], what: str,
+             aliases: dict[str, str] | None = None) -> frozenset[str]:
+    """status= and quiet=: a SET of fixed words, as the selected words."""
+    items, inverted = _items(text)
+    chosen = set()
+    for item in items:
+        word = (aliases or {}).get(item, item)
+        if word not in words:
+            raise SelectError(f"invalid {what} '{item}'")
+        chosen.add(word)
+    return frozenset(set(words) - chosen if inverted else chosen)
+
+
+def signal_set(text: str) -> NameSet:
+    """``-e signal=``: names with or without SIG, or numbers."""
+    from ktrace.decode.strace.fmt import signame
+    items, inverted = _items(text)
+    names = set()
+    for item in items:
+        if item.isdigit():
+            names.add(signame(int(item)))
+            continue
+        name = item.upper() if item.upper().startswith("SIG") else "SIG" + item.upper()
+        if not any(signame(n) == name for n in range(1, 65)):
+            raise SelectError(f"invalid signal '{item}'")
+        names.add(name)
+    return NameSet(frozenset(names), inverted=inverted)
+
+
+def fd_set(text: str) -> NameSet:
+    """``-e read=`` and ``-e write=``: descriptor numbers."""
+    items, inverted = _items(text)
+    if not all(i.isdigit() for i in items):
+        raise SelectError(f"invalid descriptor '{text}'")
+    return NameSet(numbers=frozenset(int(i) for i in items), inverted=inverted)
+
+
+NONE = NameSet()
+
+
+@dataclass
+class Selection:
+    """What the options select; every view asks it the same questions."""
+    trace: NameSet = ALL
+    status: frozenset = frozenset(STATUSES)
+    signals: NameSet = ALL
+    reads: NameSet = NONE
+    writes: NameSet = NONE
+    quiet: frozenset = frozenset()
+    paths: list[str] = field(default_factory=list)
+
+    def expression(self, text: str) -> None:
+        """One ``-e [QUALIFIER=]SET``."""
+        qualifier, _, value = text.partition("=") if "=" in text else ("trace", "", text)
+        kind = QUALIFIERS.get(qualifier)
+        if kind is None:
+            raise SelectError(f"invalid filter '{qualifier}'")
+        if kind == "trace":
+            self.trace = syscall_set(value)
+        elif kind == "status":
+            self.status = word_set(value, STATUSES, "status")
+        elif kind == "signal":
+            self.signals = signal_set(value)
+        elif kind == "read":
+            self.reads = fd_set(value)
+        elif kind == "write":
+            self.writes = fd_set(value)
+        else:
+            self.quiet = word_set(value, QUIET, "quiet", QUIET_ALIASES)
+
+    def path(self, path: str) -> None:
+        """-P: the path as given, and where it leads (strace's storepath)."""
+        self.paths.append(path)
+        real = os.path.realpath(path)
+        if real != path:
+            self.paths.append(real)
+
+    def quieter(self) -> None:
+        """One -q: attach and personality messages; a second (-qq): exit lines too."""
+        more = {"exit"} if "attach" in self.quiet else {"attach", "personality"}
+        self.quiet = self.quiet | more
+
+    @property
+    def by_status(self) -> bool:
+        return self.status != frozenset(STATUSES)
+
+    @property
+    def narrows(self) -> bool:
+        """Does anything but the defaults select?"""
+        return (self.trace is not ALL or self.by_status or self.signals is not ALL
+                or bool(self.paths))
+
+    def call(self, name: str, number: int) -> bool:
+        return (name, number) in self.trace
+
+    def finished(self, returned: bool, failed: bool) -> bool:
+        """status=: is a call that ended so printed?"""
+        word = "unfinished" if not returned else ("failed" if failed else "successful")
+        return word in self.status
+
+    def signal(self, name: str) -> bool:
+        return (name, -1) in self.signals
+
+    def names_path(self, paths) -> bool:
+        """-P: does any of ``paths`` (the call's, its descriptors') match?"""
+        return any(p in self.paths for p in paths if p)
+
+    def dumps(self, fd: int, writing: bool) -> bool:
+        return ("", fd) in (self.writes if writing else self.reads)
+
+
+# What calls waiting for their RET may hold back in ``narrow`` (status= and -P
+# decide at the RET): per call, and over all; beyond, a call is let through
+# undecided, so that memory has a bound whatever the file holds.
+MAX_HELD_RECORDS = 64
+MAX_HELD_BYTES = 16 << 20
+MAX_HELD_TOTAL = 64 << 20
+# the records that belong to the call in progress on their thread
+CALL_PARTS = frozenset({r.NAMEI, r.GENIO, r.STRUCT, r.STRUCT_ARRAY, r.SYSRET, r.ARGS, r.ENVS})
+
+
+def _abi_for(sv_flags: int):
+    try:
+        from ktrace import abi
+        return abi.abi_for_svflags(sv_flags)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _name(abi, code: int) -> str:
+    name = abi.syscall_name(code) if abi is not None else None
+    return name or f"syscall_{code:#x}"
+
+
+def _signal_name(abi, signo: int) -> str:
+    from ktrace.decode.strace.fmt import signame
+    return (abi.signal_name(signo) if abi is not None else None) or signame(signo)
+
+
+class _Held:
+    __slots__ = ("records", "size", "paths")
+
+    def __init__(self, rec):
+        self.records, self.size, self.paths = [rec], 0, []
+
+
+def narrow(records, sel: Selection, statuses: bool = True):
+    """The records of the calls and signals ``sel`` selects (the text, JSON and
+    summary views).  A call's records go or stay with its CALL; status= and -P
+    (here: the paths the call names) are decided at its RET, so its records
+    wait for it.  ``statuses`` False: status= does not narrow (strace -c)."""
+    if not sel.narrows:
+        return iter(records)
+    return _Narrowing(sel, statuses).run(records)
+
+
+class _Narrowing:
+    def __init__(self, sel: Selection, statuses: bool):
+        self.sel = sel
+        self.by_status = statuses and sel.by_status
+        self.waits = self.by_status or bool(sel.paths)
+        self.abis: dict = {}
+        self.dropped: set = set()       # tids inside a call that is not shown
+        self.held: dict = {}            # tid -> _Held: a call waiting for its RET
+        self.total = 0                  # bytes held over all calls
+
+    def run(self, records):
+        for rec in records:
+            h = rec[0]
+            t, tid = h.type, (h.tid if h.tid > 0 else h.pid)
+            if t == r.PROCCTOR and hasattr(rec, "sv_flags"):   # the text view passes bad ones
+                self.abis[h.pid] = _abi_for(rec.sv_flags)
+            elif t == r.PROCDTOR:
+                for other in [k for k, c in self.held.items() if c.records[0][0].pid == h.pid]:
+                    yield from self._end(other, returned=False, failed=False)
+            if t == r.SYSCALL and hasattr(rec, "code"):
+                yield from self._call(tid, rec)
+            elif tid in self.dropped and t in CALL_PARTS:
+                if t == r.SYSRET:
+                    self.dropped.discard(tid)
+            elif tid in self.held and t != r.PSIG:
+                yield from self._hold(tid, rec, t == r.SYSRET)
+            elif t != r.PSIG or not hasattr(rec, "signo") or \
+                    self.sel.signal(_signal_name(self.abis.get(h.pid), rec.signo)):
+                yield rec
+        for tid in list(self.held):
+            yield from self._end(tid, returned=False, failed=False)
+
+    def _call(self, tid: int, rec):
+        self.dropped.discard(tid)
+        yield from self._release(tid)       # a CALL with no RET before it: let it go
+        if not self.sel.call(_name(self.abis.get(rec[0].pid), rec.code), rec.code):
+            self.dropped.add(tid)
+        elif self.waits:
+            self.held[tid] = _Held(rec)
+        else:
+            yield rec
+
+    def _hold(self, tid: int, rec, is_ret: bool):
+        c = self.held[tid]
+        c.records.append(rec)
+        path = getattr(rec, "path", None)
+        if isinstance(path, bytes):
+            c.paths.append(path.decode("utf-8", "surrogateescape"))
+        tail = rec[-1]
+        size = len(tail) if isinstance(tail, (bytes, bytearray)) else 0
+        c.size += size
+        self.total += size
+        if is_ret:
+            yield from self._end(tid, returned=True, failed=getattr(rec, "error", 0) != 0)
+        elif len(c.records) > MAX_HELD_RECORDS or c.size > MAX_HELD_BYTES:
+            yield from self._release(tid)
+        while self.total > MAX_HELD_TOTAL:         # the oldest call goes first
+            yield from self._release(next(iter(self.held)))
+
+    def _release(self, tid: int):
+        """Let ``tid``'s held call through undecided."""
+        c = self.held.pop(tid, None)
+        if c is not None:
+            self.total -= c.size
+            yield from c.records
+
+    def _end(self, tid: int, returned: bool, failed: bool):
+        c = self.held.pop(tid)
+        self.total -= c.size
+        if _decide(self.sel, c, self.by_status, returned, failed):
+            yield from c.records
+
+
+def _decide(sel: Selection, c: _Held, by_status: bool, returned: bool, failed: bool) -> bool:
+    if sel.paths and not sel.names_path(c.paths):
+        return False
+    return not by_status or sel.finished(returned, failed)
