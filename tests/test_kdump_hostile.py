@@ -152,8 +152,8 @@ def assert_safe(out: bytes, where) -> None:
 def linux_tables(monkeypatch):
     """The strace and summary views find their tables (not loaded in every test run)."""
     from ktrace.kdump import strace, summary
-    monkeypatch.setattr(strace, "abi_for", lambda sv: ABI if sv & 0xFF == r.SV_ABI_LINUX else None)
-    monkeypatch.setattr(summary, "abi_for", strace.abi_for)
+    monkeypatch.setattr(strace, "abi_for_svflags", lambda sv: ABI if sv & 0xFF == r.SV_ABI_LINUX else None)
+    monkeypatch.setattr(summary, "abi_for_svflags", strace.abi_for_svflags)
 
 
 # ---------------------------------------------------------------------------

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def linux_tables(monkeypatch):
-    monkeypatch.setattr(strace, "abi_for", lambda sv: ABI)
-    monkeypatch.setattr(summary, "abi_for", lambda sv: ABI)
+    monkeypatch.setattr(strace, "abi_for_svflags", lambda sv: ABI)
+    monkeypatch.setattr(summary, "abi_for_svflags", lambda sv: ABI)
 
 
 class Trace:

@@ -56,7 +56,7 @@ class Trace:
 
 @pytest.fixture(autouse=True)
 def linux_tables(monkeypatch):
-    monkeypatch.setattr(view, "abi_for", lambda sv: ABI)
+    monkeypatch.setattr(view, "abi_for_svflags", lambda sv: ABI)
 
 
 AT_FDCWD = (1 << 64) - 100

@@ -29,8 +29,8 @@ def trace(tmp_path, calls):
 
 
 def test_table_sorted_by_time_with_errors_and_max(tmp_path, monkeypatch):
-    monkeypatch.setattr(view, "abi_for", lambda sv: ABI)
-    monkeypatch.setattr(summary, "abi_for", lambda sv: ABI)
+    monkeypatch.setattr(view, "abi_for_svflags", lambda sv: ABI)
+    monkeypatch.setattr(summary, "abi_for_svflags", lambda sv: ABI)
     path = trace(tmp_path, [(7, "read", 3000, 0), (7, "read", 1000, 0),
                             (7, "openat", 6000, 2), (7, "close", 0, 0)])
     out = io.StringIO()
@@ -44,7 +44,7 @@ def test_table_sorted_by_time_with_errors_and_max(tmp_path, monkeypatch):
 
 
 def test_per_process_tables(tmp_path, monkeypatch):
-    monkeypatch.setattr(summary, "abi_for", lambda sv: ABI)
+    monkeypatch.setattr(summary, "abi_for_svflags", lambda sv: ABI)
     path = trace(tmp_path, [(7, "read", 1000, 0), (8, "write", 1000, 0)])
     out = io.StringIO()
     assert summary.main(["--per-process", "-f", str(path)], out) == 0

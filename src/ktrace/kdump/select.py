@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ktrace import record as r
+from ktrace.abi import abi_for_svflags
 from ktrace.decode.strace.syscall_classes import ALIASES, CLASSES
 
 STATUSES = ("successful", "failed", "unfinished", "unavailable", "detached")
@@ -233,14 +234,6 @@ MAX_HELD_TOTAL = 64 << 20
 CALL_PARTS = frozenset({r.NAMEI, r.GENIO, r.STRUCT, r.STRUCT_ARRAY, r.SYSRET, r.ARGS, r.ENVS})
 
 
-def _abi_for(sv_flags: int):
-    try:
-        from ktrace import abi
-        return abi.abi_for_svflags(sv_flags)
-    except (ImportError, AttributeError):
-        return None
-
-
 def _name(abi, code: int) -> str:
     name = abi.syscall_name(code) if abi is not None else None
     return name or f"syscall_{code:#x}"
@@ -283,7 +276,7 @@ class _Narrowing:
             h = rec[0]
             t, tid = h.type, (h.tid if h.tid > 0 else h.pid)
             if t == r.PROCCTOR and hasattr(rec, "sv_flags"):   # the text view passes bad ones
-                self.abis[h.pid] = _abi_for(rec.sv_flags)
+                self.abis[h.pid] = abi_for_svflags(rec.sv_flags)
             elif t == r.PROCDTOR:
                 for other in [k for k, c in self.held.items() if c.records[0][0].pid == h.pid]:
                     yield from self._end(other, returned=False, failed=False)

@@ -16,6 +16,7 @@ from collections import deque
 from typing import TextIO
 
 from ktrace import record as r
+from ktrace.abi import abi_for_svflags
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import c_int, fd_path, signame
@@ -442,7 +443,7 @@ class View:
             if forking is not None:
                 self.procs[pid] = self._child_of(forking)
         proc = self._proc(pid)
-        proc.abi = abi_for(sv_flags)
+        proc.abi = abi_for_svflags(sv_flags)
         self.alive.add(pid)
 
     def _forking(self) -> Pending | None:
@@ -572,15 +573,6 @@ class View:
         for f in self.files.values():
             f.close()
         self.files.clear()
-
-
-def abi_for(sv_flags: int):
-    """The ABI tables for a PROCCTOR's flags (None when unknown or not loaded)."""
-    try:
-        from ktrace import abi
-        return abi.abi_for_svflags(sv_flags)
-    except (ImportError, AttributeError):
-        return None
 
 
 def run(opts: ViewOptions, source, out: TextIO) -> None:

@@ -18,10 +18,10 @@ import sys
 from typing import NamedTuple, TextIO
 
 from ktrace import record as r
+from ktrace.abi import abi_for_svflags
 from ktrace.kdump.cli import SELECTION_SHORT, Front, UsageError, front, options, read_trace, \
     select_option
 from ktrace.kdump.select import ALL, Selection, narrow
-from ktrace.kdump.strace import abi_for
 
 USAGE = """\
 usage: kdump --summary [--per-process] [-Cw] [-S sortby] [-U columns] [-p pid] [-f trfile]
@@ -168,7 +168,7 @@ def tally(records, pid: int = 0, per_process: bool = False,
     for rec in records:
         h = rec.header
         if h.type == r.PROCCTOR:
-            abis[h.pid] = abi_for(rec.sv_flags)
+            abis[h.pid] = abi_for_svflags(rec.sv_flags)
             continue
         if pid and pid not in (h.pid, h.tid):
             continue
