@@ -36,10 +36,6 @@ class UsageError(Exception):
     """A warning line (may be empty) to print before the usage text."""
 
 
-def _warn(text: str) -> None:
-    print(f"ktrace: {text}", file=sys.stderr)
-
-
 def _getopt_message(e: getopt.GetoptError) -> str:
     """getopt(3)'s words for a bad option, as BSD programs print them."""
     opt = e.opt if len(e.opt) == 1 else "-" + e.opt
@@ -171,7 +167,7 @@ def run(inv: Invocation) -> int:
             except OSError as e:
                 if e.filename == inv.file:
                     raise
-                _warn(f"exec of '{inv.command[0]}' failed: {e.strerror}")
+                control.notice(f"exec of '{inv.command[0]}' failed: {e.strerror}")
                 return 1
         control.set_tracing(inv.file, inv.facs, inv.pid, fd=fd, inherit=inv.inherit,
                             descend=inv.descend, engine=inv.engine, options=inv.options)
@@ -189,17 +185,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except UsageError as e:
         if str(e):
-            _warn(str(e))
+            control.notice(str(e))
         print(USAGE, file=sys.stderr)
         return 1
     try:
         return run(inv)
     except tracefile.TraceFileRefused as e:
-        _warn(e.strerror)
+        control.notice(e.strerror)
     except OSError as e:
-        _warn(f"{e.filename or inv.file}: {e.strerror}")
+        control.notice(f"{e.filename or inv.file}: {e.strerror}")
     except (ValueError, control.EngineUnavailable, control.service.ServiceError) as e:
-        _warn(str(e))
+        control.notice(str(e))
     return 1
 
 

@@ -137,7 +137,7 @@ def set_tracing(path: str, facs: int | None, pid: int, *, fd: int, inherit: bool
 
 
 def notice(text: str) -> None:
-    """One line on stderr: what ktrace did instead of what was asked."""
+    """One line on stderr, as ktrace(1) says what it did instead, or what failed."""
     print(f"ktrace: {text}", file=sys.stderr, flush=True)
 
 

@@ -389,9 +389,13 @@ class Service:
             self.facility.stop_all()
 
 
+def _lock_path(engine_name: str) -> Path:
+    return runtime_dir() / f"{service_name(engine_name)}.lock"
+
+
 def _hold_lock(engine_name: str) -> int | None:
     """Only one service per user and engine: the lock says who it is."""
-    fd = os.open(runtime_dir() / f"{service_name(engine_name)}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(_lock_path(engine_name), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -476,13 +480,9 @@ def _spawn(engine_name: str, engine_options: dict) -> dict:
         finally:
             os._exit(0)
     os.close(status_w)
-    try:
+    with os.fdopen(status_r, "rb") as status:
         os.waitpid(pid, 0)
-        with os.fdopen(status_r, "rb") as f:
-            line = f.readline()
-    except BaseException:
-        os.close(status_r)
-        raise
+        line = status.readline()
     try:
         return json.loads(line)
     except ValueError:
@@ -492,8 +492,7 @@ def _spawn(engine_name: str, engine_options: dict) -> dict:
 def _lock_free(engine_name: str) -> bool:
     """Is no service of ours for this engine alive (its lock free)?"""
     try:
-        fd = os.open(runtime_dir() / f"{service_name(engine_name)}.lock",
-                     os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(_lock_path(engine_name), os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return True
     try:

@@ -231,6 +231,8 @@ class Map:
     def __init__(self, ptr: int, name: str):
         self._ptr = ptr
         self.name = name
+        # fixed by the object's BTF at open: the sizes every element operation checks
+        self._sizes = (lib().bpf_map__key_size(ptr), lib().bpf_map__value_size(ptr))
 
     @property
     def fd(self) -> int:
@@ -267,8 +269,7 @@ class Map:
     def _fits(self, key, value=None) -> None:
         """The kernel copies the map's sizes from and to our buffers: they must be those."""
         sizes = (ctypes.sizeof(key), None if value is None else ctypes.sizeof(value))
-        want = (lib().bpf_map__key_size(self._ptr),
-                None if value is None else lib().bpf_map__value_size(self._ptr))
+        want = self._sizes if value is not None else (self._sizes[0], None)
         if sizes != want:
             raise ValueError(f"map {self.name}: (key, value) of {sizes} bytes, {want} expected")
 
