@@ -15,7 +15,7 @@ count on a shared 2-core machine):
   attached  dd untraced while the engine is loaded: what every syscall on the
             machine pays while ktrace is attached
 
-Traced runs use the default trace points (-t +, i.e. cinpstuy) with inheritance,
+Traced runs use the default trace points (-t +, i.e. cinpstuyae) with inheritance,
 through an engine already loaded (the steady state of a running trace service);
 the time runs from releasing the program until every record is in the file.
 "ktrace cmd" end to end (service start and BPF load included) is shown for dd.

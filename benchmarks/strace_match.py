@@ -13,7 +13,9 @@ that differ.
 --filters: each program of strace_diff.FILTER_PROGRAMS is recorded once and shown
 through each filter of strace_diff.FILTERS (-e trace=%file, -z, -P ...); strace
 runs the program again with the same filter.  The rate per filter is over the
-lines strace printed.
+lines strace printed.  Last, ``-ff -o PREFIX``: the files kdump --strace writes
+from that recording against those strace writes, paired by process (a file on
+one side only is counted apart).
 
 KTRACE_DIFF_ENGINE=bpf measures the bpf engine instead of ptrace.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import strace_diff as D  # noqa: E402
+from strace_harness import STRACE  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -36,7 +39,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--show", type=int, default=10, help="differing lines to print")
     ap.add_argument("--filters", action="store_true", help="the filters' match rates")
     args = ap.parse_args(argv)
-    if D.STRACE is None or D.GCC is None:
+    if STRACE is None or D.GCC is None:
         print("strace_match: needs strace and gcc", file=sys.stderr)
         return 1
     unknown = set(args.programs) - {p.name for p in D.CORPUS}
@@ -67,29 +70,35 @@ def main(argv: list[str]) -> int:
 
 
 def filters(programs: list[str], show: int) -> int:
-    """Per filter: strace's lines matched over the programs, one recording each."""
-    per: dict[str, D.Comparison] = {label: D.Comparison() for label in D.FILTERS}
+    """Per filter: strace's lines matched over the programs, one recording each;
+    then -ff -o PREFIX: the per-process files of both, paired, and their lines."""
+    per = {label: D.Comparison() for label in (*D.FILTERS, D.PER_PROCESS)}
     print(f"engine {D.ENGINE}; programs: {' '.join(programs)}")
     with tempfile.TemporaryDirectory(prefix="strace-filters-") as tmp:
         base = Path(tmp)
         probe = D.build_probe(base)
         for prog in D.CORPUS:
-            if prog.name not in programs:
-                continue
-            logs = D.run_filters(prog, base, probe)
-            tracer = D.before_exec(logs.pop("")[1])
-            for label, (slog, klog) in logs.items():
-                per[label].add(D.compare(slog, klog, str(base / "work"), tracer))
+            if prog.name in programs:
+                for label, c in D.compare_filters(prog, base, probe).items():
+                    per[label].add(c)
+    files = per.pop(D.PER_PROCESS)
+    width = max(map(len, per))
     total = D.Comparison()
-    print(f"\n{'filter':28s} {'lines':>6s} {'match':>6s} {'rate':>7s} {'w/o gaps':>8s} "
+
+    def row(label: str, c: D.Comparison) -> None:
+        print(f"{label:{width}s} {c.total:6d} {c.matched:6d} {c.rate:7.2%} "
+              f"{c.rate_without_gaps:8.2%} {len(c.differ):6d}")
+    print(f"\n{'filter':{width}s} {'lines':>6s} {'match':>6s} {'rate':>7s} {'w/o gaps':>8s} "
           f"{'differ':>6s}")
     for label, c in per.items():
-        print(f"{label:28s} {c.total:6d} {c.matched:6d} {c.rate:7.2%} "
-              f"{c.rate_without_gaps:8.2%} {len(c.differ):6d}")
+        row(label, c)
         total.add(c)
-    print(f"{'all':28s} {total.total:6d} {total.matched:6d} {total.rate:7.2%} "
-          f"{total.rate_without_gaps:8.2%} {len(total.differ):6d}")
-    print(f"\nunpaired: {len(total.missing)} strace only, {len(total.extra)} kdump only "
+    row("all filters", total)
+    row(D.PER_PROCESS, files)
+    print(f"\n{D.PER_PROCESS}: {files.processes} processes paired, {len(files.lone)} with "
+          f"a file on one side only {' '.join(files.lone)}")
+    total.add(files)
+    print(f"unpaired lines: {len(total.missing)} strace only, {len(total.extra)} kdump only "
           "(scheduling: futex, wait4, signals)")
     for m in total.differ[:show]:
         print(f"  {m.pair} strace: {m.strace}\n  {m.pair} kdump:  {m.kdump}")

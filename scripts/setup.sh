@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-PACKAGES="python3 python3-venv python3-dev gcc make clang llvm libbpf-dev bpftool strace"
+PACKAGES="python3 python3-venv python3-dev gcc make clang llvm libbpf-dev bpftool strace libzstd1 zstd"
 if ! dpkg -s $PACKAGES >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PACKAGES >/dev/null

@@ -5,6 +5,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check what is decoded, never how fast: on a 2-core machine
+# shared with traced programs one example may take a second.
+settings.register_profile("ktrace", deadline=None)
+settings.load_profile("ktrace")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))

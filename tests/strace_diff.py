@@ -8,7 +8,8 @@ same environment, so what the programs do is the same; what still differs
 between two runs of one program is normalised here:
 
 * pids and tids: each trace's processes are paired through the clone/fork
-  results of their (already paired) parents, then every pid is written
+  results of their (already paired) parents (``strace_harness.pair_processes``;
+  by likeness where a filter hid the clones), then every pid is written
   ``P<n>``;
 * addresses: both runs go without address randomisation (``setarch -R``), so
   they must agree, but for execve's envp, which points into the caller; where
@@ -23,6 +24,8 @@ between two runs of one program is normalised here:
 
 Lines of one process pair are aligned with difflib: a call one run made and
 the other did not (a futex that was contended once) costs that line only.
+``-ff -o PREFIX`` is compared the same way, a file being a process's lines;
+a process with a file on one side only is ``Comparison.lone``.
 """
 
 from __future__ import annotations
@@ -43,11 +46,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from strace_harness import Line, children, likeness, name_of, pair_processes, parse_log
+from strace_harness import run_strace as run_strace_argv
+
 ROOT = Path(__file__).resolve().parents[1]
-STRACE = shutil.which("strace")
 GCC = shutil.which("gcc")
 STRSIZE = 32                 # strace's -s, given to both sides
-COLUMN = 40                  # strace's -a
 FILE_TIME = 1_700_000_000    # mtime of the corpus files (ls -l prints it)
 KTRACE_FACILITIES = "+ae"
 # strace -q, not -qq: -qq hides the "+++ exited with N +++" lines the view prints.
@@ -172,9 +176,15 @@ class Run:
 def run_program(prog: Program, base: Path, probe: Path | None) -> Run:
     """``prog`` under strace, then under ktrace; both logs in strace -f -o form."""
     y = ["-y"] if prog.yflag else []
-    strace_log = run_strace(prog, base, probe, y, base / f"{prog.name}.strace")
+    strace_log, kdump_log = base / f"{prog.name}.strace", base / f"{prog.name}.kdump"
+    run_strace(prog, base, probe, y, strace_log)
     trace, seconds = record(prog, base, probe)
-    return Run(strace_log, run_kdump(trace, y, base / f"{prog.name}.kdump"), seconds)
+    run_kdump(trace, y, kdump_log)
+    return Run(_text(strace_log), _text(kdump_log), seconds)
+
+
+def _text(log: Path) -> str:
+    return log.read_text(errors="replace")
 
 
 def _argv(prog: Program, probe: Path | None) -> list[str]:
@@ -182,40 +192,40 @@ def _argv(prog: Program, probe: Path | None) -> list[str]:
 
 
 def run_strace(prog: Program, base: Path, probe: Path | None, options: list[str],
-               log: Path) -> str:
-    """strace's log of ``prog`` with ``options`` (besides -f -q -s)."""
+               log: Path) -> None:
+    """strace ``prog`` with ``options`` (besides -f -q -s) into ``log`` (with -ff,
+    a file ``log.PID`` per process)."""
     work = base / "work"
     reset_workdir(work)
     with standard_files(prog.tty) as std:
         # strace takes no -q beside its own -qq or -e quiet=
         quiet = [] if any(o == "-qq" or "quiet=" in o for o in options) else [STRACE_QUIET]
-        subprocess.run([*NO_ASLR, STRACE, "-f", *quiet, "-s", str(STRSIZE), *options,
-                        "-o", str(log), "--", *_argv(prog, probe)],
-                       cwd=work, env=environment(), **std, timeout=300, check=False)
-    return log.read_text(errors="replace")
+        run_strace_argv(_argv(prog, probe), log, [*quiet, "-s", str(STRSIZE), *options],
+                        prefix=NO_ASLR, cwd=work, env=environment(), timeout=300, **std)
 
 
-def record(prog: Program, base: Path, probe: Path | None) -> tuple[Path, float]:
+def record(prog: Program, base: Path, probe: Path | None, engine: str = ENGINE
+           ) -> tuple[Path, float]:
     """``prog`` under ktrace: the trace file and the wall time it took."""
     work, trace = base / "work", base / f"{prog.name}.kt"
     reset_workdir(work)
     trace.unlink(missing_ok=True)
     start = time.monotonic()
     with standard_files(prog.tty) as std:
-        subprocess.run([*NO_ASLR, sys.executable, "-m", "ktrace.cli", "--engine", ENGINE, "-i",
+        subprocess.run([*NO_ASLR, sys.executable, "-m", "ktrace.cli", "--engine", engine, "-i",
                         "--genio-size", str(GENIO_SIZE), "-t", KTRACE_FACILITIES,
                         "-f", str(trace), *_argv(prog, probe)], cwd=work, env=environment(),
                        **std, timeout=300, check=False)
     return trace, time.monotonic() - start
 
 
-def run_kdump(trace: Path, options: list[str], log: Path, cwd: Path | None = None) -> str:
-    """``kdump --strace --follow`` of ``trace`` with ``options``, as strace -f -o writes.
-    ``cwd``: where -P's relative paths resolve (strace resolves them where it runs)."""
+def run_kdump(trace: Path, options: list[str], log: Path, cwd: Path | None = None) -> None:
+    """``kdump --strace --follow`` of ``trace`` with ``options`` into ``log``, as strace
+    -f -o writes (with -ff, as strace -ff -o).  ``cwd``: where -P's relative paths
+    resolve (strace resolves them where it runs)."""
     subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "--strace", "--follow",
                     "-s", str(STRSIZE), *options, "-o", str(log), "-f", str(trace)],
                    env=environment(), cwd=cwd, check=True, timeout=300)
-    return log.read_text(errors="replace")
 
 
 # --- filters: one trace, filtered many ways, against strace run with each filter ----
@@ -230,21 +240,58 @@ FILTERS = (
     "-z", "-Z", "-e status=failed,unfinished", "-e status=!successful",
     "-e signal=none", "-e signal=SIGCHLD", "-e quiet=exit", "-qq", "-P in.txt",
     "-e trace=read -e read=3", "-e trace=write -e write=1",
+    "-e trace=readv,writev,sendmsg,recvmsg -e read=all -e write=all",
 )
 FILTER_PROGRAMS = ("cat", "ls", "sh-pipeline", "python-files", "probe", "file-ops")
 
 
-def run_filters(prog: Program, base: Path, probe: Path | None,
-                filters=FILTERS) -> dict[str, tuple[str, str]]:
-    """label -> (strace's log, kdump's) for each filter: ``prog`` is recorded once.
-    Under "": kdump's unfiltered log (for ``before_exec``)."""
-    trace, _ = record(prog, base, probe)
-    out = {"": ("", run_kdump(trace, [], base / f"{prog.name}.f.kdump"))}
+# strace -ff -o PREFIX against kdump --strace -ff -o PREFIX: the label of its results
+PER_PROCESS = "-ff -o PREFIX"
+
+
+def run_filters(prog: Program, base: Path, probe: Path | None, filters=FILTERS,
+                engine: str = ENGINE) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """``prog`` recorded once, and label -> (strace's log, kdump's) for each filter."""
+    trace, _ = record(prog, base, probe, engine)
+    out = {}
     for n, label in enumerate(filters):
         options = label.split()
-        slog = run_strace(prog, base, probe, options, base / f"{prog.name}.f{n}.strace")
-        klog = run_kdump(trace, options, base / f"{prog.name}.f{n}.kdump", cwd=base / "work")
-        out[label] = (slog, klog)
+        slog, klog = base / f"{prog.name}.f{n}.strace", base / f"{prog.name}.f{n}.kdump"
+        run_strace(prog, base, probe, options, slog)
+        run_kdump(trace, options, klog, cwd=base / "work")
+        out[label] = (_text(slog), _text(klog))
+    return trace, out
+
+
+def run_per_process(prog: Program, base: Path, probe: Path | None, trace: Path
+                    ) -> tuple[dict[int, str], dict[int, str]]:
+    """The files of ``strace -ff -o PREFIX`` (a new run of ``prog``) and of ``kdump
+    --strace -ff -o PREFIX`` (of ``trace``): pid -> text, each side."""
+    files = []
+    for side in ("strace", "kdump"):
+        outdir = base / f"{prog.name}.ff" / side
+        shutil.rmtree(outdir, ignore_errors=True)
+        outdir.mkdir(parents=True)
+        if side == "strace":
+            run_strace(prog, base, probe, ["-ff"], outdir / "log")
+        else:
+            run_kdump(trace, ["-ff"], outdir / "log")
+        # every file must be PREFIX.PID: int() fails on any other
+        files.append({int(f.name.removeprefix("log.")): _text(f) for f in outdir.iterdir()})
+    return files[0], files[1]
+
+
+def compare_filters(prog: Program, base: Path, probe: Path | None, filters=FILTERS,
+                    engine: str = ENGINE) -> dict[str, "Comparison"]:
+    """label -> kdump's lines against strace's for each filter, ``prog`` recorded
+    once; under PER_PROCESS, -ff -o's files of that recording against strace's."""
+    trace, logs = run_filters(prog, base, probe, filters, engine)
+    unfiltered = base / f"{prog.name}.f.kdump"
+    run_kdump(trace, [], unfiltered)
+    tracer = before_exec(_text(unfiltered))
+    cwd = str(base / "work")
+    out = {label: compare(slog, klog, cwd, tracer) for label, (slog, klog) in logs.items()}
+    out[PER_PROCESS] = compare_per_process(*run_per_process(prog, base, probe, trace), cwd)
     return out
 
 
@@ -271,114 +318,7 @@ def drop_tracer_lines(lines: list[Line], tracer: list[str]) -> list[Line]:
     return lines[n:]
 
 
-# --- parsing strace -f -o logs ------------------------------------------------
-
-_PREFIX = re.compile(r"^(\d+) +")
-_UNFINISHED = " <unfinished ...>"
-_RESUMED = re.compile(r"^<\.\.\. ([a-z0-9_]+) resumed>")
-_NAME = re.compile(r"^([a-z0-9_]+)\(")
-_BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
-
-
-def args_end(text: str, at: int) -> int:
-    """Index of the ``)`` closing a call's arguments that start at ``at``."""
-    depth, i, quoted = 1, at, False
-    while i < len(text):
-        c = text[i]
-        if quoted:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-        else:
-            depth += _BRACKETS.get(c, 0)
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
-@dataclass
-class Line:
-    """One strace line, unfinished and resumed halves joined."""
-    pid: int
-    name: str                  # syscall name, "---" for a signal, "+++" for an exit
-    text: str                  # without the pid prefix and alignment padding
-    result: str | None = None  # what follows "= " (None: no result printed)
-    bad_padding: bool = False  # the line did not pad to the column as strace does
-
-
-def _call_line(pid: int, name: str, body: str, prefix_len: int, joined: bool) -> Line:
-    """``body`` is ``name(args) <pad>= result``; padding checked unless joined."""
-    end = args_end(body, len(name) + 1)
-    if end < 0:
-        return Line(pid, name, body)
-    head, rest = body[:end + 1], body[end + 1:]
-    m = re.match(r"^ += (.*)$", rest)
-    if m is None:
-        return Line(pid, name, body)
-    pad = len(rest) - len(rest.lstrip(" "))
-    want = max(1, COLUMN - prefix_len - len(head))
-    return Line(pid, name, f"{head} = {m.group(1)}", m.group(1),
-                bad_padding=not joined and pad != want)
-
-
-def parse_log(text: str) -> dict[int, list[Line]]:
-    """Per-pid lines of an ``strace -f -o`` style log, in order."""
-    out: dict[int, list[Line]] = {}
-    pending: dict[int, tuple[int, str, str]] = {}   # pid -> (index, name, head)
-    last: Line | None = None
-    for raw in text.splitlines():
-        m = _PREFIX.match(raw)
-        if m is None:
-            if raw.startswith(" | ") and last is not None:     # -e read=/write= dumps
-                last.text += "\n" + raw
-            continue
-        pid, body, plen = int(m.group(1)), raw[m.end():], m.end()
-        lines = out.setdefault(pid, [])
-        if body.startswith(("---", "+++")):
-            last = Line(pid, body[:3], body)
-            lines.append(last)
-            continue
-        rm = _RESUMED.match(body)
-        if rm is not None:
-            name = rm.group(1)
-            index, pname, head = pending.pop(pid, (None, name, f"{name}("))
-            last = _call_line(pid, name, head + body[rm.end():], plen, True)
-            if index is None:
-                lines.append(last)
-            else:
-                lines[index] = last
-            continue
-        nm = _NAME.match(body)
-        if nm is None:
-            lines.append(Line(pid, "?", body))
-            continue
-        if body.endswith(_UNFINISHED):
-            head = body[:-len(_UNFINISHED)]
-            pending[pid] = (len(lines), nm.group(1), head)
-            lines.append(Line(pid, nm.group(1), head + " <unfinished ...>"))
-            continue
-        last = _call_line(pid, nm.group(1), body, plen, False)
-        lines.append(last)
-    return out
-
-
-# --- pairing processes ----------------------------------------------------------
-
-FORKS = {"clone", "clone3", "fork", "vfork"}
-
-
-def children(lines: list[Line]) -> list[int]:
-    """The pids this process created, in order of creation."""
-    out = []
-    for ln in lines:
-        if ln.name in FORKS and ln.result and re.fullmatch(r"\d+", ln.result.split()[0]):
-            out.append(int(ln.result.split()[0]))
-    return out
-
+# --- ktrace(1)'s own lines; pids where a filter hid the tree --------------------
 
 def drop_before_exec(lines: list[Line]) -> list[Line]:
     """ktrace(1)'s own calls before it becomes the command (strace starts at execve)."""
@@ -386,23 +326,6 @@ def drop_before_exec(lines: list[Line]) -> list[Line]:
         if ln.name == "execve" and ln.result == "0":
             return lines[i:]
     return lines
-
-
-def pair_processes(s: dict[int, list[Line]], k: dict[int, list[Line]]) -> list[tuple]:
-    """[(strace pid or None, kdump pid or None)]: roots first, then children by creation."""
-    pairs, todo = [], [(next(iter(s), None), next(iter(k), None))]
-    while todo:
-        sp, kp = todo.pop(0)
-        pairs.append((sp, kp))
-        sc = children(s.get(sp, [])) if sp is not None else []
-        kc = children(k.get(kp, [])) if kp is not None else []
-        for i in range(max(len(sc), len(kc))):
-            todo.append((sc[i] if i < len(sc) else None, kc[i] if i < len(kc) else None))
-    seen_s = {p for p, _ in pairs}
-    seen_k = {p for _, p in pairs}
-    pairs += [(p, None) for p in s if p not in seen_s]
-    pairs += [(None, p) for p in k if p not in seen_k]
-    return pairs
 
 
 class AnyPid(dict):
@@ -413,27 +336,6 @@ class AnyPid(dict):
 
     def __bool__(self) -> bool:
         return True
-
-
-def pair_by_lines(s: dict[int, list[Line]], k: dict[int, list[Line]], s_pids, k_pids
-                  ) -> list[tuple]:
-    """[(strace pid or None, kdump pid or None)], the most alike first (greedy), roots
-    first; pids are ``P`` in both (which is which is not known)."""
-    def texts(lines, pids):
-        return [normalise(ln, pids) for ln in lines]
-    a = {p: texts(lines, s_pids) for p, lines in s.items()}
-    b = {p: texts(lines, k_pids) for p, lines in k.items()}
-    scores = sorted(((difflib.SequenceMatcher(None, x, y, autojunk=False).ratio(), sp, kp)
-                     for sp, x in a.items() for kp, y in b.items()), reverse=True)
-    pairs, used_s, used_k = [], set(), set()
-    for _, sp, kp in scores:
-        if sp not in used_s and kp not in used_k:
-            pairs.append((sp, kp))
-            used_s.add(sp)
-            used_k.add(kp)
-    pairs += [(p, None) for p in s if p not in used_s]
-    pairs += [(None, p) for p in k if p not in used_k]
-    return pairs
 
 
 # --- normalising ----------------------------------------------------------------
@@ -615,6 +517,8 @@ class Comparison:
     extra: list[Mismatch] = field(default_factory=list)     # kdump only
     known: list[tuple[str, Mismatch]] = field(default_factory=list)   # KNOWN_GAPS
     bad_padding: list[str] = field(default_factory=list)    # kdump lines padded wrongly
+    processes: int = 0                                # process pairs compared
+    lone: list[str] = field(default_factory=list)    # processes with lines on one side only
 
     def add(self, other: "Comparison") -> None:
         for name, value in vars(other).items():
@@ -637,34 +541,55 @@ class Comparison:
                 if d.strace is not None and name_of(d.strace) in names]
 
 
-def name_of(text: str) -> str:
-    m = _NAME.match(text)
-    return m.group(1) if m else text[:3]
-
-
 def compare(strace_log: str, kdump_log: str, cwd: str = "/",
             tracer: list[str] | None = None) -> Comparison:
     """Both logs' lines, process by process; ``cwd`` is where the programs ran.
     ``tracer``: for a filtered log (which may have no execve), the lines of
     ktrace(1) before it (``before_exec`` of the unfiltered log)."""
-    s, k = parse_log(strace_log), parse_log(kdump_log)
-    if k:
-        root = next(iter(k))
-        k[root] = drop_before_exec(k[root]) if tracer is None else \
-            drop_tracer_lines(k[root], tracer)
+    return compare_processes(parse_log(strace_log), parse_log(kdump_log), cwd, tracer)
+
+
+def compare_per_process(strace_files: dict[int, str], kdump_files: dict[int, str],
+                        cwd: str = "/") -> Comparison:
+    """The files of strace -ff -o and of kdump --strace -ff -o, process by process:
+    a file one side wrote and the other did not is ``lone``."""
+    s = {pid: parse_log(text, pid).get(pid, []) for pid, text in strace_files.items()}
+    k = {pid: parse_log(text, pid).get(pid, []) for pid, text in kdump_files.items()}
+    return compare_processes(s, k, cwd, roots=(_root(s), _root(k)))
+
+
+def _root(procs: dict[int, list[Line]]) -> int | None:
+    """The process no other one created (files come in no order)."""
+    born = {pid for lines in procs.values() for pid in children(lines)}
+    return next((pid for pid in sorted(procs) if pid not in born), None)
+
+
+def compare_processes(s: dict[int, list[Line]], k: dict[int, list[Line]], cwd: str = "/",
+                      tracer: list[str] | None = None, roots: tuple | None = None
+                      ) -> Comparison:
+    """``compare`` of parsed logs; ``roots``: the runs' first processes unless given."""
+    s_root, k_root = roots or (next(iter(s), None), next(iter(k), None))
+    if k_root in k:
+        k[k_root] = drop_before_exec(k[k_root]) if tracer is None else \
+            drop_tracer_lines(k[k_root], tracer)
     if tracer is None:
-        pairs = pair_processes(s, k)
-        s_root, k_root = pairs[0]
+        pairs = pair_processes(s, k, roots=(s_root, k_root))
         s_pids = pid_names(pairs, 0, _ppid(s.get(s_root, [])))
         k_pids = pid_names(pairs, 1, _ppid(k.get(k_root, [])))
     else:       # a filter may hide the clones that pair processes: pair by their lines
         s_pids, k_pids = AnyPid(), AnyPid()
-        pairs = pair_by_lines(s, k, s_pids, k_pids)
+        pairs = pair_processes(
+            {p: [normalise(ln, s_pids) for ln in lines] for p, lines in s.items()},
+            {p: [normalise(ln, k_pids) for ln in lines] for p, lines in k.items()},
+            roots=None, alike=likeness)
     siginfo = any(ln.name == "---" and "si_code=" in ln.text and ", si_" in
                   ln.text.split("si_code=", 1)[1] for lines in k.values() for ln in lines)
     out = Comparison()
     out.bad_padding = [f"{ln.pid} {ln.text}" for lines in k.values() for ln in lines
                        if ln.bad_padding]
+    out.processes = len(pairs)
+    out.lone = [f"strace {sp}" if sp in s else f"kdump {kp}" for sp, kp in pairs
+                if (sp in s) != (kp in k)]
     for i, (sp, kp) in enumerate(pairs):
         a = [normalise(ln, s_pids, siginfo) for ln in s.get(sp, [])]
         b = [normalise(ln, k_pids, siginfo) for ln in k.get(kp, [])]

@@ -1,106 +1,96 @@
-"""A differential harness around strace(1): run a program under it, parse the log.
+"""What every strace differential shares: running strace(1), reading its
+``-f -o`` log, pairing the processes of two runs.
 
-``run_strace`` runs ``strace -f -o FILE -qq -xx -s 65536 argv...``; with
-``-xx`` every string is printed as ``\\xNN`` escapes, so string arguments
-decode to exact bytes.  ``parse_strace`` turns the log into per-thread
-sequences of :class:`StraceCall` (unfinished/resumed halves joined), with
-the signals each thread received.
+``parse_log`` turns a log (strace's, or ``kdump --strace --follow -o``'s) into
+per-pid :class:`Line` lists, unfinished and resumed halves joined, -e read=/
+write= dumps kept with their call.  A line keeps strace's text; ``args``,
+``ret``, ``errno`` and ``string_arg`` read it back where a comparison needs
+values (with ``-xx`` every string decodes to exact bytes).
 
-The values are kept as strace prints them (``args`` is the list of
-top-level argument texts); helpers decode what comparisons need:
-``string_arg`` for a quoted string, ``errno`` names like ``ENOENT``.
+``pair_processes`` pairs the processes of two runs of one program: from the
+roots down, the children each created in order of creation; what the tree
+does not reach (a filter hid the clone), by likeness.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Mapping, Sequence
 
 STRACE = shutil.which("strace")
-STRACE_OPTIONS = ("-f", "-qq", "-xx", "-s", "65536")
-
-_LINE = re.compile(r"^(\d+)\s+(.*)$")
-_CALL = re.compile(r"^([a-z_0-9]+|syscall_0x[0-9a-f]+)\((.*)$", re.S)
-_RESUMED = re.compile(r"^<\.\.\. ([a-z_0-9]+|syscall_0x[0-9a-f]+) resumed>(.*)$", re.S)
-_RESULT = re.compile(r"^(.*)\)\s+= (\?|-?\d+|0x[0-9a-f]+)(?: ([A-Z][A-Z0-9_]*) \(.*\))?"
-                     r"(?: \(.*\))?$", re.S)
-_SIGNAL = re.compile(r"^--- (SIG[A-Z0-9]+|SIGRT_\d+) (.*) ---$")
-_UNFINISHED = " <unfinished ...>"
+COLUMN = 40                  # strace's -a: where " = " goes
+FORKS = {"clone", "clone3", "fork", "vfork"}
 
 
-@dataclass
-class StraceCall:
-    tid: int
-    name: str
-    args: list[str]           # top-level argument texts
-    ret: int | None           # None for "= ?"
-    errno: str | None         # "ENOENT", "ERESTARTSYS", ... or None
-    line: str = ""
-
-    def string_arg(self, i: int) -> bytes | None:
-        return decode_string(self.args[i]) if i < len(self.args) else None
-
-
-@dataclass
-class StraceThread:
-    tid: int
-    calls: list[StraceCall] = field(default_factory=list)
-    signals: list[str] = field(default_factory=list)   # "SIGCHLD", ...
-
-
-def run_strace(argv: list[str], log: str | Path, *, env=None, cwd=None, timeout=120,
-               extra: tuple[str, ...] = (), prefix: tuple[str, ...] = ()
-               ) -> subprocess.CompletedProcess:
-    """Run ``argv`` under strace writing ``log``; returns the finished process.
-
-    ``prefix`` runs strace itself under a wrapper (``("setarch", "-R")``
-    turns address randomisation off for strace and so for the program).
-    """
+def run_strace(argv: Sequence[str], log: str | Path, options: Sequence[str] = (), *,
+               prefix: Sequence[str] = (), **run) -> subprocess.CompletedProcess:
+    """``strace -f OPTIONS -o LOG -- ARGV``; ``prefix`` runs strace under a wrapper
+    (``setarch -R``: no address randomisation for strace and so for the program);
+    ``run`` goes to subprocess.run (cwd, env, the standard files, timeout)."""
     if STRACE is None:
         raise FileNotFoundError("strace is not installed")
-    cmd = [*prefix, STRACE, *STRACE_OPTIONS, *extra, "-o", str(log), "--", *argv]
-    return subprocess.run(cmd, env=env, cwd=cwd, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.run([*prefix, STRACE, "-f", *options, "-o", str(log), "--", *argv],
+                          check=False, **run)
+
+
+# --- reading a log ----------------------------------------------------------------
+
+_PREFIX = re.compile(r"^(\d+) +")
+_UNFINISHED = " <unfinished ...>"
+_RESUMED = re.compile(r"^<\.\.\. ([a-z0-9_]+) resumed>")
+_NAME = re.compile(r"^([a-z0-9_]+)\(")
+# lines a call's -e read=/write= dump is made of (util.c's dumpstr, dumpiov_upto and
+# mmsghdr.c's dumpiov_in_mmsghdr), after the call's line and without a pid
+_DUMP = (" | ", " * ", " = ")
+_BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+_RESULT = re.compile(r"^(0x[0-9a-f]+|-?\d+|\?)(?: ([A-Z][A-Z0-9_]*)\b)?")
+_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", "v": b"\v", "f": b"\f", '"': b'"', "\\": b"\\"}
+
+
+def _unquoted(text: str, at: int = 0):
+    """(index, character) of each character of ``text`` from ``at`` outside strace's
+    quoted strings (the quotes themselves included)."""
+    i, quoted = at, False
+    while i < len(text):
+        c = text[i]
+        if not quoted:
+            quoted = c == '"'
+            yield i, c
+        elif c == "\\":
+            i += 1
+        elif c == '"':
+            quoted = False
+        i += 1
+
+
+def args_end(text: str, at: int) -> int:
+    """Index of the ``)`` closing a call's arguments that start at ``at``; -1: none."""
+    depth = 1
+    for i, c in _unquoted(text, at):
+        depth += _BRACKETS.get(c, 0)
+        if depth == 0:
+            return i
+    return -1
 
 
 def split_args(text: str) -> list[str]:
     """Top-level comma-separated arguments of strace's argument text."""
-    out, depth, cur, quoted, i = [], 0, [], False, 0
-    while i < len(text):
-        c = text[i]
-        if quoted:
-            cur.append(c)
-            if c == "\\" and i + 1 < len(text):
-                cur.append(text[i + 1])
-                i += 1
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-            cur.append(c)
-        elif c in "[{(":
-            depth += 1
-            cur.append(c)
-        elif c in "]})":
-            depth -= 1
-            cur.append(c)
-        elif c == "," and depth == 0:
-            out.append("".join(cur).strip())
-            cur = []
+    out, start, depth = [], 0, 0
+    for i, c in _unquoted(text):
+        if c == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
         else:
-            cur.append(c)
-        i += 1
-    last = "".join(cur).strip()
+            depth += _BRACKETS.get(c, 0)
+    last = text[start:].strip()
     if last or out:
         out.append(last)
     return out
-
-
-_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", "v": b"\v", "f": b"\f",
-            '"': b'"', "\\": b"\\"}
 
 
 def decode_string(arg: str) -> bytes | None:
@@ -120,9 +110,9 @@ def decode_string(arg: str) -> bytes | None:
                 i += 4
                 continue
             if nxt.isdigit():
-                m = re.match(r"[0-7]{1,3}", arg[i + 1:])
-                out.append(int(m.group(0), 8))
-                i += 1 + len(m.group(0))
+                octal = re.match(r"[0-7]{1,3}", arg[i + 1:]).group(0)
+                out.append(int(octal, 8))
+                i += 1 + len(octal)
                 continue
             out += _ESCAPES.get(nxt, nxt.encode())
             i += 2
@@ -132,52 +122,160 @@ def decode_string(arg: str) -> bytes | None:
     return bytes(out)
 
 
-def _finish(tid: int, name: str, body: str, line: str) -> StraceCall:
-    m = _RESULT.match(body)
-    if m is None:                     # no result: the process ended inside the call
-        return StraceCall(tid, name, split_args(body.rstrip(") ")), None, None, line)
-    argtext, ret, err = m.group(1), m.group(2), m.group(3)
-    value = None if ret == "?" else int(ret, 0)
-    if ret == "?" and err is None:
-        em = re.search(r"= \? ([A-Z_]+)", body)
-        err = em.group(1) if em else None
-    return StraceCall(tid, name, split_args(argtext), value, err, line)
+@dataclass
+class Line:
+    """One strace line, unfinished and resumed halves joined; its dump lines, if
+    any, follow in ``text`` after a newline each."""
+    pid: int
+    name: str                  # syscall name, "---" for a signal, "+++" for an exit
+    text: str                  # without the pid prefix and alignment padding
+    result: str | None = None  # what follows "= " (None: no result printed)
+    bad_padding: bool = False  # the line did not pad to the column as strace does
+
+    @property
+    def args(self) -> list[str]:
+        """The top-level argument texts of a call."""
+        call = self.text.split("\n", 1)[0].removesuffix(_UNFINISHED)
+        start = len(self.name) + 1
+        end = args_end(call, start)
+        return split_args(call[start:end if end >= 0 else len(call)])
+
+    @property
+    def ret(self) -> int | None:
+        """The result as a number; None for ``= ?`` and a call that never returned."""
+        m = _RESULT.match(self.result or "")
+        return int(m.group(1), 0) if m and m.group(1) != "?" else None
+
+    @property
+    def errno(self) -> str | None:
+        """``ENOENT``, ``ERESTARTSYS``, ... or None."""
+        m = _RESULT.match(self.result or "")
+        return m.group(2) if m else None
+
+    @property
+    def dump(self) -> list[str]:
+        """The -e read=/write= dump lines that followed the call."""
+        return self.text.split("\n")[1:]
+
+    def string_arg(self, i: int) -> bytes | None:
+        args = self.args
+        return decode_string(args[i]) if i < len(args) else None
 
 
-def parse_strace(path: str | Path) -> dict[int, StraceThread]:
-    """Per-thread calls and signals of an ``strace -f -o`` log, in order."""
-    threads: dict[int, StraceThread] = {}
-    pending: dict[int, tuple[str, str]] = {}      # tid -> (name, argument text so far)
-    for line in Path(path).read_text(errors="replace").splitlines():
-        m = _LINE.match(line)
-        if m is None:
+def _call_line(pid: int, name: str, body: str, prefix_len: int, joined: bool) -> Line:
+    """``body`` is ``name(args) <pad>= result``; padding checked unless joined."""
+    end = args_end(body, len(name) + 1)
+    if end < 0:
+        return Line(pid, name, body)
+    head, rest = body[:end + 1], body[end + 1:]
+    m = re.match(r"^ += (.*)$", rest)
+    if m is None:
+        return Line(pid, name, body)
+    pad = len(rest) - len(rest.lstrip(" "))
+    want = max(1, COLUMN - prefix_len - len(head))
+    return Line(pid, name, f"{head} = {m.group(1)}", m.group(1),
+                bad_padding=not joined and pad != want)
+
+
+def parse_log(text: str, pid: int | None = None) -> dict[int, list[Line]]:
+    """Per-pid lines of an ``strace -f -o`` style log, in order; or, given the
+    ``pid`` whose it is, of an ``strace -ff -o`` file (lines without a pid)."""
+    out: dict[int, list[Line]] = {}
+    pending: dict[int, tuple[int, str]] = {}   # pid -> (index of its line, head)
+    last: Line | None = None
+    for raw in text.splitlines():
+        if raw.startswith(_DUMP):
+            if last is not None:
+                last.text += "\n" + raw
             continue
-        tid, rest = int(m.group(1)), m.group(2)
-        th = threads.setdefault(tid, StraceThread(tid))
-        if rest.startswith("+++"):
+        if pid is None:
+            m = _PREFIX.match(raw)
+            if m is None:
+                continue
+            line_pid, body, plen = int(m.group(1)), raw[m.end():], m.end()
+        else:
+            line_pid, body, plen = pid, raw, 0
+        lines = out.setdefault(line_pid, [])
+        if body.startswith(("---", "+++")):
+            last = Line(line_pid, body[:3], body)
+            lines.append(last)
             continue
-        sm = _SIGNAL.match(rest)
-        if sm:
-            th.signals.append(sm.group(1))
+        rm = _RESUMED.match(body)
+        if rm is not None:
+            name = rm.group(1)
+            index, head = pending.pop(line_pid, (None, f"{name}("))
+            last = _call_line(line_pid, name, head + body[rm.end():], plen, True)
+            if index is None:
+                lines.append(last)
+            else:
+                lines[index] = last
             continue
-        rm = _RESUMED.match(rest)
-        if rm:
-            name, head = pending.pop(tid, (rm.group(1), ""))
-            th.calls.append(_finish(tid, name, head + rm.group(2), line))
+        nm = _NAME.match(body)
+        if nm is None:
+            lines.append(Line(line_pid, "?", body))
             continue
-        cm = _CALL.match(rest)
-        if cm is None:
-            continue
-        name, body = cm.group(1), cm.group(2)
         if body.endswith(_UNFINISHED):
-            pending[tid] = (name, body[:-len(_UNFINISHED)])
+            head = body[:-len(_UNFINISHED)]
+            pending[line_pid] = (len(lines), head)
+            lines.append(Line(line_pid, nm.group(1), body))
             continue
-        th.calls.append(_finish(tid, name, body, line))
-    for tid, (name, head) in pending.items():        # ended inside the call
-        threads[tid].calls.append(StraceCall(tid, name, split_args(head), None, None, ""))
-    return threads
+        last = _call_line(line_pid, nm.group(1), body, plen, False)
+        lines.append(last)
+    return out
 
 
-def thread_order(threads: dict[int, StraceThread]) -> list[int]:
-    """Thread ids in order of first appearance (the log's order)."""
-    return list(threads)
+def name_of(text: str) -> str:
+    """The syscall of a line's text; ``---`` or ``+++`` for a signal or an exit."""
+    m = _NAME.match(text)
+    return m.group(1) if m else text[:3]
+
+
+def children(lines: list[Line]) -> list[int]:
+    """The pids this process created, in order of creation."""
+    return [ln.ret for ln in lines if ln.name in FORKS and ln.ret is not None and ln.ret > 0]
+
+
+# --- pairing the processes of two runs -------------------------------------------
+
+Pair = tuple  # (pid in a or None, pid in b or None)
+
+
+def pair_processes(a: Mapping[int, list], b: Mapping[int, list], *,
+                   roots: Pair | None = None,
+                   children_of: tuple[Callable, Callable] = (children, children),
+                   alike: Callable[[list, list], float] | None = None) -> list[Pair]:
+    """The processes of two runs of one program, paired.
+
+    From ``roots`` (the two runs' first processes unless given; None: no tree)
+    down, the children of a pair (``children_of`` each side's, from its
+    entries) pair in order of creation.  Those the tree did not reach pair
+    the most ``alike`` first when given; the rest stand alone.
+    """
+    pairs: list[Pair] = []
+    todo = [] if roots is None and alike is not None else \
+        [roots or (next(iter(a), None), next(iter(b), None))]
+    while todo:
+        pa, pb = todo.pop(0)
+        if pa is None and pb is None:       # two empty runs
+            continue
+        pairs.append((pa, pb))
+        ca = children_of[0](a[pa]) if pa in a else []
+        cb = children_of[1](b[pb]) if pb in b else []
+        for i in range(max(len(ca), len(cb))):
+            todo.append((ca[i] if i < len(ca) else None, cb[i] if i < len(cb) else None))
+    left_a = [p for p in a if p not in {pa for pa, _ in pairs}]
+    left_b = [p for p in b if p not in {pb for _, pb in pairs}]
+    if alike is not None:
+        scores = sorted(((alike(a[pa], b[pb]), pa, pb) for pa in left_a for pb in left_b),
+                        key=lambda s: s[0], reverse=True)
+        for _, pa, pb in scores:
+            if pa in left_a and pb in left_b:
+                pairs.append((pa, pb))
+                left_a.remove(pa)
+                left_b.remove(pb)
+    return pairs + [(p, None) for p in left_a] + [(None, p) for p in left_b]
+
+
+def likeness(x: list[str], y: list[str]) -> float:
+    """How alike two processes' normalised lines are (0 to 1)."""
+    return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()

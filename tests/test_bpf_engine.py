@@ -208,10 +208,12 @@ def test_record_order_and_headers(tmp_path, probe):
     i = next(i for i, x in enumerate(main) if isinstance(x, r.Namei) and x.path == opened)
     assert isinstance(main[i - 1], r.Syscall) and main[i - 1].code == 257
     assert isinstance(main[i + 1], r.Sysret) and main[i + 1].code == 257
-    # exec: a PROCCTOR for the new image, then execve's RET with the new name
+    # exec: a PROCCTOR for the new image, its argv and environment (the
+    # default points), then execve's RET with the new name
     j = max(i for i, x in enumerate(main) if isinstance(x, r.ProcCtor))
     assert main[j].header.command == "true"
-    assert isinstance(main[j + 1], r.Sysret) and main[j + 1].code == 59
+    assert [type(x) for x in main[j + 1:j + 4]] == [r.Args, r.Envs, r.Sysret]
+    assert main[j + 3].code == 59
 
 
 def test_fork_inherits_only_with_inherit(tmp_path, probe):

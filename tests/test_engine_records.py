@@ -19,6 +19,58 @@ from ktrace import record as r
 from ptrace_support import GAPS_C, build, read_calls, records
 
 
+# clone3's clone_args and openat2's open_how given a size past their end, where
+# nothing is mapped (the kernel: EFAULT; strace: the fields, then "???"),
+# and a clone_args with a set_tid array (flags the kernel refuses: EINVAL)
+EXTENSIBLE_C = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(page + 4096, 4096);
+    struct clone_args *ca = (void *)(page + 4096 - sizeof *ca);
+    memset(ca, 0, sizeof *ca);
+    ca->flags = 0xdec0deac0040007fULL;
+    syscall(SYS_clone3, ca, sizeof *ca + 8);
+    struct open_how *how = (void *)(page + 4096 - sizeof *how);
+    memset(how, 0, sizeof *how);
+    how->mode = 0755;
+    how->resolve = RESOLVE_NO_XDEV;
+    syscall(SYS_openat2, AT_FDCWD, "/", how, sizeof *how + 8);
+    static int tids[2] = {0x7ffffff0, 0x7ffffff1};
+    struct clone_args *with_tids = (void *)page;
+    memset(with_tids, 0, sizeof *with_tids);
+    with_tids->flags = 0xdec0deac0040007fULL;
+    with_tids->set_tid = (uintptr_t)tids;
+    with_tids->set_tid_size = 2;
+    syscall(SYS_clone3, with_tids, sizeof *with_tids);
+    return 0;
+}
+"""
+
+
+# a thread waiting in pause() when another ends the process with exit_group
+KILLED_WAITER_C = r"""
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void *waiter(void *arg) { pause(); return arg; }
+int main(void) {
+    pthread_t t;
+    pthread_create(&t, NULL, waiter, NULL);
+    usleep(100000);
+    syscall(SYS_exit_group, 0);
+}
+"""
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request) -> str:
     return request.param
@@ -145,3 +197,44 @@ def test_recvmsg_name_length_and_stored_pidfds(engine, gaps, tmp_path):
     assert _int(clone3.of(r.Struct)[1].data) == clone3_fd
     clone = next(c for c in calls_named(out, "clone") if c.retval)
     assert [(s.name, _int(s.data)) for s in clone.of(r.Struct)] == [(b"int", clone_fd)]
+
+
+def test_extensible_structs_keep_their_known_part_and_set_tid(engine, tmp_path):
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    exe = build(tmp_path, "extensible", EXTENSIBLE_C)
+    out = tmp_path / "x.out"
+    trace_command(engine, [exe], out, "ct")
+    past_end, with_tids = calls_named(out, "clone3")
+    assert past_end.errno == "EFAULT"
+    (args,) = past_end.of(r.Struct)
+    assert args.name == b"clone_args" and len(args.data) == 88     # not the 96 asked
+    assert struct.unpack_from("<Q", args.data)[0] == 0xdec0deac0040007f
+    (openat2,) = calls_named(out, "openat2")
+    (how,) = openat2.of(r.Struct)
+    assert (how.name, struct.unpack("<3Q", how.data)) == (b"open_how", (0, 0o755, 1))
+    assert [s.name for s in with_tids.of(r.Struct)] == [b"clone_args"]
+    (tids,) = with_tids.of(r.StructArray)
+    assert (tids.name, struct.unpack("<2i", tids.data)) == (b"int", (0x7ffffff0, 0x7ffffff1))
+
+
+def test_a_call_its_thread_dies_in_has_no_return(engine, tmp_path):
+    # killed in the call, the thread never returns from it: ptrace sees no
+    # return, strace prints "= ?", and the bpf engine records none either
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    exe = build(tmp_path, "killed", KILLED_WAITER_C, "-pthread")
+    out = tmp_path / "k.out"
+    trace_command(engine, [exe], out, "c")
+    (pause,) = calls_named(out, "pause")
+    assert pause.retval is None
+
+
+def test_getresuid_ids_are_written_at_exit(engine, tmp_path):
+    # strace shows each id the call wrote ("[0]"): one STRU int per pointer
+    out = tmp_path / "u.out"
+    trace_command(engine, [sys.executable, "-S", "-c", "import os; os.getresuid(); os.getresgid()"],
+                  out, "ct")
+    for name, ids in (("getresuid", os.getresuid()), ("getresgid", os.getresgid())):
+        (call,) = calls_named(out, name)
+        assert [(s.name, _int(s.data)) for s in call.of(r.Struct)] == [(b"int", i) for i in ids]

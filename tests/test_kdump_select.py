@@ -7,6 +7,8 @@ summary's -S/-U/-C, the hex dumps, -ff, --help/--version and the one error path.
 """
 
 import io
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,6 +203,51 @@ def test_the_freebsd_view_and_json_are_narrowed_too(tmp_path):
     assert [ln.split('"type":"')[1].split('"')[0] for ln in json] == \
         ["PROCCTOR", "SYSCALL", "SYSRET", "PSIG", "PROCDTOR"]
     assert not any("PSIG" in ln for ln in freebsd_view(["-e", "signal=none"], tmp_path))
+
+
+# A program that names its file by a descriptor: dup'ed, closed, inherited by a child
+DESCRIPTORS = """\
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+copy = os.dup(fd)
+os.close(fd)
+child = os.fork()
+if child == 0:
+    os.read(copy, 5)
+    os._exit(0)
+os.waitpid(child, 0)
+os.fstat(copy)
+os.close(copy)
+with open(os.devnull, "rb") as other:
+    other.read()
+"""
+
+
+def test_path_follows_descriptors_in_every_view(tmp_path):
+    """-P in the FreeBSD view and --json selects what the strace view does: the
+    calls on the path and on descriptors open on it, a child's too (a real trace)."""
+    data, out = tmp_path / "data.txt", tmp_path / "t.out"
+    data.write_text("hello world\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    traced = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", "ptrace", "-i",
+                             "-f", str(out), sys.executable, "-c", DESCRIPTORS, str(data)],
+                            capture_output=True, timeout=60, env=env)
+    assert traced.returncode == 0, traced.stderr
+
+    def kdump(*argv):
+        done = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(out),
+                               "-P", str(data), *argv], capture_output=True, text=True,
+                              timeout=60, env=env)
+        assert (done.stderr, done.returncode) == ("", 0)
+        return done.stdout.splitlines()
+    straces = [re.sub(r"^\[pid +\d+\] ", "", ln).split("(")[0] for ln in kdump("--strace")
+               if not ln.endswith(("+++", "---"))]
+    assert straces[0] == "openat" and "read" in straces and straces.count("close") == 2
+    calls = [ln.split() for ln in kdump() if ln.split()[2:3] == ["CALL"]]
+    assert [call[3].split("(")[0] for call in calls] == straces
+    assert len({call[0] for call in calls}) == 2     # the child's read: an inherited descriptor
+    json = [ln for ln in kdump("--json") if '"type":"SYSCALL"' in ln]
+    assert [ln.split('"name":"')[1].split('"')[0] for ln in json] == straces
 
 
 # --- the summary ------------------------------------------------------------------------

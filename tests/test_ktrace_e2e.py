@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ktrace import record as r
+from ktrace.abi import LINUX_X86_64
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = dict(os.environ, PYTHONPATH=str(SRC))
@@ -201,3 +202,50 @@ def test_several_ktraces_share_one_file(engine, tmp_path):
     assert [p.wait(timeout=60) for p in runs] == [0, 0, 0]
     recs = records(shared)                           # reads to its end: nothing torn
     assert {x.header.pid for x in recs if isinstance(x, r.ProcDtor)} == {p.pid for p in runs}
+
+
+def test_the_commands_first_call_is_its_exec(engine, tmp_path):
+    # as ktrace(2) leaves it: before the exec at most the return of the request
+    # that turned tracing on (ptrace may attach after it), none of ktrace's own
+    # calls (its closes)
+    out = tmp_path / "t.out"
+    assert ktrace(engine, "-f", str(out), "/bin/true").returncode == 0
+    recs = records(out)
+    first_call = next(i for i, x in enumerate(recs) if isinstance(x, r.Syscall))
+    assert LINUX_X86_64.syscall_name(recs[first_call].code) == "execve"
+    assert [type(x) for x in recs[:first_call] if not isinstance(x, r.ProcCtor)] in \
+        ([], [r.Sysret])
+
+
+def _in_syscall(pid, nr):
+    """Wait until ``pid`` blocks in syscall ``nr``."""
+    for _ in range(200):
+        with open(f"/proc/{pid}/syscall") as f:
+            if f.read().split()[0] == str(nr):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} never blocked in syscall {nr}")
+
+
+@pytest.mark.parametrize("code, name", [
+    ("import os; os.read(0, 1)", "read"),                  # restarted as itself
+    ("import time; time.sleep(2)", "clock_nanosleep"),     # restarted as restart_syscall
+])
+def test_a_call_in_progress_at_attach_shows_only_its_return(engine, tmp_path, code, name):
+    # the call began before tracing did: ktrace(2) records its return alone,
+    # though ptrace's attach makes the kernel restart it
+    out = tmp_path / "t.out"
+    rfd, wfd = os.pipe()
+    target = subprocess.Popen([sys.executable, "-c", code], stdin=rfd)
+    os.close(rfd)
+    try:
+        _in_syscall(target.pid, LINUX_X86_64.syscall_number(name))
+        assert ktrace(engine, "-p", str(target.pid), "-t", "c", "-f", str(out)).returncode == 0
+        os.write(wfd, b"x")
+        assert target.wait(timeout=30) == 0
+    finally:
+        os.close(wfd)
+        target.kill()
+        target.wait()
+    first = next(x for x in records(out) if isinstance(x, (r.Syscall, r.Sysret)))
+    assert isinstance(first, r.Sysret) and LINUX_X86_64.syscall_name(first.code) == name

@@ -179,3 +179,46 @@ def test_freebsd_files_make_tables_too(samples_dir):
         named = [n for n in calls["syscall"].to_pylist() if not n.startswith("syscall_")]
         assert len(named) == calls.num_rows, path
         assert found["signals"].num_rows == c["PSIG"], path
+
+
+def _opens(tmp_path: Path, calls) -> list[str]:
+    """The args text of openat calls, each (path string address, NAMI path or None)."""
+    pid, t = 4242, 1_700_000_000_000_000_000
+    records = [r.pack_record(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64),
+                             pid, pid, b"sh", t, 0)]
+    for address, path in calls:
+        payloads = [(r.SYSCALL, r.syscall_payload(257, (0xFFFFFF9C, address, 0x80000, 0)))]
+        if path is not None:
+            payloads.append((r.NAMEI, path))
+        payloads.append((r.SYSRET, r.sysret_payload(257, 0, 3)))
+        for rtype, payload in payloads:
+            t += 1000
+            records.append(r.pack_record(rtype, payload, pid, pid, b"sh", t, 0))
+    trace = tmp_path / "opens.out"
+    trace.write_bytes(b"".join(records))
+    return ktrace.to_arrow(trace, ["syscalls"])["syscalls"].column("args").to_pylist()
+
+
+def test_a_path_decodes_alike_from_any_address_and_an_unrecorded_one_shows_its_address(
+        tmp_path):
+    # decoded texts are cached without the addresses a path's record stands for
+    args = _opens(tmp_path, [(0x5555_0000, b"/etc/passwd"), (0x5555_1000, b"/etc/passwd"),
+                             (0x5555_2000, None)])
+    assert args == ['AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC'] * 2 + \
+        ["AT_FDCWD, 0x55552000, O_RDONLY|O_CLOEXEC"]
+
+
+def test_a_printer_that_shows_the_address_keeps_it_in_the_cache_key(tmp_path, monkeypatch):
+    from ktrace.analysis import calltext
+    from ktrace.decode.strace import SYSCALLS
+    from ktrace.decode.strace.call import Arg, p_path
+
+    def path_and_address(c, i) -> str:
+        return f"{p_path(c, i)} /* {c.arg(i):#x} */"
+    spec = SYSCALLS["openat"]
+    monkeypatch.setitem(SYSCALLS, "openat", (spec[0], Arg(path_and_address)) + spec[2:])
+    monkeypatch.setattr(calltext, "SHOWN_BY_RECORD",
+                        {**calltext.SHOWN_BY_RECORD, path_and_address: r.NAMEI})
+    args = _opens(tmp_path, [(0x5555_0000, b"/etc/passwd"), (0x5555_1000, b"/etc/passwd")])
+    assert [a.split("/* ")[1] for a in args] == ["0x55550000 */, O_RDONLY|O_CLOEXEC",
+                                                 "0x55551000 */, O_RDONLY|O_CLOEXEC"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,14 @@ import pytest
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ptrace_support import ENV, GAPS_C, build, read_calls, run_traced
-from strace_harness import STRACE, parse_strace, run_strace
+from strace_harness import FORKS, STRACE, children, decode_string, pair_processes, parse_log, \
+    run_strace
 
 pytestmark = pytest.mark.skipif(STRACE is None or shutil.which("gcc") is None,
                                 reason="needs strace and gcc")
 
-FORKS = {"clone", "clone3", "fork", "vfork"}
+# strace -xx: every string as \xNN escapes, so that string arguments decode to exact bytes
+STRACE_OPTIONS = ("-qq", "-xx", "-s", "65536")
 # return values that name processes or come from the clock: differ between runs
 VOLATILE_RET = FORKS | {"getpid", "gettid", "getppid", "wait4", "waitid", "set_tid_address",
                         "getpgrp", "getsid", "kill", "tgkill", "rt_sigreturn", "time"}
@@ -108,12 +111,14 @@ int main(void) {
 
 
 def both(tmp_path: Path, argv: list[str], env=None):
-    """Run ``argv`` under strace and under the engine: (strace threads, our calls)."""
+    """Run ``argv`` under strace and under the engine: (strace's lines per thread,
+    our calls per thread)."""
     env = dict(env or ENV)
     s_log, k_out = tmp_path / "strace.log", tmp_path / "ktrace.out"
-    run_strace(argv, s_log, env=env, cwd=tmp_path, prefix=NO_ASLR)
+    run_strace(argv, s_log, STRACE_OPTIONS, env=env, cwd=tmp_path, prefix=NO_ASLR,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     run_traced(argv, k_out, "+", env=env, cwd=tmp_path, prefix=NO_ASLR)
-    return parse_strace(s_log), read_calls(k_out)
+    return parse_log(s_log.read_text(errors="replace")), read_calls(k_out)
 
 
 def _ours_from_exec(calls):
@@ -128,21 +133,17 @@ def _keep(calls, skip):
     return [c for c in calls if c.nr != -1 and c.name not in skip]
 
 
-def _strace_keep(calls, skip):
-    return [c for c in calls if c.name not in skip]
+def _strace_keep(lines, skip):
+    """strace's calls (not its signal and exit lines) but those in ``skip``."""
+    return [ln for ln in lines if ln.name not in skip and ln.name not in ("---", "+++")]
 
 
 def _strace_io(call) -> bytes | None:
     """The data strace shows for an I/O call (iovecs concatenated)."""
-    i = 1
-    if call.ret is None or call.ret < 0 or i >= len(call.args):
+    args = call.args
+    if call.ret is None or call.ret < 0 or len(args) < 2:
         return None
-    return b"".join(_decode(m) for m in _QUOTED.findall(call.args[i]))
-
-
-def _decode(quoted: str) -> bytes:
-    from strace_harness import decode_string
-    return decode_string(quoted) or b""
+    return b"".join(decode_string(m) or b"" for m in _QUOTED.findall(args[1]))
 
 
 def compare_thread(ours, theirs, skip, problems, label):
@@ -151,8 +152,7 @@ def compare_thread(ours, theirs, skip, problems, label):
     if names_o != names_t:
         diff = "\n".join(difflib.unified_diff(names_t, names_o, "strace", "ktrace", lineterm=""))
         problems.append(f"{label}: syscall sequences differ\n{diff}")
-        return []
-    forks = []
+        return
     for o, t in zip(ours, theirs):
         where = f"{label}: {o.name}"
         if o.errno != t.errno and not (o.retval is None or t.ret is None):
@@ -173,32 +173,28 @@ def compare_thread(ours, theirs, skip, problems, label):
             if want is not None and (len(got) != 1 or got[0].data != want[:GENIO]):
                 problems.append(f"{where}: I/O {[g.data[:40] for g in got]} vs strace "
                                 f"{want[:40]!r}")
-        if o.name in FORKS and t.ret is not None and t.ret > 0 and o.retval > 0:
-            forks.append((o.retval, t.ret))
-    return forks
 
 
-def compare(strace_threads, our_calls, skip=frozenset(), skip_by_thread=None):
-    """Problems found comparing every thread reachable from the root; [] when equal."""
+def _our_children(calls) -> list[int]:
+    """The threads and processes a thread of ours created, in order of creation."""
+    return [c.retval for c in calls if c.name in FORKS and c.retval and c.retval > 0]
+
+
+def compare(strace_threads, our_calls, skip=frozenset(), skip_in_root=frozenset()):
+    """Problems found comparing every thread, paired from the roots down; [] when equal."""
     problems: list[str] = []
-    root_t = next(iter(strace_threads))
     root_o = next(tid for tid, calls in our_calls.items()
                   if any(c.name == "execve" for c in calls))
-    todo = [(root_o, root_t, "root")]
-    seen = 0
-    while todo:
-        o_tid, t_tid, label = todo.pop(0)
-        seen += 1
-        ours = our_calls.get(o_tid, [])
-        if label == "root":
-            ours = _ours_from_exec(ours)
-        extra = (skip_by_thread or {}).get(label, frozenset())
-        forks = compare_thread(ours, strace_threads[t_tid].calls, skip | extra, problems, label)
-        for n, (o_child, t_child) in enumerate(forks):
-            if t_child in strace_threads:
-                todo.append((o_child, t_child, f"{label}.{n}"))
-    if seen != len(strace_threads):
-        problems.append(f"compared {seen} threads, strace saw {len(strace_threads)}")
+    ours = {**our_calls, root_o: _ours_from_exec(our_calls[root_o])}
+    pairs = pair_processes(strace_threads, ours, roots=(next(iter(strace_threads)), root_o),
+                           children_of=(children, _our_children))
+    for n, (t_tid, o_tid) in enumerate(pairs):
+        label = "root" if n == 0 else f"thread {n}"
+        if t_tid is None or o_tid is None:
+            problems.append(f"{label}: strace's {t_tid} and our {o_tid} are not a pair")
+            continue
+        compare_thread(ours.get(o_tid, []), strace_threads.get(t_tid, []),
+                       skip | (skip_in_root if n == 0 else frozenset()), problems, label)
     return problems
 
 
@@ -216,8 +212,7 @@ def test_shell_pipeline_with_forks(tmp_path):
     script = "cat /etc/passwd | /usr/bin/head -n 3 | wc -c; echo status $?"
     s, k = both(tmp_path, ["/bin/sh", "-c", script])
     # the shell's waits race with its children's exits: their count is timing
-    assert compare(s, k, skip_by_thread={"root": {"wait4", "rt_sigreturn",
-                                                  "restart_syscall"}}) == []
+    assert compare(s, k, skip_in_root={"wait4", "rt_sigreturn", "restart_syscall"}) == []
 
 
 def test_python(tmp_path):
@@ -243,7 +238,8 @@ def test_program_handling_signals(tmp_path):
     assert compare(s, k) == []
     # PSIG for each signal acted on (the ignored SIGUSR2 is not delivered)
     root = next(iter(s))
-    acted = [sig for sig in s[root].signals if sig != "SIGUSR2"]
+    acted = [sig for sig in (ln.text.split()[1] for ln in s[root] if ln.name == "---")
+             if sig != "SIGUSR2"]
     ours = [rec.signo for calls in k.values() for c in calls for rec in c.of(r.Psig)]
     import signal
     assert [signal.Signals(n).name for n in ours] == acted == ["SIGUSR1", "SIGUSR1", "SIGTERM"]

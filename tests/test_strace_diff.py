@@ -3,7 +3,9 @@
 
 The corpus, the runs and the normalising (pids, ASLR addresses, time,
 randomness, scheduling) are in ``strace_diff.py``; so are strace's filters
-(``-e trace=%file``, ``-z``, ``-P`` ...), each compared with strace run with it.
+(``-e trace=%file``, ``-z``, ``-P`` ...), each compared with strace run with it,
+and ``-ff -o PREFIX``'s files.  Vectored and message I/O's ``-e read=/write=``
+dumps are compared here too, from both engines.
 ``benchmarks/strace_match.py`` reports the match rate over the same corpus.
 Here: every line of a covered syscall that both runs made must be the same
 after normalising; lines one run made and the other did not (a contended
@@ -19,8 +21,12 @@ import sys
 import pytest
 
 import strace_diff as D
+from engine_support import ENGINES, need_engine
+from ktrace.kdump.iodump import strace_dump
+from ptrace_support import build
+from strace_harness import COLUMN, STRACE, parse_log
 
-pytestmark = pytest.mark.skipif(D.STRACE is None, reason="strace is not installed")
+pytestmark = pytest.mark.skipif(STRACE is None, reason="strace is not installed")
 
 # The syscalls whose lines must match strace's character for character: what ls,
 # cat, cp, sh, python3 -c, gcc and the probe program call.
@@ -136,15 +142,13 @@ def test_signals_and_exits_are_compared(results):
 @pytest.fixture(scope="module")
 def filtered(base, probe, ptrace_allowed):
     """label -> Comparison over FILTER_PROGRAMS: each recorded once, then shown by
-    ``kdump --strace`` with each filter of D.FILTERS, strace running it with the same."""
-    out = {label: D.Comparison() for label in D.FILTERS}
+    ``kdump --strace`` with each filter of D.FILTERS, strace running it with the same;
+    and under D.PER_PROCESS, ``-ff -o PREFIX``'s files on both sides."""
+    out = {label: D.Comparison() for label in (*D.FILTERS, D.PER_PROCESS)}
     for prog in D.CORPUS:
-        if prog.name not in D.FILTER_PROGRAMS:
-            continue
-        logs = D.run_filters(prog, base, probe)
-        tracer = D.before_exec(logs.pop("")[1])
-        for label, (slog, klog) in logs.items():
-            out[label].add(D.compare(slog, klog, str(base / "work"), tracer))
+        if prog.name in D.FILTER_PROGRAMS:
+            for label, c in D.compare_filters(prog, base, probe).items():
+                out[label].add(c)
     return out
 
 
@@ -152,7 +156,19 @@ def filtered(base, probe, ptrace_allowed):
 def test_filters_match_strace(filtered, label):
     """Every line both runs made is strace's; lines only one run made are the
     scheduler's few (as without a filter)."""
-    c = filtered[label]
+    _assert_like_strace(filtered[label])
+
+
+def test_per_process_files_are_straces(filtered):
+    """``kdump --strace -ff -o P`` writes a file for each process strace -ff -o P
+    writes one for, no other, and each holds that process's lines as strace's does."""
+    c = filtered[D.PER_PROCESS]
+    assert not c.lone, c.lone
+    assert c.processes > len(D.FILTER_PROGRAMS), c.processes    # children and threads too
+    _assert_like_strace(c)
+
+
+def _assert_like_strace(c: D.Comparison) -> None:
     wrong = [m for m in c.differ if m.kdump is not None]
     assert not wrong, "\n".join(f"{m.pair}\n  strace: {m.strace}\n  kdump:  {m.kdump}"
                                  for m in wrong[:10])
@@ -169,6 +185,79 @@ def test_filters_select_something(filtered):
     assert not empty, empty
 
 
+# --- -e read=/write= of vectored and message I/O ------------------------------
+
+# Buffers of 7, 15 and 40 bytes written and read back: a read that fills some
+# buffers and not the last, one short of its buffers (preadv2 near the end of
+# the file), one whose first buffer is empty (strace stops there), a writev to
+# a descriptor not chosen, sendmsg and recvmsg on a socket pair.
+VECTORED_C = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+int main(void) {
+    char a[] = "hello, ", b[] = "vectored world\n", big[40];
+    for (int i = 0; i < 40; i++) big[i] = 'A' + i % 26;
+    big[39] = 0;
+    struct iovec w[3] = {{a, 7}, {b, 15}, {big, 40}};
+    int fd = open("v.out", O_RDWR | O_CREAT | O_TRUNC, 0600);      /* 3 */
+    writev(fd, w, 3);
+    pwritev(fd, w, 2, 100);
+    pwritev2(fd, w + 2, 1, 200, 0);
+    writev(1, w, 2);
+    char r1[5], r2[30], r3[100];
+    struct iovec r[3] = {{r1, 5}, {r2, 30}, {r3, 100}};
+    lseek(fd, 0, SEEK_SET);
+    readv(fd, r, 3);
+    preadv(fd, r, 2, 100);
+    preadv2(fd, r, 3, 190, 0);
+    struct iovec empty_first[2] = {{r1, 0}, {r2, 3}};
+    readv(fd, empty_first, 2);
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);                       /* 4, 5 */
+    struct msghdr out = {.msg_iov = w, .msg_iovlen = 2};
+    sendmsg(sv[0], &out, 0);
+    struct msghdr in = {.msg_iov = r, .msg_iovlen = 3};
+    recvmsg(sv[1], &in, 0);
+    return 0;
+}
+"""
+VECTORED_CALLS = ("writev", "pwritev", "pwritev2", "readv", "preadv", "preadv2", "sendmsg",
+                  "recvmsg")
+# execve too: ktrace(1)'s own calls before it (a recvmsg) are not the program's
+VECTORED_DUMPS = f"-e trace=execve,{','.join(VECTORED_CALLS)} -e read=3,5 -e write=3,4"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_vectored_io_dumps_are_straces(tmp_path, engine):
+    """Each buffer of a vectored or message call dumped as strace dumps it
+    (`` * N bytes in buffer K`` and its lines), from either engine's records."""
+    need_engine(engine)
+    exe = build(tmp_path, "vectored", VECTORED_C)
+    _, logs = D.run_filters(D.Program("vectored", [exe]), tmp_path, None, (VECTORED_DUMPS,),
+                            engine)
+
+    def dumps(log: str) -> list[tuple[str, list[str]]]:
+        return [(ln.name, ln.dump) for lines in parse_log(log).values()
+                for ln in D.drop_before_exec(lines) if ln.name in VECTORED_CALLS]
+    want = dumps(logs[VECTORED_DUMPS][0])
+    assert [name for name, _ in want] == ["writev", "pwritev", "pwritev2", "writev", "readv",
+                                          "preadv", "preadv2", "readv", "sendmsg", "recvmsg"]
+    heads = [[ln for ln in dump if ln.startswith(" * ")] for _, dump in want]
+    assert heads[6] == [" * 5 bytes in buffer 0", " * 30 bytes in buffer 1",
+                        " * 15 bytes in buffer 2"]
+    assert heads[3] == heads[7] == []       # fd 1 not chosen; an empty first buffer
+    assert dumps(logs[VECTORED_DUMPS][1]) == want
+
+
+def test_dump_offsets_widen_as_straces():
+    """util.c's dumpstr: offsets of 5 hex digits, beyond 1 MiB 1 + ilog2(length - 1) / 4."""
+    for length, digits in ((1 << 20, 5), ((1 << 20) + 1, 6), (1 << 24, 6), ((1 << 24) + 1, 7)):
+        assert strace_dump(b"x", length)[0].index("  78 ") == len(" | ") + digits, length
+
+
 # --- the comparer itself -------------------------------------------------------
 
 def log(*lines: tuple) -> str:
@@ -177,7 +266,7 @@ def log(*lines: tuple) -> str:
     for pid, text, *result in lines:
         line = f"{pid:<5d} {text}"
         if result:
-            line = (line + " ").ljust(D.COLUMN) + "= " + result[0]
+            line = (line + " ").ljust(COLUMN) + "= " + result[0]
         out.append(line + "\n")
     return "".join(out)
 

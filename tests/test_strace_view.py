@@ -337,3 +337,231 @@ def test_a_thread_signal_line_is_not_held_past_its_process_end():
     for rec in r.RecordReader(io.BytesIO(b"".join(t.recs))):
         v.record(rec)
     assert "--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER} ---" in out.getvalue()
+
+
+def test_threads_ended_by_exit_group_each_get_their_exit_line():
+    # strace -f: a thread killed by another's exit_group ends with its own
+    # "+++ exited" line; the leader's comes last, without a prefix once alone
+    t = Trace()
+    t.start()
+    t.call("pause", tid=PID + 1)
+    t.call("pause", tid=PID + 2)
+    t.call("exit_group", 3)
+    t.add(r.PROCDTOR, b"")
+    assert t.lines() == [
+        f"[pid  {PID + 1}] pause( <unfinished ...>",
+        f"[pid  {PID + 2}] pause( <unfinished ...>",
+        f"[pid  {PID}] exit_group(3)               = ?",
+        f"[pid  {PID + 2}] <... pause resumed>)        = ?",
+        f"[pid  {PID + 1}] <... pause resumed>)        = ?",
+        f"[pid  {PID + 2}] +++ exited with 3 +++",
+        f"[pid  {PID + 1}] +++ exited with 3 +++",
+        "+++ exited with 3 +++",
+    ]
+
+
+def _unpadded(lines):
+    return [line.split(" = ")[0].rstrip() + " = " + line.split(" = ", 1)[1] for line in lines]
+
+
+def test_flag_and_constant_arguments_spelled_from_tables():
+    t = Trace()
+    t.start()
+    t.call("dup3", 3, 4, 0x80200); t.ret("dup3", -22, error=22)
+    t.call("setns", 3, 0x80); t.ret("setns", 0)
+    t.call("unshare", 0x20000); t.ret("unshare", 0)
+    t.call("umount2", 0x100, 0x1F); t.nami(b"/mnt"); t.ret("umount2", -22, error=22)
+    t.call("swapon", 0x100, 0x8000); t.nami(b"/swap"); t.ret("swapon", 0)
+    t.call("tee", 3, 4, 10, 0xF); t.ret("tee", 0)
+    t.call("sync_file_range", 3, 0, 10, 0xFFFFFFFF); t.ret("sync_file_range", 0)
+    t.call("pkey_alloc", 0, 0xBADC0DED00000002); t.ret("pkey_alloc", -22, error=22)
+    t.call("kexec_load", 0, 0, 0, 0xBADC0DEDDA7A1054); t.ret("kexec_load", -1, error=1)
+    t.call("fanotify_init", 0x4 | 0x1, 0x8002); t.ret("fanotify_init", 5)
+    t.call("request_key", 0, 0, 0, (1 << 32) - 1); t.ret("request_key", -14, error=14)
+    t.call("sched_get_priority_min", 1); t.ret("sched_get_priority_min", 1)
+    t.call("inotify_add_watch", 3, 0x100, 0x40000102); t.nami(b"/tmp")
+    t.ret("inotify_add_watch", 1)
+    t.call("userfaultfd", 0x800); t.ret("userfaultfd", 6)
+    assert _unpadded(t.lines()) == [
+        "dup3(3, 4, O_TRUNC|O_CLOEXEC) = -1 EINVAL (Invalid argument)",
+        "setns(3, CLONE_NEWTIME) = 0",
+        "unshare(CLONE_NEWNS) = 0",
+        'umount2("/mnt", MNT_FORCE|MNT_DETACH|MNT_EXPIRE|UMOUNT_NOFOLLOW|0x10)'
+        " = -1 EINVAL (Invalid argument)",
+        'swapon("/swap", SWAP_FLAG_PREFER|0) = 0',
+        "tee(3, 4, 10, SPLICE_F_MOVE|SPLICE_F_NONBLOCK|SPLICE_F_MORE|SPLICE_F_GIFT) = 0",
+        "sync_file_range(3, 0, 10, SYNC_FILE_RANGE_WAIT_BEFORE|SYNC_FILE_RANGE_WRITE"
+        "|SYNC_FILE_RANGE_WAIT_AFTER|0xfffffff8) = 0",
+        "pkey_alloc(0, PKEY_DISABLE_WRITE|0xbadc0ded00000000) = -1 EINVAL (Invalid argument)",
+        "kexec_load(NULL, 0, NULL, 0xda7a0000 /* KEXEC_ARCH_??? */|0xbadc0ded00001054"
+        " /* KEXEC_??? */) = -1 EPERM (Operation not permitted)",
+        "fanotify_init(FAN_CLASS_CONTENT|FAN_CLOEXEC, O_RDWR|O_LARGEFILE) = 5",
+        "request_key(NULL, NULL, NULL, KEY_SPEC_THREAD_KEYRING) = -1 EFAULT (Bad address)",
+        "sched_get_priority_min(SCHED_FIFO) = 1",
+        'inotify_add_watch(3, "/tmp", IN_MODIFY|IN_CREATE|IN_ISDIR) = 1',
+        "userfaultfd(O_NONBLOCK) = 6",
+    ]
+
+
+def test_socket_option_names_of_ip_levels():
+    t = Trace()
+    t.start()
+    t.call("setsockopt", 3, 41, 26, 0x100, 4); t.stru(b"bytes", struct.pack("<i", 1))
+    t.ret("setsockopt", 0)
+    t.call("setsockopt", 3, 0, 11, 0x100, 4); t.stru(b"bytes", struct.pack("<i", 1))
+    t.ret("setsockopt", 0)
+    t.call("setsockopt", 3, 0, 0xDEAD, 0x100, 4); t.stru(b"bytes", struct.pack("<i", 1))
+    t.ret("setsockopt", -92, error=42)
+    t.call("setsockopt", 3, 0xBEEF, 7, 0x100, 4); t.stru(b"bytes", struct.pack("<i", 1))
+    t.ret("setsockopt", -92, error=42)
+    t.call("getsockopt", 3, 1, 1, 0x100, 0x200); t.stru(b"int", struct.pack("<i", 3))
+    t.stru(b"bytes", b"\0\0\0"); t.stru(b"int", struct.pack("<i", 3)); t.ret("getsockopt", 0)
+    lines = [line.split(" = ")[0].rstrip() for line in t.lines()]
+    assert lines == [
+        "setsockopt(3, SOL_IPV6, IPV6_V6ONLY, [1], 4)",
+        "setsockopt(3, SOL_IP, IP_RECVERR, [1], 4)",
+        "setsockopt(3, SOL_IP, 0xdead /* IP_??? */, [1], 4)",
+        "setsockopt(3, 0xbeef /* SOL_?? */, 7, [1], 4)",
+        'getsockopt(3, SOL_SOCKET, SO_DEBUG, "\\x00\\x00\\x00", [3])',
+    ]
+
+
+def test_statx_mask_names_the_whole_sets_first():
+    t = Trace()
+    t.start()
+    for mask in (0xFFF, 0x17FF, 0x7FF):
+        t.call("statx", AT_FDCWD, 0x100, 0, mask, 0x200); t.nami(b"/f")
+        t.ret("statx", -2, error=ENOENT)
+    assert [line.split(", ")[3] for line in t.lines()] == [
+        "STATX_ALL", "STATX_BASIC_STATS|STATX_MNT_ID", "STATX_BASIC_STATS"]
+
+
+def test_prctl_options_and_results():
+    t = Trace()
+    t.start()
+    t.call("prctl", 15, 0x100, 0, 0, 0); t.stru(b"string", b"0123456789abcdefXYZ")
+    t.ret("prctl", 0)
+    t.call("prctl", 15, 0x100, 0, 0, 0); t.stru(b"string", b"short"); t.ret("prctl", 0)
+    t.call("prctl", 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFC, 0xFFFFFFFB)
+    t.ret("prctl", -22, error=22)
+    t.call("prctl", 24, 0xFF, 0, 0, 0); t.ret("prctl", -22, error=22)       # PR_CAPBSET_DROP
+    t.call("prctl", 47, 2, 13, 0, 0); t.ret("prctl", -1, error=1)           # PR_CAP_AMBIENT
+    t.call("prctl", 33, 1, 1, 0, 0); t.ret("prctl", 0)                      # PR_MCE_KILL
+    t.call("prctl", 4, 3, 0, 0, 0); t.ret("prctl", -22, error=22)           # PR_SET_DUMPABLE
+    t.call("prctl", 3, 0, 0, 0, 0); t.ret("prctl", 1)                       # PR_GET_DUMPABLE
+    t.call("prctl", 27, 0, 0, 0, 0); t.ret("prctl", 0x2F)                   # PR_GET_SECUREBITS
+    t.call("prctl", 31, 0, 0, 0, 0); t.ret("prctl", 0)                      # PR_TASK_PERF_EVENTS_DISABLE
+    t.call("prctl", 38, 1, 0, 0, 0); t.ret("prctl", 0)                      # PR_SET_NO_NEW_PRIVS
+    t.call("prctl", 1, 200, 0, 0, 0); t.ret("prctl", -22, error=22)         # PR_SET_PDEATHSIG
+    assert _unpadded(t.lines()) == [
+        'prctl(PR_SET_NAME, "0123456789abcde"...) = 0',
+        'prctl(PR_SET_NAME, "short") = 0',
+        "prctl(0xffffffff /* PR_??? */, 0xfffffffe, 0xfffffffd, 0xfffffffc, 0xfffffffb)"
+        " = -1 EINVAL (Invalid argument)",
+        "prctl(PR_CAPBSET_DROP, 0xff /* CAP_??? */) = -1 EINVAL (Invalid argument)",
+        "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0)"
+        " = -1 EPERM (Operation not permitted)",
+        "prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0) = 0",
+        "prctl(PR_SET_DUMPABLE, 0x3 /* SUID_DUMP_??? */) = -1 EINVAL (Invalid argument)",
+        "prctl(PR_GET_DUMPABLE) = 1 (SUID_DUMP_USER)",
+        "prctl(PR_GET_SECUREBITS) = 0x2f (SECBIT_NOROOT|SECBIT_NOROOT_LOCKED"
+        "|SECBIT_NO_SETUID_FIXUP|SECBIT_NO_SETUID_FIXUP_LOCKED|SECBIT_KEEP_CAPS_LOCKED)",
+        "prctl(PR_TASK_PERF_EVENTS_DISABLE) = 0",
+        "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0",
+        "prctl(PR_SET_PDEATHSIG, 200) = -1 EINVAL (Invalid argument)",
+    ]
+
+
+def test_positioned_vector_reads_and_writes():
+    t = Trace()
+    t.start()
+    t.call("pwritev", 1, 0x100, 2, 100)
+    t.array(b"iovec", 16, struct.pack("<QQQQ", 0x400, 3, 0x500, 4)); t.gio(1, 1, b"abcdefg")
+    t.ret("pwritev", 7)
+    t.call("preadv", 0, 0x100, 1, 0)
+    t.array(b"iovec", 16, struct.pack("<QQ", 0x400, 8)); t.gio(0, 0, b"xyz")
+    t.ret("preadv", 3)
+    t.call("pwritev2", 1, 0x100, 0, 5, 0, 0x34); t.ret("pwritev2", 0)
+    t.call("preadv2", 0, 0, 1, 0, 0, 0x1); t.ret("preadv2", -14, error=14)
+    assert _unpadded(t.lines()) == [
+        'pwritev(1, [{iov_base="abc", iov_len=3}, {iov_base="defg", iov_len=4}], 2, 100) = 7',
+        'preadv(0, [{iov_base="xyz", iov_len=8}], 1, 0) = 3',
+        "pwritev2(1, [], 0, 5, RWF_SYNC|RWF_APPEND|0x20) = 0",
+        "preadv2(0, NULL, 1, 0, RWF_HIPRI) = -1 EFAULT (Bad address)",
+    ]
+
+
+def test_modes_map_flags_and_file_ranges():
+    t = Trace()
+    t.start()
+    t.call("mknod", 0x100, 0xFFFFFFFF, 0); t.nami(b"/n"); t.ret("mknod", -22, error=22)
+    t.call("mknod", 0x100, 0o20024, 0xDEADBEEF00000107); t.nami(b"/n"); t.ret("mknod", -17, error=17)
+    t.call("mknod", 0x100, 0o100000, 0); t.nami(b"/n"); t.ret("mknod", -17, error=17)
+    t.call("remap_file_pages", 0x1000, 4096, 0xDEFACED00000000, 0, 0x5404401F)
+    t.ret("remap_file_pages", -22, error=22)
+    t.call("fadvise64", 3, (1 << 64) - 1, (1 << 64) - 1, 0xDEADCA75); t.ret("fadvise64", 0)
+    t.call("reboot", 0xFEE1DEAD, 0x13111992, 0xCDEF0123, 0); t.ret("reboot", -22, error=22)
+    assert _unpadded(t.lines()) == [
+        'mknod("/n", 0177777) = -1 EINVAL (Invalid argument)',
+        'mknod("/n", S_IFCHR|024, makedev(0x1, 0x7)) = -1 EEXIST (File exists)',
+        'mknod("/n", S_IFREG|000) = -1 EEXIST (File exists)',
+        "remap_file_pages(0x1000, 4096, 0xdefaced00000000 /* PROT_??? */, 0, 0xf /* MAP_??? */"
+        "|MAP_FIXED|MAP_NORESERVE|MAP_HUGETLB|21<<MAP_HUGE_SHIFT) = -1 EINVAL (Invalid argument)",
+        "fadvise64(3, -1, 18446744073709551615, 0xdeadca75 /* POSIX_FADV_??? */) = 0",
+        "reboot(LINUX_REBOOT_MAGIC1, 0x13111992 /* LINUX_REBOOT_MAGIC_??? */,"
+        " LINUX_REBOOT_CMD_HALT) = -1 EINVAL (Invalid argument)",
+    ]
+
+
+def test_futex_commands_and_io_priorities():
+    t = Trace()
+    t.start()
+    t.call("futex", 0x1000, 0x101, 0xDEADBEE1, 0, 0, 0); t.ret("futex", -38, error=78)
+    t.call("futex", 0x1000, 0x85, 0xFACEFEED, 8, 0x2000, 0x5000000F)
+    t.ret("futex", -38, error=78)
+    t.call("futex", 0x1000, 0x81, 1, 0, 0, 0); t.ret("futex", 0)
+    t.call("futex", 0x1000, 0x180, 0, 0, 0, 0); t.ret("futex", -11, error=35)
+    t.call("ioprio_get", 1, 0); t.ret("ioprio_get", 0x4004)
+    t.call("ioprio_set", 2, 0, 0x1FFF); t.ret("ioprio_set", -22, error=22)
+    assert _unpadded(t.lines()) == [
+        "futex(0x1000, 0x101 /* FUTEX_??? */, 3735928545) = -1 ENOSYS (Function not implemented)",
+        "futex(0x1000, FUTEX_WAKE_OP_PRIVATE, 4207869677, 8, 0x2000, "
+        "0x5<<28 /* FUTEX_OP_??? */|0<<12|FUTEX_OP_CMP_EQ<<24|0xf)"
+        " = -1 ENOSYS (Function not implemented)",
+        "futex(0x1000, FUTEX_WAKE_PRIVATE, 1) = 0",
+        "futex(0x1000, FUTEX_WAIT_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL)"
+        " = -1 EAGAIN (Resource temporarily unavailable)",
+        "ioprio_get(IOPRIO_WHO_PROCESS, 0) = 16388 (IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4))",
+        "ioprio_set(IOPRIO_WHO_PGRP, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_NONE, 8191))"
+        " = -1 EINVAL (Invalid argument)",
+    ]
+
+
+def test_protections_in_64_bits_and_fractions_of_seconds_unsigned():
+    t = Trace()
+    t.start()
+    t.call("pkey_mprotect", 0, 0, 0xDEADFEED00CA7501, 0); t.ret("pkey_mprotect", 0)
+    t.call("setitimer", 0, 0x100, 0)
+    t.stru(b"itimerval", struct.pack("<qqqq", 1, -2, 3, -4)); t.ret("setitimer", -22, error=22)
+    assert _unpadded(t.lines()) == [
+        "pkey_mprotect(NULL, 0, PROT_READ|0xdeadfeed00ca7500, 0) = 0",
+        "setitimer(ITIMER_REAL, {it_interval={tv_sec=1, tv_usec=18446744073709551614}, "
+        "it_value={tv_sec=3, tv_usec=18446744073709551612}}, NULL) = -1 EINVAL (Invalid argument)",
+    ]
+
+
+def test_prctl_vector_lengths_keys_and_core_scheduling():
+    t = Trace()
+    t.start()
+    t.call("prctl", 50, 0x40010, 0, 0, 0); t.ret("prctl", 0x40010)     # PR_SVE_SET_VL
+    t.call("prctl", 54, 0x20, 0, 0, 0); t.ret("prctl", -22, error=22)  # PR_PAC_RESET_KEYS
+    t.call("prctl", 62, 0, 7, 0, 0); t.ret("prctl", -22, error=22)     # PR_SCHED_CORE
+    t.call("prctl", 59, 1, 0xDEADBEEF, 0, 0); t.ret("prctl", -22, error=22)
+    assert _unpadded(t.lines()) == [
+        "prctl(PR_SVE_SET_VL, PR_SVE_SET_VL_ONEXEC|0x10) = 0x40010 (PR_SVE_SET_VL_ONEXEC|0x10)",
+        "prctl(PR_PAC_RESET_KEYS, 0x20 /* PR_PAC_??? */, 0, 0, 0) = -1 EINVAL (Invalid argument)",
+        "prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, 7, 0 /* PIDTYPE_PID */, NULL)"
+        " = -1 EINVAL (Invalid argument)",
+        "prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0xdeadbeef, 0, NULL)"
+        " = -1 EINVAL (Invalid argument)",
+    ]

@@ -163,6 +163,8 @@ def generate(plan_mod, abi) -> str:
 #define ERESTART_LAST\t{ERESTART_LAST}
 #define UTRACE_NARGS\t{utrace_nargs}
 #define PLAN_CLONE_PIDFD\t0x{plan_mod.CLONE_PIDFD:x}
+#define PLAN_CLONE_ARGS_SET_TID\t{plan_mod.CLONE_ARGS_SET_TID}
+#define PLAN_MAX_SET_TID\t{plan_mod.MAX_SET_TID}
 #define PLAN_EXEC_ON_FAILURE\t{exec_on_failure}	/* ARGS/ENVS of a failed execve too */
 #define NO_ARG\t{NO_ARG}
 {chr(10).join(f"#define PLAN_TYPE_{n.upper()}{chr(9)}{i}" for n, i in fixed_types.items())}

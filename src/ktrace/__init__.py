@@ -43,10 +43,10 @@ def _cli_options(engine: str, genio_size: int | None, seccomp: bool) -> list[str
 
 
 def trace(argv: list[str], file: str = "ktrace.out", *, trpoints: str | None = None,
-          inherit: bool = False, append: bool = False, engine: str = "auto",
-          genio_size: int | None = None, seccomp: bool = False,
+          inherit: bool = False, append: bool = False, compress: bool = False,
+          engine: str = "auto", genio_size: int | None = None, seccomp: bool = False,
           **run_kwargs) -> subprocess.CompletedProcess:
-    """Run ``argv`` traced, as ``ktrace [-a] [-i] -f file -t trpoints argv``.
+    """Run ``argv`` traced, as ``ktrace [-a] [-i] [-z] -f file -t trpoints argv``.
 
     Returns what :func:`subprocess.run` returns (``run_kwargs`` go to it);
     every record is in ``file`` when it returns.  As with ktrace(1), the
@@ -54,23 +54,26 @@ def trace(argv: list[str], file: str = "ktrace.out", *, trpoints: str | None = N
     """
     cli = [sys.executable, "-m", "ktrace.cli", "-f", str(file)]
     cli += ["-t", trpoints] if trpoints is not None else []
-    cli += ["-a"] * append + ["-i"] * inherit
+    cli += ["-a"] * append + ["-i"] * inherit + ["-z"] * compress
     cli += _cli_options(engine, genio_size, seccomp) + ["--"] + list(argv)
     return subprocess.run(cli, **run_kwargs)
 
 
 def attach(pid: int, file: str = "ktrace.out", *, trpoints: str | None = None,
            inherit: bool = False, descend: bool = False, append: bool = False,
-           group: bool = False, engine: str = "auto", genio_size: int | None = None,
-           seccomp: bool = False) -> str:
+           compress: bool = False, group: bool = False, engine: str = "auto",
+           genio_size: int | None = None, seccomp: bool = False) -> str:
     """Trace a running process (or process group), like ``ktrace -p``/``-g``.
+
+    ``compress`` (or a ``file`` ending in ``.zst``) writes zstd frames
+    (``ktrace -z``); :func:`read_records` reads either kind of file.
 
     Returns once tracing is in place, with the name of the engine used;
     tracing goes on until :func:`clear` or the process's exit.  Raises
     OSError as ktrace(2) would (ESRCH, EPERM, ...).
     """
     control.check_engine(engine)       # refuse before touching the file
-    fd = tracefile.create(str(file), append)
+    fd = tracefile.create(str(file), append, compress)
     options = {"genio_size": genio_size, "seccomp": seccomp}
     facs = None if trpoints is None else _points.parse(trpoints)
     try:

@@ -3,8 +3,10 @@
     ktrace [-aCcdi] [-f trfile] [-g pgrp | -p pid] [-t trstr]
     ktrace [-adi] [-f trfile] [-t trstr] command ...
 
-Options, defaults and messages are FreeBSD's; what FreeBSD does not have is
-a long option (--engine, --genio-size, --seccomp, --ring-size, --lossless).
+Options, defaults, usage and messages are FreeBSD's; what FreeBSD does not
+have (in --help only) is -z (compress the trace file, as a name ending in
+.zst does) and a long option (--engine, --genio-size, --seccomp, --ring-size,
+--lossless).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ HELP = USAGE + """
        ktrace --help | --version
   -a append   -C clear all   -c clear   -d descendants   -i inherit
   -f trfile   -g pgrp   -p pid   -t trstr (facilities: FreeBSD's letters)
+  -z compress the trace file (zstd frames; also when trfile ends in .zst)
   --engine ptrace|bpf|auto   --genio-size N   --ring-size N   --seccomp   --lossless
 The trace is read with kdump(1): kdump --help."""
 
@@ -60,7 +63,7 @@ class Invocation:
     """What the command line asks for."""
 
     def __init__(self, argv: list[str]):
-        self.append = self.inherit = self.descend = False
+        self.append = self.inherit = self.descend = self.compress = False
         self.clear: str | None = None          # None, "clear" or "clearall"
         self.pid = 0                           # > 0 pid, < 0 process group
         self.file = "ktrace.out"
@@ -68,7 +71,7 @@ class Invocation:
         self.engine = control.AUTO
         self.options: dict = {}
         try:
-            opts, self.command = getopt.getopt(argv, "aCcdf:g:ip:t:", LONG_OPTIONS)
+            opts, self.command = getopt.getopt(argv, "aCcdf:g:ip:t:z", LONG_OPTIONS)
         except getopt.GetoptError as e:
             raise UsageError(_getopt_message(e)) from None
         for opt, val in opts:
@@ -101,6 +104,8 @@ class Invocation:
                 self.facs = trpoints.parse(val)
             except trpoints.UnknownTracePoint:
                 raise UsageError(f"unknown facility in {val}") from None
+        elif opt == "-z":
+            self.compress = True
         elif opt == "--engine":
             self.engine = val
         elif opt == "--genio-size":
@@ -156,9 +161,11 @@ def run(inv: Invocation) -> int:
     control.check_engine(inv.engine)   # refuse before touching the file
     old = os.umask(0o077)
     try:
-        fd = tracefile.create(inv.file, inv.append)
+        fd = tracefile.create(inv.file, inv.append, inv.compress)
     finally:
         os.umask(old)
+    if tracefile.wants_compression(inv.file, inv.compress) and not tracefile.is_compressed(fd):
+        control.notice(f"{inv.file} is not compressed: appending to it uncompressed")
     try:
         if inv.command:
             try:

@@ -102,7 +102,7 @@ def _yama_allow(engine_name: str) -> None:
 
 def set_tracing(path: str, facs: int | None, pid: int, *, fd: int, inherit: bool = False,
                 descend: bool = False, engine: str = AUTO, options: dict | None = None,
-                hold_exit: bool = False, log: bool | None = None) -> str:
+                hold_exit: bool = False, log: bool | None = None, exec_next: bool = False) -> str:
     """KTROP_SET: trace ``pid`` (or process group ``-pid``) into ``path``.
 
     ``facs`` are facility bits, or None for the default set as far as the
@@ -121,10 +121,17 @@ def set_tracing(path: str, facs: int | None, pid: int, *, fd: int, inherit: bool
     only a terminal is given: the service keeps it while it traces, and a
     pipe held open would keep whoever reads ktrace's stderr waiting.
     Otherwise the messages go to syslog.
+
+    ``exec_next``: the caller execs next (ktrace(1) tracing a command).  The
+    descriptors the request needed are then left for the exec to close
+    (they are close-on-exec): closed here they would be the command's first
+    recorded calls, where ktrace(2) leaves only its own return before the
+    exec.
     """
     name = choose_engine(engine)
     request = dict(path=path, fd=fd, facs=facs, pid=pid, inherit=inherit, descend=descend,
-                   options=dict(options or {}), hold_exit=hold_exit, log=log)
+                   options=dict(options or {}), hold_exit=hold_exit, log=log,
+                   exec_next=exec_next)
     try:
         _set_tracing(name, **request)
     except service.ServiceError as e:
@@ -142,14 +149,16 @@ def notice(text: str) -> None:
 
 
 def _set_tracing(name: str, path: str, fd: int, facs: int | None, pid: int, inherit: bool,
-                 descend: bool, options: dict, hold_exit: bool, log: bool | None) -> None:
+                 descend: bool, options: dict, hold_exit: bool, log: bool | None,
+                 exec_next: bool) -> None:
     if facs is None:
         facs = default_facilities(name)
     if inherit:
         facs |= KTRFAC_INHERIT
     fds = {"file": fd}
     if log if log is not None else os.isatty(2):
-        fds["log"] = os.dup(2)
+        fds["log"] = os.dup(2)          # close-on-exec, as Python makes descriptors
+    err = None
     try:
         if name == "ptrace" and pid == os.getpid():
             _yama_allow(name)
@@ -162,9 +171,10 @@ def _set_tracing(name: str, path: str, fd: int, facs: int | None, pid: int, inhe
             "options": _request_options(options),
             "hold_exit": hold_exit,
         }
-        err, text = service.call(name, message, fds, _service_options(options))
+        err, text = service.call(name, message, fds, _service_options(options),
+                                 exec_next=exec_next)
     finally:
-        if "log" in fds:
+        if "log" in fds and not (exec_next and err == 0):
             os.close(fds["log"])
     _raise(err, text, path)
 
@@ -219,7 +229,7 @@ def exec_traced(argv: list[str], path: str, facs: int | None, *, fd: int,
         signal.signal(sig, signal.SIG_DFL)
     # the command holds our stderr itself: the service may keep it too
     set_tracing(path, facs, os.getpid(), fd=fd, inherit=inherit, engine=engine,
-                options=options, hold_exit=True, log=True)
+                options=options, hold_exit=True, log=True, exec_next=True)
     os.execvp(argv[0], argv)
 
 

@@ -69,9 +69,10 @@ class TraceFile:
             pass
 
     def close(self) -> None:
-        for fd in {self.writer.fd, self.log_fd} - {None}:
+        self.writer.close()
+        if self.log_fd is not None:
             try:
-                os.close(fd)
+                os.close(self.log_fd)
             except OSError:
                 pass
 
@@ -268,16 +269,20 @@ class Facility:
         writer.queue(pid, data)
         self._dirty.add(t.file)
         if writer.pending_bytes >= FLUSH_BYTES:
-            self._flush_file(t.file)
+            self._flush_file(t.file, wait=False)
         return True
 
     def flush(self) -> None:
-        """Write every queued record (engines call this before they block)."""
-        while self._dirty:
-            self._flush_file(self._dirty.pop())
+        """Write every queued record (engines call this before they block).
 
-    def _flush_file(self, file: TraceFile) -> None:
-        for pid, err in file.writer.flush().items():
+        A compressed file's last batch may still be being written behind
+        (tracefile.AppendWriter): an exit or a close waits for it.
+        """
+        while self._dirty:
+            self._flush_file(self._dirty.pop(), wait=False)
+
+    def _flush_file(self, file: TraceFile, wait: bool = True) -> None:
+        for pid, err in file.writer.flush(wait).items():
             # ktr_writerequest(): stop this process only; others go on
             file.log(f"ktrace write failed, errno {err}, tracing stopped for pid {pid}")
             if self.procs.get(pid) is not None and self.procs[pid].file is file:

@@ -23,6 +23,9 @@ import struct
 import time
 from typing import BinaryIO, Callable, Iterator, NamedTuple, Union
 
+from .platform.zstd import ZstdError
+from .tracefile import TraceStream
+
 # Record types (sys/ktrace.h).
 SYSCALL = 1
 SYSRET = 2
@@ -770,10 +773,14 @@ def _looks_netbsd(head: bytes) -> bool:
 
 
 class TraceFileError(Exception):
-    """Bad bytes at a known offset; every record before it was good."""
+    """Bad bytes at a known offset; every record before it was good.
 
-    def __init__(self, offset: int, what: str):
-        super().__init__(f"offset {offset}: {what}")
+    Of a compressed file the offset is one in its decompressed bytes.
+    """
+
+    def __init__(self, offset: int, what: str, compressed: bool = False):
+        where = " of the decompressed data" if compressed else ""
+        super().__init__(f"offset {offset}{where}: {what}")
         self.offset = offset
         self.what = what
 
@@ -781,13 +788,15 @@ class TraceFileError(Exception):
 class RecordReader:
     """Iterate the records of a trace stream lazily, in constant memory.
 
-    ``stream`` is a binary file object (a regular file, a pipe, stdin).  The
-    layout is detected from the first bytes unless given; it is then the
-    layout of the first record: an amd64 file may mix v0 and v1 records (the
-    kernel was upgraded between two ``ktrace -a``), and each record's
-    ``header.version`` says which it had.  Iteration yields typed records; on
-    bad bytes it raises :class:`TraceFileError` naming the offset, after
-    yielding every good record before it.  A clean end of file ends the
+    ``stream`` is a binary file object (a regular file, a pipe, stdin), plain
+    or compressed (zstd frames: see :class:`ktrace.tracefile.TraceStream`;
+    offsets are then in the decompressed bytes).  The layout is detected
+    from the first bytes unless given; it is then the layout of the first
+    record: an amd64 file may mix v0 and v1 records (the kernel was upgraded
+    between two ``ktrace -a``), and each record's ``header.version`` says
+    which it had.  Iteration yields typed records; on bad bytes it raises
+    :class:`TraceFileError` naming the offset, after yielding every good
+    record before it.  A clean end of file ends the
     iteration, unless ``follow`` is set (``kdump -l``): then the reader waits
     for the file to grow, forever.  ``offset`` is the file offset of the next
     record, ``record_offset`` that of the record last yielded.  Of a record
@@ -806,15 +815,20 @@ class RecordReader:
 
     def __init__(self, stream: BinaryIO, layout: Layout | None = None,
                  follow: bool = False):
-        self._stream = stream
-        # read1 returns what a pipe or growing file has, without waiting for more
-        self._read = getattr(stream, "read1", stream.read)
+        self._source = TraceStream(stream, follow)
         self._buf = b""
         self._pos = 0           # position in _buf of the next record
         self._base = 0          # file offset of _buf[0]
         self.layout = layout
         self.follow = follow
         self.record_offset = 0  # file offset of the record last yielded
+
+    def _read(self, size: int) -> bytes:
+        """What the stream has (a pipe or growing file: without waiting for more)."""
+        try:
+            return self._source.read1(size)
+        except ZstdError as e:
+            self._fail(str(e))
 
     def _fill(self, need: int, wait: bool | None = None) -> bool:
         """Make ``need`` bytes available at _pos; False at end of data.
@@ -856,7 +870,7 @@ class RecordReader:
                 return self.layout
             except CorruptRecord as e:
                 if not self.follow or len(head) >= want:
-                    raise TraceFileError(self.offset, str(e)) from None
+                    self._fail(str(e))
             # a followed file may still be writing its first records
             time.sleep(self.POLL)
             self._fill(len(head) + 1)
@@ -870,7 +884,7 @@ class RecordReader:
         return self.records()
 
     def _fail(self, what: str):
-        raise TraceFileError(self.offset, what)
+        raise TraceFileError(self.offset, what, self._source.compressed)
 
     def records(self) -> Iterator[Record]:
         if self.detect() is None:
@@ -954,7 +968,7 @@ class RecordReader:
             if type(rec) is Unknown and rec.header.type in TYPE_NAMES:
                 raise TraceFileError(self.record_offset, (
                     f"malformed {TYPE_NAMES[rec.header.type]} record "
-                    f"({full_length(rec.payload)}-byte payload)"))
+                    f"({full_length(rec.payload)}-byte payload)"), self._source.compressed)
             yield rec
 
     def _truncated(self, rtype: int, need: int, left: int):

@@ -42,6 +42,8 @@ IDLE_SECONDS = 2.0        # how long an idle service waits before it ends
 START_POLL = 0.01         # seconds between looks at a service another client started
 UNANSWERED_MAX = 3        # services that took a request and ended without answering
 MAX_MESSAGE = 64 * 1024
+ANSWER_WAIT_MAX = 1.0     # seconds a self-tracing requester is given to wait for its answer
+ANSWER_WAIT_POLL = 0.0002
 
 
 class ServiceError(Exception):
@@ -366,6 +368,8 @@ class Service:
                 given = {}           # the TraceFile holds both now
             req = Request(request["ops"], request["facs"], request["pid"], file,
                           request["options"])
+            if request["hold_exit"] and req.pid == cred.pid:
+                _await_answer_wait(req.pid)
             err = self.facility.ktrace(req, cred)
             if err == 0 and request["hold_exit"]:
                 self.engine.hold_exit(req.pid)
@@ -387,6 +391,28 @@ class Service:
             self.engine.run(self._service)
         finally:
             self.facility.stop_all()
+
+
+def _await_answer_wait(pid: int) -> None:
+    """Until ``pid`` blocks in the recvmsg that waits for our answer (briefly).
+
+    ktrace(1) running a command traces itself and execs once answered; tracing
+    it from before that wait would record its own last calls (a brk, the
+    recvmsg), where ktrace(2) records only its return.  A requester that does
+    not get there in ANSWER_WAIT_MAX (or whose state we may not read) is
+    traced anyway.
+    """
+    from .abi import LINUX_X86_64    # here: importing ktrace loads no syscall table
+    recvmsg = b"%d" % LINUX_X86_64.syscall_number("recvmsg")
+    deadline = time.monotonic() + ANSWER_WAIT_MAX
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/syscall", "rb") as f:
+                if f.read().split(b" ", 1)[0] == recvmsg:
+                    return
+        except OSError:
+            return
+        time.sleep(ANSWER_WAIT_POLL)
 
 
 def _lock_path(engine_name: str) -> Path:
@@ -508,9 +534,16 @@ class _Unanswered(Exception):
     """The service took the request and closed without a reply (it ended)."""
 
 
-def _ask(path: str, message: dict, fds: list[int]) -> tuple[int, str] | None:
-    """One request to the service at ``path``: (errno, text); None when none listens."""
+def _ask(path: str, message: dict, fds: list[int],
+         exec_next: bool = False) -> tuple[int, str] | None:
+    """One request to the service at ``path``: (errno, text); None when none listens.
+
+    ``exec_next``: the caller execs next, and an answered request's socket
+    is left open for the exec to close (it is close-on-exec), so that a
+    trace the request starts has no close of ours before the exec.
+    """
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    reply = None
     try:
         sock.connect(path)
         send_message(sock, message, fds)
@@ -518,19 +551,24 @@ def _ask(path: str, message: dict, fds: list[int]) -> tuple[int, str] | None:
     except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError):
         return None
     finally:
-        sock.close()
+        if exec_next and reply is not None:
+            sock.detach()
+        else:
+            sock.close()
     if reply is None:
         raise _Unanswered
     return int(reply["errno"]), str(reply.get("message", ""))
 
 
 def call(engine_name: str, message: dict, fds: dict[str, int] | None = None,
-         engine_options: dict | None = None, spawn: bool = True) -> tuple[int, str]:
+         engine_options: dict | None = None, spawn: bool = True,
+         exec_next: bool = False) -> tuple[int, str]:
     """Send one request to the service, starting it if needed: (errno, text).
 
     Waits, with no time limit, while a service is alive but not yet (or no
     longer) listening; raises ServiceError with the reason when one cannot
-    start, or when services keep ending without answering.
+    start, or when services keep ending without answering.  ``exec_next``
+    as for :func:`_ask`.
     """
     fds = fds or {}
     message = dict(message, fds=list(fds))
@@ -538,7 +576,7 @@ def call(engine_name: str, message: dict, fds: dict[str, int] | None = None,
     unanswered = 0
     while True:
         try:
-            reply = _ask(path, message, list(fds.values()))
+            reply = _ask(path, message, list(fds.values()), exec_next)
         except _Unanswered:
             reply = None
             unanswered += 1

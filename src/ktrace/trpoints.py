@@ -26,7 +26,10 @@ WORDS: dict[str, str] = {
     "p": "capability failures", "f": "page faults", "a": "exec arguments",
     "e": "exec environments",
 }
-DEFAULT_LETTERS = "cinpstuy"   # what "+" and no -t mean (ktrace.h DEF_POINTS)
+# What "+" and no -t mean: FreeBSD's DEF_POINTS (cinpstuy) and, on Linux, exec's
+# arguments and environment too, because strace shows every execve with its argv
+# and its count of variables, and kdump --strace shows only what was recorded.
+DEFAULT_LETTERS = "cinpstuyae"
 
 # PROCCTOR/PROCDTOR are always on when anything is traced (ABI tracking).
 LIFECYCLE = r.facility(r.PROCCTOR) | r.facility(r.PROCDTOR)

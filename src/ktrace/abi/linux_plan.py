@@ -29,6 +29,14 @@ the structs in ``WHOLE_STRUCTS``: a getdents64 buffer (``dirents``) is
 recorded whole, as its entry count only makes sense whole; its size is
 bounded by the call's own count argument and its return value.
 
+A struct with a known size that a call gives a length of its own (clone3's
+clone_args, openat2's open_how: the kernel's extensible structs, read with
+copy_struct_from_user) is recorded at that length; when the bytes past the
+known size cannot be read, its known part alone is (what strace reads and
+shows, with ``???`` for the rest).  A shorter record than the length says
+so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
+``MAX_SET_TID``) follows it as a STRUCT_ARRAY of ints.
+
 Failed calls record no exit data, but for the roles in ``ON_FAILURE``:
 execve's argv and envp (read at entry) are written at its exit whether or
 not it succeeded, as strace shows them for a failed exec.
@@ -77,8 +85,9 @@ class Role(enum.IntEnum):
     ARGV = 16          # ARGS at the exit of execve (failed ones too), read at entry
     ENVP = 17          # ENVS at the exit of execve (failed ones too), read at entry
     USER = 18          # utrace data: USER record at entry
-    CLONE_ARGS = 19    # clone3's struct: STRU clone_args at entry; at exit, on success
-    #                    with CLONE_PIDFD, STRU int: the pidfd stored through .pidfd
+    CLONE_ARGS = 19    # clone3's struct: STRU clone_args at entry (STRUCT_ARRAY int of its
+    #                    set_tid after it); at exit, on success with CLONE_PIDFD, STRU int:
+    #                    the pidfd stored through .pidfd
 
 
 class Len(enum.IntEnum):
@@ -381,6 +390,8 @@ F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 5, 6, 7, 36
 FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, FUTEX_WAIT_REQUEUE_PI = 0, 9, 6, 11
 FUTEX_CMD_MASK = 0x7F   # op without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
 CLONE_PIDFD = 0x1000    # clone() stores the pidfd through its parent_tid pointer
+CLONE_ARGS_SET_TID = 64  # offset of clone_args' set_tid, set_tid_size follows
+MAX_SET_TID = 32        # most set_tid entries (the kernel's and strace's limit)
 
 SELECTORS: dict[str, Selector] = {
     "ioctl": Selector(1, 0xFFFFFFFF, {
@@ -516,7 +527,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.IN_STRING: _STRU, Role.OUT_STRING: _STRU,
     Role.ARGV: r.facility(r.ARGS), Role.ENVP: r.facility(r.ENVS),
     Role.USER: r.facility(r.USER),
-    Role.CLONE_ARGS: _STRU,
+    Role.CLONE_ARGS: _STRU | _ARRAY,
 }
 
 # Record types that any syscall can produce

@@ -79,6 +79,8 @@ IOVEC = FIXED["iovec"][0]
 U32 = struct.Struct("<I")                # an unsigned int written back (a socklen_t)
 INT_PAIR = struct.Struct("<2i")          # int[2]: pipe's and socketpair's descriptors
 CLONE_ARGS_HEAD = struct.Struct("<QQ")   # clone_args' first fields: flags, pidfd
+CLONE_ARGS_FLAGS = struct.Struct("<Q")   # clone_args' first field alone
+SIGACTION_HEAD = struct.Struct("<QQ")    # struct sigaction's first fields: handler, flags
 
 # siginfo_t (128 bytes): si_signo, si_errno, si_code, then a union at offset 16.
 # Each layout below reads from the start of the siginfo.

@@ -5,19 +5,35 @@ the records the recording plan pairs with each argument); calls of other
 ABIs (FreeBSD-made files) as kdump's text view shows their arguments.  The
 errno comes from kdump's rule (a Linux process's exact errno is in its
 return register).
+
+Decoding is most of the analysis views' time, and calls repeat (the same
+fstat of the same descriptor, the same poll set), so the text is cached by
+everything the decoders read: the ABI, number, argument registers, result
+and the contents of the paired records, when those are small.  A path or
+buffer argument prints its record, not its address (the strace printers
+p_path and p_buf), so such an address stays out of the key: the same path
+opened from another string, the same bytes read into another buffer, decode
+once.  That the address is unseen is checked once per call number, by
+decoding the call again with the address moved.
 """
 
 from __future__ import annotations
 
 from ktrace import record as r
-from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
+from ktrace.decode.strace import SYSCALLS, Call, StraceOptions, result_text, split_args
+from ktrace.decode.strace.call import p_buf, p_path
 from ktrace.decode.strace.pairing import pair
 from ktrace.kdump.abis import AbiTracker, ProcessAbi
 from ktrace.kdump.options import DumpOptions
-from ktrace.kdump.text import CACHE_LIMIT, TextFormatter
+from ktrace.kdump.text import TextFormatter
 
 # SYSRET.error values that are not errnos: FreeBSD's ERESTART and EJUSTRETURN
 NOT_ERRNOS = {-1: "ERESTART", -2: "EJUSTRETURN"}
+CACHE_LIMIT = 8192     # calls' texts kept
+KEY_DATA = 512         # bytes of paired records a cached call may have: the cache stays small
+# strace printers that show an argument's record (of this type) in place of its address
+SHOWN_BY_RECORD = {p_path: r.NAMEI, p_buf: r.GENIO}
+MOVED = 0x5A5A_5A5A_5A5A_5A5A   # xor'ed into an address to see whether the text shows it
 
 
 class CallText:
@@ -28,7 +44,10 @@ class CallText:
         self.default_abi = abis.default.abi
         self.strace = StraceOptions()
         self._names: dict[tuple[ProcessAbi, int], str] = {}
-        self._plain: dict[tuple, tuple[str, str]] = {}   # calls with no paired records
+        self._texts: dict[tuple, tuple[str, str]] = {}   # (args, result) by _key
+        # call name -> ((argument, record type), ...) of its arguments SHOWN_BY_RECORD
+        self._shown: dict[str, tuple] = {}
+        self._address_free: dict[tuple[ProcessAbi, int], bool] = {}   # the check's verdicts
 
     def name(self, proc: ProcessAbi, code: int) -> str:
         key = (proc, code)
@@ -42,19 +61,86 @@ class CallText:
         """Fill in ``call``'s args, result, retval, errno and error (a model Syscall)."""
         if ret is not None:
             self._outcome(call, ret)
-        plain = len(call.records) <= 2        # CALL and RET alone: text repeats
-        key = (call.abi, call.number, call.raw_args, call.retval, ret is not None and ret.error)
-        found = self._plain.get(key) if plain else None
-        if found is None:
-            try:
-                found = self._strace(call, ret) if call.abi.linux else self._kdump(call)
-            except Exception:              # a decoder bug must not lose the trace
-                found = (",".join(f"{a:#x}" for a in call.raw_args), self._number(call))
-            if plain:
-                if len(self._plain) >= CACHE_LIMIT:
-                    self._plain.clear()
-                self._plain[key] = found
-        call.args, call.result = found
+        try:
+            call.args, call.result = self._text(call, ret)
+        except Exception:              # a decoder bug must not lose the trace
+            call.args, call.result = (",".join(f"{a:#x}" for a in call.raw_args),
+                                      self._number(call))
+
+    def _text(self, call, ret: r.Sysret | None) -> tuple[str, str]:
+        shown = self._shown_of(call.name) if call.abi.linux else ()
+        # the key as if each argument SHOWN_BY_RECORD had its record, when one of
+        # that type is there: a text found under it was stored by a call paired so
+        key = self._key(call, ret, self._likely_unseen(call, shown) if shown else ())
+        found = self._texts.get(key) if key is not None else None
+        if found is not None:
+            return found
+        if not call.abi.linux:
+            found = self._kdump(call)
+        else:
+            scall = self._strace_call(call, ret, call.raw_args)
+            if shown:
+                key = self._key(call, ret, self._unseen(call, ret, scall, shown))
+                found = self._texts.get(key) if key is not None else None
+            if found is None:
+                found = self._strace(call, scall)
+        if key is not None:
+            if len(self._texts) >= CACHE_LIMIT:
+                self._texts.clear()
+            self._texts[key] = found
+        return found
+
+    @staticmethod
+    def _key(call, ret: r.Sysret | None, unseen: tuple[int, ...]) -> tuple | None:
+        """All the decoders read of ``call`` (its records are CALL, the paired ones,
+        then RET if it returned) but the ``unseen`` arguments; None when its
+        records hold too much to keep."""
+        args = call.raw_args
+        if unseen:
+            args = tuple(None if i in unseen else a for i, a in enumerate(args))
+        key = (call.abi, call.number, args, call.retval, ret is not None and ret.error)
+        size = 0
+        for rec in call.records[1:-1] if ret is not None else call.records[1:]:
+            size += len(rec[-1])          # a paired record's data (path, bytes, strings)
+            key += (rec.header.type, rec[1:])
+        return key if size <= KEY_DATA else None
+
+    def _shown_of(self, name: str) -> tuple:
+        shown = self._shown.get(name)
+        if shown is None:
+            shown = self._shown[name] = tuple(
+                (i, SHOWN_BY_RECORD[arg.render]) for i, arg in enumerate(SYSCALLS.get(name, ()))
+                if arg is not None and arg.render in SHOWN_BY_RECORD)
+        return shown
+
+    @staticmethod
+    def _likely_unseen(call, shown: tuple) -> tuple[int, ...]:
+        """The arguments SHOWN_BY_RECORD that are not NULL and have a record of
+        their type among the call's (it is theirs unless pairing says otherwise)."""
+        args, unseen = call.raw_args, ()
+        for i, rtype in shown:
+            if i < len(args) and args[i]:
+                for rec in call.records:
+                    if rec.header.type == rtype:
+                        unseen += (i,)
+                        break
+        return unseen
+
+    def _unseen(self, call, ret: r.Sysret | None, scall: Call, shown: tuple) -> tuple[int, ...]:
+        """The arguments of ``call`` whose address its text does not show: those
+        SHOWN_BY_RECORD that have their record, once the check says so."""
+        unseen = tuple(i for i, rtype in shown
+                       if any(rec.header.type == rtype for rec in scall.records.get(i, ())))
+        if not unseen:
+            return ()
+        verdict = self._address_free.get((call.abi, call.number))
+        if verdict is None:
+            moved = tuple(a ^ MOVED or 1 if i in unseen else a
+                          for i, a in enumerate(call.raw_args))
+            verdict = self._address_free[(call.abi, call.number)] = (
+                self._strace(call, self._strace_call(call, ret, call.raw_args))
+                == self._strace(call, self._strace_call(call, ret, moved)))
+        return unseen if verdict else ()
 
     def _outcome(self, call, ret: r.Sysret) -> None:
         call.retval = ret.retval
@@ -69,13 +155,18 @@ class CallText:
         tables = call.abi.abi or self.default_abi
         call.error = tables.errno_name(number) or f"errno {number}"
 
-    def _strace(self, call, ret: r.Sysret | None) -> tuple[str, str]:
-        """As ``kdump --strace`` prints the call: the arguments and what follows ``=``."""
-        abi = call.abi.abi
-        scall = Call(call.name, call.number, call.raw_args, self.strace)
+    def _strace_call(self, call, ret: r.Sysret | None, args: tuple[int, ...]) -> Call:
+        """The strace decoders' Call of ``call`` (with ``args``), its records paired."""
+        scall = Call(call.name, call.number, args, self.strace)
         if ret is not None:
             scall.retval, scall.error = ret.retval, ret.error
         pair(scall, call.records[1:])
+        return scall
+
+    @staticmethod
+    def _strace(call, scall: Call) -> tuple[str, str]:
+        """As ``kdump --strace`` prints the call: the arguments and what follows ``=``."""
+        abi = call.abi.abi
         info = abi.syscall(call.number) if abi is not None else None
         entry, exit_text, _ = split_args(scall, info)
         return entry + exit_text, result_text(scall, abi)

@@ -349,8 +349,10 @@ class Model:
             self._emit(thread, item)
 
     def _close_spans(self, thread: Thread, ns: int) -> None:
-        self._close(thread, "wait", ns)
-        self._close(thread, "fault", ns)
+        if thread.wait is not None:
+            self._close(thread, "wait", ns)
+        if thread.fault is not None:
+            self._close(thread, "fault", ns)
 
     # --- records --------------------------------------------------------------
 
@@ -364,7 +366,7 @@ class Model:
                 continue
             if pid and pid != h.pid and pid != h.tid:
                 continue
-            ns = self.last_ns = ns_of(h)
+            ns = self.last_ns = h.sec * NS + h.nsec     # ns_of(h), on the per-record path
             thread = self._thread(h, ns)
             if h.dropped:
                 self._emit(thread, Mark(thread, ns, "drop", "events dropped",

@@ -53,9 +53,12 @@ CACHE_LIMIT = 4096
 K_PACKET, K_EVENT = key(1, LEN), key(P_TRACK_EVENT, LEN)
 K_TS, K_SEQ, K_TRACK = key(P_TIMESTAMP, VARINT), key(P_SEQUENCE, VARINT), key(E_TRACK, VARINT)
 K_TYPE = {kind: uint(E_TYPE, kind) for kind in (SLICE_BEGIN, SLICE_END, INSTANT)}
+K_END = K_TYPE[SLICE_END]
 K_ANNOTATION, K_TEXT = key(E_ANNOTATION, LEN), key(A_STRING, LEN)
 K_INT, K_BOOL = key(A_INT, VARINT), key(A_BOOL, VARINT)
 _names: dict[tuple[int, str], bytes] = {}      # (field, text) -> the field's bytes
+# a syscall's annotations from its outcome, in this order
+OUTCOME = ("args", "result", "retval", "errno", "error", "number")
 
 
 def named(field: int, text: str) -> bytes:
@@ -83,16 +86,7 @@ def annotations(pairs) -> bytes:
     return b"".join([annotation(name, value) for name, value in pairs if value is not None])
 
 
-def syscall_annotations(call: Syscall) -> bytes:
-    paths = call.paths
-    return annotations((
-        ("args", call.args), ("result", call.result), ("retval", call.retval),
-        ("errno", call.errno), ("error", call.error),
-        ("path", paths[0] if paths else None),
-        ("path2", paths[1] if len(paths) > 1 else None),
-        ("bytes", call.nbytes), ("number", call.number),
-        ("unfinished", True if call.unfinished else None),
-        ("dropped_before", True if call.dropped else None)))
+A_UNFINISHED, A_DROPPED = annotation("unfinished", True), annotation("dropped_before", True)
 
 
 def syscall_categories(call: Syscall) -> tuple[str, ...]:
@@ -106,40 +100,73 @@ class PerfettoWriter(Sink):
 
     def __init__(self, out: BinaryIO):
         self.out = out
-        self.buffer: list[bytes] = []
-        self.held = 0
+        self.buffer = bytearray()
         self.described: set[int] = set()       # serials of the processes described
-        self.last: dict[int, int] = {}         # sequence -> its last timestamp
+        # thread serial -> [its TracePacket.trusted_packet_sequence_id field,
+        #                   its TrackEvent.track_uuid field, the sequence's last timestamp]
+        self.sequences: dict[int, list] = {}
+        self.heads: dict[tuple, bytes] = {}    # (type, name, categories) -> their fields
+        self.outcomes: dict[tuple, bytes] = {}   # a syscall's OUTCOME -> its annotations
 
     # --- packets ----------------------------------------------------------------
 
     def _packet(self, body: bytes) -> None:
-        piece = delimited(K_PACKET, body)      # Trace.packet
-        self.buffer.append(piece)
-        self.held += len(piece)
-        if self.held >= FLUSH:
+        buffer = self.buffer
+        buffer += delimited(K_PACKET, body)    # Trace.packet
+        if len(buffer) >= FLUSH:
             self.flush()
 
     def flush(self) -> None:
         if self.buffer:
-            self.out.write(b"".join(self.buffer))
+            self.out.write(self.buffer)
             self.buffer.clear()
-            self.held = 0
 
-    def _event(self, thread: Thread, ts: int, kind: int, name: str | None = None,
-               categories=(), extra: bytes = b"") -> None:
-        seq = thread.serial
-        last = self.last.get(seq, 0)
-        if ts < last:
-            ts = last                          # a sequence's time never goes back
-        self.last[seq] = ts
-        serial = varint(seq)
-        event = K_TYPE[kind] + K_TRACK + serial
-        for category in categories:
-            event += named(E_CATEGORY, category)
-        if name is not None:
-            event += named(E_NAME, name)
-        self._packet(K_TS + varint(ts) + K_SEQ + serial + delimited(K_EVENT, event + extra))
+    def _sequence(self, thread: Thread) -> list:
+        seq = self.sequences.get(thread.serial)
+        if seq is None:
+            serial = varint(thread.serial)
+            seq = self.sequences[thread.serial] = [K_SEQ + serial, K_TRACK + serial, 0]
+        return seq
+
+    def _head(self, kind: int, name: str | None, categories: tuple) -> bytes:
+        """The fields of an event's type, categories and name, made once."""
+        found = self.heads.get((kind, name, categories))
+        if found is None:
+            if len(self.heads) >= CACHE_LIMIT:
+                self.heads.clear()
+            found = K_TYPE[kind] + b"".join(named(E_CATEGORY, c) for c in categories)
+            if name is not None:
+                found += named(E_NAME, name)
+            self.heads[(kind, name, categories)] = found
+        return found
+
+    def _event(self, seq: list, ts: int, head: bytes, extra: bytes = b"") -> None:
+        """A TrackEvent packet on the sequence ``seq`` (see _sequence)."""
+        if ts < seq[2]:
+            ts = seq[2]                        # a sequence's time never goes back
+        else:
+            seq[2] = ts
+        self._packet(K_TS + varint(ts) + seq[0] + delimited(K_EVENT, head + seq[1] + extra))
+
+    def _syscall_annotations(self, call: Syscall) -> bytes:
+        outcome = (call.args, call.result, call.retval, call.errno, call.error, call.number)
+        found = self.outcomes.get(outcome)
+        if found is None:
+            if len(self.outcomes) >= CACHE_LIMIT:
+                self.outcomes.clear()
+            found = self.outcomes[outcome] = annotations(zip(OUTCOME, outcome))
+        paths = call.paths
+        if paths:
+            found += annotation("path", paths[0])
+            if len(paths) > 1:
+                found += annotation("path2", paths[1])
+        if call.nbytes is not None:
+            found += annotation("bytes", call.nbytes)
+        if call.unfinished:
+            found += A_UNFINISHED
+        if call.dropped:
+            found += A_DROPPED
+        return found
 
     # --- tracks -----------------------------------------------------------------
 
@@ -177,7 +204,7 @@ class PerfettoWriter(Sink):
         self.described.discard(process.serial)
 
     def thread_ended(self, thread: Thread) -> None:
-        self.last.pop(thread.serial, None)    # its sequence is never written again
+        self.sequences.pop(thread.serial, None)    # its sequence is never written again
 
     # --- items ------------------------------------------------------------------
 
@@ -190,49 +217,52 @@ class PerfettoWriter(Sink):
     def opened(self, call: Syscall) -> None:
         """BEGIN with what the call's start knows; the rest goes on its END."""
         flow = b"" if call.flow_in is None else fixed64(E_FLOW_END, call.flow_in)
-        self._event(call.thread, call.start, SLICE_BEGIN, call.name, ("syscall",),
+        self._event(self._sequence(call.thread), call.start,
+                    self._head(SLICE_BEGIN, call.name, ("syscall",)),
                     annotation("number", call.number) + flow)
         for nested in call.nested:
             self._item(nested, call.start)
 
     def _item(self, item, lo: int = 0, hi: int | None = None) -> None:
         """Write an item; ``lo`` and ``hi`` bound a nested one to its call's span."""
+        seq = self._sequence(item.thread)
         start = max(item.start, lo)
         flow = b"" if item.flow_in is None else fixed64(E_FLOW_END, item.flow_in)
         if isinstance(item, Mark):
             if hi is not None:
                 start = min(start, hi)
-            self._event(item.thread, start, INSTANT, item.name, (item.kind,),
+            self._event(seq, start, self._head(INSTANT, item.name, (item.kind,)),
                         annotations(item.fields.items()) + flow)
             return
         end = max(item.end, start) if hi is None else min(max(item.end, start), hi)
         if isinstance(item, Syscall):
-            self._syscall(item, start, end, flow)
+            self._syscall(seq, item, start, end, flow)
         elif isinstance(item, Wait):
-            self._span(item, start, end, "sched", annotations((
+            self._span(seq, item, start, end, "sched", annotations((
                 ("wmesg", item.wmesg or None), ("preempted", item.preempted),
                 ("unfinished", True if item.unfinished else None))) + flow)
         elif isinstance(item, Fault):
-            self._span(item, start, end, "fault", annotations((
+            self._span(seq, item, start, end, "fault", annotations((
                 ("vaddr", f"{item.vaddr:#x}"), ("access", item.access_text),
                 ("result", item.result), ("unfinished", True if item.unfinished else None)))
                 + flow)
 
-    def _span(self, item, start: int, end: int, category: str, extra: bytes) -> None:
-        self._event(item.thread, start, SLICE_BEGIN, item.name, (category,), extra)
-        self._event(item.thread, end, SLICE_END)
+    def _span(self, seq: list, item, start: int, end: int, category: str,
+              extra: bytes) -> None:
+        self._event(seq, start, self._head(SLICE_BEGIN, item.name, (category,)), extra)
+        self._event(seq, end, K_END)
 
-    def _syscall(self, call: Syscall, start: int, end: int, flow: bytes) -> None:
+    def _syscall(self, seq: list, call: Syscall, start: int, end: int, flow: bytes) -> None:
         out = b"" if call.flow_out is None else fixed64(E_FLOW, call.flow_out)
         if call.opened:                      # its BEGIN is written: all it knew goes on END
-            at_end = syscall_annotations(call) + out
+            at_end = self._syscall_annotations(call) + out
         else:
-            self._event(call.thread, start, SLICE_BEGIN, call.name, syscall_categories(call),
-                        syscall_annotations(call) + flow + out)
+            self._event(seq, start, self._head(SLICE_BEGIN, call.name, syscall_categories(call)),
+                        self._syscall_annotations(call) + flow + out)
             at_end = b""
         for nested in call.nested:
             self._item(nested, start, end)
-        self._event(call.thread, end, SLICE_END, extra=at_end)
+        self._event(seq, end, K_END, at_end)
 
     def close(self) -> None:
         self.flush()

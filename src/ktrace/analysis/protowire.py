@@ -14,7 +14,11 @@ import struct
 
 VARINT, FIXED64, LEN = 0, 1, 2
 _MASK64 = (1 << 64) - 1
-_SMALL = [bytes([n]) for n in range(128)]
+_GROUP = [bytes([n | 0x80]) for n in range(128)]                    # a group, more follow
+_LOW14 = [bytes((n & 0x7F | 0x80, n >> 7 | 0x80)) for n in range(1 << 14)]   # two of them
+# varint(n) of every n below 2**14: field keys, lengths, small values
+_SHORT = [bytes([n]) for n in range(128)] + [_GROUP[n & 0x7F] + bytes([n >> 7])
+                                              for n in range(128, 1 << 14)]
 _FIXED64 = struct.Struct("<Q").pack
 _HIGH: dict[int, bytes] = {}     # varint(n >> 21) for the high bits timestamps share
 
@@ -32,10 +36,10 @@ def varint(n: int) -> bytes:
     """Base-128, least significant group first; negatives as their 64-bit two's complement.
 
     Nanosecond timestamps are nine groups of which the top six change every
-    couple of milliseconds: those are cached.
+    couple of milliseconds: those are cached, the low three come from tables.
     """
-    if 0 <= n < 128:
-        return _SMALL[n]
+    if 0 <= n < 1 << 14:
+        return _SHORT[n]
     n &= _MASK64
     if n < 1 << 21:
         return _varint_slow(n)
@@ -45,7 +49,7 @@ def varint(n: int) -> bytes:
         if len(_HIGH) >= 4096:
             _HIGH.clear()
         tail = _HIGH[high] = _varint_slow(high)
-    return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80)) + tail
+    return _LOW14[n & 0x3FFF] + _GROUP[n >> 14 & 0x7F] + tail
 
 
 def key(field: int, wire: int) -> bytes:
@@ -64,7 +68,7 @@ def fixed64(field: int, n: int) -> bytes:
 def delimited(prefix: bytes, body: bytes) -> bytes:
     """``prefix`` (a LEN key made by :func:`key`), the length, then ``body``."""
     n = len(body)
-    return prefix + (_SMALL[n] if n < 128 else varint(n)) + body
+    return prefix + (_SHORT[n] if n < 1 << 14 else varint(n)) + body
 
 
 def message(field: int, body: bytes) -> bytes:

@@ -2,35 +2,48 @@
 
 Values come from these headers of the generating machine:
     <asm-generic/ioctl.h>
+    <asm-generic/mman-common.h>
     <asm/ioctls.h>
     <asm/poll.h>
     <asm/prctl.h>
     <asm/termbits.h>
     <dirent.h>
+    <fcntl.h>
     <linux/btrfs.h>
     <linux/capability.h>
     <linux/close_range.h>
     <linux/eventpoll.h>
     <linux/fadvise.h>
     <linux/falloc.h>
+    <linux/fanotify.h>
     <linux/fcntl.h>
     <linux/fiemap.h>
     <linux/fs.h>
     <linux/futex.h>
+    <linux/in.h>
     <linux/inotify.h>
+    <linux/ioprio.h>
+    <linux/kexec.h>
+    <linux/keyctl.h>
+    <linux/landlock.h>
     <linux/magic.h>
     <linux/memfd.h>
     <linux/mman.h>
+    <linux/mount.h>
     <linux/netlink.h>
+    <linux/pidfd.h>
     <linux/prctl.h>
     <linux/random.h>
+    <linux/reboot.h>
     <linux/resource.h>
     <linux/sched.h>
     <linux/seccomp.h>
+    <linux/securebits.h>
     <linux/signal.h>
     <linux/sockios.h>
     <linux/stat.h>
     <linux/time.h>
+    <linux/userfaultfd.h>
     <linux/wait.h>
     <linux/xattr.h>
     <netinet/in.h>
@@ -38,9 +51,13 @@ Values come from these headers of the generating machine:
     <netinet/udp.h>
     <sched.h>
     <sys/eventfd.h>
+    <sys/mount.h>
+    <sys/shm.h>
+    <sys/signalfd.h>
     <sys/socket.h>
     <sys/stat.h>
     <sys/statvfs.h>
+    <sys/swap.h>
     <sys/timerfd.h>
     <unistd.h>
 
@@ -181,6 +198,8 @@ MODE_BITS = (
 )
 
 STATX_MASK = (
+    (0xfff, 'STATX_ALL'),
+    (0x7ff, 'STATX_BASIC_STATS'),
     (0x1, 'STATX_TYPE'),
     (0x2, 'STATX_MODE'),
     (0x4, 'STATX_NLINK'),
@@ -195,10 +214,6 @@ STATX_MASK = (
     (0x800, 'STATX_BTIME'),
     (0x1000, 'STATX_MNT_ID'),
     (0x2000, 'STATX_DIOALIGN'),
-)
-
-STATX_BASIC_STATS = (
-    (0x7ff, 'STATX_BASIC_STATS'),
 )
 
 STATX_ATTRS = (
@@ -334,6 +349,148 @@ DIRENT_TYPES = (
     (0xe, 'DT_WHT'),
 )
 
+OPEN_TREE_FLAGS = (
+    (0x1, 'OPEN_TREE_CLONE'),
+    (0x80000, 'OPEN_TREE_CLOEXEC'),
+    (0x100, 'AT_SYMLINK_NOFOLLOW'),
+    (0x200, 'AT_REMOVEDIR'),
+    (0x400, 'AT_SYMLINK_FOLLOW'),
+    (0x800, 'AT_NO_AUTOMOUNT'),
+    (0x1000, 'AT_EMPTY_PATH'),
+    (0x8000, 'AT_RECURSIVE'),
+)
+
+FSPICK_FLAGS = (
+    (0x1, 'FSPICK_CLOEXEC'),
+    (0x2, 'FSPICK_SYMLINK_NOFOLLOW'),
+    (0x4, 'FSPICK_NO_AUTOMOUNT'),
+    (0x8, 'FSPICK_EMPTY_PATH'),
+)
+
+MOVE_MOUNT_FLAGS = (
+    (0x1, 'MOVE_MOUNT_F_SYMLINKS'),
+    (0x2, 'MOVE_MOUNT_F_AUTOMOUNTS'),
+    (0x4, 'MOVE_MOUNT_F_EMPTY_PATH'),
+    (0x10, 'MOVE_MOUNT_T_SYMLINKS'),
+    (0x20, 'MOVE_MOUNT_T_AUTOMOUNTS'),
+    (0x40, 'MOVE_MOUNT_T_EMPTY_PATH'),
+    (0x100, 'MOVE_MOUNT_SET_GROUP'),
+)
+
+MOUNT_SETATTR_FLAGS = (
+    (0x100, 'AT_SYMLINK_NOFOLLOW'),
+    (0x800, 'AT_NO_AUTOMOUNT'),
+    (0x1000, 'AT_EMPTY_PATH'),
+    (0x8000, 'AT_RECURSIVE'),
+)
+
+UMOUNT_FLAGS = (
+    (0x1, 'MNT_FORCE'),
+    (0x2, 'MNT_DETACH'),
+    (0x4, 'MNT_EXPIRE'),
+    (0x8, 'UMOUNT_NOFOLLOW'),
+)
+
+SWAP_FLAGS = (
+    (0x8000, 'SWAP_FLAG_PREFER'),
+    (0x10000, 'SWAP_FLAG_DISCARD'),
+    (0x20000, 'SWAP_FLAG_DISCARD_ONCE'),
+    (0x40000, 'SWAP_FLAG_DISCARD_PAGES'),
+)
+
+SWAP_FLAG_PRIO_MASK = (
+    (0x7fff, 'SWAP_FLAG_PRIO_MASK'),
+)
+
+SYNC_FILE_RANGE_FLAGS = (
+    (0x1, 'SYNC_FILE_RANGE_WAIT_BEFORE'),
+    (0x2, 'SYNC_FILE_RANGE_WRITE'),
+    (0x4, 'SYNC_FILE_RANGE_WAIT_AFTER'),
+)
+
+SPLICE_FLAGS = (
+    (0x1, 'SPLICE_F_MOVE'),
+    (0x2, 'SPLICE_F_NONBLOCK'),
+    (0x4, 'SPLICE_F_MORE'),
+    (0x8, 'SPLICE_F_GIFT'),
+)
+
+INOTIFY_MASK = (
+    (0x1, 'IN_ACCESS'),
+    (0x2, 'IN_MODIFY'),
+    (0x4, 'IN_ATTRIB'),
+    (0x8, 'IN_CLOSE_WRITE'),
+    (0x10, 'IN_CLOSE_NOWRITE'),
+    (0x20, 'IN_OPEN'),
+    (0x40, 'IN_MOVED_FROM'),
+    (0x80, 'IN_MOVED_TO'),
+    (0x100, 'IN_CREATE'),
+    (0x200, 'IN_DELETE'),
+    (0x400, 'IN_DELETE_SELF'),
+    (0x800, 'IN_MOVE_SELF'),
+    (0x2000, 'IN_UNMOUNT'),
+    (0x4000, 'IN_Q_OVERFLOW'),
+    (0x8000, 'IN_IGNORED'),
+    (0x1000000, 'IN_ONLYDIR'),
+    (0x2000000, 'IN_DONT_FOLLOW'),
+    (0x4000000, 'IN_EXCL_UNLINK'),
+    (0x10000000, 'IN_MASK_CREATE'),
+    (0x20000000, 'IN_MASK_ADD'),
+    (0x40000000, 'IN_ISDIR'),
+    (0x80000000, 'IN_ONESHOT'),
+)
+
+FAN_CLASSES = (
+    (0x0, 'FAN_CLASS_NOTIF'),
+    (0x4, 'FAN_CLASS_CONTENT'),
+    (0x8, 'FAN_CLASS_PRE_CONTENT'),
+)
+
+FAN_INIT_FLAGS = (
+    (0x1, 'FAN_CLOEXEC'),
+    (0x2, 'FAN_NONBLOCK'),
+    (0x10, 'FAN_UNLIMITED_QUEUE'),
+    (0x20, 'FAN_UNLIMITED_MARKS'),
+    (0x40, 'FAN_ENABLE_AUDIT'),
+    (0x80, 'FAN_REPORT_PIDFD'),
+    (0x100, 'FAN_REPORT_TID'),
+    (0x200, 'FAN_REPORT_FID'),
+    (0x400, 'FAN_REPORT_DIR_FID'),
+    (0x800, 'FAN_REPORT_NAME'),
+    (0x1000, 'FAN_REPORT_TARGET_FID'),
+)
+
+LANDLOCK_CREATE_RULESET_FLAGS = (
+    (0x1, 'LANDLOCK_CREATE_RULESET_VERSION'),
+)
+
+USERFAULTFD_FLAGS = (
+    (0x1, 'UFFD_USER_MODE_ONLY'),
+    (0x800, 'O_NONBLOCK'),
+    (0x80000, 'O_CLOEXEC'),
+)
+
+MEMFD_SECRET_FLAGS = (
+    (0x80000, 'O_CLOEXEC'),
+)
+
+SIGNALFD_FLAGS = (
+    (0x80000, 'SFD_CLOEXEC'),
+    (0x800, 'SFD_NONBLOCK'),
+)
+
+RWF_FLAGS = (
+    (0x1, 'RWF_HIPRI'),
+    (0x2, 'RWF_DSYNC'),
+    (0x4, 'RWF_SYNC'),
+    (0x8, 'RWF_NOWAIT'),
+    (0x10, 'RWF_APPEND'),
+)
+
+PIDFD_OPEN_FLAGS = (
+    (0x800, 'PIDFD_NONBLOCK'),
+)
+
 PROT_FLAGS = (
     (0x0, 'PROT_NONE'),
     (0x1, 'PROT_READ'),
@@ -366,6 +523,12 @@ MAP_FLAGS = (
     (0x80000, 'MAP_SYNC'),
     (0x4000000, 'MAP_UNINITIALIZED'),
     (0x100000, 'MAP_FIXED_NOREPLACE'),
+)
+
+MAP_MASKS = (
+    (0xf, 'MAP_TYPE'),
+    (0x1a, 'MAP_HUGE_SHIFT'),
+    (0x3f, 'MAP_HUGE_MASK'),
 )
 
 MADVISE = (
@@ -412,6 +575,23 @@ MLOCKALL_FLAGS = (
     (0x1, 'MCL_CURRENT'),
     (0x2, 'MCL_FUTURE'),
     (0x4, 'MCL_ONFAULT'),
+)
+
+MLOCK_FLAGS = (
+    (0x1, 'MLOCK_ONFAULT'),
+)
+
+PKEY_ACCESS = (
+    (0x1, 'PKEY_DISABLE_ACCESS'),
+    (0x2, 'PKEY_DISABLE_WRITE'),
+    (0x4, 'PKEY_DISABLE_EXECUTE'),
+)
+
+SHMAT_FLAGS = (
+    (0x1000, 'SHM_RDONLY'),
+    (0x2000, 'SHM_RND'),
+    (0x4000, 'SHM_REMAP'),
+    (0x8000, 'SHM_EXEC'),
 )
 
 CLONE_FLAGS = (
@@ -533,7 +713,112 @@ PRCTL_OPTIONS = (
     (0x3c, 'PR_PAC_SET_ENABLED_KEYS'),
     (0x3d, 'PR_PAC_GET_ENABLED_KEYS'),
     (0x3e, 'PR_SCHED_CORE'),
+    (0x3f, 'PR_SME_SET_VL'),
+    (0x40, 'PR_SME_GET_VL'),
     (0x53564d41, 'PR_SET_VMA'),
+)
+
+SUID_DUMP_MODES = (
+    (0x0, 'SUID_DUMP_DISABLE'),
+    (0x1, 'SUID_DUMP_USER'),
+    (0x2, 'SUID_DUMP_ROOT'),
+)
+
+PR_CAP_AMBIENT_OPS = (
+    (0x1, 'PR_CAP_AMBIENT_IS_SET'),
+    (0x2, 'PR_CAP_AMBIENT_RAISE'),
+    (0x3, 'PR_CAP_AMBIENT_LOWER'),
+    (0x4, 'PR_CAP_AMBIENT_CLEAR_ALL'),
+)
+
+PR_MCE_KILL_OPS = (
+    (0x0, 'PR_MCE_KILL_CLEAR'),
+    (0x1, 'PR_MCE_KILL_SET'),
+)
+
+PR_MCE_KILL_POLICIES = (
+    (0x0, 'PR_MCE_KILL_LATE'),
+    (0x1, 'PR_MCE_KILL_EARLY'),
+    (0x2, 'PR_MCE_KILL_DEFAULT'),
+)
+
+PR_TSC_MODES = (
+    (0x1, 'PR_TSC_ENABLE'),
+    (0x2, 'PR_TSC_SIGSEGV'),
+)
+
+PR_UNALIGN_FLAGS = (
+    (0x1, 'PR_UNALIGN_NOPRINT'),
+    (0x2, 'PR_UNALIGN_SIGBUS'),
+)
+
+PR_FP_MODES = (
+    (0x1, 'PR_FP_MODE_FR'),
+    (0x2, 'PR_FP_MODE_FRE'),
+)
+
+PR_SVE_VL_FLAGS = (
+    (0x40000, 'PR_SVE_SET_VL_ONEXEC'),
+    (0x20000, 'PR_SVE_VL_INHERIT'),
+)
+
+PR_SME_VL_FLAGS = (
+    (0x40000, 'PR_SME_SET_VL_ONEXEC'),
+    (0x20000, 'PR_SME_VL_INHERIT'),
+)
+
+PR_VL_LEN_MASKS = (
+    (0xffff, 'PR_SVE_VL_LEN_MASK'),
+    (0xffff, 'PR_SME_VL_LEN_MASK'),
+)
+
+PR_PAC_KEYS = (
+    (0x1, 'PR_PAC_APIAKEY'),
+    (0x2, 'PR_PAC_APIBKEY'),
+    (0x4, 'PR_PAC_APDAKEY'),
+    (0x8, 'PR_PAC_APDBKEY'),
+    (0x10, 'PR_PAC_APGAKEY'),
+)
+
+PR_PAC_ENABLED_KEYS = (
+    (0x1, 'PR_PAC_APIAKEY'),
+    (0x2, 'PR_PAC_APIBKEY'),
+    (0x4, 'PR_PAC_APDAKEY'),
+    (0x8, 'PR_PAC_APDBKEY'),
+)
+
+PR_SUD_CMDS = (
+    (0x0, 'PR_SYS_DISPATCH_OFF'),
+    (0x1, 'PR_SYS_DISPATCH_ON'),
+)
+
+PR_SCHED_CORE_CMDS = (
+    (0x0, 'PR_SCHED_CORE_GET'),
+    (0x1, 'PR_SCHED_CORE_CREATE'),
+    (0x2, 'PR_SCHED_CORE_SHARE_TO'),
+    (0x3, 'PR_SCHED_CORE_SHARE_FROM'),
+)
+
+PIDTYPES = (
+    (0x0, 'PIDTYPE_PID'),
+    (0x1, 'PIDTYPE_TGID'),
+    (0x2, 'PIDTYPE_PGID'),
+    (0x3, 'PIDTYPE_SID'),
+)
+
+PR_SET_VMA_OPS = (
+    (0x0, 'PR_SET_VMA_ANON_NAME'),
+)
+
+SECBITS = (
+    (0x1, 'SECBIT_NOROOT'),
+    (0x2, 'SECBIT_NOROOT_LOCKED'),
+    (0x4, 'SECBIT_NO_SETUID_FIXUP'),
+    (0x8, 'SECBIT_NO_SETUID_FIXUP_LOCKED'),
+    (0x10, 'SECBIT_KEEP_CAPS'),
+    (0x20, 'SECBIT_KEEP_CAPS_LOCKED'),
+    (0x40, 'SECBIT_NO_CAP_AMBIENT_RAISE'),
+    (0x80, 'SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED'),
 )
 
 ARCH_PRCTL_CODES = (
@@ -614,6 +899,129 @@ FUTEX_OPS = (
 FUTEX_OP_FLAGS = (
     (0x80, 'FUTEX_PRIVATE_FLAG'),
     (0x100, 'FUTEX_CLOCK_REALTIME'),
+)
+
+REBOOT_MAGIC1 = (
+    (0xfee1dead, 'LINUX_REBOOT_MAGIC1'),
+)
+
+REBOOT_MAGIC2 = (
+    (0x28121969, 'LINUX_REBOOT_MAGIC2'),
+    (0x5121996, 'LINUX_REBOOT_MAGIC2A'),
+    (0x16041998, 'LINUX_REBOOT_MAGIC2B'),
+    (0x20112000, 'LINUX_REBOOT_MAGIC2C'),
+)
+
+REBOOT_CMDS = (
+    (0x1234567, 'LINUX_REBOOT_CMD_RESTART'),
+    (0xcdef0123, 'LINUX_REBOOT_CMD_HALT'),
+    (0x89abcdef, 'LINUX_REBOOT_CMD_CAD_ON'),
+    (0x0, 'LINUX_REBOOT_CMD_CAD_OFF'),
+    (0x4321fedc, 'LINUX_REBOOT_CMD_POWER_OFF'),
+    (0xa1b2c3d4, 'LINUX_REBOOT_CMD_RESTART2'),
+    (0xd000fce2, 'LINUX_REBOOT_CMD_SW_SUSPEND'),
+    (0x45584543, 'LINUX_REBOOT_CMD_KEXEC'),
+)
+
+IOPRIO_WHO = (
+    (0x1, 'IOPRIO_WHO_PROCESS'),
+    (0x2, 'IOPRIO_WHO_PGRP'),
+    (0x3, 'IOPRIO_WHO_USER'),
+)
+
+IOPRIO_CLASSES = (
+    (0x0, 'IOPRIO_CLASS_NONE'),
+    (0x1, 'IOPRIO_CLASS_RT'),
+    (0x2, 'IOPRIO_CLASS_BE'),
+    (0x3, 'IOPRIO_CLASS_IDLE'),
+)
+
+IOPRIO_CLASS_SHIFT = (
+    (0xd, 'IOPRIO_CLASS_SHIFT'),
+)
+
+SETNS_TYPES = (
+    (0x80, 'CLONE_NEWTIME'),
+    (0x20000, 'CLONE_NEWNS'),
+    (0x2000000, 'CLONE_NEWCGROUP'),
+    (0x4000000, 'CLONE_NEWUTS'),
+    (0x8000000, 'CLONE_NEWIPC'),
+    (0x10000000, 'CLONE_NEWUSER'),
+    (0x20000000, 'CLONE_NEWPID'),
+    (0x40000000, 'CLONE_NEWNET'),
+)
+
+UNSHARE_FLAGS = (
+    (0x80, 'CLONE_NEWTIME'),
+    (0x100, 'CLONE_VM'),
+    (0x200, 'CLONE_FS'),
+    (0x400, 'CLONE_FILES'),
+    (0x800, 'CLONE_SIGHAND'),
+    (0x10000, 'CLONE_THREAD'),
+    (0x20000, 'CLONE_NEWNS'),
+    (0x40000, 'CLONE_SYSVSEM'),
+    (0x2000000, 'CLONE_NEWCGROUP'),
+    (0x4000000, 'CLONE_NEWUTS'),
+    (0x8000000, 'CLONE_NEWIPC'),
+    (0x10000000, 'CLONE_NEWUSER'),
+    (0x20000000, 'CLONE_NEWPID'),
+    (0x40000000, 'CLONE_NEWNET'),
+)
+
+KEY_SPECS = (
+    (-1, 'KEY_SPEC_THREAD_KEYRING'),
+    (-2, 'KEY_SPEC_PROCESS_KEYRING'),
+    (-3, 'KEY_SPEC_SESSION_KEYRING'),
+    (-4, 'KEY_SPEC_USER_KEYRING'),
+    (-5, 'KEY_SPEC_USER_SESSION_KEYRING'),
+    (-6, 'KEY_SPEC_GROUP_KEYRING'),
+    (-7, 'KEY_SPEC_REQKEY_AUTH_KEY'),
+    (-8, 'KEY_SPEC_REQUESTOR_KEYRING'),
+)
+
+KEXEC_ARCHS = (
+    (0x0, 'KEXEC_ARCH_DEFAULT'),
+    (0x30000, 'KEXEC_ARCH_386'),
+    (0x40000, 'KEXEC_ARCH_68K'),
+    (0xf0000, 'KEXEC_ARCH_PARISC'),
+    (0x3e0000, 'KEXEC_ARCH_X86_64'),
+    (0x140000, 'KEXEC_ARCH_PPC'),
+    (0x150000, 'KEXEC_ARCH_PPC64'),
+    (0x320000, 'KEXEC_ARCH_IA_64'),
+    (0x280000, 'KEXEC_ARCH_ARM'),
+    (0x160000, 'KEXEC_ARCH_S390'),
+    (0x2a0000, 'KEXEC_ARCH_SH'),
+    (0xa0000, 'KEXEC_ARCH_MIPS_LE'),
+    (0x80000, 'KEXEC_ARCH_MIPS'),
+    (0xb70000, 'KEXEC_ARCH_AARCH64'),
+    (0xf30000, 'KEXEC_ARCH_RISCV'),
+    (0x1020000, 'KEXEC_ARCH_LOONGARCH'),
+)
+
+KEXEC_ARCH_MASK = (
+    (0xffff0000, 'KEXEC_ARCH_MASK'),
+)
+
+KEXEC_LOAD_FLAGS = (
+    (0x1, 'KEXEC_ON_CRASH'),
+    (0x2, 'KEXEC_PRESERVE_CONTEXT'),
+)
+
+FUTEX_WAKE_OPS = (
+    (0x0, 'FUTEX_OP_SET'),
+    (0x1, 'FUTEX_OP_ADD'),
+    (0x2, 'FUTEX_OP_OR'),
+    (0x3, 'FUTEX_OP_ANDN'),
+    (0x4, 'FUTEX_OP_XOR'),
+)
+
+FUTEX_WAKE_CMPS = (
+    (0x0, 'FUTEX_OP_CMP_EQ'),
+    (0x1, 'FUTEX_OP_CMP_NE'),
+    (0x2, 'FUTEX_OP_CMP_LT'),
+    (0x3, 'FUTEX_OP_CMP_LE'),
+    (0x4, 'FUTEX_OP_CMP_GT'),
+    (0x5, 'FUTEX_OP_CMP_GE'),
 )
 
 SECCOMP_OPS = (
@@ -1084,6 +1492,121 @@ SHUTDOWN_HOW = (
     (0x0, 'SHUT_RD'),
     (0x1, 'SHUT_WR'),
     (0x2, 'SHUT_RDWR'),
+)
+
+IP_OPTS = (
+    (0x1, 'IP_TOS'),
+    (0x2, 'IP_TTL'),
+    (0x3, 'IP_HDRINCL'),
+    (0x4, 'IP_OPTIONS'),
+    (0x5, 'IP_ROUTER_ALERT'),
+    (0x6, 'IP_RECVOPTS'),
+    (0x7, 'IP_RETOPTS'),
+    (0x8, 'IP_PKTINFO'),
+    (0x9, 'IP_PKTOPTIONS'),
+    (0xa, 'IP_MTU_DISCOVER'),
+    (0xb, 'IP_RECVERR'),
+    (0xc, 'IP_RECVTTL'),
+    (0xd, 'IP_RECVTOS'),
+    (0xe, 'IP_MTU'),
+    (0xf, 'IP_FREEBIND'),
+    (0x10, 'IP_IPSEC_POLICY'),
+    (0x11, 'IP_XFRM_POLICY'),
+    (0x12, 'IP_PASSSEC'),
+    (0x13, 'IP_TRANSPARENT'),
+    (0x14, 'IP_ORIGDSTADDR'),
+    (0x15, 'IP_MINTTL'),
+    (0x16, 'IP_NODEFRAG'),
+    (0x17, 'IP_CHECKSUM'),
+    (0x18, 'IP_BIND_ADDRESS_NO_PORT'),
+    (0x19, 'IP_RECVFRAGSIZE'),
+    (0x1a, 'IP_RECVERR_RFC4884'),
+    (0x20, 'IP_MULTICAST_IF'),
+    (0x21, 'IP_MULTICAST_TTL'),
+    (0x22, 'IP_MULTICAST_LOOP'),
+    (0x23, 'IP_ADD_MEMBERSHIP'),
+    (0x24, 'IP_DROP_MEMBERSHIP'),
+    (0x25, 'IP_UNBLOCK_SOURCE'),
+    (0x26, 'IP_BLOCK_SOURCE'),
+    (0x27, 'IP_ADD_SOURCE_MEMBERSHIP'),
+    (0x28, 'IP_DROP_SOURCE_MEMBERSHIP'),
+    (0x29, 'IP_MSFILTER'),
+    (0x2a, 'MCAST_JOIN_GROUP'),
+    (0x2b, 'MCAST_BLOCK_SOURCE'),
+    (0x2c, 'MCAST_UNBLOCK_SOURCE'),
+    (0x2d, 'MCAST_LEAVE_GROUP'),
+    (0x2e, 'MCAST_JOIN_SOURCE_GROUP'),
+    (0x2f, 'MCAST_LEAVE_SOURCE_GROUP'),
+    (0x30, 'MCAST_MSFILTER'),
+    (0x31, 'IP_MULTICAST_ALL'),
+    (0x32, 'IP_UNICAST_IF'),
+)
+
+IPV6_OPTS = (
+    (0x1, 'IPV6_ADDRFORM'),
+    (0x2, 'IPV6_2292PKTINFO'),
+    (0x3, 'IPV6_2292HOPOPTS'),
+    (0x4, 'IPV6_2292DSTOPTS'),
+    (0x5, 'IPV6_2292RTHDR'),
+    (0x6, 'IPV6_2292PKTOPTIONS'),
+    (0x7, 'IPV6_CHECKSUM'),
+    (0x8, 'IPV6_2292HOPLIMIT'),
+    (0x9, 'IPV6_NEXTHOP'),
+    (0xa, 'IPV6_AUTHHDR'),
+    (0xb, 'IPV6_FLOWINFO'),
+    (0x10, 'IPV6_UNICAST_HOPS'),
+    (0x11, 'IPV6_MULTICAST_IF'),
+    (0x12, 'IPV6_MULTICAST_HOPS'),
+    (0x13, 'IPV6_MULTICAST_LOOP'),
+    (0x14, 'IPV6_ADD_MEMBERSHIP'),
+    (0x15, 'IPV6_DROP_MEMBERSHIP'),
+    (0x16, 'IPV6_ROUTER_ALERT'),
+    (0x17, 'IPV6_MTU_DISCOVER'),
+    (0x18, 'IPV6_MTU'),
+    (0x19, 'IPV6_RECVERR'),
+    (0x1a, 'IPV6_V6ONLY'),
+    (0x1b, 'IPV6_JOIN_ANYCAST'),
+    (0x1c, 'IPV6_LEAVE_ANYCAST'),
+    (0x1d, 'IPV6_MULTICAST_ALL'),
+    (0x1e, 'IPV6_ROUTER_ALERT_ISOLATE'),
+    (0x1f, 'IPV6_RECVERR_RFC4884'),
+    (0x20, 'IPV6_FLOWLABEL_MGR'),
+    (0x21, 'IPV6_FLOWINFO_SEND'),
+    (0x22, 'IPV6_IPSEC_POLICY'),
+    (0x23, 'IPV6_XFRM_POLICY'),
+    (0x24, 'IPV6_HDRINCL'),
+    (0x2a, 'MCAST_JOIN_GROUP'),
+    (0x2b, 'MCAST_BLOCK_SOURCE'),
+    (0x2c, 'MCAST_UNBLOCK_SOURCE'),
+    (0x2d, 'MCAST_LEAVE_GROUP'),
+    (0x2e, 'MCAST_JOIN_SOURCE_GROUP'),
+    (0x2f, 'MCAST_LEAVE_SOURCE_GROUP'),
+    (0x30, 'MCAST_MSFILTER'),
+    (0x31, 'IPV6_RECVPKTINFO'),
+    (0x32, 'IPV6_PKTINFO'),
+    (0x33, 'IPV6_RECVHOPLIMIT'),
+    (0x34, 'IPV6_HOPLIMIT'),
+    (0x35, 'IPV6_RECVHOPOPTS'),
+    (0x36, 'IPV6_HOPOPTS'),
+    (0x37, 'IPV6_RTHDRDSTOPTS'),
+    (0x38, 'IPV6_RECVRTHDR'),
+    (0x39, 'IPV6_RTHDR'),
+    (0x3a, 'IPV6_RECVDSTOPTS'),
+    (0x3b, 'IPV6_DSTOPTS'),
+    (0x3c, 'IPV6_RECVPATHMTU'),
+    (0x3d, 'IPV6_PATHMTU'),
+    (0x3e, 'IPV6_DONTFRAG'),
+    (0x3f, 'IPV6_USE_MIN_MTU'),
+    (0x42, 'IPV6_RECVTCLASS'),
+    (0x43, 'IPV6_TCLASS'),
+    (0x46, 'IPV6_AUTOFLOWLABEL'),
+    (0x48, 'IPV6_ADDR_PREFERENCES'),
+    (0x49, 'IPV6_MINHOPCOUNT'),
+    (0x4a, 'IPV6_ORIGDSTADDR'),
+    (0x4b, 'IPV6_TRANSPARENT'),
+    (0x4c, 'IPV6_UNICAST_IF'),
+    (0x4d, 'IPV6_RECVFRAGSIZE'),
+    (0x4e, 'IPV6_FREEBIND'),
 )
 
 CLOCK_IDS = (

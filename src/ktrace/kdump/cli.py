@@ -159,32 +159,30 @@ def parse(argv: list[str]) -> DumpOptions:
     return configure(options(FREEBSD, argv))
 
 
-FLAGS = {"-A": "abi_column", "-c": "cpu_column", "-d": "decimal", "-E": "elapsed",
-         "-H": "threads", "-l": "follow", "-R": "relative", "-r": "symbolic",
-         "-S": "syscall_numbers", "-s": "suppress_data", "-T": "absolute",
-         "--json": "json"}
+def _trace_points(text: str) -> int:
+    try:
+        return trpoints.parse(text)
+    except trpoints.UnknownTracePoint:
+        raise Fatal(f"unknown trace point in {text}") from None
+
+
+# the FreeBSD view's options: flag -> (DumpOptions field, its value from the argument)
+FIELDS = {"-A": ("abi_column", None), "-c": ("cpu_column", None), "-d": ("decimal", None),
+          "-E": ("elapsed", None), "-H": ("threads", None), "-l": ("follow", None),
+          "-R": ("relative", None), "-r": ("symbolic", None), "-S": ("syscall_numbers", None),
+          "-s": ("suppress_data", None), "-T": ("absolute", None), "--json": ("json", None),
+          "-n": ("fancy", lambda _: False), "-f": ("tracefile", str), "-m": ("maxdata", atoi),
+          "-p": ("pid", atoi), "-t": ("trpoints", _trace_points)}
 
 
 def configure(pairs: list[tuple[str, str]]) -> DumpOptions:
     opts = DumpOptions()
     for flag, value in pairs:
-        if flag in FLAGS:
-            setattr(opts, FLAGS[flag], True)
-        elif select_option(opts.selection, flag, value):
-            pass
-        elif flag == "-n":
-            opts.fancy = False
-        elif flag == "-f":
-            opts.tracefile = value
-        elif flag == "-m":
-            opts.maxdata = atoi(value)
-        elif flag == "-p":
-            opts.pid = atoi(value)
-        elif flag == "-t":
-            try:
-                opts.trpoints = trpoints.parse(value)
-            except trpoints.UnknownTracePoint:
-                raise Fatal(f"unknown trace point in {value}") from None
+        if flag in FIELDS:
+            name, read = FIELDS[flag]
+            setattr(opts, name, True if read is None else read(value))
+        else:
+            select_option(opts.selection, flag, value)
     return opts
 
 

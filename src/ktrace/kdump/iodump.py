@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from typing import Iterable
 
 # Bytes that keep data a "string": printable ASCII, TAB, LF, CR, NUL.
 _TEXT_BYTES = bytes([0, 9, 10, 13]) + bytes(range(32, 127))
@@ -168,7 +169,8 @@ def strace_dump(data: bytes, length: int | None = None) -> list[str]:
     `` | 00000  xx .. xx  xx .. xx  ascii |``, 16 bytes a line in two groups of
     8; the offset takes 5 digits, more when the whole (``length``) needs them."""
     length = len(data) if length is None else length
-    digits = 1 + (length - 1).bit_length() // 4 if length > 1 << 20 else 5
+    # 1 + ilog2(length - 1) / 4 hex digits, as strace computes them
+    digits = 1 + ((length - 1).bit_length() - 1) // 4 if length > 1 << 20 else 5
     lines = []
     for at in range(0, len(data), 16):
         chunk = data[at:at + 16]
@@ -176,4 +178,24 @@ def strace_dump(data: bytes, length: int | None = None) -> list[str]:
         hexes = " ".join(cells[:8]) + "  " + " ".join(cells[8:])
         text = chunk.translate(_ASCII).decode("ascii").ljust(16)
         lines.append(f" | {at:0{digits}x}  {hexes}  {text} |")
+    return lines
+
+
+def strace_iov_dump(data: bytes, lengths: Iterable[int], limit: int | None) -> list[str]:
+    """strace's dump of vectored I/O (util.c's dumpiov_upto): for each buffer
+    `` * N bytes in buffer K`` and its dump, ``data`` being the buffers' bytes end
+    to end.  N is the buffer's length, cut where ``limit`` bytes (a read's result;
+    None for a write, whose buffers strace shows whole) run out; the first empty
+    buffer ends the dump, as in strace.  A buffer holds what the trace recorded of
+    it: its N bytes, fewer where the record was capped or a write moved less
+    (the GIO record holds the bytes moved; strace reads the whole buffer)."""
+    lines: list[str] = []
+    at = 0
+    for k, length in enumerate(lengths):
+        n = length if limit is None else min(length, limit - at)
+        if n <= 0:
+            break
+        lines.append(f" * {n} bytes in buffer {k}")
+        lines += strace_dump(data[at:at + n], n)
+        at += n
     return lines

@@ -3,7 +3,8 @@
 The schema is documented in docs/json.md.  Every object has the header
 fields, the type's raw fields, and the decoded text kdump would print for
 it; binary data is base64.  Lines are built from cached pieces rather than
-with json.dumps on a dict: the header part of a thread is made once.
+with json.dumps on a dict: the loop is :mod:`.lines`' (shared with the text
+view), which makes the header part of a thread once.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from __future__ import annotations
 from base64 import b64encode
 from itertools import islice
 from json.encoder import encode_basestring_ascii as quote
-from typing import Callable, Iterable
 
 from ktrace import record as r
 
 from .abis import ProcessAbi
-from .faults import fault_text, faultend_text
-from .options import DumpOptions
 from .iodump import PIECE
-from .text import CACHE_LIMIT, FLUSH_BYTES, TextFormatter, c_string, encode_lines, write_long
+from .lines import CACHE_LIMIT, Body, LineView, TimeLabels
+from .options import DumpOptions
+from .text import TextFormatter, c_string
 
 SCHEMA_VERSION = 1
+# the record classes whose "text" field is what the text view prints as their body
+WITH_TEXT = (r.Psig, r.Struct, r.StructArray, r.CapFail, r.Fault, r.FaultEnd)
 
 
 def b64(data: bytes) -> str:
@@ -43,17 +45,18 @@ def opt(value) -> str:
     return quote(value) if isinstance(value, str) else str(value)
 
 
-class JsonFormatter:
+class JsonFormatter(LineView):
     """Formats records as JSON Lines, for one trace file."""
 
+    end = "}"
+
     def __init__(self, opts: DumpOptions, layout: r.Layout):
-        self.opts = opts
         self.text = TextFormatter(opts, layout)     # the decoded "text" fields
-        self.abis = self.text.abis
-        self._heads: dict[tuple, str] = {}
+        super().__init__(opts, self.text.abis)
+        self.stamp = TimeLabels(',"sec":', ',"nsec":', ',"cpu":', "null")
         self._names: dict[tuple[ProcessAbi, int], str] = {}
         self._calls: dict[tuple, str] = {}
-        self._bodies: dict[type, Callable[[tuple, ProcessAbi], str]] = {
+        self.bodies = {
             r.Syscall: self.syscall, r.Sysret: self.sysret, r.Namei: self.namei,
             r.Genio: self.genio, r.Psig: self.psig, r.Csw: self.csw, r.User: self.user,
             r.Struct: self.struct, r.Sysctl: self.sysctl, r.ProcCtor: self.procctor,
@@ -62,65 +65,29 @@ class JsonFormatter:
             r.StructArray: self.struct_array, r.Args: self.strings, r.Envs: self.strings,
             r.Unknown: self.unknown,
         }
+        for kind in WITH_TEXT:
+            self.bodies[kind] = _and_text(self.bodies[kind], self.text.bodies[kind])
 
-    def head(self, h: r.Header, proc: ProcessAbi) -> str:
+    # -- what the loop asks of the view
+
+    def shown_types(self) -> list[bool]:
+        """Every type but the known ones -t leaves out (PROCCTOR/PROCDTOR always go)."""
+        shown = [True] * (r.KTR_TYPE_MASK + 1)
+        for t in r.TYPE_NAMES.keys() - {r.PROCCTOR, r.PROCDTOR}:
+            shown[t] = self.opts.shown(t)
+        return shown
+
+    def make_head(self, h: r.Header, proc: ProcessAbi) -> str:
         """The fields of the header that a thread's records share."""
-        key = (h.type, h.dropped, h.version, h.pid, h.tid, h.comm, proc)
-        text = self._heads.get(key)
-        if text is None:
-            name = r.TYPE_NAMES.get(h.type, "UNKNOWN")
-            comm = text_field("comm", h.comm.split(b"\0", 1)[0])
-            text = (f'{{"type":"{name}","type_code":{h.type},'
-                    f'"dropped":{"true" if h.dropped else "false"},"version":{h.version},'
-                    f'"pid":{h.pid},"tid":{h.tid},{comm},"abi":"{proc.label}"')
-            if len(self._heads) >= CACHE_LIMIT:
-                self._heads.clear()
-            self._heads[key] = text
-        return text
+        name = r.TYPE_NAMES.get(h.type, "UNKNOWN")
+        comm = text_field("comm", h.comm.split(b"\0", 1)[0])
+        return (f'{{"type":"{name}","type_code":{h.type},'
+                f'"dropped":{"true" if h.dropped else "false"},"version":{h.version},'
+                f'"pid":{h.pid},"tid":{h.tid},{comm},"abi":"{proc.label}"')
 
-    def dump(self, records: Iterable[r.Record], write: Callable[[bytes], object],
-             every: int = 2048) -> None:
-        opts = self.opts
-        # -t leaves out known types; PROCCTOR/PROCDTOR and unknown types always go
-        left_out = frozenset(t for t in r.TYPE_NAMES if not opts.shown(t)) - {
-            r.PROCCTOR, r.PROCDTOR}
-        pid_wanted = opts.pid
-        abis, heads, head, bodies = self.abis, self._heads, self.head, self._bodies
-        proc_of, default_proc = abis.by_pid.get, abis.default
-        lines: list[str] = []
-        add = lines.append
-        held = 0                 # characters in lines
-        cut = r.Cut
-        try:
-            for rec in records:
-                h = rec[0]
-                t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
-                if t in left_out or pid_wanted and pid != pid_wanted and tid != pid_wanted:
-                    abis.feed(rec)
-                    continue
-                if t == r.PROCCTOR:
-                    abis.feed(rec)
-                proc = proc_of(pid, default_proc)
-                columns = heads.get((t, dropped, version, pid, tid, comm, proc)) or head(h, proc)
-                columns += f',"sec":{sec},"nsec":{nsec},"cpu":{"null" if cpu is None else cpu}'
-                body = bodies[type(rec)](rec, proc)
-                if type(body) is not str or len(body) >= FLUSH_BYTES:   # long: written as made
-                    write_long(write, lines, columns, body)
-                    columns = body = ""          # the line ends the record's object
-                    held = 0
-                if type(rec[-1]) is cut:         # the reader kept only its start
-                    body += f',"cut_from":{rec[-1].length}'
-                add(f"{columns}{body}}}")
-                held += len(body)
-                if t == r.PROCDTOR:
-                    abis.feed(rec)
-                if len(lines) >= every or held >= FLUSH_BYTES:
-                    write(encode_lines(lines))
-                    lines.clear()
-                    held = 0
-        finally:
-            if lines:
-                write(encode_lines(lines))
+    @staticmethod
+    def cut_note(field: r.Cut) -> str:
+        return f',"cut_from":{field.length}'
 
     # -- bodies: (record, process ABI) -> ',"field":value...'
 
@@ -176,7 +143,7 @@ class JsonFormatter:
         signal = proc.abi.signal_name(rec.signo) if proc.abi else None
         mask = ",".join(map(str, rec.mask))
         return (f',"signo":{rec.signo},"signal":{opt(signal)},"action":{rec.action},'
-                f'"code":{rec.code},"mask":[{mask}],"text":{quote(self.text.psig(rec, proc))}')
+                f'"code":{rec.code},"mask":[{mask}]')
 
     def csw(self, rec: r.Csw, proc: ProcessAbi) -> str:
         wmesg = "null" if rec.wmesg is None else quote(c_string(rec.wmesg))
@@ -186,26 +153,24 @@ class JsonFormatter:
         return f',"len":{r.full_length(rec.data)},"data":{b64(rec.data)}'
 
     def struct(self, rec: r.Struct, proc: ProcessAbi) -> str:
-        return (f',{text_field("name", rec.name)},"data":{b64(rec.data)},'
-                f'"text":{quote(self.text.struct(rec, proc))}')
+        return f',{text_field("name", rec.name)},"data":{b64(rec.data)}'
 
     def struct_array(self, rec: r.StructArray, proc: ProcessAbi) -> str:
-        return (f',{text_field("name", rec.name)},"struct_size":{rec.struct_size},'
-                f'"data":{b64(rec.data)},"text":{quote(self.text.struct_array(rec, proc))}')
+        name = text_field("name", rec.name)
+        return f',{name},"struct_size":{rec.struct_size},"data":{b64(rec.data)}'
 
     def procctor(self, rec: r.ProcCtor, proc: ProcessAbi) -> str:
         return f',"sv_flags":{rec.sv_flags}'
 
     def capfail(self, rec: r.CapFail, proc: ProcessAbi) -> str:
         return (f',"cap_type":{rec.type},"code":{opt(rec.code)},"svflags":{opt(rec.svflags)},'
-                f'"data":{b64(rec.data)},"text":{quote(self.text.capfail(rec, proc))}')
+                f'"data":{b64(rec.data)}')
 
     def fault(self, rec: r.Fault, proc: ProcessAbi) -> str:
-        return (f',"vaddr":{rec.vaddr},"access":{rec.type},'
-                f'"text":{quote(fault_text(rec.vaddr, rec.type))}')
+        return f',"vaddr":{rec.vaddr},"access":{rec.type}'
 
     def faultend(self, rec: r.FaultEnd, proc: ProcessAbi) -> str:
-        return f',"result":{rec.result},"text":{quote(faultend_text(rec.result))}'
+        return f',"result":{rec.result}'
 
     def strings(self, rec, proc: ProcessAbi):
         """The strings, and the bytes too when they are not UTF-8; in pieces
@@ -232,3 +197,7 @@ class JsonFormatter:
     def unknown(self, rec: r.Unknown, proc: ProcessAbi) -> str:
         return f',"invalid":true,"payload":{b64(rec.payload)}'
 
+
+def _and_text(fields: Body, text: Body) -> Body:
+    """A body of ``fields``, then as ``"text"`` what the text view prints for the record."""
+    return lambda rec, proc: f'{fields(rec, proc)},"text":{quote(text(rec, proc))}'

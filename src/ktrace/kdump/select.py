@@ -10,7 +10,9 @@ own table, ``ktrace.decode.strace.syscall_classes``); an item with a leading
 ``?`` may select nothing, any other must name something (strace's rule).
 
 What strace decides when a call starts (trace=, -P) also narrows ``-c``'s
-counts; status= only decides whether a finished line is printed.
+counts; status= only decides whether a finished line is printed.  -P selects
+a call that names the path, or a descriptor open on it as strace follows
+descriptors (:class:`Descriptors`, from every call, shown or not).
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from functools import lru_cache
 
 from ktrace import record as r
 from ktrace.abi import abi_for_svflags
+from ktrace.decode.strace import Call, StraceOptions, split_args
+from ktrace.decode.strace.files import PAIRS, Files
+from ktrace.decode.strace.pairing import pair
+from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.syscall_classes import ALIASES, CLASSES
 
 STATUSES = ("successful", "failed", "unfinished", "unavailable", "detached")
@@ -151,6 +157,7 @@ def fd_set(text: str) -> NameSet:
 
 
 NONE = NameSet()
+PLAIN = StraceOptions()      # -P reads the arguments as strace prints them by default
 
 
 @dataclass
@@ -244,18 +251,81 @@ def _signal_name(abi, signo: int) -> str:
     return (abi.signal_name(signo) if abi is not None else None) or signame(signo)
 
 
-class _Held:
-    __slots__ = ("records", "size", "paths")
+class Descriptors:
+    """-P's descriptors: each process's table and cwd as strace follows them
+    (:class:`~ktrace.decode.strace.files.Files`), a child's taken from the fork
+    that made it; ``track`` follows what a finished call changed."""
 
-    def __init__(self, rec):
-        self.records, self.size, self.paths = [rec], 0, []
+    def __init__(self):
+        self.files: dict[int, Files] = {}
+
+    def of(self, pid: int) -> Files:
+        files = self.files.get(pid)
+        if files is None:
+            files = self.files[pid] = Files()
+        return files
+
+    def created(self, pid: int, fork: Call | None, parent: int) -> None:
+        """A new process: made by ``fork`` (in progress in ``parent``), if any."""
+        if pid not in self.files and fork is not None:
+            self.files[pid] = self.of(parent).copy(shares_files(fork))
+
+    def destroyed(self, pid: int) -> None:
+        self.files.pop(pid, None)
+
+    def track(self, pid: int, call: Call) -> None:
+        """What a finished call changed: descriptors, the cwd, a child's table."""
+        files = self.of(pid)
+        files.track(call)
+        if call.name in FORKS and call.ok and call.retval > 0:
+            self.created(call.retval, call, pid)
+
+
+def named_paths(call: Call, info, files: Files) -> list[str]:
+    """What -P matches of a paired ``call`` (``info``: its SyscallInfo) in a
+    process with ``files``: its NAMI records' paths and the files of the
+    descriptors strace prints in its arguments (as -y would show them)."""
+    named = [rec.path.decode("utf-8", "surrogateescape")
+             for recs in call.records.values() for rec in recs if rec[0].type == r.NAMEI]
+    fds: set[int] = set()
+    shown = call.fd_text
+
+    def noting(fd: int) -> str:
+        fds.add(fd)
+        return shown(fd)
+    call.fd_text = noting
+    try:
+        split_args(call, info)
+    finally:
+        call.fd_text = shown
+    return named + [files.name(fd) for fd in fds]
+
+
+def call_of(abi, rec, records: list) -> tuple[Call, object]:
+    """A CALL record and the records after it (to its RET) as strace's Call,
+    with the ABI's SyscallInfo (None when unknown).  Records whose payload
+    does not fit their type are left out (the FreeBSD view lets them through)."""
+    info = abi.syscall(rec.code) if abi is not None else None
+    call = Call(_name(abi, rec.code), rec.code, rec.args, PLAIN)
+    records = [x for x in records if type(x) is not r.Unknown]
+    pair(call, records)
+    if records and type(records[-1]) is r.Sysret:
+        call.retval, call.error = records[-1].retval, records[-1].error
+    return call, info
+
+
+class _Held:
+    __slots__ = ("records", "size", "shown")
+
+    def __init__(self, rec, shown: bool):
+        self.records, self.size, self.shown = [rec], 0, shown
 
 
 def narrow(records, sel: Selection, statuses: bool = True):
     """The records of the calls and signals ``sel`` selects (the text, JSON and
     summary views).  A call's records go or stay with its CALL; status= and -P
-    (here: the paths the call names) are decided at its RET, so its records
-    wait for it.  ``statuses`` False: status= does not narrow (strace -c)."""
+    (the paths the call names, its descriptors' too) are decided at its RET, so
+    its records wait for it.  ``statuses`` False: status= does not narrow (strace -c)."""
     if not sel.narrows:
         return iter(records)
     return _Narrowing(sel, statuses).run(records)
@@ -266,6 +336,8 @@ class _Narrowing:
         self.sel = sel
         self.by_status = statuses and sel.by_status
         self.waits = self.by_status or bool(sel.paths)
+        # -P: every call is held to its RET, shown or not, for what it does to descriptors
+        self.descriptors = Descriptors() if sel.paths else None
         self.abis: dict = {}
         self.dropped: set = set()       # tids inside a call that is not shown
         self.held: dict = {}            # tid -> _Held: a call waiting for its RET
@@ -277,9 +349,13 @@ class _Narrowing:
             t, tid = h.type, (h.tid if h.tid > 0 else h.pid)
             if t == r.PROCCTOR and hasattr(rec, "sv_flags"):   # the text view passes bad ones
                 self.abis[h.pid] = abi_for_svflags(rec.sv_flags)
+                if self.descriptors is not None:
+                    self._created(h.pid)
             elif t == r.PROCDTOR:
                 for other in [k for k, c in self.held.items() if c.records[0][0].pid == h.pid]:
                     yield from self._end(other, returned=False, failed=False)
+                if self.descriptors is not None:
+                    self.descriptors.destroyed(h.pid)
             if t == r.SYSCALL and hasattr(rec, "code"):
                 yield from self._call(tid, rec)
             elif tid in self.dropped and t in CALL_PARTS:
@@ -296,19 +372,30 @@ class _Narrowing:
     def _call(self, tid: int, rec):
         self.dropped.discard(tid)
         yield from self._release(tid)       # a CALL with no RET before it: let it go
-        if not self.sel.call(_name(self.abis.get(rec[0].pid), rec.code), rec.code):
+        shown = self.sel.call(_name(self.abis.get(rec[0].pid), rec.code), rec.code)
+        if self.descriptors is not None:
+            self.held[tid] = _Held(rec, shown)
+        elif not shown:
             self.dropped.add(tid)
         elif self.waits:
-            self.held[tid] = _Held(rec)
+            self.held[tid] = _Held(rec, shown)
         else:
             yield rec
+
+    def _created(self, pid: int):
+        """-P: a new process has the descriptors of the fork in progress that
+        made it (the latest: nothing in the trace names a parent)."""
+        forks = [c.records for c in self.held.values()
+                 if _name(self.abis.get(c.records[0][0].pid), c.records[0].code) in FORKS]
+        if forks:
+            recs = max(forks, key=lambda recs: (recs[0][0].sec, recs[0][0].nsec))
+            parent = recs[0][0].pid
+            fork, _ = call_of(self.abis.get(parent), recs[0], recs[1:])
+            self.descriptors.created(pid, fork, parent)
 
     def _hold(self, tid: int, rec, is_ret: bool):
         c = self.held[tid]
         c.records.append(rec)
-        path = getattr(rec, "path", None)
-        if isinstance(path, bytes):
-            c.paths.append(path.decode("utf-8", "surrogateescape"))
         tail = rec[-1]
         size = len(tail) if isinstance(tail, (bytes, bytearray)) else 0
         c.size += size
@@ -325,16 +412,26 @@ class _Narrowing:
         c = self.held.pop(tid, None)
         if c is not None:
             self.total -= c.size
-            yield from c.records
+            if c.shown:
+                yield from c.records
 
     def _end(self, tid: int, returned: bool, failed: bool):
         c = self.held.pop(tid)
         self.total -= c.size
-        if _decide(self.sel, c, self.by_status, returned, failed):
+        if self._decide(c) and (not self.by_status or self.sel.finished(returned, failed)):
             yield from c.records
 
-
-def _decide(sel: Selection, c: _Held, by_status: bool, returned: bool, failed: bool) -> bool:
-    if sel.paths and not sel.names_path(c.paths):
-        return False
-    return not by_status or sel.finished(returned, failed)
+    def _decide(self, c: _Held) -> bool:
+        """-P (if given) for a shown call, once it ended; what it changed is tracked
+        after: the file close(3) names is the one 3 was open on (as strace's view)."""
+        if self.descriptors is None:
+            return c.shown
+        pid = c.records[0][0].pid
+        call, info = call_of(self.abis.get(pid), c.records[0], c.records[1:])
+        early = call.name in PAIRS        # its new descriptors are named in its arguments
+        if early:
+            self.descriptors.track(pid, call)
+        shown = c.shown and self.sel.names_path(named_paths(call, info, self.descriptors.of(pid)))
+        if not early:
+            self.descriptors.track(pid, call)
+        return shown

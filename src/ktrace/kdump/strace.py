@@ -3,8 +3,9 @@
 One line per syscall joining its CALL, the NAMI/GIO/STRU records the
 recording plan pairs with its arguments, and its RET; ``<unfinished ...>`` and
 ``<... resumed>`` when another thread's line comes between; ``--- SIG ---``
-and ``+++ exited with N +++`` lines; strace's -s, -x, -T, -r/-t/-tt/-ttt, -y,
-and its selection (``ktrace.kdump.select``): -e trace/status/signal/quiet,
+and ``+++ exited with N +++`` lines; strace's output options (-a, -n, -s, -v,
+-x, -X, -y, -T, -r/-t/-tt/-ttt and their long forms with precisions; -e abbrev=,
+verbose=, raw=, decode-fds=), and its selection (``ktrace.kdump.select``): -e trace/status/signal/quiet,
 -z, -Z, -P, -q, -e read=/write= hex dumps, -ff -o PREFIX (a file per thread).
 """
 
@@ -19,21 +20,27 @@ from ktrace import record as r
 from ktrace.abi import abi_for_svflags
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import c_int, fd_path, signame
+from ktrace.decode.strace.fmt import HEX_ALL, HEX_NON_ASCII, HEX_NON_ASCII_CHARS, HEX_NONE, \
+    c_int, constant_style, fd_path, signame
 from ktrace.decode.strace.files import PAIRS, Files
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
+from ktrace.decode.structs import iter_array
 from ktrace.kdump.cli import SELECTION_SHORT, Fatal, Front, UsageError, front, options, \
     read_trace, select_option
-from ktrace.kdump.select import Selection
+from ktrace.kdump.select import Selection, named_paths, syscall_set
 
-from .iodump import strace_dump
+from .iodump import strace_dump, strace_iov_dump
 
 USAGE = """\
-usage: kdump --strace [--follow | -ff] [-lTy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize]
-                      [-p pid] [-o outfile] [-f trfile] [-zZq] [-P path] [-e expr]...
-expr: trace=SET  status=SET  signal=SET  read=FDS  write=FDS  quiet=SET  (strace's)
+usage: kdump --strace [--follow | -ff] [-lnTvy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize]
+                      [-a column] [-X raw|abbrev|verbose] [-p pid] [-o outfile]
+                      [-f trfile] [-zZq] [-P path] [-e expr]...
+expr: trace=SET  status=SET  signal=SET  read=FDS  write=FDS  quiet=SET
+      abbrev=SET  verbose=SET  raw=SET  decode-fds=SET  (strace's)
+      and strace's long options: --timestamps=[format:]none|time|unix[,precision:]s|ms|us|ns,
+      --relative-timestamps=, --syscall-times=PRECISION, --strings-in-hex=, --trace= ...
       -f names the trace file; strace's -f is --follow, its -ff is -ff (with -o PREFIX)
 """
 COLUMN = 40            # strace's -a default: where " = " goes
@@ -53,6 +60,10 @@ MAX_OPEN_FILES = 64    # -ff: files kept open at once
 # -e read=/write=: the calls strace dumps (syscall.c's dumpio), and which way
 DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": False,
          "write": True, "pwrite64": True, "sendto": True, "mq_timedsend": True}
+# and those whose data is in buffers, dumped buffer by buffer (util.c's dumpiov_upto):
+# the buffers' lengths are the call's recorded iovec array
+VECTORED_DUMPS = {"readv": False, "preadv": False, "preadv2": False, "recvmsg": False,
+                  "writev": True, "pwritev": True, "pwritev2": True, "sendmsg": True}
 FATAL_BY_DEFAULT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27,
                     29, 30, 31}
 
@@ -62,8 +73,13 @@ class ViewOptions:
         self.trfile = "ktrace.out"
         self.outfile: str | None = None
         self.pid = 0
-        self.timing = False        # -T
-        self.stamp = ""            # "", "r", "t", "tt", "ttt"
+        self.column = COLUMN       # -a
+        self.timing: int | None = None       # -T: the digits of its fraction
+        self.relative: int | None = None     # -r: the digits of its fraction
+        self.clock = ""            # -t, --timestamps: strftime's format of the time of day
+        self.clock_digits = 0      # and the digits of its fraction
+        self.syscall_number = False  # -n
+        self.style = "abbrev"      # -X
         self.follow = False        # -f: pid prefix on every line of an -o file
         self.per_thread = False    # -ff: a file PREFIX.TID per thread (strace -ff -o)
         self.live = False          # -l: follow a growing trace file, as kdump -l
@@ -71,8 +87,34 @@ class ViewOptions:
         self.selection = Selection()
 
 
-SHORT = "f:o:p:s:xyTrtl" + SELECTION_SHORT
-LONG = ("follow", "ff")
+SHORT = "f:o:p:s:a:xyTrtlnvX:" + SELECTION_SHORT
+LONG = ("follow", "ff", "timestamps=", "relative-timestamps=", "syscall-times=",
+        "strings-in-hex=")
+# strace's long spellings and their short ones (or the -e qualifier they set)
+LONG_SPELLINGS = {"--columns": "-a", "--string-limit": "-s", "--const-print-style": "-X",
+                  "--trace-path": "-P", "--output": "-o", "--attach": "-p",
+                  "--no-abbrev": "-v", "--syscall-number": "-n", "--successful-only": "-z",
+                  "--failed-only": "-Z", "--failing-only": "-Z", "--follow-forks": "--follow",
+                  "--output-separately": "--ff", "--absolute-timestamps": "--timestamps"}
+LONG_QUALIFIERS = ("trace", "signal", "signals", "status", "read", "write", "quiet",
+                   "silent", "silence", "abbrev", "verbose", "raw", "decode-fds",
+                   "decode-pids")
+# the value of a long qualifier given without one (strace.c's qflag_qual, yflag_qual)
+QUALIFIER_DEFAULTS = {"quiet": "attach,personality", "silent": "attach,personality",
+                      "silence": "attach,personality", "decode-fds": "path"}
+# long options whose value may be left out (strace's optional_argument)
+VALUE_OPTIONAL = ("--timestamps", "--relative-timestamps", "--syscall-times",
+                  "--strings-in-hex")
+# strace's -e qualifiers that choose how calls print (the rest select)
+PRINTING_QUALIFIERS = ("abbrev", "verbose", "raw", "decode-fd", "decode-fds", "decode-pids")
+# --strings-in-hex=
+HEX_STYLES = {"none": HEX_NONE, "non-ascii-chars": HEX_NON_ASCII_CHARS,
+              "non-ascii": HEX_NON_ASCII, "all": HEX_ALL}
+# a precision's digits: s, ms, us, ns (str2timescale)
+PRECISIONS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+# what -t, -tt, -ttt stand for (strace.c's tflag_str ...)
+T_FLAGS = ("format:time", "precision:us,format:time", "format:unix,precision:us")
+CLOCK_FORMATS = {"none": "", "time": "%T", "unix": "%s"}
 
 
 def parse(argv: list[str]) -> ViewOptions:
@@ -81,17 +123,41 @@ def parse(argv: list[str]) -> ViewOptions:
 
 
 def _ff(argv: list[str]) -> list[str]:
-    """strace's ``-ff``, which getopt would read as ``-f f`` (a trace file ``f``:
-    spell that ``-f f``)."""
-    return ["--ff" if a == "-ff" else a for a in argv]
+    """strace's spellings in kdump's: ``-ff`` (which getopt would read as ``-f f``,
+    a trace file ``f``: spell that ``-f f``), the long options."""
+    out = []
+    for a in argv:
+        name, eq, value = a.partition("=")
+        if a == "-ff":
+            out.append("--ff")
+        elif name in LONG_SPELLINGS:
+            out += [LONG_SPELLINGS[name], *([value] if eq else [])]
+        elif name[2:] in LONG_QUALIFIERS and name.startswith("--"):
+            qualifier = name[2:]
+            out += ["-e", f"{qualifier}={value if eq else QUALIFIER_DEFAULTS.get(qualifier, '')}"]
+        elif name in VALUE_OPTIONAL and not eq:
+            out.append(name + "=")
+        else:
+            out.append(a)
+    return out
 
 
 def configure(pairs) -> ViewOptions:
     """strace's options, but -f names the trace file as in kdump: strace's -f
     (a pid on every line, as ``strace -f -o`` prints) is spelled --follow."""
     o = ViewOptions()
-    strsize, xflag, yflag = 32, 0, False
+    strsize, xflag, yflag, hex_style, t_flags = 32, 0, False, None, 0
+    style, sets = "abbrev", {}
     for flag, value in pairs:
+        qualifier, _, chosen = value.partition("=")
+        if flag == "-e" and qualifier in PRINTING_QUALIFIERS:
+            if qualifier.startswith("decode-fd"):
+                yflag = _decode_fds(chosen)
+            elif qualifier == "decode-pids":
+                _decode_pids(chosen)
+            else:
+                sets[qualifier] = syscall_set(chosen)
+            continue
         if select_option(o.selection, flag, value):
             continue
         if flag == "-f":
@@ -110,18 +176,93 @@ def configure(pairs) -> ViewOptions:
             strsize = _number(value, "-s")
         elif flag == "-x":
             xflag += 1
+        elif flag == "--strings-in-hex":
+            hex_style = _word(value or "all", HEX_STYLES, flag)
         elif flag == "-y":
             yflag = True
-        elif flag == "-T":
-            o.timing = True
-        elif flag == "-r":
-            o.stamp = "r"
+        elif flag == "-a":
+            o.column = _number(value, "-a")
+        elif flag == "-n":
+            o.syscall_number = True
+        elif flag == "-v":
+            sets["abbrev"] = syscall_set("none")
+        elif flag == "-X":
+            style = _word(value, {s: s for s in ("raw", "abbrev", "verbose")}, flag)
+        elif flag in ("-T", "--syscall-times"):
+            o.timing = _precision(value or "us", flag)
+        elif flag in ("-r", "--relative-timestamps"):
+            o.relative = _precision(value or "us", flag)
         elif flag == "-t":
-            o.stamp = "t" if o.stamp in ("", "r") else (o.stamp + "t")[:3]
+            t_flags += 1
+        elif flag == "--timestamps":
+            _timestamps(o, value or T_FLAGS[0], flag)
     if o.per_thread and not o.outfile:
         raise UsageError("-ff needs -o PREFIX")
-    o.strace = StraceOptions(strsize, min(xflag, 2), yflag)
+    if t_flags:
+        if any(flag == "--timestamps" for flag, _ in pairs):
+            raise UsageError("-t and --absolute-timestamps cannot be provided simultaneously")
+        _timestamps(o, T_FLAGS[min(t_flags, 3) - 1], "-t")
+    if hex_style is not None and xflag:
+        raise UsageError("-x and --strings-in-hex cannot be provided simultaneously")
+    o.strace = StraceOptions(strsize, min(xflag, HEX_ALL) if hex_style is None else hex_style,
+                             yflag, **sets)
+    o.style = style
     return o
+
+
+def _word(value: str, words: dict, flag: str):
+    if value not in words:
+        raise UsageError(f"invalid {flag} argument: '{value}'")
+    return words[value]
+
+
+def _precision(value: str, flag: str) -> int:
+    """The digits of a precision: s, ms, us, ns."""
+    return _word(value, PRECISIONS, flag)
+
+
+def _timestamps(o: ViewOptions, value: str, flag: str) -> None:
+    """--timestamps=[format:]none|time|unix,[precision:]s|ms|us|ns (parse_ts_arg)."""
+    clock = None
+    for token in value.split(","):
+        kind, _, word = token.rpartition(":")
+        if kind not in ("", "format", "precision"):
+            raise UsageError(f"invalid {flag} argument: '{value}'")
+        if kind != "precision" and word in CLOCK_FORMATS:
+            clock = CLOCK_FORMATS[word]
+        elif kind != "format" and word in PRECISIONS:
+            o.clock_digits = PRECISIONS[word]
+        else:
+            raise UsageError(f"invalid {flag} argument: '{value}'")
+    o.clock = (o.clock or "%T") if clock is None else clock
+
+
+def _decode_fds(value: str) -> bool:
+    """--decode-fds=SET: paths are what the recording can show (-y); socket,
+    dev and pidfd details are read from /proc while strace runs."""
+    items, inverted = _decode_set(value, ("path", "socket", "dev", "pidfd"), "decode-fds")
+    return ("path" in items) != inverted
+
+
+def _decode_pids(value: str) -> None:
+    """--decode-pids=: strace's words checked, then refused (pidns needs /proc
+    while the program runs; comm of each pid argument is not shown yet)."""
+    words = ("comm", "pidns")
+    items, inverted = _decode_set(value, words, "decode-pids")
+    if set(words) - items if inverted else items:
+        raise UsageError(f"--decode-pids={value}: not supported by the strace view")
+
+
+def _decode_set(value: str, words: tuple[str, ...], what: str) -> tuple[set[str], bool]:
+    inverted = value.startswith("!")
+    items = set(value.lstrip("!").split(","))
+    if "all" in items:
+        items = set(words)
+    items.discard("none")
+    unknown = items - set(words)
+    if unknown:
+        raise UsageError(f"invalid {what} '{unknown.pop()}'")
+    return items, inverted
 
 
 def _number(text: str, flag: str) -> int:
@@ -151,7 +292,6 @@ class Pending:
         self.held: HeldLine | None = None     # its <unfinished ...> line, not yet written
         self.shown = True                       # -e trace= selects it
         self.deferred = False                   # status= or -P decide at its end: one line
-        self.fds: set[int] = set()              # descriptors its arguments name (-P)
 
     @property
     def printing(self) -> bool:
@@ -170,8 +310,9 @@ class HeldLine:
         self.text: str | None = None
 
 
-def _time(h: r.Header) -> float:
-    return h.sec + h.nsec / 1e9
+def _fraction(nsec: int, digits: int) -> str:
+    """``.NNN``: nanoseconds cut to ``digits`` (none for 0), as strace's ``%0*ld``."""
+    return f".{nsec // 10 ** (9 - digits):0{digits}d}" if digits else ""
 
 
 class View:
@@ -181,10 +322,10 @@ class View:
         self.o = opts
         self.out = out
         self.procs: dict[int, Process] = {}
-        self.alive: set[int] = set()
+        self.alive: dict[int, int] = {}        # tid -> its process (pid), as last seen
         self.pending: dict[int, Pending] = {}
         self.current: int | None = None        # tid whose line is begun, not ended
-        self.last_stamp: float | None = None
+        self.last_stamp: int | None = None     # -r: the last line's time, in ns
         self.last_mask: dict[int, int] = {}
         self.queue: deque = deque()            # (tid, str or HeldLine), in order
         self.sel = opts.selection
@@ -199,7 +340,9 @@ class View:
 
     # --- output -----------------------------------------------------------
 
-    def _leader(self, tid: int, h: r.Header) -> str:
+    def _leader(self, tid: int, h: r.Header, call: Call | None = None) -> str:
+        """printleader: the pid, the times, and a call's number (-n)."""
+        number = f"[{call.nr:4d}] " if call is not None and self.o.syscall_number else ""
         if self.o.per_thread:
             prefix = ""
         elif self.o.outfile and self.o.follow:
@@ -208,22 +351,22 @@ class View:
             prefix = f"[pid {tid:5d}] "
         else:
             prefix = ""
-        return prefix + self._stamp(h)
+        return prefix + self._stamp(h) + number
 
     def _stamp(self, h: r.Header) -> str:
-        s = self.o.stamp
-        if not s:
-            return ""
-        now = _time(h)
-        if s == "r":
-            delta = 0.0 if self.last_stamp is None else now - self.last_stamp
+        """printleader's times: the time of day (-t), then the time since the
+        last line (-r: in ``(+...)`` after a time of day)."""
+        o, text = self.o, ""
+        if o.clock:
+            text = time.strftime(o.clock, time.localtime(h.sec)) + _fraction(h.nsec, o.clock_digits) + " "
+        if o.relative is not None:
+            now = h.sec * 1_000_000_000 + h.nsec
+            delta = 0 if self.last_stamp is None else max(0, now - self.last_stamp)
             self.last_stamp = now
-            sec, usec = divmod(round(delta * 1e6), 1_000_000)
-            return f"{sec:6d}.{usec:06d} "
-        if s == "ttt":
-            return f"{h.sec}.{h.nsec // 1000:06d} "
-        clock = time.strftime("%H:%M:%S", time.localtime(h.sec))
-        return clock + (f".{h.nsec // 1000:06d} " if s == "tt" else " ")
+            sec, nsec = divmod(delta, 1_000_000_000)
+            relative = f"{sec:6d}{_fraction(nsec, o.relative)}"
+            text += f"(+{relative}) " if o.clock else relative + " "
+        return text
 
     def _emit(self, tid: int, line) -> None:
         self.queue.append((tid, line))
@@ -263,7 +406,7 @@ class View:
         if not p.printing:          # nothing of it is printed before its end
             return
         p.unfinished = True
-        leader = f"{self._leader(tid, p.start)}{p.call.name}("
+        leader = f"{self._leader(tid, p.start, p.call)}{p.call.name}("
         if p.call.returned or not entry_waits_for_exit(p.call):
             self._emit(tid, self._unfinished_text(leader, p))
         else:
@@ -309,17 +452,18 @@ class View:
         shown = self._selected(p)        # before tracking: -P knows close(3)'s file
         if p.unfinished:
             self._interrupt(tid)
-            head = f"{self._leader(tid, end)}<... {p.call.name} resumed>{exit_text})"
+            head = f"{self._leader(tid, end, p.call)}<... {p.call.name} resumed>{exit_text})"
         else:
-            head = f"{self._leader(tid, p.start)}{p.call.name}({entry}{exit_text})"
+            head = f"{self._leader(tid, p.start, p.call)}{p.call.name}({entry}{exit_text})"
         head += " "
         if not early:
             self._track(p.start.pid, p.call)     # after the arguments: close(3</path>)
-        if len(head) < COLUMN:
-            head = head.ljust(COLUMN)
+        head = head.ljust(self.o.column)
         line = head + "= " + result_text(p.call, proc.abi, self._fd_text(proc))
-        if self.o.timing and p.call.returned:
-            line += f" <{max(0.0, _time(end) - _time(p.start)):.6f}>"
+        if self.o.timing is not None and p.call.returned:
+            took = max(0, (end.sec - p.start.sec) * 1_000_000_000 + end.nsec - p.start.nsec)
+            sec, nsec = divmod(took, 1_000_000_000)
+            line += f" <{sec}{_fraction(nsec, self.o.timing)}>"
         if shown:
             self._emit(tid, line)
             for dump in self._dumps(p):
@@ -330,34 +474,32 @@ class View:
         """Is the line of ``p`` printed: trace=, then (once it ended) status= and -P?"""
         if not p.shown:
             return False
-        if self.sel.paths and not self.sel.names_path(self._paths(p)):
+        if self.sel.paths and not self.sel.names_path(
+                named_paths(p.call, p.info, self._proc(p.start.pid).files)):
             return False
         return self.sel.finished(p.call.returned, p.call.error != 0)
 
-    def _paths(self, p: Pending) -> list[str]:
-        """-P: the paths the call names, and those its descriptors are open on."""
-        files = self._proc(p.start.pid).files
-        named = [rec.path.decode("utf-8", "surrogateescape") for rec in p.records
-                 if rec.header.type == r.NAMEI]
-        return named + [files.name(fd) for fd in p.fds]
-
-    def _noting_fds(self, p: Pending, fd_text):
-        """``fd_text`` that also notes each descriptor printed (for -P)."""
-        def text(fd: int) -> str:
-            p.fds.add(fd)
-            return fd_text(fd)
-        return text
-
     def _dumps(self, p: Pending) -> list[str]:
         """-e read=/write=: the data of a read or write on a chosen descriptor."""
-        writing = DUMPS.get(p.call.name)
+        vectored = p.call.name in VECTORED_DUMPS
+        writing = (VECTORED_DUMPS if vectored else DUMPS).get(p.call.name)
         if writing is None or not p.call.args:
             return []
         fd = c_int(p.call.args[0])
         if fd < 0 or not self.sel.dumps(fd, writing) or (not writing and not p.call.ok):
             return []
         gio = p.call.gio(1)
-        return strace_dump(gio.data) if gio is not None and gio.data else []
+        if gio is None or not gio.data:
+            return []
+        if not vectored:
+            return strace_dump(gio.data)
+        iovecs = p.call.array(1, "iovec")     # recvmsg's: the one recorded at its exit
+        if iovecs is None:
+            return []
+        lengths = (vec["iov_len"] for vec in iter_array("iovec", iovecs.data,
+                                                          iovecs.struct_size))
+        # a write's buffers are shown whole, a read's up to what it read
+        return strace_iov_dump(gio.data, lengths, None if writing else p.call.retval)
 
     def _exit_line(self, tid: int, h: r.Header, end: str) -> None:
         if "exit" not in self.sel.quiet:
@@ -388,7 +530,7 @@ class View:
             return
         if self.o.pid and self.o.pid not in (h.pid, h.tid):
             return
-        self.alive.add(tid)
+        self.alive[tid] = h.pid
         if t == r.SYSCALL:
             self._call(tid, rec)
         elif t == r.SYSRET:
@@ -429,7 +571,8 @@ class View:
         if p.held is not None:
             self._release(p)
         elif not p.unfinished and self._selected(p):
-            self._emit(tid, self._unfinished_text(f"{self._leader(tid, p.start)}{p.call.name}(", p))
+            self._emit(tid, self._unfinished_text(
+                f"{self._leader(tid, p.start, p.call)}{p.call.name}(", p))
 
     def _proc(self, pid: int) -> Process:
         proc = self.procs.get(pid)
@@ -444,7 +587,7 @@ class View:
                 self.procs[pid] = self._child_of(forking)
         proc = self._proc(pid)
         proc.abi = abi_for_svflags(sv_flags)
-        self.alive.add(pid)
+        self.alive[pid] = pid
 
     def _forking(self) -> Pending | None:
         """The fork or clone in progress, latest first: a new process is its child.
@@ -475,15 +618,13 @@ class View:
         p = self.pending[tid] = Pending(call, rec, info)
         p.shown = self.sel.call(name, rec.code)
         p.deferred = self.sel.by_status or bool(self.sel.paths)
-        if self.sel.paths:
-            call.fd_text = self._noting_fds(p, call.fd_text)
         self.current = tid
         if name in ("exit", "exit_group"):
             proc.exit_code = c_int(rec.args[0]) & 0xFF if rec.args else 0
             self._finish(tid, self._pop(tid), rec.header)
             if name == "exit" and tid != rec.header.pid:
                 self._exit_line(tid, rec.header, f"exited with {proc.exit_code}")
-                self.alive.discard(tid)
+                self.alive.pop(tid, None)
 
     def _ret(self, tid: int, rec: r.Sysret) -> None:
         p = self._pop(tid)
@@ -529,27 +670,25 @@ class View:
         for tid in [t for t, (_, owner) in self.signals.items() if owner == pid]:
             self._end_signal(tid)           # no siginfo will follow
         proc = self.procs.pop(pid, None) or Process()
-        tids = sorted(t for t in self.alive if t == pid or self._owner(t) == pid)
-        for tid in tids:
+        # the process's threads end with it (exit_group, a fatal signal), each
+        # with its own line as strace prints them: the other threads, then the leader
+        threads = sorted((t for t, owner in self.alive.items() if owner == pid and t != pid),
+                         reverse=True)
+        for tid in threads + [pid]:
             p = self._pop(tid)
             if p is not None:
                 self._finish(tid, p, h)
-        if not self.o.pid or self.o.pid == pid:
-            self._interrupt(pid)
-            if proc.exit_code is not None:
-                end = f"exited with {proc.exit_code}"
-            elif proc.fatal is not None:
-                end = f"killed by {signame(proc.fatal)}"
-            else:
-                end = "exited"
-            self._exit_line(pid, h, end)
-        for tid in tids:
-            self.alive.discard(tid)
-        self.alive.discard(pid)
-
-    def _owner(self, tid: int) -> int | None:
-        p = self.pending.get(tid)
-        return p.start.pid if p is not None else None
+        if proc.exit_code is not None:
+            end = f"exited with {proc.exit_code}"
+        elif proc.fatal is not None:
+            end = f"killed by {signame(proc.fatal)}"
+        else:
+            end = "exited"
+        for tid in threads + [pid]:
+            if not self.o.pid or self.o.pid in (pid, tid):
+                self._interrupt(tid)
+                self._exit_line(tid, h, end)
+            self.alive.pop(tid, None)
 
     # --- what -y knows ------------------------------------------------------
 
@@ -559,7 +698,7 @@ class View:
         proc.files.track(call)
         if call.name in FORKS and call.ok and call.retval > 0 and call.retval not in self.procs:
             self.procs[call.retval] = Process(proc.abi, proc.files.copy(shares_files(call)))
-            self.alive.add(call.retval)
+            self.alive[call.retval] = call.retval
 
     def close(self) -> None:
         for tid in list(self.pending):
@@ -579,13 +718,14 @@ def run(opts: ViewOptions, source, out: TextIO) -> None:
     """The strace lines of ``source`` (a RecordReader or a binary stream) on ``out``."""
     reader = source if isinstance(source, r.RecordReader) else r.RecordReader(source)
     view = View(opts, out)
-    try:
-        for rec in reader.wellformed():
-            view.record(rec)
-            if opts.live:           # -l: each line as soon as it is complete
-                out.flush()
-    finally:
-        view.close()
+    with constant_style(opts.style):
+        try:
+            for rec in reader.wellformed():
+                view.record(rec)
+                if opts.live:           # -l: each line as soon as it is complete
+                    out.flush()
+        finally:
+            view.close()
 
 
 def _run(opts: ViewOptions) -> None:

@@ -8,7 +8,8 @@ and the order is by total time; ``-U`` and ``-S`` choose as strace's do.
 ``-C`` prints the strace view's lines first, ``-w`` is accepted: the trace
 holds wall-clock times only (strace's default, system CPU time, is not
 recorded).  strace's selection applies as in ``strace -c``: ``-e trace=`` and
-``-P`` narrow the counts (``-P`` by the paths a call names), status= does not.
+``-P`` narrow the counts (``-P`` by the paths a call names, its descriptors'
+too), status= does not.
 ``--per-process`` prints one table per process.
 """
 

@@ -2,15 +2,16 @@
 
 Every printed record is one line (GIO data adds more) made of the header
 columns (pid, [tid,] command, [timestamps,] [cpu,] tag, [ABI]) and a body
-that depends on the record type.  The columns of a thread are computed once
-and kept; bodies are small methods chosen by record class; output is
-gathered and written in large chunks.
+that depends on the record type.  The loop is :mod:`.lines`' (shared with
+--json): this view gives it the head (the columns a thread's records share),
+the timestamp and cpu columns when asked for, and a small method per record
+class for the body.
 """
 
 from __future__ import annotations
 
 import collections
-from typing import Callable, Iterable
+from typing import Callable
 
 from ktrace import abi as _abi
 from ktrace import decode
@@ -20,6 +21,7 @@ from ktrace import record as r
 from .abis import AbiTracker, ProcessAbi
 from .faults import fault_text, faultend_text
 from .iodump import PIECE, io_data, io_pieces, screen_width
+from .lines import CACHE_LIMIT, LineView
 from .options import DumpOptions
 
 TAGS = {
@@ -29,8 +31,6 @@ TAGS = {
     r.STRUCT_ARRAY: "STRU", r.ARGS: "ARGS", r.ENVS: "ENVS",
 }
 MAXCOMLEN = 19
-CACHE_LIMIT = 16384      # entries per cache: memory stays flat however long the trace
-FLUSH_BYTES = 1 << 20    # output held before it is written, however few the lines
 ERESTART = -1
 EJUSTRETURN = -2
 INVALID = "invalid record"
@@ -62,20 +62,25 @@ def ljust_bytes(text: str, width: int) -> str:
     return text + " " * (width - len(text.encode("utf-8", "surrogateescape")))
 
 
-class Clock:
-    """The -T, -E and -R columns, in that order, as kdump computes them.
+class Stamp:
+    """The columns between a line's head and its tag: -T, -E and -R, in that
+    order, as kdump computes them, then -c's cpu; the tag (and -A's ABI) last,
+    so that a record costs one call.
 
     v1 records carry a timespec (9 digits), v0 records a timeval (6).  The
     differences use timersub's arithmetic, and the reference times start at
     the first record whose seconds are not zero, as in kdump.
     """
 
-    def __init__(self, opts: DumpOptions):
+    def __init__(self, opts: DumpOptions, tags: Callable[[ProcessAbi], dict[int, str]],
+                 same_tags: dict[int, str] | None):
         self.absolute, self.elapsed, self.relative = opts.absolute, opts.elapsed, opts.relative
+        self.cpu_column = opts.cpu_column
+        self.tags, self.same_tags = tags, same_tags
         self.first = (0, 0)      # (sec, nsec) for -E
         self.previous = (0, 0)   # for -R
 
-    def __call__(self, h: r.Header) -> str:
+    def columns(self, h: r.Header, proc: ProcessAbi) -> str:
         unit, width = (1, 9) if h.version else (1000, 6)
         now = (h.sec, h.nsec)
         out = []
@@ -93,6 +98,9 @@ class Clock:
             else:
                 out.append(_since(now, self.previous, unit, width, ""))
             self.previous = now
+        if self.cpu_column and h.version:
+            out.append(f"{h.cpu:3d} ")
+        out.append((self.same_tags or self.tags(proc))[h.type])
         return "".join(out)
 
 
@@ -106,25 +114,26 @@ def _since(a: tuple[int, int], b: tuple[int, int], unit: int, width: int, sign: 
     return f"{sign}{sec}.{frac:0{width}d} "
 
 
-class TextFormatter:
+class TextFormatter(LineView):
     """Formats records as FreeBSD's kdump(1) does, for one trace file."""
 
+    notes_drops = True
+
     def __init__(self, opts: DumpOptions, layout: r.Layout):
-        self.opts = opts
+        super().__init__(opts, AbiTracker(layout))
         self.fancy = opts.fancy
-        self.abis = AbiTracker(layout)
         self.decode_opts = decode.Options(opts.decimal, opts.fancy, opts.symbolic)
         self.word_mask = (1 << 8 * layout.word) - 1
         self.width = screen_width(opts.fancy)
-        self.clock = Clock(opts) if opts.absolute or opts.elapsed or opts.relative else None
-        self.drop_logged = False
         # decoders that raised, kept for the fuzzer (the output says "invalid record"):
         # the record's repr, cut short (records can be megabytes), and the error
         self.decode_errors: collections.deque = collections.deque(maxlen=100)
-        self._starts: dict[tuple, str] = {}
         self._tags: dict[str, dict[int, str]] = {}
         self._calls: dict[tuple, str] = {}
-        self._bodies: dict[type, Callable[[tuple, ProcessAbi], str]] = {
+        if opts.absolute or opts.elapsed or opts.relative or opts.cpu_column:
+            same_tags = None if opts.abi_column else self.tags(self.abis.default)
+            self.stamp = Stamp(opts, self.tags, same_tags).columns
+        self.bodies = {
             r.Syscall: self.call, r.Sysret: self.ret, r.Namei: self.namei,
             r.Genio: self.genio, r.Psig: self.psig, r.Csw: self.csw,
             r.User: self.user, r.Struct: self.struct, r.Sysctl: self.namei,
@@ -133,22 +142,36 @@ class TextFormatter:
             r.Envs: self.strings, r.Unknown: lambda rec, proc: INVALID,
         }
 
+    # -- what the loop asks of the view
+
+    def shown_types(self) -> list[bool]:
+        """The types -t selects that have a tag (PROCCTOR/PROCDTOR have none)."""
+        shown = [False] * (r.KTR_TYPE_MASK + 1)
+        for t in TAGS:
+            shown[t] = self.opts.shown(t)
+        return shown
+
+    def make_head(self, h: r.Header, proc: ProcessAbi) -> str:
+        """The columns up to the body; up to the timestamps when there are some."""
+        if self.stamp is not None:
+            return self.start(h)
+        return self.start(h) + self.tags(proc)[h.type]
+
+    def cut_note(self, field: r.Cut) -> str:
+        """The line after a record the reader kept only the start of."""
+        return f"\n       [{field.length - len(field)} more bytes not kept]"
+
+    def dropped(self, h: r.Header) -> str:
+        return self.start(h) + "Events dropped."
+
     # -- the columns before the body
 
     def start(self, h: r.Header) -> str:
         """``"%6d %-8.*s "`` (pid, command), with -H ``"%6d %6d %-8.*s "``."""
-        key = (h.pid, h.tid, h.comm)
-        text = self._starts.get(key)
-        if text is None:
-            comm = ljust_bytes(vis(h.comm.split(b"\0", 1)[0][:MAXCOMLEN]), 8)
-            if self.opts.threads:
-                text = f"{h.pid:6d} {h.tid if h.tid > 0 else 0:6d} {comm} "
-            else:
-                text = f"{h.pid:6d} {comm} "
-            if len(self._starts) >= CACHE_LIMIT:
-                self._starts.clear()
-            self._starts[key] = text
-        return text
+        comm = ljust_bytes(vis(h.comm.split(b"\0", 1)[0][:MAXCOMLEN]), 8)
+        if self.opts.threads:
+            return f"{h.pid:6d} {h.tid if h.tid > 0 else 0:6d} {comm} "
+        return f"{h.pid:6d} {comm} "
 
     def tags(self, proc: ProcessAbi) -> dict[int, str]:
         """Tag and two spaces per record type, then with -A the ABI column."""
@@ -157,67 +180,6 @@ class TextFormatter:
             after = f"{proc.label}  " if self.opts.abi_column else ""
             tags = self._tags[proc.label] = {t: f"{tag}  {after}" for t, tag in TAGS.items()}
         return tags
-
-    def dropped(self, h: r.Header) -> str:
-        return self.start(h) + "Events dropped."
-
-    # -- the whole loop
-
-    def dump(self, records: Iterable[r.Record], write: Callable[[bytes], object],
-             every: int = 2048) -> None:
-        """Format ``records`` and ``write`` the bytes, ``every`` lines at a time."""
-        opts = self.opts
-        selected = frozenset(t for t in TAGS if opts.shown(t))
-        pid_wanted = opts.pid
-        abis = self.abis
-        proc_of, default_proc = abis.by_pid.get, abis.default
-        starts, start, clock = self._starts, self.start, self.clock
-        same_tags = None if opts.abi_column else self.tags(default_proc)
-        bodies, cpu_column = self._bodies, opts.cpu_column
-        drop_logged = self.drop_logged
-        lines: list[str] = []
-        add = lines.append
-        held = 0                 # characters in lines
-        cut = r.Cut
-        try:
-            for rec in records:
-                h = rec[0]
-                t, dropped, version, pid, tid, comm, _, _, cpu = h
-                if dropped and not drop_logged:
-                    add(self.dropped(h))
-                    drop_logged = True
-                if t not in selected:
-                    if t == r.PROCCTOR or t == r.PROCDTOR:
-                        abis.feed(rec)
-                    continue
-                if pid_wanted and pid != pid_wanted and tid != pid_wanted:
-                    continue
-                drop_logged = False
-                proc = proc_of(pid, default_proc)
-                columns = starts.get((pid, tid, comm)) or start(h)
-                if clock is not None:
-                    columns += clock(h)
-                if cpu_column and version:
-                    columns += f"{cpu:3d} "
-                tags = same_tags or self.tags(proc)
-                body = bodies[type(rec)](rec, proc)
-                if type(body) is str and len(body) < FLUSH_BYTES:
-                    line = columns + tags[t] + body
-                else:                            # long: written as it is made
-                    write_long(write, lines, columns + tags[t], body)
-                    line, held = "", 0           # the line ends the record's text
-                if type(rec[-1]) is cut:
-                    line += cut_note(rec[-1])
-                add(line)
-                held += len(line)
-                if len(lines) >= every or held >= FLUSH_BYTES:
-                    write(encode_lines(lines))
-                    lines.clear()
-                    held = 0
-        finally:
-            self.drop_logged = drop_logged
-            if lines:
-                write(encode_lines(lines))
 
     # -- bodies, one per record class: (record, process ABI) -> text
 
@@ -367,32 +329,3 @@ def _lines_after(head: str, pieces):
     yield head
     for piece in pieces:
         yield "\n" + piece
-
-
-def write_long(write: Callable[[bytes], object], lines: list[str], start: str,
-               pieces) -> None:
-    """One record's text (a long string, or pieces of it as they are made)
-    written without copies into a line, after the ``lines`` held before it
-    (which are emptied)."""
-    if type(pieces) is str:
-        pieces = (pieces,)
-    if lines:
-        write(encode_lines(lines))
-        lines.clear()
-    write(start.encode("utf-8", "surrogateescape"))
-    for piece in pieces:
-        write(piece.encode("utf-8", "surrogateescape"))
-
-
-def cut_note(field: r.Cut) -> str:
-    """The line after a record the reader kept only the start of."""
-    return f"\n       [{field.length - len(field)} more bytes not kept]"
-
-
-def encode_lines(lines: list[str]) -> bytes:
-    """The lines as output bytes, each ended by a newline (bytes kept as read)."""
-    lines.append("")
-    data = "\n".join(lines).encode("utf-8", "surrogateescape")
-    lines.pop()
-    return data
-

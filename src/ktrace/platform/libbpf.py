@@ -69,6 +69,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "bpf_program__name": (cp, [vp]),
         "bpf_program__section_name": (cp, [vp]),
         "bpf_program__set_autoload": (i, [vp, ctypes.c_bool]),
+        "bpf_program__set_log_level": (i, [vp, u32]),
+        "bpf_program__set_log_buf": (i, [vp, cp, sz]),
         "btf__load_vmlinux_btf": (vp, []),
         "btf__find_by_name_kind": (i, [vp, cp, u32]),
         "btf__free": (None, [vp]),
@@ -178,6 +180,7 @@ class _TestRunOpts(ctypes.Structure):
 
 BPF_F_TEST_RUN_ON_CPU = 1 << 0
 BPF_ANY = 0
+VERIFIER_STATS = 4     # a program's log level: the verifier's statistics only
 
 
 class Program:
@@ -354,6 +357,19 @@ class BpfObject:
         _log.clear()
         if lib().bpf_object__load(self._obj) != 0:
             raise _load_error(ctypes.get_errno() or 1)
+
+    def load_measured(self) -> dict[str, str]:
+        """:meth:`load`, asking the verifier for its statistics (log level 4):
+        each program's "verification time N usec ... processed N insns" text."""
+        logs = {}
+        for prog in self.programs():
+            logs[prog.name] = buf = ctypes.create_string_buffer(1 << 14)
+            _check(lib().bpf_program__set_log_buf(prog._ptr, buf, len(buf)) == 0 and
+                   lib().bpf_program__set_log_level(prog._ptr, VERIFIER_STATS) == 0,
+                   f"asking for {prog.name}'s verifier statistics")
+        self.load()
+        return {name: " ".join(buf.value.decode(errors="replace").split())
+                for name, buf in logs.items()}
 
     def attach(self, program: Program) -> None:
         self._links.append(program.attach())

@@ -2,7 +2,7 @@
 
 ``SYSCALLS`` maps a syscall name to one :class:`~.call.Arg` per argument
 position (None where an earlier printer already printed that argument); the
-families live in fs, fdio, mm, process, signals, net and clocks.
+families live in fs, fdio, mm, process, prctl, signals, net and clocks.
 :func:`split_args` turns a :class:`~.call.Call` into the text strace prints at
 entry and at exit; :func:`result_text` spells the return value.
 """
@@ -12,23 +12,27 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-from . import clocks, fdio, fs, mm, net, process, signals
-from .call import Arg, Call, octal, p_long, p_ptr
-from .fmt import StraceOptions, c_long
+from . import clocks, fdio, fs, mm, net, prctl, process, signals
+from ...abi import linux_plan
+from ...abi.linux_plan import Role
+from .call import (DIRFD, FD, INT, LONG, MODE, PATH, PTR, STR_IN, STR_OUT, UID, UINT, ULONG,
+                   Call, octal)
+from .fmt import StraceOptions, c_long, hexval
 
 __all__ = ["Call", "StraceOptions", "SYSCALLS", "split_args", "result_text", "FD_RESULTS"]
 
 SYSCALLS: dict[str, tuple] = {}
-for _family in (fs, fdio, mm, process, signals, net, clocks):
+for _family in (fs, fdio, mm, process, prctl, signals, net, clocks):
     SYSCALLS.update(_family.SYSCALLS)
 
 # Results that print more than a number, given the call and the plain text.
-RESULTS = dict(fdio.RESULTS)
+RESULTS = {**fdio.RESULTS, **prctl.RESULTS, "ioprio_get": process.ioprio_result}
 
 # Calls whose result is a new descriptor (-y shows its path).
 FD_RESULTS = {"open", "openat", "openat2", "creat", "socket", "accept", "accept4", "dup",
               "dup2", "dup3", "epoll_create", "epoll_create1", "eventfd2", "memfd_create",
-              "timerfd_create", "signalfd4", "inotify_init1", "pidfd_open"}
+              "timerfd_create", "signalfd4", "inotify_init1", "pidfd_open", "userfaultfd",
+              "memfd_secret", "fanotify_init", "open_tree", "fspick"}
 OCTAL_RESULTS = {"umask"}
 
 # Linux's kernel-internal restart codes and strace's words for them.
@@ -40,15 +44,40 @@ RESTARTS = {
 }
 
 
-def _generic(info) -> tuple:
-    """A syscall with no decoder: pointers in hex, the rest as numbers."""
+# A syscall with no decoder: its arguments by what the recording plan says they
+# are (a path, a string), else by their C type (the ABI table's tracefs types)
+BY_ROLE = {Role.PATH: PATH, Role.IN_STRING: STR_IN, Role.OUT_STRING: STR_OUT}
+BY_TYPE = {"int": INT, "pid_t": INT, "clockid_t": INT, "key_serial_t": INT, "mqd_t": INT,
+           "key_t": INT, "timer_t": INT, "__s32": INT, "unsigned int": UINT, "unsigned": UINT,
+           "u32": UINT, "__u32": UINT, "qid_t": UINT, "rwf_t": UINT, "uid_t": UID,
+           "gid_t": UID, "umode_t": MODE, "long": LONG, "loff_t": LONG, "off_t": LONG}
+BY_NAME = {"fd": FD, "dfd": DIRFD, "ufd": FD, "epfd": FD, "fd_in": FD, "fd_out": FD,
+           "olddfd": DIRFD, "newdfd": DIRFD, "dirfd": DIRFD, "pidfd": FD}
+
+
+def _generic(call: Call, info) -> tuple:
     if info is None:
         return ()
-    return tuple(Arg(p_ptr if "*" in ctype else p_long) for ctype, _ in info.args)
+    roles = linux_plan.plan_for_call(call.nr, call.args)
+    out = []
+    for i, (ctype, name) in enumerate(info.args):
+        role = roles[i].role if i < len(roles) else Role.VALUE
+        ctype = ctype.removeprefix("const ")
+        if role in BY_ROLE:
+            out.append(BY_ROLE[role])
+        elif "*" in ctype:
+            out.append(PTR)
+        elif ctype in ("int", "unsigned int") and name in BY_NAME:
+            out.append(BY_NAME[name])
+        else:
+            out.append(BY_TYPE.get(ctype, ULONG))
+    return tuple(out)
 
 
-def _hex_args(call: Call) -> list[str]:
-    return [f"{a:#x}" for a in call.args]
+def _hex_args(call: Call, info=None) -> list[str]:
+    """printargs: each argument register in hex (as many as the call has, if known)."""
+    args = call.args if info is None or not info.args else call.args[:len(info.args)]
+    return [hexval(a) for a in args]
 
 
 def split_args(call: Call, info=None) -> tuple[str, str, bool]:
@@ -58,9 +87,11 @@ def split_args(call: Call, info=None) -> tuple[str, str, bool]:
     call starts; the rest when it returns.  ``info`` is the ABI's SyscallInfo,
     used for calls with no decoder; an unknown call prints its registers in hex.
     """
+    if call.raw:                      # -e raw=: arguments undecoded, in hex
+        return ", ".join(_hex_args(call, info)), "", False
     spec = SYSCALLS.get(call.name)
     if spec is None:
-        spec = _generic(info)
+        spec = _generic(call, info)
         if not spec:
             return ", ".join(_hex_args(call)), "", False
     parts: list[tuple[str, str, bool]] = []     # (separator, text, printed at exit)
@@ -105,6 +136,8 @@ def result_text(call: Call, abi=None, fd_text=str) -> str:
             return f"? {name} ({text})"
         return f"-1 {name} ({text})"
     value = call.retval
+    if call.raw:
+        return hexval(value & ((1 << 64) - 1))
     if call.name in mm.HEX_RESULTS:
         text = f"{value & ((1 << 64) - 1):#x}"
     elif call.name in OCTAL_RESULTS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from ... import record as r
-from .fmt import StraceOptions, c_int, c_long, flags, hexval, printpath, printstr, ptr, xval
+from .fmt import StraceOptions, c_int, c_long, flags, hexval, named, printpath, printstr, ptr, xval
 from ..xlat import Xlat
 
 AT_FDCWD = -100
@@ -31,6 +31,10 @@ class Call:
         self.retval: int | None = None          # None: no RET (yet)
         self.error = 0                          # SYSRET.error (FreeBSD numbering)
         self.restored_mask: int | None = None   # rt_sigreturn: the mask saved at delivery
+        # strace's -e raw=, -e verbose=, -e abbrev= (-v) for this call
+        self.raw = (name, nr) in opts.raw
+        self.verbose = (name, nr) in opts.verbose
+        self.abbrev = (name, nr) in opts.abbrev
 
     def arg(self, i: int) -> int:
         return self.args[i] if i < len(self.args) else 0
@@ -103,6 +107,12 @@ def p_ulong(c: Call, i: int) -> str:
     return str(c.arg(i))
 
 
+def p_uid(c: Call, i: int) -> str:
+    """printuid: -1 for (uid_t) -1, else unsigned."""
+    value = c.arg(i) & 0xFFFFFFFF
+    return "-1" if value == 0xFFFFFFFF else str(value)
+
+
 def p_hex(c: Call, i: int) -> str:
     return hexval(c.arg(i))
 
@@ -112,12 +122,12 @@ def p_ptr(c: Call, i: int) -> str:
 
 
 def octal(value: int) -> str:
-    """C's %#03o: 0755, 022, 000."""
-    return f"0{value:o}" if value else "000"
+    """C's %#03o: 0755, 022, 004, 000."""
+    return f"0{value:o}".rjust(3, "0")
 
 
 def p_mode(c: Call, i: int) -> str:
-    return octal(c.arg(i) & 0o7777)
+    return octal(c.arg(i) & 0xFFFF)      # umode_t: print_numeric_umode_t's %#03ho
 
 
 def p_fd(c: Call, i: int) -> str:
@@ -127,7 +137,7 @@ def p_fd(c: Call, i: int) -> str:
 def p_dirfd(c: Call, i: int) -> str:
     fd = c_int(c.arg(i))
     if fd == AT_FDCWD:
-        return "AT_FDCWD" + (c.fd_text(fd)[len(str(fd)):] if c.opts.yflag else "")
+        return named("AT_FDCWD", fd, str(fd)) + (c.fd_text(fd)[len(str(fd)):] if c.opts.yflag else "")
     return c.fd_text(fd)
 
 
@@ -152,25 +162,32 @@ def p_buf(c: Call, i: int) -> str:
     return printstr(rec.data, c.opts) if rec is not None else ptr(c.arg(i))
 
 
-def p_flags(table: Xlat, zero: str = "0") -> Render:
-    return lambda c, i: flags(table, c.arg(i) & 0xFFFFFFFF, zero)
+def p_flags(table: Xlat, unknown: str = "", zero: str = "0") -> Render:
+    """printflags(table, arg, unknown): ``unknown`` comments bits none of which is named."""
+    return lambda c, i: flags(table, c.arg(i) & 0xFFFFFFFF, zero, unknown)
 
 
 def p_xval(table: Xlat, unknown: str) -> Render:
-    return lambda c, i: xval(table, c_int(c.arg(i)), unknown)
+    """printxval of an int: the name of its signed value (RUSAGE_CHILDREN is -1)
+    or of its unsigned one (LINUX_REBOOT_MAGIC1), else the unsigned number."""
+    def render(c: Call, i: int) -> str:
+        value = c_int(c.arg(i))
+        return xval(table, value if table.name(value) is not None else value & 0xFFFFFFFF,
+                    unknown)
+    return render
 
 
 def p_struct(name: str, render: Callable[[bytes, Call], str], exit: bool = True) -> Render:
     """A struct from its STRU record, else the pointer (NULL, failed call, ...)."""
     def printer(c: Call, i: int) -> str:
         data = c.struct(i, name, exit=exit)
-        if data is None or (exit and not c.ok):
+        if data is None or (exit and not c.ok) or not c.verbose:
             return ptr(c.arg(i))
         return render(data, c)
     return printer
 
 
-INT, UINT, LONG, ULONG = Arg(p_int), Arg(p_uint), Arg(p_long), Arg(p_ulong)
+INT, UINT, LONG, ULONG, UID = Arg(p_int), Arg(p_uint), Arg(p_long), Arg(p_ulong), Arg(p_uid)
 HEX, PTR, MODE = Arg(p_hex), Arg(p_ptr), Arg(p_mode)
 FD, DIRFD, PATH = Arg(p_fd), Arg(p_dirfd), Arg(p_path)
 STR_IN, STR_OUT = Arg(p_string_in), at_exit(p_string_out)

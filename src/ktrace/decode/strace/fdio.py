@@ -9,7 +9,7 @@ from .. import structs as S
 from ..names import signal_name
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import (FD, HEX, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
+from .call import (FD, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
                    p_flags, p_hex, p_struct, p_xval)
 from .fmt import array, c_int, flags, hexval, printstr, ptr
 from .fs import open_flags
@@ -36,8 +36,12 @@ def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
 
 
 def _iovecs(c: Call, i: int) -> str:
+    """An iovec array (its count the next argument): ``[]`` when empty, as
+    print_array prints one (the recording holds no array then)."""
     text = iovecs(c, i)
-    return text if text is not None else ptr(c.arg(i))
+    if text is not None:
+        return text
+    return "[]" if c.arg(i) and not c.arg(i + 1) else ptr(c.arg(i))
 
 
 def fd_pair(c: Call, i: int) -> str:
@@ -228,34 +232,45 @@ def _random(c: Call, i: int) -> str:
     return printstr(data, c.opts, force_hex=True) if c.ok and data is not None else ptr(c.arg(i))
 
 
-PIPE_FLAGS = Arg(p_flags(L.PIPE_FLAGS))
+PIPE_FLAGS = Arg(p_flags(L.PIPE_FLAGS, "O_???"))
+SPLICE = Arg(p_flags(L.SPLICE_FLAGS, "SPLICE_F_???"))
+RWF = Arg(p_flags(L.RWF_FLAGS, "RWF_???"))
 
 SYSCALLS = {
     "read": (FD, RBUF, ULONG), "write": (FD, WBUF, ULONG),
     "pread64": (FD, RBUF, ULONG, LONG), "pwrite64": (FD, WBUF, ULONG, LONG),
     "readv": (FD, at_exit(_iovecs), INT), "writev": (FD, Arg(_iovecs), INT),
+    "preadv": (FD, at_exit(_iovecs), ULONG, LONG), "pwritev": (FD, Arg(_iovecs), ULONG, LONG),
+    # the offset's high half (arg 4) is not printed on a 64-bit ABI
+    "preadv2": (FD, at_exit(_iovecs), ULONG, LONG, None, RWF),
+    "pwritev2": (FD, Arg(_iovecs), ULONG, LONG, None, RWF),
     "lseek": (FD, LONG, Arg(p_xval(L.SEEK_WHENCE, "SEEK_???"))),
     "ioctl": (FD, Arg(_ioctl)),
     "fcntl": (FD, Arg(_fcntl)),
-    "dup": (FD,), "dup2": (FD, FD), "dup3": (FD, FD, PIPE_FLAGS),
+    "dup": (FD,), "dup2": (FD, FD), "dup3": (FD, FD, Arg(p_flags(L.OPEN_FLAGS, "O_???"))),
     "pipe": (at_exit(fd_pair),), "pipe2": (at_exit(fd_pair), PIPE_FLAGS),
     "poll": (Arg(_pollfds), UINT, INT),
     "epoll_create": (INT,),
-    "epoll_create1": (Arg(p_flags(L.EPOLL_CREATE_FLAGS)),),
+    "epoll_create1": (Arg(p_flags(L.EPOLL_CREATE_FLAGS, "EPOLL_???")),),
     "epoll_ctl": (FD, Arg(p_xval(L.EPOLL_CTL_OPS, "EPOLL_CTL_???")), FD, Arg(_epoll_in)),
     "epoll_wait": (FD, at_exit(_epoll_out), INT, INT),
     "epoll_pwait": (FD, at_exit(_epoll_out), INT, INT, PTR, ULONG),
-    "eventfd2": (UINT, Arg(p_flags(L.EVENTFD_FLAGS))),
+    "eventfd2": (UINT, Arg(p_flags(L.EVENTFD_FLAGS, "EFD_???"))),
     "sendfile": (FD, FD, Arg(_offset), Arg(_offset_rest, exit=lambda c: bool(c.arg(2)),
                                             lead=True)),
     "select": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
                Arg(p_struct("timeval", T.timeval_text, exit=False))),
     "pselect6": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
                  Arg(p_struct("timespec", T.timespec_text, exit=False)), PTR),
-    "getrandom": (at_exit(_random), ULONG, Arg(p_flags(L.GETRANDOM_FLAGS))),
-    "close_range": (UINT, UINT, Arg(p_flags(L.CLOSE_RANGE_FLAGS))),
-    "inotify_init1": (Arg(p_flags(L.INOTIFY_INIT_FLAGS)),),
-    "splice": (FD, PTR, FD, PTR, ULONG, HEX),
+    "getrandom": (at_exit(_random), ULONG, Arg(p_flags(L.GETRANDOM_FLAGS, "GRND_???"))),
+    "close_range": (UINT, UINT, Arg(p_flags(L.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_???"))),
+    "inotify_init1": (Arg(p_flags(L.INOTIFY_INIT_FLAGS, "IN_???")),),
+    "splice": (FD, PTR, FD, PTR, ULONG, SPLICE),
+    "tee": (FD, FD, ULONG, SPLICE),
+    "sync_file_range": (FD, LONG, LONG,
+                        Arg(p_flags(L.SYNC_FILE_RANGE_FLAGS, "SYNC_FILE_RANGE_???"))),
+    "userfaultfd": (Arg(p_flags(L.USERFAULTFD_FLAGS, "UFFD_???")),),
+    "memfd_secret": (Arg(p_flags(L.MEMFD_SECRET_FLAGS)),),
 }
 
 RESULTS = {"poll": poll_result, "fcntl": fcntl_result, "select": select_result,

@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import islice
-from typing import Iterator, NamedTuple
+from typing import Container, Iterator, NamedTuple
 
 from ..names import SIGRTMAX, signal_name
 from ..xlat import Xlat
 
+# -x, -xx, --strings-in-hex=: strace's xflag values
+HEX_NONE, HEX_NON_ASCII, HEX_ALL, HEX_NON_ASCII_CHARS = 0, 1, 2, 3
+
+
+class EveryCall:
+    """The default of -e abbrev= and -e verbose=: every syscall."""
+
+    def __contains__(self, call: object) -> bool:
+        return True
+
+
+EVERY_CALL = EveryCall()
+
 
 class StraceOptions(NamedTuple):
-    strsize: int = 32        # -s
-    xflag: int = 0           # -x: 1 hex when non-printable, 2 always hex
-    yflag: bool = False      # -y: fd paths
+    strsize: int = 32               # -s
+    xflag: int = HEX_NONE           # -x, -xx, --strings-in-hex=
+    yflag: bool = False             # -y: fd paths
+    # -e SET=: (name, number) of the syscalls whose structs print abbreviated,
+    # are decoded at all, have their arguments in hex
+    abbrev: Container = EVERY_CALL
+    verbose: Container = EVERY_CALL
+    raw: Container = frozenset()
+
+
+# -X: how named constants print: "abbrev" (the name), "raw" (the number),
+# "verbose" (the number with the name in a comment).  strace's one global
+# setting, read by every flag and constant printer of every family; the view
+# sets it for as long as it prints (``constant_style``).
+STYLE: ContextVar[str] = ContextVar("constant_style", default="abbrev")
+
+
+@contextmanager
+def constant_style(style: str):
+    token = STYLE.set(style)
+    try:
+        yield
+    finally:
+        STYLE.reset(token)
 
 
 _ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\v"): "\\v", ord("\f"): "\\f",
@@ -23,9 +59,16 @@ def _printable(b: int) -> bool:
     return 0x20 <= b < 0x7F
 
 
-def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
-    """string_quote: C escapes, octal for the rest (hex with -x/-xx)."""
-    hexed = force_hex or xflag > 1 or (xflag == 1 and not all(map(_printable, data)))
+def _forces_hex(b: int) -> bool:
+    """-x prints a whole string in hex for a byte neither printable nor a space."""
+    return b > 0x7E or (b < 0x20 and not 9 <= b <= 13)
+
+
+def quote(data: bytes, xflag: int = HEX_NONE, force_hex: bool = False) -> str:
+    """string_quote: C escapes, octal for the rest (hex with -x/-xx,
+    ``\\xNN`` for those bytes alone with --strings-in-hex=non-ascii-chars)."""
+    hexed = force_hex or xflag == HEX_ALL or (
+        xflag == HEX_NON_ASCII and any(map(_forces_hex, data)))
     out = ['"']
     if hexed:
         out.extend(f"\\x{b:02x}" for b in data)
@@ -35,6 +78,8 @@ def quote(data: bytes, xflag: int = 0, force_hex: bool = False) -> str:
                 out.append(_ESCAPES[b])
             elif _printable(b):
                 out.append(chr(b))
+            elif xflag == HEX_NON_ASCII_CHARS:
+                out.append(f"\\x{b:02x}")
             elif i + 1 < len(data) and 0x30 <= data[i + 1] <= 0x37:
                 out.append(f"\\{b:03o}")     # a following digit needs all three
             else:
@@ -83,23 +128,39 @@ def hexval(value: int) -> str:
     return f"{value:#x}" if value else "0"
 
 
-def flags(table: Xlat, value: int, zero: str = "0") -> str:
-    """printflags: A|B, unknown bits as ``|0x..``, nothing known as ``0x..``."""
-    if value == 0:
-        names, _ = table.flags(0)
-        return names[0] if names else zero
+def flags(table: Xlat, value: int, zero: str = "0", unknown: str = "") -> str:
+    """printflags: A|B, unknown bits as ``|0x..``, nothing known as ``0x..``
+    (``0x.. /* UNKNOWN */`` given strace's word for it); -X raw: ``0x..``;
+    -X verbose: ``0x.. /* A|B */``."""
+    style = STYLE.get()
+    if style == "raw":
+        return hexval(value)
     names, rem = table.flags(value)
+    if not names:
+        if not value:
+            return zero
+        return f"{value:#x} /* {unknown} */" if unknown else f"{value:#x}"
     if rem:
         names.append(f"{rem:#x}")
-    return "|".join(names) if names else f"{value:#x}"
+    text = "|".join(names)
+    return f"{hexval(value)} /* {text} */" if style == "verbose" else text
+
+
+def named(name: str, value: int, number: str | None = None) -> str:
+    """One named constant in -X's style; ``number`` spells the value (hex if not given)."""
+    style = STYLE.get()
+    number = hexval(value) if number is None else number
+    if style == "raw":
+        return number
+    return f"{number} /* {name} */" if style == "verbose" else name
 
 
 def xval(table: Xlat, value: int, unknown: str) -> str:
-    """printxval: the name, or ``0x.. /* UNKNOWN */``."""
+    """printxval: the name, or ``0x.. /* UNKNOWN */`` (-X raw: the number alone)."""
     name = table.name(value)
     if name is not None:
-        return name
-    return f"{value:#x} /* {unknown} */"
+        return named(name, value)
+    return hexval(value) if STYLE.get() == "raw" else f"{hexval(value)} /* {unknown} */"
 
 
 def signame(signo: int) -> str:

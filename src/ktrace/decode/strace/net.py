@@ -7,7 +7,7 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import FD, INT, RBUF, ULONG, WBUF, Arg, Call, at_exit, p_flags, p_xval
 from .fdio import fd_pair, iovecs
-from .fmt import c_int, flags, printstr, ptr
+from .fmt import c_int, flags, printstr, ptr, xval
 
 AF_INET = L.ADDRESS_FAMILIES.value("AF_INET")
 AF_INET6 = L.ADDRESS_FAMILIES.value("AF_INET6")
@@ -57,14 +57,21 @@ def _len_inout(c: Call, i: int) -> str:
     return f"[{b}]" if a == b else f"[{b} => {a}]"
 
 
+# a level's option names and strace's word for an unknown one
+SOCKOPT_NAMES = {L.SOCKOPT_LEVELS.value("SOL_SOCKET"): (L.SOL_SOCKET_OPTS, "SO_???"),
+                 L.SOCKOPT_LEVELS.value("SOL_TCP"): (L.TCP_OPTS, "TCP_???"),
+                 L.SOCKOPT_LEVELS.value("SOL_IP"): (L.IP_OPTS, "IP_???"),
+                 L.SOCKOPT_LEVELS.value("SOL_IPV6"): (L.IPV6_OPTS, "IPV6_???")}
+
+
 def _sockopt_name(c: Call, i: int) -> str:
-    level = c_int(c.arg(1))
-    name = c_int(c.arg(2))
-    level_text = L.SOCKOPT_LEVELS.name(level) or str(level)
-    table = {L.SOCKOPT_LEVELS.value("SOL_SOCKET"): L.SOL_SOCKET_OPTS,
-             L.SOCKOPT_LEVELS.value("SOL_TCP"): L.TCP_OPTS}.get(level)
-    name_text = (table.name(name) if table else None) or str(name)
-    return f"{level_text}, {name_text}"
+    level = c.arg(1) & 0xFFFFFFFF
+    name = c.arg(2) & 0xFFFFFFFF
+    level_text = xval(L.SOCKOPT_LEVELS, level, "SOL_??")
+    if level not in SOCKOPT_NAMES:
+        return f"{level_text}, {name}"
+    table, unknown = SOCKOPT_NAMES[level]
+    return f"{level_text}, {xval(table, name, unknown)}"
 
 
 def _optval(exit: bool):
@@ -74,7 +81,8 @@ def _optval(exit: bool):
             return ptr(c.arg(i))
         if len(data) == 4:
             return f"[{S.fixed('int', data)['value']}]"
-        return printstr(data, c.opts)
+        # getsockopt's value of another length: its bytes, in hex (print_getsockopt)
+        return printstr(data, c.opts, force_hex=exit)
     return render
 
 
@@ -106,7 +114,7 @@ def _msghdr(exit: bool):
     return render
 
 
-MSG = Arg(p_flags(L.MSG_FLAGS))
+MSG = Arg(p_flags(L.MSG_FLAGS, "MSG_???"))
 ADDR_IN, ADDR_OUT, LEN_INOUT = Arg(_sockaddr_in), at_exit(_sockaddr_out), at_exit(_len_inout)
 
 SYSCALLS = {
@@ -115,7 +123,7 @@ SYSCALLS = {
     "connect": (FD, ADDR_IN, INT), "bind": (FD, ADDR_IN, INT),
     "listen": (FD, INT),
     "accept": (FD, ADDR_OUT, LEN_INOUT),
-    "accept4": (FD, ADDR_OUT, LEN_INOUT, Arg(p_flags(L.SOCKET_FLAGS))),
+    "accept4": (FD, ADDR_OUT, LEN_INOUT, Arg(p_flags(L.SOCKET_FLAGS, "SOCK_???"))),
     "getsockname": (FD, ADDR_OUT, LEN_INOUT), "getpeername": (FD, ADDR_OUT, LEN_INOUT),
     "sendto": (FD, WBUF, ULONG, MSG, ADDR_IN, INT),
     "recvfrom": (FD, RBUF, ULONG, MSG, ADDR_OUT, LEN_INOUT),

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from ... import record as r
 from .. import structs as S
-from ..names import FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG, futex_op_name
-from ..xlat import LINUX as L
+from ..names import FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG
+from ..xlat import LINUX as L, Xlat
 from . import structs as T
-from .call import (DIRFD, FD, HEX, INT, PATH, PTR, STR_IN, UINT, ULONG, Arg, Call, at_exit, p_flags,
-                   p_ptr, p_struct, p_xval)
-from .fmt import array, c_int, flags, hexval, printstr, ptr, signame
+from .call import (DIRFD, FD, HEX, INT, PATH, PTR, STR_IN, UID, UINT, ULONG, Arg, Call, at_exit, p_flags,
+                   p_ptr, p_string_in, p_struct, p_xval)
+from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, signame, xval
 
 
-def _execve_argv(c: Call, i: int) -> str:
-    rec = c.find(i, r.ARGS)
+def _execve_argv(c: Call, i: int, rtype: int = r.ARGS) -> str:
+    rec = c.find(i, rtype)
     if rec is None:
         return ptr(c.arg(i))
     return array((printstr(s, c.opts) for s in r.iter_strings(rec.strings)), c.opts)
 
 
 def _execve_envp(c: Call, i: int) -> str:
+    """The environment's strings with -v (-e abbrev=), else how many there are."""
+    if not c.abbrev:
+        return _execve_argv(c, i, r.ENVS)
     rec = c.find(i, r.ENVS)
     if rec is None:
         return ptr(c.arg(i))
@@ -42,7 +45,7 @@ def clone_flags(value: int) -> str:
     if rem:
         names.append(f"{rem:#x}")
     if value & CSIGNAL or not names:
-        names.append(_signal_or_zero(value & CSIGNAL))
+        names.append(signal_or_zero(value & CSIGNAL))
     return "|".join(names)
 
 
@@ -91,7 +94,7 @@ def _clone3(c: Call, i: int) -> str:
                       ("parent_tid", CLONE_PARENT_SETTID)):
         if fl & bits:
             parts.append(f"{key}={ptr(f[key])}")
-    parts.append(f"exit_signal={_signal_or_zero(f['exit_signal'])}")
+    parts.append(f"exit_signal={signal_or_zero(f['exit_signal'])}")
     parts.append(f"stack={ptr(f['stack'])}, stack_size={hexval(f['stack_size'])}")
     if fl & CLONE_SETTLS:
         parts.append(f"tls={ptr(f['tls'])}")
@@ -149,75 +152,131 @@ def _groups(exit: bool):
     return render
 
 
-def _signal_or_zero(sig: int) -> str:
+def signal_or_zero(sig: int) -> str:
     return signame(sig) if sig else "0"
 
 
 def _signal(c: Call, i: int) -> str:
-    return _signal_or_zero(c_int(c.arg(i)))
+    return signal_or_zero(c_int(c.arg(i)))
 
 
 SIGNAL = Arg(_signal)
 
-_FUTEX_WAIT = {L.FUTEX_OPS.value(n) for n in ("FUTEX_WAIT", "FUTEX_WAIT_BITSET")}
-_FUTEX_BITSET = {L.FUTEX_OPS.value(n) for n in ("FUTEX_WAIT_BITSET", "FUTEX_WAKE_BITSET")}
-_FUTEX_REQUEUE = {L.FUTEX_OPS.value(n) for n in ("FUTEX_REQUEUE", "FUTEX_CMP_REQUEUE")}
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+FUTEX_OP_OPARG_SHIFT = 8
+_FUTEX_CLOCKED = ("FUTEX_WAIT", "FUTEX_WAIT_BITSET", "FUTEX_WAIT_REQUEUE_PI")
+
+
+def _futex_op_names() -> Xlat:
+    """strace's futexops: each command, its _PRIVATE twin (FUTEX_FD's spelled
+    |FUTEX_PRIVATE_FLAG), then the waits with |FUTEX_CLOCK_REALTIME."""
+    def private(name: str) -> str:
+        return name + ("|FUTEX_PRIVATE_FLAG" if name == "FUTEX_FD" else "_PRIVATE")
+    ops = L.FUTEX_OPS.entries
+    clocked = [(v | p, n + s + "|FUTEX_CLOCK_REALTIME") for v, n in ops if n in _FUTEX_CLOCKED
+               for p, s in ((0, ""), (FUTEX_PRIVATE_FLAG, "_PRIVATE"))]
+    return Xlat([*ops, *((v | FUTEX_PRIVATE_FLAG, private(n)) for v, n in ops),
+                 *((v | FUTEX_CLOCK_REALTIME, n) for v, n in sorted(clocked))])
+
+
+FUTEX_OP_NAMES = _futex_op_names()
+
+
+def _futex_wake_op(val3: int) -> str:
+    """FUTEX_WAKE_OP's encoded operation: op<<28|oparg<<12|cmp<<24|cmparg."""
+    op, cmp = L.FUTEX_WAKE_OPS.name(val3 >> 28 & 7), L.FUTEX_WAKE_CMPS.name(val3 >> 24 & 0xF)
+    shift = "FUTEX_OP_OPARG_SHIFT<<28|" if val3 >> 28 & FUTEX_OP_OPARG_SHIFT else ""
+    return (f"{shift}{op or hexval(val3 >> 28 & 7)}<<28{'' if op else ' /* FUTEX_OP_??? */'}"
+            f"|{hexval(val3 >> 12 & 0xFFF)}<<12"
+            f"|{cmp or hexval(val3 >> 24 & 0xF)}<<24{'' if cmp else ' /* FUTEX_OP_CMP_??? */'}"
+            f"|{hexval(val3 & 0xFFF)}")
 
 
 def _futex(c: Call, i: int) -> str:
-    """futex(uaddr, op, val, timeout|val2, uaddr2, val3): what each op uses."""
+    """futex(uaddr, op, ...): the arguments each command uses, as do_futex prints them."""
     op = c_int(c.arg(1))
-    cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
-    parts = [ptr(c.arg(0)), futex_op_name(op), str(c_int(c.arg(2)))]
-    if cmd in _FUTEX_WAIT:
-        data = c.struct(3, "timespec", exit=False)
-        parts.append(T.timespec_text(data) if data else ptr(c.arg(3)))
-    elif cmd in _FUTEX_REQUEUE:
-        parts += [str(c_int(c.arg(3))), ptr(c.arg(4))]
-        if cmd == L.FUTEX_OPS.value("FUTEX_CMP_REQUEUE"):
-            parts.append(str(c_int(c.arg(5))))
-    elif cmd == L.FUTEX_OPS.value("FUTEX_WAKE_BITSET"):
-        parts.append(ptr(c.arg(3)))
-    if cmd in _FUTEX_BITSET:
-        val3 = c.arg(5) & 0xFFFFFFFF
-        parts.append("FUTEX_BITSET_MATCH_ANY" if val3 == FUTEX_BITSET_MATCH_ANY else f"{val3:#x}")
-    return ", ".join(parts)
-
-
-_PR = L.PRCTL_OPTIONS
-
-
-def _prctl(c: Call, i: int) -> str:
-    option = c_int(c.arg(0))
-    name = _PR.name(option) or f"{option:#x} /* PR_??? */"
-    if option == _PR.value("PR_SET_NAME"):
-        data = c.struct(1, "string", exit=False)
-        return f"{name}, {printstr(data, c.opts) if data is not None else ptr(c.arg(1))}"
-    if option == _PR.value("PR_GET_NAME"):
-        data = c.struct(1, "string")
-        return f"{name}, {printstr(data, c.opts) if c.ok and data is not None else ptr(c.arg(1))}"
-    if option == _PR.value("PR_SET_PDEATHSIG"):
-        return f"{name}, {_signal(c, 1)}"
-    if name.startswith("PR_GET_") and option != _PR.value("PR_GET_PDEATHSIG"):
-        return name
-    if option == _PR.value("PR_CAPBSET_READ") or option == _PR.value("PR_CAPBSET_DROP"):
-        return f"{name}, {L.CAPABILITIES.name(c_int(c.arg(1))) or c.arg(1)}"
-    return ", ".join([name] + [str(c.arg(k)) if c.arg(k) < 1 << 32 else f"{c.arg(k):#x}"
-                               for k in range(1, 5)])
+    cmd = L.FUTEX_OPS.name(op & 127)
+    val, val2, val3 = (str(c.arg(k) & 0xFFFFFFFF) for k in (2, 3, 5))
+    data = c.struct(3, "timespec", exit=False)
+    timeout = T.timespec_text(data) if data else ptr(c.arg(3))
+    uaddr2 = ptr(c.arg(4))
+    bitset = "FUTEX_BITSET_MATCH_ANY" if int(val3) == FUTEX_BITSET_MATCH_ANY else hexval(int(val3))
+    rest = {
+        "FUTEX_WAIT": [val, timeout], "FUTEX_LOCK_PI": [timeout], "FUTEX_LOCK_PI2": [timeout],
+        "FUTEX_WAIT_BITSET": [val, timeout, bitset], "FUTEX_WAKE_BITSET": [val, bitset],
+        "FUTEX_REQUEUE": [val, val2, uaddr2],
+        "FUTEX_CMP_REQUEUE": [val, val2, uaddr2, val3],
+        "FUTEX_CMP_REQUEUE_PI": [val, val2, uaddr2, val3],
+        "FUTEX_WAKE_OP": [val, val2, uaddr2, _futex_wake_op(int(val3))] if cmd else [],
+        "FUTEX_WAIT_REQUEUE_PI": [val, timeout, uaddr2],
+        "FUTEX_FD": [val], "FUTEX_WAKE": [val], "FUTEX_UNLOCK_PI": [], "FUTEX_TRYLOCK_PI": [],
+    }.get(cmd, [val, ptr(c.arg(3)), uaddr2, hexval(int(val3))])
+    return ", ".join([ptr(c.arg(0)), xval(FUTEX_OP_NAMES, op & 0xFFFFFFFF, "FUTEX_???")] + rest)
 
 
 def _arch_prctl(c: Call, i: int) -> str:
-    code = c_int(c.arg(0))
-    name = L.ARCH_PRCTL_CODES.name(code) or f"{code:#x} /* ARCH_??? */"
-    return f"{name}, {ptr(c.arg(1)) if c.arg(1) else '0'}" if name.startswith("ARCH_GET") \
-        else f"{name}, {c.arg(1):#x}" if c.arg(1) else f"{name}, 0"
+    """The option; ARCH_GET_CPUID has no address, the other gets an address
+    (the value stored there is not recorded), the rest a number in hex."""
+    code = c.arg(0) & 0xFFFFFFFF        # strace's unsigned int option
+    option = xval(L.ARCH_PRCTL_CODES, code, "ARCH_???")
+    name = L.ARCH_PRCTL_CODES.name(code) or ""
+    if name == "ARCH_GET_CPUID":
+        return option
+    return f"{option}, {ptr(c.arg(1)) if name.startswith('ARCH_GET') else hexval(c.arg(1))}"
 
 
-def _rlimit(infinity: str, exit: bool):
-    return p_struct("rlimit", T.rlimit_text(infinity), exit=exit)
+def _rlimit(exit: bool):
+    """x86-64's rlim_t is 64 bits for getrlimit too: strace's print_rlimit64."""
+    return p_struct("rlimit", T.rlimit_text("RLIM64_INFINITY"), exit=exit)
 
 
+IOPRIO_CLASS_SHIFT = L.IOPRIO_CLASS_SHIFT.value("IOPRIO_CLASS_SHIFT")
+
+
+def ioprio_text(value: int) -> str:
+    """sprint_ioprio: IOPRIO_PRIO_VALUE(class, data)."""
+    value &= 0xFFFFFFFF
+    kind = value >> IOPRIO_CLASS_SHIFT
+    name = L.IOPRIO_CLASSES.name(kind)
+    klass = named(name, kind, str(kind)) if name else f"{hexval(kind)} /* IOPRIO_CLASS_??? */"
+    return f"IOPRIO_PRIO_VALUE({klass}, {value & ((1 << IOPRIO_CLASS_SHIFT) - 1)})"
+
+
+def ioprio_result(c: Call, text: str) -> str:
+    """ioprio_get's priority spelled after the number (not with -X raw)."""
+    return text if STYLE.get() == "raw" else f"{text} ({ioprio_text(c.retval)})"
+
+
+def _kexec_flags(c: Call, i: int) -> str:
+    """kexec_load's flags: the architecture in the high half, then the flags."""
+    value = c.arg(i)
+    text = xval(L.KEXEC_ARCHS, value & KEXEC_ARCH_MASK, "KEXEC_ARCH_???")
+    if value & ~KEXEC_ARCH_MASK:
+        text += "|" + flags(L.KEXEC_LOAD_FLAGS, value & ~KEXEC_ARCH_MASK, unknown="KEXEC_???")
+    return text
+
+
+KEXEC_ARCH_MASK = L.KEXEC_ARCH_MASK.value("KEXEC_ARCH_MASK")
+LINUX_REBOOT_CMD_RESTART2 = L.REBOOT_CMDS.value("LINUX_REBOOT_CMD_RESTART2")
+
+
+def _reboot_arg(c: Call, i: int) -> str | None:
+    """reboot's command string, only for LINUX_REBOOT_CMD_RESTART2."""
+    if c.arg(2) & 0xFFFFFFFF != LINUX_REBOOT_CMD_RESTART2:
+        return None
+    return p_string_in(c, i)
+IOPRIO_WHO = Arg(p_xval(L.IOPRIO_WHO, "IOPRIO_WHO_???"))
+SCHED_POLICY = Arg(p_xval(L.SCHED_POLICIES, "SCHED_???"))
+
+
+def _keyring(c: Call, i: int) -> str:
+    """printxval_d: a key serial number that names no special keyring prints in decimal."""
+    serial = c_int(c.arg(i))
+    name = L.KEY_SPECS.name(serial)
+    return named(name, serial, str(serial)) if name else str(serial)
+
+
+KEYRING = Arg(_keyring)
 OUT_PTR = at_exit(p_ptr)     # a struct the view does not spell out
 RUSAGE = at_exit(p_struct("rusage", T.rusage_text))
 RLIMIT = Arg(p_xval(L.RLIMITS, "RLIMIT_???"))
@@ -227,36 +286,48 @@ NO_ARGS = ("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegi
 
 SYSCALLS = {
     "execve": (PATH, Arg(_execve_argv), Arg(_execve_envp)),
-    "execveat": (DIRFD, PATH, Arg(_execve_argv), Arg(_execve_envp), Arg(p_flags(L.AT_FLAGS))),
+    "execveat": (DIRFD, PATH, Arg(_execve_argv), Arg(_execve_envp), Arg(p_flags(L.AT_FLAGS, "AT_???"))),
     "clone": (Arg(_clone_entry), None, None, Arg(_clone_exit, exit=True, lead=True)),
     "clone3": (Arg(_clone3), Arg(_clone3_rest, exit=_clone3_waits, lead=True)),
     "exit": (INT,), "exit_group": (INT,),
-    "wait4": (INT, at_exit(_wait_status), Arg(p_flags(L.WAIT_OPTIONS)), RUSAGE),
+    "wait4": (INT, at_exit(_wait_status), Arg(p_flags(L.WAIT_OPTIONS, "W???")), RUSAGE),
     "waitid": (Arg(p_xval(L.IDTYPES, "P_???")), INT,
                at_exit(p_struct("siginfo", lambda data, c: T.siginfo_text(data, c.fd_text))),
-               Arg(p_flags(L.WAITID_OPTIONS)), RUSAGE),
+               Arg(p_flags(L.WAITID_OPTIONS, "W???")), RUSAGE),
     "kill": (INT, SIGNAL), "tkill": (INT, SIGNAL), "tgkill": (INT, INT, SIGNAL),
-    "prctl": (Arg(_prctl),),
     "arch_prctl": (Arg(_arch_prctl),),
     "set_tid_address": (PTR,), "set_robust_list": (PTR, ULONG),
     "get_robust_list": (INT, PTR, PTR),
     "rseq": (PTR, HEX, INT, HEX),
     "futex": (Arg(_futex),),
-    "getrlimit": (RLIMIT, at_exit(_rlimit("RLIM_INFINITY", True))),
-    "setrlimit": (RLIMIT, Arg(_rlimit("RLIM_INFINITY", False))),
-    "prlimit64": (INT, RLIMIT, Arg(_rlimit("RLIM64_INFINITY", False)),
-                  at_exit(_rlimit("RLIM64_INFINITY", True))),
+    "getrlimit": (RLIMIT, at_exit(_rlimit(True))),
+    "setrlimit": (RLIMIT, Arg(_rlimit(False))),
+    "prlimit64": (INT, RLIMIT, Arg(_rlimit(False)), at_exit(_rlimit(True))),
     "getrusage": (Arg(p_xval(L.RUSAGE_WHO, "RUSAGE_???")), RUSAGE),
     "getgroups": (INT, at_exit(_groups(True))), "setgroups": (INT, Arg(_groups(False))),
     "uname": (at_exit(p_struct("utsname", T.utsname_text)),),
     "sysinfo": (at_exit(p_struct("sysinfo", T.sysinfo_text)),),
-    "setuid": (UINT,), "setgid": (UINT,), "setpgid": (INT, INT), "getpgid": (INT,),
-    "getsid": (INT,), "setresuid": (UINT, UINT, UINT), "setresgid": (UINT, UINT, UINT),
+    "setuid": (UID,), "setgid": (UID,), "setpgid": (INT, INT), "getpgid": (INT,),
+    "getsid": (INT,), "setresuid": (UID, UID, UID), "setresgid": (UID, UID, UID),
+    "setreuid": (UID, UID), "setregid": (UID, UID), "setfsuid": (UID,), "setfsgid": (UID,),
     "getpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT),
     "setpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT, INT),
     "sched_getaffinity": (INT, ULONG, at_exit(p_struct("cpuset", T.cpuset_text))),
-    "pidfd_open": (INT, UINT), "pidfd_send_signal": (FD, SIGNAL, PTR, UINT),
+    "pidfd_open": (INT, Arg(p_flags(L.PIDFD_OPEN_FLAGS, "PIDFD_???"))),
+    "pidfd_send_signal": (FD, SIGNAL, PTR, UINT),
     "personality": (HEX,),
+    "ioprio_get": (IOPRIO_WHO, INT),
+    "ioprio_set": (IOPRIO_WHO, INT,
+                   Arg(lambda c, i: named(ioprio_text(c.arg(i)), c.arg(i), str(c_int(c.arg(i)))))),
+    "setns": (FD, Arg(p_flags(L.SETNS_TYPES, "CLONE_NEW???"))),
+    "unshare": (Arg(lambda c, i: flags(L.UNSHARE_FLAGS, c.arg(i), unknown="CLONE_???")),),
+    "sched_get_priority_min": (SCHED_POLICY,), "sched_get_priority_max": (SCHED_POLICY,),
+    "kexec_load": (PTR, ULONG, PTR, Arg(_kexec_flags)),
+    "reboot": (Arg(p_xval(L.REBOOT_MAGIC1, "LINUX_REBOOT_MAGIC_???")),
+               Arg(p_xval(L.REBOOT_MAGIC2, "LINUX_REBOOT_MAGIC_???")),
+               Arg(p_xval(L.REBOOT_CMDS, "LINUX_REBOOT_CMD_???")), Arg(_reboot_arg)),
+    "add_key": (STR_IN, STR_IN, STR_IN, ULONG, KEYRING),
+    "request_key": (STR_IN, STR_IN, STR_IN, KEYRING),
     "sethostname": (STR_IN, ULONG),
     **{name: () for name in NO_ARGS},
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import INT, PTR, ULONG, Arg, Call, at_exit, p_struct, p_xval
+from .call import FD, INT, PTR, ULONG, Arg, Call, at_exit, p_flags, p_struct, p_xval
 from .fmt import c_int, sigset, signame
 
 
@@ -33,5 +33,5 @@ SYSCALLS = {
     "rt_sigqueueinfo": (INT, Arg(_sig), PTR),
     "sigaltstack": (Arg(p_struct("stack", T.stack_text, exit=False)),
                     at_exit(p_struct("stack", T.stack_text))),
-    "signalfd4": (INT, SIGSET_IN, ULONG, INT),
+    "signalfd4": (FD, SIGSET_IN, ULONG, Arg(p_flags(L.SIGNALFD_FLAGS, "SFD_???"))),
 }

@@ -1,15 +1,18 @@
-"""Structs as strace 6.1 prints them (abbreviated, as without -v)."""
+"""Structs as strace 6.1 prints them: abbreviated, as without -v, but for
+those whose whole form -v (-e abbrev=) asks for and is written here."""
 
 from __future__ import annotations
 
 import errno as _errno
 import struct as _struct
+import time
 
 from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import sigcode_name
 from ..xlat import LINUX as L
-from .fmt import StraceOptions, array, flags, hexval, ptr, quote, sigset, signame, xval
+from .call import octal
+from .fmt import StraceOptions, array, flags, hexval, named, ptr, quote, sigset, signame, xval
 
 RLIM_INFINITY = (1 << 64) - 1
 NUL = b"\0"
@@ -31,48 +34,61 @@ def struct_printer(name: str, short: str = "{...}"):
 
 
 def mode_text(mode: int) -> str:
-    """S_IFREG|0644, S_IFDIR|S_ISVTX|0777."""
-    ftype = L.FILE_TYPES.name(mode & 0o170000)
-    parts = [ftype] if ftype else ([f"{mode & 0o170000:#o}"] if mode & 0o170000 else [])
+    """S_IFREG|0644, S_IFDIR|S_ISVTX|0777 (one constant to -X: 0100644)."""
+    ftype = L.FILE_TYPES.name(mode & 0o170000) if mode & 0o170000 else ""
+    if ftype is None:       # print_symbolic_mode_t: an unknown type, the whole mode in octal
+        return octal(mode)
+    parts = [ftype] if ftype else []
     parts += [n for v, n in L.MODE_BITS.entries if mode & v]
-    parts.append(f"0{mode & 0o777:03o}")
-    return "|".join(parts)
+    parts.append(octal(mode & 0o777))
+    return named("|".join(parts), mode, octal(mode))
 
 
-def _makedev(dev: int) -> str:
+def makedev(dev: int) -> str:
     major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~0xFFF)
     minor = (dev & 0xFF) | ((dev >> 12) & ~0xFF)
-    return f"makedev({hexval(major)}, {hexval(minor)})"
+    return named(f"makedev({hexval(major)}, {hexval(minor)})", dev)
 
 
-def _is_dev(mode: int) -> bool:
+def is_dev(mode: int) -> bool:
     return mode & 0o170000 in (0o020000, 0o060000)
 
 
+def time_comment(sec: int, nsec: int = 0) -> str:
+    """sprinttime_nsec: `` /* 2023-11-14T22:13:20.123456789+0000 */``, none for 0."""
+    if (sec, nsec) == (0, 0) or not 0 <= nsec <= 999_999_999:
+        return ""
+    try:
+        when = time.localtime(sec)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    fraction = f".{nsec:09d}" if nsec else ""
+    return f" /* {time.strftime('%Y-%m-%dT%H:%M:%S', when)}{fraction}{time.strftime('%z', when)} */"
+
+
 def stat_text(data: bytes, call=None) -> str:
+    """print_struct_stat: the mode and size, all fields when not abbreviated (-v)."""
     st = S.linux_stat(data)
     if st is None:
         return "{...}"
-    size = f"st_rdev={_makedev(st.rdev)}" if _is_dev(st.mode) else f"st_size={st.size}"
-    return f"{{st_mode={mode_text(st.mode)}, {size}, ...}}"
+    size = f"st_rdev={makedev(st.rdev)}" if is_dev(st.mode) else f"st_size={st.size}"
+    if call is None or call.abbrev:
+        return f"{{st_mode={mode_text(st.mode)}, {size}, ...}}"
+    times = [f"st_{name}time={ts.sec}{time_comment(ts.sec, ts.nsec)}, st_{name}time_nsec={ts.nsec}"
+             for name, ts in (("a", st.atime), ("m", st.mtime), ("c", st.ctime))]
+    return (f"{{st_dev={makedev(st.dev)}, st_ino={st.ino}, st_mode={mode_text(st.mode)}, "
+            f"st_nlink={st.nlink}, st_uid={st.uid}, st_gid={st.gid}, st_blksize={st.blksize}, "
+            f"st_blocks={st.blocks}, {size}, {', '.join(times)}}}")
 
 
 def statx_text(data: bytes, call=None) -> str:
     sx = S.linux_statx(data)
     if sx is None:
         return "{...}"
-    basic = L.STATX_BASIC_STATS.value("STATX_BASIC_STATS")
-    mask = sx.mask
-    names = []
-    if mask & basic == basic:
-        names.append("STATX_BASIC_STATS")
-        mask &= ~basic
-    if mask:
-        names.append(flags(L.STATX_MASK, mask))
     attrs = flags(L.STATX_ATTRS, sx.attributes)
     size = (f"stx_rdev_major={sx.rdev_major}, stx_rdev_minor={sx.rdev_minor}"
-            if _is_dev(sx.mode) else f"stx_size={sx.size}")
-    return (f"{{stx_mask={'|'.join(names) or '0'}, stx_attributes={attrs}, "
+            if is_dev(sx.mode) else f"stx_size={sx.size}")
+    return (f"{{stx_mask={flags(L.STATX_MASK, sx.mask)}, stx_attributes={attrs}, "
             f"stx_mode={mode_text(sx.mode)}, {size}, ...}}")
 
 
@@ -119,12 +135,17 @@ def statfs_text(f: dict) -> str:
 
 @struct_printer("timespec")
 def timespec_text(f: dict) -> str:
-    return f"{{tv_sec={f['tv_sec']}, tv_nsec={f['tv_nsec']}}}"
+    # strace prints the fraction of a second unsigned (%llu), here and in timeval
+    return f"{{tv_sec={f['tv_sec']}, tv_nsec={f['tv_nsec'] & (1 << 64) - 1}}}"
 
 
 @struct_printer("timeval")
 def timeval_text(f: dict) -> str:
-    return f"{{tv_sec={f['tv_sec']}, tv_usec={f['tv_usec']}}}"
+    return _timeval(f["tv_sec"], f["tv_usec"])
+
+
+def _timeval(sec: int, usec: int) -> str:
+    return f"{{tv_sec={sec}, tv_usec={usec & (1 << 64) - 1}}}"
 
 
 def _rlim(value: int, infinity: str) -> str:
@@ -137,8 +158,8 @@ def _rlim(value: int, infinity: str) -> str:
 
 @struct_printer("itimerval")
 def itimerval_text(f: dict) -> str:
-    return (f"{{it_interval={{tv_sec={f['interval_sec']}, tv_usec={f['interval_usec']}}}, "
-            f"it_value={{tv_sec={f['value_sec']}, tv_usec={f['value_usec']}}}}}")
+    return (f"{{it_interval={_timeval(f['interval_sec'], f['interval_usec'])}, "
+            f"it_value={_timeval(f['value_sec'], f['value_usec'])}}}")
 
 
 def fields_text(name: str, value=str):

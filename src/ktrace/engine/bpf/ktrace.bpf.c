@@ -853,6 +853,34 @@ static __noinline int emit_msghdr(struct stage *st, __u64 addr, struct msghdr_us
 	return 0;
 }
 
+/*
+ * A struct given a length past its known size (clone_args, open_how: the
+ * kernel's extensible structs): when the bytes past it cannot be read, its
+ * known part alone, as strace reads it (linux_plan's doc).
+ */
+static __always_inline int emit_extensible(struct stage *st, struct plan_arg *s, __u64 addr)
+{
+	__u64 len = length_of(st, s, 0);
+	int got = emit_struct(st, s->type, addr, len);
+
+	if (got < 0 && s->size && len > s->size)
+		got = emit_struct(st, s->type, addr, s->size);
+	return got;
+}
+
+/* STRU clone_args, then its set_tid array as STRUCT_ARRAY int */
+static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s, __u64 addr)
+{
+	__u64 set_tid[2];			/* clone_args: set_tid, set_tid_size */
+	int got = emit_extensible(st, s, addr);
+
+	if (got >= PLAN_CLONE_ARGS_SET_TID + (int)sizeof(set_tid) &&
+	    !bpf_probe_read_user(set_tid, sizeof(set_tid),
+				 (const void *)(addr + PLAN_CLONE_ARGS_SET_TID)) &&
+	    set_tid[1] <= PLAN_MAX_SET_TID)
+		emit_array(st, PLAN_TYPE_INT, sizeof(int), set_tid[0], set_tid[1]);
+}
+
 /* Roles whose entry record may be read again at exit (the kernel leaves the memory as it was) */
 #define RETRY_ROLES	((1u << ROLE_PATH) | (1u << ROLE_IN_STRUCT) | (1u << ROLE_IN_ARRAY) | \
 			 (1u << ROLE_IN_IOVEC) | (1u << ROLE_OUT_IOVEC) | (1u << ROLE_IN_STRING))
@@ -883,7 +911,7 @@ static __always_inline int arg_entry(struct stage *st, __u32 i)
 		break;
 	case ROLE_IN_STRUCT:
 	case ROLE_INOUT_STRUCT:
-		got = emit_struct(st, s.type, addr, length_of(st, &s, 0));
+		got = emit_extensible(st, &s, addr);
 		break;
 	case ROLE_IN_ARRAY:
 	case ROLE_INOUT_ARRAY:
@@ -901,7 +929,7 @@ static __always_inline int arg_entry(struct stage *st, __u32 i)
 		emit_struct(st, s.type, addr, sizeof(struct msghdr_user));
 		break;
 	case ROLE_CLONE_ARGS:
-		emit_struct(st, s.type, addr, length_of(st, &s, 0));
+		emit_clone_args(st, &s, addr);
 		break;
 	case ROLE_IN_STRING:
 		if (addr && (fac & KTRFAC(KTR_STRUCT))) {
@@ -1327,6 +1355,19 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
+/*
+ * A thread with SIGKILL pending (a kill, or exit_group or exec in another
+ * thread) never returns from the call it leaves: its return value reaches
+ * nobody, and ptrace and strace see no return at all (strace's "= ?").
+ * pending.signal is as old as Linux: safe on every kernel we load on.
+ */
+static __always_inline int dying(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return (BPF_CORE_READ(task, pending.signal.sig[0]) >> (SIGKILL - 1)) & 1;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -1336,11 +1377,13 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	__s64 nr;
 	__u32 fac;
 	__u8 state;
+	int returns;
 
 	st = begin(&w);
 	if (!st)
 		return 0;
 	fac = st->fac;
+	returns = !dying();		/* else: the entry records put off to now only */
 	nr = regs->orig_ax;
 	state = thread_get(w.tid);
 	if (nr == -1 && (state & TS_SIGRETURN)) {
@@ -1351,12 +1394,12 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	/* the arguments are still in the registers (x86-64 leaves them as they came) */
 	if (state & TS_ENTERED)
 		ps = plan_of(nr);
-	if (ps && ret >= 0 && (fac & KTRFAC(KTR_SYSCTL)) && nr < 64 &&
+	if (ps && returns && ret >= 0 && (fac & KTRFAC(KTR_SYSCTL)) && nr < 64 &&
 	    (1ull << nr) & FILE_IO_CALLS && is_procfs(file_of(regs->di)))
 		ktr_sysctl(regs->di);
 	if (ps && (ps->records & fac)) {
 		/* entry records put off to now first (in argument order), then the exit's */
-		__u8 late = state >> 2, todo = ps->exit_args;
+		__u8 late = state >> 2, todo = returns ? ps->exit_args : 0;
 
 		if (ps->argv_arg != NO_ARG && ret == 0)
 			late = 0;		/* the old image's memory is gone (see ktr_exec) */
@@ -1366,16 +1409,16 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 			if (late & (1u << i))
 				ktr_arg_entry(i);
 		}
-		if (ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
+		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);
 		for (int i = 0; i < 6 && todo; i++) {
 			if (todo & (1u << i))
 				ktr_arg_exit(i, ret);
 		}
-		if (ps->argv_arg != NO_ARG)
+		if (returns && ps->argv_arg != NO_ARG)
 			exec_strings(st, ps, ret);
 	}
-	if (fac & KTRFAC(KTR_SYSRET)) {
+	if (returns && (fac & KTRFAC(KTR_SYSRET))) {
 		int off = rec_begin(st, HDR + sizeof(struct ktr_sysret));
 
 		if (off >= 0) {

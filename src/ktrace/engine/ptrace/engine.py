@@ -14,6 +14,7 @@ interrupts each thread and lets it go from a ptrace-stop.
 from __future__ import annotations
 
 import os
+import struct
 import sys
 import threading
 import time
@@ -51,12 +52,19 @@ SYSCALL_STOP_STATUS = (pt.SYSCALL_STOP_SIG << 8) | 0x7F
 _ENTRY = pt.SyscallInfoBuffer.ENTRY.unpack_from
 _EXIT = pt.SyscallInfoBuffer.EXIT.unpack_from
 _INFO_OFFSET = pt.SyscallInfoBuffer.OFFSET
+_PLACE = struct.Struct("=QQ").unpack_from     # ptrace_syscall_info's ip, sp (offset 8)
 _ptrace = pt.ptrace
 _time_ns = time.time_ns
 _SYSCALL_STOP = pt.SYSCALL_STOP_SIG
 SYSRET_SIZE = len(r.sysret_payload(0, 0, 0))
 INT_MASK = 0xFFFFFFFF     # an int argument: the low 32 bits of its register
 CPU_ID_LIMIT = 0x80000000  # rseq cpu_id from here on is negative: no CPU (not registered)
+# what a call interrupted by a stop returns when the kernel restarts it as
+# itself (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND), or as restart_syscall
+# (ERESTART_RESTARTBLOCK)
+RESTART_RVALS = frozenset(-e & 0xFFFFFFFFFFFFFFFF for e in (512, 513, 514))
+ERESTART_RESTARTBLOCK_RVAL = -516 & 0xFFFFFFFFFFFFFFFF
+RESTART_SYSCALL_NR = LINUX_X86_64.syscall_number("restart_syscall")
 
 
 def _nargs(nr: int) -> int:
@@ -469,6 +477,8 @@ class PtraceEngine(Engine):
             args = (a0, a1, a2, a3, a4, a5)
             if proc.want_seccomp and engine._seccomp_now(th, nr, args):
                 return False             # the entry stop comes again after the filter
+            if th.restarting is not None and engine._restarts(th, nr):
+                return True
             cp = plan_cache.get(nr)
             if cp is None:
                 cp = engine._plan(nr, args)
@@ -613,17 +623,52 @@ class PtraceEngine(Engine):
             self._exit_records(th, call, flags, rval, is_error)
         self.resume(th)
 
-    def _call_without_entry(self, th: Thread) -> Call | None:
-        try:
-            regs = pt.getregs(th.tid)
-        except OSError:
-            return None
+    def _call_without_entry(self, th: Thread, regs: pt.UserRegs | None = None) -> Call | None:
+        if regs is None:
+            try:
+                regs = pt.getregs(th.tid)
+            except OSError:
+                return None
         nr = regs.orig_rax
         if nr >= 1 << 63:
             return None
         args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         # its entry records are missing, so none of its exit records either
         return Call(nr, args, CallPlan(nr, _nargs(nr), ()))
+
+    def _note_interrupted_call(self, th: Thread) -> None:
+        """At the first stop: remember the call our attach interrupted, if any.
+
+        The kernel restarts it with a new entry stop; the call began before
+        tracing did, so (as ktrace(2) and the bpf engine show it) only its
+        return is recorded.  Without this, ``ktrace cmd`` would record the
+        request that starts tracing as ktrace's first call.
+        """
+        try:
+            regs = pt.getregs(th.tid)
+        except OSError:
+            return
+        if regs.rax in RESTART_RVALS:
+            nr = regs.orig_rax
+        elif regs.rax == ERESTART_RESTARTBLOCK_RVAL:
+            nr = RESTART_SYSCALL_NR
+        else:
+            return
+        call = self._call_without_entry(th, regs)
+        if call is not None:
+            th.restarting = (call, nr, regs.rip, regs.rsp)
+
+    def _restarts(self, th: Thread, nr: int) -> bool:
+        """Is this first entry since the attach the kernel's restart of the call
+        the attach interrupted (same number, ip and sp)?  Then that call goes
+        on (True).  After a handler run first, or a call not restarted, it is
+        an entry as any other."""
+        call, restart_nr, ip, sp = th.restarting
+        th.restarting = None
+        if (nr, *_PLACE(self.info.raw, 8)) != (restart_nr, ip, sp):
+            return False
+        th.call = call
+        return True
 
     def _error(self, rval: int) -> int:
         err = self._errno.get(rval)
@@ -655,6 +700,7 @@ class PtraceEngine(Engine):
     def _first_stop(self, th: Thread, sig: int) -> None:
         th.started = True
         self.refresh_rseq(th)
+        self._note_interrupted_call(th)
         proc = th.proc
         if proc.pending_ctor and th.tid == proc.pid:
             proc.pending_ctor = False

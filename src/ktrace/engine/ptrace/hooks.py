@@ -13,11 +13,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import struct
 
 from ... import record as r
 from ...abi import LINUX_X86_64
 from ...abi import linux_plan as lp
+from ...abi import linux_structs as LS
 from ...platform import procfs
 from ...platform import ptrace as pt
 from . import signals
@@ -28,8 +28,6 @@ AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
 F_DUPFD, F_DUPFD_CLOEXEC = 0, 1030
 PR_SET_NAME = 15
-_HANDLER = struct.Struct("<QQ")       # struct sigaction: handler, flags
-_U64 = struct.Struct("<Q")
 
 
 def _int(v: int) -> int:
@@ -73,9 +71,9 @@ class Hooks:
 
     def sigaction_entry(self, th: Thread, call: Call, st: Stop) -> None:
         if call.args[1]:
-            data = self.engine.mem.read(th.proc.pid, call.args[1], _HANDLER.size)
-            if len(data) == _HANDLER.size:
-                call.saved["act"] = _HANDLER.unpack(data)
+            data = self.engine.mem.read(th.proc.pid, call.args[1], LS.SIGACTION_HEAD.size)
+            if len(data) == LS.SIGACTION_HEAD.size:
+                call.saved["act"] = LS.SIGACTION_HEAD.unpack(data)
 
     def sigaction_exit(self, th: Thread, call: Call, rval: int) -> None:
         act = call.saved.get("act")
@@ -176,8 +174,9 @@ class Hooks:
         if call.nr == self._clone:
             return call.args[0]
         if call.nr == self._clone3:
-            data = self.engine.mem.read(th.proc.pid, call.args[0], 8)
-            return _U64.unpack(data)[0] if len(data) == 8 else None
+            flags = LS.CLONE_ARGS_FLAGS
+            data = self.engine.mem.read(th.proc.pid, call.args[0], flags.size)
+            return flags.unpack(data)[0] if len(data) == flags.size else None
         return 0
 
     # -- utrace ------------------------------------------------------------------------------

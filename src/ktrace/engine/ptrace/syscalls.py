@@ -33,6 +33,7 @@ MAX_ARGV_BYTES = 6 << 20
 _MSGHDR = LS.MSGHDR            # name, namelen, iov, iovlen, control, controllen, flags
 _U32 = LS.U32
 _CLONE_PIDFD = LS.CLONE_ARGS_HEAD  # clone_args: flags, pidfd
+_SET_TID = struct.Struct("<QQ")       # clone_args: set_tid, set_tid_size
 IOVEC_SIZE = LS.IOVEC.size
 
 
@@ -119,6 +120,10 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
         return None
     n = _clamp(_length(spec, call, st, rval))
     data = _whole(st, addr, n if spec.name in lp.WHOLE_STRUCTS else min(n, st.genio))
+    if data is None and 0 < spec.size < n:
+        # an extensible struct whose bytes past its known size cannot be
+        # read: its known part (the module doc of linux_plan)
+        data = _whole(st, addr, min(spec.size, st.genio))
     if data is not None:
         st.add(r.STRUCT, r.struct_payload(spec.name.encode(), data))
     return data
@@ -198,10 +203,16 @@ def msghdr_out_entry(st: Stop, call: Call, i: int, spec) -> None:
 
 
 def clone_args_entry(st: Stop, call: Call, i: int, spec) -> None:
-    """STRU clone_args; its flags and pidfd pointer kept for the exit."""
+    """STRU clone_args and its set_tid array; its flags and pidfd pointer kept for the exit."""
     data = _struct(st, call, i, spec, 0)
-    if data is not None and len(data) >= _CLONE_PIDFD.size:
+    if data is None:
+        return
+    if len(data) >= _CLONE_PIDFD.size:
         call.saved[i] = _CLONE_PIDFD.unpack_from(data)
+    if len(data) >= lp.CLONE_ARGS_SET_TID + _SET_TID.size and st.flags & F_ARRAY:
+        set_tid, count = _SET_TID.unpack_from(data, lp.CLONE_ARGS_SET_TID)
+        if count <= lp.MAX_SET_TID:
+            _array(st, "int", lp.STRUCT_SIZES["int"], set_tid, count)
 
 
 def strings_entry(st: Stop, call: Call, i: int, spec) -> None:

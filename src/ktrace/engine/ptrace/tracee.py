@@ -18,7 +18,7 @@ class Thread:
     """One traced thread (a Linux task)."""
 
     __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "exiting", "probe",
-                 "stat_fd", "mask_before")
+                 "stat_fd", "mask_before", "restarting")
 
     def __init__(self, tid: int, proc: "Process", comm: bytes, cpu_addr: int = 0):
         self.tid = tid
@@ -33,6 +33,9 @@ class Thread:
         # the blocked set when it entered a call that blocks another one while it
         # waits (sigsuspend, ppoll, ...): what a handler run from that wait restores
         self.mask_before: int | None = None
+        # the call our attach interrupted, which the kernel restarts: (Call, syscall
+        # number, ip, sp) of the entry that restarts it, which is not a new call
+        self.restarting: tuple | None = None
 
     def proc_cpu(self) -> int:
         """The CPU the thread last ran on, from /proc (for threads without rseq)."""

@@ -1,0 +1,159 @@
+"""The one loop of kdump's record views (the text and --json): a line a record.
+
+A view is a :class:`LineView`.  It says which record types it shows, makes the
+head of a line (what a thread's records share; the loop caches it), the
+columns each record adds after it (``stamp``), a body per record class, how a
+line ends and how a cut record is noted.
+The loop reads these once, before the first record, and keeps its per-record
+work inline: it is kdump's hot path (benchmarks/bench_kdump.py).  Output is
+gathered and written in large chunks; a body too long to hold (pieces, or
+FLUSH_BYTES of text) is written as it is made.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, NamedTuple
+
+from ktrace import record as r
+
+from .abis import AbiTracker, ProcessAbi
+from .options import DumpOptions
+
+CACHE_LIMIT = 16384      # entries per cache: memory stays flat however long the trace
+FLUSH_BYTES = 1 << 20    # output held before it is written, however few the lines
+
+Body = Callable[[tuple, ProcessAbi], object]     # a str, or pieces of one
+
+
+class TimeLabels(NamedTuple):
+    """A record's sec, nsec and cpu as columns, each after its label."""
+    sec: str
+    nsec: str
+    cpu: str
+    no_cpu: str      # what stands for the cpu of a header without one (v0)
+
+
+class LineView:
+    """What a view gives the loop; :meth:`dump` is the loop."""
+
+    end = ""                 # what closes every line
+    notes_drops = False      # does a record after dropped events get a line of its own?
+
+    def __init__(self, opts: DumpOptions, abis: AbiTracker):
+        self.opts = opts
+        self.abis = abis
+        self._heads: dict[tuple, str] = {}
+        self.bodies: dict[type, Body] = {}     # record class -> its line's body
+        # The columns each record adds after the head (its time, cpu...): None;
+        # where they are only the header's sec, nsec and cpu, a TimeLabels (the
+        # loop writes them inline: no call per record); else a function of
+        # (header, process ABI).
+        self.stamp: TimeLabels | Callable[[r.Header, ProcessAbi], str] | None = None
+        self.drop_noted = False
+
+    def shown_types(self) -> list[bool]:
+        """Does this view print records of the type (the index, up to
+        KTR_TYPE_MASK)?  The others only feed the ABIs."""
+        raise NotImplementedError
+
+    def make_head(self, h: r.Header, proc: ProcessAbi) -> str:
+        """The start of a line that records of this header key share."""
+        raise NotImplementedError
+
+    def cut_note(self, field: r.Cut) -> str:
+        """What follows the body of a record the reader kept only the start of."""
+        raise NotImplementedError
+
+    def dropped(self, h: r.Header) -> str:
+        """The line before a record after dropped events (when ``notes_drops``)."""
+        raise NotImplementedError
+
+    def head(self, h: r.Header, proc: ProcessAbi) -> str:
+        """``make_head``, cached under the key the loop looks up first."""
+        text = self.make_head(h, proc)
+        if len(self._heads) >= CACHE_LIMIT:
+            self._heads.clear()
+        self._heads[(h.type, h.dropped, h.version, h.pid, h.tid, h.comm, proc)] = text
+        return text
+
+    def dump(self, records: Iterable[r.Record], write: Callable[[bytes], object],
+             every: int = 2048) -> None:
+        """Format ``records`` and ``write`` the bytes, ``every`` lines at a time."""
+        shown = self.shown_types()
+        pid_wanted = self.opts.pid
+        abis = self.abis
+        feed, proc_of, default_proc = abis.feed, abis.by_pid.get, abis.default
+        heads, head, stamp, bodies, end = self._heads, self.head, self.stamp, self.bodies, self.end
+        labelled = type(stamp) is TimeLabels
+        sec_label, nsec_label, cpu_label, no_cpu = stamp if labelled else ("", "", "", "")
+        notes_drops, drop_noted = self.notes_drops, self.drop_noted
+        cut, cut_note = r.Cut, self.cut_note
+        procctor, procdtor, flush_bytes = r.PROCCTOR, r.PROCDTOR, FLUSH_BYTES
+        lines: list[str] = []
+        add = lines.append
+        held = 0                 # characters in lines
+        try:
+            for rec in records:
+                h = rec[0]
+                t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
+                if dropped and notes_drops and not drop_noted:
+                    add(self.dropped(h))
+                    drop_noted = True
+                if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
+                    if t == procctor or t == procdtor:
+                        feed(rec)
+                    continue
+                drop_noted = False
+                if t == procctor:            # shown with the ABI it gives its process
+                    feed(rec)
+                proc = proc_of(pid, default_proc)
+                columns = heads.get((t, dropped, version, pid, tid, comm, proc)) or head(h, proc)
+                if stamp is not None:
+                    if labelled:
+                        columns += (f"{sec_label}{sec}{nsec_label}{nsec}{cpu_label}"
+                                    f"{no_cpu if cpu is None else cpu}")
+                    else:
+                        columns += stamp(h, proc)
+                body = bodies[type(rec)](rec, proc)
+                if type(body) is not str or len(body) >= flush_bytes:   # long: written as made
+                    write_long(write, lines, columns, body)
+                    columns = body = ""          # the line ends the record's text
+                    held = 0
+                if type(rec[-1]) is cut:
+                    body += cut_note(rec[-1])
+                line = f"{columns}{body}{end}"
+                add(line)
+                held += len(line)
+                if t == procdtor:            # shown with the ABI its process had
+                    feed(rec)
+                if len(lines) >= every or held >= flush_bytes:
+                    write(encode_lines(lines))
+                    lines.clear()
+                    held = 0
+        finally:
+            self.drop_noted = drop_noted
+            if lines:
+                write(encode_lines(lines))
+
+
+def write_long(write: Callable[[bytes], object], lines: list[str], start: str,
+               pieces) -> None:
+    """One record's text (a long string, or pieces of it as they are made)
+    written without copies into a line, after the ``lines`` held before it
+    (which are emptied)."""
+    if type(pieces) is str:
+        pieces = (pieces,)
+    if lines:
+        write(encode_lines(lines))
+        lines.clear()
+    write(start.encode("utf-8", "surrogateescape"))
+    for piece in pieces:
+        write(piece.encode("utf-8", "surrogateescape"))
+
+
+def encode_lines(lines: list[str]) -> bytes:
+    """The lines as output bytes, each ended by a newline (bytes kept as read)."""
+    lines.append("")
+    data = "\n".join(lines).encode("utf-8", "surrogateescape")
+    lines.pop()
+    return data
