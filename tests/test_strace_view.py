@@ -565,3 +565,76 @@ def test_prctl_vector_lengths_keys_and_core_scheduling():
         "prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0xdeadbeef, 0, NULL)"
         " = -1 EINVAL (Invalid argument)",
     ]
+
+
+def test_getresuid_getresgid_print_each_stored_id():
+    t = Trace()
+    t.start()
+    t.call("getresuid", 0x100, 0x104, 0x108)
+    for uid in (0, 1000, 0xFFFFFFFF):
+        t.stru(b"int", struct.pack("<I", uid))
+    t.ret("getresuid", 0)
+    t.call("getresgid", 0x100, 0x104, 0x108)
+    t.stru(b"int", struct.pack("<i", 5)); t.stru(b"int", struct.pack("<i", 6))
+    t.ret("getresgid", 0)
+    t.call("getresuid", 0, 0x104, 0x108)
+    t.ret("getresuid", -14, error=14)
+    assert t.lines("-a0") == [
+        "getresuid([0], [1000], [-1]) = 0",
+        "getresgid([5], [6], 0x108) = 0",
+        "getresuid(NULL, 0x104, 0x108) = -1 EFAULT (Bad address)",
+    ]
+
+
+def test_clone3_prints_the_fields_its_flags_use():
+    into_cgroup, pidfd, vfork = 0x200000000, 0x1000, 0x4000
+    t = Trace()
+    t.start()
+    args = bytearray(clone_args(vfork | 0x100, exit_signal=17))
+    struct.pack_into("<QQQ", args, 64, 0x600, 2, 7)            # set_tid, set_tid_size, cgroup
+    t.call("clone3", 0x100, 88); t.stru(b"clone_args", bytes(args))
+    t.array(b"int", 4, struct.pack("<ii", 300, 1)); t.ret("clone3", 300)
+    t.call("clone3", 0x100, 64); t.stru(b"clone_args", clone_args(into_cgroup)[:64])
+    t.ret("clone3", 301)
+    t.call("clone3", 0x100, 96); t.stru(b"clone_args", clone_args(0)[:88])  # tail unreadable
+    t.ret("clone3", -14, error=14)
+    t.call("clone3", 0x100, 96); t.stru(b"clone_args", clone_args(pidfd) + b"\x01" + b"\0" * 7)
+    t.ret("clone3", -7, error=7)
+    t.call("clone3", 0x100, 56)
+    t.ret("clone3", -22, error=22)
+    assert [line.split("] ", 1)[-1] for line in t.lines("-a0")] == [
+        "clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f00, "
+        "stack_size=0x9000, set_tid=[300, 1], set_tid_size=2, cgroup=7}, 88) = 300",
+        "clone3({flags=CLONE_INTO_CGROUP, exit_signal=0, stack=0x7f00, stack_size=0x9000}, 64)"
+        " = 301",
+        "clone3({flags=0, exit_signal=0, stack=0x7f00, stack_size=0x9000, ???}, 96)"
+        " = -1 EFAULT (Bad address)",
+        "clone3({flags=CLONE_PIDFD, pidfd=NULL, exit_signal=0, stack=0x7f00, stack_size=0x9000,"
+        ' /* bytes 88..95 */ "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00"}, 96)'
+        " = -1 E2BIG (Argument list too long)",
+        "clone3(0x100, 56) = -1 EINVAL (Invalid argument)",
+    ]
+
+
+def open_how(flags, mode=0, resolve=0):
+    return struct.pack("<QQQ", flags, mode, resolve)
+
+
+def test_openat2_prints_open_how():
+    t = Trace()
+    t.start()
+    t.call("openat2", AT_FDCWD, 0x5000, 0x6000, 24); t.nami(b"/etc/passwd")
+    t.stru(b"open_how", open_how(0o2000000, resolve=4)); t.ret("openat2", 3)
+    t.call("openat2", AT_FDCWD, 0x5000, 0x6000, 24); t.nami(b"/tmp/new")
+    t.stru(b"open_how", open_how(0o101, mode=0o644)); t.ret("openat2", 4)
+    t.call("openat2", AT_FDCWD, 0x5000, 0x6000, 32); t.nami(b"x")
+    t.stru(b"open_how", open_how(0, resolve=0x40) + b"\0" * 8); t.ret("openat2", 5)
+    t.call("openat2", AT_FDCWD, 0x5000, 0x6000, 16); t.nami(b"x")
+    t.ret("openat2", -22, error=22)
+    assert t.lines("-a0") == [
+        'openat2(AT_FDCWD, "/etc/passwd", {flags=O_RDONLY|O_CLOEXEC, '
+        "resolve=RESOLVE_NO_SYMLINKS}, 24) = 3",
+        'openat2(AT_FDCWD, "/tmp/new", {flags=O_WRONLY|O_CREAT, mode=0644, resolve=0}, 24) = 4',
+        'openat2(AT_FDCWD, "x", {flags=O_RDONLY, resolve=0x40 /* RESOLVE_??? */}, 32) = 5',
+        'openat2(AT_FDCWD, "x", 0x6000, 16) = -1 EINVAL (Invalid argument)',
+    ]

@@ -60,6 +60,7 @@ FIXED = {
     "clone_args": (struct.Struct("<11Q"), ("flags", "pidfd", "child_tid", "parent_tid",
                                            "exit_signal", "stack", "stack_size", "tls",
                                            "set_tid", "set_tid_size", "cgroup")),
+    "open_how": (struct.Struct("<QQQ"), ("flags", "mode", "resolve")),
     "msghdr": (struct.Struct("<QI4xQQQQi4x"), ("msg_name", "msg_namelen", "msg_iov",
                                                "msg_iovlen", "msg_control",
                                                "msg_controllen", "msg_flags")),

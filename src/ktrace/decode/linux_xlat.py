@@ -31,6 +31,7 @@ Values come from these headers of the generating machine:
     <linux/mman.h>
     <linux/mount.h>
     <linux/netlink.h>
+    <linux/openat2.h>
     <linux/pidfd.h>
     <linux/prctl.h>
     <linux/random.h>
@@ -97,6 +98,15 @@ AT_FLAGS = (
     (0x800, 'AT_NO_AUTOMOUNT'),
     (0x1000, 'AT_EMPTY_PATH'),
     (0x8000, 'AT_RECURSIVE'),
+)
+
+RESOLVE_FLAGS = (
+    (0x1, 'RESOLVE_NO_XDEV'),
+    (0x2, 'RESOLVE_NO_MAGICLINKS'),
+    (0x4, 'RESOLVE_NO_SYMLINKS'),
+    (0x8, 'RESOLVE_BENEATH'),
+    (0x10, 'RESOLVE_IN_ROOT'),
+    (0x20, 'RESOLVE_CACHED'),
 )
 
 AT_EACCESS_FLAGS = (
@@ -609,7 +619,6 @@ CLONE_FLAGS = (
     (0x80000, 'CLONE_SETTLS'),
     (0x100000, 'CLONE_PARENT_SETTID'),
     (0x200000, 'CLONE_CHILD_CLEARTID'),
-    (0x400000, 'CLONE_DETACHED'),
     (0x800000, 'CLONE_UNTRACED'),
     (0x1000000, 'CLONE_CHILD_SETTID'),
     (0x2000000, 'CLONE_NEWCGROUP'),
@@ -619,9 +628,9 @@ CLONE_FLAGS = (
     (0x20000000, 'CLONE_NEWPID'),
     (0x40000000, 'CLONE_NEWNET'),
     (0x80000000, 'CLONE_IO'),
+    (0x80, 'CLONE_NEWTIME'),
     (0x100000000, 'CLONE_CLEAR_SIGHAND'),
     (0x200000000, 'CLONE_INTO_CGROUP'),
-    (0x80, 'CLONE_NEWTIME'),
 )
 
 WAIT_OPTIONS = (

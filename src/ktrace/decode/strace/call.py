@@ -107,10 +107,14 @@ def p_ulong(c: Call, i: int) -> str:
     return str(c.arg(i))
 
 
-def p_uid(c: Call, i: int) -> str:
+def uid_text(value: int) -> str:
     """printuid: -1 for (uid_t) -1, else unsigned."""
-    value = c.arg(i) & 0xFFFFFFFF
+    value &= 0xFFFFFFFF
     return "-1" if value == 0xFFFFFFFF else str(value)
+
+
+def p_uid(c: Call, i: int) -> str:
+    return uid_text(c.arg(i))
 
 
 def p_hex(c: Call, i: int) -> str:

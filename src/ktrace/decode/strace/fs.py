@@ -29,10 +29,34 @@ def _open(flags_at: int):
     def render(c: Call, i: int) -> str:
         value = c.arg(flags_at) & 0xFFFFFFFF
         text = open_flags(value)
-        if value & O_CREAT or value & O_TMPFILE == O_TMPFILE:
+        if takes_mode(value):
             text += ", " + octal(c.arg(flags_at + 1) & 0xFFFF)
         return text
     return Arg(render)
+
+
+def takes_mode(value: int) -> bool:
+    """Whether open flags ``value`` (O_CREAT, O_TMPFILE) ask for a mode."""
+    return bool(value & O_CREAT) or value & O_TMPFILE == O_TMPFILE
+
+
+OPEN_HOW_SIZE = 24      # open_how's size in the first kernel that had openat2
+
+
+def _open_how(c: Call, i: int) -> str:
+    """``{flags=O_RDONLY, resolve=0}``, its mode too when set or O_CREAT/O_TMPFILE asks for one."""
+    data = c.struct(i, "open_how", exit=False)
+    how = S.fixed("open_how", data or b"")
+    if how is None or c.arg(3) < OPEN_HOW_SIZE or not c.verbose:
+        return ptr(c.arg(i))
+    parts = [f"flags={open_flags(how['flags'])}"]
+    if takes_mode(how["flags"]) or how["mode"]:
+        parts.append(f"mode={octal(how['mode'])}")
+    parts.append(f"resolve={flags(L.RESOLVE_FLAGS, how['resolve'], unknown='RESOLVE_???')}")
+    tail = T.nonzero_tail(data, OPEN_HOW_SIZE, c.arg(3), c.opts)
+    if tail:
+        parts.append(tail)
+    return "{" + ", ".join(parts) + "}"
 
 
 def _mknod(mode_at: int):
@@ -96,6 +120,7 @@ def _xattr_value(c: Call, i: int) -> str:
 SYSCALLS = {
     "open": (PATH, _open(1)),
     "openat": (DIRFD, PATH, _open(2)),
+    "openat2": (DIRFD, PATH, Arg(_open_how), ULONG),
     "creat": (PATH, MODE),
     "close": (FD,),
     "stat": (PATH, STAT_OUT), "lstat": (PATH, STAT_OUT), "fstat": (FD, STAT_OUT),

@@ -20,7 +20,7 @@ _ENTRY = {
     R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr")],
     R.IN_STRING: [(r.STRUCT, "string")], R.USER: [(r.USER, None)],
-    R.CLONE_ARGS: [(r.STRUCT, "")],
+    R.CLONE_ARGS: [(r.STRUCT, ""), (r.STRUCT_ARRAY, "int")],
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ... import record as r
+from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG
 from ..xlat import LINUX as L, Xlat
 from . import structs as T
 from .call import (DIRFD, FD, HEX, INT, PATH, PTR, STR_IN, UID, UINT, ULONG, Arg, Call, at_exit, p_flags,
-                   p_ptr, p_string_in, p_struct, p_xval)
+                   p_ptr, p_string_in, p_struct, p_xval, uid_text)
 from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, signame, xval
 
 
@@ -53,9 +54,9 @@ def _clone_entry(c: Call, i: int) -> str:
     return f"child_stack={ptr(c.arg(1))}, flags={clone_flags(c.arg(0))}"
 
 
-def _child_tid(c: Call) -> str:
-    """``[tid]``: what CLONE_PARENT_SETTID made the kernel store, the child's tid."""
-    return f"[{c.retval}]" if c.ok else ptr(c.arg(2))
+def _child_tid(c: Call, addr: int) -> str:
+    """``[tid]``: what CLONE_PARENT_SETTID made the kernel store at ``addr``, the child's tid."""
+    return f"[{c.retval}]" if c.ok and addr else ptr(addr)
 
 
 def _pidfd(c: Call, i: int, addr: int) -> str:
@@ -71,7 +72,7 @@ def _clone_exit(c: Call, i: int) -> str | None:
         return None
     text = ""
     if fl & (CLONE_PARENT_SETTID | CLONE_PIDFD):
-        stored = _child_tid(c) if fl & CLONE_PARENT_SETTID else _pidfd(c, 2, c.arg(2))
+        stored = _child_tid(c, c.arg(2)) if fl & CLONE_PARENT_SETTID else _pidfd(c, 2, c.arg(2))
         text += f", parent_tid={stored}"
     if fl & CLONE_SETTLS:
         text += f", tls={ptr(c.arg(4))}"
@@ -80,24 +81,72 @@ def _clone_exit(c: Call, i: int) -> str | None:
     return text
 
 
+CLONE_ARGS_SIZE = LS.FIXED["clone_args"][0].size  # 88: the clone_args strace knows
+CLONE_ARGS_MIN = 64        # clone_args up to tls: a smaller size prints the pointer
+CLONE_ARGS_CGROUP = 80     # offset of cgroup: printed only when the size reaches past it
+MAX_SET_TID = 32
+INT_MAX = 0x7FFFFFFF
+CLONE_INTO_CGROUP = _CF("CLONE_INTO_CGROUP")
+
+
+def _clone_args_read(c: Call) -> bytes | None:
+    """The bytes of clone_args clone3 read (size, at most 88); None when too few."""
+    data = c.struct(0, "clone_args", exit=False)
+    wanted = min(c.arg(1), CLONE_ARGS_SIZE)
+    if data is None or wanted < CLONE_ARGS_MIN or len(data) < wanted:
+        return None
+    return data[:wanted]
+
+
 def _clone_args(c: Call) -> dict | None:
-    return S.fixed("clone_args", c.struct(0, "clone_args", exit=False) or b"")
+    """clone_args' fields, those past the size read as 0."""
+    data = _clone_args_read(c)
+    return S.fixed("clone_args", data.ljust(CLONE_ARGS_SIZE, b"\0")) if data else None
+
+
+def _set_tid(c: Call, f: dict) -> str:
+    """``[1234, 56]``: the set_tid array, its pointer when strace would not read it."""
+    n = f["set_tid_size"]
+    rec = c.array(0, "int", exit=False)
+    if not f["set_tid"] or not 0 < n <= MAX_SET_TID or rec is None or len(rec.data) < 4 * n:
+        return ptr(f["set_tid"])
+    return T.ints(rec.data[:4 * n])
+
+
+def _clone_args_tail(c: Call) -> str | None:
+    """What clone_args holds past the 88 bytes strace knows (None: nothing)."""
+    data = c.struct(0, "clone_args", exit=False)
+    return T.nonzero_tail(data, CLONE_ARGS_SIZE, c.arg(1), c.opts)
+
+
+def _exit_signal(sig: int) -> str:
+    """printsignal: SIGCHLD in -X's style; a number no signal has (0, 250) as it is."""
+    name = signame(sig) if sig < INT_MAX else str(sig)
+    return name if name == str(sig) else named(name, sig, str(sig))
 
 
 def _clone3(c: Call, i: int) -> str:
-    f = _clone_args(c)
-    if f is None:
+    data = _clone_args_read(c)
+    if data is None or not c.verbose:
         return ptr(c.arg(i))
+    f = _clone_args(c)
     fl = f["flags"]
-    parts = [f"flags={flags(L.CLONE_FLAGS, fl) if fl else '0'}"]
+    parts = [f"flags={flags(L.CLONE_FLAGS, fl, unknown='CLONE_???')}"]
     for key, bits in (("pidfd", CLONE_PIDFD), ("child_tid", CLONE_CHILD_TIDS),
                       ("parent_tid", CLONE_PARENT_SETTID)):
         if fl & bits:
             parts.append(f"{key}={ptr(f[key])}")
-    parts.append(f"exit_signal={signal_or_zero(f['exit_signal'])}")
+    parts.append(f"exit_signal={_exit_signal(f['exit_signal'])}")
     parts.append(f"stack={ptr(f['stack'])}, stack_size={hexval(f['stack_size'])}")
     if fl & CLONE_SETTLS:
         parts.append(f"tls={ptr(f['tls'])}")
+    if f["set_tid"] or f["set_tid_size"]:
+        parts.append(f"set_tid={_set_tid(c, f)}, set_tid_size={f['set_tid_size']}")
+    if len(data) > CLONE_ARGS_CGROUP and (f["cgroup"] or fl & CLONE_INTO_CGROUP):
+        parts.append(f"cgroup={f['cgroup']}")
+    tail = _clone_args_tail(c)
+    if tail:
+        parts.append(tail)
     return "{" + ", ".join(parts) + "}"
 
 
@@ -114,20 +163,25 @@ def shares_files(c: Call) -> bool:
 
 
 def _clone3_waits(c: Call) -> bool:
-    """strace finishes clone3's line at exit when the kernel writes tids back."""
+    """strace finishes clone3's line at exit when the kernel writes tids back
+    (or clone_args runs past the part it knows)."""
     f = _clone_args(c)
-    return f is not None and bool(f["flags"] & (CLONE_PIDFD | CLONE_PARENT_SETTID))
+    return f is not None and c.verbose and (bool(f["flags"] & (CLONE_PIDFD | CLONE_PARENT_SETTID))
+                              or c.arg(1) > CLONE_ARGS_SIZE)
 
 
 def _clone3_rest(c: Call, i: int) -> str:
     """`` => {pidfd=[3], parent_tid=[N]}, 88``: what was written back, then the size."""
     f = _clone_args(c)
     changed = []
-    if f is not None and c.ok:
+    if f is not None and c.ok and c.verbose:
         if f["flags"] & CLONE_PIDFD:
             changed.append(f"pidfd={_pidfd(c, 0, f['pidfd'])}")
         if f["flags"] & CLONE_PARENT_SETTID:
-            changed.append(f"parent_tid={_child_tid(c)}")
+            changed.append(f"parent_tid={_child_tid(c, f['parent_tid'])}")
+        tail = _clone_args_tail(c)
+        if tail:
+            changed.append(tail)
     text = f" => {{{', '.join(changed)}}}" if changed else ""
     return f"{text}, {c.arg(1)}"
 
@@ -150,6 +204,17 @@ def _groups(exit: bool):
         arr = c.array(i, "int", exit=exit)
         return T.ints(arr.data, "I") if arr is not None else ptr(c.arg(i))
     return render
+
+
+def _stored_id(c: Call, i: int) -> str:
+    """``[0]``: the uid or gid getresuid/getresgid stored through argument ``i``."""
+    data = c.struct(i, "int")
+    if data is None or not c.ok or not c.verbose:
+        return ptr(c.arg(i))
+    return f"[{uid_text(S.fixed('int', data)['value'])}]"
+
+
+STORED_ID = at_exit(_stored_id)
 
 
 def signal_or_zero(sig: int) -> str:
@@ -309,6 +374,7 @@ SYSCALLS = {
     "sysinfo": (at_exit(p_struct("sysinfo", T.sysinfo_text)),),
     "setuid": (UID,), "setgid": (UID,), "setpgid": (INT, INT), "getpgid": (INT,),
     "getsid": (INT,), "setresuid": (UID, UID, UID), "setresgid": (UID, UID, UID),
+    "getresuid": (STORED_ID,) * 3, "getresgid": (STORED_ID,) * 3,
     "setreuid": (UID, UID), "setregid": (UID, UID), "setfsuid": (UID,), "setfsgid": (UID,),
     "getpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT),
     "setpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT, INT),

@@ -12,7 +12,8 @@ from .. import structs as S
 from ..names import sigcode_name
 from ..xlat import LINUX as L
 from .call import octal
-from .fmt import StraceOptions, array, flags, hexval, named, ptr, quote, sigset, signame, xval
+from .fmt import (StraceOptions, array, flags, hexval, named, printstr, ptr, quote, sigset,
+                  signame, xval)
 
 RLIM_INFINITY = (1 << 64) - 1
 NUL = b"\0"
@@ -333,6 +334,24 @@ def epoll_events(data: bytes, size: int, opts: StraceOptions = StraceOptions()) 
     return array((f"{{events={flags(L.EPOLL_EVENTS, f['events'])}, "
                   f"data={{u32={f['data'] & 0xFFFFFFFF}, u64={f['data']}}}}}"
                   for f in S.iter_array("epoll_event", data, size)), opts)
+
+
+PAGE_SIZE = 4096
+
+
+def nonzero_tail(data: bytes, known: int, size: int, opts: StraceOptions) -> str | None:
+    """print_nonzero_bytes: what an extensible struct of ``size`` bytes holds past
+    the ``known`` ones strace reads (up to a page): ``/* bytes 24..31 */ "\\x01..."``,
+    ``???`` when unreadable (recorded short), None when all zero."""
+    end = min(size, PAGE_SIZE)
+    if end <= known:
+        return None
+    if len(data) < end:
+        return "???"
+    tail = data[known:end]
+    if not any(tail):
+        return None
+    return f"/* bytes {known}..{end - 1} */ {printstr(tail, opts, force_hex=True)}"
 
 
 def ints(data: bytes, kind: str = "i") -> str:
