@@ -56,6 +56,7 @@ KEPT_PER_RECORD = 1 << 20
 KEPT_PENDING = 16 << 20
 MIN_KEPT = 512
 MAX_PENDING = 4096
+MAX_ENDED = 65536      # ended pids remembered (a pid may be used again)
 MAX_OPEN_FILES = 64    # -ff: files kept open at once
 # -e read=/write=: the calls strace dumps (syscall.c's dumpio), and which way
 DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": False,
@@ -337,6 +338,9 @@ class View:
         self.kept = 0                          # data bytes kept by pending calls
         # tid -> (its signal line, its pid): the siginfo may come next
         self.signals: dict[int, tuple[HeldLine, int]] = {}
+        # pids whose process ended: a fork's result may name a child that has
+        # already come and gone (its records came first), not one to wait for
+        self.ended: set[int] = set()
 
     # --- output -----------------------------------------------------------
 
@@ -588,6 +592,7 @@ class View:
         proc = self._proc(pid)
         proc.abi = abi_for_svflags(sv_flags)
         self.alive[pid] = pid
+        self.ended.discard(pid)
 
     def _forking(self) -> Pending | None:
         """The fork or clone in progress, latest first: a new process is its child.
@@ -670,6 +675,9 @@ class View:
         for tid in [t for t, (_, owner) in self.signals.items() if owner == pid]:
             self._end_signal(tid)           # no siginfo will follow
         proc = self.procs.pop(pid, None) or Process()
+        if len(self.ended) >= MAX_ENDED:
+            self.ended.clear()
+        self.ended.add(pid)
         # the process's threads end with it (exit_group, a fatal signal), each
         # with its own line as strace prints them: the other threads, then the leader
         threads = sorted((t for t, owner in self.alive.items() if owner == pid and t != pid),
@@ -696,9 +704,12 @@ class View:
         """Follow descriptors, the cwd and children from successful calls."""
         proc = self._proc(pid)
         proc.files.track(call)
-        if call.name in FORKS and call.ok and call.retval > 0 and call.retval not in self.procs:
-            self.procs[call.retval] = Process(proc.abi, proc.files.copy(shares_files(call)))
-            self.alive[call.retval] = call.retval
+        child = call.retval
+        if call.name in FORKS and call.ok and child > 0 and child not in self.procs \
+                and child not in self.ended:
+            self.procs[child] = Process(proc.abi, proc.files.copy(shares_files(call)))
+            if self.o.follow:        # as strace -f attaches it: [pid N] from now on
+                self.alive[child] = child
 
     def close(self) -> None:
         for tid in list(self.pending):
