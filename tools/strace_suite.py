@@ -56,14 +56,17 @@ SOURCED = re.compile(r'\$\{?srcdir[^/]*/([\w.-]+\.sh)')
 
 # The CI subset: tests that pass with both engines, of each kind and option
 # family (-a, -X, -y, -P, --decode-fds, the timestamps and their precisions,
-# --strings-in-hex, -n, -x, status=, -f, signals); a failure is a regression.
+# --strings-in-hex, -n, -x, status=, signals); a failure is a regression.
+# fork-f is left out: with the ptrace engine its parent's and child's lines
+# interleave as they happened to run, one time in three otherwise than the
+# order its expected output fixes (flaky, not a regression check).
 QUICK = (
     "access", "chmod", "creat", "dup", "fchmodat", "ftruncate", "getrlimit", "lseek", "umask",
     "fstat-Xabbrev", "fstat-Xverbose", "epoll_pwait2-y", "faccessat2-P", "pidfd_open-P",
     "dev--decode-fds-none", "strace--absolute-timestamps-format-unix-precision-ms",
     "strace--relative-timestamps-ns", "strace--syscall-times-ns", "strace--timestamps-time-ns",
     "strace--strings-in-hex-non-ascii-chars", "strace-n", "strace-x", "status-failed-long",
-    "fork-f", "signal_receive", "getuid-creds", "ioctl_winsize",
+    "signal_receive", "getuid-creds", "ioctl_winsize",
 )
 
 
