@@ -12,6 +12,7 @@ FLUSH_BYTES of text) is written as it is made.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Callable, Iterable, NamedTuple
 
 from ktrace import record as r
@@ -33,11 +34,13 @@ class TimeLabels(NamedTuple):
     no_cpu: str      # what stands for the cpu of a header without one (v0)
 
 
-class LineView:
+class LineView(ABC):
     """What a view gives the loop; :meth:`dump` is the loop."""
 
     end = ""                 # what closes every line
-    notes_drops = False      # does a record after dropped events get a line of its own?
+    # A view that gives a record after dropped events a line of its own: the
+    # function of the header that makes that line.
+    dropped: Callable[[r.Header], str] | None = None
 
     def __init__(self, opts: DumpOptions, abis: AbiTracker):
         self.opts = opts
@@ -51,22 +54,18 @@ class LineView:
         self.stamp: TimeLabels | Callable[[r.Header, ProcessAbi], str] | None = None
         self.drop_noted = False
 
+    @abstractmethod
     def shown_types(self) -> list[bool]:
         """Does this view print records of the type (the index, up to
         KTR_TYPE_MASK)?  The others only feed the ABIs."""
-        raise NotImplementedError
 
+    @abstractmethod
     def make_head(self, h: r.Header, proc: ProcessAbi) -> str:
         """The start of a line that records of this header key share."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cut_note(self, field: r.Cut) -> str:
         """What follows the body of a record the reader kept only the start of."""
-        raise NotImplementedError
-
-    def dropped(self, h: r.Header) -> str:
-        """The line before a record after dropped events (when ``notes_drops``)."""
-        raise NotImplementedError
 
     def head(self, h: r.Header, proc: ProcessAbi) -> str:
         """``make_head``, cached under the key the loop looks up first."""
@@ -86,7 +85,7 @@ class LineView:
         heads, head, stamp, bodies, end = self._heads, self.head, self.stamp, self.bodies, self.end
         labelled = type(stamp) is TimeLabels
         sec_label, nsec_label, cpu_label, no_cpu = stamp if labelled else ("", "", "", "")
-        notes_drops, drop_noted = self.notes_drops, self.drop_noted
+        note_drop, drop_noted = self.dropped, self.drop_noted
         cut, cut_note = r.Cut, self.cut_note
         procctor, procdtor, flush_bytes = r.PROCCTOR, r.PROCDTOR, FLUSH_BYTES
         lines: list[str] = []
@@ -96,8 +95,8 @@ class LineView:
             for rec in records:
                 h = rec[0]
                 t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
-                if dropped and notes_drops and not drop_noted:
-                    add(self.dropped(h))
+                if dropped and note_drop is not None and not drop_noted:
+                    add(note_drop(h))
                     drop_noted = True
                 if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
                     if t == procctor or t == procdtor:

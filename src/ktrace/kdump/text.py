@@ -117,8 +117,6 @@ def _since(a: tuple[int, int], b: tuple[int, int], unit: int, width: int, sign: 
 class TextFormatter(LineView):
     """Formats records as FreeBSD's kdump(1) does, for one trace file."""
 
-    notes_drops = True
-
     def __init__(self, opts: DumpOptions, layout: r.Layout):
         super().__init__(opts, AbiTracker(layout))
         self.fancy = opts.fancy
