@@ -118,8 +118,10 @@ def test_trace_sets_as_strace_reads_them():
     assert has("all", "read") and not has("none", "read") and has("!none", "read")
     assert has("file", "openat") and has("%net", "socket")
     assert has("0", "read")             # a number is the syscall's
+    assert has(",read,", "read")         # strtok's: empty items are skipped
     for bad, message in [("nosuch", "invalid system call 'nosuch'"),
-                         ("/(", "regcomp: (: "), ("", "invalid value ''")]:
+                         ("/(", "regcomp: (: "), ("", "invalid system call ''"),
+                         (",", "invalid system call ','")]:
         with pytest.raises(SelectError, match=message.replace("(", r"\(")):
             syscall_set(bad)
 

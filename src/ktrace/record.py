@@ -883,6 +883,24 @@ class RecordReader:
     def __iter__(self) -> Iterator[Record]:
         return self.records()
 
+    def buffered(self) -> tuple[bytes, int]:
+        """The bytes read ahead and where the next record starts in them.
+
+        For a caller that walks records in memory itself: it reports where it
+        stopped with :meth:`skip_to`, and takes from :meth:`next_record` each
+        record it leaves to this reader (a partial one at the end of the
+        bytes, anything that is not a whole amd64-v1 record), which reads on.
+        """
+        return self._buf, self._pos
+
+    def skip_to(self, pos: int) -> None:
+        """Go on from ``pos`` in :meth:`buffered`'s bytes, a record's start."""
+        self._pos = pos
+
+    def next_record(self) -> Record | None:
+        """The next record, read as iterating does; None at the end."""
+        return next(self.records(), None)
+
     def _fail(self, what: str):
         raise TraceFileError(self.offset, what, self._source.compressed)
 

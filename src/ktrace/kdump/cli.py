@@ -188,6 +188,8 @@ def configure(pairs: list[tuple[str, str]]) -> DumpOptions:
 
 def _open(path: str):
     if path == "-":
+        if sys.stdin is None:
+            raise Fatal("stdin: Bad file descriptor")
         return sys.stdin.buffer
     try:
         return open(path, "rb")
@@ -233,7 +235,7 @@ def read_trace(path: str, use: Callable[[record.RecordReader], object], out,
             raise
         raise Fatal(f"{name}: {e.strerror or e}") from None
     finally:
-        if stream is not sys.stdin.buffer:
+        if path != "-":          # (sys.stdin is None when descriptor 0 was closed)
             stream.close()
 
 

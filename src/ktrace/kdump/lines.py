@@ -5,9 +5,13 @@ head of a line (what a thread's records share; the loop caches it), the
 columns each record adds after it (``stamp``), a body per record class, how a
 line ends and how a cut record is noted.
 The loop reads these once, before the first record, and keeps its per-record
-work inline: it is kdump's hot path (benchmarks/bench_kdump.py).  Output is
-gathered and written in large chunks; a body too long to hold (pieces, or
-FLUSH_BYTES of text) is written as it is made.
+work inline: it is kdump's hot path (benchmarks/bench_kdump.py).  It has two
+paths: records straight from a reader of an amd64-v1 file are walked in the
+reader's buffer, and a record seen before (same header key, same payload)
+gets its line from a cache without being built; every other record is built
+and shown by the general path.  Both make bodies with the view's functions.
+Output is gathered and written in large chunks; a body too long to hold
+(pieces, or FLUSH_BYTES of text) is written as it is made.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from .options import DumpOptions
 
 CACHE_LIMIT = 16384      # entries per cache: memory stays flat however long the trace
 FLUSH_BYTES = 1 << 20    # output held before it is written, however few the lines
+# The fast path caches the lines and bodies of payloads up to CACHEABLE bytes
+# (their bodies are short strs), FAST_CACHE_LIMIT of each: some MiB at worst.
+CACHEABLE = 256
+FAST_CACHE_LIMIT = 4096
 
 Body = Callable[[tuple, ProcessAbi], object]     # a str, or pieces of one
 
@@ -46,6 +54,7 @@ class LineView(ABC):
         self.opts = opts
         self.abis = abis
         self._heads: dict[tuple, str] = {}
+        self._bodies: dict[tuple, str] = {}    # (type, payload, process ABI) -> body
         self.bodies: dict[type, Body] = {}     # record class -> its line's body
         # The columns each record adds after the head (its time, cpu...): None;
         # where they are only the header's sec, nsec and cpu, a TimeLabels (the
@@ -77,7 +86,12 @@ class LineView(ABC):
 
     def dump(self, records: Iterable[r.Record], write: Callable[[bytes], object],
              every: int = 2048) -> None:
-        """Format ``records`` and ``write`` the bytes, ``every`` lines at a time."""
+        """Format ``records`` and ``write`` the bytes, ``every`` lines at a time.
+
+        The records of a RecordReader given itself (that :meth:`walks`) are
+        taken from the reader's buffer by ``walk``, which leaves the records it
+        cannot take to ``show``; other ``records`` all go to ``show``.
+        """
         shown = self.shown_types()
         pid_wanted = self.opts.pid
         abis = self.abis
@@ -85,54 +99,165 @@ class LineView(ABC):
         heads, head, stamp, bodies, end = self._heads, self.head, self.stamp, self.bodies, self.end
         labelled = type(stamp) is TimeLabels
         sec_label, nsec_label, cpu_label, no_cpu = stamp if labelled else ("", "", "", "")
-        note_drop, drop_noted = self.dropped, self.drop_noted
+        note_drop = self.dropped
         cut, cut_note = r.Cut, self.cut_note
         procctor, procdtor, flush_bytes = r.PROCCTOR, r.PROCDTOR, FLUSH_BYTES
         lines: list[str] = []
         add = lines.append
         held = 0                 # characters in lines
-        try:
-            for rec in records:
-                h = rec[0]
-                t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
-                if dropped and note_drop is not None and not drop_noted:
-                    add(note_drop(h))
-                    drop_noted = True
-                if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
-                    if t == procctor or t == procdtor:
-                        feed(rec)
-                    continue
-                drop_noted = False
-                if t == procctor:            # shown with the ABI it gives its process
+        drop_noted = self.drop_noted
+        # the fast path's lines by header key and payload (see walk)
+        known: dict[tuple, str | tuple[str, str]] = {}
+
+        def show(rec: r.Record) -> None:
+            """The general path: any record, as read."""
+            nonlocal held, drop_noted
+            h = rec[0]
+            t, dropped, version, pid, tid, comm, sec, nsec, cpu = h
+            if dropped and note_drop is not None and not drop_noted:
+                add(note_drop(h))
+                drop_noted = True
+            if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
+                if t == procctor or t == procdtor:
                     feed(rec)
+                return
+            drop_noted = False
+            if t == procctor:            # shown with the ABI it gives its process
+                feed(rec)
+            proc = proc_of(pid, default_proc)
+            columns = heads.get((t, dropped, version, pid, tid, comm, proc)) or head(h, proc)
+            if stamp is not None:
+                if labelled:
+                    columns += (f"{sec_label}{sec}{nsec_label}{nsec}{cpu_label}"
+                                f"{no_cpu if cpu is None else cpu}")
+                else:
+                    columns += stamp(h, proc)
+            body = bodies[type(rec)](rec, proc)
+            if type(body) is not str or len(body) >= flush_bytes:   # long: written as made
+                write_long(write, lines, columns, body)
+                columns = body = ""          # the line ends the record's text
+                held = 0
+            if type(rec[-1]) is cut:
+                body += cut_note(rec[-1])
+            line = f"{columns}{body}{end}"
+            add(line)
+            held += len(line)
+            if t == procdtor:            # shown with the ABI its process had
+                feed(rec)
+            if len(lines) >= every or held >= flush_bytes:
+                flush()
+
+        def flush() -> None:
+            nonlocal held
+            write(encode_lines(lines))
+            lines.clear()
+            held = 0
+
+        def walk(reader: r.RecordReader) -> None:
+            """The fast path: the whole records of the reader's buffer, taken
+            without making a Record where their line is known; every other
+            record goes to ``show``.
+
+            A record's line but for its stamp is a function of its header key
+            (type, pid, tid, comm: the head, and through the pid the process
+            ABI) and its payload (the body): ``known`` keeps it by those, until
+            a PROCCTOR or PROCDTOR may change an ABI.  Bodies are made by the
+            view's body functions, as in ``show``, and cached by (type,
+            payload, ABI) (:meth:`body_of`): traces repeat themselves.
+            """
+            nonlocal held, drop_noted
+            unpack, hsize = r.AMD64_V1.header.unpack_from, r.AMD64_V1.header_size
+            flags, versioned = r.KTR_TYPE_FLAGS, r.KTR_VERSIONED
+            buf, pos = reader.buffered()
+            size = len(buf)
+            while True:
+                if pos + hsize <= size:
+                    length, rtype, version, pid, comm, sec, nsec, tid, cpu = unpack(buf, pos)
+                    start = pos + hsize
+                    stop = start + length
+                    # a whole v1 record, not dropped, short enough to be known
+                    if (rtype & flags == versioned and version == 1 and 0 <= length <= CACHEABLE
+                            and stop <= size):
+                        key = (rtype, pid, tid, comm, buf[start:stop])
+                        line = known.get(key)
+                        if line is None:
+                            line = learn(key, buf[pos:stop])
+                        if line:
+                            if labelled:
+                                line = (f"{line[0]}{sec_label}{sec}{nsec_label}{nsec}"
+                                        f"{cpu_label}{cpu}{line[1]}")
+                            add(line)
+                            held += len(line)
+                            drop_noted = False
+                            pos = stop
+                            if len(lines) >= every or held >= flush_bytes:
+                                flush()
+                            continue
+                        if line is not None:     # "": not shown
+                            pos = stop
+                            continue
+                reader.skip_to(pos)
+                rec = reader.next_record()
+                if rec is None:
+                    return
+                if rec[0].type == procctor or rec[0].type == procdtor:
+                    known.clear()
+                show(rec)
+                buf, pos = reader.buffered()
+                size = len(buf)
+
+        def learn(key: tuple, record: bytes):
+            """The line of the whole v1 ``record`` of ``key`` but for its stamp
+            (with a stamp, the parts before and after it), now known; "" for a
+            record not shown; None for one to leave to ``show`` (a PROCCTOR or
+            PROCDTOR, a head not made yet)."""
+            rtype, pid, tid, comm, payload = key
+            t = rtype - r.KTR_VERSIONED
+            if t == procctor or t == procdtor:
+                return None
+            if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
+                line = ""
+            else:
                 proc = proc_of(pid, default_proc)
-                columns = heads.get((t, dropped, version, pid, tid, comm, proc)) or head(h, proc)
-                if stamp is not None:
-                    if labelled:
-                        columns += (f"{sec_label}{sec}{nsec_label}{nsec}{cpu_label}"
-                                    f"{no_cpu if cpu is None else cpu}")
-                    else:
-                        columns += stamp(h, proc)
-                body = bodies[type(rec)](rec, proc)
-                if type(body) is not str or len(body) >= flush_bytes:   # long: written as made
-                    write_long(write, lines, columns, body)
-                    columns = body = ""          # the line ends the record's text
-                    held = 0
-                if type(rec[-1]) is cut:
-                    body += cut_note(rec[-1])
-                line = f"{columns}{body}{end}"
-                add(line)
-                held += len(line)
-                if t == procdtor:            # shown with the ABI its process had
-                    feed(rec)
-                if len(lines) >= every or held >= flush_bytes:
-                    write(encode_lines(lines))
-                    lines.clear()
-                    held = 0
+                columns = heads.get((t, False, 1, pid, tid, comm, proc))
+                if columns is None:
+                    return None
+                body = self.body_of((t, payload, proc), record)
+                line = (columns, body + end) if labelled else columns + body + end
+            if len(known) >= FAST_CACHE_LIMIT:
+                known.clear()
+            known[key] = line
+            return line
+
+        try:
+            if isinstance(records, r.RecordReader) and self.walks(records):
+                walk(records)
+            else:
+                for rec in records:
+                    show(rec)
         finally:
             self.drop_noted = drop_noted
             if lines:
-                write(encode_lines(lines))
+                flush()
+
+    def walks(self, reader: r.RecordReader) -> bool:
+        """Can the fast path take the records of ``reader``?  Not when it
+        follows a file (each record is written as it comes), nor when the
+        columns after the head are a function of the header (-T, -E, -R, -c)."""
+        return (not reader.follow and reader.layout is r.AMD64_V1
+                and (self.stamp is None or type(self.stamp) is TimeLabels))
+
+    def body_of(self, key: tuple, record: bytes) -> str:
+        """The body of the whole v1 ``record`` of ``key`` (type, payload,
+        process ABI), cached by its key."""
+        body = self._bodies.get(key)
+        if body is None:
+            rec = r.decode(record)
+            body = self.bodies[type(rec)](rec, key[2])
+            if len(self._bodies) >= FAST_CACHE_LIMIT:
+                self._bodies.clear()
+            self._bodies[key] = body
+        return body
 
 
 def write_long(write: Callable[[bytes], object], lines: list[str], start: str,

@@ -62,16 +62,17 @@ class NameSet:
 ALL = NameSet(inverted=True)
 
 
-def _items(text: str) -> tuple[list[str], bool]:
-    """strace's SET syntax: (the items, inverted?); ``all``/``none`` as no items."""
-    inverted = False
+def _items(text: str, what: str = "value") -> tuple[list[str], bool]:
+    """strace's SET syntax: (the items, inverted?); ``all``/``none`` as no items.
+    Empty items are skipped (strtok's), a SET of none is ``invalid WHAT 'SET'``."""
+    whole, inverted = text, False
     while text.startswith("!"):
         inverted, text = not inverted, text[1:]
     if text in ("all", "none"):
         return [], inverted == (text == "none")
-    items = text.split(",")
-    if not text or "" in items:
-        raise SelectError(f"invalid value '{text}'")
+    items = [item for item in text.split(",") if item]
+    if not items:
+        raise SelectError(f"invalid {what} '{whole}'")
     return items, inverted
 
 
@@ -87,7 +88,7 @@ def known_syscalls() -> frozenset[str]:
 
 def syscall_set(text: str) -> NameSet:
     """``-e trace=``'s SET (basic_filters.c's qualify_syscall_tokens)."""
-    items, inverted = _items(text)
+    items, inverted = _items(text, "system call")
     names, patterns, numbers = set(), [], set()
     for item in items:
         optional = item.startswith("?")
@@ -122,7 +123,7 @@ def _class(token: str) -> str | None:
 def word_set(text: str, words: tuple[str, ...], what: str,
              aliases: dict[str, str] | None = None) -> frozenset[str]:
     """status= and quiet=: a SET of fixed words, as the selected words."""
-    items, inverted = _items(text)
+    items, inverted = _items(text, what)
     chosen = set()
     for item in items:
         word = (aliases or {}).get(item, item)
@@ -135,7 +136,7 @@ def word_set(text: str, words: tuple[str, ...], what: str,
 def signal_set(text: str) -> NameSet:
     """``-e signal=``: names with or without SIG, or numbers."""
     from ktrace.decode.strace.fmt import signame
-    items, inverted = _items(text)
+    items, inverted = _items(text, "signal")
     names = set()
     for item in items:
         if item.isdigit():
@@ -150,9 +151,10 @@ def signal_set(text: str) -> NameSet:
 
 def fd_set(text: str) -> NameSet:
     """``-e read=`` and ``-e write=``: descriptor numbers."""
-    items, inverted = _items(text)
-    if not all(i.isdigit() for i in items):
-        raise SelectError(f"invalid descriptor '{text}'")
+    items, inverted = _items(text, "descriptor")
+    for item in items:       # string_to_uint: 0 to INT_MAX
+        if not item.isdigit() or int(item) > 0x7FFFFFFF:
+            raise SelectError(f"invalid descriptor '{item}'")
     return NameSet(numbers=frozenset(int(i) for i in items), inverted=inverted)
 
 
@@ -325,9 +327,11 @@ def narrow(records, sel: Selection, statuses: bool = True):
     """The records of the calls and signals ``sel`` selects (the text, JSON and
     summary views).  A call's records go or stay with its CALL; status= and -P
     (the paths the call names, its descriptors' too) are decided at its RET, so
-    its records wait for it.  ``statuses`` False: status= does not narrow (strace -c)."""
+    its records wait for it.  ``statuses`` False: status= does not narrow (strace -c).
+    Nothing to narrow: ``records`` themselves (a reader stays one, for the
+    text view's fast path)."""
     if not sel.narrows:
-        return iter(records)
+        return records
     return _Narrowing(sel, statuses).run(records)
 
 
