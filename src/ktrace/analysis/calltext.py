@@ -7,9 +7,9 @@ errno comes from kdump's rule (a Linux process's exact errno is in its
 return register).
 
 Decoding is most of the analysis views' time, and calls repeat (the same
-fstat of the same descriptor, the same poll set), so the text is cached by
-everything the decoders read: the ABI, number, argument registers, result
-and the contents of the paired records, when those are small.  A path or
+fstat of the same descriptor, the same poll set), so a call's Outcome is
+cached by everything the decoders read: the ABI, number, argument registers,
+result and the contents of the paired records, when those are small.  A path or
 buffer argument prints its record, not its address (the strace printers
 p_path and p_buf), so such an address stays out of the key: the same path
 opened from another string, the same bytes read into another buffer, decode
@@ -36,6 +36,30 @@ SHOWN_BY_RECORD = {p_path: r.NAMEI, p_buf: r.GENIO}
 MOVED = 0x5A5A_5A5A_5A5A_5A5A   # xor'ed into an address to see whether the text shows it
 
 
+class Outcome:
+    """A call's decoded text and what its RET says, as the views show them.
+
+    The calls of one ABI and number that decode alike share one (CallText
+    caches them), so a view may keep what it makes of an outcome (and of the
+    call's name) by the object's identity.
+    """
+    __slots__ = ("number", "args", "result", "retval", "errno", "error", "failed")
+
+    def __init__(self, number: int):
+        self.number = number
+        self.args = self.result = ""
+        self.retval: int | None = None
+        self.errno: int | None = None
+        self.error: str | None = None
+        self.failed = False
+
+    def number_text(self) -> str:
+        """The result as kdump's text view prints it."""
+        if self.retval is None:
+            return "?"
+        return f"-1 {self.error}" if self.error else str(self.retval)
+
+
 class CallText:
     """Names, arguments, results and errnos of calls, cached where they repeat."""
 
@@ -44,7 +68,7 @@ class CallText:
         self.default_abi = abis.default.abi
         self.strace = StraceOptions()
         self._names: dict[tuple[ProcessAbi, int], str] = {}
-        self._texts: dict[tuple, tuple[str, str]] = {}   # (args, result) by _key
+        self._outcomes: dict[tuple, Outcome] = {}   # by _key
         # call name -> ((argument, record type), ...) of its arguments SHOWN_BY_RECORD
         self._shown: dict[str, tuple] = {}
         self._address_free: dict[tuple[ProcessAbi, int], bool] = {}   # the check's verdicts
@@ -57,38 +81,40 @@ class CallText:
             name = self._names[key] = known or f"syscall_{code:#x}"
         return name
 
-    def describe(self, call, ret: r.Sysret | None) -> None:
-        """Fill in ``call``'s args, result, retval, errno and error (a model Syscall)."""
-        if ret is not None:
-            self._outcome(call, ret)
-        try:
-            call.args, call.result = self._text(call, ret)
-        except Exception:              # a decoder bug must not lose the trace
-            call.args, call.result = (",".join(f"{a:#x}" for a in call.raw_args),
-                                      self._number(call))
-
-    def _text(self, call, ret: r.Sysret | None) -> tuple[str, str]:
+    def describe(self, call, ret: r.Sysret | None) -> Outcome:
+        """The Outcome of ``call`` (a model Syscall), RET ``ret`` if it returned."""
         shown = self._shown_of(call.name) if call.abi.linux else ()
         # the key as if each argument SHOWN_BY_RECORD had its record, when one of
-        # that type is there: a text found under it was stored by a call paired so
+        # that type is there: an outcome found under it was stored by a call paired so
         key = self._key(call, ret, self._likely_unseen(call, shown) if shown else ())
-        found = self._texts.get(key) if key is not None else None
-        if found is not None:
-            return found
-        if not call.abi.linux:
-            found = self._kdump(call)
-        else:
-            scall = self._strace_call(call, ret, call.raw_args)
-            if shown:
-                key = self._key(call, ret, self._unseen(call, ret, scall, shown))
-                found = self._texts.get(key) if key is not None else None
-            if found is None:
-                found = self._strace(call, scall)
-        if key is not None:
-            if len(self._texts) >= CACHE_LIMIT:
-                self._texts.clear()
-            self._texts[key] = found
+        found = self._outcomes.get(key) if key is not None else None
+        if found is None:
+            found = self._decode(call, ret, shown, key)
         return found
+
+    def _decode(self, call, ret: r.Sysret | None, shown: tuple, key: tuple | None) -> Outcome:
+        """Decode a call that ``key`` found no Outcome for, and cache it."""
+        outcome = self._errors(call, ret)
+        try:
+            if not call.abi.linux:
+                outcome.args = self._kdump(call)
+                outcome.result = outcome.number_text()
+            else:
+                scall = self._strace_call(call, ret, call.raw_args)
+                if shown:
+                    key = self._key(call, ret, self._unseen(call, ret, scall, shown))
+                    found = self._outcomes.get(key) if key is not None else None
+                    if found is not None:
+                        return found
+                outcome.args, outcome.result = self._strace(call, scall)
+        except Exception:              # a decoder bug must not lose the trace
+            outcome.args = ",".join(f"{a:#x}" for a in call.raw_args)
+            outcome.result = outcome.number_text()
+        if key is not None:
+            if len(self._outcomes) >= CACHE_LIMIT:
+                self._outcomes.clear()
+            self._outcomes[key] = outcome
+        return outcome
 
     @staticmethod
     def _key(call, ret: r.Sysret | None, unseen: tuple[int, ...]) -> tuple | None:
@@ -97,10 +123,16 @@ class CallText:
         records hold too much to keep."""
         args = call.raw_args
         if unseen:
-            args = tuple(None if i in unseen else a for i, a in enumerate(args))
-        key = (call.abi, call.number, args, call.retval, ret is not None and ret.error)
+            args = list(args)
+            for i in unseen:
+                args[i] = None
+            args = tuple(args)
+        if ret is None:
+            key, paired = (call.abi, call.number, args, None, False), call.records[1:]
+        else:
+            key, paired = (call.abi, call.number, args, ret.retval, ret.error), call.records[1:-1]
         size = 0
-        for rec in call.records[1:-1] if ret is not None else call.records[1:]:
+        for rec in paired:
             size += len(rec[-1])          # a paired record's data (path, bytes, strings)
             key += (rec.header.type, rec[1:])
         return key if size <= KEY_DATA else None
@@ -142,18 +174,23 @@ class CallText:
                 == self._strace(call, self._strace_call(call, ret, moved)))
         return unseen if verdict else ()
 
-    def _outcome(self, call, ret: r.Sysret) -> None:
-        call.retval = ret.retval
+    def _errors(self, call, ret: r.Sysret | None) -> Outcome:
+        """An Outcome with the call's retval, errno and error; no text yet."""
+        outcome = Outcome(call.number)
+        if ret is None:
+            return outcome
+        outcome.retval = ret.retval
         if ret.error == 0:
-            return
-        call.failed = ret.error != -2           # EJUSTRETURN: a sigreturn's way of succeeding
+            return outcome
+        outcome.failed = ret.error != -2        # EJUSTRETURN: a sigreturn's way of succeeding
         if ret.error in NOT_ERRNOS:
-            call.error = NOT_ERRNOS[ret.error]
-            return
+            outcome.error = NOT_ERRNOS[ret.error]
+            return outcome
         number, _ = self.kdump.errno(call.abi, ret.error, ret.retval)
-        call.errno = number
+        outcome.errno = number
         tables = call.abi.abi or self.default_abi
-        call.error = tables.errno_name(number) or f"errno {number}"
+        outcome.error = tables.errno_name(number) or f"errno {number}"
+        return outcome
 
     def _strace_call(self, call, ret: r.Sysret | None, args: tuple[int, ...]) -> Call:
         """The strace decoders' Call of ``call`` (with ``args``), its records paired."""
@@ -171,13 +208,6 @@ class CallText:
         entry, exit_text, _ = split_args(scall, info)
         return entry + exit_text, result_text(scall, abi)
 
-    def _kdump(self, call) -> tuple[str, str]:
+    def _kdump(self, call) -> str:
         """As kdump's text view prints the CALL line's arguments."""
-        rec = call.records[0]
-        return ",".join(self.kdump.call_args(rec, call.abi)), self._number(call)
-
-    @staticmethod
-    def _number(call) -> str:
-        if call.retval is None:
-            return "?"
-        return f"-1 {call.error}" if call.error else str(call.retval)
+        return ",".join(self.kdump.call_args(call.records[0], call.abi))

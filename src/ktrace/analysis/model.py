@@ -28,7 +28,7 @@ from ktrace.kdump.abis import AbiTracker, ProcessAbi
 from ktrace.kdump.faults import faultend_text
 from ktrace.kdump.strace import FATAL_BY_DEFAULT
 
-from .calltext import CallText
+from .calltext import CallText, Outcome
 
 NS = 1_000_000_000
 MAX_KEPT = 32          # records kept for decoding one call (the plan pairs fewer than 20)
@@ -80,30 +80,25 @@ class Thread:
 
 
 class Syscall:
-    __slots__ = ("thread", "name", "number", "abi", "raw_args", "args", "result", "retval",
-                 "errno", "error", "start", "end", "paths", "nbytes", "failed",
-                 "unfinished", "dropped", "nested", "opened", "closed", "flow_out", "flow_in",
-                 "records", "argv")
+    __slots__ = ("thread", "name", "number", "abi", "raw_args", "outcome", "start", "end",
+                 "paths", "nbytes", "unfinished", "dropped", "nested", "opened", "flow_out",
+                 "flow_in", "records", "argv")
 
     def __init__(self, thread: Thread, rec: r.Syscall, name: str, abi: ProcessAbi, ns: int):
         self.thread, self.name, self.number, self.abi = thread, name, rec.code, abi
         self.raw_args = rec.args[:rec.narg] if rec.narg > 0 else ()
-        self.args = self.result = ""
-        self.retval: int | None = None
-        self.errno: int | None = None
-        self.error: str | None = None
         self.start = self.end = ns
-        self.paths: list[str] = []
-        self.nbytes: int | None = None
-        self.failed = self.unfinished = False
         self.dropped = rec.header.dropped
-        self.nested: list = []                 # held until the call is handed on
-        self.opened = False                    # handed on before its end (Sink.opened)
-        self.closed = False                    # returned, or given up on
+        self.records: list = [rec]             # CALL, the records paired with it, RET
+        self.outcome: Outcome | None = None    # its text and result, once it is done
+        self.nbytes: int | None = None
         self.flow_out: int | None = None       # set on a fork whose child was seen
         self.flow_in: int | None = None
-        self.records: list = [rec]             # CALL, the records paired with it, RET
         self.argv: list[str] | None = None     # an exec's ARGS record
+        self.paths: tuple[str, ...] = ()       # path, path2 (most calls have none)
+        self.nested: tuple = ()                # held until the call is handed on
+        self.unfinished = False
+        self.opened = False                    # handed on before its end (Sink.opened)
 
 
 class Wait:
@@ -145,10 +140,10 @@ class Fault:
 
 class Mark:
     """A moment: ``kind`` is signal, user, drop, exec or exit; ``fields`` its values."""
-    __slots__ = ("thread", "start", "kind", "name", "fields", "flow_in")
+    __slots__ = ("thread", "start", "end", "kind", "name", "fields", "flow_in")
 
     def __init__(self, thread: Thread, ns: int, kind: str, name: str, **fields):
-        self.thread, self.start, self.kind, self.name = thread, ns, kind, name
+        self.thread, self.start, self.end, self.kind, self.name = thread, ns, ns, kind, name
         self.fields = fields
         self.flow_in: int | None = None
 
@@ -211,11 +206,12 @@ class Model:
         self.flows = 0
         self.child_flows: dict[int, tuple[int, int]] = {}   # child pid -> (ppid, flow)
         self.last_ns = 0
+        self.takes_io = type(sink).io is not Sink.io     # else no Io need be made
         self._by_type = {
             r.SYSCALL: self._call, r.SYSRET: self._ret, r.CSW: self._csw,
             r.FAULT: self._fault, r.FAULTEND: self._faultend, r.PSIG: self._psig,
-            r.USER: self._user, r.NAMEI: self._kept, r.GENIO: self._genio,
-            r.STRUCT: self._kept, r.STRUCT_ARRAY: self._kept, r.ARGS: self._kept,
+            r.USER: self._user, r.NAMEI: self._namei, r.GENIO: self._genio,
+            r.STRUCT: self._kept, r.STRUCT_ARRAY: self._kept, r.ARGS: self._args,
         }
 
     # --- threads and processes ------------------------------------------------
@@ -302,13 +298,14 @@ class Model:
             if call.opened:
                 self.sink.item(item, call)
                 return
-            call.nested.append(item)
+            call.nested += (item,)
             if len(call.nested) >= MAX_NESTED:
                 self._open(thread, call)
             return
         if thread.flow_in is not None:
             item.flow_in, thread.flow_in = thread.flow_in, None
-        thread.last_ns = max(thread.last_ns, getattr(item, "end", item.start))
+        if item.end > thread.last_ns:
+            thread.last_ns = item.end
         self.sink.item(item)
 
     def _open(self, thread: Thread, call: Syscall) -> None:
@@ -316,19 +313,17 @@ class Model:
             call.flow_in, thread.flow_in = thread.flow_in, None
         call.opened = True
         self.sink.opened(call)
-        call.nested = []
+        call.nested = ()
 
     def _finish(self, thread: Thread, call: Syscall, ns: int, unfinished: bool = False,
                 ret: r.Sysret | None = None) -> None:
         self._close_spans(thread, ns)
         call.end = max(ns, call.start)
         call.unfinished = unfinished
-        call.closed = True
-        self.text.describe(call, ret)
+        call.outcome = self.text.describe(call, ret)
         if ret is not None and call.name in FORKS and ret.error == 0 and ret.retval > 0:
             self._forked(call, ret.retval)
         thread.call = None
-        call.records = []
         self._emit(thread, call)
 
     def _forked(self, call: Syscall, child: int) -> None:
@@ -357,11 +352,11 @@ class Model:
     # --- records --------------------------------------------------------------
 
     def feed(self, records) -> None:
-        by_type, pid = self._by_type, self.pid
+        by_type, pid, lifecycle = self._by_type, self.pid, (r.PROCCTOR, r.PROCDTOR)
         for rec in records:
             h = rec.header
             t = h.type
-            if t == r.PROCCTOR or t == r.PROCDTOR:
+            if t in lifecycle:
                 self._lifecycle(rec, h)
                 continue
             if pid and pid != h.pid and pid != h.tid:
@@ -409,7 +404,7 @@ class Model:
         proc_abi = self.abis.get(thread.pid)
         name = self.text.name(proc_abi, rec.code)
         call = Syscall(thread, rec, name, proc_abi, ns)
-        if call.flow_in is None and thread.flow_in is not None:
+        if thread.flow_in is not None:
             call.flow_in, thread.flow_in = thread.flow_in, None
         thread.call = call
         if name in EXITS:                 # it never returns: done as it starts
@@ -426,7 +421,7 @@ class Model:
             return
         call.records.append(rec)
         self._finish(thread, call, ns, ret=rec)
-        if call.name in EXECS and not call.failed:
+        if call.name in EXECS and not call.outcome.failed:
             self._exec(thread, call, ns, comm_of(rec.header))
 
     def _exec(self, thread: Thread, call: Syscall, ns: int, comm: str) -> None:
@@ -442,26 +437,33 @@ class Model:
             self.sink.renamed(thread)
 
     def _kept(self, thread: Thread, rec, ns: int) -> None:
-        """A record paired with the open call's arguments (NAMI, STRU, ...)."""
+        """A record paired with the open call's arguments (STRU, GIO, ...)."""
         call = thread.call
-        if call is None:
-            return
-        if rec.header.type == r.NAMEI and len(call.paths) < 2:    # path, path2
-            call.paths.append(text(rec.path))
-        elif rec.header.type == r.ARGS:
-            call.argv = [text(s) for s in islice(r.iter_strings(rec.strings), MAX_ARGV)]
-        if len(call.records) >= MAX_KEPT:
+        if call is None or len(call.records) >= MAX_KEPT:
             return
         tail = rec[-1]
         if isinstance(tail, bytes) and len(tail) > KEPT_DATA:
             rec = rec._replace(**{rec._fields[-1]: tail[:KEPT_DATA]})
         call.records.append(rec)
 
+    def _namei(self, thread: Thread, rec: r.Namei, ns: int) -> None:
+        call = thread.call
+        if call is not None and len(call.paths) < 2:       # path, path2
+            call.paths += (text(rec.path),)
+        self._kept(thread, rec, ns)
+
+    def _args(self, thread: Thread, rec: r.Args, ns: int) -> None:
+        call = thread.call
+        if call is not None:
+            call.argv = [text(s) for s in islice(r.iter_strings(rec.strings), MAX_ARGV)]
+        self._kept(thread, rec, ns)
+
     def _genio(self, thread: Thread, rec: r.Genio, ns: int) -> None:
         call = thread.call
         if call is not None:
             call.nbytes = (call.nbytes or 0) + r.full_length(rec.data)
-        self.sink.io(Io(thread, ns, rec, call.name if call is not None else None))
+        if self.takes_io:
+            self.sink.io(Io(thread, ns, rec, call.name if call is not None else None))
         self._kept(thread, rec, ns)
 
     def _csw(self, thread: Thread, rec: r.Csw, ns: int) -> None:

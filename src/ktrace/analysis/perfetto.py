@@ -29,7 +29,8 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from .model import Fault, Mark, Process, Sink, Syscall, Thread, Wait
-from .protowire import LEN, VARINT, delimited, fixed64, key, message, string, uint, varint
+from .protowire import (LEN, VARINT, delimited, fixed64, key, length, message, string, uint,
+                        varint)
 
 # TracePacket
 P_TIMESTAMP, P_SEQUENCE, P_TRACK_EVENT, P_FLAGS, P_TRACK_DESCRIPTOR = 8, 10, 11, 13, 60
@@ -92,7 +93,26 @@ A_UNFINISHED, A_DROPPED = annotation("unfinished", True), annotation("dropped_be
 def syscall_categories(call: Syscall) -> tuple[str, ...]:
     if call.unfinished:
         return ("syscall", "unfinished")
-    return ("syscall", "failed") if call.failed else ("syscall",)
+    return ("syscall", "failed") if call.outcome.failed else ("syscall",)
+
+
+class Sequence:
+    """A thread's packet sequence: the fields that name it, made once, and its clock."""
+    __slots__ = ("id", "track", "end", "last")
+
+    def __init__(self, serial: int):
+        number = varint(serial)
+        self.id = K_SEQ + number               # TracePacket.trusted_packet_sequence_id
+        self.track = K_TRACK + number          # TrackEvent.track_uuid
+        self.end = self.id + delimited(K_EVENT, K_END + self.track)   # a SLICE_END after its time
+        self.last = 0                          # the latest timestamp written
+
+    def at(self, ts: int) -> int:
+        """``ts``, or the latest timestamp written if later: time never goes back here."""
+        if ts < self.last:
+            return self.last
+        self.last = ts
+        return ts
 
 
 class PerfettoWriter(Sink):
@@ -102,17 +122,21 @@ class PerfettoWriter(Sink):
         self.out = out
         self.buffer = bytearray()
         self.described: set[int] = set()       # serials of the processes described
-        # thread serial -> [its TracePacket.trusted_packet_sequence_id field,
-        #                   its TrackEvent.track_uuid field, the sequence's last timestamp]
-        self.sequences: dict[int, list] = {}
+        self.sequences: dict[int, Sequence] = {}   # by thread serial
         self.heads: dict[tuple, bytes] = {}    # (type, name, categories) -> their fields
-        self.outcomes: dict[tuple, bytes] = {}   # a syscall's OUTCOME -> its annotations
+        # (Outcome, unfinished) -> a syscall BEGIN's head (_head) and the outcome's
+        # annotations: outcomes are shared by the calls that decode alike
+        self.begins: dict[tuple, tuple[bytes, bytes]] = {}
+        self.values: dict[tuple, bytes] = {}   # (name, value) -> its annotation, for paths
 
     # --- packets ----------------------------------------------------------------
 
     def _packet(self, body: bytes) -> None:
+        self._write(delimited(K_PACKET, body))    # Trace.packet
+
+    def _write(self, packets: bytes) -> None:
         buffer = self.buffer
-        buffer += delimited(K_PACKET, body)    # Trace.packet
+        buffer += packets
         if len(buffer) >= FLUSH:
             self.flush()
 
@@ -121,11 +145,10 @@ class PerfettoWriter(Sink):
             self.out.write(self.buffer)
             self.buffer.clear()
 
-    def _sequence(self, thread: Thread) -> list:
+    def _sequence(self, thread: Thread) -> Sequence:
         seq = self.sequences.get(thread.serial)
         if seq is None:
-            serial = varint(thread.serial)
-            seq = self.sequences[thread.serial] = [K_SEQ + serial, K_TRACK + serial, 0]
+            seq = self.sequences[thread.serial] = Sequence(thread.serial)
         return seq
 
     def _head(self, kind: int, name: str | None, categories: tuple) -> bytes:
@@ -140,28 +163,56 @@ class PerfettoWriter(Sink):
             self.heads[(kind, name, categories)] = found
         return found
 
-    def _event(self, seq: list, ts: int, head: bytes, extra: bytes = b"") -> None:
-        """A TrackEvent packet on the sequence ``seq`` (see _sequence)."""
-        if ts < seq[2]:
-            ts = seq[2]                        # a sequence's time never goes back
-        else:
-            seq[2] = ts
-        self._packet(K_TS + varint(ts) + seq[0] + delimited(K_EVENT, head + seq[1] + extra))
+    def _event(self, seq: Sequence, ts: int, head: bytes, extra: bytes = b"") -> None:
+        """A TrackEvent packet on the sequence ``seq``."""
+        self._packet(K_TS + varint(seq.at(ts)) + seq.id
+                     + delimited(K_EVENT, head + seq.track + extra))
 
-    def _syscall_annotations(self, call: Syscall) -> bytes:
-        outcome = (call.args, call.result, call.retval, call.errno, call.error, call.number)
-        found = self.outcomes.get(outcome)
+    def _end(self, seq: Sequence, ts: int) -> None:
+        """A SLICE_END with nothing more to say: all but its time is made once."""
+        self._packet(K_TS + varint(seq.at(ts)) + seq.end)
+
+    def _slice(self, seq: Sequence, start: int, end: int, head: bytes, extra: bytes) -> None:
+        """A slice with nothing nested in it (most are so): _event then _end, in one go."""
+        event = head + seq.track + extra
+        begin = b"".join((K_TS, varint(seq.at(start)), seq.id, K_EVENT, length(len(event)), event))
+        closing = K_TS + varint(seq.at(end)) + seq.end
+        self._write(b"".join((K_PACKET, length(len(begin)), begin,
+                              K_PACKET, length(len(closing)), closing)))
+
+    def _begin(self, call: Syscall) -> tuple[bytes, bytes]:
+        """A syscall BEGIN's head and its outcome's annotations."""
+        key = (call.outcome, call.unfinished)
+        found = self.begins.get(key)
         if found is None:
-            if len(self.outcomes) >= CACHE_LIMIT:
-                self.outcomes.clear()
-            found = self.outcomes[outcome] = annotations(zip(OUTCOME, outcome))
+            if len(self.begins) >= CACHE_LIMIT:
+                self.begins.clear()
+            o = call.outcome
+            found = self.begins[key] = (
+                self._head(SLICE_BEGIN, call.name, syscall_categories(call)),
+                annotations(zip(OUTCOME, (o.args, o.result, o.retval, o.errno, o.error,
+                                          o.number))))
+        return found
+
+    def _value(self, name: str, value) -> bytes:
+        """``annotation(name, value)``, made once for a value that repeats."""
+        found = self.values.get((name, value))
+        if found is None:
+            if len(self.values) >= CACHE_LIMIT:
+                self.values.clear()
+            found = self.values[(name, value)] = annotation(name, value)
+        return found
+
+    def _call_annotations(self, call: Syscall) -> bytes:
+        """A syscall's annotations beyond its outcome's."""
+        found = b""
         paths = call.paths
         if paths:
-            found += annotation("path", paths[0])
+            found = self._value("path", paths[0])
             if len(paths) > 1:
-                found += annotation("path2", paths[1])
+                found += self._value("path2", paths[1])
         if call.nbytes is not None:
-            found += annotation("bytes", call.nbytes)
+            found += self._value("bytes", call.nbytes)
         if call.unfinished:
             found += A_UNFINISHED
         if call.dropped:
@@ -210,9 +261,9 @@ class PerfettoWriter(Sink):
 
     def item(self, item, within: Syscall | None = None) -> None:
         if within is None:
-            self._item(item)
+            self._item(item, item.start, item.end)
         else:                  # inside an opened call: its end is still to come
-            self._item(item, within.start)
+            self._nested(item, within.start)
 
     def opened(self, call: Syscall) -> None:
         """BEGIN with what the call's start knows; the rest goes on its END."""
@@ -221,22 +272,23 @@ class PerfettoWriter(Sink):
                     self._head(SLICE_BEGIN, call.name, ("syscall",)),
                     annotation("number", call.number) + flow)
         for nested in call.nested:
-            self._item(nested, call.start)
+            self._nested(nested, call.start)
 
-    def _item(self, item, lo: int = 0, hi: int | None = None) -> None:
-        """Write an item; ``lo`` and ``hi`` bound a nested one to its call's span."""
-        seq = self._sequence(item.thread)
+    def _nested(self, item, lo: int, hi: int | None = None) -> None:
+        """Write an item nested in a call: within the call's span, ``lo`` to ``hi``."""
         start = max(item.start, lo)
+        end = max(item.end, start)
+        self._item(item, start, end if hi is None else min(end, hi))
+
+    def _item(self, item, start: int, end: int) -> None:
+        """Write an item, from ``start`` to ``end``."""
+        seq = self._sequence(item.thread)
         flow = b"" if item.flow_in is None else fixed64(E_FLOW_END, item.flow_in)
-        if isinstance(item, Mark):
-            if hi is not None:
-                start = min(start, hi)
-            self._event(seq, start, self._head(INSTANT, item.name, (item.kind,)),
-                        annotations(item.fields.items()) + flow)
-            return
-        end = max(item.end, start) if hi is None else min(max(item.end, start), hi)
-        if isinstance(item, Syscall):
+        if type(item) is Syscall:
             self._syscall(seq, item, start, end, flow)
+        elif isinstance(item, Mark):          # a moment: its end is its start
+            self._event(seq, end, self._head(INSTANT, item.name, (item.kind,)),
+                        annotations(item.fields.items()) + flow)
         elif isinstance(item, Wait):
             self._span(seq, item, start, end, "sched", annotations((
                 ("wmesg", item.wmesg or None), ("preempted", item.preempted),
@@ -247,22 +299,25 @@ class PerfettoWriter(Sink):
                 ("result", item.result), ("unfinished", True if item.unfinished else None)))
                 + flow)
 
-    def _span(self, seq: list, item, start: int, end: int, category: str,
+    def _span(self, seq: Sequence, item, start: int, end: int, category: str,
               extra: bytes) -> None:
-        self._event(seq, start, self._head(SLICE_BEGIN, item.name, (category,)), extra)
-        self._event(seq, end, K_END)
+        self._slice(seq, start, end, self._head(SLICE_BEGIN, item.name, (category,)), extra)
 
-    def _syscall(self, seq: list, call: Syscall, start: int, end: int, flow: bytes) -> None:
+    def _syscall(self, seq: Sequence, call: Syscall, start: int, end: int,
+                 flow: bytes) -> None:
         out = b"" if call.flow_out is None else fixed64(E_FLOW, call.flow_out)
-        if call.opened:                      # its BEGIN is written: all it knew goes on END
-            at_end = self._syscall_annotations(call) + out
-        else:
-            self._event(seq, start, self._head(SLICE_BEGIN, call.name, syscall_categories(call)),
-                        self._syscall_annotations(call) + flow + out)
-            at_end = b""
+        head, outcome = self._begin(call)
+        said = outcome + self._call_annotations(call)
+        if call.opened:        # its BEGIN and nested items are written: all it knew goes on END
+            self._event(seq, end, K_END, said + out)
+            return
+        if not call.nested:
+            self._slice(seq, start, end, head, said + flow + out)
+            return
+        self._event(seq, start, head, said + flow + out)
         for nested in call.nested:
-            self._item(nested, start, end)
-        self._event(seq, end, K_END, at_end)
+            self._nested(nested, start, end)
+        self._end(seq, end)
 
     def close(self) -> None:
         self.flush()

@@ -40,7 +40,8 @@ def varint(n: int) -> bytes:
     """
     if 0 <= n < 1 << 14:
         return _SHORT[n]
-    n &= _MASK64
+    if n < 0:
+        n &= _MASK64
     if n < 1 << 21:
         return _varint_slow(n)
     high = n >> 21
@@ -65,10 +66,14 @@ def fixed64(field: int, n: int) -> bytes:
     return key(field, FIXED64) + _FIXED64(n & _MASK64)
 
 
+def length(n: int) -> bytes:
+    """varint(n) for a length, most often short."""
+    return _SHORT[n] if n < 1 << 14 else varint(n)
+
+
 def delimited(prefix: bytes, body: bytes) -> bytes:
     """``prefix`` (a LEN key made by :func:`key`), the length, then ``body``."""
-    n = len(body)
-    return prefix + (_SHORT[n] if n < 1 << 14 else varint(n)) + body
+    return prefix + length(len(body)) + body
 
 
 def message(field: int, body: bytes) -> bytes:

@@ -73,13 +73,14 @@ class TableSink(Sink):
         self.rows: dict[str, list[tuple]] = {name: [] for name in wanted}
         self.chunks: dict[str, list] = {name: [] for name in wanted}   # RecordBatches
         self.chunked = dict.fromkeys(wanted, 0)                         # rows in them
+        self.chunk_rows = min(CHUNK, ROWS)
 
     def _add(self, name: str, row: tuple) -> None:
         rows = self.rows.get(name)
         if rows is None:
             return
         rows.append(row)
-        if len(rows) >= min(CHUNK, ROWS):
+        if len(rows) >= self.chunk_rows:
             self._chunk(name)
 
     def _chunk(self, name: str) -> None:
@@ -115,7 +116,8 @@ class TableSink(Sink):
         within = call.name if call is not None else None
         if isinstance(item, Syscall):
             self._syscall(item)
-            self.opened(item)
+            if item.nested:
+                self.opened(item)
         elif isinstance(item, Wait):
             self._add("switches", (t.pid, t.tid, item.start, item.end - item.start,
                                    "preempt" if item.preempted else "sleep",
@@ -127,10 +129,10 @@ class TableSink(Sink):
             self._mark(item, within)
 
     def _syscall(self, c: Syscall) -> None:
-        t, paths = c.thread, c.paths
+        t, o, paths = c.thread, c.outcome, c.paths
         self._add("syscalls", (
-            t.pid, t.tid, t.comm, c.name, c.number, c.abi.label, c.args, list(c.raw_args),
-            c.result, c.retval, c.errno, c.error, c.failed, c.unfinished, c.start,
+            t.pid, t.tid, t.comm, c.name, c.number, c.abi.label, o.args, c.raw_args,
+            o.result, o.retval, o.errno, o.error, o.failed, c.unfinished, c.start,
             c.end - c.start, paths[0] if paths else None, paths[1] if len(paths) > 1 else None,
             c.nbytes))
 
