@@ -46,7 +46,7 @@ from ktrace.facility import KTROP_SET, Cred, Facility, Request, TraceFile   # no
 COMMAND = "flock /tmp/ktrace-bench.lock python3 benchmarks/bench_bpf.py --write"
 DD = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000"]
 DD_SYSCALLS = 400_000
-TARGETS = {"dd": 3.0, "build": 1.15}
+TARGETS = {"dd": 1.5, "build": 1.15}     # dd: issue 15 (it was 3)
 STORM_C = HERE / "workloads" / "bpf_storm.c"
 
 
@@ -272,7 +272,7 @@ thunk on each return).  The engine makes no other call on the common path
 (per-CPU copies of the process entry and the thread name, a state byte per
 thread, the pid read from the task, inline GIO and /proc/sys checks), and
 records are written once into a per-CPU batch that stays in the L1 cache.  So
-the dd target of 3 sits at this guest's floor and is not met reliably: the
+the dd target of 3 of that session sat at that guest's floor and was not met reliably: the
 quietest runs measured 3.06-3.11, the usual ones 3.1-3.5 (a shared 2-vCPU
 machine whose speed drifts by 5-10 % from one minute to the next; other
 sessions' tests run here too; on 2026-11-26, six runs of 9 gave medians of
@@ -296,6 +296,26 @@ exits is not where it goes: dd's own exit comes at 3.0-3.1x its untraced
 time, and polling the ring every 1 ms instead of 10 ms (less left to write at
 the end; `ktrace.engine.bpf.POLL`, the two interleaved, 15 runs each) moved the
 median by nothing (3.13 and 3.15).
+
+Issue 15 asked for 1.5 on dd.  Measured side by side on 2026-12-06 (dd's
+own CPU time from rusage, and the wall time to the last record in the file;
+9-11 runs of each, variants of the program built for the purpose, the
+machine quiet to busy): with the two syscall programs attached but returning
+at once, dd takes 1.30-1.33x its untraced time (1.27-1.37x CPU), the floor
+of a tracepoint engine here before anything is recorded; the engine
+2.2-2.7x, as before this issue's changes (the two side by side: 2.43 and
+2.17, 2.69 and 2.71, 2.24 and 2.13); a variant without its two clock reads
+0.1-0.5 less (2.21 against 2.71 in the last run).  The changes on the hot
+path: each syscall exit makes three calls fewer (the SIGKILL check read by
+helper, and two bpf_get_current_task_btf: the SIGKILL and /proc/sys checks
+load through the task pointer the event already has).  Making the two
+byte-per-pid arrays maps of their own (no copy of their 8 MiB image at
+load) cost 0.1-0.2 here (an inlined lookup on every syscall of the
+machine): they stay global data.  The two clock reads stay too: FreeBSD
+stamps every record when it is written, so a RET sharing its CALL's read
+would carry no duration (a blocking read's RET would show when it was
+called), and the coarse clock (jiffies) would put a RET before its CALL.
+So 1.5 is not within reach of the same records on this guest.
 
 The trace file is written by one Python process in 32 KiB batches (one write
 per 256 KiB); it runs on the other core.  "traced s" ends when the last record

@@ -47,7 +47,13 @@ def test_struct_sizes_and_lengths():
     stat = lp.plan_for(nr("newfstatat"))[2]
     assert (stat.role, stat.name, stat.size) == (Role.OUT_STRUCT, "stat", 144)
     sa = lp.plan_for(nr("connect"))[1]
-    assert (sa.name, sa.length) == ("sockaddr", lp.Length(Len.ARG, 2))
+    assert (sa.name, sa.length) == ("sockaddr", lp.Length(Len.ARG_U32, 2))   # int addrlen
+    iov = lp.plan_for(nr("readv"))[1]
+    assert iov.length == lp.Length(Len.ARG, 2)                  # unsigned long vlen: whole
+    waiters = lp.plan_for(nr("futex_waitv"))[0]
+    assert waiters.length == lp.Length(Len.ARG_U32, 1)          # unsigned int nr_futexes
+    fsconfig = lp.plan_for_call(nr("fsconfig"), (3, 2, 0, 0x1000, (7 << 32) | 16))[3]
+    assert fsconfig.length == lp.Length(Len.ARG_U32, 4)         # a selector's case too
     acc = lp.plan_for(nr("accept4"))[1]
     assert acc.length == lp.Length(Len.ARG_PTR, 2)
     ev = lp.plan_for(nr("epoll_wait"))[1]

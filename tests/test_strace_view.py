@@ -68,6 +68,17 @@ def stat_bytes(mode, size=0, rdev=0):
                        *([0] * 6))
 
 
+def test_each_syscall_is_spelled_by_one_family():
+    """A syscall in two families' tables is dead code in all but the last one."""
+    from ktrace.decode import strace as families
+    for table in ("SYSCALLS", "RESULTS"):
+        owners: dict[str, list[str]] = {}
+        for family in families.FAMILIES:
+            for name in getattr(family, table, {}):
+                owners.setdefault(name, []).append(family.__name__)
+        assert {n: o for n, o in owners.items() if len(o) > 1} == {}, table
+
+
 def test_common_calls_match_strace_lines():
     t = Trace()
     t.start()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import io
 import json
 import os
 import platform
@@ -128,20 +129,43 @@ def strace_options(argv: list[str]) -> tuple[list[tuple[str, str | None]], list[
     return pairs, argv[i:]
 
 
+# strace's options that the stand-in takes itself: -c/-C's summary, and those that
+# change how strace runs its tracee but not what is printed
+SUMMARY = {"-c": "only", "--summary-only": "only", "-C": "too", "--summary": "too"}
+SUMMARY_ARGS = {"-S": "-S", "--summary-sort-by": "-S", "-U": "-U", "--summary-columns": "-U"}
+# strace -c's columns (count.c's default; kdump --summary's adds "longest")
+SUMMARY_COLUMNS = "time-percent,total-time,avg-time,calls,errors,name"
+NO_EFFECT = {"-w", "--summary-wall-clock",     # a trace's times are wall-clock times
+             "-I", "--interruptible"}          # strace's own signals while it runs
+# the strace view's short flags a summary also takes (strace -c selects as strace)
+SUMMARY_SELECTION = ("-e", "-P", "-z", "-Z", "-q", "-p")
+SUMMARY_QUALIFIERS = ("trace", "t", "status", "quiet", "silent", "silence", "q", "signal",
+                      "signals", "s")
+# strace's name in its messages: what the suite calls it ($STRACE_EXE), as strace's argv[0]
+PROGNAME = os.environ.get("STRACE_EXE") or "strace"
+INTERRUPTIBLE = ("1", "2", "3", "4", "anywhere", "always", "waiting", "never", "never_tstp")
+
+
 def as_strace(engine: str, argv: list[str]) -> int:
     """strace's command line, done by ktrace (recording) and kdump (printing).
 
     ``-f``/``--follow-forks`` and ``-ff``/``--output-separately`` record with
-    ``ktrace -i``, ``-o`` is kdump's output, ``-E`` the program's environment,
-    ``-V`` strace's version (the harness asks it first); every other option is
-    kdump's to take or refuse.
+    ``ktrace -i``, ``-p PID`` attaches ``ktrace -p`` and waits for the process
+    to end, ``-o`` is kdump's output, ``-E`` the program's environment, ``-V``
+    strace's version (the harness asks it first), ``-h`` its usage once the
+    options before it are checked, ``-c``/``-C`` (with ``-S``, ``-U``, ``-w``)
+    ``kdump --summary`` after (``-C``) the lines; every other option is kdump's
+    to take or refuse.
     """
     pairs, command = strace_options(argv)
     follow, outfile, env, passed = 0, None, dict(os.environ), []
+    summary, summary_args, attach = None, [], []
     for flag, value in pairs:
         if flag in ("-V", "--version"):
             print(f"strace -- version {VERSION}")
             return 0
+        if flag in ("-h", "--help"):
+            return _usage(passed)
         if flag in ("-f", "--follow-forks"):
             follow += 1
         elif flag == "--output-separately":
@@ -154,35 +178,179 @@ def as_strace(engine: str, argv: list[str]) -> int:
                 env[name] = val
             else:
                 env.pop(name, None)
+        elif flag in ("-p", "--attach"):
+            attach += [p for p in re.split(r"[\s,]+", value) if p]
+        elif flag in SUMMARY:
+            summary = "too" if "too" in (summary, SUMMARY[flag]) else "only"
+        elif flag in SUMMARY_ARGS:
+            summary_args += [SUMMARY_ARGS[flag], value]
+        elif flag in ("-d", "--debug"):       # strace's debug lines: what the engine uses
+            if engine == "ptrace":
+                print("strace: PTRACE_GET_SYSCALL_INFO works", file=sys.stderr)
+        elif flag in NO_EFFECT:
+            if flag in ("-I", "--interruptible") and value not in INTERRUPTIBLE:
+                print(f"{PROGNAME}: invalid {flag} argument: '{value}'", file=sys.stderr)
+                return 1
         elif value is None:
             passed.append(flag)
         elif flag.startswith("--"):
             passed.append(f"{flag}={value}")
         else:
             passed += [flag, value]
-    if not command:
-        print("strace: must have PROG [ARGS] or -p PID", file=sys.stderr)
+    refused = _refused(passed)
+    if refused:                    # strace checks its options before it needs a program
+        print(f"{PROGNAME}: {refused}", file=sys.stderr)
+        return 1
+    if not command and not attach:
+        print(f"{PROGNAME}: must have PROG [ARGS] or -p PID", file=sys.stderr)
+        return 1
+    if command and attach:
+        print("strace (ktrace's stand-in): -p with PROG is not done", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="strace-suite-") as tmp:
         trace = os.path.join(tmp, "ktrace.out")
         ktrace = [sys.executable, "-m", "ktrace.cli", "--engine", engine, "-t", KTRACE_POINTS,
-                  "--genio-size", str(GENIO_SIZE), *(["-i"] if follow else []),
-                  "-f", trace, "--", *command]
-        # the program gets every descriptor strace's caller gave (tests pass 9>>/dev/full)
-        status = subprocess.run(ktrace, env=env, close_fds=False).returncode
+                  "--genio-size", str(GENIO_SIZE), *(["-i"] if follow else [])]
+        if attach:
+            status = _attach(ktrace, attach, trace)
+        else:
+            ktrace += ["-f", trace]
+            # strace finds the program by its own PATH, not the one -E gives the program
+            found = shutil.which(command[0]) if "/" not in command[0] else None
+            # the program gets every descriptor strace's caller gave (tests pass 9>>/dev/full)
+            recording = subprocess.Popen([*ktrace, "--", found or command[0], *command[1:]],
+                                         env=env, close_fds=False)
+            _let_go_of_stdio()
+            from ktrace.kdump.cli import main as kdump     # imported while the program runs
+            status = recording.wait()
         if status < 0:                 # killed: strace exits as its tracee did
             status = 128 - status
-        view = ["--strace", "-f", trace, *passed]
-        if outfile is not None:
-            view += ["--ff" if follow > 1 else "--follow"] if follow else []
-            view += ["-o", outfile]
-        from ktrace.kdump.cli import main as kdump
-        stdout, sys.stdout = sys.stdout, sys.stderr      # strace prints on stderr
+        if summary != "only":
+            view = ["--strace", "-f", trace, *passed]
+            if outfile is not None:
+                # strace's print_pid_pfx: -f, or more than one process at the start (-p)
+                view += ["--ff" if follow > 1 else "--follow"] if follow or len(attach) > 1 else []
+                view += ["-o", outfile]
+            printed = _kdump(view, written=outfile)
+            if printed != 0:
+                return 1
+        if summary is not None:
+            table = ["--summary", "-f", trace, "-U", SUMMARY_COLUMNS, *summary_args,
+                     *_selection(passed)]
+            if _kdump(table, outfile, append=summary == "too") != 0:
+                return 1
+    return status
+
+
+def _let_go_of_stdio() -> None:
+    """As strace does once its tracee runs: its standard input and output on
+    /dev/null, so that a pipe ends when the program closes its end."""
+    if sys.stdout is not None:           # None: descriptor 1 was closed
+        sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        if fd != devnull:
+            os.dup2(devnull, fd)
+    if devnull > 1:
+        os.close(devnull)
+    if sys.stderr is None:               # descriptor 2 closed: strace's words go nowhere
+        sys.stderr = open(os.devnull, "w")
+
+
+def _kdump(argv: list[str], outfile: str | None = None, append: bool = False,
+           written: str | None = None) -> int:
+    """kdump with its standard output on strace's (stderr), or on ``outfile``.
+
+    A file kdump writes (``outfile``, or ``written``: the view's -o) that takes
+    no more is strace's ``strace: FILE: ERROR``, not a failure: strace exits as
+    its tracee did."""
+    from ktrace.kdump.cli import main as kdump
+    written = outfile or written
+    stdout, stderr = sys.stdout, sys.stderr
+    try:
+        sys.stdout = open(outfile, "a" if append else "w") if outfile else sys.stderr
+    except OSError as e:
+        print(f"{PROGNAME}: {outfile}: {e.strerror}", file=sys.stderr)
+        return 1
+    said = io.StringIO()
+    if written is not None:
+        sys.stderr = said
+    try:
+        code = kdump(argv)
+        if sys.stdout is not stderr:
+            sys.stdout.close()
+    except OSError as e:
+        print(f"kdump: {written}: {e.strerror}", file=sys.stderr)
+        code = 1
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+    for line in said.getvalue().splitlines():
+        if line.startswith(f"kdump: {written}: "):
+            print(f"{PROGNAME}: {line[len('kdump: '):]}", file=sys.stderr)
+            code = 0
+        else:
+            print(line, file=sys.stderr)
+    return code
+
+
+def _selection(passed: list[str]) -> list[str]:
+    """Of the strace view's arguments, those that select: what narrows -c's counts."""
+    from ktrace.kdump.strace import _ff
+    out, args = [], _ff(passed)
+    for i, arg in enumerate(args):
+        value = args[i + 1] if i + 1 < len(args) else ""
+        if arg in SUMMARY_SELECTION[1:4] or arg == "-q":
+            out.append(arg)
+            if arg == "-P":
+                out.append(value)
+        elif arg == "-e" and value.partition("=")[0] in SUMMARY_QUALIFIERS + (value,):
+            out += [arg, value]
+    return out
+
+
+def _refused(passed: list[str]) -> str:
+    """What the strace view says of its options (strace's words), or nothing."""
+    from ktrace.kdump.cli import UsageError
+    from ktrace.kdump.select import SelectError
+    from ktrace.kdump.strace import parse
+    try:
+        parse(passed)
+    except (UsageError, SelectError) as e:
+        return str(e) or "bad options"
+    return ""
+
+
+def _usage(passed: list[str]) -> int:
+    """strace -h: its options before -h are checked (as strace's getopt loop does), then
+    the usage, exit 0."""
+    refused = _refused(passed)
+    if refused:
+        print(f"{PROGNAME}: {refused}", file=sys.stderr)
+        return 1
+    print(f"Usage: strace [OPTIONS...] PROG [ARGS] | -p PID  (ktrace + kdump --strace, as strace {VERSION})")
+    return 0
+
+
+def _attach(ktrace: list[str], pids: list[str], trace: str) -> int:
+    """strace -p: ktrace -p each process, then wait until each has ended and its end
+    is in the trace."""
+    for n, pid in enumerate(pids):
+        done = subprocess.run([*ktrace, *(["-a"] if n else []), "-f", trace, "-p", pid])
+        if done.returncode:
+            return done.returncode
+    from ktrace import record as r
+    waiting = {int(p) for p in pids}
+    deadline = time.monotonic() + TEST_TIMEOUT
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.05)
         try:
-            printed = kdump(view)
-        finally:
-            sys.stdout = stdout
-    return status if printed == 0 else 1
+            with open(trace, "rb") as f:
+                for rec in r.RecordReader(f).wellformed():
+                    if rec.header.type == r.PROCDTOR:
+                        waiting.discard(rec.header.pid)
+        except (OSError, r.TraceFileError, r.ForeignFormat):
+            pass               # a record half written: read again
+    return 0
 
 
 # --- the suite: source, build, run -------------------------------------------------
@@ -465,6 +633,9 @@ def main(argv: list[str]) -> int:
     fetch_source()
     build(args.jobs)
     names = list(QUICK) if args.quick else args.tests or suite_tests()
+    unknown = sorted(set(names) - set(suite_tests()))
+    if unknown:
+        ap.error(f"not tests of strace {VERSION}'s suite: {' '.join(unknown)}")
     chosen = [n for n in names if n in reference(names, args.jobs)]
     print(f"{len(chosen)} of {len(names)} tests pass under strace {VERSION}", file=sys.stderr)
     engines = ("ptrace", "bpf") if args.engine == "both" else (args.engine,)

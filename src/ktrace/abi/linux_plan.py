@@ -33,7 +33,9 @@ A struct with a known size that a call gives a length of its own (clone3's
 clone_args, openat2's open_how: the kernel's extensible structs, read with
 copy_struct_from_user) is recorded at that length; when the bytes past the
 known size cannot be read, its known part alone is (what strace reads and
-shows, with ``???`` for the rest).  A shorter record than the length says
+shows, with ``???`` for the rest).  A sockaddr read in (its first 128 bytes,
+all strace reads) and setsockopt's optval (the int, or the struct of the
+option) are given a known size the same way.  A shorter record than the length says
 so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
 ``MAX_SET_TID``) follows it as a STRUCT_ARRAY of ints.
 
@@ -97,7 +99,8 @@ class Len(enum.IntEnum):
     ARG = 1        # the value of argument n
     RET = 2        # the syscall's return value
     ARG_PTR = 3    # the int the kernel wrote back through pointer argument n
-    FDSET = 4      # bytes of an fd_set holding descriptors 0 .. argument n - 1
+    FDSET = 4      # bytes of an fd_set holding descriptors 0 .. argument n - 1 (its low 32 bits)
+    ARG_U32 = 5    # the low 32 bits of argument n: a count the C type makes an int (see below)
 
 
 class Length(NamedTuple):
@@ -137,9 +140,19 @@ STRUCT_SIZES: dict[str, int] = {
     "epoll_event": 12, "iovec": 16, "int": 4, "long": 8, "termios": 36,
     "winsize": 8, "clone_args": 88, "msghdr": 56, "mmsghdr": 64,
     "open_how": 24, "flock": 32, "sched_param": 4, "cap_header": 8,
-    "cap_data": 24, "timex": 208, "utimbuf": 16, "sembuf": 6,
+    "cap_data": 24, "timex": 208, "utimbuf": 16, "sembuf": 6, "f_owner_ex": 8,
+    "landlock_ruleset_attr": 8, "landlock_path_beneath_attr": 12,
+    "mq_attr": 64, "io_uring_params": 120,
+    "if_dqblk": 72, "if_nextdqblk": 72, "if_dqinfo": 24, "fs_disk_quota": 112,
+    "sysctl_args": 80, "mount_attr": 32, "io_event": 32,
     "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0,
-    "cpuset": 0,
+    "cpuset": 0, "sched_attr": 56, "sigevent": 64, "kcmp_epoll_slot": 12,
+    "futex_waitv": 24,
+    "msqid_ds": 120, "semid_ds": 104, "shmid_ds": 112, "msginfo": 32, "seminfo": 40,
+    "shminfo": 72, "shm_info": 48, "nodemask": 0, "kexec_segment": 32,
+    "perf_event_attr": 64,
+    "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
+    "user_regs": 216,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -230,9 +243,13 @@ WBUF = buf(Role.IN_BUF)
 FDSET = ArgSpec(Role.INOUT_STRUCT, "fd_set", 0, Length(Len.FDSET, 0))
 
 
+SOCKADDR_STORAGE = 128    # the most of a sockaddr strace reads
+
+
 def sockaddr_in(len_arg: int) -> ArgSpec:
-    """A sockaddr read in, its length in argument ``len_arg``."""
-    return in_("sockaddr", arg(len_arg))
+    """A sockaddr read in, its length in argument ``len_arg`` (its first
+    SOCKADDR_STORAGE bytes when the rest cannot be read, as strace reads it)."""
+    return ArgSpec(Role.IN_STRUCT, "sockaddr", SOCKADDR_STORAGE, arg(len_arg))
 
 
 def sockaddr_out(len_ptr_arg: int) -> ArgSpec:
@@ -265,11 +282,25 @@ PLANS: dict[str, Plan] = {
     "utime": (P, in_("utimbuf")), "utimes": (P, array(Role.IN_ARRAY, "timeval", fixed(2))),
     "futimesat": (V, P, array(Role.IN_ARRAY, "timeval", fixed(2))),
     "utimensat": (V, P, array(Role.IN_ARRAY, "timespec", fixed(2)), V),
-    "getdents64": (V, out("dirents", RET), V),
+    "getdents": (V, out("dirents", RET), V), "getdents64": (V, out("dirents", RET), V),
     "inotify_add_watch": (V, P, V),
-    "mount": (S, P, S, V, V), "umount2": (P, V),
+    "mount": (S, P, S, V, S), "umount2": (P, V),
+    "fsopen": (S, V),
+    "mount_setattr": (V, P, V, in_("mount_attr", arg(4)), V),
     "swapon": (P, V), "swapoff": (P,), "acct": (P,), "pivot_root": (P, P),
     "memfd_create": (S, V),
+    "landlock_create_ruleset": (in_("landlock_ruleset_attr", arg(1)), V, V),
+    "mq_open": (S, V, V, in_("mq_attr")), "mq_unlink": (S,),
+    "mq_getsetattr": (V, in_("mq_attr"), out("mq_attr")),
+    "mq_timedsend": (V, in_("bytes", arg(2)), V, V, in_("timespec")),
+    "mq_timedreceive": (V, RBUF, V, out("int"), in_("timespec")),
+    "mq_notify": (V, in_("sigevent")),
+    "io_uring_setup": (V, inout("io_uring_params")),
+    "quotactl": (V, P, V, V),
+    "_sysctl": (in_("sysctl_args"),),
+    "io_setup": (V, out("long")),
+    "io_getevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec")),
+    "io_uring_enter": (V, V, V, V, in_("sigset", arg(5)), V),
     "setxattr": (P, S, in_("bytes", arg(3)), V, V),
     "lsetxattr": (P, S, in_("bytes", arg(3)), V, V),
     "fsetxattr": (V, S, in_("bytes", arg(3)), V, V),
@@ -287,6 +318,9 @@ PLANS: dict[str, Plan] = {
     "preadv2": (V, iov(Role.OUT_IOVEC, 2), V, V, V, V),
     "pwritev2": (V, iov(Role.IN_IOVEC, 2), V, V, V, V),
     "sendfile": (V, V, inout("long"), V),
+    "copy_file_range": (V, in_("long"), V, in_("long"), V, V),
+    "splice": (V, in_("long"), V, in_("long"), V, V),
+    "vmsplice": (V, iov(Role.IN_IOVEC, 2), V, V),
     "pipe": (array(Role.OUT_ARRAY, "int", fixed(2)),),
     "pipe2": (array(Role.OUT_ARRAY, "int", fixed(2)), V),
     "ioctl": (V, V, V),
@@ -300,14 +334,15 @@ PLANS: dict[str, Plan] = {
     "recvfrom": (V, RBUF, V, V, sockaddr_out(5), inout("int")),
     "sendmsg": (V, msg(Role.IN_MSGHDR), V), "recvmsg": (V, msg(Role.OUT_MSGHDR), V),
     "sendmmsg": (V, array(Role.IN_ARRAY, "mmsghdr", arg(2)), V, V),
-    "recvmmsg": (V, array(Role.OUT_ARRAY, "mmsghdr", RET), V, V, in_("timespec")),
+    "recvmmsg": (V, array(Role.OUT_ARRAY, "mmsghdr", RET), V, V, inout("timespec")),
     "socketpair": (V, V, V, array(Role.OUT_ARRAY, "int", fixed(2))),
-    "setsockopt": (V, V, V, in_("bytes", arg(4)), V),
+    # optval: optlen bytes, or the int most options are when the rest cannot be read
+    "setsockopt": (V, V, V, ArgSpec(Role.IN_STRUCT, "bytes", 4, arg(4)), V),
     "getsockopt": (V, V, V, out("bytes", argptr(4)), inout("int")),
     # waiting
     "poll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, V),
-    "ppoll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, in_("timespec"),
-              in_("sigset"), V),
+    "ppoll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, inout("timespec"),
+              in_("sigset", arg(4)), V),
     "select": (V, FDSET, FDSET, FDSET, inout("timeval")),
     "pselect6": (V, FDSET, FDSET, FDSET, inout("timespec"), V),
     "epoll_wait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V),
@@ -333,14 +368,15 @@ PLANS: dict[str, Plan] = {
     "times": (out("tms"),),
     # signals
     "rt_sigaction": (V, in_("sigaction"), out("sigaction"), V),
-    "rt_sigprocmask": (V, in_("sigset"), out("sigset"), V),
-    "rt_sigpending": (out("sigset"), V),
-    "rt_sigsuspend": (in_("sigset"), V),
-    "rt_sigtimedwait": (in_("sigset"), out("siginfo"), in_("timespec"), V),
+    "rt_sigprocmask": (V, in_("sigset", arg(3)), out("sigset", arg(3)), V),
+    "rt_sigpending": (out("sigset", arg(1)), V),
+    "rt_sigsuspend": (in_("sigset", arg(1)), V),
+    "rt_sigtimedwait": (in_("sigset", arg(3)), out("siginfo"), in_("timespec"), V),
     "rt_sigqueueinfo": (V, V, in_("siginfo")),
     "rt_tgsigqueueinfo": (V, V, V, in_("siginfo")),
+    "pidfd_send_signal": (V, V, in_("siginfo"), V),
     "sigaltstack": (in_("stack"), out("stack")),
-    "signalfd4": (V, in_("sigset"), V, V), "signalfd": (V, in_("sigset"), V),
+    "signalfd4": (V, in_("sigset", arg(2)), V, V), "signalfd": (V, in_("sigset", arg(2)), V),
     # processes and resources
     "execve": (P, ArgSpec(Role.ARGV), ArgSpec(Role.ENVP)),
     "execveat": (V, P, ArgSpec(Role.ARGV), ArgSpec(Role.ENVP), V),
@@ -355,6 +391,14 @@ PLANS: dict[str, Plan] = {
     "sched_getparam": (V, out("sched_param")),
     "sched_setparam": (V, in_("sched_param")),
     "sched_setscheduler": (V, V, in_("sched_param")),
+    "sched_rr_get_interval": (V, out("timespec")),
+    "get_robust_list": (V, out("long"), out("long")),
+    "timer_create": (V, in_("sigevent"), out("int")),
+    "clock_adjtime": (V, inout("timex")),
+    "futex_waitv": (array(Role.IN_ARRAY, "futex_waitv", arg(1)), V, V, in_("timespec"), V),
+    "getcpu": (out("int"), out("int"), V),
+    "sched_getattr": (V, out("sched_attr"), V, V),
+    "sched_setattr": (V, in_("sched_attr"), V),
     "getgroups": (V, ArgSpec(Role.OUT_ARRAY, "int", 4, RET)),
     "setgroups": (V, ArgSpec(Role.IN_ARRAY, "int", 4, arg(0))),
     "getresuid": (out("int"), out("int"), out("int")),
@@ -362,11 +406,37 @@ PLANS: dict[str, Plan] = {
     "capget": (inout("cap_header"), out("cap_data")),
     "capset": (in_("cap_header"), in_("cap_data")),
     "sethostname": (in_("string", arg(1)), V),
+    "lookup_dcookie": (V, out("bytes", RET), V),
     "setdomainname": (in_("string", arg(1)), V),
     "adjtimex": (inout("timex"),),
     "prctl": (V, V, V, V, V),
+    "modify_ldt": (V, in_("user_desc"), V),
+    "bpf": (V, in_("bytes", arg(2)), V),
+    # get_thread_area reads only the entry_number (x86-64 has no 64-bit one: ENOSYS)
+    "set_thread_area": (inout("user_desc"),), "get_thread_area": (in_("int"),),
     "fcntl": (V, V, V),
     "futex": (V, V, V, V, V, V),
+    # SysV IPC (msgctl, semctl, shmctl: by their command, in SELECTORS)
+    "semop": (V, array(Role.IN_ARRAY, "sembuf", arg(2)), V),
+    "semtimedop": (V, array(Role.IN_ARRAY, "sembuf", arg(2)), V, in_("timespec")),
+    # keys (keyctl: by its command, in SELECTORS)
+    "add_key": (S, S, in_("bytes", arg(3)), V, V),
+    "request_key": (S, S, S, V),
+    # modules, kexec
+    "init_module": (V, V, S), "finit_module": (V, S, V), "delete_module": (S, V),
+    "kexec_load": (V, V, array(Role.IN_ARRAY, "kexec_segment", arg(1)), V),
+    "kexec_file_load": (V, V, V, in_("bytes", arg(2)), V),
+    "process_madvise": (V, array(Role.IN_ARRAY, "iovec", arg(2)), V, V, V),
+    # perf_event_attr: extensible (its size field); PERF_ATTR_SIZE_VER0 known
+    "perf_event_open": (in_("perf_event_attr", fixed(128)), V, V, V, V),
+    # NUMA: a nodemask of maxnode bits, read as whole longs
+    "mbind": (V, V, V, in_("nodemask", Length(Len.FDSET, 4)), V, V),
+    "set_mempolicy": (V, in_("nodemask", Length(Len.FDSET, 2)), V),
+    "get_mempolicy": (out("int"), out("nodemask", Length(Len.FDSET, 2)), V, V, V),
+    "migrate_pages": (V, V, in_("nodemask", Length(Len.FDSET, 1)),
+                      in_("nodemask", Length(Len.FDSET, 1))),
+    "move_pages": (V, V, array(Role.IN_ARRAY, "long", arg(1)),
+                   array(Role.IN_ARRAY, "int", arg(1)), array(Role.OUT_ARRAY, "int", arg(1)), V),
 }
 
 
@@ -386,12 +456,53 @@ TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
 TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5413, 0x5414
 FIONREAD, FIONBIO = 0x541B, 0x5421
 PR_SET_NAME, PR_GET_NAME = 15, 16
+# prctl options that write an int (a pointer: PR_GET_TID_ADDRESS) through arg2
+PR_GET_PDEATHSIG, PR_GET_UNALIGN, PR_GET_FPEMU, PR_GET_FPEXC, PR_GET_ENDIAN = 2, 5, 9, 11, 19
+PR_GET_TSC, PR_GET_CHILD_SUBREAPER, PR_GET_TID_ADDRESS = 25, 37, 40
+PR_SET_VMA = 0x53564D41  # PR_SET_VMA_ANON_NAME's name in arg5
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2      # its sock_fprog in arg3
+PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_PEEKUSR, PTRACE_GETEVENTMSG = 1, 2, 3, 0x4201
+PTRACE_GETSIGINFO, PTRACE_SETSIGINFO, PTRACE_GETREGSET, PTRACE_SETREGSET = 0x4202, 0x4203, \
+    0x4204, 0x4205
+PTRACE_PEEKSIGINFO, PTRACE_GETSIGMASK, PTRACE_SETSIGMASK = 0x4209, 0x420A, 0x420B
+PTRACE_SECCOMP_GET_METADATA, PTRACE_GET_SYSCALL_INFO = 0x420D, 0x420E
+PTRACE_GETREGS, PTRACE_SETREGS = 12, 13
+SECCOMP_SET_MODE_FILTER, SECCOMP_GET_ACTION_AVAIL, SECCOMP_GET_NOTIF_SIZES = 1, 2, 3
 F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 5, 6, 7, 36, 37, 38
+F_SETOWN_EX, F_GETOWN_EX = 15, 16
 FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_LOCK_PI, FUTEX_WAIT_REQUEUE_PI = 0, 9, 6, 11
+FUTEX_LOCK_PI2 = 13
+KCMP_EPOLL_TFD = 7      # kcmp's type whose idx2 points to a struct kcmp_epoll_slot
 FUTEX_CMD_MASK = 0x7F   # op without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
 CLONE_PIDFD = 0x1000    # clone() stores the pidfd through its parent_tid pointer
 CLONE_ARGS_SET_TID = 64  # offset of clone_args' set_tid, set_tid_size follows
 MAX_SET_TID = 32        # most set_tid entries (the kernel's and strace's limit)
+# setsockopt options whose struct is read whole when optlen is longer; the
+# selector sees the option number alone, so numbers that are also an int
+# option of SOL_SOCKET (IP_ADD_MEMBERSHIP 35 is SO_MARK's, MCAST_JOIN_GROUP 42
+# SO_PEEK_OFF's, IPV6_JOIN_ANYCAST 27 SO_DETACH_FILTER's) keep the int
+SOCKOPT_LINGER = (13,)                 # SO_LINGER: struct linger
+SOCKOPT_MREQ6 = (20, 21, 28)           # IPV6_ADD/DROP_MEMBERSHIP, IPV6_LEAVE_ANYCAST
+IPC_CMD_MASK = 0xFF     # msgctl/semctl/shmctl's command without IPC_64
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_UPDATE, KEYCTL_DESCRIBE = 1, 2, 6
+KEYCTL_SEARCH, KEYCTL_READ, KEYCTL_INSTANTIATE = 10, 11, 12
+KEYCTL_GET_SECURITY, KEYCTL_RESTRICT_KEYRING, KEYCTL_CAPABILITIES = 17, 29, 31
+IPC_SET, IPC_STAT, IPC_INFO = 1, 2, 3
+MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
+SEM_STAT, SEM_INFO, SEM_STAT_ANY = 18, 19, 20
+SHM_STAT, SHM_INFO, SHM_STAT_ANY = 13, 14, 15
+
+# quotactl's commands (linux/quota.h, linux/dqblk_xfs.h) -> its data argument
+Q_QUOTAON, Q_GETFMT, Q_GETINFO, Q_SETINFO = 0x800002, 0x800004, 0x800005, 0x800006
+Q_GETQUOTA, Q_SETQUOTA, Q_GETNEXTQUOTA = 0x800007, 0x800008, 0x800009
+Q_XQUOTAON, Q_XQUOTAOFF, Q_XGETQUOTA, Q_XSETQLIM = 0x5801, 0x5802, 0x5803, 0x5804
+Q_XQUOTARM, Q_XGETNEXTQUOTA = 0x5806, 0x5809
+QUOTA_DATA = {cmd << 8: {3: spec} for cmd, spec in (
+    (Q_QUOTAON, P), (Q_GETQUOTA, out("if_dqblk")), (Q_SETQUOTA, in_("if_dqblk")),
+    (Q_GETNEXTQUOTA, out("if_nextdqblk")), (Q_XGETQUOTA, out("fs_disk_quota")),
+    (Q_XGETNEXTQUOTA, out("fs_disk_quota")), (Q_XSETQLIM, in_("fs_disk_quota")),
+    (Q_GETINFO, out("if_dqinfo")), (Q_SETINFO, in_("if_dqinfo")), (Q_GETFMT, out("int")),
+    (Q_XQUOTAON, in_("int")), (Q_XQUOTAOFF, in_("int")), (Q_XQUOTARM, in_("int")))}
 
 SELECTORS: dict[str, Selector] = {
     "ioctl": Selector(1, 0xFFFFFFFF, {
@@ -405,17 +516,92 @@ SELECTORS: dict[str, Selector] = {
     "prctl": Selector(0, 0xFFFFFFFF, {
         PR_SET_NAME: {1: S},
         PR_GET_NAME: {1: out_string(fixed(16))},
+        **{option: {1: out("int")} for option in (
+            PR_GET_PDEATHSIG, PR_GET_UNALIGN, PR_GET_FPEMU, PR_GET_FPEXC, PR_GET_ENDIAN,
+            PR_GET_TSC, PR_GET_CHILD_SUBREAPER)},
+        PR_GET_TID_ADDRESS: {1: out("long")},
+        PR_SET_VMA: {4: S},
+        PR_SET_SECCOMP: {2: in_("sock_fprog")},
     }),
     "fcntl": Selector(1, 0xFFFFFFFF, {
         F_GETLK: {2: inout("flock")}, F_OFD_GETLK: {2: inout("flock")},
         F_SETLK: {2: in_("flock")}, F_SETLKW: {2: in_("flock")},
         F_OFD_SETLK: {2: in_("flock")}, F_OFD_SETLKW: {2: in_("flock")},
+        F_SETOWN_EX: {2: in_("f_owner_ex")}, F_GETOWN_EX: {2: out("f_owner_ex")},
     }),
     "futex": Selector(1, FUTEX_CMD_MASK, {
         FUTEX_WAIT: {3: in_("timespec")}, FUTEX_WAIT_BITSET: {3: in_("timespec")},
         FUTEX_LOCK_PI: {3: in_("timespec")}, FUTEX_WAIT_REQUEUE_PI: {3: in_("timespec")},
+        FUTEX_LOCK_PI2: {3: in_("timespec")},
     }),
     "clone": Selector(0, CLONE_PIDFD, {CLONE_PIDFD: {2: out("int")}}),
+    # fsconfig's key and value, by its command (FSCONFIG_SET_*)
+    "fsconfig": Selector(1, 0xFFFFFFFF, {
+        0: {2: S}, 1: {2: S, 3: S}, 2: {2: S, 3: in_("bytes", arg(4))},
+        3: {2: S, 3: S}, 4: {2: S, 3: S}, 5: {2: S}}),
+    # landlock_add_rule's LANDLOCK_RULE_PATH_BENEATH
+    "landlock_add_rule": Selector(1, 0xFFFFFFFF, {1: {2: in_("landlock_path_beneath_attr")}}),
+    # quotactl's and quotactl_fd's data, by the command QCMD holds (cmd << 8)
+    "quotactl": Selector(0, 0xFFFFFF00, QUOTA_DATA),
+    "quotactl_fd": Selector(1, 0xFFFFFF00, QUOTA_DATA),
+    # syslog's SYSLOG_ACTION_READ, _READ_ALL, _READ_CLEAR fill the buffer
+    "syslog": Selector(0, 0xFFFFFFFF, {n: {1: out("bytes", RET)} for n in (2, 3, 4)}),
+    # setsockopt's optval: the struct strace reads for the option when the optlen
+    # bytes cannot all be read (option numbers of every level alike: a wrong
+    # guess only records bytes a decoder finds too short)
+    "setsockopt": Selector(2, 0xFFFFFFFF, {
+        name: {3: ArgSpec(Role.IN_STRUCT, "bytes", size, arg(4))}
+        for names, size in ((SOCKOPT_LINGER, 8), (SOCKOPT_MREQ6, 20))
+        for name in names}),
+    "kcmp": Selector(2, 0xFFFFFFFF, {KCMP_EPOLL_TFD: {4: in_("kcmp_epoll_slot")}}),
+    "ptrace": Selector(0, 0xFFFFFFFF, {
+        **{request: {3: out("long")} for request in (
+            PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_PEEKUSR, PTRACE_GETEVENTMSG)},
+        PTRACE_GETSIGINFO: {3: out("siginfo")}, PTRACE_SETSIGINFO: {3: in_("siginfo")},
+        PTRACE_GETREGSET: {3: inout("iovec")}, PTRACE_SETREGSET: {3: in_("iovec")},
+        PTRACE_PEEKSIGINFO: {2: in_("peeksiginfo_args"),
+                             3: array(Role.OUT_ARRAY, "siginfo", RET)},
+        PTRACE_GETSIGMASK: {3: out("sigset")}, PTRACE_SETSIGMASK: {3: in_("sigset")},
+        PTRACE_SECCOMP_GET_METADATA: {3: in_("long")},
+        PTRACE_GET_SYSCALL_INFO: {3: out("bytes", arg(2))},
+        # (the bpf program looks at 16 cases of a call: PTRACE_[GS]ETFPREGS' registers
+        # are left out)
+        PTRACE_GETREGS: {3: out("user_regs")}, PTRACE_SETREGS: {3: in_("user_regs")},
+    }),
+    # reboot's LINUX_REBOOT_CMD_RESTART2: the command string in arg4
+    "reboot": Selector(2, 0xFFFFFFFF, {0xA1B2C3D4: {3: S}}),
+    # arch_prctl's ARCH_GET_FS, ARCH_GET_GS and ARCH_GET_XCOMP_*: a word stored through arg2
+    "arch_prctl": Selector(0, 0xFFFFFFFF, {
+        option: {1: out("long")} for option in (0x1003, 0x1004, 0x1021, 0x1022, 0x1024)}),
+    "seccomp": Selector(0, 0xFFFFFFFF, {
+        SECCOMP_SET_MODE_FILTER: {2: in_("sock_fprog")},
+        SECCOMP_GET_ACTION_AVAIL: {2: in_("int")},
+        SECCOMP_GET_NOTIF_SIZES: {2: out("seccomp_notif_sizes")},
+    }),
+    "keyctl": Selector(0, 0xFFFFFFFF, {
+        KEYCTL_JOIN_SESSION_KEYRING: {1: S},
+        KEYCTL_UPDATE: {2: in_("bytes", arg(3))}, KEYCTL_INSTANTIATE: {2: in_("bytes", arg(3))},
+        KEYCTL_DESCRIBE: {2: out("bytes", RET)}, KEYCTL_READ: {2: out("bytes", RET)},
+        KEYCTL_GET_SECURITY: {2: out("bytes", RET)},
+        KEYCTL_SEARCH: {2: S, 3: S}, KEYCTL_RESTRICT_KEYRING: {2: S, 3: S},
+        KEYCTL_CAPABILITIES: {1: out("bytes", RET)},
+    }),
+    # the IPC_64 bit (0x100) aside; the decoder checks the whole command
+    "msgctl": Selector(1, IPC_CMD_MASK, {
+        IPC_SET: {2: in_("msqid_ds")}, IPC_STAT: {2: out("msqid_ds")},
+        MSG_STAT: {2: out("msqid_ds")}, MSG_STAT_ANY: {2: out("msqid_ds")},
+        IPC_INFO: {2: out("msginfo")}, MSG_INFO: {2: out("msginfo")},
+    }),
+    "semctl": Selector(2, IPC_CMD_MASK, {
+        IPC_SET: {3: in_("semid_ds")}, IPC_STAT: {3: out("semid_ds")},
+        SEM_STAT: {3: out("semid_ds")}, SEM_STAT_ANY: {3: out("semid_ds")},
+        IPC_INFO: {3: out("seminfo")}, SEM_INFO: {3: out("seminfo")},
+    }),
+    "shmctl": Selector(1, IPC_CMD_MASK, {
+        IPC_SET: {2: in_("shmid_ds")}, IPC_STAT: {2: out("shmid_ds")},
+        SHM_STAT: {2: out("shmid_ds")}, SHM_STAT_ANY: {2: out("shmid_ds")},
+        IPC_INFO: {2: out("shminfo")}, SHM_INFO: {2: out("shm_info")},
+    }),
 }
 
 
@@ -464,7 +650,7 @@ def _table() -> dict[int, Plan]:
     for nr, info in _abi().syscalls.items():
         nargs = MAX_ARGS if info.nargs is None else info.nargs
         if info.name in PLANS:
-            table[nr] = _pad(PLANS[info.name], nargs)
+            table[nr] = tuple(_typed_count(s, info) for s in _pad(PLANS[info.name], nargs))
         elif info.args:
             table[nr] = tuple(derive(c, n) for c, n in info.args)
         else:
@@ -473,11 +659,34 @@ def _table() -> dict[int, Plan]:
     return table
 
 
+# C types of 32 bits: a count of such a type is what the kernel's syscall
+# wrapper makes of the register's low half, whatever the upper half holds
+INT32_TYPES = frozenset({"int", "unsigned int", "unsigned", "u32", "__u32", "s32", "__s32"})
+
+
+def _typed_count(spec: ArgSpec, info) -> ArgSpec:
+    """``spec`` with a count from an int argument read as Len.ARG_U32."""
+    ln = spec.length
+    if ln is None or ln.kind != Len.ARG or not info.args or ln.n >= len(info.args):
+        return spec
+    if _norm_ctype(info.args[ln.n][0]) not in INT32_TYPES:
+        return spec
+    return spec._replace(length=Length(Len.ARG_U32, ln.n))
+
+
 @lru_cache(maxsize=None)
 def selectors() -> dict[int, Selector]:
-    """SELECTORS by syscall number."""
-    numbers = {name: _abi().syscall_number(name) for name in SELECTORS}
-    return {nr: SELECTORS[name] for name, nr in numbers.items() if nr is not None}
+    """SELECTORS by syscall number, their counts typed as the table's are."""
+    found = {}
+    for name, sel in SELECTORS.items():
+        nr = _abi().syscall_number(name)
+        if nr is None:
+            continue
+        info = _abi().syscall(nr)
+        cases = {value: {i: _typed_count(spec, info) for i, spec in targets.items()}
+                 for value, targets in sel.cases.items()}
+        found[nr] = sel._replace(cases=cases)
+    return found
 
 
 _UNKNOWN: Plan = (V,) * MAX_ARGS

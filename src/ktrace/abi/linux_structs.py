@@ -61,6 +61,30 @@ FIXED = {
                                            "exit_signal", "stack", "stack_size", "tls",
                                            "set_tid", "set_tid_size", "cgroup")),
     "open_how": (struct.Struct("<QQQ"), ("flags", "mode", "resolve")),
+    # seccomp's and ptrace's: struct sock_fprog (len, then the filter's address),
+    # struct seccomp_notif_sizes, struct ptrace_peeksiginfo_args
+    "sock_fprog": (struct.Struct("<H6xQ"), ("len", "filter")),
+    "seccomp_notif_sizes": (struct.Struct("<HHH"), ("seccomp_notif", "seccomp_notif_resp",
+                                                    "seccomp_data")),
+    "peeksiginfo_args": (struct.Struct("<QII"), ("off", "flags", "nr")),
+    # ptrace's PTRACE_GETREGS/SETREGS: struct user_regs_struct (sys/user.h)
+    "user_regs": (struct.Struct("<27Q"), (
+        "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+        "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
+        "gs_base", "ds", "es", "fs", "gs")),
+    # struct user_desc (asm/ldt.h): its bit fields in one word
+    "user_desc": (struct.Struct("<IIII"), ("entry_number", "base_addr", "limit", "flags")),
+    "sched_attr": (struct.Struct("<IIQiIQQQII"), ("size", "sched_policy", "sched_flags",
+                                                  "sched_nice", "sched_priority",
+                                                  "sched_runtime", "sched_deadline",
+                                                  "sched_period", "sched_util_min",
+                                                  "sched_util_max")),
+    "utimbuf": (struct.Struct("<qq"), ("actime", "modtime")),
+    "f_owner_ex": (struct.Struct("<ii"), ("type", "pid")),
+    "landlock_ruleset_attr": (struct.Struct("<Q"), ("handled_access_fs",)),
+    "landlock_path_beneath_attr": (struct.Struct("<Qi"), ("allowed_access", "parent_fd")),
+    "flock": (struct.Struct("<hh4xqqi4x"), ("l_type", "l_whence", "l_start", "l_len",
+                                            "l_pid")),
     "msghdr": (struct.Struct("<QI4xQQQQi4x"), ("msg_name", "msg_namelen", "msg_iov",
                                                "msg_iovlen", "msg_control",
                                                "msg_controllen", "msg_flags")),
@@ -73,6 +97,26 @@ FIXED = {
                                                 "f_bavail", "f_files", "f_ffree", "fsid0",
                                                 "fsid1", "f_namelen", "f_frsize",
                                                 "f_flags")),
+    # SysV IPC (linux/msg.h, sem.h, shm.h: the *64_ds the kernel copies); each
+    # *_ds opens with struct ipc64_perm: key, uid, gid, cuid, cgid, mode
+    "msqid_ds": (struct.Struct("<IIIIII24xqqqQQQii16x"), (
+        "key", "uid", "gid", "cuid", "cgid", "mode", "msg_stime", "msg_rtime",
+        "msg_ctime", "msg_cbytes", "msg_qnum", "msg_qbytes", "msg_lspid", "msg_lrpid")),
+    "semid_ds": (struct.Struct("<IIIIII24xq8xq8xQ16x"), (
+        "key", "uid", "gid", "cuid", "cgid", "mode", "sem_otime", "sem_ctime",
+        "sem_nsems")),
+    "shmid_ds": (struct.Struct("<IIIIII24xQqqqiiQ16x"), (
+        "key", "uid", "gid", "cuid", "cgid", "mode", "shm_segsz", "shm_atime",
+        "shm_dtime", "shm_ctime", "shm_cpid", "shm_lpid", "shm_nattch")),
+    "msginfo": (struct.Struct("<7iH2x"), ("msgpool", "msgmap", "msgmax", "msgmnb",
+                                          "msgmni", "msgssz", "msgtql", "msgseg")),
+    "seminfo": (struct.Struct("<10i"), ("semmap", "semmni", "semmns", "semmnu", "semmsl",
+                                        "semopm", "semume", "semusz", "semvmx", "semaem")),
+    "shminfo": (struct.Struct("<5Q32x"), ("shmmax", "shmmin", "shmmni", "shmseg", "shmall")),
+    "shm_info": (struct.Struct("<i4x5Q"), ("used_ids", "shm_tot", "shm_rss", "shm_swp",
+                                           "swap_attempts", "swap_successes")),
+    "sembuf": (struct.Struct("<HhH"), ("sem_num", "sem_op", "sem_flg")),
+    "kexec_segment": (struct.Struct("<QQQQ"), ("buf", "bufsz", "mem", "memsz")),
 }
 
 MSGHDR = FIXED["msghdr"][0]
@@ -93,3 +137,7 @@ SI_PTR = struct.Struct("<24xQ")              # si_value.sival_ptr
 SI_POLL = struct.Struct("<16xqi")            # si_band, si_fd
 SI_CHLD = struct.Struct("<24xi4xqq")         # si_status, si_utime, si_stime
 SI_ADDR = struct.Struct("<16xQ")             # si_addr (faults)
+
+# struct rusage whole: ru_utime, ru_stime (sec, usec each), then its 14 longs
+# (ru_maxrss ... ru_nivcsw)
+RUSAGE = struct.Struct("<4q14q")

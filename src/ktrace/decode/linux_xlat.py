@@ -6,12 +6,18 @@ Values come from these headers of the generating machine:
     <asm/ioctls.h>
     <asm/poll.h>
     <asm/prctl.h>
+    <asm/ptrace-abi.h>
     <asm/termbits.h>
     <dirent.h>
     <fcntl.h>
+    <linux/audit.h>
+    <linux/bpf.h>
     <linux/btrfs.h>
     <linux/capability.h>
     <linux/close_range.h>
+    <linux/dcbnl.h>
+    <linux/dqblk_xfs.h>
+    <linux/elf.h>
     <linux/eventpoll.h>
     <linux/fadvise.h>
     <linux/falloc.h>
@@ -20,37 +26,68 @@ Values come from these headers of the generating machine:
     <linux/fiemap.h>
     <linux/fs.h>
     <linux/futex.h>
+    <linux/hw_breakpoint.h>
+    <linux/icmp.h>
+    <linux/if_addrlabel.h>
+    <linux/if_arp.h>
+    <linux/if_bridge.h>
+    <linux/if_ether.h>
+    <linux/if_packet.h>
     <linux/in.h>
+    <linux/inet_diag.h>
     <linux/inotify.h>
+    <linux/io_uring.h>
     <linux/ioprio.h>
+    <linux/ipc.h>
+    <linux/kcmp.h>
     <linux/kexec.h>
     <linux/keyctl.h>
     <linux/landlock.h>
     <linux/magic.h>
     <linux/memfd.h>
+    <linux/mempolicy.h>
     <linux/mman.h>
+    <linux/module.h>
     <linux/mount.h>
+    <linux/msg.h>
+    <linux/net_namespace.h>
+    <linux/netconf.h>
     <linux/netlink.h>
     <linux/openat2.h>
+    <linux/perf_event.h>
+    <linux/personality.h>
     <linux/pidfd.h>
+    <linux/pkt_cls.h>
     <linux/prctl.h>
+    <linux/ptrace.h>
+    <linux/quota.h>
     <linux/random.h>
     <linux/reboot.h>
     <linux/resource.h>
+    <linux/rtnetlink.h>
     <linux/sched.h>
     <linux/seccomp.h>
     <linux/securebits.h>
+    <linux/selinux_netlink.h>
+    <linux/sem.h>
+    <linux/shm.h>
     <linux/signal.h>
+    <linux/sock_diag.h>
+    <linux/socket.h>
     <linux/sockios.h>
     <linux/stat.h>
     <linux/time.h>
+    <linux/timex.h>
     <linux/userfaultfd.h>
     <linux/wait.h>
     <linux/xattr.h>
+    <linux/xfrm.h>
     <netinet/in.h>
     <netinet/tcp.h>
     <netinet/udp.h>
     <sched.h>
+    <signal.h>
+    <stddef.h>
     <sys/eventfd.h>
     <sys/mount.h>
     <sys/shm.h>
@@ -79,6 +116,7 @@ OPEN_FLAGS = (
     (0x400, 'O_APPEND'),
     (0x800, 'O_NONBLOCK'),
     (0x101000, 'O_SYNC'),
+    (0x100000, '__O_SYNC'),
     (0x1000, 'O_DSYNC'),
     (0x4000, 'O_DIRECT'),
     (0x8000, 'O_LARGEFILE'),
@@ -87,6 +125,7 @@ OPEN_FLAGS = (
     (0x80000, 'O_CLOEXEC'),
     (0x200000, 'O_PATH'),
     (0x410000, 'O_TMPFILE'),
+    (0x400000, '__O_TMPFILE'),
     (0x10000, 'O_DIRECTORY'),
     (0x2000, 'FASYNC'),
 )
@@ -182,6 +221,161 @@ LOCK_TYPES = (
     (0x0, 'F_RDLCK'),
     (0x1, 'F_WRLCK'),
     (0x2, 'F_UNLCK'),
+    (0x4, 'F_EXLCK'),
+    (0x8, 'F_SHLCK'),
+)
+
+MQ_ATTR_FLAGS = (
+    (0x800, 'O_NONBLOCK'),
+)
+
+QUOTA_CMDS = (
+    (0x100, 'Q_V1_QUOTAON'),
+    (0x200, 'Q_V1_QUOTAOFF'),
+    (0x300, 'Q_V1_GETQUOTA'),
+    (0x400, 'Q_V1_SETQUOTA'),
+    (0x500, 'Q_V1_SETUSE'),
+    (0x600, 'Q_V1_SYNC'),
+    (0x700, 'Q_SETQLIM'),
+    (0x800, 'Q_V1_GETSTATS'),
+    (0x1000, 'Q_V1_RSQUASH'),
+    (0xd00, 'Q_V2_GETQUOTA'),
+    (0xe00, 'Q_V2_SETQUOTA'),
+    (0xf00, 'Q_V2_SETUSE'),
+    (0x900, 'Q_V2_GETINFO'),
+    (0xa00, 'Q_V2_SETINFO'),
+    (0xb00, 'Q_V2_SETGRACE'),
+    (0xc00, 'Q_V2_SETFLAGS'),
+    (0x1100, 'Q_V2_GETSTATS'),
+    (0x800001, 'Q_SYNC'),
+    (0x800002, 'Q_QUOTAON'),
+    (0x800003, 'Q_QUOTAOFF'),
+    (0x800004, 'Q_GETFMT'),
+    (0x800005, 'Q_GETINFO'),
+    (0x800006, 'Q_SETINFO'),
+    (0x800007, 'Q_GETQUOTA'),
+    (0x800008, 'Q_SETQUOTA'),
+    (0x800009, 'Q_GETNEXTQUOTA'),
+    (0x5801, 'Q_XQUOTAON'),
+    (0x5802, 'Q_XQUOTAOFF'),
+    (0x5803, 'Q_XGETQUOTA'),
+    (0x5804, 'Q_XSETQLIM'),
+    (0x5805, 'Q_XGETQSTAT'),
+    (0x5806, 'Q_XQUOTARM'),
+    (0x5807, 'Q_XQUOTASYNC'),
+    (0x5808, 'Q_XGETQSTATV'),
+    (0x5809, 'Q_XGETNEXTQUOTA'),
+)
+
+QUOTA_TYPES = (
+    (0x0, 'USRQUOTA'),
+    (0x1, 'GRPQUOTA'),
+    (0x2, 'PRJQUOTA'),
+)
+
+QUOTA_FORMATS = (
+    (0x1, 'QFMT_VFS_OLD'),
+    (0x2, 'QFMT_VFS_V0'),
+    (0x3, 'QFMT_OCFS2'),
+    (0x4, 'QFMT_VFS_V1'),
+)
+
+QUOTA_DQBLK_VALID = (
+    (0x1, 'QIF_BLIMITS'),
+    (0x2, 'QIF_SPACE'),
+    (0x4, 'QIF_ILIMITS'),
+    (0x8, 'QIF_INODES'),
+    (0x10, 'QIF_BTIME'),
+    (0x20, 'QIF_ITIME'),
+)
+
+QUOTA_DQINFO_FLAGS = (
+    (0x1, 'DQF_ROOT_SQUASH'),
+    (0x10000, 'DQF_SYS_FILE'),
+)
+
+QUOTA_DQINFO_VALID = (
+    (0x1, 'IIF_BGRACE'),
+    (0x2, 'IIF_IGRACE'),
+    (0x4, 'IIF_FLAGS'),
+)
+
+XFS_DQBLK_FLAGS = (
+    (0x1, 'FS_USER_QUOTA'),
+    (0x2, 'FS_PROJ_QUOTA'),
+    (0x4, 'FS_GROUP_QUOTA'),
+)
+
+XFS_QUOTA_FLAGS = (
+    (0x1, 'FS_QUOTA_UDQ_ACCT'),
+    (0x2, 'FS_QUOTA_UDQ_ENFD'),
+    (0x4, 'FS_QUOTA_GDQ_ACCT'),
+    (0x8, 'FS_QUOTA_GDQ_ENFD'),
+    (0x10, 'FS_QUOTA_PDQ_ACCT'),
+    (0x20, 'FS_QUOTA_PDQ_ENFD'),
+)
+
+IO_URING_SETUP_FLAGS = (
+    (0x1, 'IORING_SETUP_IOPOLL'),
+    (0x2, 'IORING_SETUP_SQPOLL'),
+    (0x4, 'IORING_SETUP_SQ_AFF'),
+    (0x8, 'IORING_SETUP_CQSIZE'),
+    (0x10, 'IORING_SETUP_CLAMP'),
+    (0x20, 'IORING_SETUP_ATTACH_WQ'),
+    (0x40, 'IORING_SETUP_R_DISABLED'),
+    (0x80, 'IORING_SETUP_SUBMIT_ALL'),
+    (0x100, 'IORING_SETUP_COOP_TASKRUN'),
+    (0x200, 'IORING_SETUP_TASKRUN_FLAG'),
+    (0x400, 'IORING_SETUP_SQE128'),
+    (0x800, 'IORING_SETUP_CQE32'),
+)
+
+IO_URING_FEATURES = (
+    (0x1, 'IORING_FEAT_SINGLE_MMAP'),
+    (0x2, 'IORING_FEAT_NODROP'),
+    (0x4, 'IORING_FEAT_SUBMIT_STABLE'),
+    (0x8, 'IORING_FEAT_RW_CUR_POS'),
+    (0x10, 'IORING_FEAT_CUR_PERSONALITY'),
+    (0x20, 'IORING_FEAT_FAST_POLL'),
+    (0x40, 'IORING_FEAT_POLL_32BITS'),
+    (0x80, 'IORING_FEAT_SQPOLL_NONFIXED'),
+    (0x100, 'IORING_FEAT_EXT_ARG'),
+    (0x200, 'IORING_FEAT_NATIVE_WORKERS'),
+    (0x400, 'IORING_FEAT_RSRC_TAGS'),
+    (0x800, 'IORING_FEAT_CQE_SKIP'),
+    (0x1000, 'IORING_FEAT_LINKED_FILE'),
+)
+
+IO_URING_ENTER_FLAGS = (
+    (0x1, 'IORING_ENTER_GETEVENTS'),
+    (0x2, 'IORING_ENTER_SQ_WAKEUP'),
+    (0x4, 'IORING_ENTER_SQ_WAIT'),
+    (0x8, 'IORING_ENTER_EXT_ARG'),
+    (0x10, 'IORING_ENTER_REGISTERED_RING'),
+)
+
+DNOTIFY_FLAGS = (
+    (0x1, 'DN_ACCESS'),
+    (0x2, 'DN_MODIFY'),
+    (0x4, 'DN_CREATE'),
+    (0x8, 'DN_DELETE'),
+    (0x10, 'DN_RENAME'),
+    (0x20, 'DN_ATTRIB'),
+    (0x80000000, 'DN_MULTISHOT'),
+)
+
+F_SEALS = (
+    (0x1, 'F_SEAL_SEAL'),
+    (0x2, 'F_SEAL_SHRINK'),
+    (0x4, 'F_SEAL_GROW'),
+    (0x8, 'F_SEAL_WRITE'),
+    (0x10, 'F_SEAL_FUTURE_WRITE'),
+)
+
+F_OWNER_TYPES = (
+    (0x0, 'F_OWNER_TID'),
+    (0x1, 'F_OWNER_PID'),
+    (0x2, 'F_OWNER_PGRP'),
 )
 
 FLOCK_OPS = (
@@ -394,6 +588,93 @@ MOUNT_SETATTR_FLAGS = (
     (0x8000, 'AT_RECURSIVE'),
 )
 
+MOUNT_FLAGS = (
+    (0x1, 'MS_RDONLY'),
+    (0x2, 'MS_NOSUID'),
+    (0x4, 'MS_NODEV'),
+    (0x8, 'MS_NOEXEC'),
+    (0x10, 'MS_SYNCHRONOUS'),
+    (0x20, 'MS_REMOUNT'),
+    (0x40, 'MS_MANDLOCK'),
+    (0x80, 'MS_DIRSYNC'),
+    (0x100, 'MS_NOSYMFOLLOW'),
+    (0x400, 'MS_NOATIME'),
+    (0x800, 'MS_NODIRATIME'),
+    (0x1000, 'MS_BIND'),
+    (0x2000, 'MS_MOVE'),
+    (0x4000, 'MS_REC'),
+    (0x8000, 'MS_SILENT'),
+    (0x10000, 'MS_POSIXACL'),
+    (0x20000, 'MS_UNBINDABLE'),
+    (0x40000, 'MS_PRIVATE'),
+    (0x80000, 'MS_SLAVE'),
+    (0x100000, 'MS_SHARED'),
+    (0x200000, 'MS_RELATIME'),
+    (0x400000, 'MS_KERNMOUNT'),
+    (0x800000, 'MS_I_VERSION'),
+    (0x1000000, 'MS_STRICTATIME'),
+    (0x2000000, 'MS_LAZYTIME'),
+    (0x4000000, 'MS_SUBMOUNT'),
+    (0x8000000, 'MS_NOREMOTELOCK'),
+    (0x10000000, 'MS_NOSEC'),
+    (0x20000000, 'MS_BORN'),
+    (0x40000000, 'MS_ACTIVE'),
+    (-2147483648, 'MS_NOUSER'),
+)
+
+MOUNT_MAGIC = (
+    (0xc0ed0000, 'MS_MGC_VAL'),
+    (0xffff0000, 'MS_MGC_MSK'),
+)
+
+MOUNT_PROPAGATION = (
+    (0x20000, 'MS_UNBINDABLE'),
+    (0x40000, 'MS_PRIVATE'),
+    (0x80000, 'MS_SLAVE'),
+    (0x100000, 'MS_SHARED'),
+)
+
+FSOPEN_FLAGS = (
+    (0x1, 'FSOPEN_CLOEXEC'),
+)
+
+FSMOUNT_FLAGS = (
+    (0x1, 'FSMOUNT_CLOEXEC'),
+)
+
+FSMOUNT_ATTR_FLAGS = (
+    (0x1, 'MOUNT_ATTR_RDONLY'),
+    (0x2, 'MOUNT_ATTR_NOSUID'),
+    (0x4, 'MOUNT_ATTR_NODEV'),
+    (0x8, 'MOUNT_ATTR_NOEXEC'),
+    (0x10, 'MOUNT_ATTR_NOATIME'),
+    (0x20, 'MOUNT_ATTR_STRICTATIME'),
+    (0x80, 'MOUNT_ATTR_NODIRATIME'),
+)
+
+MOUNT_ATTR_FLAGS = (
+    (0x1, 'MOUNT_ATTR_RDONLY'),
+    (0x2, 'MOUNT_ATTR_NOSUID'),
+    (0x4, 'MOUNT_ATTR_NODEV'),
+    (0x8, 'MOUNT_ATTR_NOEXEC'),
+    (0x10, 'MOUNT_ATTR_NOATIME'),
+    (0x20, 'MOUNT_ATTR_STRICTATIME'),
+    (0x80, 'MOUNT_ATTR_NODIRATIME'),
+    (0x100000, 'MOUNT_ATTR_IDMAP'),
+    (0x200000, 'MOUNT_ATTR_NOSYMFOLLOW'),
+)
+
+FSCONFIG_CMDS = (
+    (0x0, 'FSCONFIG_SET_FLAG'),
+    (0x1, 'FSCONFIG_SET_STRING'),
+    (0x2, 'FSCONFIG_SET_BINARY'),
+    (0x3, 'FSCONFIG_SET_PATH'),
+    (0x4, 'FSCONFIG_SET_PATH_EMPTY'),
+    (0x5, 'FSCONFIG_SET_FD'),
+    (0x6, 'FSCONFIG_CMD_CREATE'),
+    (0x7, 'FSCONFIG_CMD_RECONFIGURE'),
+)
+
 UMOUNT_FLAGS = (
     (0x1, 'MNT_FORCE'),
     (0x2, 'MNT_DETACH'),
@@ -450,6 +731,45 @@ INOTIFY_MASK = (
     (0x80000000, 'IN_ONESHOT'),
 )
 
+FAN_MARK_FLAGS = (
+    (0x1, 'FAN_MARK_ADD'),
+    (0x2, 'FAN_MARK_REMOVE'),
+    (0x4, 'FAN_MARK_DONT_FOLLOW'),
+    (0x8, 'FAN_MARK_ONLYDIR'),
+    (0x10, 'FAN_MARK_MOUNT'),
+    (0x20, 'FAN_MARK_IGNORED_MASK'),
+    (0x40, 'FAN_MARK_IGNORED_SURV_MODIFY'),
+    (0x80, 'FAN_MARK_FLUSH'),
+    (0x100, 'FAN_MARK_FILESYSTEM'),
+    (0x200, 'FAN_MARK_EVICTABLE'),
+    (0x400, 'FAN_MARK_IGNORE'),
+)
+
+FAN_EVENT_FLAGS = (
+    (0x1, 'FAN_ACCESS'),
+    (0x2, 'FAN_MODIFY'),
+    (0x4, 'FAN_ATTRIB'),
+    (0x8, 'FAN_CLOSE_WRITE'),
+    (0x10, 'FAN_CLOSE_NOWRITE'),
+    (0x20, 'FAN_OPEN'),
+    (0x40, 'FAN_MOVED_FROM'),
+    (0x80, 'FAN_MOVED_TO'),
+    (0x100, 'FAN_CREATE'),
+    (0x200, 'FAN_DELETE'),
+    (0x400, 'FAN_DELETE_SELF'),
+    (0x800, 'FAN_MOVE_SELF'),
+    (0x1000, 'FAN_OPEN_EXEC'),
+    (0x4000, 'FAN_Q_OVERFLOW'),
+    (0x8000, 'FAN_FS_ERROR'),
+    (0x10000, 'FAN_OPEN_PERM'),
+    (0x20000, 'FAN_ACCESS_PERM'),
+    (0x40000, 'FAN_OPEN_EXEC_PERM'),
+    (0x80000, 'FAN_DIR_MODIFY'),
+    (0x40000000, 'FAN_ONDIR'),
+    (0x8000000, 'FAN_EVENT_ON_CHILD'),
+    (0x10000000, 'FAN_RENAME'),
+)
+
 FAN_CLASSES = (
     (0x0, 'FAN_CLASS_NOTIF'),
     (0x4, 'FAN_CLASS_CONTENT'),
@@ -468,6 +788,27 @@ FAN_INIT_FLAGS = (
     (0x400, 'FAN_REPORT_DIR_FID'),
     (0x800, 'FAN_REPORT_NAME'),
     (0x1000, 'FAN_REPORT_TARGET_FID'),
+)
+
+LANDLOCK_RULE_TYPES = (
+    (0x1, 'LANDLOCK_RULE_PATH_BENEATH'),
+)
+
+LANDLOCK_ACCESS_FS = (
+    (0x1, 'LANDLOCK_ACCESS_FS_EXECUTE'),
+    (0x2, 'LANDLOCK_ACCESS_FS_WRITE_FILE'),
+    (0x4, 'LANDLOCK_ACCESS_FS_READ_FILE'),
+    (0x8, 'LANDLOCK_ACCESS_FS_READ_DIR'),
+    (0x10, 'LANDLOCK_ACCESS_FS_REMOVE_DIR'),
+    (0x20, 'LANDLOCK_ACCESS_FS_REMOVE_FILE'),
+    (0x40, 'LANDLOCK_ACCESS_FS_MAKE_CHAR'),
+    (0x80, 'LANDLOCK_ACCESS_FS_MAKE_DIR'),
+    (0x100, 'LANDLOCK_ACCESS_FS_MAKE_REG'),
+    (0x200, 'LANDLOCK_ACCESS_FS_MAKE_SOCK'),
+    (0x400, 'LANDLOCK_ACCESS_FS_MAKE_FIFO'),
+    (0x800, 'LANDLOCK_ACCESS_FS_MAKE_BLOCK'),
+    (0x1000, 'LANDLOCK_ACCESS_FS_MAKE_SYM'),
+    (0x2000, 'LANDLOCK_ACCESS_FS_REFER'),
 )
 
 LANDLOCK_CREATE_RULESET_FLAGS = (
@@ -512,6 +853,7 @@ PROT_FLAGS = (
 )
 
 MAP_TYPES = (
+    (0x0, 'MAP_FILE'),
     (0x1, 'MAP_SHARED'),
     (0x2, 'MAP_PRIVATE'),
     (0x3, 'MAP_SHARED_VALIDATE'),
@@ -602,6 +944,115 @@ SHMAT_FLAGS = (
     (0x2000, 'SHM_RND'),
     (0x4000, 'SHM_REMAP'),
     (0x8000, 'SHM_EXEC'),
+)
+
+MPOL_MODES = (
+    (0x0, 'MPOL_DEFAULT'),
+    (0x1, 'MPOL_PREFERRED'),
+    (0x2, 'MPOL_BIND'),
+    (0x3, 'MPOL_INTERLEAVE'),
+    (0x4, 'MPOL_LOCAL'),
+    (0x5, 'MPOL_PREFERRED_MANY'),
+)
+
+MPOL_MODE_FLAGS = (
+    (0x8000, 'MPOL_F_STATIC_NODES'),
+    (0x4000, 'MPOL_F_RELATIVE_NODES'),
+    (0x2000, 'MPOL_F_NUMA_BALANCING'),
+)
+
+MBIND_FLAGS = (
+    (0x1, 'MPOL_MF_STRICT'),
+    (0x2, 'MPOL_MF_MOVE'),
+    (0x4, 'MPOL_MF_MOVE_ALL'),
+)
+
+GET_MEMPOLICY_FLAGS = (
+    (0x1, 'MPOL_F_NODE'),
+    (0x2, 'MPOL_F_ADDR'),
+    (0x4, 'MPOL_F_MEMS_ALLOWED'),
+)
+
+MOVE_PAGES_FLAGS = (
+    (0x2, 'MPOL_MF_MOVE'),
+    (0x4, 'MPOL_MF_MOVE_ALL'),
+)
+
+IPC_PRIVATE = (
+    (0x0, 'IPC_PRIVATE'),
+)
+
+IPC_64 = (
+    (0x100, 'IPC_64'),
+)
+
+IPC_RESOURCE_FLAGS = (
+    (0x200, 'IPC_CREAT'),
+    (0x400, 'IPC_EXCL'),
+    (0x800, 'IPC_NOWAIT'),
+)
+
+SHM_RESOURCE_FLAGS = (
+    (0x200, 'IPC_CREAT'),
+    (0x400, 'IPC_EXCL'),
+    (0x800, 'SHM_HUGETLB'),
+    (0x1000, 'SHM_NORESERVE'),
+)
+
+SHM_HUGE = (
+    (0x1a, 'SHM_HUGE_SHIFT'),
+    (0x3f, 'SHM_HUGE_MASK'),
+)
+
+IPC_MSG_FLAGS = (
+    (0x1000, 'MSG_NOERROR'),
+    (0x2000, 'MSG_EXCEPT'),
+    (0x4000, 'MSG_COPY'),
+    (0x800, 'IPC_NOWAIT'),
+)
+
+SEMOP_FLAGS = (
+    (0x1000, 'SEM_UNDO'),
+    (0x800, 'IPC_NOWAIT'),
+)
+
+MSGCTL_CMDS = (
+    (0x0, 'IPC_RMID'),
+    (0x1, 'IPC_SET'),
+    (0x2, 'IPC_STAT'),
+    (0x3, 'IPC_INFO'),
+    (0xb, 'MSG_STAT'),
+    (0xc, 'MSG_INFO'),
+    (0xd, 'MSG_STAT_ANY'),
+)
+
+SEMCTL_CMDS = (
+    (0x0, 'IPC_RMID'),
+    (0x1, 'IPC_SET'),
+    (0x2, 'IPC_STAT'),
+    (0x3, 'IPC_INFO'),
+    (0xb, 'GETPID'),
+    (0xc, 'GETVAL'),
+    (0xd, 'GETALL'),
+    (0xe, 'GETNCNT'),
+    (0xf, 'GETZCNT'),
+    (0x10, 'SETVAL'),
+    (0x11, 'SETALL'),
+    (0x12, 'SEM_STAT'),
+    (0x13, 'SEM_INFO'),
+    (0x14, 'SEM_STAT_ANY'),
+)
+
+SHMCTL_CMDS = (
+    (0x0, 'IPC_RMID'),
+    (0x1, 'IPC_SET'),
+    (0x2, 'IPC_STAT'),
+    (0x3, 'IPC_INFO'),
+    (0xb, 'SHM_LOCK'),
+    (0xc, 'SHM_UNLOCK'),
+    (0xd, 'SHM_STAT'),
+    (0xe, 'SHM_INFO'),
+    (0xf, 'SHM_STAT_ANY'),
 )
 
 CLONE_FLAGS = (
@@ -847,6 +1298,43 @@ ARCH_PRCTL_CODES = (
     (0x2003, 'ARCH_MAP_VDSO_64'),
 )
 
+X86_XFEATURE_BITS = (
+    (0x0, 'XFEATURE_FP'),
+    (0x1, 'XFEATURE_SSE'),
+    (0x2, 'XFEATURE_YMM'),
+    (0x3, 'XFEATURE_BNDREGS'),
+    (0x4, 'XFEATURE_BNDCSR'),
+    (0x5, 'XFEATURE_OPMASK'),
+    (0x6, 'XFEATURE_ZMM_Hi256'),
+    (0x7, 'XFEATURE_Hi16_ZMM'),
+    (0x8, 'XFEATURE_PT_UNIMPLEMENTED_SO_FAR'),
+    (0x9, 'XFEATURE_PKRU'),
+    (0xa, 'XFEATURE_PASID'),
+    (0xf, 'XFEATURE_LBR'),
+    (0x11, 'XFEATURE_XTILE_CFG'),
+    (0x12, 'XFEATURE_XTILE_DATA'),
+)
+
+X86_XFEATURES = (
+    (0x3, 'XFEATURE_MASK_FPSSE'),
+    (0x1, 'XFEATURE_MASK_FP'),
+    (0x2, 'XFEATURE_MASK_SSE'),
+    (0x4, 'XFEATURE_MASK_YMM'),
+    (0x8, 'XFEATURE_MASK_BNDREGS'),
+    (0x10, 'XFEATURE_MASK_BNDCSR'),
+    (0xe0, 'XFEATURE_MASK_AVX512'),
+    (0x20, 'XFEATURE_MASK_OPMASK'),
+    (0x40, 'XFEATURE_MASK_ZMM_Hi256'),
+    (0x80, 'XFEATURE_MASK_Hi16_ZMM'),
+    (0x100, 'XFEATURE_MASK_PT'),
+    (0x200, 'XFEATURE_MASK_PKRU'),
+    (0x400, 'XFEATURE_MASK_PASID'),
+    (0x8000, 'XFEATURE_MASK_LBR'),
+    (0x60000, 'XFEATURE_MASK_XTILE'),
+    (0x20000, 'XFEATURE_MASK_XTILE_CFG'),
+    (0x40000, 'XFEATURE_MASK_XTILE_DATA'),
+)
+
 RLIMITS = (
     (0x0, 'RLIMIT_CPU'),
     (0x1, 'RLIMIT_FSIZE'),
@@ -886,6 +1374,54 @@ SCHED_POLICIES = (
     (0x4, 'SCHED_ISO'),
     (0x5, 'SCHED_IDLE'),
     (0x6, 'SCHED_DEADLINE'),
+)
+
+SCHED_ATTR_FLAGS = (
+    (0x1, 'SCHED_FLAG_RESET_ON_FORK'),
+    (0x2, 'SCHED_FLAG_RECLAIM'),
+    (0x4, 'SCHED_FLAG_DL_OVERRUN'),
+    (0x8, 'SCHED_FLAG_KEEP_POLICY'),
+    (0x10, 'SCHED_FLAG_KEEP_PARAMS'),
+    (0x20, 'SCHED_FLAG_UTIL_CLAMP_MIN'),
+    (0x40, 'SCHED_FLAG_UTIL_CLAMP_MAX'),
+)
+
+FUTEX_WAITER_FLAGS = (
+    (0x2, 'FUTEX_32'),
+    (0x80, 'FUTEX_PRIVATE_FLAG'),
+)
+
+WAIT_PTRACE_EVENTS = (
+    (0x1, 'PTRACE_EVENT_FORK'),
+    (0x2, 'PTRACE_EVENT_VFORK'),
+    (0x3, 'PTRACE_EVENT_CLONE'),
+    (0x4, 'PTRACE_EVENT_EXEC'),
+    (0x5, 'PTRACE_EVENT_VFORK_DONE'),
+    (0x6, 'PTRACE_EVENT_EXIT'),
+    (0x7, 'PTRACE_EVENT_SECCOMP'),
+    (0x80, 'PTRACE_EVENT_STOP'),
+)
+
+KCMP_TYPES = (
+    (0x0, 'KCMP_FILE'),
+    (0x1, 'KCMP_VM'),
+    (0x2, 'KCMP_FILES'),
+    (0x3, 'KCMP_FS'),
+    (0x4, 'KCMP_SIGHAND'),
+    (0x5, 'KCMP_IO'),
+    (0x6, 'KCMP_SYSVSEM'),
+    (0x7, 'KCMP_EPOLL_TFD'),
+)
+
+WAIT4_OPTIONS = (
+    (0x1, 'WNOHANG'),
+    (0x4, 'WEXITED'),
+    (0x2, 'WSTOPPED'),
+    (0x8, 'WCONTINUED'),
+    (0x1000000, 'WNOWAIT'),
+    (0x80000000, '__WCLONE'),
+    (0x40000000, '__WALL'),
+    (0x20000000, '__WNOTHREAD'),
 )
 
 FUTEX_OPS = (
@@ -930,6 +1466,31 @@ REBOOT_CMDS = (
     (0xa1b2c3d4, 'LINUX_REBOOT_CMD_RESTART2'),
     (0xd000fce2, 'LINUX_REBOOT_CMD_SW_SUSPEND'),
     (0x45584543, 'LINUX_REBOOT_CMD_KEXEC'),
+)
+
+SYSLOG_ACTIONS = (
+    (0x0, 'SYSLOG_ACTION_CLOSE'),
+    (0x1, 'SYSLOG_ACTION_OPEN'),
+    (0x2, 'SYSLOG_ACTION_READ'),
+    (0x3, 'SYSLOG_ACTION_READ_ALL'),
+    (0x4, 'SYSLOG_ACTION_READ_CLEAR'),
+    (0x5, 'SYSLOG_ACTION_CLEAR'),
+    (0x6, 'SYSLOG_ACTION_CONSOLE_OFF'),
+    (0x7, 'SYSLOG_ACTION_CONSOLE_ON'),
+    (0x8, 'SYSLOG_ACTION_CONSOLE_LEVEL'),
+    (0x9, 'SYSLOG_ACTION_SIZE_UNREAD'),
+    (0xa, 'SYSLOG_ACTION_SIZE_BUFFER'),
+)
+
+SYSLOG_LOGLEVELS = (
+    (0x0, 'LOGLEVEL_EMERG'),
+    (0x1, 'LOGLEVEL_ALERT'),
+    (0x2, 'LOGLEVEL_CRIT'),
+    (0x3, 'LOGLEVEL_ERR'),
+    (0x4, 'LOGLEVEL_WARNING'),
+    (0x5, 'LOGLEVEL_NOTICE'),
+    (0x6, 'LOGLEVEL_INFO'),
+    (0x7, 'LOGLEVEL_DEBUG'),
 )
 
 IOPRIO_WHO = (
@@ -988,6 +1549,328 @@ KEY_SPECS = (
     (-8, 'KEY_SPEC_REQUESTOR_KEYRING'),
 )
 
+KEYCTL_CMDS = (
+    (0x0, 'KEYCTL_GET_KEYRING_ID'),
+    (0x1, 'KEYCTL_JOIN_SESSION_KEYRING'),
+    (0x2, 'KEYCTL_UPDATE'),
+    (0x3, 'KEYCTL_REVOKE'),
+    (0x4, 'KEYCTL_CHOWN'),
+    (0x5, 'KEYCTL_SETPERM'),
+    (0x6, 'KEYCTL_DESCRIBE'),
+    (0x7, 'KEYCTL_CLEAR'),
+    (0x8, 'KEYCTL_LINK'),
+    (0x9, 'KEYCTL_UNLINK'),
+    (0xa, 'KEYCTL_SEARCH'),
+    (0xb, 'KEYCTL_READ'),
+    (0xc, 'KEYCTL_INSTANTIATE'),
+    (0xd, 'KEYCTL_NEGATE'),
+    (0xe, 'KEYCTL_SET_REQKEY_KEYRING'),
+    (0xf, 'KEYCTL_SET_TIMEOUT'),
+    (0x10, 'KEYCTL_ASSUME_AUTHORITY'),
+    (0x11, 'KEYCTL_GET_SECURITY'),
+    (0x12, 'KEYCTL_SESSION_TO_PARENT'),
+    (0x13, 'KEYCTL_REJECT'),
+    (0x14, 'KEYCTL_INSTANTIATE_IOV'),
+    (0x15, 'KEYCTL_INVALIDATE'),
+    (0x16, 'KEYCTL_GET_PERSISTENT'),
+    (0x17, 'KEYCTL_DH_COMPUTE'),
+    (0x18, 'KEYCTL_PKEY_QUERY'),
+    (0x19, 'KEYCTL_PKEY_ENCRYPT'),
+    (0x1a, 'KEYCTL_PKEY_DECRYPT'),
+    (0x1b, 'KEYCTL_PKEY_SIGN'),
+    (0x1c, 'KEYCTL_PKEY_VERIFY'),
+    (0x1d, 'KEYCTL_RESTRICT_KEYRING'),
+    (0x1e, 'KEYCTL_MOVE'),
+    (0x1f, 'KEYCTL_CAPABILITIES'),
+    (0x20, 'KEYCTL_WATCH_KEY'),
+)
+
+KEY_PERMS = (
+    (0x1000000, 'KEY_POS_VIEW'),
+    (0x2000000, 'KEY_POS_READ'),
+    (0x4000000, 'KEY_POS_WRITE'),
+    (0x8000000, 'KEY_POS_SEARCH'),
+    (0x10000000, 'KEY_POS_LINK'),
+    (0x20000000, 'KEY_POS_SETATTR'),
+    (0x3f000000, 'KEY_POS_ALL'),
+    (0x10000, 'KEY_USR_VIEW'),
+    (0x20000, 'KEY_USR_READ'),
+    (0x40000, 'KEY_USR_WRITE'),
+    (0x80000, 'KEY_USR_SEARCH'),
+    (0x100000, 'KEY_USR_LINK'),
+    (0x200000, 'KEY_USR_SETATTR'),
+    (0x3f0000, 'KEY_USR_ALL'),
+    (0x100, 'KEY_GRP_VIEW'),
+    (0x200, 'KEY_GRP_READ'),
+    (0x400, 'KEY_GRP_WRITE'),
+    (0x800, 'KEY_GRP_SEARCH'),
+    (0x1000, 'KEY_GRP_LINK'),
+    (0x2000, 'KEY_GRP_SETATTR'),
+    (0x3f00, 'KEY_GRP_ALL'),
+    (0x1, 'KEY_OTH_VIEW'),
+    (0x2, 'KEY_OTH_READ'),
+    (0x4, 'KEY_OTH_WRITE'),
+    (0x8, 'KEY_OTH_SEARCH'),
+    (0x10, 'KEY_OTH_LINK'),
+    (0x20, 'KEY_OTH_SETATTR'),
+    (0x3f, 'KEY_OTH_ALL'),
+)
+
+KEY_REQKEYS = (
+    (-1, 'KEY_REQKEY_DEFL_NO_CHANGE'),
+    (0x0, 'KEY_REQKEY_DEFL_DEFAULT'),
+    (0x1, 'KEY_REQKEY_DEFL_THREAD_KEYRING'),
+    (0x2, 'KEY_REQKEY_DEFL_PROCESS_KEYRING'),
+    (0x3, 'KEY_REQKEY_DEFL_SESSION_KEYRING'),
+    (0x4, 'KEY_REQKEY_DEFL_USER_KEYRING'),
+    (0x5, 'KEY_REQKEY_DEFL_USER_SESSION_KEYRING'),
+    (0x6, 'KEY_REQKEY_DEFL_GROUP_KEYRING'),
+    (0x7, 'KEY_REQKEY_DEFL_REQUESTOR_KEYRING'),
+)
+
+KEYCTL_MOVE_FLAGS = (
+    (0x1, 'KEYCTL_MOVE_EXCL'),
+)
+
+KEYCTL_CAPS0 = (
+    (0x1, 'KEYCTL_CAPS0_CAPABILITIES'),
+    (0x2, 'KEYCTL_CAPS0_PERSISTENT_KEYRINGS'),
+    (0x4, 'KEYCTL_CAPS0_DIFFIE_HELLMAN'),
+    (0x8, 'KEYCTL_CAPS0_PUBLIC_KEY'),
+    (0x10, 'KEYCTL_CAPS0_BIG_KEY'),
+    (0x20, 'KEYCTL_CAPS0_INVALIDATE'),
+    (0x40, 'KEYCTL_CAPS0_RESTRICT_KEYRING'),
+    (0x80, 'KEYCTL_CAPS0_MOVE'),
+)
+
+KEYCTL_CAPS1 = (
+    (0x1, 'KEYCTL_CAPS1_NS_KEYRING_NAME'),
+    (0x2, 'KEYCTL_CAPS1_NS_KEY_TAG'),
+    (0x4, 'KEYCTL_CAPS1_NOTIFICATIONS'),
+)
+
+KEXEC_FILE_LOAD_FLAGS = (
+    (0x1, 'KEXEC_FILE_UNLOAD'),
+    (0x2, 'KEXEC_FILE_ON_CRASH'),
+    (0x4, 'KEXEC_FILE_NO_INITRAMFS'),
+)
+
+MODULE_INIT_FLAGS = (
+    (0x1, 'MODULE_INIT_IGNORE_MODVERSIONS'),
+    (0x2, 'MODULE_INIT_IGNORE_VERMAGIC'),
+    (0x4, 'MODULE_INIT_COMPRESSED_FILE'),
+)
+
+DELETE_MODULE_FLAGS = (
+    (0x800, 'O_NONBLOCK'),
+    (0x200, 'O_TRUNC'),
+)
+
+PERF_TYPES = (
+    (0x0, 'PERF_TYPE_HARDWARE'),
+    (0x1, 'PERF_TYPE_SOFTWARE'),
+    (0x2, 'PERF_TYPE_TRACEPOINT'),
+    (0x3, 'PERF_TYPE_HW_CACHE'),
+    (0x4, 'PERF_TYPE_RAW'),
+    (0x5, 'PERF_TYPE_BREAKPOINT'),
+)
+
+PERF_ATTR_SIZES = (
+    (0x40, 'PERF_ATTR_SIZE_VER0'),
+    (0x48, 'PERF_ATTR_SIZE_VER1'),
+    (0x50, 'PERF_ATTR_SIZE_VER2'),
+    (0x60, 'PERF_ATTR_SIZE_VER3'),
+    (0x68, 'PERF_ATTR_SIZE_VER4'),
+    (0x70, 'PERF_ATTR_SIZE_VER5'),
+    (0x78, 'PERF_ATTR_SIZE_VER6'),
+    (0x80, 'PERF_ATTR_SIZE_VER7'),
+)
+
+PERF_HW_IDS = (
+    (0x0, 'PERF_COUNT_HW_CPU_CYCLES'),
+    (0x1, 'PERF_COUNT_HW_INSTRUCTIONS'),
+    (0x2, 'PERF_COUNT_HW_CACHE_REFERENCES'),
+    (0x3, 'PERF_COUNT_HW_CACHE_MISSES'),
+    (0x4, 'PERF_COUNT_HW_BRANCH_INSTRUCTIONS'),
+    (0x5, 'PERF_COUNT_HW_BRANCH_MISSES'),
+    (0x6, 'PERF_COUNT_HW_BUS_CYCLES'),
+    (0x7, 'PERF_COUNT_HW_STALLED_CYCLES_FRONTEND'),
+    (0x8, 'PERF_COUNT_HW_STALLED_CYCLES_BACKEND'),
+    (0x9, 'PERF_COUNT_HW_REF_CPU_CYCLES'),
+)
+
+PERF_SW_IDS = (
+    (0x0, 'PERF_COUNT_SW_CPU_CLOCK'),
+    (0x1, 'PERF_COUNT_SW_TASK_CLOCK'),
+    (0x2, 'PERF_COUNT_SW_PAGE_FAULTS'),
+    (0x3, 'PERF_COUNT_SW_CONTEXT_SWITCHES'),
+    (0x4, 'PERF_COUNT_SW_CPU_MIGRATIONS'),
+    (0x5, 'PERF_COUNT_SW_PAGE_FAULTS_MIN'),
+    (0x6, 'PERF_COUNT_SW_PAGE_FAULTS_MAJ'),
+    (0x7, 'PERF_COUNT_SW_ALIGNMENT_FAULTS'),
+    (0x8, 'PERF_COUNT_SW_EMULATION_FAULTS'),
+    (0x9, 'PERF_COUNT_SW_DUMMY'),
+    (0xa, 'PERF_COUNT_SW_BPF_OUTPUT'),
+    (0xb, 'PERF_COUNT_SW_CGROUP_SWITCHES'),
+)
+
+PERF_HW_CACHE_IDS = (
+    (0x0, 'PERF_COUNT_HW_CACHE_L1D'),
+    (0x1, 'PERF_COUNT_HW_CACHE_L1I'),
+    (0x2, 'PERF_COUNT_HW_CACHE_LL'),
+    (0x3, 'PERF_COUNT_HW_CACHE_DTLB'),
+    (0x4, 'PERF_COUNT_HW_CACHE_ITLB'),
+    (0x5, 'PERF_COUNT_HW_CACHE_BPU'),
+    (0x6, 'PERF_COUNT_HW_CACHE_NODE'),
+)
+
+PERF_HW_CACHE_OP_IDS = (
+    (0x0, 'PERF_COUNT_HW_CACHE_OP_READ'),
+    (0x1, 'PERF_COUNT_HW_CACHE_OP_WRITE'),
+    (0x2, 'PERF_COUNT_HW_CACHE_OP_PREFETCH'),
+)
+
+PERF_HW_CACHE_RESULT_IDS = (
+    (0x0, 'PERF_COUNT_HW_CACHE_RESULT_ACCESS'),
+    (0x1, 'PERF_COUNT_HW_CACHE_RESULT_MISS'),
+)
+
+PERF_SAMPLE_FORMAT = (
+    (0x1, 'PERF_SAMPLE_IP'),
+    (0x2, 'PERF_SAMPLE_TID'),
+    (0x4, 'PERF_SAMPLE_TIME'),
+    (0x8, 'PERF_SAMPLE_ADDR'),
+    (0x10, 'PERF_SAMPLE_READ'),
+    (0x20, 'PERF_SAMPLE_CALLCHAIN'),
+    (0x40, 'PERF_SAMPLE_ID'),
+    (0x80, 'PERF_SAMPLE_CPU'),
+    (0x100, 'PERF_SAMPLE_PERIOD'),
+    (0x200, 'PERF_SAMPLE_STREAM_ID'),
+    (0x400, 'PERF_SAMPLE_RAW'),
+    (0x800, 'PERF_SAMPLE_BRANCH_STACK'),
+    (0x1000, 'PERF_SAMPLE_REGS_USER'),
+    (0x2000, 'PERF_SAMPLE_STACK_USER'),
+    (0x4000, 'PERF_SAMPLE_WEIGHT'),
+    (0x8000, 'PERF_SAMPLE_DATA_SRC'),
+    (0x10000, 'PERF_SAMPLE_IDENTIFIER'),
+    (0x20000, 'PERF_SAMPLE_TRANSACTION'),
+    (0x40000, 'PERF_SAMPLE_REGS_INTR'),
+    (0x80000, 'PERF_SAMPLE_PHYS_ADDR'),
+    (0x100000, 'PERF_SAMPLE_AUX'),
+    (0x200000, 'PERF_SAMPLE_CGROUP'),
+    (0x400000, 'PERF_SAMPLE_DATA_PAGE_SIZE'),
+    (0x800000, 'PERF_SAMPLE_CODE_PAGE_SIZE'),
+    (0x1000000, 'PERF_SAMPLE_WEIGHT_STRUCT'),
+)
+
+PERF_READ_FORMAT = (
+    (0x1, 'PERF_FORMAT_TOTAL_TIME_ENABLED'),
+    (0x2, 'PERF_FORMAT_TOTAL_TIME_RUNNING'),
+    (0x4, 'PERF_FORMAT_ID'),
+    (0x8, 'PERF_FORMAT_GROUP'),
+    (0x10, 'PERF_FORMAT_LOST'),
+)
+
+PERF_BRANCH_SAMPLE_TYPES = (
+    (0x1, 'PERF_SAMPLE_BRANCH_USER'),
+    (0x2, 'PERF_SAMPLE_BRANCH_KERNEL'),
+    (0x4, 'PERF_SAMPLE_BRANCH_HV'),
+    (0x8, 'PERF_SAMPLE_BRANCH_ANY'),
+    (0x10, 'PERF_SAMPLE_BRANCH_ANY_CALL'),
+    (0x20, 'PERF_SAMPLE_BRANCH_ANY_RETURN'),
+    (0x40, 'PERF_SAMPLE_BRANCH_IND_CALL'),
+    (0x80, 'PERF_SAMPLE_BRANCH_ABORT_TX'),
+    (0x100, 'PERF_SAMPLE_BRANCH_IN_TX'),
+    (0x200, 'PERF_SAMPLE_BRANCH_NO_TX'),
+    (0x400, 'PERF_SAMPLE_BRANCH_COND'),
+    (0x800, 'PERF_SAMPLE_BRANCH_CALL_STACK'),
+    (0x1000, 'PERF_SAMPLE_BRANCH_IND_JUMP'),
+    (0x2000, 'PERF_SAMPLE_BRANCH_CALL'),
+    (0x4000, 'PERF_SAMPLE_BRANCH_NO_FLAGS'),
+    (0x8000, 'PERF_SAMPLE_BRANCH_NO_CYCLES'),
+    (0x10000, 'PERF_SAMPLE_BRANCH_TYPE_SAVE'),
+    (0x20000, 'PERF_SAMPLE_BRANCH_HW_INDEX'),
+    (0x40000, 'PERF_SAMPLE_BRANCH_PRIV_SAVE'),
+)
+
+HW_BREAKPOINT_TYPES = (
+    (0x0, 'HW_BREAKPOINT_EMPTY'),
+    (0x1, 'HW_BREAKPOINT_R'),
+    (0x2, 'HW_BREAKPOINT_W'),
+    (0x3, 'HW_BREAKPOINT_RW'),
+    (0x4, 'HW_BREAKPOINT_X'),
+)
+
+BPF_MAP_TYPES = (
+    (0x0, 'BPF_MAP_TYPE_UNSPEC'),
+    (0x1, 'BPF_MAP_TYPE_HASH'),
+    (0x2, 'BPF_MAP_TYPE_ARRAY'),
+    (0x3, 'BPF_MAP_TYPE_PROG_ARRAY'),
+    (0x4, 'BPF_MAP_TYPE_PERF_EVENT_ARRAY'),
+    (0x5, 'BPF_MAP_TYPE_PERCPU_HASH'),
+    (0x6, 'BPF_MAP_TYPE_PERCPU_ARRAY'),
+    (0x7, 'BPF_MAP_TYPE_STACK_TRACE'),
+    (0x8, 'BPF_MAP_TYPE_CGROUP_ARRAY'),
+    (0x9, 'BPF_MAP_TYPE_LRU_HASH'),
+    (0xa, 'BPF_MAP_TYPE_LRU_PERCPU_HASH'),
+    (0xb, 'BPF_MAP_TYPE_LPM_TRIE'),
+    (0xc, 'BPF_MAP_TYPE_ARRAY_OF_MAPS'),
+    (0xd, 'BPF_MAP_TYPE_HASH_OF_MAPS'),
+    (0xe, 'BPF_MAP_TYPE_DEVMAP'),
+    (0xf, 'BPF_MAP_TYPE_SOCKMAP'),
+    (0x10, 'BPF_MAP_TYPE_CPUMAP'),
+    (0x11, 'BPF_MAP_TYPE_XSKMAP'),
+    (0x12, 'BPF_MAP_TYPE_SOCKHASH'),
+    (0x13, 'BPF_MAP_TYPE_CGROUP_STORAGE'),
+    (0x14, 'BPF_MAP_TYPE_REUSEPORT_SOCKARRAY'),
+    (0x15, 'BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE'),
+    (0x16, 'BPF_MAP_TYPE_QUEUE'),
+    (0x17, 'BPF_MAP_TYPE_STACK'),
+    (0x18, 'BPF_MAP_TYPE_SK_STORAGE'),
+    (0x19, 'BPF_MAP_TYPE_DEVMAP_HASH'),
+    (0x1a, 'BPF_MAP_TYPE_STRUCT_OPS'),
+    (0x1b, 'BPF_MAP_TYPE_RINGBUF'),
+    (0x1c, 'BPF_MAP_TYPE_INODE_STORAGE'),
+    (0x1d, 'BPF_MAP_TYPE_TASK_STORAGE'),
+    (0x1e, 'BPF_MAP_TYPE_BLOOM_FILTER'),
+    (0x1f, 'BPF_MAP_TYPE_USER_RINGBUF'),
+)
+
+BPF_MAP_FLAGS = (
+    (0x1, 'BPF_F_NO_PREALLOC'),
+    (0x2, 'BPF_F_NO_COMMON_LRU'),
+    (0x4, 'BPF_F_NUMA_NODE'),
+    (0x8, 'BPF_F_RDONLY'),
+    (0x10, 'BPF_F_WRONLY'),
+    (0x20, 'BPF_F_STACK_BUILD_ID'),
+    (0x40, 'BPF_F_ZERO_SEED'),
+    (0x80, 'BPF_F_RDONLY_PROG'),
+    (0x100, 'BPF_F_WRONLY_PROG'),
+    (0x200, 'BPF_F_CLONE'),
+    (0x400, 'BPF_F_MMAPABLE'),
+    (0x800, 'BPF_F_PRESERVE_ELEMS'),
+    (0x1000, 'BPF_F_INNER_MAP'),
+)
+
+BPF_MAP_UPDATE_ELEM_FLAGS = (
+    (0x0, 'BPF_ANY'),
+    (0x1, 'BPF_NOEXIST'),
+    (0x2, 'BPF_EXIST'),
+    (0x4, 'BPF_F_LOCK'),
+)
+
+BPF_MAP_LOOKUP_ELEM_FLAGS = (
+    (0x0, 'BPF_ANY'),
+    (0x4, 'BPF_F_LOCK'),
+)
+
+PERF_EVENT_OPEN_FLAGS = (
+    (0x1, 'PERF_FLAG_FD_NO_GROUP'),
+    (0x2, 'PERF_FLAG_FD_OUTPUT'),
+    (0x4, 'PERF_FLAG_PID_CGROUP'),
+    (0x8, 'PERF_FLAG_FD_CLOEXEC'),
+)
+
 KEXEC_ARCHS = (
     (0x0, 'KEXEC_ARCH_DEFAULT'),
     (0x30000, 'KEXEC_ARCH_386'),
@@ -1038,6 +1921,358 @@ SECCOMP_OPS = (
     (0x1, 'SECCOMP_SET_MODE_FILTER'),
     (0x2, 'SECCOMP_GET_ACTION_AVAIL'),
     (0x3, 'SECCOMP_GET_NOTIF_SIZES'),
+)
+
+SECCOMP_MODES = (
+    (0x0, 'SECCOMP_MODE_DISABLED'),
+    (0x1, 'SECCOMP_MODE_STRICT'),
+    (0x2, 'SECCOMP_MODE_FILTER'),
+)
+
+SECCOMP_FILTER_FLAGS = (
+    (0x1, 'SECCOMP_FILTER_FLAG_TSYNC'),
+    (0x2, 'SECCOMP_FILTER_FLAG_LOG'),
+    (0x4, 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'),
+    (0x8, 'SECCOMP_FILTER_FLAG_NEW_LISTENER'),
+    (0x10, 'SECCOMP_FILTER_FLAG_TSYNC_ESRCH'),
+    (0x20, 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'),
+)
+
+SECCOMP_RET_ACTIONS = (
+    (0x80000000, 'SECCOMP_RET_KILL_PROCESS'),
+    (0x0, 'SECCOMP_RET_KILL_THREAD'),
+    (0x30000, 'SECCOMP_RET_TRAP'),
+    (0x50000, 'SECCOMP_RET_ERRNO'),
+    (0x7fc00000, 'SECCOMP_RET_USER_NOTIF'),
+    (0x7ff00000, 'SECCOMP_RET_TRACE'),
+    (0x7ffc0000, 'SECCOMP_RET_LOG'),
+    (0x7fff0000, 'SECCOMP_RET_ALLOW'),
+)
+
+PR_MTE_TCF = (
+    (0x0, 'PR_MTE_TCF_NONE'),
+    (0x2, 'PR_MTE_TCF_SYNC'),
+    (0x4, 'PR_MTE_TCF_ASYNC'),
+    (0x6, 'PR_MTE_TCF_MASK'),
+)
+
+PTRACE_CMDS = (
+    (0x0, 'PTRACE_TRACEME'),
+    (0x1, 'PTRACE_PEEKTEXT'),
+    (0x2, 'PTRACE_PEEKDATA'),
+    (0x3, 'PTRACE_PEEKUSR'),
+    (0x4, 'PTRACE_POKETEXT'),
+    (0x5, 'PTRACE_POKEDATA'),
+    (0x6, 'PTRACE_POKEUSR'),
+    (0x7, 'PTRACE_CONT'),
+    (0x8, 'PTRACE_KILL'),
+    (0x9, 'PTRACE_SINGLESTEP'),
+    (0x10, 'PTRACE_ATTACH'),
+    (0x11, 'PTRACE_DETACH'),
+    (0x18, 'PTRACE_SYSCALL'),
+    (0x4200, 'PTRACE_SETOPTIONS'),
+    (0x4201, 'PTRACE_GETEVENTMSG'),
+    (0x4202, 'PTRACE_GETSIGINFO'),
+    (0x4203, 'PTRACE_SETSIGINFO'),
+    (0x4204, 'PTRACE_GETREGSET'),
+    (0x4205, 'PTRACE_SETREGSET'),
+    (0x4206, 'PTRACE_SEIZE'),
+    (0x4207, 'PTRACE_INTERRUPT'),
+    (0x4208, 'PTRACE_LISTEN'),
+    (0x4209, 'PTRACE_PEEKSIGINFO'),
+    (0x420a, 'PTRACE_GETSIGMASK'),
+    (0x420b, 'PTRACE_SETSIGMASK'),
+    (0x420c, 'PTRACE_SECCOMP_GET_FILTER'),
+    (0x420d, 'PTRACE_SECCOMP_GET_METADATA'),
+    (0x420e, 'PTRACE_GET_SYSCALL_INFO'),
+    (0x420f, 'PTRACE_GET_RSEQ_CONFIGURATION'),
+    (0xc, 'PTRACE_GETREGS'),
+    (0xd, 'PTRACE_SETREGS'),
+    (0xe, 'PTRACE_GETFPREGS'),
+    (0xf, 'PTRACE_SETFPREGS'),
+    (0x12, 'PTRACE_GETFPXREGS'),
+    (0x13, 'PTRACE_SETFPXREGS'),
+    (0x15, 'PTRACE_OLDSETOPTIONS'),
+    (0x19, 'PTRACE_GET_THREAD_AREA'),
+    (0x1a, 'PTRACE_SET_THREAD_AREA'),
+    (0x1f, 'PTRACE_SYSEMU'),
+    (0x20, 'PTRACE_SYSEMU_SINGLESTEP'),
+    (0x21, 'PTRACE_SINGLEBLOCK'),
+    (0x1e, 'PTRACE_ARCH_PRCTL'),
+)
+
+PTRACE_OPTIONS = (
+    (0x1, 'PTRACE_O_TRACESYSGOOD'),
+    (0x2, 'PTRACE_O_TRACEFORK'),
+    (0x4, 'PTRACE_O_TRACEVFORK'),
+    (0x8, 'PTRACE_O_TRACECLONE'),
+    (0x10, 'PTRACE_O_TRACEEXEC'),
+    (0x20, 'PTRACE_O_TRACEVFORKDONE'),
+    (0x40, 'PTRACE_O_TRACEEXIT'),
+    (0x80, 'PTRACE_O_TRACESECCOMP'),
+    (0x100000, 'PTRACE_O_EXITKILL'),
+    (0x200000, 'PTRACE_O_SUSPEND_SECCOMP'),
+    (0x8000000, 'PTRACE_O_TRACEMIGRATE'),
+)
+
+PTRACE_SYSCALL_INFO_OPS = (
+    (0x0, 'PTRACE_SYSCALL_INFO_NONE'),
+    (0x1, 'PTRACE_SYSCALL_INFO_ENTRY'),
+    (0x2, 'PTRACE_SYSCALL_INFO_EXIT'),
+    (0x3, 'PTRACE_SYSCALL_INFO_SECCOMP'),
+)
+
+PTRACE_PEEKSIGINFO_FLAGS = (
+    (0x1, 'PTRACE_PEEKSIGINFO_SHARED'),
+)
+
+NT_TYPES = (
+    (0x1, 'NT_PRSTATUS'),
+    (0x2, 'NT_FPREGSET'),
+    (0x3, 'NT_PRPSINFO'),
+    (0x4, 'NT_PRXREG'),
+    (0x5, 'NT_PLATFORM'),
+    (0x6, 'NT_AUXV'),
+    (0x7, 'NT_GWINDOWS'),
+    (0x8, 'NT_ASRS'),
+    (0xa, 'NT_PSTATUS'),
+    (0xd, 'NT_PSINFO'),
+    (0xe, 'NT_PRCRED'),
+    (0xf, 'NT_UTSNAME'),
+    (0x10, 'NT_LWPSTATUS'),
+    (0x11, 'NT_LWPSINFO'),
+    (0x14, 'NT_PRFPXREG'),
+    (0x200, 'NT_386_TLS'),
+    (0x201, 'NT_386_IOPERM'),
+    (0x202, 'NT_X86_XSTATE'),
+    (0x46494c45, 'NT_FILE'),
+    (0x46e62b7f, 'NT_PRXFPREG'),
+    (0x53494749, 'NT_SIGINFO'),
+)
+
+AUDIT_ARCHES = (
+    (0xc00000b7, 'AUDIT_ARCH_AARCH64'),
+    (0xc0009026, 'AUDIT_ARCH_ALPHA'),
+    (0x4000005d, 'AUDIT_ARCH_ARCOMPACT'),
+    (0x5d, 'AUDIT_ARCH_ARCOMPACTBE'),
+    (0x400000c3, 'AUDIT_ARCH_ARCV2'),
+    (0xc3, 'AUDIT_ARCH_ARCV2BE'),
+    (0x40000028, 'AUDIT_ARCH_ARM'),
+    (0x28, 'AUDIT_ARCH_ARMEB'),
+    (0x4000008c, 'AUDIT_ARCH_C6X'),
+    (0x8c, 'AUDIT_ARCH_C6XBE'),
+    (0x4000004c, 'AUDIT_ARCH_CRIS'),
+    (0x400000fc, 'AUDIT_ARCH_CSKY'),
+    (0x5441, 'AUDIT_ARCH_FRV'),
+    (0x2e, 'AUDIT_ARCH_H8300'),
+    (0xa4, 'AUDIT_ARCH_HEXAGON'),
+    (0x40000003, 'AUDIT_ARCH_I386'),
+    (0xc0000032, 'AUDIT_ARCH_IA64'),
+    (0x40000102, 'AUDIT_ARCH_LOONGARCH32'),
+    (0xc0000102, 'AUDIT_ARCH_LOONGARCH64'),
+    (0x58, 'AUDIT_ARCH_M32R'),
+    (0x4, 'AUDIT_ARCH_M68K'),
+    (0xbd, 'AUDIT_ARCH_MICROBLAZE'),
+    (0x8, 'AUDIT_ARCH_MIPS'),
+    (0x80000008, 'AUDIT_ARCH_MIPS64'),
+    (0xa0000008, 'AUDIT_ARCH_MIPS64N32'),
+    (0x40000008, 'AUDIT_ARCH_MIPSEL'),
+    (0xc0000008, 'AUDIT_ARCH_MIPSEL64'),
+    (0xe0000008, 'AUDIT_ARCH_MIPSEL64N32'),
+    (0x400000a7, 'AUDIT_ARCH_NDS32'),
+    (0xa7, 'AUDIT_ARCH_NDS32BE'),
+    (0x40000071, 'AUDIT_ARCH_NIOS2'),
+    (0x5c, 'AUDIT_ARCH_OPENRISC'),
+    (0xf, 'AUDIT_ARCH_PARISC'),
+    (0x8000000f, 'AUDIT_ARCH_PARISC64'),
+    (0x14, 'AUDIT_ARCH_PPC'),
+    (0x80000015, 'AUDIT_ARCH_PPC64'),
+    (0xc0000015, 'AUDIT_ARCH_PPC64LE'),
+    (0x400000f3, 'AUDIT_ARCH_RISCV32'),
+    (0xc00000f3, 'AUDIT_ARCH_RISCV64'),
+    (0x16, 'AUDIT_ARCH_S390'),
+    (0x80000016, 'AUDIT_ARCH_S390X'),
+    (0x2a, 'AUDIT_ARCH_SH'),
+    (0x8000002a, 'AUDIT_ARCH_SH64'),
+    (0x4000002a, 'AUDIT_ARCH_SHEL'),
+    (0xc000002a, 'AUDIT_ARCH_SHEL64'),
+    (0x2, 'AUDIT_ARCH_SPARC'),
+    (0x8000002b, 'AUDIT_ARCH_SPARC64'),
+    (0xc00000bf, 'AUDIT_ARCH_TILEGX'),
+    (0x400000bf, 'AUDIT_ARCH_TILEGX32'),
+    (0x400000bc, 'AUDIT_ARCH_TILEPRO'),
+    (0x4000006e, 'AUDIT_ARCH_UNICORE'),
+    (0xc000003e, 'AUDIT_ARCH_X86_64'),
+    (0x5e, 'AUDIT_ARCH_XTENSA'),
+)
+
+BPF_CMDS = (
+    (0x0, 'BPF_MAP_CREATE'),
+    (0x1, 'BPF_MAP_LOOKUP_ELEM'),
+    (0x2, 'BPF_MAP_UPDATE_ELEM'),
+    (0x3, 'BPF_MAP_DELETE_ELEM'),
+    (0x4, 'BPF_MAP_GET_NEXT_KEY'),
+    (0x5, 'BPF_PROG_LOAD'),
+    (0x6, 'BPF_OBJ_PIN'),
+    (0x7, 'BPF_OBJ_GET'),
+    (0x8, 'BPF_PROG_ATTACH'),
+    (0x9, 'BPF_PROG_DETACH'),
+    (0xa, 'BPF_PROG_TEST_RUN'),
+    (0xb, 'BPF_PROG_GET_NEXT_ID'),
+    (0xc, 'BPF_MAP_GET_NEXT_ID'),
+    (0xd, 'BPF_PROG_GET_FD_BY_ID'),
+    (0xe, 'BPF_MAP_GET_FD_BY_ID'),
+    (0xf, 'BPF_OBJ_GET_INFO_BY_FD'),
+    (0x10, 'BPF_PROG_QUERY'),
+    (0x11, 'BPF_RAW_TRACEPOINT_OPEN'),
+    (0x12, 'BPF_BTF_LOAD'),
+    (0x13, 'BPF_BTF_GET_FD_BY_ID'),
+    (0x14, 'BPF_TASK_FD_QUERY'),
+    (0x15, 'BPF_MAP_LOOKUP_AND_DELETE_ELEM'),
+    (0x16, 'BPF_MAP_FREEZE'),
+    (0x17, 'BPF_BTF_GET_NEXT_ID'),
+    (0x18, 'BPF_MAP_LOOKUP_BATCH'),
+    (0x19, 'BPF_MAP_LOOKUP_AND_DELETE_BATCH'),
+    (0x1a, 'BPF_MAP_UPDATE_BATCH'),
+    (0x1b, 'BPF_MAP_DELETE_BATCH'),
+    (0x1c, 'BPF_LINK_CREATE'),
+    (0x1d, 'BPF_LINK_UPDATE'),
+    (0x1e, 'BPF_LINK_GET_FD_BY_ID'),
+    (0x1f, 'BPF_LINK_GET_NEXT_ID'),
+    (0x20, 'BPF_ENABLE_STATS'),
+    (0x21, 'BPF_ITER_CREATE'),
+    (0x22, 'BPF_LINK_DETACH'),
+    (0x23, 'BPF_PROG_BIND_MAP'),
+)
+
+BPF_PROG_TYPES = (
+    (0x0, 'BPF_PROG_TYPE_UNSPEC'),
+    (0x1, 'BPF_PROG_TYPE_SOCKET_FILTER'),
+    (0x2, 'BPF_PROG_TYPE_KPROBE'),
+    (0x3, 'BPF_PROG_TYPE_SCHED_CLS'),
+    (0x4, 'BPF_PROG_TYPE_SCHED_ACT'),
+    (0x5, 'BPF_PROG_TYPE_TRACEPOINT'),
+    (0x6, 'BPF_PROG_TYPE_XDP'),
+    (0x7, 'BPF_PROG_TYPE_PERF_EVENT'),
+    (0x8, 'BPF_PROG_TYPE_CGROUP_SKB'),
+    (0x9, 'BPF_PROG_TYPE_CGROUP_SOCK'),
+    (0xa, 'BPF_PROG_TYPE_LWT_IN'),
+    (0xb, 'BPF_PROG_TYPE_LWT_OUT'),
+    (0xc, 'BPF_PROG_TYPE_LWT_XMIT'),
+    (0xd, 'BPF_PROG_TYPE_SOCK_OPS'),
+    (0xe, 'BPF_PROG_TYPE_SK_SKB'),
+    (0xf, 'BPF_PROG_TYPE_CGROUP_DEVICE'),
+    (0x10, 'BPF_PROG_TYPE_SK_MSG'),
+    (0x11, 'BPF_PROG_TYPE_RAW_TRACEPOINT'),
+    (0x12, 'BPF_PROG_TYPE_CGROUP_SOCK_ADDR'),
+    (0x13, 'BPF_PROG_TYPE_LWT_SEG6LOCAL'),
+    (0x14, 'BPF_PROG_TYPE_LIRC_MODE2'),
+    (0x15, 'BPF_PROG_TYPE_SK_REUSEPORT'),
+    (0x16, 'BPF_PROG_TYPE_FLOW_DISSECTOR'),
+    (0x17, 'BPF_PROG_TYPE_CGROUP_SYSCTL'),
+    (0x18, 'BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE'),
+    (0x19, 'BPF_PROG_TYPE_CGROUP_SOCKOPT'),
+    (0x1a, 'BPF_PROG_TYPE_TRACING'),
+    (0x1b, 'BPF_PROG_TYPE_STRUCT_OPS'),
+    (0x1c, 'BPF_PROG_TYPE_EXT'),
+    (0x1d, 'BPF_PROG_TYPE_LSM'),
+    (0x1e, 'BPF_PROG_TYPE_SK_LOOKUP'),
+    (0x1f, 'BPF_PROG_TYPE_SYSCALL'),
+)
+
+BPF_ATTACH_TYPES = (
+    (0x0, 'BPF_CGROUP_INET_INGRESS'),
+    (0x1, 'BPF_CGROUP_INET_EGRESS'),
+    (0x2, 'BPF_CGROUP_INET_SOCK_CREATE'),
+    (0x3, 'BPF_CGROUP_SOCK_OPS'),
+    (0x4, 'BPF_SK_SKB_STREAM_PARSER'),
+    (0x5, 'BPF_SK_SKB_STREAM_VERDICT'),
+    (0x6, 'BPF_CGROUP_DEVICE'),
+    (0x7, 'BPF_SK_MSG_VERDICT'),
+    (0x8, 'BPF_CGROUP_INET4_BIND'),
+    (0x9, 'BPF_CGROUP_INET6_BIND'),
+    (0xa, 'BPF_CGROUP_INET4_CONNECT'),
+    (0xb, 'BPF_CGROUP_INET6_CONNECT'),
+    (0xc, 'BPF_CGROUP_INET4_POST_BIND'),
+    (0xd, 'BPF_CGROUP_INET6_POST_BIND'),
+    (0xe, 'BPF_CGROUP_UDP4_SENDMSG'),
+    (0xf, 'BPF_CGROUP_UDP6_SENDMSG'),
+    (0x10, 'BPF_LIRC_MODE2'),
+    (0x11, 'BPF_FLOW_DISSECTOR'),
+    (0x12, 'BPF_CGROUP_SYSCTL'),
+    (0x13, 'BPF_CGROUP_UDP4_RECVMSG'),
+    (0x14, 'BPF_CGROUP_UDP6_RECVMSG'),
+    (0x15, 'BPF_CGROUP_GETSOCKOPT'),
+    (0x16, 'BPF_CGROUP_SETSOCKOPT'),
+    (0x17, 'BPF_TRACE_RAW_TP'),
+    (0x18, 'BPF_TRACE_FENTRY'),
+    (0x19, 'BPF_TRACE_FEXIT'),
+    (0x1a, 'BPF_MODIFY_RETURN'),
+    (0x1b, 'BPF_LSM_MAC'),
+    (0x1c, 'BPF_TRACE_ITER'),
+    (0x1d, 'BPF_CGROUP_INET4_GETPEERNAME'),
+    (0x1e, 'BPF_CGROUP_INET6_GETPEERNAME'),
+    (0x1f, 'BPF_CGROUP_INET4_GETSOCKNAME'),
+    (0x20, 'BPF_CGROUP_INET6_GETSOCKNAME'),
+    (0x21, 'BPF_XDP_DEVMAP'),
+    (0x22, 'BPF_CGROUP_INET_SOCK_RELEASE'),
+    (0x23, 'BPF_XDP_CPUMAP'),
+    (0x24, 'BPF_SK_LOOKUP'),
+    (0x25, 'BPF_XDP'),
+    (0x26, 'BPF_SK_SKB_VERDICT'),
+    (0x27, 'BPF_SK_REUSEPORT_SELECT'),
+    (0x28, 'BPF_SK_REUSEPORT_SELECT_OR_MIGRATE'),
+    (0x29, 'BPF_PERF_EVENT'),
+    (0x2a, 'BPF_TRACE_KPROBE_MULTI'),
+    (0x2b, 'BPF_LSM_CGROUP'),
+)
+
+BPF_PROG_FLAGS = (
+    (0x1, 'BPF_F_STRICT_ALIGNMENT'),
+    (0x2, 'BPF_F_ANY_ALIGNMENT'),
+    (0x4, 'BPF_F_TEST_RND_HI32'),
+    (0x8, 'BPF_F_TEST_STATE_FREQ'),
+    (0x10, 'BPF_F_SLEEPABLE'),
+)
+
+PERSONALITY_TYPES = (
+    (0x0, 'PER_LINUX'),
+    (0x800000, 'PER_LINUX_32BIT'),
+    (0x80000, 'PER_LINUX_FDPIC'),
+    (0x4100001, 'PER_SVR4'),
+    (0x5000002, 'PER_SVR3'),
+    (0x7000003, 'PER_SCOSVR3'),
+    (0x6000003, 'PER_OSR5'),
+    (0x5000004, 'PER_WYSEV386'),
+    (0x4000005, 'PER_ISCR4'),
+    (0x6, 'PER_BSD'),
+    (0x4000006, 'PER_SUNOS'),
+    (0x5000007, 'PER_XENIX'),
+    (0x8, 'PER_LINUX32'),
+    (0x8000008, 'PER_LINUX32_3GB'),
+    (0x4000009, 'PER_IRIX32'),
+    (0x400000a, 'PER_IRIXN32'),
+    (0x400000b, 'PER_IRIX64'),
+    (0xc, 'PER_RISCOS'),
+    (0x400000d, 'PER_SOLARIS'),
+    (0x410000e, 'PER_UW7'),
+    (0xf, 'PER_OSF4'),
+    (0x10, 'PER_HPUX'),
+    (0xff, 'PER_MASK'),
+)
+
+PERSONALITY_FLAGS = (
+    (0x20000, 'UNAME26'),
+    (0x40000, 'ADDR_NO_RANDOMIZE'),
+    (0x80000, 'FDPIC_FUNCPTRS'),
+    (0x100000, 'MMAP_PAGE_ZERO'),
+    (0x200000, 'ADDR_COMPAT_LAYOUT'),
+    (0x400000, 'READ_IMPLIES_EXEC'),
+    (0x800000, 'ADDR_LIMIT_32BIT'),
+    (0x1000000, 'SHORT_INODE'),
+    (0x2000000, 'WHOLE_SECONDS'),
+    (0x4000000, 'STICKY_TIMEOUTS'),
+    (0x8000000, 'ADDR_LIMIT_3GB'),
 )
 
 SIGNALS = (
@@ -1432,6 +2667,19 @@ SOL_SOCKET_OPTS = (
     (0x42, 'SO_RCVTIMEO_NEW'),
     (0x43, 'SO_SNDTIMEO_NEW'),
     (0x44, 'SO_DETACH_REUSEPORT_BPF'),
+    (0x45, 'SO_PREFER_BUSY_POLL'),
+    (0x46, 'SO_BUSY_POLL_BUDGET'),
+    (0x47, 'SO_NETNS_COOKIE'),
+    (0x48, 'SO_BUF_LOCK'),
+    (0x49, 'SO_RESERVE_MEM'),
+    (0x4a, 'SO_TXREHASH'),
+    (0x4b, 'SO_RCVMARK'),
+)
+
+SOCK_TXREHASH_VALUES = (
+    (0x0, 'SOCK_TXREHASH_DISABLED'),
+    (0x1, 'SOCK_TXREHASH_ENABLED'),
+    (0xff, 'SOCK_TXREHASH_DEFAULT'),
 )
 
 TCP_OPTS = (
@@ -1618,6 +2866,760 @@ IPV6_OPTS = (
     (0x4e, 'IPV6_FREEBIND'),
 )
 
+PACKET_OPTS = (
+    (0x1, 'PACKET_ADD_MEMBERSHIP'),
+    (0x2, 'PACKET_DROP_MEMBERSHIP'),
+    (0x3, 'PACKET_RECV_OUTPUT'),
+    (0x5, 'PACKET_RX_RING'),
+    (0x6, 'PACKET_STATISTICS'),
+    (0x7, 'PACKET_COPY_THRESH'),
+    (0x8, 'PACKET_AUXDATA'),
+    (0x9, 'PACKET_ORIGDEV'),
+    (0xa, 'PACKET_VERSION'),
+    (0xb, 'PACKET_HDRLEN'),
+    (0xc, 'PACKET_RESERVE'),
+    (0xd, 'PACKET_TX_RING'),
+    (0xe, 'PACKET_LOSS'),
+    (0xf, 'PACKET_VNET_HDR'),
+    (0x10, 'PACKET_TX_TIMESTAMP'),
+    (0x11, 'PACKET_TIMESTAMP'),
+    (0x12, 'PACKET_FANOUT'),
+    (0x13, 'PACKET_TX_HAS_OFF'),
+    (0x14, 'PACKET_QDISC_BYPASS'),
+    (0x15, 'PACKET_ROLLOVER_STATS'),
+    (0x16, 'PACKET_FANOUT_DATA'),
+    (0x17, 'PACKET_IGNORE_OUTGOING'),
+)
+
+RAW_OPTS = (
+    (0x1, 'ICMP_FILTER'),
+)
+
+NETLINK_OPTS = (
+    (0x1, 'NETLINK_ADD_MEMBERSHIP'),
+    (0x2, 'NETLINK_DROP_MEMBERSHIP'),
+    (0x3, 'NETLINK_PKTINFO'),
+    (0x4, 'NETLINK_BROADCAST_ERROR'),
+    (0x5, 'NETLINK_NO_ENOBUFS'),
+    (0x6, 'NETLINK_RX_RING'),
+    (0x7, 'NETLINK_TX_RING'),
+    (0x8, 'NETLINK_LISTEN_ALL_NSID'),
+    (0x9, 'NETLINK_LIST_MEMBERSHIPS'),
+    (0xa, 'NETLINK_CAP_ACK'),
+    (0xb, 'NETLINK_EXT_ACK'),
+    (0xc, 'NETLINK_GET_STRICT_CHK'),
+)
+
+PACKET_MR_TYPES = (
+    (0x0, 'PACKET_MR_MULTICAST'),
+    (0x1, 'PACKET_MR_PROMISC'),
+    (0x2, 'PACKET_MR_ALLMULTI'),
+    (0x3, 'PACKET_MR_UNICAST'),
+)
+
+ICMP_FILTER_TYPES = (
+    (0x0, 'ICMP_ECHOREPLY'),
+    (0x3, 'ICMP_DEST_UNREACH'),
+    (0x4, 'ICMP_SOURCE_QUENCH'),
+    (0x5, 'ICMP_REDIRECT'),
+    (0x8, 'ICMP_ECHO'),
+    (0xb, 'ICMP_TIME_EXCEEDED'),
+    (0xc, 'ICMP_PARAMETERPROB'),
+    (0xd, 'ICMP_TIMESTAMP'),
+    (0xe, 'ICMP_TIMESTAMPREPLY'),
+    (0xf, 'ICMP_INFO_REQUEST'),
+    (0x10, 'ICMP_INFO_REPLY'),
+    (0x11, 'ICMP_ADDRESS'),
+    (0x12, 'ICMP_ADDRESSREPLY'),
+)
+
+PACKET_TYPES = (
+    (0x0, 'PACKET_HOST'),
+    (0x1, 'PACKET_BROADCAST'),
+    (0x2, 'PACKET_MULTICAST'),
+    (0x3, 'PACKET_OTHERHOST'),
+    (0x4, 'PACKET_OUTGOING'),
+    (0x5, 'PACKET_LOOPBACK'),
+    (0x6, 'PACKET_USER'),
+    (0x7, 'PACKET_KERNEL'),
+)
+
+ARPHRD_TYPES = (
+    (0x0, 'ARPHRD_NETROM'),
+    (0x1, 'ARPHRD_ETHER'),
+    (0x2, 'ARPHRD_EETHER'),
+    (0x3, 'ARPHRD_AX25'),
+    (0x4, 'ARPHRD_PRONET'),
+    (0x5, 'ARPHRD_CHAOS'),
+    (0x6, 'ARPHRD_IEEE802'),
+    (0x7, 'ARPHRD_ARCNET'),
+    (0x8, 'ARPHRD_APPLETLK'),
+    (0xf, 'ARPHRD_DLCI'),
+    (0x13, 'ARPHRD_ATM'),
+    (0x17, 'ARPHRD_METRICOM'),
+    (0x18, 'ARPHRD_IEEE1394'),
+    (0x1b, 'ARPHRD_EUI64'),
+    (0x20, 'ARPHRD_INFINIBAND'),
+    (0x100, 'ARPHRD_SLIP'),
+    (0x101, 'ARPHRD_CSLIP'),
+    (0x102, 'ARPHRD_SLIP6'),
+    (0x103, 'ARPHRD_CSLIP6'),
+    (0x104, 'ARPHRD_RSRVD'),
+    (0x108, 'ARPHRD_ADAPT'),
+    (0x10e, 'ARPHRD_ROSE'),
+    (0x10f, 'ARPHRD_X25'),
+    (0x110, 'ARPHRD_HWX25'),
+    (0x118, 'ARPHRD_CAN'),
+    (0x122, 'ARPHRD_MCTP'),
+    (0x200, 'ARPHRD_PPP'),
+    (0x201, 'ARPHRD_CISCO'),
+    (0x204, 'ARPHRD_LAPB'),
+    (0x205, 'ARPHRD_DDCMP'),
+    (0x206, 'ARPHRD_RAWHDLC'),
+    (0x207, 'ARPHRD_RAWIP'),
+    (0x300, 'ARPHRD_TUNNEL'),
+    (0x301, 'ARPHRD_TUNNEL6'),
+    (0x302, 'ARPHRD_FRAD'),
+    (0x303, 'ARPHRD_SKIP'),
+    (0x304, 'ARPHRD_LOOPBACK'),
+    (0x305, 'ARPHRD_LOCALTLK'),
+    (0x306, 'ARPHRD_FDDI'),
+    (0x307, 'ARPHRD_BIF'),
+    (0x308, 'ARPHRD_SIT'),
+    (0x309, 'ARPHRD_IPDDP'),
+    (0x30a, 'ARPHRD_IPGRE'),
+    (0x30b, 'ARPHRD_PIMREG'),
+    (0x30c, 'ARPHRD_HIPPI'),
+    (0x30d, 'ARPHRD_ASH'),
+    (0x30e, 'ARPHRD_ECONET'),
+    (0x30f, 'ARPHRD_IRDA'),
+    (0x310, 'ARPHRD_FCPP'),
+    (0x311, 'ARPHRD_FCAL'),
+    (0x312, 'ARPHRD_FCPL'),
+    (0x313, 'ARPHRD_FCFABRIC'),
+    (0x320, 'ARPHRD_IEEE802_TR'),
+    (0x321, 'ARPHRD_IEEE80211'),
+    (0x322, 'ARPHRD_IEEE80211_PRISM'),
+    (0x323, 'ARPHRD_IEEE80211_RADIOTAP'),
+    (0x324, 'ARPHRD_IEEE802154'),
+    (0x325, 'ARPHRD_IEEE802154_MONITOR'),
+    (0x334, 'ARPHRD_PHONET'),
+    (0x335, 'ARPHRD_PHONET_PIPE'),
+    (0x336, 'ARPHRD_CAIF'),
+    (0x337, 'ARPHRD_IP6GRE'),
+    (0x338, 'ARPHRD_NETLINK'),
+    (0x339, 'ARPHRD_6LOWPAN'),
+    (0x33a, 'ARPHRD_VSOCKMON'),
+    (0xfffe, 'ARPHRD_NONE'),
+    (0xffff, 'ARPHRD_VOID'),
+)
+
+RXRPC_SERVICES = (
+    (0x1, 'CM_SERVICE'),
+    (0x9c4, 'YFS_FS_SERVICE'),
+    (0x9c5, 'YFS_CM_SERVICE'),
+    (0x9c7, 'YFS_VL_SERVICE'),
+)
+
+IEEE802154_ADDR_TYPES = (
+    (0x0, 'IEEE802154_ADDR_NONE'),
+    (0x2, 'IEEE802154_ADDR_SHORT'),
+    (0x3, 'IEEE802154_ADDR_LONG'),
+)
+
+IEEE802154_PAN_IDS = (
+    (0xffff, 'IEEE802154_PANID_BROADCAST'),
+)
+
+IEEE802154_ADDRS = (
+    (0xfffe, 'IEEE802154_ADDR_UNDEF'),
+    (0xffff, 'IEEE802154_ADDR_BROADCAST'),
+)
+
+ALG_SOCKADDR_FLAGS = (
+    (0x1000, 'CRYPTO_ALG_KERN_DRIVER_ONLY'),
+)
+
+NFC_PROTOCOLS = (
+    (0x1, 'NFC_PROTO_JEWEL'),
+    (0x2, 'NFC_PROTO_MIFARE'),
+    (0x3, 'NFC_PROTO_FELICA'),
+    (0x4, 'NFC_PROTO_ISO14443'),
+    (0x5, 'NFC_PROTO_NFC_DEP'),
+    (0x6, 'NFC_PROTO_ISO14443_B'),
+    (0x7, 'NFC_PROTO_ISO15693'),
+)
+
+NFC_SAPS = (
+    (0x1, 'LLCP_SAP_SDP'),
+    (0x2, 'LLCP_SAP_IP'),
+    (0x3, 'LLCP_SAP_OBEX'),
+    (0x4, 'LLCP_SAP_SNEP'),
+    (0xff, 'LLCP_SAP_MAX'),
+)
+
+VSOCK_CIDS = (
+    (0x0, 'VMADDR_CID_HYPERVISOR'),
+    (0x1, 'VMADDR_CID_LOCAL'),
+    (0x2, 'VMADDR_CID_HOST'),
+    (0xffffffff, 'VMADDR_CID_ANY'),
+)
+
+VSOCK_PORTS = (
+    (0xffffffff, 'VMADDR_PORT_ANY'),
+)
+
+VSOCK_FLAGS = (
+    (0x1, 'VMADDR_FLAG_TO_HOST'),
+)
+
+QRTR_NODES = (
+    (0xffffffff, 'QRTR_NODE_BCAST'),
+)
+
+QRTR_PORTS = (
+    (0xfffffffe, 'QRTR_PORT_CTRL'),
+)
+
+XDP_SOCKADDR_FLAGS = (
+    (0x1, 'XDP_SHARED_UMEM'),
+    (0x2, 'XDP_COPY'),
+    (0x4, 'XDP_ZEROCOPY'),
+    (0x8, 'XDP_USE_NEED_WAKEUP'),
+)
+
+MCTP_NETS = (
+    (0x0, 'MCTP_NET_ANY'),
+)
+
+MCTP_ADDRS = (
+    (0x0, 'MCTP_ADDR_NULL'),
+    (0xff, 'MCTP_ADDR_ANY'),
+)
+
+NLMSG_TYPES = (
+    (0x1, 'NLMSG_NOOP'),
+    (0x2, 'NLMSG_ERROR'),
+    (0x3, 'NLMSG_DONE'),
+    (0x4, 'NLMSG_OVERRUN'),
+)
+
+NLM_FLAGS = (
+    (0x1, 'NLM_F_REQUEST'),
+    (0x2, 'NLM_F_MULTI'),
+    (0x4, 'NLM_F_ACK'),
+    (0x8, 'NLM_F_ECHO'),
+    (0x10, 'NLM_F_DUMP_INTR'),
+    (0x20, 'NLM_F_DUMP_FILTERED'),
+)
+
+NLM_GET_FLAGS = (
+    (0x300, 'NLM_F_DUMP'),
+    (0x100, 'NLM_F_ROOT'),
+    (0x200, 'NLM_F_MATCH'),
+    (0x400, 'NLM_F_ATOMIC'),
+)
+
+NLM_NEW_FLAGS = (
+    (0x100, 'NLM_F_REPLACE'),
+    (0x200, 'NLM_F_EXCL'),
+    (0x400, 'NLM_F_CREATE'),
+    (0x800, 'NLM_F_APPEND'),
+)
+
+NLM_DELETE_FLAGS = (
+    (0x100, 'NLM_F_NONREC'),
+    (0x200, 'NLM_F_BULK'),
+)
+
+NLM_ACK_FLAGS = (
+    (0x100, 'NLM_F_CAPPED'),
+    (0x200, 'NLM_F_ACK_TLVS'),
+)
+
+NL_AUDIT_TYPES = (
+    (0x3e8, 'AUDIT_GET'),
+    (0x3e9, 'AUDIT_SET'),
+    (0x3ea, 'AUDIT_LIST'),
+    (0x3eb, 'AUDIT_ADD'),
+    (0x3ec, 'AUDIT_DEL'),
+    (0x3ed, 'AUDIT_USER'),
+    (0x3ee, 'AUDIT_LOGIN'),
+    (0x3ef, 'AUDIT_WATCH_INS'),
+    (0x3f0, 'AUDIT_WATCH_REM'),
+    (0x3f1, 'AUDIT_WATCH_LIST'),
+    (0x3f2, 'AUDIT_SIGNAL_INFO'),
+    (0x3f3, 'AUDIT_ADD_RULE'),
+    (0x3f4, 'AUDIT_DEL_RULE'),
+    (0x3f5, 'AUDIT_LIST_RULES'),
+    (0x3f6, 'AUDIT_TRIM'),
+    (0x3f7, 'AUDIT_MAKE_EQUIV'),
+    (0x3f8, 'AUDIT_TTY_GET'),
+    (0x3f9, 'AUDIT_TTY_SET'),
+    (0x3fa, 'AUDIT_SET_FEATURE'),
+    (0x3fb, 'AUDIT_GET_FEATURE'),
+    (0x44c, 'AUDIT_FIRST_USER_MSG'),
+    (0x453, 'AUDIT_USER_AVC'),
+    (0x464, 'AUDIT_USER_TTY'),
+    (0x4af, 'AUDIT_LAST_USER_MSG'),
+    (0x4b0, 'AUDIT_DAEMON_START'),
+    (0x4b1, 'AUDIT_DAEMON_END'),
+    (0x4b2, 'AUDIT_DAEMON_ABORT'),
+    (0x4b3, 'AUDIT_DAEMON_CONFIG'),
+    (0x514, 'AUDIT_SYSCALL'),
+    (0x515, 'AUDIT_FS_WATCH'),
+    (0x516, 'AUDIT_PATH'),
+    (0x517, 'AUDIT_IPC'),
+    (0x518, 'AUDIT_SOCKETCALL'),
+    (0x519, 'AUDIT_CONFIG_CHANGE'),
+    (0x51a, 'AUDIT_SOCKADDR'),
+    (0x51b, 'AUDIT_CWD'),
+    (0x51d, 'AUDIT_EXECVE'),
+    (0x51f, 'AUDIT_IPC_SET_PERM'),
+    (0x520, 'AUDIT_MQ_OPEN'),
+    (0x521, 'AUDIT_MQ_SENDRECV'),
+    (0x522, 'AUDIT_MQ_NOTIFY'),
+    (0x523, 'AUDIT_MQ_GETSETATTR'),
+    (0x524, 'AUDIT_KERNEL_OTHER'),
+    (0x525, 'AUDIT_FD_PAIR'),
+    (0x526, 'AUDIT_OBJ_PID'),
+    (0x527, 'AUDIT_TTY'),
+    (0x528, 'AUDIT_EOE'),
+    (0x529, 'AUDIT_BPRM_FCAPS'),
+    (0x52a, 'AUDIT_CAPSET'),
+    (0x52b, 'AUDIT_MMAP'),
+    (0x52c, 'AUDIT_NETFILTER_PKT'),
+    (0x52d, 'AUDIT_NETFILTER_CFG'),
+    (0x52e, 'AUDIT_SECCOMP'),
+    (0x52f, 'AUDIT_PROCTITLE'),
+    (0x530, 'AUDIT_FEATURE_CHANGE'),
+    (0x531, 'AUDIT_REPLACE'),
+    (0x532, 'AUDIT_KERN_MODULE'),
+    (0x533, 'AUDIT_FANOTIFY'),
+    (0x534, 'AUDIT_TIME_INJOFFSET'),
+    (0x535, 'AUDIT_TIME_ADJNTPVAL'),
+    (0x536, 'AUDIT_BPF'),
+    (0x537, 'AUDIT_EVENT_LISTENER'),
+    (0x538, 'AUDIT_URINGOP'),
+    (0x539, 'AUDIT_OPENAT2'),
+    (0x53a, 'AUDIT_DM_CTRL'),
+    (0x53b, 'AUDIT_DM_EVENT'),
+    (0x578, 'AUDIT_AVC'),
+    (0x579, 'AUDIT_SELINUX_ERR'),
+    (0x57a, 'AUDIT_AVC_PATH'),
+    (0x57b, 'AUDIT_MAC_POLICY_LOAD'),
+    (0x57c, 'AUDIT_MAC_STATUS'),
+    (0x57d, 'AUDIT_MAC_CONFIG_CHANGE'),
+    (0x57e, 'AUDIT_MAC_UNLBL_ALLOW'),
+    (0x57f, 'AUDIT_MAC_CIPSOV4_ADD'),
+    (0x580, 'AUDIT_MAC_CIPSOV4_DEL'),
+    (0x581, 'AUDIT_MAC_MAP_ADD'),
+    (0x582, 'AUDIT_MAC_MAP_DEL'),
+    (0x583, 'AUDIT_MAC_IPSEC_ADDSA'),
+    (0x584, 'AUDIT_MAC_IPSEC_DELSA'),
+    (0x585, 'AUDIT_MAC_IPSEC_ADDSPD'),
+    (0x586, 'AUDIT_MAC_IPSEC_DELSPD'),
+    (0x587, 'AUDIT_MAC_IPSEC_EVENT'),
+    (0x588, 'AUDIT_MAC_UNLBL_STCADD'),
+    (0x589, 'AUDIT_MAC_UNLBL_STCDEL'),
+    (0x58a, 'AUDIT_MAC_CALIPSO_ADD'),
+    (0x58b, 'AUDIT_MAC_CALIPSO_DEL'),
+    (0x6a4, 'AUDIT_ANOM_PROMISCUOUS'),
+    (0x6a5, 'AUDIT_ANOM_ABEND'),
+    (0x6a6, 'AUDIT_ANOM_LINK'),
+    (0x6a7, 'AUDIT_ANOM_CREAT'),
+    (0x707, 'AUDIT_LAST_KERN_ANOM_MSG'),
+    (0x708, 'AUDIT_INTEGRITY_DATA'),
+    (0x709, 'AUDIT_INTEGRITY_METADATA'),
+    (0x70a, 'AUDIT_INTEGRITY_STATUS'),
+    (0x70b, 'AUDIT_INTEGRITY_HASH'),
+    (0x70c, 'AUDIT_INTEGRITY_PCR'),
+    (0x70d, 'AUDIT_INTEGRITY_RULE'),
+    (0x70e, 'AUDIT_INTEGRITY_EVM_XATTR'),
+    (0x70f, 'AUDIT_INTEGRITY_POLICY_RULE'),
+    (0x7d0, 'AUDIT_KERNEL'),
+    (0x834, 'AUDIT_FIRST_USER_MSG2'),
+    (0xbb7, 'AUDIT_LAST_USER_MSG2'),
+)
+
+NL_XFRM_TYPES = (
+    (0x10, 'XFRM_MSG_NEWSA'),
+    (0x11, 'XFRM_MSG_DELSA'),
+    (0x12, 'XFRM_MSG_GETSA'),
+    (0x13, 'XFRM_MSG_NEWPOLICY'),
+    (0x14, 'XFRM_MSG_DELPOLICY'),
+    (0x15, 'XFRM_MSG_GETPOLICY'),
+    (0x16, 'XFRM_MSG_ALLOCSPI'),
+    (0x17, 'XFRM_MSG_ACQUIRE'),
+    (0x18, 'XFRM_MSG_EXPIRE'),
+    (0x19, 'XFRM_MSG_UPDPOLICY'),
+    (0x1a, 'XFRM_MSG_UPDSA'),
+    (0x1b, 'XFRM_MSG_POLEXPIRE'),
+    (0x1c, 'XFRM_MSG_FLUSHSA'),
+    (0x1d, 'XFRM_MSG_FLUSHPOLICY'),
+    (0x1e, 'XFRM_MSG_NEWAE'),
+    (0x1f, 'XFRM_MSG_GETAE'),
+    (0x20, 'XFRM_MSG_REPORT'),
+    (0x21, 'XFRM_MSG_MIGRATE'),
+    (0x22, 'XFRM_MSG_NEWSADINFO'),
+    (0x23, 'XFRM_MSG_GETSADINFO'),
+    (0x24, 'XFRM_MSG_NEWSPDINFO'),
+    (0x25, 'XFRM_MSG_GETSPDINFO'),
+    (0x26, 'XFRM_MSG_MAPPING'),
+    (0x27, 'XFRM_MSG_SETDEFAULT'),
+    (0x28, 'XFRM_MSG_GETDEFAULT'),
+)
+
+NL_ROUTE_TYPES = (
+    (0x10, 'RTM_NEWLINK'),
+    (0x11, 'RTM_DELLINK'),
+    (0x12, 'RTM_GETLINK'),
+    (0x13, 'RTM_SETLINK'),
+    (0x14, 'RTM_NEWADDR'),
+    (0x15, 'RTM_DELADDR'),
+    (0x16, 'RTM_GETADDR'),
+    (0x18, 'RTM_NEWROUTE'),
+    (0x19, 'RTM_DELROUTE'),
+    (0x1a, 'RTM_GETROUTE'),
+    (0x1c, 'RTM_NEWNEIGH'),
+    (0x1d, 'RTM_DELNEIGH'),
+    (0x1e, 'RTM_GETNEIGH'),
+    (0x20, 'RTM_NEWRULE'),
+    (0x21, 'RTM_DELRULE'),
+    (0x22, 'RTM_GETRULE'),
+    (0x24, 'RTM_NEWQDISC'),
+    (0x25, 'RTM_DELQDISC'),
+    (0x26, 'RTM_GETQDISC'),
+    (0x28, 'RTM_NEWTCLASS'),
+    (0x29, 'RTM_DELTCLASS'),
+    (0x2a, 'RTM_GETTCLASS'),
+    (0x2c, 'RTM_NEWTFILTER'),
+    (0x2d, 'RTM_DELTFILTER'),
+    (0x2e, 'RTM_GETTFILTER'),
+    (0x30, 'RTM_NEWACTION'),
+    (0x31, 'RTM_DELACTION'),
+    (0x32, 'RTM_GETACTION'),
+    (0x34, 'RTM_NEWPREFIX'),
+    (0x3a, 'RTM_GETMULTICAST'),
+    (0x3e, 'RTM_GETANYCAST'),
+    (0x40, 'RTM_NEWNEIGHTBL'),
+    (0x42, 'RTM_GETNEIGHTBL'),
+    (0x43, 'RTM_SETNEIGHTBL'),
+    (0x44, 'RTM_NEWNDUSEROPT'),
+    (0x48, 'RTM_NEWADDRLABEL'),
+    (0x49, 'RTM_DELADDRLABEL'),
+    (0x4a, 'RTM_GETADDRLABEL'),
+    (0x4e, 'RTM_GETDCB'),
+    (0x4f, 'RTM_SETDCB'),
+    (0x50, 'RTM_NEWNETCONF'),
+    (0x51, 'RTM_DELNETCONF'),
+    (0x52, 'RTM_GETNETCONF'),
+    (0x54, 'RTM_NEWMDB'),
+    (0x55, 'RTM_DELMDB'),
+    (0x56, 'RTM_GETMDB'),
+    (0x58, 'RTM_NEWNSID'),
+    (0x59, 'RTM_DELNSID'),
+    (0x5a, 'RTM_GETNSID'),
+    (0x5c, 'RTM_NEWSTATS'),
+    (0x5e, 'RTM_GETSTATS'),
+    (0x60, 'RTM_NEWCACHEREPORT'),
+    (0x64, 'RTM_NEWCHAIN'),
+    (0x65, 'RTM_DELCHAIN'),
+    (0x66, 'RTM_GETCHAIN'),
+    (0x68, 'RTM_NEWNEXTHOP'),
+    (0x69, 'RTM_DELNEXTHOP'),
+    (0x6a, 'RTM_GETNEXTHOP'),
+    (0x6c, 'RTM_NEWLINKPROP'),
+    (0x6d, 'RTM_DELLINKPROP'),
+    (0x6e, 'RTM_GETLINKPROP'),
+    (0x70, 'RTM_NEWVLAN'),
+    (0x71, 'RTM_DELVLAN'),
+    (0x72, 'RTM_GETVLAN'),
+    (0x74, 'RTM_NEWNEXTHOPBUCKET'),
+    (0x75, 'RTM_DELNEXTHOPBUCKET'),
+    (0x76, 'RTM_GETNEXTHOPBUCKET'),
+)
+
+NL_SELINUX_TYPES = (
+    (0x10, 'SELNL_MSG_SETENFORCE'),
+    (0x11, 'SELNL_MSG_POLICYLOAD'),
+)
+
+NL_SOCK_DIAG_TYPES = (
+    (0x12, 'TCPDIAG_GETSOCK'),
+    (0x13, 'DCCPDIAG_GETSOCK'),
+    (0x14, 'SOCK_DIAG_BY_FAMILY'),
+    (0x15, 'SOCK_DESTROY'),
+)
+
+NLMSGERR_ATTRS = (
+    (0x0, 'NLMSGERR_ATTR_UNUSED'),
+    (0x1, 'NLMSGERR_ATTR_MSG'),
+    (0x2, 'NLMSGERR_ATTR_OFFS'),
+    (0x3, 'NLMSGERR_ATTR_COOKIE'),
+    (0x4, 'NLMSGERR_ATTR_POLICY'),
+    (0x5, 'NLMSGERR_ATTR_MISS_TYPE'),
+    (0x6, 'NLMSGERR_ATTR_MISS_NEST'),
+)
+
+DCB_COMMANDS = (
+    (0x0, 'DCB_CMD_UNDEFINED'),
+    (0x1, 'DCB_CMD_GSTATE'),
+    (0x2, 'DCB_CMD_SSTATE'),
+    (0x3, 'DCB_CMD_PGTX_GCFG'),
+    (0x4, 'DCB_CMD_PGTX_SCFG'),
+    (0x5, 'DCB_CMD_PGRX_GCFG'),
+    (0x6, 'DCB_CMD_PGRX_SCFG'),
+    (0x7, 'DCB_CMD_PFC_GCFG'),
+    (0x8, 'DCB_CMD_PFC_SCFG'),
+    (0x9, 'DCB_CMD_SET_ALL'),
+    (0xa, 'DCB_CMD_GPERM_HWADDR'),
+    (0xb, 'DCB_CMD_GCAP'),
+    (0xc, 'DCB_CMD_GNUMTCS'),
+    (0xd, 'DCB_CMD_SNUMTCS'),
+    (0xe, 'DCB_CMD_PFC_GSTATE'),
+    (0xf, 'DCB_CMD_PFC_SSTATE'),
+    (0x10, 'DCB_CMD_BCN_GCFG'),
+    (0x11, 'DCB_CMD_BCN_SCFG'),
+    (0x12, 'DCB_CMD_GAPP'),
+    (0x13, 'DCB_CMD_SAPP'),
+    (0x14, 'DCB_CMD_IEEE_SET'),
+    (0x15, 'DCB_CMD_IEEE_GET'),
+    (0x16, 'DCB_CMD_GDCBX'),
+    (0x17, 'DCB_CMD_SDCBX'),
+    (0x18, 'DCB_CMD_GFEATCFG'),
+    (0x19, 'DCB_CMD_SFEATCFG'),
+    (0x1a, 'DCB_CMD_CEE_GET'),
+    (0x1b, 'DCB_CMD_IEEE_DEL'),
+)
+
+DCB_ATTRS = (
+    (0x0, 'DCB_ATTR_UNDEFINED'),
+    (0x1, 'DCB_ATTR_IFNAME'),
+    (0x2, 'DCB_ATTR_STATE'),
+    (0x3, 'DCB_ATTR_PFC_STATE'),
+    (0x4, 'DCB_ATTR_PFC_CFG'),
+    (0x5, 'DCB_ATTR_NUM_TC'),
+    (0x6, 'DCB_ATTR_PG_CFG'),
+    (0x7, 'DCB_ATTR_SET_ALL'),
+    (0x8, 'DCB_ATTR_PERM_HWADDR'),
+    (0x9, 'DCB_ATTR_CAP'),
+    (0xa, 'DCB_ATTR_NUMTCS'),
+    (0xb, 'DCB_ATTR_BCN'),
+    (0xc, 'DCB_ATTR_APP'),
+    (0xd, 'DCB_ATTR_IEEE'),
+    (0xe, 'DCB_ATTR_DCBX'),
+    (0xf, 'DCB_ATTR_FEATCFG'),
+    (0x10, 'DCB_ATTR_CEE'),
+)
+
+NETCONF_ATTRS = (
+    (0x0, 'NETCONFA_UNSPEC'),
+    (0x1, 'NETCONFA_IFINDEX'),
+    (0x2, 'NETCONFA_FORWARDING'),
+    (0x3, 'NETCONFA_RP_FILTER'),
+    (0x4, 'NETCONFA_MC_FORWARDING'),
+    (0x5, 'NETCONFA_PROXY_NEIGH'),
+    (0x6, 'NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN'),
+    (0x7, 'NETCONFA_INPUT'),
+    (0x8, 'NETCONFA_BC_FORWARDING'),
+)
+
+NSID_ATTRS = (
+    (-1, 'NETNSA_NSID_NOT_ASSIGNED'),
+    (0x0, 'NETNSA_NONE'),
+    (0x1, 'NETNSA_NSID'),
+    (0x2, 'NETNSA_PID'),
+    (0x3, 'NETNSA_FD'),
+    (0x4, 'NETNSA_TARGET_NSID'),
+    (0x5, 'NETNSA_CURRENT_NSID'),
+)
+
+ADDRLABEL_ATTRS = (
+    (0x1, 'IFAL_ADDRESS'),
+    (0x2, 'IFAL_LABEL'),
+)
+
+MDB_ATTRS = (
+    (0x0, 'MDBA_UNSPEC'),
+    (0x1, 'MDBA_MDB'),
+    (0x2, 'MDBA_ROUTER'),
+)
+
+INET_DIAG_EXTENSIONS = (
+    (0x1, 'INET_DIAG_MEMINFO'),
+    (0x2, 'INET_DIAG_INFO'),
+    (0x3, 'INET_DIAG_VEGASINFO'),
+    (0x4, 'INET_DIAG_CONG'),
+    (0x5, 'INET_DIAG_TOS'),
+    (0x6, 'INET_DIAG_TCLASS'),
+    (0x7, 'INET_DIAG_SKMEMINFO'),
+    (0x8, 'INET_DIAG_SHUTDOWN'),
+    (0x9, 'INET_DIAG_DCTCPINFO'),
+    (0xa, 'INET_DIAG_PROTOCOL'),
+    (0xb, 'INET_DIAG_SKV6ONLY'),
+    (0xc, 'INET_DIAG_LOCALS'),
+    (0xd, 'INET_DIAG_PEERS'),
+    (0xe, 'INET_DIAG_PAD'),
+    (0xf, 'INET_DIAG_MARK'),
+    (0x10, 'INET_DIAG_BBRINFO'),
+    (0x11, 'INET_DIAG_CLASS_ID'),
+    (0x12, 'INET_DIAG_MD5SIG'),
+    (0x13, 'INET_DIAG_ULP_INFO'),
+    (0x14, 'INET_DIAG_SK_BPF_STORAGES'),
+    (0x15, 'INET_DIAG_CGROUP_ID'),
+    (0x16, 'INET_DIAG_SOCKOPT'),
+)
+
+INET_DIAG_REQ_ATTRS = (
+    (0x0, 'INET_DIAG_REQ_NONE'),
+    (0x1, 'INET_DIAG_REQ_BYTECODE'),
+    (0x2, 'INET_DIAG_REQ_SK_BPF_STORAGES'),
+    (0x3, 'INET_DIAG_REQ_PROTOCOL'),
+)
+
+TCP_STATES = (
+    (0x1, 'TCP_ESTABLISHED'),
+    (0x2, 'TCP_SYN_SENT'),
+    (0x3, 'TCP_SYN_RECV'),
+    (0x4, 'TCP_FIN_WAIT1'),
+    (0x5, 'TCP_FIN_WAIT2'),
+    (0x6, 'TCP_TIME_WAIT'),
+    (0x7, 'TCP_CLOSE'),
+    (0x8, 'TCP_CLOSE_WAIT'),
+    (0x9, 'TCP_LAST_ACK'),
+    (0xa, 'TCP_LISTEN'),
+    (0xb, 'TCP_CLOSING'),
+    (0xc, 'TCP_NEW_SYN_RECV'),
+)
+
+TC_ACTION_ATTRS = (
+    (0x0, 'TCA_ACT_UNSPEC'),
+    (0x1, 'TCA_ACT_KIND'),
+    (0x2, 'TCA_ACT_OPTIONS'),
+    (0x3, 'TCA_ACT_INDEX'),
+    (0x4, 'TCA_ACT_STATS'),
+    (0x5, 'TCA_ACT_PAD'),
+    (0x6, 'TCA_ACT_COOKIE'),
+    (0x7, 'TCA_ACT_FLAGS'),
+    (0x8, 'TCA_ACT_HW_STATS'),
+    (0x9, 'TCA_ACT_USED_HW_STATS'),
+    (0xa, 'TCA_ACT_IN_HW_COUNT'),
+)
+
+TCA_ACT_FLAGS = (
+    (0x1, 'TCA_ACT_FLAGS_NO_PERCPU_STATS'),
+    (0x2, 'TCA_ACT_FLAGS_SKIP_HW'),
+    (0x4, 'TCA_ACT_FLAGS_SKIP_SW'),
+)
+
+TCA_ACT_HW_STATS = (
+    (0x1, 'TCA_ACT_HW_STATS_IMMEDIATE'),
+    (0x2, 'TCA_ACT_HW_STATS_DELAYED'),
+)
+
+ETH_PROTOCOLS = (
+    (0x1, 'ETH_P_802_3'),
+    (0x2, 'ETH_P_AX25'),
+    (0x3, 'ETH_P_ALL'),
+    (0x4, 'ETH_P_802_2'),
+    (0x5, 'ETH_P_SNAP'),
+    (0x6, 'ETH_P_DDCMP'),
+    (0x7, 'ETH_P_WAN_PPP'),
+    (0x8, 'ETH_P_PPP_MP'),
+    (0x9, 'ETH_P_LOCALTALK'),
+    (0xc, 'ETH_P_CAN'),
+    (0xd, 'ETH_P_CANFD'),
+    (0xe, 'ETH_P_CANXL'),
+    (0x10, 'ETH_P_PPPTALK'),
+    (0x11, 'ETH_P_TR_802_2'),
+    (0x15, 'ETH_P_MOBITEX'),
+    (0x16, 'ETH_P_CONTROL'),
+    (0x17, 'ETH_P_IRDA'),
+    (0x18, 'ETH_P_ECONET'),
+    (0x19, 'ETH_P_HDLC'),
+    (0x1a, 'ETH_P_ARCNET'),
+    (0x1b, 'ETH_P_DSA'),
+    (0x1c, 'ETH_P_TRAILER'),
+    (0x60, 'ETH_P_LOOP'),
+    (0xf5, 'ETH_P_PHONET'),
+    (0xf6, 'ETH_P_IEEE802154'),
+    (0xf7, 'ETH_P_CAIF'),
+    (0xf8, 'ETH_P_XDSA'),
+    (0xf9, 'ETH_P_MAP'),
+    (0xfa, 'ETH_P_MCTP'),
+    (0x200, 'ETH_P_PUP'),
+    (0x201, 'ETH_P_PUPAT'),
+    (0x600, 'ETH_P_802_3_MIN'),
+    (0x800, 'ETH_P_IP'),
+    (0x805, 'ETH_P_X25'),
+    (0x806, 'ETH_P_ARP'),
+    (0x8ff, 'ETH_P_BPQ'),
+    (0xa00, 'ETH_P_IEEEPUP'),
+    (0xa01, 'ETH_P_IEEEPUPAT'),
+    (0x22eb, 'ETH_P_ERSPAN2'),
+    (0x22f0, 'ETH_P_TSN'),
+    (0x4305, 'ETH_P_BATMAN'),
+    (0x6000, 'ETH_P_DEC'),
+    (0x6001, 'ETH_P_DNA_DL'),
+    (0x6002, 'ETH_P_DNA_RC'),
+    (0x6003, 'ETH_P_DNA_RT'),
+    (0x6004, 'ETH_P_LAT'),
+    (0x6005, 'ETH_P_DIAG'),
+    (0x6006, 'ETH_P_CUST'),
+    (0x6007, 'ETH_P_SCA'),
+    (0x6558, 'ETH_P_TEB'),
+    (0x8035, 'ETH_P_RARP'),
+    (0x809b, 'ETH_P_ATALK'),
+    (0x80f3, 'ETH_P_AARP'),
+    (0x8100, 'ETH_P_8021Q'),
+    (0x8137, 'ETH_P_IPX'),
+    (0x86dd, 'ETH_P_IPV6'),
+    (0x8808, 'ETH_P_PAUSE'),
+    (0x8809, 'ETH_P_SLOW'),
+    (0x883e, 'ETH_P_WCCP'),
+    (0x8847, 'ETH_P_MPLS_UC'),
+    (0x8848, 'ETH_P_MPLS_MC'),
+    (0x884c, 'ETH_P_ATMMPOA'),
+    (0x8863, 'ETH_P_PPP_DISC'),
+    (0x8864, 'ETH_P_PPP_SES'),
+    (0x886c, 'ETH_P_LINK_CTL'),
+    (0x8884, 'ETH_P_ATMFATE'),
+    (0x888e, 'ETH_P_PAE'),
+    (0x8899, 'ETH_P_REALTEK'),
+    (0x88a2, 'ETH_P_AOE'),
+    (0x88a8, 'ETH_P_8021AD'),
+    (0x88b5, 'ETH_P_802_EX1'),
+    (0x88be, 'ETH_P_ERSPAN'),
+    (0x88c7, 'ETH_P_PREAUTH'),
+    (0x88ca, 'ETH_P_TIPC'),
+    (0x88cc, 'ETH_P_LLDP'),
+    (0x88e3, 'ETH_P_MRP'),
+    (0x88e5, 'ETH_P_MACSEC'),
+    (0x88e7, 'ETH_P_8021AH'),
+    (0x88f5, 'ETH_P_MVRP'),
+    (0x88f7, 'ETH_P_1588'),
+    (0x88f8, 'ETH_P_NCSI'),
+    (0x88fb, 'ETH_P_PRP'),
+    (0x8902, 'ETH_P_CFM'),
+    (0x8906, 'ETH_P_FCOE'),
+    (0x890d, 'ETH_P_TDLS'),
+    (0x8914, 'ETH_P_FIP'),
+    (0x8915, 'ETH_P_IBOE'),
+    (0x8917, 'ETH_P_80221'),
+    (0x892f, 'ETH_P_HSR'),
+    (0x894f, 'ETH_P_NSH'),
+    (0x9000, 'ETH_P_LOOPBACK'),
+    (0x9100, 'ETH_P_QINQ1'),
+    (0x9200, 'ETH_P_QINQ2'),
+    (0x9300, 'ETH_P_QINQ3'),
+    (0xdada, 'ETH_P_EDSA'),
+    (0xdadb, 'ETH_P_DSA_8021Q'),
+    (0xe001, 'ETH_P_DSA_A5PSW'),
+    (0xed3e, 'ETH_P_IFE'),
+    (0xfbfb, 'ETH_P_AF_IUCV'),
+)
+
 CLOCK_IDS = (
     (0x0, 'CLOCK_REALTIME'),
     (0x1, 'CLOCK_MONOTONIC'),
@@ -1635,6 +3637,57 @@ CLOCK_IDS = (
 
 TIMER_FLAGS = (
     (0x1, 'TIMER_ABSTIME'),
+)
+
+SIGEV_NOTIFY = (
+    (0x0, 'SIGEV_SIGNAL'),
+    (0x1, 'SIGEV_NONE'),
+    (0x2, 'SIGEV_THREAD'),
+    (0x4, 'SIGEV_THREAD_ID'),
+)
+
+ADJTIMEX_MODES = (
+    (0xa001, 'ADJ_OFFSET_SS_READ'),
+    (0x8001, 'ADJ_OFFSET_SINGLESHOT'),
+    (0x1, 'ADJ_OFFSET'),
+    (0x2, 'ADJ_FREQUENCY'),
+    (0x4, 'ADJ_MAXERROR'),
+    (0x8, 'ADJ_ESTERROR'),
+    (0x10, 'ADJ_STATUS'),
+    (0x20, 'ADJ_TIMECONST'),
+    (0x80, 'ADJ_TAI'),
+    (0x100, 'ADJ_SETOFFSET'),
+    (0x1000, 'ADJ_MICRO'),
+    (0x2000, 'ADJ_NANO'),
+    (0x4000, 'ADJ_TICK'),
+)
+
+ADJTIMEX_STATUS = (
+    (0x1, 'STA_PLL'),
+    (0x2, 'STA_PPSFREQ'),
+    (0x4, 'STA_PPSTIME'),
+    (0x8, 'STA_FLL'),
+    (0x10, 'STA_INS'),
+    (0x20, 'STA_DEL'),
+    (0x40, 'STA_UNSYNC'),
+    (0x80, 'STA_FREQHOLD'),
+    (0x100, 'STA_PPSSIGNAL'),
+    (0x200, 'STA_PPSJITTER'),
+    (0x400, 'STA_PPSWANDER'),
+    (0x800, 'STA_PPSERROR'),
+    (0x1000, 'STA_CLOCKERR'),
+    (0x2000, 'STA_NANO'),
+    (0x4000, 'STA_MODE'),
+    (0x8000, 'STA_CLK'),
+)
+
+ADJTIMEX_STATE = (
+    (0x0, 'TIME_OK'),
+    (0x1, 'TIME_INS'),
+    (0x2, 'TIME_DEL'),
+    (0x3, 'TIME_OOP'),
+    (0x4, 'TIME_WAIT'),
+    (0x5, 'TIME_ERROR'),
 )
 
 ITIMER_WHICH = (

@@ -20,10 +20,11 @@ from ktrace import record as r
 from ktrace.abi import abi_for_svflags
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import HEX_ALL, HEX_NON_ASCII, HEX_NON_ASCII_CHARS, HEX_NONE, \
+from ktrace.decode.strace.fmt import _ESCAPES, HEX_ALL, HEX_NON_ASCII, HEX_NON_ASCII_CHARS, HEX_NONE, \
     c_int, constant_style, fd_path, signame
 from ktrace.decode.strace.files import PAIRS, Files
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
+from ktrace.decode.strace.call import PT_TGID, PT_TID
 from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
 from ktrace.decode.structs import iter_array
@@ -64,7 +65,8 @@ DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": 
 # and those whose data is in buffers, dumped buffer by buffer (util.c's dumpiov_upto):
 # the buffers' lengths are the call's recorded iovec array
 VECTORED_DUMPS = {"readv": False, "preadv": False, "preadv2": False, "recvmsg": False,
-                  "writev": True, "pwritev": True, "pwritev2": True, "sendmsg": True}
+                  "writev": True, "pwritev": True, "pwritev2": True, "sendmsg": True,
+                  "vmsplice": True}
 FATAL_BY_DEFAULT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27,
                     29, 30, 31}
 
@@ -84,6 +86,7 @@ class ViewOptions:
         self.follow = False        # -f: pid prefix on every line of an -o file
         self.per_thread = False    # -ff: a file PREFIX.TID per thread (strace -ff -o)
         self.live = False          # -l: follow a growing trace file, as kdump -l
+        self.decode_pids: set[str] = set()   # --decode-pids=: comm, pidns (-Y: comm)
         self.strace = StraceOptions()
         self.selection = Selection()
 
@@ -97,6 +100,8 @@ LONG_SPELLINGS = {"--columns": "-a", "--string-limit": "-s", "--const-print-styl
                   "--no-abbrev": "-v", "--syscall-number": "-n", "--successful-only": "-z",
                   "--failed-only": "-Z", "--failing-only": "-Z", "--follow-forks": "--follow",
                   "--output-separately": "--ff", "--absolute-timestamps": "--timestamps"}
+# strace's options that stand for a qualifier (-Y: --decode-pids=comm)
+QUALIFIER_SPELLINGS = {"-Y": "decode-pids=comm", "--pidns-translation": "decode-pids=pidns"}
 LONG_QUALIFIERS = ("trace", "signal", "signals", "status", "read", "write", "quiet",
                    "silent", "silence", "abbrev", "verbose", "raw", "decode-fds",
                    "decode-pids")
@@ -131,6 +136,10 @@ def _ff(argv: list[str]) -> list[str]:
         name, eq, value = a.partition("=")
         if a == "-ff":
             out.append("--ff")
+        elif a in QUALIFIER_SPELLINGS:
+            out += ["-e", QUALIFIER_SPELLINGS[a]]
+        elif LONG_SPELLINGS.get(name) in VALUE_OPTIONAL:     # --absolute-timestamps[=...]
+            out.append(f"{LONG_SPELLINGS[name]}={value}")
         elif name in LONG_SPELLINGS:
             out += [LONG_SPELLINGS[name], *([value] if eq else [])]
         elif name[2:] in LONG_QUALIFIERS and name.startswith("--"):
@@ -155,7 +164,7 @@ def configure(pairs) -> ViewOptions:
             if qualifier.startswith("decode-fd"):
                 yflag = _decode_fds(chosen)
             elif qualifier == "decode-pids":
-                _decode_pids(chosen)
+                o.decode_pids = _decode_pids(chosen)
             else:
                 sets[qualifier] = syscall_set(chosen)
             continue
@@ -245,13 +254,12 @@ def _decode_fds(value: str) -> bool:
     return ("path" in items) != inverted
 
 
-def _decode_pids(value: str) -> None:
-    """--decode-pids=: strace's words checked, then refused (pidns needs /proc
-    while the program runs; comm of each pid argument is not shown yet)."""
+def _decode_pids(value: str) -> set[str]:
+    """--decode-pids=SET: ``comm``, a process's name after its pid (the records'
+    own), ``pidns``, its pid as the tracer saw it (what the records tell of it)."""
     words = ("comm", "pidns")
     items, inverted = _decode_set(value, words, "decode-pids")
-    if set(words) - items if inverted else items:
-        raise UsageError(f"--decode-pids={value}: not supported by the strace view")
+    return set(words) - items if inverted else items
 
 
 def _decode_set(value: str, words: tuple[str, ...], what: str) -> tuple[set[str], bool]:
@@ -270,6 +278,98 @@ def _number(text: str, flag: str) -> int:
     if not text.isdigit():
         raise UsageError(f"{flag} needs a number of 0 or more, not '{text}'")
     return int(text)
+
+
+CLONE_NEWPID, CLONE_THREAD = 0x20000000, 0x00010000
+MAX_KNOWN_PIDS = 65536     # pids remembered per namespace (then forgotten, as pids are reused)
+
+
+class PidNamespaces:
+    """--decode-pids=pidns: what the records tell of a pid seen in a traced
+    process's own namespace, as strace's ``/* N in strace's PID NS */``.
+
+    A record's header has the tracer's pid and tid (the ptrace engine's own
+    namespace: strace's), a syscall's numbers the process's own.  So a
+    getpid, gettid or setsid result is that process's pid in its namespace, a
+    fork's result its child's in the parent's; unshare(CLONE_NEWPID) and
+    clone(CLONE_NEWPID) say which processes are in a new namespace.  The first
+    process is taken to be in the tracer's (nothing to translate) until one of
+    its results says otherwise.  A pid none of these has shown prints bare:
+    strace reads /proc while the program runs, which a recording cannot.
+    """
+
+    TRACERS = 0
+
+    def __init__(self):
+        self.of: dict[int, int] = {}             # pid -> its namespace
+        self.children: dict[int, int] = {}       # pid -> its children's namespace
+        self.known: dict[int, dict[int, int]] = {}   # namespace -> {own pid: tracer's pid}
+        self.foreign: set[int] = set()           # namespaces known not to be the tracer's
+        self.made: dict[int, int] = {}           # forking tid -> its child (tracer's pid)
+        self.last = 0
+
+    def _new(self) -> int:
+        self.last += 1
+        self.foreign.add(self.last)
+        return self.last
+
+    def born(self, pid: int, parent_tid: int, parent: int, call: Call) -> None:
+        """``pid`` made by ``call`` of ``parent`` (its ``parent_tid``), the
+        fork still in progress."""
+        self._place(pid, parent, call)
+        self.made[parent_tid] = pid
+        if len(self.made) > MAX_PENDING:
+            self.made.clear()
+
+    def _place(self, pid: int, parent: int, call: Call) -> None:
+        flags = call.arg(0) if call.name == "clone" else 0
+        if flags & CLONE_NEWPID:
+            self.of[pid] = self._new()
+        else:
+            self.of[pid] = self.children.get(parent, self.of.get(parent, self.TRACERS))
+
+    def learn(self, h: r.Header, call: Call) -> None:
+        """What a finished call of the process of ``h`` tells."""
+        pid, tid = h.pid, (h.tid if h.tid > 0 else h.pid)
+        child = self.made.pop(tid, None) if call.name in FORKS else None
+        if not call.ok:
+            return
+        ns = self.of.get(pid, self.TRACERS)
+        own = c_int(call.retval)
+        if call.name in ("getpid", "setsid"):
+            self._map(ns, own, pid)
+        elif call.name == "gettid":
+            self._map(ns, own, tid)
+        elif call.name in FORKS and own > 0 and not (call.name == "clone"
+                                                     and call.arg(0) & CLONE_THREAD):
+            if child is None and ns not in self.foreign:   # its records not come yet:
+                child = own                                # in the tracer's, it is the same
+                self._place(child, pid, call)
+            if child is not None:
+                self._map(ns, own, child)
+        elif call.name == "unshare" and call.arg(0) & CLONE_NEWPID:
+            self.children[pid] = self._new()
+        elif call.name == "setns" and c_int(call.arg(1)) in (0, CLONE_NEWPID):
+            self.children[pid] = self._new()     # which namespace: the records do not say
+
+    def _map(self, ns: int, own: int, tracers: int) -> None:
+        if own != tracers:
+            self.foreign.add(ns)
+        known = self.known.setdefault(ns, {})
+        if len(known) >= MAX_KNOWN_PIDS:
+            known.clear()
+        known[own] = tracers
+
+    def ended(self, pid: int) -> None:
+        self.children.pop(pid, None)
+        self.of.pop(pid, None)
+
+    def tracers(self, pid: int, own: int) -> int | None:
+        """The tracer's pid for ``own`` seen by process ``pid``, if known."""
+        ns = self.of.get(pid, self.TRACERS)
+        if ns not in self.foreign:
+            return own
+        return self.known.get(ns, {}).get(own)
 
 
 class Process:
@@ -311,6 +411,23 @@ class HeldLine:
         self.text: str | None = None
 
 
+def comm_text(comm: bytes) -> str:
+    """A process's name as strace shows it after a pid (print_comm_str): escaped
+    as a string, ``<`` and ``>`` too, without quotes; empty for none."""
+    name = comm.split(b"\0", 1)[0]
+    out = []
+    for i, b in enumerate(name):
+        if b in _ESCAPES:
+            out.append(_ESCAPES[b])
+        elif 0x20 <= b < 0x7F and b not in b"<>":
+            out.append(chr(b))
+        elif i + 1 < len(name) and 0x30 <= name[i + 1] <= 0x37:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(f"\\{b:o}")
+    return "".join(out)
+
+
 def _fraction(nsec: int, digits: int) -> str:
     """``.NNN``: nanoseconds cut to ``digits`` (none for 0), as strace's ``%0*ld``."""
     return f".{nsec // 10 ** (9 - digits):0{digits}d}" if digits else ""
@@ -341,18 +458,21 @@ class View:
         # pids whose process ended: a fork's result may name a child that has
         # already come and gone (its records came first), not one to wait for
         self.ended: set[int] = set()
+        self.pidns = PidNamespaces() if "pidns" in opts.decode_pids else None
+        self.comms: dict[int, bytes] = {}      # --decode-pids=comm: tid -> its last name
 
     # --- output -----------------------------------------------------------
 
     def _leader(self, tid: int, h: r.Header, call: Call | None = None) -> str:
         """printleader: the pid, the times, and a call's number (-n)."""
         number = f"[{call.nr:4d}] " if call is not None and self.o.syscall_number else ""
+        comm = comm_text(h.comm) if "comm" in self.o.decode_pids else ""
         if self.o.per_thread:
             prefix = ""
-        elif self.o.outfile and self.o.follow:
-            prefix = f"{tid:<5d} "
+        elif self.o.outfile and (self.o.follow or len(self.alive) > 1):
+            prefix = f"{tid}<{comm}> " if comm else f"{tid:<5d} "
         elif len(self.alive) > 1:
-            prefix = f"[pid {tid:5d}] "
+            prefix = f"[pid {tid:5d}{f'<{comm}>' if comm else ''}] "
         else:
             prefix = ""
         return prefix + self._stamp(h) + number
@@ -535,6 +655,10 @@ class View:
         if self.o.pid and self.o.pid not in (h.pid, h.tid):
             return
         self.alive[tid] = h.pid
+        if "comm" in self.o.decode_pids:
+            if len(self.comms) >= MAX_ENDED:
+                self.comms.clear()
+            self.comms[tid] = h.comm
         if t == r.SYSCALL:
             self._call(tid, rec)
         elif t == r.SYSRET:
@@ -589,6 +713,9 @@ class View:
             forking = self._forking()
             if forking is not None:
                 self.procs[pid] = self._child_of(forking)
+                if self.pidns is not None:
+                    tid = next(t for t, p in self.pending.items() if p is forking)
+                    self.pidns.born(pid, tid, forking.start.pid, forking.call)
         proc = self._proc(pid)
         proc.abi = abi_for_svflags(sv_flags)
         self.alive[pid] = pid
@@ -613,6 +740,9 @@ class View:
         info = proc.abi.syscall(rec.code) if proc.abi is not None else None
         name = info.name if info is not None else f"syscall_{rec.code:#x}"
         call = Call(name, rec.code, rec.args, self.o.strace, self._fd_text(proc))
+        if self.o.decode_pids:
+            call.pid_note = self._pid_note(rec.header.pid)
+        call.files = proc.files          # what a decoder asks of a descriptor (a socket's protocol)
         if name == "rt_sigreturn":       # the mask saved at the last delivery comes back
             call.restored_mask = self.last_mask.get(tid)
         if tid in self.pending:          # a CALL with no RET before it: give up on it
@@ -637,7 +767,24 @@ class View:
             return
         p.call.retval = rec.retval
         p.call.error = rec.error
+        if self.pidns is not None:
+            self.pidns.learn(p.start, p.call)
         self._finish(tid, p, rec.header)
+
+    def _pid_note(self, pid: int):
+        """printpid's decoration of a pid seen by process ``pid`` (--decode-pids=)."""
+        def note(own: int, kind: str) -> str:
+            tracers = self.pidns.tracers(pid, own) if self.pidns is not None else own
+            if not tracers or own <= 0:
+                return ""
+            text = ""
+            if "comm" in self.o.decode_pids and kind in (PT_TID, PT_TGID) \
+                    and tracers in self.comms:
+                text = f"<{comm_text(self.comms[tracers])}>"
+            if self.pidns is not None and tracers != own:
+                text += f" /* {tracers} in strace's PID NS */"
+            return text
+        return note
 
     def _signal(self, tid: int, rec: r.Psig) -> None:
         if tid in self.pending and self.current == tid:
@@ -666,12 +813,15 @@ class View:
         line, pid = self.signals.pop(tid)
         if siginfo is not None:
             fd_text = self._fd_text(self._proc(pid))
-            line.text = f"{line.head}{siginfo_text(siginfo, fd_text)} ---"
+            note = self._pid_note(pid) if self.o.decode_pids else None
+            line.text = f"{line.head}{siginfo_text(siginfo, fd_text, note)} ---"
         else:
             line.text = line.fallback
         self._flush()
 
     def _destroyed(self, pid: int, h: r.Header) -> None:
+        if self.pidns is not None:
+            self.pidns.ended(pid)
         for tid in [t for t, (_, owner) in self.signals.items() if owner == pid]:
             self._end_signal(tid)           # no siginfo will follow
         proc = self.procs.pop(pid, None) or Process()
@@ -682,6 +832,8 @@ class View:
         # with its own line as strace prints them: the other threads, then the leader
         threads = sorted((t for t, owner in self.alive.items() if owner == pid and t != pid),
                          reverse=True)
+        for tid in threads + [pid]:
+            self.comms.pop(tid, None)      # a pid the process had names nothing now
         for tid in threads + [pid]:
             p = self._pop(tid)
             if p is not None:
@@ -748,7 +900,10 @@ def _run(opts: ViewOptions) -> None:
         read_trace(opts.trfile, lambda reader: run(opts, reader, out), out, opts.live)
     finally:
         if out is not sys.stdout:
-            out.close()
+            try:
+                out.close()
+            except OSError as e:        # its last lines could not be written: say where
+                raise Fatal(f"{opts.outfile}: {e.strerror}") from None
 
 
 FRONT = Front(SHORT, LONG, USAGE, configure, _run)

@@ -71,9 +71,6 @@ def _declare(lib: ctypes.CDLL) -> None:
         "bpf_program__set_autoload": (i, [vp, ctypes.c_bool]),
         "bpf_program__set_log_level": (i, [vp, u32]),
         "bpf_program__set_log_buf": (i, [vp, cp, sz]),
-        "btf__load_vmlinux_btf": (vp, []),
-        "btf__find_by_name_kind": (i, [vp, cp, u32]),
-        "btf__free": (None, [vp]),
         "bpf_program__fd": (i, [vp]),
         "bpf_program__attach": (vp, [vp]),
         "bpf_link__destroy": (i, [vp]),
@@ -97,10 +94,11 @@ def lib() -> ctypes.CDLL:
     """The loaded libbpf, declared and with its log captured (once)."""
     global _lib
     if _lib is None:
-        path = ctypes.util.find_library("bpf") or "libbpf.so.1"
         try:
             handle = ctypes.CDLL("libbpf.so.1", use_errno=True)
         except OSError:
+            # find_library runs ldconfig (a fork and exec): only when the soname is not found
+            path = ctypes.util.find_library("bpf") or "libbpf.so.1"
             try:
                 handle = ctypes.CDLL(path, use_errno=True)
             except OSError as e:
@@ -135,30 +133,6 @@ def _load_error(err: int) -> LoadError:
             reason = f"the verifier says: {lines[i - 1].strip()}"
             break
     return LoadError(err, program, reason, "\n".join(lines))
-
-
-BTF_KIND_TYPEDEF = 8
-BTF_KIND_FUNC = 12
-
-
-class KernelBtf:
-    """The running kernel's BTF, parsed once for several look-ups (a context manager)."""
-
-    def __init__(self):
-        self._btf = lib().btf__load_vmlinux_btf()
-
-    def has(self, name: str, kind: int) -> bool:
-        """Does it describe ``name`` (a kfunc, a tracepoint's typedef)?"""
-        return bool(self._btf) and lib().btf__find_by_name_kind(self._btf, name.encode(),
-                                                                 kind) >= 0
-
-    def __enter__(self) -> "KernelBtf":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._btf:
-            lib().btf__free(self._btf)
-            self._btf = None
 
 
 def _check(ok: bool, what: str) -> None:

@@ -1,8 +1,10 @@
 """Linux system calls spelled as strace 6.1 spells them.
 
 ``SYSCALLS`` maps a syscall name to one :class:`~.call.Arg` per argument
-position (None where an earlier printer already printed that argument); the
-families live in fs, fdio, mm, process, prctl, signals, net and clocks.
+position (None where an earlier printer already printed that argument),
+gathered from the family modules (``FAMILIES``: one module per strace source
+family, each syscall in one of them), with the struct printers they share in
+``structs``, ``sockaddr`` and ``netlink``.
 :func:`split_args` turns a :class:`~.call.Call` into the text strace prints at
 entry and at exit; :func:`result_text` spells the return value.
 """
@@ -12,28 +14,38 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-from . import clocks, fdio, fs, mm, net, prctl, process, signals
+from . import (aio, bpf, clocks, fdio, fs, io_uring, ipc, kernel, keys, landlock, mm, mount, mq,
+               net, numa, prctl, process, ptrace, quota, sched, signals, system)
 from ...abi import linux_plan
 from ...abi.linux_plan import Role
-from .call import (DIRFD, FD, INT, LONG, MODE, PATH, PTR, STR_IN, STR_OUT, UID, UINT, ULONG,
-                   Call, octal)
+from .call import (DIRFD, FD, INT, LONG, MODE, PATH, PT_PGID, PT_SID, PT_TGID, PT_TID, PTR,
+                   STR_IN, STR_OUT, UID, UINT, ULONG, Call, octal, pid_text)
 from .fmt import StraceOptions, c_long, hexval
 
 __all__ = ["Call", "StraceOptions", "SYSCALLS", "split_args", "result_text", "FD_RESULTS"]
 
+# The families; each spells its own syscalls (no syscall in two: tests/test_strace_view.py).
+FAMILIES = (aio, bpf, clocks, fdio, fs, io_uring, ipc, kernel, keys, landlock, mm, mount, mq,
+            net, numa, prctl, process, ptrace, quota, sched, signals, system)
 SYSCALLS: dict[str, tuple] = {}
-for _family in (fs, fdio, mm, process, prctl, signals, net, clocks):
+for _family in FAMILIES:
     SYSCALLS.update(_family.SYSCALLS)
 
 # Results that print more than a number, given the call and the plain text.
-RESULTS = {**fdio.RESULTS, **prctl.RESULTS, "ioprio_get": process.ioprio_result}
+RESULTS = {name: spell for family in FAMILIES
+           for name, spell in getattr(family, "RESULTS", {}).items()}
 
 # Calls whose result is a new descriptor (-y shows its path).
 FD_RESULTS = {"open", "openat", "openat2", "creat", "socket", "accept", "accept4", "dup",
               "dup2", "dup3", "epoll_create", "epoll_create1", "eventfd2", "memfd_create",
               "timerfd_create", "signalfd4", "inotify_init1", "pidfd_open", "userfaultfd",
-              "memfd_secret", "fanotify_init", "open_tree", "fspick"}
+              "memfd_secret", "fanotify_init", "open_tree", "fspick", "pidfd_getfd",
+              "io_uring_setup", "fsopen", "fsmount", "inotify_init"}
 OCTAL_RESULTS = {"umask"}
+# Calls whose result is a pid, and which (strace's RVAL_TGID ...: printpid)
+PID_RESULTS = {"getpid": PT_TGID, "getppid": PT_TGID, "gettid": PT_TID, "getpgrp": PT_PGID,
+               "getpgid": PT_PGID, "getsid": PT_SID, "fork": PT_TGID, "vfork": PT_TGID,
+               "clone": PT_TID, "clone3": PT_TID, "wait4": PT_TGID}
 
 # Linux's kernel-internal restart codes and strace's words for them.
 RESTARTS = {
@@ -144,6 +156,8 @@ def result_text(call: Call, abi=None, fd_text=str) -> str:
         text = octal(value)
     elif call.name in FD_RESULTS:
         text = fd_text(value)
+    elif call.name in PID_RESULTS:
+        text = pid_text(call, c_long(value), PID_RESULTS[call.name])
     else:
         text = str(c_long(value))
     decorate = RESULTS.get(call.name)

@@ -15,10 +15,22 @@ from .fmt import StraceOptions, c_int, c_long, flags, hexval, named, printpath, 
 from ..xlat import Xlat
 
 AT_FDCWD = -100
+# what a pid is (strace's enum pid_type): which of a process's ids a number names
+PT_TID, PT_TGID, PT_PGID, PT_SID = "tid", "tgid", "pgid", "sid"
+
+
+def no_pid_note(pid: int, kind: str) -> str:
+    return ""
 
 
 class Call:
-    """A syscall: arguments, paired records, result."""
+    """A syscall: arguments, paired records, result.
+
+    ``pid_note(pid, kind)`` is what follows a pid strace's printpid prints
+    (--decode-pids=: ``<comm>``, `` /* N in strace's PID NS */``): the view's
+    to set, nothing by default."""
+
+    pid_note: Callable[[int, str], str] = staticmethod(no_pid_note)
 
     def __init__(self, name: str, nr: int, args: tuple[int, ...], opts: StraceOptions,
                  fd_text: Callable[[int], str] = str):
@@ -141,8 +153,25 @@ def p_fd(c: Call, i: int) -> str:
 def p_dirfd(c: Call, i: int) -> str:
     fd = c_int(c.arg(i))
     if fd == AT_FDCWD:
-        return named("AT_FDCWD", fd, str(fd)) + (c.fd_text(fd)[len(str(fd)):] if c.opts.yflag else "")
+        path = c.fd_text(fd)[len(str(fd)):] if c.opts.yflag else ""
+        return named("AT_FDCWD", fd, str(fd)) + path
     return c.fd_text(fd)
+
+
+def pid_text(c: Call, pid: int, kind: str = PT_TGID) -> str:
+    """printpid: the number, then what --decode-pids= adds."""
+    return f"{pid}{c.pid_note(pid, kind)}"
+
+
+def p_pid(kind: str) -> Render:
+    return lambda c, i: pid_text(c, c_int(c.arg(i)), kind)
+
+
+def p_pid_tgid_pgid(c: Call, i: int) -> str:
+    """printpid_tgid_pgid (kill, wait4): a process, or -N for process group N."""
+    pid = c_int(c.arg(i))
+    note = c.pid_note(pid, PT_TGID) if pid > 0 else c.pid_note(-pid, PT_PGID) if pid < -1 else ""
+    return f"{pid}{note}"
 
 
 def p_path(c: Call, i: int) -> str:
@@ -153,6 +182,25 @@ def p_path(c: Call, i: int) -> str:
 def p_string_in(c: Call, i: int) -> str:
     data = c.struct(i, "string", exit=False)
     return printstr(data, c.opts) if data is not None else ptr(c.arg(i))
+
+
+def p_counted(len_arg: int, exit: bool = False) -> Callable[[Call, int], str]:
+    """printstrn(addr, len): a buffer of argument ``len_arg``'s length, recorded
+    (a STRU bytes) at entry or, ``exit``, at a successful exit; ``...`` where
+    the recording holds less than the length."""
+    def render(c: Call, i: int) -> str:
+        addr = c.arg(i)
+        if not addr:
+            return "NULL"
+        data = c.struct(i, "bytes", exit=exit)
+        size = c.arg(len_arg)
+        if data is None or (exit and not c.ok) or (size and not data and size >= 1 << 31):
+            return ptr(addr)
+        text = printstr(data[:size], c.opts)
+        if size > len(data) and not text.endswith("..."):
+            text += "..."
+        return text
+    return render
 
 
 def p_string_out(c: Call, i: int) -> str:
@@ -195,4 +243,6 @@ INT, UINT, LONG, ULONG, UID = Arg(p_int), Arg(p_uint), Arg(p_long), Arg(p_ulong)
 HEX, PTR, MODE = Arg(p_hex), Arg(p_ptr), Arg(p_mode)
 FD, DIRFD, PATH = Arg(p_fd), Arg(p_dirfd), Arg(p_path)
 STR_IN, STR_OUT = Arg(p_string_in), at_exit(p_string_out)
+TID, TGID, PGID, SID = (Arg(p_pid(kind)) for kind in (PT_TID, PT_TGID, PT_PGID, PT_SID))
+TGID_PGID = Arg(p_pid_tgid_pgid)
 RBUF, WBUF = at_exit(p_buf), Arg(p_buf)

@@ -11,8 +11,9 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import (FD, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
                    p_flags, p_hex, p_struct, p_xval)
-from .fmt import array, c_int, flags, hexval, printstr, ptr
+from .fmt import array, c_int, c_long, flags, hexval, printstr, ptr, xval
 from .fs import open_flags
+from .signals import printsignal, sigset_arg
 
 
 def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
@@ -47,24 +48,88 @@ def _iovecs(c: Call, i: int) -> str:
 def fd_pair(c: Call, i: int) -> str:
     """pipe's and socketpair's two new descriptors: ``[3, 4]``."""
     arr = c.array(i, "int")
-    if not c.ok or arr is None:
+    if not c.ok or arr is None or len(arr.data) < LS.INT_PAIR.size:
         return ptr(c.arg(i))
     return "[" + ", ".join(c.fd_text(fd) for fd in LS.INT_PAIR.unpack_from(arr.data)) + "]"
 
 
+def print_array(c: Call, addr: int, nmemb: int, items: list[str], elem_size: int) -> str:
+    """print_array: ``NULL``, ``[]``, the address when the first element was not
+    recorded, ``..., /* addr */`` after the last one that was; cut at -s
+    elements when abbreviated."""
+    if not addr:
+        return "NULL"
+    if not nmemb:
+        return "[]"
+    if nmemb * elem_size >= 1 << 64:
+        return ptr(addr)
+    out = []
+    for k in range(nmemb):
+        if k >= len(items):
+            if not k:
+                return ptr(addr)
+            out.append(f"... /* {ptr(addr + k * elem_size)} */")
+            break
+        if c.abbrev and k >= c.opts.strsize:
+            out.append("...")
+            break
+        out.append(items[k])
+    return "[" + ", ".join(out) + "]"
+
+
+POLLFD_SIZE = 8
+
+
+def _pollfd(f: dict, fd_text) -> str:
+    if f["fd"] < 0:
+        return f"{{fd={fd_text(f['fd'])}}}"
+    events = flags(L.POLL_EVENTS, f['events'] & 0xFFFF, unknown='POLL???')
+    return f"{{fd={fd_text(f['fd'])}, events={events}}}"
+
+
 def _pollfds(c: Call, i: int) -> str:
     arr = c.array(i, "pollfd", exit=False)
-    if arr is None:
-        return ptr(c.arg(i))
-    return array(T.pollfds(arr.data, arr.struct_size, False, c.fd_text), c.opts)
+    items = [_pollfd(f, c.fd_text) for f in S.iter_array("pollfd", arr.data, arr.struct_size)] \
+        if arr is not None else []
+    return print_array(c, c.arg(i), c.arg(i + 1) & 0xFFFFFFFF, items, POLLFD_SIZE)
 
 
 def poll_result(c: Call, text: str) -> str:
-    """The `` ([{fd=3, revents=POLLIN}])`` strace adds to poll's result."""
-    arr = c.array(0, "pollfd", exit=True)
-    if not c.retval or arr is None or arr is c.array(0, "pollfd", exit=False):
+    """`` (Timeout)``, or the `` ([{fd=3, revents=POLLIN}], left {..})`` strace adds."""
+    if not c.ok:
         return text
-    return f"{text} ({array(T.pollfds(arr.data, arr.struct_size, True), c.opts)})"
+    if c.retval == 0:
+        return f"{text} (Timeout)"
+    nfds = c.arg(1) & 0xFFFFFFFF
+    addr = c.arg(0)
+    out = ""
+    if c.verbose and addr and nfds:
+        arr = c.array(0, "pollfd", exit=True)
+        if arr is c.array(0, "pollfd", exit=False):
+            arr = None
+        fds = list(S.iter_array("pollfd", arr.data, arr.struct_size)) if arr is not None else []
+        shown: list[str] = []
+        for k in range(nfds):
+            if k >= len(fds):
+                shown.append(ptr(addr + k * POLLFD_SIZE))
+                break
+            f = fds[k]
+            if not f["revents"]:
+                continue
+            if c.abbrev and len(shown) >= c.opts.strsize:
+                shown.append("...")
+                break
+            shown.append(f"{{fd={f['fd']}, revents={flags(L.POLL_EVENTS, f['revents'] & 0xFFFF)}}}")
+        if shown:
+            out = "[" + ", ".join(shown) + "]"
+    if c.name == "ppoll" and c.arg(2):
+        left = c.struct(2, "timespec")
+        if left is not None and left is not c.struct(2, "timespec", exit=False) and c.verbose:
+            left_text = T.timespec_text(left)
+        else:
+            left_text = ptr(c.arg(2))
+        out += f"{', ' if out else ''}left {left_text}"
+    return f"{text} ({out})" if out else text
 
 
 def _epoll_out(c: Call, i: int) -> str:
@@ -74,9 +139,16 @@ def _epoll_out(c: Call, i: int) -> str:
     return T.epoll_events(arr.data, arr.struct_size, c.opts)
 
 
+EPOLL_CTL_DEL = L.EPOLL_CTL_OPS.value("EPOLL_CTL_DEL")
+
+
 def _epoll_in(c: Call, i: int) -> str:
+    """epoll_ctl's event; EPOLL_CTL_DEL ignores it: its address."""
     data = c.struct(i, "epoll_event", exit=False)
-    return T.epoll_events(data, 12)[1:-1] if data is not None else ptr(c.arg(i))
+    if data is None or len(data) < 12 or not c.verbose or \
+            c.arg(1) & 0xFFFFFFFF == EPOLL_CTL_DEL:
+        return ptr(c.arg(i))
+    return T.epoll_events(data, 12)[1:-1]
 
 
 # request -> (STRU name, printer, whether the kernel writes it: printed at exit)
@@ -131,35 +203,83 @@ def _ioctl(c: Call, i: int) -> str:
 
 
 _F = L.FCNTL_CMDS
-_NO_ARG = {_F.value(n) for n in ("F_GETFD", "F_GETFL", "F_GETOWN", "F_GETSIG",
-                                 "F_GETLEASE", "F_GETPIPE_SZ", "F_GET_SEALS")}
 
 
-def _fcntl(c: Call, i: int) -> str:
-    cmd = c_int(c.arg(1))
-    text = _F.name(cmd) or f"{cmd:#x} /* F_??? */"
-    if cmd in _NO_ARG:
-        return text
-    arg = c.arg(2)
-    if cmd == _F.value("F_SETFD"):
-        return f"{text}, {'FD_CLOEXEC' if arg & 1 else '0'}"
-    if cmd == _F.value("F_SETFL"):
-        return f"{text}, {open_flags(arg & 0xFFFFFFFF)}"
-    if cmd == _F.value("F_SETSIG"):
-        return f"{text}, {signal_name(c_int(arg)) or c_int(arg)}"
-    if cmd in (_F.value("F_DUPFD"), _F.value("F_DUPFD_CLOEXEC"), _F.value("F_SETOWN"),
-               _F.value("F_SETPIPE_SZ"), _F.value("F_SETLEASE")):
-        return f"{text}, {c_int(arg)}"
-    return f"{text}, {ptr(arg)}"
+def _fcntl_cmd(c: Call, i: int) -> str:
+    return xval(_F, c.arg(1) & 0xFFFFFFFF, "F_???")
+
+
+def _cmd(name: str) -> int:
+    return _F.value(name)
+
+
+def flock_text(f: dict, getlk: bool) -> str:
+    """``{l_type=F_RDLCK, l_whence=SEEK_SET, l_start=0, l_len=4096}`` (and l_pid for F_GETLK)."""
+    text = (f"{{l_type={xval(L.LOCK_TYPES, f['l_type'] & U64, 'F_???')}, "
+            f"l_whence={xval(L.SEEK_WHENCE, f['l_whence'] & U64, 'SEEK_???')}, "
+            f"l_start={f['l_start']}, l_len={f['l_len']}")
+    return text + (f", l_pid={f['l_pid']}}}" if getlk else "}")
+
+
+def _struct_arg(c: Call, name: str, exit: bool, render) -> str:
+    """A struct argument (umove_or_printaddr): the address when NULL, not
+    recorded, not verbose, or written by a call that failed."""
+    f = S.fixed(name, c.struct(2, name, exit=exit) or b"")
+    if f is None or not c.verbose or (exit and not c.ok):
+        return ptr(c.arg(2))
+    return render(f)
+
+
+def _owner_ex(f: dict) -> str:
+    kind = xval(L.F_OWNER_TYPES, f['type'] & 0xFFFFFFFF, 'F_OWNER_???')
+    return f"{{type={kind}, pid={f['pid']}}}"
+
+
+U64 = (1 << 64) - 1
+_FCNTL_NO_ARG = {_cmd(n) for n in ("F_GETFD", "F_GETFL", "F_GETOWN", "F_GETSIG", "F_GETLEASE",
+                                   "F_GETPIPE_SZ", "F_GET_SEALS")}
+_FCNTL_AT_EXIT = {_cmd(n) for n in ("F_GETLK", "F_OFD_GETLK", "F_GETOWN_EX")}
+
+
+def _fcntl_arg(c: Call, i: int) -> str | None:
+    """print_fcntl: the third argument as the command means it (none for a getter)."""
+    cmd, arg = c.arg(1) & 0xFFFFFFFF, c.arg(2)
+    if cmd in _FCNTL_NO_ARG:
+        return None
+    if cmd == _cmd("F_SETFD"):
+        return flags(L.FD_FLAGS, arg, unknown="FD_???")
+    if cmd == _cmd("F_SETOWN"):
+        return str(c_int(arg))
+    if cmd in (_cmd("F_SETPIPE_SZ"), _cmd("F_DUPFD"), _cmd("F_DUPFD_CLOEXEC")):
+        return str(c_long(arg))
+    if cmd == _cmd("F_SETFL"):
+        return open_flags(arg & 0xFFFFFFFF)
+    if cmd in (_cmd("F_SETLK"), _cmd("F_SETLKW"), _cmd("F_OFD_SETLK"), _cmd("F_OFD_SETLKW")):
+        return _struct_arg(c, "flock", False, lambda f: flock_text(f, False))
+    if cmd in (_cmd("F_GETLK"), _cmd("F_OFD_GETLK")):
+        return _struct_arg(c, "flock", True, lambda f: flock_text(f, True))
+    if cmd == _cmd("F_SETOWN_EX"):
+        return _struct_arg(c, "f_owner_ex", False, _owner_ex)
+    if cmd == _cmd("F_GETOWN_EX"):
+        return _struct_arg(c, "f_owner_ex", True, _owner_ex)
+    if cmd == _cmd("F_NOTIFY"):
+        return flags(L.DNOTIFY_FLAGS, arg, unknown="DN_???")
+    if cmd == _cmd("F_SETLEASE"):
+        return xval(L.LOCK_TYPES, arg, "F_???")
+    if cmd == _cmd("F_ADD_SEALS"):
+        return flags(L.F_SEALS, arg, unknown="F_SEAL_???")
+    if cmd == _cmd("F_SETSIG"):
+        return printsignal(c_int(arg))
+    return hexval(arg)
 
 
 def is_dup(c: Call) -> bool:
-    return c_int(c.arg(1)) in (_F.value("F_DUPFD"), _F.value("F_DUPFD_CLOEXEC"))
+    return c.arg(1) & 0xFFFFFFFF in (_F.value("F_DUPFD"), _F.value("F_DUPFD_CLOEXEC"))
 
 
 def fcntl_result(c: Call, text: str) -> str:
     """What some commands return means more: ``= 0x8002 (flags O_RDWR|O_LARGEFILE)``."""
-    cmd, value = c_int(c.arg(1)), c.retval
+    cmd, value = c.arg(1) & 0xFFFFFFFF, c.retval
     if is_dup(c):
         return c.fd_text(value)
     if cmd == _F.value("F_GETFL"):
@@ -169,23 +289,43 @@ def fcntl_result(c: Call, text: str) -> str:
     if cmd == _F.value("F_GETLEASE"):
         lease = L.LOCK_TYPES.name(value)
         return f"{hexval(value)} ({lease})" if lease else hexval(value)
+    if cmd == _F.value("F_GET_SEALS") and value:
+        return f"{hexval(value)} (seals {flags(L.F_SEALS, value)})"
     if cmd == _F.value("F_GETSIG") and value:
         return f"{value} ({signal_name(value) or value})"
     return text
 
 
+def _num(data: bytes | None, unsigned: bool) -> str | None:
+    f = S.fixed("long", data or b"")
+    if f is None:
+        return None
+    return f"[{f['value'] & U64 if unsigned else f['value']}]"
+
+
+def printnum_int64(c: Call, i: int) -> str:
+    """printnum_int64: ``[-5]`` read at entry, else the address."""
+    return _num(c.struct(i, "long", exit=False), False) or ptr(c.arg(i))
+
+
 def _offset(c: Call, i: int) -> str:
-    """sendfile's offset: ``[0]`` at entry."""
-    data = c.struct(i, "long", exit=False)
-    return f"[{S.fixed('long', data)['value']}]" if data is not None else ptr(c.arg(i))
+    """sendfile's offset (printnum_ulong): ``[0]`` at entry."""
+    return _num(c.struct(i, "long", exit=False), True) or ptr(c.arg(i))
+
+
+def _sendfile_late(c: Call) -> bool:
+    """The count waits for the exit when the offset was read and the count is not 0."""
+    return _num(c.struct(2, "long", exit=False), True) is not None and bool(c.arg(3))
 
 
 def _offset_rest(c: Call, i: int) -> str:
     """`` => [5], 5``: the offset the kernel moved it to, then the count."""
-    after = c.struct(2, "long")
     changed = ""
-    if c.ok and c.retval and after is not None and after is not c.struct(2, "long", exit=False):
-        changed = f" => [{S.fixed('long', after)['value']}]"
+    if _sendfile_late(c) and c.ok and c.retval:
+        after = c.struct(2, "long")
+        if after is c.struct(2, "long", exit=False):
+            after = None
+        changed = f" => {_num(after, True) or ptr(c.arg(2))}"
     return f"{changed}, {c.arg(3)}"
 
 
@@ -246,18 +386,21 @@ SYSCALLS = {
     "pwritev2": (FD, Arg(_iovecs), ULONG, LONG, None, RWF),
     "lseek": (FD, LONG, Arg(p_xval(L.SEEK_WHENCE, "SEEK_???"))),
     "ioctl": (FD, Arg(_ioctl)),
-    "fcntl": (FD, Arg(_fcntl)),
+    "fcntl": (FD, Arg(_fcntl_cmd),
+              Arg(_fcntl_arg, exit=lambda c: c.arg(1) & 0xFFFFFFFF in _FCNTL_AT_EXIT)),
     "dup": (FD,), "dup2": (FD, FD), "dup3": (FD, FD, Arg(p_flags(L.OPEN_FLAGS, "O_???"))),
     "pipe": (at_exit(fd_pair),), "pipe2": (at_exit(fd_pair), PIPE_FLAGS),
     "poll": (Arg(_pollfds), UINT, INT),
+    "ppoll": (Arg(_pollfds), UINT, Arg(p_struct("timespec", T.timespec_text, exit=False)),
+              sigset_arg(4), ULONG),
     "epoll_create": (INT,),
     "epoll_create1": (Arg(p_flags(L.EPOLL_CREATE_FLAGS, "EPOLL_???")),),
     "epoll_ctl": (FD, Arg(p_xval(L.EPOLL_CTL_OPS, "EPOLL_CTL_???")), FD, Arg(_epoll_in)),
     "epoll_wait": (FD, at_exit(_epoll_out), INT, INT),
     "epoll_pwait": (FD, at_exit(_epoll_out), INT, INT, PTR, ULONG),
     "eventfd2": (UINT, Arg(p_flags(L.EVENTFD_FLAGS, "EFD_???"))),
-    "sendfile": (FD, FD, Arg(_offset), Arg(_offset_rest, exit=lambda c: bool(c.arg(2)),
-                                            lead=True)),
+    "sendfile": (FD, FD, Arg(_offset), Arg(_offset_rest, exit=_sendfile_late, lead=True)),
+    "copy_file_range": (FD, Arg(printnum_int64), FD, Arg(printnum_int64), ULONG, UINT),
     "select": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
                Arg(p_struct("timeval", T.timeval_text, exit=False))),
     "pselect6": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
@@ -265,13 +408,23 @@ SYSCALLS = {
     "getrandom": (at_exit(_random), ULONG, Arg(p_flags(L.GETRANDOM_FLAGS, "GRND_???"))),
     "close_range": (UINT, UINT, Arg(p_flags(L.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_???"))),
     "inotify_init1": (Arg(p_flags(L.INOTIFY_INIT_FLAGS, "IN_???")),),
-    "splice": (FD, PTR, FD, PTR, ULONG, SPLICE),
+    "splice": (FD, Arg(printnum_int64), FD, Arg(printnum_int64), ULONG, SPLICE),
     "tee": (FD, FD, ULONG, SPLICE),
+    "vmsplice": (FD, Arg(_iovecs), ULONG, SPLICE),
     "sync_file_range": (FD, LONG, LONG,
                         Arg(p_flags(L.SYNC_FILE_RANGE_FLAGS, "SYNC_FILE_RANGE_???"))),
     "userfaultfd": (Arg(p_flags(L.USERFAULTFD_FLAGS, "UFFD_???")),),
     "memfd_secret": (Arg(p_flags(L.MEMFD_SECRET_FLAGS)),),
 }
 
-RESULTS = {"poll": poll_result, "fcntl": fcntl_result, "select": select_result,
+def landlock_result(c: Call, text: str) -> str:
+    """landlock_create_ruleset returns a descriptor, or with
+    LANDLOCK_CREATE_RULESET_VERSION the ABI version."""
+    if c.arg(2) & L.LANDLOCK_CREATE_RULESET_FLAGS.value("LANDLOCK_CREATE_RULESET_VERSION"):
+        return text
+    return c.fd_text(c.retval)
+
+
+RESULTS = {"landlock_create_ruleset": landlock_result, "poll": poll_result,
+           "ppoll": poll_result, "fcntl": fcntl_result, "select": select_result,
            "pselect6": select_result}

@@ -21,13 +21,27 @@ KINDS = {"socket": "socket:", "accept": "socket:", "accept4": "socket:",
          "eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventpoll]",
          "epoll_create1": "anon_inode:[eventpoll]", "timerfd_create": "anon_inode:[timerfd]",
          "signalfd4": "anon_inode:[signalfd]", "inotify_init1": "anon_inode:inotify",
-         "pidfd_open": "anon_inode:[pidfd]"}
+         "inotify_init": "anon_inode:inotify",
+         "pidfd_open": "anon_inode:[pidfd]", "io_uring_setup": "anon_inode:[io_uring]",
+         "fsopen": "anon_inode:[fscontext]", "fspick": "anon_inode:[fscontext]"}
 # calls that make two descriptors: (argument holding them, kind)
 PAIRS = {"pipe": (0, "pipe:"), "pipe2": (0, "pipe:"), "socketpair": (3, "socket:")}
 # calls that open a path: (argument of the directory descriptor or None, of the path)
-OPENS = {"open": (None, 0), "creat": (None, 0), "openat": (0, 1), "openat2": (0, 1)}
+OPENS = {"open": (None, 0), "creat": (None, 0), "openat": (0, 1), "openat2": (0, 1),
+         "open_tree": (0, 1)}
 DUPS = {"dup", "dup2", "dup3"}
+LANDLOCK_CREATE_RULESET_VERSION = 1
 PATH_MAX = 4096   # bytes of a path kept: no longer one names a file, a hostile trace may
+
+
+class Socket(str):
+    """A socket's -y text that also knows the socket's domain and protocol
+    (what strace asks the kernel, e.g. to decode a netlink socket's messages)."""
+
+    def __new__(cls, text: str, domain: int, protocol: int):
+        self = super().__new__(cls, text)
+        self.domain, self.protocol = domain, protocol
+        return self
 
 
 class Files:
@@ -54,6 +68,11 @@ class Files:
             if path is not None:
                 base = AT_FDCWD if dirfd is None else c_int(call.arg(dirfd))
                 self.fds[ret] = self._abspath(base, path.path)
+        elif name == "socket":
+            self.fds[ret] = Socket(KINDS[name], c_int(call.arg(0)), c_int(call.arg(2)))
+        elif name == "landlock_create_ruleset":
+            if not call.arg(2) & LANDLOCK_CREATE_RULESET_VERSION:    # else a version
+                self.fds[ret] = "anon_inode:[landlock-ruleset]"
         elif name in KINDS:
             self.fds[ret] = KINDS[name]
         elif name in PAIRS:

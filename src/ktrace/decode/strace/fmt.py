@@ -115,8 +115,18 @@ def array(items: Iterator[str], opts: StraceOptions) -> str:
 
 
 def fd_path(path: str) -> str:
-    """A path -y shows in ``fd<path>``: escaped like a string, without the quotes."""
-    return quote(path.encode("utf-8", "surrogateescape"))[1:-1]
+    """A path -y shows in ``fd<path>``: escaped like a string, without the
+    quotes, and ``<`` and ``>`` in octal (strace's escape_chars "<>")."""
+    data = path.encode("utf-8", "surrogateescape")
+    out, start = [], 0
+    for i, b in enumerate(data):
+        if b in (0x3C, 0x3E):           # '<', '>'
+            out.append(quote(data[start:i])[1:-1])
+            digit = i + 1 < len(data) and 0x30 <= data[i + 1] <= 0x37
+            out.append(f"\\{b:03o}" if digit else f"\\{b:o}")
+            start = i + 1
+    out.append(quote(data[start:])[1:-1])
+    return "".join(out)
 
 
 def ptr(value: int) -> str:
@@ -167,13 +177,28 @@ def signame(signo: int) -> str:
     return signal_name(signo) or str(signo)
 
 
-def sigset(mask: int, nsig: int = SIGRTMAX) -> str:
-    """``[INT TERM]``, or ``~[...]`` of the complement when most are set."""
-    present = [s for s in range(1, nsig + 1) if mask >> (s - 1) & 1]
-    if len(present) > nsig // 2:
-        absent = [s for s in range(1, nsig + 1) if not mask >> (s - 1) & 1]
-        return "~[" + " ".join(signame(s)[3:] for s in absent) + "]"
-    return "[" + " ".join(signame(s)[3:] for s in present) + "]"
+NSIG_BYTES = SIGRTMAX // 8
+
+
+def sigset(mask: int, nbytes: int = NSIG_BYTES) -> str:
+    """sprintsigmask_n: ``[INT TERM]`` of a mask of ``nbytes`` bytes (in 32-bit
+    words), or ``~[...]`` of the complement when 2/3 of its bits are set;
+    -X raw: the numbers, -X verbose: ``[1 /* HUP */ 2 /* INT */]``."""
+    bits = 32 * ((min(nbytes, NSIG_BYTES) + 3) // 4)
+    everything = (1 << bits) - 1
+    mask &= everything
+    head = "["
+    if mask.bit_count() >= bits * 2 // 3:
+        mask ^= everything
+        head = "~["
+    style = STYLE.get()
+    items = []
+    for s in range(1, bits + 1):
+        if mask >> (s - 1) & 1:
+            name = signame(s).removeprefix("SIG")
+            items.append(name if style == "abbrev" else str(s) if style == "raw"
+                         else f"{s} /* {name} */")
+    return head + " ".join(items) + "]"
 
 
 def c_int(value: int) -> int:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import struct
+
 from ... import record as r
 from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG
 from ..xlat import LINUX as L, Xlat
-from . import structs as T
-from .call import (DIRFD, FD, HEX, INT, PATH, PTR, STR_IN, UID, UINT, ULONG, Arg, Call, at_exit, p_flags,
-                   p_ptr, p_string_in, p_struct, p_xval, uid_text)
+from . import signals, structs as T
+from .call import (DIRFD, FD, HEX, INT, PATH, PTR, UID, ULONG, Arg, Call, at_exit, p_flags, p_ptr,
+                   p_struct, p_xval, uid_text)
+from .call import PGID, PT_PGID, PT_TGID, TGID, TGID_PGID, TID, pid_text  # printpid: --decode-pids=
 from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, signame, xval
 
 
@@ -17,7 +20,10 @@ def _execve_argv(c: Call, i: int, rtype: int = r.ARGS) -> str:
     rec = c.find(i, rtype)
     if rec is None:
         return ptr(c.arg(i))
-    return array((printstr(s, c.opts) for s in r.iter_strings(rec.strings)), c.opts)
+    items = (printstr(s, c.opts) for s in r.iter_strings(rec.strings))
+    if not c.abbrev:            # printargv cuts at -s elements only when abbreviating
+        return "[" + ", ".join(items) + "]"
+    return array(items, c.opts)
 
 
 def _execve_envp(c: Call, i: int) -> str:
@@ -186,24 +192,89 @@ def _clone3_rest(c: Call, i: int) -> str:
     return f"{text}, {c.arg(1)}"
 
 
+def wait_status(status: int) -> str:
+    """printstatus: ``[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`` and what else is set."""
+    status &= 0xFFFFFFFF
+    low = status & 0x7F
+    if status & 0xFF == 0x7F:
+        sig = status >> 8 & 0xFF
+        text = (f"{{WIFSTOPPED(s) && WSTOPSIG(s) == {signame(sig & 0x7F)}"
+                f"{' | 0x80' if sig & 0x80 else ''}}}")
+        status &= ~(sig << 8 | 0x7F)
+    elif low and low != 0x7F:
+        text = (f"{{WIFSIGNALED(s) && WTERMSIG(s) == {signame(low)}"
+                f"{' && WCOREDUMP(s)' if status & 0x80 else ''}}}")
+        status &= ~(low | 0x80)
+    elif not low:
+        text = f"{{WIFEXITED(s) && WEXITSTATUS(s) == {status >> 8 & 0xFF}}}"
+        status &= ~(status & 0xFF00)
+    elif status == 0xFFFF:
+        text = "{WIFCONTINUED(s)}"
+        status = 0
+    else:
+        return f"[{hexval(status)}]"
+    if status >> 16:
+        event = status >> 16
+        text += f"|{xval(L.WAIT_PTRACE_EVENTS, event, 'PTRACE_EVENT_???')}<<16"
+        status &= 0xFFFF
+    if status:
+        text += f"|{hexval(status)}"
+    return f"[{text}]"
+
+
 def _wait_status(c: Call, i: int) -> str:
     data = c.struct(i, "int")
-    if data is None or not c.ok or not c.retval:
+    if data is None or not c.ok or not c.retval or len(data) < 4 or not c.verbose:
         return ptr(c.arg(i))
-    return T.wait_status_text(data)
+    return wait_status(int.from_bytes(data[:4], "little"))
+
+
+def rusage_text(data: bytes, c: Call) -> str:
+    """printrusage: the two timevals, then (-v) the 14 counters, unsigned."""
+    if len(data) < LS.RUSAGE.size:
+        return ptr(0)
+    v = LS.RUSAGE.unpack_from(data)
+    text = (f"{{ru_utime={{tv_sec={v[0]}, tv_usec={v[1] & ULONG_MAX}}}, "
+            f"ru_stime={{tv_sec={v[2]}, tv_usec={v[3] & ULONG_MAX}}}")
+    if c.abbrev:
+        return text + ", ...}"
+    return text + "".join(f", ru_{k}={n & ULONG_MAX}" for k, n in zip(RUSAGE_COUNTERS, v[4:])) + "}"
+
+
+ULONG_MAX = (1 << 64) - 1
+RUSAGE_COUNTERS = ("maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap", "inblock",
+                   "oublock", "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")
+
+
+def _rusage(c: Call, i: int) -> str:
+    data = c.struct(i, "rusage")
+    if data is None or not c.ok or not c.verbose or len(data) < LS.RUSAGE.size:
+        return ptr(c.arg(i))
+    return rusage_text(data, c)
+
+
+def _wait4_rusage(c: Call, i: int) -> str:
+    """wait4 prints the rusage only for a child it reaped (a positive pid)."""
+    return _rusage(c, i) if c.ok and c.retval > 0 else ptr(c.arg(i))
 
 
 def _groups(exit: bool):
     """getgroups/setgroups' gid list: ``[0, 4, 24]``, ``[]`` when empty."""
     def render(c: Call, i: int) -> str:
-        count = c.retval if exit else c.arg(0)
-        if (exit and not c.ok) or not c.arg(i):
+        count = (c.retval if exit else c.arg(0)) & 0xFFFFFFFF
+        if (exit and not c.ok) or not c.arg(i) or count > NGROUPS_MAX:
             return ptr(c.arg(i))
         if count == 0:
             return "[]"
         arr = c.array(i, "int", exit=exit)
-        return T.ints(arr.data, "I") if arr is not None else ptr(c.arg(i))
+        if arr is None or len(arr.data) < 4 * min(count, c.opts.strsize + 1):
+            return ptr(c.arg(i))
+        gids = struct.unpack_from(f"<{len(arr.data) // 4}I", arr.data)
+        return array(iter(map(uid_text, gids[:count])), c.opts)
     return render
+
+
+NGROUPS_MAX = 65536
 
 
 def _stored_id(c: Call, i: int) -> str:
@@ -217,15 +288,58 @@ def _stored_id(c: Call, i: int) -> str:
 STORED_ID = at_exit(_stored_id)
 
 
+_KCMP = L.KCMP_TYPES.value
+KCMP_FILE, KCMP_EPOLL_TFD = _KCMP("KCMP_FILE"), _KCMP("KCMP_EPOLL_TFD")
+KCMP_NO_INDEX = {_KCMP(n) for n in ("KCMP_VM", "KCMP_FILES", "KCMP_FS", "KCMP_SIGHAND",
+                                    "KCMP_IO", "KCMP_SYSVSEM")}
+KCMP_EPOLL_SLOT = struct.Struct("<iiI")
+
+
+def _kcmp_fd(c: Call, pid: int, fd: int) -> str:
+    """printfd_pid_tracee_ns: a descriptor of process ``pid``; its path (-y) is
+    known here only as the tracee's own (any real pid: assumed to be it)."""
+    fd = c_int(fd)
+    return c.fd_text(fd) if pid > 0 else str(fd)
+
+
+def _kcmp(c: Call, i: int) -> str:
+    """kcmp(pid1, pid2, type, idx1, idx2): the indexes as the type gives them."""
+    pid1, pid2, kind = c_int(c.arg(0)), c_int(c.arg(1)), c_int(c.arg(2))
+    parts = [str(pid1), str(pid2), xval(L.KCMP_TYPES, kind & 0xFFFFFFFF, "KCMP_???")]
+    if kind == KCMP_FILE:
+        parts += [_kcmp_fd(c, pid1, c.arg(3)), _kcmp_fd(c, pid2, c.arg(4))]
+    elif kind == KCMP_EPOLL_TFD:
+        parts.append(_kcmp_fd(c, pid1, c.arg(3)))
+        data = c.struct(4, "kcmp_epoll_slot", exit=False)
+        if data is None or len(data) < KCMP_EPOLL_SLOT.size or not c.verbose:
+            parts.append(ptr(c.arg(4)))
+        else:
+            efd, tfd, toff = KCMP_EPOLL_SLOT.unpack_from(data)
+            parts.append(f"{{efd={_kcmp_fd(c, pid2, efd)}, tfd={_kcmp_fd(c, pid2, tfd)}, "
+                         f"toff={toff}}}")
+    elif kind not in KCMP_NO_INDEX:
+        parts += [hexval(c.arg(3)), hexval(c.arg(4))]
+    return ", ".join(parts)
+
+
+def printnum(name: str, spell, exit: bool = True):
+    """printnum_int/_ulong/_ptr: ``[value]`` of the STRU int or long the kernel
+    wrote (read), else the address."""
+    def render(c: Call, i: int) -> str:
+        data = c.struct(i, name, exit=exit)
+        f = S.fixed(name, data) if data is not None else None
+        if f is None or (exit and not c.ok) or not c.verbose:
+            return ptr(c.arg(i))
+        value = f["value"] & (0xFFFFFFFF if name == "int" else (1 << 64) - 1)
+        return f"[{spell(value)}]"
+    return render
+
+
 def signal_or_zero(sig: int) -> str:
     return signame(sig) if sig else "0"
 
 
-def _signal(c: Call, i: int) -> str:
-    return signal_or_zero(c_int(c.arg(i)))
-
-
-SIGNAL = Arg(_signal)
+SIGNAL = signals.SIGNAL
 
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
 FUTEX_OP_OPARG_SHIFT = 8
@@ -279,20 +393,67 @@ def _futex(c: Call, i: int) -> str:
     return ", ".join([ptr(c.arg(0)), xval(FUTEX_OP_NAMES, op & 0xFFFFFFFF, "FUTEX_???")] + rest)
 
 
-def _arch_prctl(c: Call, i: int) -> str:
-    """The option; ARCH_GET_CPUID has no address, the other gets an address
-    (the value stored there is not recorded), the rest a number in hex."""
-    code = c.arg(0) & 0xFFFFFFFF        # strace's unsigned int option
-    option = xval(L.ARCH_PRCTL_CODES, code, "ARCH_???")
-    name = L.ARCH_PRCTL_CODES.name(code) or ""
-    if name == "ARCH_GET_CPUID":
-        return option
-    return f"{option}, {ptr(c.arg(1)) if name.startswith('ARCH_GET') else hexval(c.arg(1))}"
+FUTEX_WAITV = struct.Struct("<QQII")     # val, uaddr, flags, __reserved
+FUTEX_WAITV_MAX = 128
+
+
+def _waiters(c: Call, i: int) -> str:
+    """futex_waitv's waiters: ``[{val=0, uaddr=0x.., flags=FUTEX_32}, ...]``."""
+    count = c.arg(1) & 0xFFFFFFFF
+    if not c.arg(i) or not c.verbose:
+        return ptr(c.arg(i))
+    if not count:
+        return "[]"
+    rec = c.array(i, "futex_waitv", exit=False)
+    shown = min(count, c.opts.strsize, FUTEX_WAITV_MAX + 1)
+    if rec is None or len(rec.data) < shown * FUTEX_WAITV.size:
+        return ptr(c.arg(i))
+
+    def items():
+        for n in range(shown):
+            if n >= FUTEX_WAITV_MAX:
+                yield "..."
+                return
+            val, uaddr, fl, reserved = FUTEX_WAITV.unpack_from(rec.data, n * FUTEX_WAITV.size)
+            text = (f"{{val={hexval(val)}, uaddr={ptr(uaddr)}, "
+                    f"flags={flags(L.FUTEX_WAITER_FLAGS, fl, unknown='FUTEX_???')}")
+            yield text + (f", __reserved={hexval(reserved)}}}" if reserved else "}")
+        if shown < count:
+            yield "..."
+    parts = list(items())
+    return "[" + ", ".join(parts) + "]"
+
+
+def _futex_waitv(c: Call, i: int) -> str:
+    data = c.struct(3, "timespec", exit=False)
+    timeout = T.timespec_text(data) if data is not None and c.verbose else ptr(c.arg(3))
+    return ", ".join([_waiters(c, 0), str(c.arg(1) & 0xFFFFFFFF),
+                      hexval(c.arg(2) & 0xFFFFFFFF), timeout,
+                      xval(L.CLOCK_IDS, c.arg(4) & 0xFFFFFFFF, "CLOCK_???")])
+
+
+def rlim64(value: int) -> str:
+    """print_rlim64_t: RLIM64_INFINITY, 8*1024, in -X's style."""
+    if value == RLIM64_INFINITY:
+        return named("RLIM64_INFINITY", value, str(value))
+    if value > 1024 and value % 1024 == 0:
+        return named(f"{value // 1024}*1024", value, str(value))
+    return str(value)
+
+
+RLIM64_INFINITY = (1 << 64) - 1
+
+
+def rlimit_text(data: bytes, c: Call) -> str:
+    f = S.fixed("rlimit", data)
+    if f is None:
+        return ptr(0)
+    return f"{{rlim_cur={rlim64(f['rlim_cur'])}, rlim_max={rlim64(f['rlim_max'])}}}"
 
 
 def _rlimit(exit: bool):
     """x86-64's rlim_t is 64 bits for getrlimit too: strace's print_rlimit64."""
-    return p_struct("rlimit", T.rlimit_text("RLIM64_INFINITY"), exit=exit)
+    return p_struct("rlimit", rlimit_text, exit=exit)
 
 
 IOPRIO_CLASS_SHIFT = L.IOPRIO_CLASS_SHIFT.value("IOPRIO_CLASS_SHIFT")
@@ -312,38 +473,23 @@ def ioprio_result(c: Call, text: str) -> str:
     return text if STYLE.get() == "raw" else f"{text} ({ioprio_text(c.retval)})"
 
 
-def _kexec_flags(c: Call, i: int) -> str:
-    """kexec_load's flags: the architecture in the high half, then the flags."""
-    value = c.arg(i)
-    text = xval(L.KEXEC_ARCHS, value & KEXEC_ARCH_MASK, "KEXEC_ARCH_???")
-    if value & ~KEXEC_ARCH_MASK:
-        text += "|" + flags(L.KEXEC_LOAD_FLAGS, value & ~KEXEC_ARCH_MASK, unknown="KEXEC_???")
-    return text
-
-
-KEXEC_ARCH_MASK = L.KEXEC_ARCH_MASK.value("KEXEC_ARCH_MASK")
-LINUX_REBOOT_CMD_RESTART2 = L.REBOOT_CMDS.value("LINUX_REBOOT_CMD_RESTART2")
-
-
-def _reboot_arg(c: Call, i: int) -> str | None:
-    """reboot's command string, only for LINUX_REBOOT_CMD_RESTART2."""
-    if c.arg(2) & 0xFFFFFFFF != LINUX_REBOOT_CMD_RESTART2:
-        return None
-    return p_string_in(c, i)
 IOPRIO_WHO = Arg(p_xval(L.IOPRIO_WHO, "IOPRIO_WHO_???"))
-SCHED_POLICY = Arg(p_xval(L.SCHED_POLICIES, "SCHED_???"))
 
 
-def _keyring(c: Call, i: int) -> str:
-    """printxval_d: a key serial number that names no special keyring prints in decimal."""
-    serial = c_int(c.arg(i))
-    name = L.KEY_SPECS.name(serial)
-    return named(name, serial, str(serial)) if name else str(serial)
+def _who(table: Xlat, process: str, pgrp: str) -> Arg:
+    """ioprio's and getpriority's who: printpid of a process or a process group,
+    as the first argument says, else a number."""
+    kinds = {table.value(process): PT_TGID, table.value(pgrp): PT_PGID}
+
+    def render(c: Call, i: int) -> str:
+        kind, who = kinds.get(c_int(c.arg(0))), c_int(c.arg(i))
+        return pid_text(c, who, kind) if kind else str(who)
+    return Arg(render)
 
 
-KEYRING = Arg(_keyring)
 OUT_PTR = at_exit(p_ptr)     # a struct the view does not spell out
-RUSAGE = at_exit(p_struct("rusage", T.rusage_text))
+RUSAGE = at_exit(_rusage)
+WAIT4_OPTIONS = Arg(p_flags(L.WAIT4_OPTIONS, "W???"))
 RLIMIT = Arg(p_xval(L.RLIMITS, "RLIMIT_???"))
 NO_ARGS = ("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
            "getpgrp", "setsid", "fork", "vfork", "sched_yield", "pause", "sync", "vhangup",
@@ -351,53 +497,52 @@ NO_ARGS = ("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegi
 
 SYSCALLS = {
     "execve": (PATH, Arg(_execve_argv), Arg(_execve_envp)),
-    "execveat": (DIRFD, PATH, Arg(_execve_argv), Arg(_execve_envp), Arg(p_flags(L.AT_FLAGS, "AT_???"))),
+    "execveat": (DIRFD, PATH, Arg(_execve_argv), Arg(_execve_envp),
+                 Arg(p_flags(L.AT_FLAGS, "AT_???"))),
     "clone": (Arg(_clone_entry), None, None, Arg(_clone_exit, exit=True, lead=True)),
     "clone3": (Arg(_clone3), Arg(_clone3_rest, exit=_clone3_waits, lead=True)),
     "exit": (INT,), "exit_group": (INT,),
-    "wait4": (INT, at_exit(_wait_status), Arg(p_flags(L.WAIT_OPTIONS, "W???")), RUSAGE),
+    "wait4": (TGID_PGID, at_exit(_wait_status), WAIT4_OPTIONS, at_exit(_wait4_rusage)),
     "waitid": (Arg(p_xval(L.IDTYPES, "P_???")), INT,
                at_exit(p_struct("siginfo", lambda data, c: T.siginfo_text(data, c.fd_text))),
-               Arg(p_flags(L.WAITID_OPTIONS, "W???")), RUSAGE),
-    "kill": (INT, SIGNAL), "tkill": (INT, SIGNAL), "tgkill": (INT, INT, SIGNAL),
-    "arch_prctl": (Arg(_arch_prctl),),
+               WAIT4_OPTIONS, RUSAGE),
+    "kill": (TGID_PGID, SIGNAL), "tkill": (TID, SIGNAL), "tgkill": (TGID, TID, SIGNAL),
     "set_tid_address": (PTR,), "set_robust_list": (PTR, ULONG),
-    "get_robust_list": (INT, PTR, PTR),
+    "get_robust_list": (TID, at_exit(printnum("long", ptr)), at_exit(printnum("long", str))),
+    "kcmp": (Arg(_kcmp),),
+    "getcpu": (at_exit(printnum("int", lambda v: str(v & 0xFFFFFFFF))),
+               at_exit(printnum("int", lambda v: str(v & 0xFFFFFFFF))), at_exit(p_ptr)),
     "rseq": (PTR, HEX, INT, HEX),
     "futex": (Arg(_futex),),
+    "futex_waitv": (Arg(_futex_waitv),),
     "getrlimit": (RLIMIT, at_exit(_rlimit(True))),
     "setrlimit": (RLIMIT, Arg(_rlimit(False))),
-    "prlimit64": (INT, RLIMIT, Arg(_rlimit(False)), at_exit(_rlimit(True))),
+    "prlimit64": (TGID, RLIMIT, Arg(_rlimit(False)), at_exit(_rlimit(True))),
     "getrusage": (Arg(p_xval(L.RUSAGE_WHO, "RUSAGE_???")), RUSAGE),
     "getgroups": (INT, at_exit(_groups(True))), "setgroups": (INT, Arg(_groups(False))),
     "uname": (at_exit(p_struct("utsname", T.utsname_text)),),
     "sysinfo": (at_exit(p_struct("sysinfo", T.sysinfo_text)),),
-    "setuid": (UID,), "setgid": (UID,), "setpgid": (INT, INT), "getpgid": (INT,),
-    "getsid": (INT,), "setresuid": (UID, UID, UID), "setresgid": (UID, UID, UID),
+    "setuid": (UID,), "setgid": (UID,), "setpgid": (TGID, PGID), "getpgid": (TGID,),
+    "getsid": (TGID,), "setresuid": (UID, UID, UID), "setresgid": (UID, UID, UID),
     "getresuid": (STORED_ID,) * 3, "getresgid": (STORED_ID,) * 3,
     "setreuid": (UID, UID), "setregid": (UID, UID), "setfsuid": (UID,), "setfsgid": (UID,),
-    "getpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT),
-    "setpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")), INT, INT),
-    "sched_getaffinity": (INT, ULONG, at_exit(p_struct("cpuset", T.cpuset_text))),
-    "pidfd_open": (INT, Arg(p_flags(L.PIDFD_OPEN_FLAGS, "PIDFD_???"))),
-    "pidfd_send_signal": (FD, SIGNAL, PTR, UINT),
-    "personality": (HEX,),
-    "ioprio_get": (IOPRIO_WHO, INT),
-    "ioprio_set": (IOPRIO_WHO, INT,
+    "getpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")),
+                    _who(L.PRIO_WHICH, "PRIO_PROCESS", "PRIO_PGRP")),
+    "setpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")),
+                    _who(L.PRIO_WHICH, "PRIO_PROCESS", "PRIO_PGRP"), INT),
+    "pidfd_open": (TGID, Arg(p_flags(L.PIDFD_OPEN_FLAGS, "PIDFD_???"))),
+    # the target descriptor is another process's: its path is not known here
+    "pidfd_getfd": (FD, INT, Arg(lambda c, i: hexval(c.arg(i) & 0xFFFFFFFF))),
+    "ioprio_get": (IOPRIO_WHO, _who(L.IOPRIO_WHO, "IOPRIO_WHO_PROCESS", "IOPRIO_WHO_PGRP")),
+    "ioprio_set": (IOPRIO_WHO, _who(L.IOPRIO_WHO, "IOPRIO_WHO_PROCESS", "IOPRIO_WHO_PGRP"),
                    Arg(lambda c, i: named(ioprio_text(c.arg(i)), c.arg(i), str(c_int(c.arg(i)))))),
     "setns": (FD, Arg(p_flags(L.SETNS_TYPES, "CLONE_NEW???"))),
     "unshare": (Arg(lambda c, i: flags(L.UNSHARE_FLAGS, c.arg(i), unknown="CLONE_???")),),
-    "sched_get_priority_min": (SCHED_POLICY,), "sched_get_priority_max": (SCHED_POLICY,),
-    "kexec_load": (PTR, ULONG, PTR, Arg(_kexec_flags)),
-    "reboot": (Arg(p_xval(L.REBOOT_MAGIC1, "LINUX_REBOOT_MAGIC_???")),
-               Arg(p_xval(L.REBOOT_MAGIC2, "LINUX_REBOOT_MAGIC_???")),
-               Arg(p_xval(L.REBOOT_CMDS, "LINUX_REBOOT_CMD_???")), Arg(_reboot_arg)),
-    "add_key": (STR_IN, STR_IN, STR_IN, ULONG, KEYRING),
-    "request_key": (STR_IN, STR_IN, STR_IN, KEYRING),
-    "sethostname": (STR_IN, ULONG),
     **{name: () for name in NO_ARGS},
 }
 
 
 # Calls that never return to the caller.
 NO_RETURN = {"exit", "exit_group"}
+
+RESULTS = {"ioprio_get": ioprio_result}

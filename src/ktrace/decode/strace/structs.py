@@ -12,7 +12,7 @@ from .. import structs as S
 from ..names import sigcode_name
 from ..xlat import LINUX as L
 from .call import octal
-from .fmt import (StraceOptions, array, flags, hexval, named, printstr, ptr, quote, sigset,
+from .fmt import (STYLE, StraceOptions, array, flags, hexval, named, printstr, ptr, quote, sigset,
                   signame, xval)
 
 RLIM_INFINITY = (1 << 64) - 1
@@ -175,9 +175,9 @@ USER_HZ = 100      # the unit of clock_t in times()
 
 
 def clock_t(ticks: int) -> str:
-    """``2 /* 0.02 s */``: ticks, and seconds when not zero."""
-    if not ticks:
-        return "0"
+    """``2 /* 0.02 s */``: ticks, and seconds when not zero (-X raw: the ticks)."""
+    if not ticks or STYLE.get() == "raw":
+        return str(ticks)
     return f"{ticks} /* {ticks // USER_HZ}.{ticks % USER_HZ:02d} s */"
 
 
@@ -282,6 +282,8 @@ def utsname_text(data: bytes, call=None) -> str:
     u = S.utsname(data)
     if u is None:
         return "{...}"
+    if call is not None and not call.abbrev:        # -v: every field
+        return "{" + ", ".join(f"{k}={quote(v)}" for k, v in u.items()) + "}"
     return f"{{sysname={quote(u['sysname'])}, nodename={quote(u['nodename'])}, ...}}"
 
 
@@ -369,8 +371,9 @@ _POLL_BAND = {L.POLL_CODES.value(n) for n in ("POLL_IN", "POLL_OUT", "POLL_MSG")
 SIGINFO_SIZE = LS.SI_CHLD.size        # the bytes the fields printed here need (48)
 
 
-def siginfo_text(data: bytes, fd_text=str) -> str:
-    """strace's printsiginfo: ``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=.., ...}``."""
+def siginfo_text(data: bytes, fd_text=str, pid_note=None) -> str:
+    """strace's printsiginfo: ``{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=.., ...}``;
+    ``pid_note``: a Call's, what --decode-pids= adds after si_pid."""
     if len(data) < SIGINFO_SIZE:
         return "{...}"
     signo, err, code = LS.SIGINFO_HEAD.unpack_from(data)
@@ -378,14 +381,15 @@ def siginfo_text(data: bytes, fd_text=str) -> str:
         return "{}"
     parts = [f"si_signo={signame(signo)}", f"si_code={sigcode_name(signo, code) or code}"]
     if err:
-        parts.append(f"si_errno={_errno.errorcode.get(err, err)}")
-    return "{" + ", ".join(parts + _si_fields(signo, code, data, fd_text)) + "}"
+        parts.append(f"si_errno={_errno.errorcode.get(err) or err & 0xFFFFFFFF}")
+    return "{" + ", ".join(parts + _si_fields(signo, code, data, fd_text, pid_note)) + "}"
 
 
-def _si_fields(signo: int, code: int, data: bytes, fd_text) -> list[str]:
+def _si_fields(signo: int, code: int, data: bytes, fd_text, pid_note=None) -> list[str]:
     """The union's fields strace prints for this signal and code."""
     pid, uid = LS.SI_SENDER.unpack_from(data)
-    source = [f"si_pid={pid}", f"si_uid={uid}"]
+    note = pid_note(pid, "tgid") if pid_note is not None and pid > 0 else ""
+    source = [f"si_pid={pid}{note}", f"si_uid={-1 if uid == 0xFFFFFFFF else uid}"]
     (si_int,), (si_ptr,) = LS.SI_INT.unpack_from(data), LS.SI_PTR.unpack_from(data)
     value = [f"si_int={si_int}", f"si_ptr={ptr(si_ptr)}"]
     band, fd = LS.SI_POLL.unpack_from(data)

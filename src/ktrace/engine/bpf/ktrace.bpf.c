@@ -43,6 +43,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 #define STAGE_LIMIT	32768
 #define MAX_RECORD	(HDR + 8 + PLAN_NAME_SIZE + MAX_DATA)
+/* a power of two past a record's fixed part and STRU name (a mask, for the verifier) */
+#define NAME_ROOM	64
+_Static_assert(NAME_ROOM > 8 + PLAN_NAME_SIZE && !(NAME_ROOM & (NAME_ROOM - 1)),
+	       "NAME_ROOM must hold the fixed part and a name");
 #define BATCH_MAX	(STAGE_LIMIT + MAX_RECORD)	/* the most a batch can hold */
 #define STAGE_BUF	(STAGE_LIMIT + 2 * MAX_DATA + 256)	/* verifier-provable room */
 #define SPILL		(STAGE_LIMIT / 2)	/* most bytes of one event carried to a new batch */
@@ -118,6 +122,9 @@ __u8 thread_state[MAX_PIDS] SEC(".bss.threads");
  * upper half, and a constant mask is a bound every verifier keeps.
  */
 #define masked(v, mask)	asm volatile("%0 &= %1" : "+r"(v) : "i"(mask))
+/* a load or store the compiler makes as written (memory, not a register) */
+#define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
 
 static __always_inline int maybe(__u32 pid)
 {
@@ -157,6 +164,20 @@ static __always_inline void thread_set(__u32 tid, __u8 state)
 		thread_state[tid] = state;
 }
 
+/* A record holding user memory: see ktr_emit() */
+struct ureq {
+	__u64	fixed;			/* the fixed part of the payload */
+	__u64	src;			/* user address */
+	__u32	len;			/* most bytes to read */
+	__u16	type;			/* KTR_* */
+	__u8	flen;			/* bytes of fixed (0, 8) */
+	__u8	type_id;		/* plan_types index of a STRU name, 0 none */
+	__u8	str;			/* a NUL-terminated string (NUL not kept) */
+	__u8	kernel;			/* src is kernel memory */
+	__u8	namelen;		/* ktr_emit()'s own (see there) */
+	__u8	pad;
+};
+
 /* One CPU's batch in the making, and the event being recorded */
 struct stage {
 	__u32	pos;			/* bytes used in buf, batch header included (0: none) */
@@ -182,7 +203,17 @@ struct stage {
 	/* the syscall being recorded, for the plan functions */
 	__s64	nr;
 	__u64	args[6];
+	__u32	put_off;		/* TS_RETRY bits: its entry records put off to the exit */
+	__u32	spec_arg;		/* spec_of()'s argument, ... */
+	struct plan_arg spec;		/* ... and its spec so far */
 	struct ktr_header tmpl;		/* what every record of the event shares */
+	struct ureq req;		/* the record ktr_emit() is to write */
+	/* a loop gathering user memory into a record (see LOOP()): */
+	__u64	walk_src;		/* the array walked */
+	__u32	walk_items;		/* its length (bound) */
+	__u32	walk_at;		/* where the record's data begins in buf */
+	__u32	walk_len;		/* data bytes so far */
+	__u32	walk_most;		/* ... at most */
 	__u8	buf[STAGE_BUF];
 	__u8	spill[SPILL];		/* the event's records, while its batch is sent */
 };
@@ -199,18 +230,7 @@ struct who {
 	__u32	pid;			/* in ktrace's pid namespace */
 	__u32	tid;
 	struct task_struct *task;	/* NULL: the current task */
-};
-
-/* A record holding user memory: see emit_user() */
-struct ureq {
-	__u64	fixed[2];		/* the fixed part of the payload */
-	__u64	src;			/* user address */
-	__u32	len;			/* most bytes to read */
-	__u16	type;			/* KTR_* */
-	__u8	flen;			/* bytes of fixed (0, 8) */
-	__u8	type_id;		/* plan_types index of a STRU name, 0 none */
-	__u8	str;			/* a NUL-terminated string (NUL not kept) */
-	__u8	kernel;			/* src is kernel memory */
+	struct task_struct *self;	/* the current task (current_who(): one call for all) */
 };
 
 static __always_inline struct stage *my_stage(void)
@@ -220,15 +240,30 @@ static __always_inline struct stage *my_stage(void)
 	return bpf_map_lookup_elem(&stages, &cpu);
 }
 
+/*
+ * The stage of the event in progress, for the global functions that record
+ * its arguments (they find the syscall in st->nr and st->args, saved by the
+ * syscall program), or NULL.
+ */
+static __always_inline struct stage *resume(void)
+{
+	struct stage *st = my_stage();
+
+	if (!st || !st->busy)
+		return NULL;			/* only within an event begun by begin() */
+	return st;
+}
+
 /* ------------------------------------------------------------------ ids */
 
 static __always_inline int current_who(struct who *w)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+
 	w->task = NULL;
+	w->self = task;
 	if (!ktr_cfg.pidns_level) {
 		/* plain loads: cheaper than bpf_get_current_pid_tgid(), a call */
-		struct task_struct *task = bpf_get_current_task_btf();
-
 		w->pid = task->tgid;
 		w->tid = task->pid;
 		return 0;
@@ -288,15 +323,27 @@ static __always_inline __s64 syscall_of(struct task_struct *task, __u32 tid)
 
 /* ------------------------------------------------------------ batching */
 
-/* Send the stage's batch to the ring: 0, or -1 when it found no room (dropped) */
-static __noinline int flush(struct stage *st)
+/*
+ * Send this CPU's batch to the ring: 0, or -1 when it found no room
+ * (dropped).  This and the other functions that write records out of line
+ * are global: the verifier checks a global function once, where it checks a
+ * static one again at every call site and on every path that leads there,
+ * which made loading slow (see benchmarks/RESULTS.md, "first trace").  A
+ * global function takes scalars only, so they find the stage by CPU.
+ */
+__noinline int ktr_send(void)
 {
-	struct ktr_batch *b = (struct ktr_batch *)st->buf;
-	__u32 len = st->pos;
-	__u32 pid = st->pid;
+	struct stage *st = my_stage();
+	struct ktr_batch *b;
+	__u32 len, pid;
 	__u64 avail, wake = BPF_RB_NO_WAKEUP;
 	int lost = 0;
 
+	if (!st)
+		return 0;
+	b = (struct ktr_batch *)st->buf;
+	len = st->pos;
+	pid = st->pid;
 	if (len <= sizeof(*b)) {
 		st->pos = 0;
 		return 0;
@@ -345,26 +392,33 @@ static __always_inline void batch_open(struct stage *st)
  * the NAMI/STRU after it, its GIO and RET, stay in one piece).  An event
  * larger than SPILL, or alone in its batch, is split.
  */
-static __noinline void make_room(struct stage *st)
+__noinline int ktr_make_room(void)
 {
-	__u32 start = st->ev_start, n = st->pos - start, nrec = st->ev_nrec;
-	__u32 dropped = st->flags & KTR_BATCH_DROPPED;
+	struct stage *st = my_stage();
+	__u32 start, n, nrec, dropped;
 
+	if (!st)
+		return 0;
+	start = st->ev_start;
+	n = st->pos - start;
+	nrec = st->ev_nrec;
+	dropped = st->flags & KTR_BATCH_DROPPED;
 	if (start <= sizeof(struct ktr_batch) || start >= STAGE_LIMIT || n > SPILL || !n) {
-		flush(st);
+		ktr_send();
 		batch_open(st);
-		return;
+		return 0;
 	}
 	bpf_probe_read_kernel(st->spill, n, &st->buf[start]);
 	st->pos = start;
 	st->nrec -= nrec;
-	flush(st);
+	ktr_send();
 	bpf_probe_read_kernel(&st->buf[sizeof(struct ktr_batch)], n, st->spill);
 	batch_open(st);
 	st->pos += n;
 	st->nrec = nrec;
 	st->ev_nrec = nrec;
 	st->flags = dropped;
+	return 0;
 }
 
 /*
@@ -376,7 +430,7 @@ static __always_inline int rec_begin(struct stage *st, __u32 size)
 	if (size > MAX_RECORD)
 		return -1;
 	if (st->pos + size > STAGE_LIMIT)
-		make_room(st);
+		ktr_make_room();
 	return st->pos & (STAGE_LIMIT - 1);
 }
 
@@ -443,7 +497,7 @@ static __always_inline void ev_begin(struct stage *st, const struct who *w)
 	__s64 now = bpf_ktime_get_ns() + ktr_live.realtime_offset;
 
 	if (st->pos && st->pid != w->pid)
-		flush(st);
+		ktr_send();
 	if (!st->pos) {
 		st->pid = w->pid;
 		batch_open(st);
@@ -548,51 +602,95 @@ static __always_inline void end(struct stage *st)
 /* --------------------------------------------------- variable records */
 
 /*
+ * A loop of up to ``n`` steps step(st, i), each returning 1 to end it.  The
+ * verifier walks a bounded loop once per iteration, but a bpf_loop() body
+ * (5.17) about once: loops of many steps take bpf_loop where the kernel has
+ * it.  A step keeps its progress in the stage (walk_*), not on the stack: a
+ * callback finds it there, and every verifier learns the same from it (an
+ * unknown value, bounded by the step's checks).
+ */
+#define HAVE_LOOP	bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)
+#define LOOP(n, step, st)						\
+	do {								\
+		if (HAVE_LOOP) {					\
+			bpf_loop(n, step##_cb, NULL, 0);		\
+			break;						\
+		}							\
+		for (int i_ = 0; i_ < (n); i_++)			\
+			if (step(st, i_))				\
+				break;					\
+	} while (0)
+#define LOOP_STEP(step)							\
+	static long step##_cb(__u32 i, void *ctx)			\
+	{								\
+		struct stage *st = my_stage();				\
+									\
+		return st ? step(st, i) : 1;				\
+	}
+
+/* The page of walk_src + walk_len into buf[walk_at + walk_len], walk_most bytes in all */
+static __always_inline long page_step(struct stage *st, __u32 i)
+{
+	__u64 done = st->walk_len, most = st->walk_most, src = st->walk_src + done;
+	__u64 chunk = 4096 - (src & 4095), pos = st->walk_at + done;
+
+	if (done >= most || done > MAX_DATA)
+		return 1;
+	if (chunk > most - done)
+		chunk = most - done;
+	/* older verifiers lose both bounds (compared with a register, not a constant) */
+	checked(chunk);
+	checked(pos);
+	if (chunk > 4096 || pos > STAGE_LIMIT + 256 + MAX_DATA ||
+	    bpf_probe_read_user(&st->buf[pos], chunk, (const void *)src))
+		return 1;
+	st->walk_len = done + chunk;
+	return 0;
+}
+LOOP_STEP(page_step)
+
+/*
  * The leading bytes of a buffer that are in memory, page by page, copied to
  * st->buf[at]: how many.  Memory a program never touched and the syscall
  * did not read (a write of fresh pages to /dev/null) is not there for a BPF
  * program to copy: the GIO record then holds what was (possibly nothing).
- * (A global function: verified once, whatever its callers.)
  */
 __noinline long ktr_resident(__u32 at, __u32 len, __u64 src)
 {
 	struct stage *st = my_stage();
-	__u32 done = 0;
 
 	if (!st || at >= STAGE_LIMIT + 256)
 		return 0;
-	for (int i = 0; i < MAX_DATA / 4096 + 1; i++) {
-		__u32 chunk = 4096 - ((src + done) & 4095), pos = at + done;
-
-		if (done >= len || done > MAX_DATA)
-			break;
-		if (chunk > len - done)
-			chunk = len - done;
-		/* older verifiers lose both bounds (compared with a register, not a constant) */
-		checked(chunk);
-		checked(pos);
-		if (chunk > 4096 || pos > STAGE_LIMIT + 256 + MAX_DATA ||
-		    bpf_probe_read_user(&st->buf[pos], chunk, (const void *)(src + done)))
-			break;
-		done += chunk;
-	}
-	return done;
+	st->walk_src = src;
+	st->walk_at = at;
+	st->walk_len = 0;
+	st->walk_most = len;
+	LOOP(MAX_DATA / 4096 + 1, page_step, st);
+	return st->walk_len;
 }
 
 /*
- * A record of r->type: the fixed part, then the STRU name (NUL included)
- * when r->type_id is set, then up to r->len bytes of user memory at r->src.
- * Returns the data bytes recorded, or -1 when the memory was unreadable
- * (then nothing is recorded: the staged space is simply reused).
+ * A record of st->req.type: the fixed part, then the STRU name (NUL
+ * included) when req.type_id is set, then up to req.len bytes of user
+ * memory at req.src.  Returns the data bytes recorded, or -1 when the memory
+ * was unreadable (then nothing is recorded: the staged space is simply
+ * reused).
  */
-static __noinline int emit_user(struct stage *st, const struct ureq *r)
+__noinline int ktr_emit(void)
 {
-	__u32 flen = r->flen & 8, namelen = 0;
-	__u32 type_id = r->type_id, len = r->len;
+	struct stage *st = my_stage();
+	const struct ureq *r;
+	__u32 flen, namelen = 0, type_id, len;
 	long got = 0;
 	int off;
 	__u8 *dst;
 
+	if (!st)
+		return -1;
+	r = &st->req;
+	flen = r->flen & 8;
+	type_id = r->type_id;
+	len = r->len;
 	if (type_id) {
 		if (type_id >= PLAN_NTYPES)
 			return -1;
@@ -601,7 +699,13 @@ static __noinline int emit_user(struct stage *st, const struct ureq *r)
 				break;
 			namelen++;
 		}
-		namelen++;
+		/*
+		 * Read back from the stage: the verifier would otherwise take
+		 * every length the loop can end with as a path of its own
+		 * through the rest of the function.
+		 */
+		WRITE_ONCE(st->req.namelen, namelen + 1);
+		namelen = READ_ONCE(st->req.namelen);
 	}
 	if (len > MAX_DATA)
 		len = MAX_DATA;
@@ -609,10 +713,10 @@ static __noinline int emit_user(struct stage *st, const struct ureq *r)
 	if (off < 0)
 		return -1;
 	dst = &st->buf[off + HDR];
-	__builtin_memcpy(dst, r->fixed, 8);
+	__builtin_memcpy(dst, &r->fixed, 8);
 	if (type_id)
 		__builtin_memcpy(dst + flen, plan_types[type_id], PLAN_NAME_SIZE);
-	dst += (flen + namelen) & 31;
+	dst += (flen + namelen) & (NAME_ROOM - 1);
 	if (len) {
 		if (r->kernel) {
 			got = bpf_probe_read_kernel_str(dst, len, (const void *)r->src);
@@ -638,6 +742,12 @@ static __noinline int emit_user(struct stage *st, const struct ureq *r)
 	return got;
 }
 
+static __always_inline int emit_user(struct stage *st, const struct ureq *r)
+{
+	st->req = *r;
+	return ktr_emit();
+}
+
 static __always_inline __u64 capped(struct stage *st, __u64 len)
 {
 	return len > st->genio ? st->genio : len;
@@ -658,7 +768,7 @@ static __always_inline int emit_struct(struct stage *st, __u32 type_id, __u64 ad
 static __always_inline int emit_array(struct stage *st, __u32 type_id, __u32 elem,
 				      __u64 addr, __u64 count)
 {
-	struct ureq r = {.fixed = {elem}, .src = addr, .type = KTR_STRUCT_ARRAY,
+	struct ureq r = {.fixed = elem, .src = addr, .type = KTR_STRUCT_ARRAY,
 			 .flen = 8, .type_id = type_id};
 	__u32 most;
 
@@ -721,41 +831,56 @@ static __always_inline void emit_gio(struct stage *st, int fd, int rw, __u64 buf
 	rec_end(st, off, HDR + sizeof(struct ktr_genio) + got);
 }
 
-/* One GIO record gathering up to ``total`` bytes from an iovec array */
-static __noinline void emit_iovec_gio(struct stage *st, int fd_rw, __u64 iov,
-				      __u64 count, __u64 total)
+/* Iovec k of walk_src into the GIO at walk_at: walk_len bytes so far, walk_most at most */
+static __always_inline long iovec_step(struct stage *st, __u32 k)
 {
+	__u64 done = st->walk_len, most = st->walk_most, at = st->walk_at, n;
+	struct iovec v = {};
+
+	if (k >= st->walk_items || done >= most ||
+	    bpf_probe_read_user(&v, sizeof(v), (const void *)(st->walk_src + k * sizeof(v))))
+		return 1;
+	n = v.iov_len < most - done ? v.iov_len : most - done;
+	checked(n);
+	checked(done);
+	checked(at);
+	if (n > MAX_DATA || done > MAX_DATA || at >= STAGE_LIMIT + HDR + sizeof(struct ktr_genio) ||
+	    bpf_probe_read_user(&st->buf[at + done], n, v.iov_base))
+		return 1;
+	st->walk_len = done + n;
+	return 0;
+}
+LOOP_STEP(iovec_step)
+
+/* One GIO record gathering up to ``total`` bytes from an iovec array */
+__noinline int ktr_iovec_gio(int fd_rw, __u64 iov, __u64 count, __u64 total)
+{
+	struct stage *st = resume();
 	__u64 fixed = genio_fixed(fd_rw >> 1, fd_rw & 1);
 	__u32 hdr = HDR + sizeof(struct ktr_genio);
-	__u32 done = 0;
+	__u32 done;
 	int off;
 
+	if (!st)
+		return 0;
 	if (total > st->genio)
 		total = st->genio;
 	if (total > MAX_DATA)
 		total = MAX_DATA;
 	off = rec_begin(st, hdr + total);
 	if (off < 0)
-		return;
+		return 0;
 	__builtin_memcpy(&st->buf[off + HDR], &fixed, sizeof(fixed));
-	for (int k = 0; k < MAX_IOVECS; k++) {
-		struct iovec v = {};
-		__u32 n;
-
-		if (k >= count || done >= total)
-			break;
-		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(iov + k * sizeof(v))))
-			break;
-		n = v.iov_len < total - done ? v.iov_len : total - done;
-		if (n > MAX_DATA || done > MAX_DATA)
-			break;
-		if (bpf_probe_read_user(&st->buf[off + hdr + done], n, v.iov_base))
-			break;
-		done += n;
-	}
-	done &= MAX_DATA * 2 - 1;
+	st->walk_src = iov;
+	st->walk_items = count < MAX_IOVECS ? count : MAX_IOVECS;
+	st->walk_at = off + hdr;
+	st->walk_len = 0;
+	st->walk_most = total;
+	LOOP(MAX_IOVECS, iovec_step, st);
+	done = st->walk_len & (MAX_DATA * 2 - 1);
 	header(st, off, KTR_GENIO, sizeof(struct ktr_genio) + done);
 	rec_end(st, off, hdr + done);
+	return 0;
 }
 
 /* ------------------------------------------------------------- the plan */
@@ -776,29 +901,36 @@ static __always_inline __u64 arg_at(const struct stage *st, __u32 n)
 	return st->args[n];
 }
 
+/* Selector case c of the call in progress: its spec, if it applies to argument spec_arg */
+static __always_inline long case_step(struct stage *st, __u32 c)
+{
+	const struct plan_syscall *ps = plan_of(st->nr);
+	const struct plan_case *pc;
+	__u32 k;
+
+	if (!ps || c >= ps->ncases)
+		return 1;
+	k = ps->first_case + c;
+	if (k >= PLAN_NCASES)
+		return 1;
+	pc = &plan_cases[k];
+	if (pc->target == st->spec_arg && (arg_at(st, pc->sel_arg) & pc->mask) == pc->value)
+		__builtin_memcpy(&st->spec, &pc->spec, sizeof(st->spec));
+	return 0;
+}
+LOOP_STEP(case_step)
+
 /* The spec of argument ``i`` of the call in progress, selectors applied */
-static __noinline int spec_of(const struct stage *st, __u32 i, struct plan_arg *s)
+static __noinline int spec_of(struct stage *st, __u32 i, struct plan_arg *s)
 {
 	const struct plan_syscall *ps = plan_of(st->nr);
 
 	if (!ps || i >= 6)
 		return -1;
-	__builtin_memcpy(s, &ps->args[i], sizeof(*s));
-	for (int c = 0; c < MAX_CASES; c++) {
-		const struct plan_case *pc;
-		__u32 k;
-
-		if (c >= ps->ncases)
-			break;
-		k = ps->first_case + c;
-		if (k >= PLAN_NCASES)
-			break;
-		pc = &plan_cases[k];
-		if (pc->target != i)
-			continue;
-		if ((arg_at(st, pc->sel_arg) & pc->mask) == pc->value)
-			__builtin_memcpy(s, &pc->spec, sizeof(*s));
-	}
+	__builtin_memcpy(&st->spec, &ps->args[i], sizeof(st->spec));
+	st->spec_arg = i;
+	LOOP(MAX_CASES, case_step, st);
+	__builtin_memcpy(s, &st->spec, sizeof(*s));
 	return 0;
 }
 
@@ -812,6 +944,8 @@ static __noinline __u64 length_of(const struct stage *st, const struct plan_arg 
 		return s->len_n;
 	case LEN_ARG:
 		return arg_at(st, s->len_n);
+	case LEN_ARG_U32:
+		return (__u32)arg_at(st, s->len_n);
 	case LEN_RET:
 		return ret > 0 ? ret : 0;
 	case LEN_ARG_PTR:
@@ -974,7 +1108,7 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
 		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
-			emit_iovec_gio(st, fd << 1 | (s.role == ROLE_IN_IOVEC), addr,
+			ktr_iovec_gio(fd << 1 | (s.role == ROLE_IN_IOVEC), addr,
 				       length_of(st, &s, 0), ret);
 		break;
 	case ROLE_IN_MSGHDR:
@@ -990,7 +1124,7 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 			break;
 		}
 		if (fac & KTRFAC(KTR_GENIO))
-			emit_iovec_gio(st, fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov, m.iovlen, ret);
+			ktr_iovec_gio(fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov, m.iovlen, ret);
 		break;
 	}
 	case ROLE_CLONE_ARGS: {
@@ -1013,21 +1147,6 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 		}
 		break;
 	}
-}
-
-/*
- * The argument records are written by global functions: the verifier checks
- * a global function once, not once per call site and path, which keeps the
- * load time of the syscall programs in hand.  They find the event in this
- * CPU's stage (st->nr, st->args: saved by the syscall program).
- */
-static __always_inline struct stage *resume(void)
-{
-	struct stage *st = my_stage();
-
-	if (!st || !st->busy)
-		return NULL;			/* only within an event begun by begin() */
-	return st;
 }
 
 /* Entry records of argument i: 1 when they are to be tried again at exit */
@@ -1060,14 +1179,14 @@ __noinline int ktr_arg_exit(__u32 i, long ret)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /*
- * The current task's file of descriptor ``fd``, or NULL.  Every syscall
+ * The file of the current task's descriptor ``fd``, or NULL.  Every syscall
  * that may be a sysctl asks, so this is plain (fault-safe) loads, no helper:
  * the descriptor's slot is read as the first member of a struct that
  * begins with a struct file pointer.
  */
-static __always_inline struct file *file_of(__u32 fd)
+static __always_inline struct file *file_of(struct task_struct *self, __u32 fd)
 {
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct fdtable *fdt = self->files->fdt;
 	struct readahead_control *slot;
 
 	if (!fdt || fd >= fdt->max_fds)
@@ -1087,9 +1206,9 @@ static __always_inline int is_procfs(struct file *f)
  * never reached, makes the whole syscall-exit program unloadable there: the
  * loader picks this build (ktrace.compat.bpf.o), which reads by helper.
  */
-static __always_inline struct file *file_of(__u32 fd)
+static __always_inline struct file *file_of(struct task_struct *self, __u32 fd)
 {
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct fdtable *fdt = self->files->fdt;
 	struct file *f = NULL;
 
 	if (!fdt || fd >= fdt->max_fds)
@@ -1108,7 +1227,7 @@ static __always_inline int is_procfs(struct file *f)
 __noinline int ktr_sysctl(__u32 fd)
 {
 	const unsigned char *names[SYSCTL_DEPTH];
-	struct file *f = file_of(fd);
+	struct file *f = file_of(bpf_get_current_task_btf(), fd);
 	struct dentry *d, *root;
 	struct stage *st;
 	int depth = 0, off, n;
@@ -1175,37 +1294,45 @@ static __always_inline void exec_area(struct stage *st, int type, __u64 start, _
 		emit_string(st, type, 0, start, end - start, 0);
 }
 
+/* String i of the array walk_src into the record at walk_at (walk_len bytes so far) */
+static __always_inline long exec_string(struct stage *st, __u32 i)
+{
+	__u64 len = st->walk_len, at = st->walk_at, ptr = 0;
+	long n;
+
+	checked(len);
+	checked(at);
+	if (len >= MAX_DATA || at >= STAGE_LIMIT + HDR ||
+	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(st->walk_src + i * sizeof(ptr))) ||
+	    !ptr)
+		return 1;
+	n = bpf_probe_read_user_str(&st->buf[at + len], MAX_DATA - len, (const void *)ptr);
+	if (n <= 0) {			/* unreadable: an empty string, as ptrace does */
+		st->buf[at + len] = 0;
+		n = 1;
+	}
+	st->walk_len = len + n;
+	return 0;
+}
+LOOP_STEP(exec_string)
+
 /* One ARGS/ENVS record: the strings of a NULL-terminated array of pointers */
 __noinline int ktr_exec_strings(__u32 type, __u64 vec)
 {
 	struct stage *st = resume();
-	__u32 len = 0;
+	__u32 len;
 	int off;
-	__u8 *dst;
 
 	if (!st || !vec || (type != KTR_ARGS && type != KTR_ENVS))
 		return 0;
 	off = rec_begin(st, HDR + MAX_DATA);
 	if (off < 0)
 		return 0;
-	dst = &st->buf[off + HDR];
-	for (int i = 0; i < MAX_EXEC_STRINGS; i++) {
-		__u64 ptr = 0;
-		long n;
-
-		checked(len);
-		if (len >= MAX_DATA ||
-		    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(vec + i * sizeof(ptr))) ||
-		    !ptr)
-			break;
-		n = bpf_probe_read_user_str(dst + len, MAX_DATA - len, (const void *)ptr);
-		if (n <= 0) {			/* unreadable: an empty string, as ptrace does */
-			dst[len] = 0;
-			n = 1;
-		}
-		len += n;
-	}
-	len &= MAX_DATA * 2 - 1;
+	st->walk_src = vec;
+	st->walk_at = off + HDR;
+	st->walk_len = 0;
+	LOOP(MAX_EXEC_STRINGS, exec_string, st);
+	len = st->walk_len & (MAX_DATA * 2 - 1);
 	header(st, off, type, len);
 	rec_end(st, off, HDR + len);
 	return 0;
@@ -1336,15 +1463,20 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 		__u8 todo = ps->entry_args;
 
 		save_args(st, regs, id);
+		/*
+		 * The bits gather in the stage, not in a register: the verifier
+		 * would take every combination of them as a path of its own.
+		 */
+		WRITE_ONCE(st->put_off, 0);
 		for (int i = 0; i < 6; i++) {
 			if (!(todo & (1u << i)))
 				continue;
 			/* after one is put off to the exit, the rest follow it there, in order */
-			if (state > TS_ENTERED && retryable(ps->args[i].role))
-				state |= TS_RETRY << i;
-			else if (ktr_arg_entry(i))
-				state |= TS_RETRY << i;
+			if ((READ_ONCE(st->put_off) && retryable(ps->args[i].role)) ||
+			    ktr_arg_entry(i))
+				WRITE_ONCE(st->put_off, READ_ONCE(st->put_off) | TS_RETRY << i);
 		}
+		state |= READ_ONCE(st->put_off);
 	}
 	if (id == NR_RT_SIGRETURN)
 		state |= TS_SIGRETURN;
@@ -1359,13 +1491,13 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
  * A thread with SIGKILL pending (a kill, or exit_group or exec in another
  * thread) never returns from the call it leaves: its return value reaches
  * nobody, and ptrace and strace see no return at all (strace's "= ?").
- * pending.signal is as old as Linux: safe on every kernel we load on.
+ * pending.signal is as old as Linux: safe on every kernel we load on.  A
+ * plain load through the task's BTF pointer, not a helper call: every
+ * syscall exit asks.
  */
-static __always_inline int dying(void)
+static __always_inline int dying(struct task_struct *self)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return (BPF_CORE_READ(task, pending.signal.sig[0]) >> (SIGKILL - 1)) & 1;
+	return (self->pending.signal.sig[0] >> (SIGKILL - 1)) & 1;
 }
 
 SEC("tp_btf/sys_exit")
@@ -1383,7 +1515,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	if (!st)
 		return 0;
 	fac = st->fac;
-	returns = !dying();		/* else: the entry records put off to now only */
+	returns = !dying(w.self);	/* else: the entry records put off to now only */
 	nr = regs->orig_ax;
 	state = thread_get(w.tid);
 	if (nr == -1 && (state & TS_SIGRETURN)) {
@@ -1395,7 +1527,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	if (state & TS_ENTERED)
 		ps = plan_of(nr);
 	if (ps && returns && ret >= 0 && (fac & KTRFAC(KTR_SYSCTL)) && nr < 64 &&
-	    (1ull << nr) & FILE_IO_CALLS && is_procfs(file_of(regs->di)))
+	    (1ull << nr) & FILE_IO_CALLS && is_procfs(file_of(w.self, regs->di)))
 		ktr_sysctl(regs->di);
 	if (ps && (ps->records & fac)) {
 		/* entry records put off to now first (in argument order), then the exit's */
@@ -1479,7 +1611,7 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 			/* tells the loader whose child it is; sent now, as the child may run elsewhere */
 			st->flags |= KTR_BATCH_FORK;
 			((struct ktr_batch *)st->buf)->aux = np.parent;
-			flush(st);
+			ktr_send();
 		}
 	}
 	end(st);
@@ -1511,7 +1643,7 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 		struct ktr_batch note = {.pid = w.pid, .flags = KTR_BATCH_EXEC_PRIV};
 		struct ktr_proc *p = bpf_map_lookup_elem(&procs, &w.pid);
 
-		flush(st);
+		ktr_send();
 		if (p && p->parent && (p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
 		forget_proc(w.pid);
@@ -1549,7 +1681,7 @@ int BPF_PROG(ktr_exit, struct task_struct *task)
 		if (st->pos && st->pid == w.pid) {
 			st->flags |= KTR_BATCH_EXIT;
 			((struct ktr_batch *)st->buf)->aux = p->dropped;
-			lost = flush(st);
+			lost = ktr_send();
 		}
 		if (p->parent && (p->flags & KTRFAC(KTR_CSW)))
 			__sync_fetch_and_add(&ktr_live.csw_inherited, -1);
@@ -1605,7 +1737,7 @@ int BPF_PROG(ktr_switch, bool preempt, struct task_struct *prev, struct task_str
 	if (csw)
 		switch_record(st, prev, 1, preempt);
 	if (st->pos)
-		flush(st);		/* prev may run elsewhere next: keep its order */
+		ktr_send();		/* prev may run elsewhere next: keep its order */
 	if (csw)
 		switch_record(st, next, 0, preempt);
 	st->busy = 0;
@@ -1839,7 +1971,7 @@ int ktr_flush(void *ctx)
 		return 1;			/* interrupted a writer: try again */
 	if (st->pos) {
 		st->busy = 1;
-		flush(st);
+		ktr_send();
 		st->busy = 0;
 	}
 	return 0;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import time
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from .interface import MAX_PIDS, KtrConfig, KtrLive, KtrProc
 OBJECT = Path(__file__).with_name("ktrace.bpf.o")
 # the same program built without kfuncs, for kernels before 6.2 (see file_of())
 COMPAT_OBJECT = Path(__file__).with_name("ktrace.compat.bpf.o")
+KFUNC_SINCE = (6, 2)   # bpf_rdonly_cast, the one kfunc of OBJECT
+TRACEFS = "/sys/kernel/tracing"
 FLUSH_PROGRAM = "ktr_flush"
 # Programs that record one facility each, beyond the syscall and lifecycle
 # programs every trace needs: a kernel that refuses one loses only that facility.
@@ -46,23 +49,29 @@ def pid_namespace() -> KtrConfig:
 
 def ensure_tracefs() -> None:
     """Mount tracefs where the kernel expects it, if nobody has."""
-    if os.path.isdir("/sys/kernel/tracing/events"):
+    if os.path.isdir(f"{TRACEFS}/events"):
         return
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount(b"nodev", b"/sys/kernel/tracing", b"tracefs", 0, None)
+    libc.mount(b"nodev", TRACEFS.encode(), b"tracefs", 0, None)
 
 
-def objects(btf: libbpf.KernelBtf) -> list[Path]:
-    """The builds to try, best first: with kfuncs only where the kernel has them."""
-    if btf.has("bpf_rdonly_cast", libbpf.BTF_KIND_FUNC):
-        return [OBJECT, COMPAT_OBJECT]
-    return [COMPAT_OBJECT]
+# The kernel's BTF would answer the two questions below exactly, but reading
+# it (5 MB, a page per read from sysfs) is a good part of a cold start, and
+# libbpf reads it again to load: the answers come cheaper, and a wrong one
+# costs only a fallback (a build or a program the kernel refuses is left out).
+
+def objects() -> list[Path]:
+    """The builds to try, best first: with the kfunc where the kernel is new
+    enough to have it (libbpf refuses the build at once where it has not)."""
+    release = tuple(int(n) for n in re.findall(r"\d+", os.uname().release)[:2])
+    return [OBJECT, COMPAT_OBJECT] if release >= KFUNC_SINCE else [COMPAT_OBJECT]
 
 
-def _missing_tracepoint(btf: libbpf.KernelBtf, prog: libbpf.Program) -> str | None:
-    """Why ``prog`` cannot attach here, found before the verifier's costly work."""
+def _missing_tracepoint(events: Path, prog: libbpf.Program) -> str | None:
+    """Why ``prog`` cannot attach here, found before the verifier's costly work:
+    a tp_btf program's tracepoint has an event in tracefs (``events``)."""
     kind, _, tracepoint = prog.section.partition("/")
-    if kind == "tp_btf" and not btf.has(f"btf_trace_{tracepoint}", libbpf.BTF_KIND_TYPEDEF):
+    if kind == "tp_btf" and events.is_dir() and not any(events.glob(f"*/{tracepoint}")):
         return f"this kernel has no {tracepoint} tracepoint"
     return None
 
@@ -78,8 +87,7 @@ class Program:
                  paths: list[Path] | None = None):
         ensure_tracefs()
         self.unavailable: dict[str, str] = {}
-        with libbpf.KernelBtf() as btf:
-            self.obj = self._load_best(btf, paths or objects(btf), ring_size, throttle_bytes)
+        self.obj = self._load_best(paths or objects(), ring_size, throttle_bytes)
         try:
             self._attach()
             self.procs = self.obj.map("procs")
@@ -95,26 +103,25 @@ class Program:
         self.cpus = [int(c) for c in _online_cpus()]
         self.sync_clock()
 
-    def _load_best(self, btf: libbpf.KernelBtf, paths: list[Path], ring_size: int,
+    def _load_best(self, paths: list[Path], ring_size: int,
                    throttle_bytes: int) -> libbpf.BpfObject:
         """The first build the kernel takes; else why it refused the last one (one line)."""
         for path in paths:
             try:
-                return self._load(btf, path, ring_size, throttle_bytes)
+                return self._load(path, ring_size, throttle_bytes)
             except libbpf.LoadError as e:
                 failure = e
         what = f"the BPF program {failure.program}" if failure.program else "the BPF object"
         raise OSError(failure.errno, f"{what} was refused: {failure.reason}") from failure
 
-    def _load(self, btf: libbpf.KernelBtf, path: Path, ring_size: int,
-              throttle_bytes: int) -> libbpf.BpfObject:
+    def _load(self, path: Path, ring_size: int, throttle_bytes: int) -> libbpf.BpfObject:
         """Open, configure and load ``path``, leaving out the optional programs
         this kernel refuses, one load at a time (each refusal names its program)."""
         self.unavailable.clear()
         while True:
             obj = libbpf.BpfObject(str(path))
             try:
-                self._configure(btf, obj, ring_size, throttle_bytes)
+                self._configure(obj, ring_size, throttle_bytes)
                 obj.load()
                 return obj
             except libbpf.LoadError as e:
@@ -127,8 +134,7 @@ class Program:
                 obj.close()
                 raise
 
-    def _configure(self, btf: libbpf.KernelBtf, obj: libbpf.BpfObject, ring_size: int,
-                   throttle_bytes: int) -> None:
+    def _configure(self, obj: libbpf.BpfObject, ring_size: int, throttle_bytes: int) -> None:
         obj.map("ring").set_max_entries(ring_size)
         obj.map("stages").set_max_entries(possible_cpus())
         cfg = obj.map(".rodata.cfg").data(KtrConfig)
@@ -141,7 +147,7 @@ class Program:
             if letter is None:
                 continue
             if letter not in self.unavailable:
-                reason = _missing_tracepoint(btf, prog)
+                reason = _missing_tracepoint(Path(TRACEFS, "events"), prog)
                 if reason is not None:
                     self.unavailable[letter] = reason
             if letter in self.unavailable:

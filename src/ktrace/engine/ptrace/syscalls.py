@@ -79,13 +79,15 @@ def _length(spec: lp.ArgSpec, call: Call, st: Stop, rval: int) -> int:
         return rval
     if kind == Len.ARG:
         return call.args[ln.n]
+    if kind == Len.ARG_U32:
+        return call.args[ln.n] & 0xFFFFFFFF
     if kind == Len.FIXED:
         return ln.n
     if kind == Len.ARG_PTR:
         data = st.mem.read(st.pid, call.args[ln.n], 4)
         return _U32.unpack(data)[0] if len(data) == 4 else 0
     if kind == Len.FDSET:
-        return ((call.args[ln.n] + 63) // 64) * 8
+        return (((call.args[ln.n] & 0xFFFFFFFF) + 63) // 64) * 8
     raise ValueError(kind)
 
 
