@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -557,7 +558,9 @@ def difference(line: str, printed: list[str]) -> str:
 def _grep(pattern: str, text: str) -> bool:
     """Does a line of ``text`` match ``pattern`` whole (grep -E -x)?"""
     try:
-        return re.search(f"^(?:{pattern.removeprefix('!')})$", text, re.M) is not None
+        with warnings.catch_warnings():     # POSIX bracket expressions read as nested sets
+            warnings.simplefilter("ignore", FutureWarning)
+            return re.search(f"^(?:{pattern.removeprefix('!')})$", text, re.M) is not None
     except re.error:
         return pattern in text.splitlines()
 
