@@ -8,8 +8,6 @@ from ..xlat import LINUX as L
 from .call import STR_IN, Arg, Call, p_counted, p_string_in, uid_text
 from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, xval
 
-KEYCTL = {n: v for v, n in L.KEYCTL_CMDS.entries}
-
 
 def serial_text(value: int) -> str:
     """printxval_d(key_spec): a special keyring's name, else the serial in decimal."""

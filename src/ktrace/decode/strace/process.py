@@ -487,7 +487,6 @@ def _who(table: Xlat, process: str, pgrp: str) -> Arg:
     return Arg(render)
 
 
-OUT_PTR = at_exit(p_ptr)     # a struct the view does not spell out
 RUSAGE = at_exit(_rusage)
 WAIT4_OPTIONS = Arg(p_flags(L.WAIT4_OPTIONS, "W???"))
 RLIMIT = Arg(p_xval(L.RLIMITS, "RLIMIT_???"))

@@ -93,30 +93,6 @@ def statx_text(data: bytes, call=None) -> str:
             f"stx_mode={mode_text(sx.mode)}, {size}, ...}}")
 
 
-def sockaddr_text(data: bytes, call=None) -> str:
-    sa = S.linux_sockaddr(data)
-    if sa is None:
-        return "{...}"
-    family = L.ADDRESS_FAMILIES.name(sa.family) or str(sa.family)
-    head = f"{{sa_family={family}"
-    if sa.family == S.AF_INET and sa.address is not None:
-        return f'{head}, sin_port=htons({sa.port}), sin_addr=inet_addr("{sa.address}")}}'
-    if sa.family == S.LINUX_AF_INET6 and sa.address is not None:
-        return (f"{head}, sin6_port=htons({sa.port}), sin6_flowinfo=htonl("
-                f"{sa.extra['flowinfo']}), inet_pton(AF_INET6, \"{sa.address}\", "
-                f"&sin6_addr), sin6_scope_id={sa.extra['scope_id']}}}")
-    if sa.family == S.AF_UNIX:
-        if len(data) <= 2:
-            return head + "}"
-        path = data[2:2 + S.SUN_PATH_MAX]
-        if sa.extra.get("abstract"):
-            return f"{head}, sun_path=@{quote(path[1:])}}}"
-        return f"{head}, sun_path={quote(path.split(NUL, 1)[0])}}}"
-    if "pid" in sa.extra:
-        return f"{head}, nl_pid={sa.extra['pid']}, nl_groups={sa.extra['groups']:08x}}}"
-    return f"{head}, sa_data={quote(sa.extra.get('raw', b''))}}}"
-
-
 ST_VALID = L.STATFS_FLAGS.value("ST_VALID")
 
 
@@ -246,12 +222,6 @@ def rusage_text(f: dict) -> str:
             f"ru_stime={{tv_sec={f['stime_sec']}, tv_usec={f['stime_usec']}}}, ...}}")
 
 
-def cpuset_text(data: bytes, call=None) -> str:
-    """``[0 1]``: the CPUs whose bits are set."""
-    value = int.from_bytes(data, "little")
-    return "[" + " ".join(str(n) for n in range(len(data) * 8) if value >> n & 1) + "]"
-
-
 def rlimit_text(infinity: str):
     @struct_printer("rlimit")
     def render(f: dict) -> str:
@@ -320,16 +290,6 @@ def wait_status(status: int) -> str:
 @struct_printer("int", "[?]")
 def wait_status_text(f: dict) -> str:
     return wait_status(f["value"])
-
-
-def pollfds(data: bytes, size: int, revents: bool, fd_text=str):
-    """poll's array: the events asked for at entry, the revents returned at exit."""
-    for f in S.iter_array("pollfd", data, size):
-        if revents and not f["revents"]:
-            continue
-        key = "revents" if revents else "events"
-        fd = str(f["fd"]) if revents else fd_text(f["fd"])
-        yield f"{{fd={fd}, {key}={flags(L.POLL_EVENTS, f[key] & 0xFFFF)}}}"
 
 
 def epoll_events(data: bytes, size: int, opts: StraceOptions = StraceOptions()) -> str:
