@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 NR_SYSCALLS = 512          # numbers 0 .. NR_SYSCALLS-1 are tabled
+MAX_CASES = 16             # selector cases the program looks at per call (ktrace.bpf.c's)
 NAME_SIZE = 32             # STRU names in the table, NUL included (the program allows < 56)
 NO_LENGTH = 0xFF           # ArgSpec.length is None
 NO_ARG = 0xFF              # no such argument
@@ -39,10 +40,10 @@ class _Tables:
         # execve's ARGV/ENVP are the program's own business (plan_syscall.argv_arg)
         self.entry_roles = {R.PATH, R.IN_STRUCT, R.INOUT_STRUCT, R.IN_ARRAY, R.INOUT_ARRAY,
                             R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR, R.IN_STRING,
-                            R.CLONE_ARGS}
+                            R.CLONE_ARGS, R.IOC}
         self.exit_roles = {R.OUT_STRUCT, R.INOUT_STRUCT, R.OUT_ARRAY, R.INOUT_ARRAY, R.IN_BUF,
                            R.OUT_BUF, R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR,
-                           R.OUT_STRING, R.CLONE_ARGS}
+                           R.OUT_STRING, R.CLONE_ARGS, R.IOC}
 
     def type_id(self, name: str) -> int:
         if name not in self.types:
@@ -108,6 +109,9 @@ def generate(plan_mod, abi) -> str:
                 case_records[nr] = case_records.get(nr, 0) | t.records([spec])
                 case_specs.setdefault(nr, []).append((target, spec))
 
+    crowded = [abi.syscall(nr).name for nr, mine in cases_by_nr.items() if len(mine) > MAX_CASES]
+    if crowded:             # the program would not see the cases past MAX_CASES
+        raise SystemExit(f"more than {MAX_CASES} selector cases: {', '.join(crowded)}")
     rows, cases = [], []
     for nr in range(NR_SYSCALLS):
         info = abi.syscall(nr)
@@ -135,9 +139,11 @@ def generate(plan_mod, abi) -> str:
     utrace = abi.syscall(plan_mod.UTRACE_NR)
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
-                   for name in ("msghdr", "sockaddr", "iovec", "int", "siginfo")}
+                   for name in ("msghdr", "sockaddr", "iovec", "int", "siginfo",
+                                 plan_mod.FAILED_BUF)}
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
+    buf_on_failure = int(plan_mod.Role.IN_BUF in plan_mod.ON_FAILURE)
 
     roles = "\n".join(f"#define ROLE_{r.name}\t{int(r)}" for r in plan_mod.Role)
     lens = "\n".join(f"#define LEN_{k.name}\t{int(k)}" for k in plan_mod.Len)
@@ -168,6 +174,16 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_CLONE_ARGS_SET_TID\t{plan_mod.CLONE_ARGS_SET_TID}
 #define PLAN_MAX_SET_TID\t{plan_mod.MAX_SET_TID}
 #define PLAN_EXEC_ON_FAILURE\t{exec_on_failure}	/* ARGS/ENVS of a failed execve too */
+/* a failed call's IN_BUF: STRU buf, the bytes of the argument BUF_COUNT after it */
+#define PLAN_BUF_ON_FAILURE\t{buf_on_failure}
+#define PLAN_BUF_COUNT\t{plan_mod.BUF_COUNT}
+#define PLAN_PAGE_SIZE\t{plan_mod.PAGE_SIZE}
+/* an ioctl request's _IOC direction and size (ROLE_IOC, LEN_IOC_SIZE) */
+#define PLAN_IOC_DIR_SHIFT\t{plan_mod.IOC_DIR_SHIFT}
+#define PLAN_IOC_SIZE_SHIFT\t{plan_mod.IOC_SIZE_SHIFT}
+#define PLAN_IOC_SIZE_MASK\t0x{plan_mod.IOC_SIZE_MASK:x}
+#define PLAN_IOC_WRITE\t{plan_mod.IOC_WRITE}
+#define PLAN_IOC_READ\t{plan_mod.IOC_READ}
 #define NO_ARG\t{NO_ARG}
 {chr(10).join(f"#define PLAN_TYPE_{n.upper()}{chr(9)}{i}" for n, i in fixed_types.items())}
 

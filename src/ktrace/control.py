@@ -68,7 +68,7 @@ def default_facilities(engine_name: str) -> int:
 
     (Asked for explicitly, a facility the engine cannot record gets a notice.)
     """
-    return trpoints.DEFAULT & engines.engine_class(engine_name).facilities
+    return trpoints.DEFAULT & engines.FACILITIES[engine_name]
 
 
 def _service_options(options: dict) -> dict:

@@ -25,7 +25,6 @@ import socket
 import stat
 import struct
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -112,6 +111,7 @@ def _tmp_dir(uid: int, create: bool) -> Path:
         return spare[0]
     if not create:
         raise FileNotFoundError(errno.ENOENT, "no runtime directory", str(main))
+    import tempfile     # here: only this rare case needs it, and importing it costs ~8 ms
     mine = Path(tempfile.mkdtemp(prefix=f"ktrace-{uid}-", dir=tmp))
     first = _spare_dirs(tmp, uid)[0]
     if first != mine:              # another client of ours made one at the same time
@@ -404,10 +404,13 @@ def _await_answer_wait(pid: int) -> None:
     """
     from .abi import LINUX_X86_64    # here: importing ktrace loads no syscall table
     recvmsg = b"%d" % LINUX_X86_64.syscall_number("recvmsg")
+    task = procfs.task_dir(pid)
+    if task is None:                 # /proc cannot show it: trace it anyway
+        return
     deadline = time.monotonic() + ANSWER_WAIT_MAX
     while time.monotonic() < deadline:
         try:
-            with open(f"/proc/{pid}/syscall", "rb") as f:
+            with open(f"{task}/syscall", "rb") as f:
                 if f.read().split(b" ", 1)[0] == recvmsg:
                     return
         except OSError:

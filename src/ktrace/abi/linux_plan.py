@@ -20,9 +20,19 @@ Some calls mean different things for different values of one argument
 (ioctl's request, prctl's option, fcntl's command, futex's op): ``SELECTORS``
 holds those, and :func:`plan_for_call` applies them to the actual arguments.
 
+An ioctl request the selector does not know says itself what its argument
+is: Linux's ``_IOC`` encoding puts a direction (``_IOC_WRITE``: the driver
+reads the argument, ``_IOC_READ``: it writes it) and a size in the request.
+ioctl's own plan gives its argument the role ``IOC`` and the length
+``IOC_SIZE`` of the request: ``STRU ioc``, the argument's ``_IOC_SIZE``
+bytes (capped at the genio size), at entry when the request has
+``_IOC_WRITE``, at exit of a successful call when it has ``_IOC_READ``, both
+for both; nothing for ``_IOC_NONE`` (the old tty requests: TCGETS, ...).
+
 Sizes are counted as :class:`Length` sources: a fixed count, an argument's
 value, the return value, a socklen/int the kernel writes back through a
-pointer argument, or the size of an ``fd_set`` for ``nfds`` descriptors.
+pointer argument, the size of an ``fd_set`` for ``nfds`` descriptors, or an
+ioctl request's ``_IOC_SIZE``.
 
 Struct and string data are capped at the trace file's genio size, but for
 the structs in ``WHOLE_STRUCTS``: a getdents64 buffer (``dirents``) is
@@ -41,7 +51,17 @@ so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
 
 Failed calls record no exit data, but for the roles in ``ON_FAILURE``:
 execve's argv and envp (read at entry) are written at its exit whether or
-not it succeeded, as strace shows them for a failed exec.
+not it succeeded, as strace shows them for a failed exec.  A failed call's
+``IN_BUF`` (write, pwrite64, sendto: the data handed to the kernel, that
+strace shows whatever the result) is ``STRU buf`` at its exit, not a GIO: a
+GIO is the data moved, as FreeBSD's.  Its bytes are those of the count
+argument (the one ``BUF_COUNT`` after the buffer), capped at the genio size;
+when they cannot all be read, those up to the end of the buffer's first page
+(a page the engines read in one go); when those cannot be read either, there
+is no record.  The view tells the short record from the whole by the count.
+(The bpf program reads only memory in place: a page the process never
+touched is unreadable to it, and the kernel faults in none for a write that
+fails before copying.)
 
 One record comes outside any syscall: a signal acted on is a PSIG (``s``)
 followed by ``STRU siginfo``, the 128 raw bytes of its siginfo_t (the
@@ -75,7 +95,8 @@ class Role(enum.IntEnum):
     IN_ARRAY = 5       # STRUCT_ARRAY at entry
     OUT_ARRAY = 6      # STRUCT_ARRAY at exit, on success
     INOUT_ARRAY = 7    # STRUCT_ARRAY at entry and at exit (poll's pollfds)
-    IN_BUF = 8         # GIO rw=1 at exit: the bytes written (retval)
+    IN_BUF = 8         # GIO rw=1 at exit: the bytes written (retval); a failed call's:
+    #                    STRU buf, the count's bytes (ON_FAILURE, the module doc)
     OUT_BUF = 9        # GIO rw=0 at exit: the bytes read (retval)
     IN_IOVEC = 10      # STRUCT_ARRAY iovec at entry, one GIO rw=1 at exit
     OUT_IOVEC = 11     # STRUCT_ARRAY iovec at entry, one GIO rw=0 at exit
@@ -90,6 +111,9 @@ class Role(enum.IntEnum):
     CLONE_ARGS = 19    # clone3's struct: STRU clone_args at entry (STRUCT_ARRAY int of its
     #                    set_tid after it); at exit, on success with CLONE_PIDFD, STRU int:
     #                    the pidfd stored through .pidfd
+    IOC = 20           # an ioctl argument by its request's _IOC bits (the request is the
+    #                    argument its Len.IOC_SIZE length names): STRU at entry if
+    #                    _IOC_WRITE, at exit on success if _IOC_READ
 
 
 class Len(enum.IntEnum):
@@ -101,6 +125,7 @@ class Len(enum.IntEnum):
     ARG_PTR = 3    # the int the kernel wrote back through pointer argument n
     FDSET = 4      # bytes of an fd_set holding descriptors 0 .. argument n - 1 (its low 32 bits)
     ARG_U32 = 5    # the low 32 bits of argument n: a count the C type makes an int (see below)
+    IOC_SIZE = 6   # the _IOC_SIZE bits of argument n, an ioctl request
 
 
 class Length(NamedTuple):
@@ -145,7 +170,7 @@ STRUCT_SIZES: dict[str, int] = {
     "mq_attr": 64, "io_uring_params": 120,
     "if_dqblk": 72, "if_nextdqblk": 72, "if_dqinfo": 24, "fs_disk_quota": 112,
     "sysctl_args": 80, "mount_attr": 32, "io_event": 32,
-    "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0,
+    "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0, "ioc": 0, "buf": 0,
     "cpuset": 0, "sched_attr": 56, "sigevent": 64, "kcmp_epoll_slot": 12,
     "futex_waitv": 24,
     "msqid_ds": 120, "semid_ds": 104, "shmid_ds": 112, "msginfo": 32, "seminfo": 40,
@@ -172,8 +197,12 @@ C_STRUCTS: dict[str, str] = {
 # Structs recorded whole, not capped at the genio size (see the module's doc).
 WHOLE_STRUCTS = frozenset({"dirents"})
 
-# Roles whose exit records are written for a failed call too.
-ON_FAILURE = frozenset({Role.ARGV, Role.ENVP})
+# Roles whose exit records are written for a failed call too (an IN_BUF's
+# are then STRU FAILED_BUF, not a GIO: the module's doc).
+ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF})
+FAILED_BUF = "buf"
+BUF_COUNT = 1              # an IN_BUF's byte count is the argument this far after it
+PAGE_SIZE = 4096           # a failed IN_BUF partly unreadable: its first page's part
 
 # Structs the kernel only ever writes through a non-const pointer; other
 # non-const pointers (a timespec timeout, a sigset) may be read, written or both.
@@ -323,7 +352,7 @@ PLANS: dict[str, Plan] = {
     "vmsplice": (V, iov(Role.IN_IOVEC, 2), V, V),
     "pipe": (array(Role.OUT_ARRAY, "int", fixed(2)),),
     "pipe2": (array(Role.OUT_ARRAY, "int", fixed(2)), V),
-    "ioctl": (V, V, V),
+    "ioctl": (V, V, ArgSpec(Role.IOC, "ioc", 0, Length(Len.IOC_SIZE, 1))),
     # sockets
     "connect": (V, sockaddr_in(2), V), "bind": (V, sockaddr_in(2), V),
     "accept": (V, sockaddr_out(2), inout("int")),
@@ -452,9 +481,27 @@ class Selector(NamedTuple):
     cases: dict
 
 
+# An ioctl request's _IOC fields (asm-generic/ioctl.h): direction and argument size
+IOC_DIR_SHIFT, IOC_SIZE_SHIFT, IOC_SIZE_MASK = 30, 16, 0x3FFF
+IOC_WRITE, IOC_READ = 1, 2      # _IOC_DIR bits: the driver reads, writes the argument
+
+
+def ioc_dir(request: int) -> int:
+    return request >> IOC_DIR_SHIFT & (IOC_WRITE | IOC_READ)
+
+
+def ioc_size(request: int) -> int:
+    return request >> IOC_SIZE_SHIFT & IOC_SIZE_MASK
+
+
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
 TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5413, 0x5414
 FIONREAD, FIONBIO = 0x541B, 0x5421
+NS_GET_OWNER_UID = 0xB704   # _IO(0xb7, 4), yet it stores a uid through its argument
+# perf's requests whose argument is a pointer's size, not its struct's or string's
+PERF_EVENT_IOC_SET_FILTER, PERF_EVENT_IOC_MODIFY_ATTRIBUTES = 0x40082406, 0x4008240B
+SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 0x80082102  # an _IOR whose id the kernel reads
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602  # a long by _IOC, an int in use
 PR_SET_NAME, PR_GET_NAME = 15, 16
 # prctl options that write an int (a pointer: PR_GET_TID_ADDRESS) through arg2
 PR_GET_PDEATHSIG, PR_GET_UNALIGN, PR_GET_FPEMU, PR_GET_FPEXC, PR_GET_ENDIAN = 2, 5, 9, 11, 19
@@ -512,6 +559,12 @@ SELECTORS: dict[str, Selector] = {
         TIOCGWINSZ: {2: out("winsize")}, TIOCSWINSZ: {2: in_("winsize")},
         TIOCGPGRP: {2: out("int")}, TIOCSPGRP: {2: in_("int")},
         FIONREAD: {2: out("int")}, FIONBIO: {2: in_("int")},
+        NS_GET_OWNER_UID: {2: out("int")},
+        PERF_EVENT_IOC_SET_FILTER: {2: S},
+        PERF_EVENT_IOC_MODIFY_ATTRIBUTES: {2: in_("perf_event_attr", fixed(128))},
+        SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR: {2: in_("long")},
+        FS_IOC_GETFLAGS: {2: out("int")}, FS_IOC_SETFLAGS: {2: in_("int")},
+        # (the bpf program looks at 16 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
     }),
     "prctl": Selector(0, 0xFFFFFFFF, {
         PR_SET_NAME: {1: S},
@@ -730,13 +783,14 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.PATH: r.facility(r.NAMEI),
     Role.IN_STRUCT: _STRU, Role.OUT_STRUCT: _STRU, Role.INOUT_STRUCT: _STRU,
     Role.IN_ARRAY: _ARRAY, Role.OUT_ARRAY: _ARRAY, Role.INOUT_ARRAY: _ARRAY,
-    Role.IN_BUF: _GIO, Role.OUT_BUF: _GIO,
+    Role.IN_BUF: _GIO | _STRU, Role.OUT_BUF: _GIO,
     Role.IN_IOVEC: _ARRAY | _GIO, Role.OUT_IOVEC: _ARRAY | _GIO,
     Role.IN_MSGHDR: _STRU | _ARRAY | _GIO, Role.OUT_MSGHDR: _STRU | _ARRAY | _GIO,
     Role.IN_STRING: _STRU, Role.OUT_STRING: _STRU,
     Role.ARGV: r.facility(r.ARGS), Role.ENVP: r.facility(r.ENVS),
     Role.USER: r.facility(r.USER),
     Role.CLONE_ARGS: _STRU | _ARRAY,
+    Role.IOC: _STRU,
 }
 
 # Record types that any syscall can produce

@@ -20,16 +20,15 @@ control thread otherwise only queues requests and calls ``wake``.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, NamedTuple, Protocol
 
+from .. import record as r
 from .. import trpoints
 
 DEFAULT_GENIO_SIZE = 4096  # kern.ktrace.genio_size: one page
 
 
-@dataclass(frozen=True)
-class ProcSettings:
+class ProcSettings(NamedTuple):     # not a dataclass: importing dataclasses costs ~15 ms
     """How one traced process is traced: what an engine needs, as values."""
 
     flags: int                  # facility bits (KTRFAC_*)
@@ -128,6 +127,10 @@ class Engine(abc.ABC):
 
 
 NAMES = ("ptrace", "bpf")
+# the record types each engine can produce, known without importing it (ktrace(1)
+# asks for its default set; ptrace cannot see capability checks)
+FACILITIES = {"ptrace": trpoints.ALL & ~r.facility(r.CAPFAIL),
+              "bpf": trpoints.ALL}
 # why the bpf engine is not for this user: not worth a notice when auto picks ptrace
 BPF_NEEDS_PRIVILEGE = "the bpf engine needs root (or CAP_BPF and CAP_PERFMON)"
 

@@ -26,6 +26,7 @@ import struct
 from typing import NamedTuple
 
 from ..abi import linux_structs as LS
+from . import procfs
 from .libc import function, raise_errno
 
 # requests (linux/ptrace.h)
@@ -395,8 +396,9 @@ class ProcMemReader(MemoryReader):
         """The process's /proc/PID/mem descriptor, opened on first use (-1: cannot)."""
         fd = self.fds.get(pid)
         if fd is None:
+            where = procfs.task_dir(pid)    # None: /proc shows none of ours
             try:
-                fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(f"{where}/mem", os.O_RDONLY | os.O_CLOEXEC) if where else -1
             except OSError:
                 fd = -1
             self.fds[pid] = fd

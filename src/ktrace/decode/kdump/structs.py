@@ -141,7 +141,8 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
 
 
 # opaque buffers and bitmaps: printed as their bytes
-BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset"}
+# ioc: an ioctl argument; buf: a failed call's written buffer
+BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:

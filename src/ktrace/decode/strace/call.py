@@ -8,9 +8,11 @@ the split matters for ``<unfinished ...>`` lines.
 
 from __future__ import annotations
 
+import errno
 from typing import Callable, NamedTuple
 
 from ... import record as r
+from ...abi import linux_plan as plan
 from .fmt import StraceOptions, c_int, c_long, flags, hexval, named, printpath, printstr, ptr, xval
 from ..xlat import Xlat
 
@@ -209,9 +211,25 @@ def p_string_out(c: Call, i: int) -> str:
 
 
 def p_buf(c: Call, i: int) -> str:
-    """A read or written buffer: its GIO data, else the address."""
+    """A read or written buffer: its GIO data, else a failed write's STRU buf
+    (what strace read at entry), else the address."""
     rec = c.gio(i)
-    return printstr(rec.data, c.opts) if rec is not None else ptr(c.arg(i))
+    if rec is not None:
+        return printstr(rec.data, c.opts)
+    given = c.struct(i, plan.FAILED_BUF)
+    return _given(c, i, given) if given is not None else ptr(c.arg(i))
+
+
+def _given(c: Call, i: int, data: bytes) -> str:
+    """strace's printstr of a buffer of ``count`` bytes: it reads min(count, -s)
+    of them, all or none.  A record shorter than that after EFAULT is the
+    readable prefix (strace printed the address); else it was cut at the
+    genio size."""
+    count, most = c.arg(i + plan.BUF_COUNT), c.opts.strsize
+    shown = min(count, most)
+    if len(data) < shown and c.linux_errno() == errno.EFAULT:
+        return ptr(c.arg(i))
+    return printstr(data[:shown], c.opts) + ("..." if count > most else "")
 
 
 def p_flags(table: Xlat, unknown: str = "", zero: str = "0") -> Render:

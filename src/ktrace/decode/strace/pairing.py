@@ -20,18 +20,18 @@ _ENTRY = {
     R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr")],
     R.IN_STRING: [(r.STRUCT, "string")], R.USER: [(r.USER, None)],
-    R.CLONE_ARGS: [(r.STRUCT, ""), (r.STRUCT_ARRAY, "int")],
+    R.CLONE_ARGS: [(r.STRUCT, ""), (r.STRUCT_ARRAY, "int")], R.IOC: [(r.STRUCT, "")],
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
     R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
-    R.IN_BUF: [(r.GENIO, None)], R.OUT_BUF: [(r.GENIO, None)],
+    R.IN_BUF: [(r.GENIO, None), (r.STRUCT, plan.FAILED_BUF)], R.OUT_BUF: [(r.GENIO, None)],
     R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],
     R.IN_MSGHDR: [(r.GENIO, None)],
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
                    (r.GENIO, None)],
     R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],
-    R.CLONE_ARGS: [(r.STRUCT, "int")],
+    R.CLONE_ARGS: [(r.STRUCT, "int")], R.IOC: [(r.STRUCT, "")],
 }
 
 

@@ -47,6 +47,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NAME_ROOM	64
 _Static_assert(NAME_ROOM > 8 + PLAN_NAME_SIZE && !(NAME_ROOM & (NAME_ROOM - 1)),
 	       "NAME_ROOM must hold the fixed part and a name");
+_Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_failed_buf's caller)");
 #define BATCH_MAX	(STAGE_LIMIT + MAX_RECORD)	/* the most a batch can hold */
 #define STAGE_BUF	(STAGE_LIMIT + 2 * MAX_DATA + 256)	/* verifier-provable room */
 #define SPILL		(STAGE_LIMIT / 2)	/* most bytes of one event carried to a new batch */
@@ -172,7 +173,7 @@ struct ureq {
 	__u16	type;			/* KTR_* */
 	__u8	flen;			/* bytes of fixed (0, 8) */
 	__u8	type_id;		/* plan_types index of a STRU name, 0 none */
-	__u8	str;			/* a NUL-terminated string (NUL not kept) */
+	__u8	str;			/* a NUL-terminated string (NUL not kept): len bytes and its NUL read */
 	__u8	kernel;			/* src is kernel memory */
 	__u8	namelen;		/* ktr_emit()'s own (see there) */
 	__u8	pad;
@@ -723,9 +724,19 @@ __noinline int ktr_emit(void)
 			if (got > 0)
 				got--;
 		} else if (r->str) {
-			got = bpf_probe_read_user_str(dst, len, (const void *)r->src);
+			/*
+			 * len bytes and a NUL: a string with no NUL in its first
+			 * len bytes keeps all of them, as the ptrace engine's read
+			 * does (the view marks it cut), not len - 1 of them.  The
+			 * read fails at a fault before any NUL: when the fault is
+			 * past len bytes (a string that ends a mapping), they are
+			 * the string still.
+			 */
+			got = bpf_probe_read_user_str(dst, len + 1, (const void *)r->src);
 			if (got > 0)
 				got--;
+			else if (!bpf_probe_read_user(dst, len, (const void *)r->src))
+				got = len;
 		} else if (bpf_probe_read_user(dst, len, (const void *)r->src) == 0) {
 			got = len;
 		} else if (r->type == KTR_GENIO) {
@@ -789,6 +800,21 @@ static __always_inline int emit_string(struct stage *st, int type, __u32 type_id
 
 	r.len = len;
 	return emit_user(st, &r);
+}
+
+/*
+ * A failed call's IN_BUF (linux_plan's doc): STRU buf, ``count`` bytes at
+ * ``addr`` capped at the genio size, or when they cannot all be read those
+ * up to the end of its first page (the ptrace engine's buf_failed reads the
+ * same).
+ */
+static __noinline void emit_failed_buf(struct stage *st, __u64 addr, __u64 count)
+{
+	__u64 n = capped(st, count);
+	__u64 first = PLAN_PAGE_SIZE - (addr & (PLAN_PAGE_SIZE - 1));
+
+	if (emit_struct(st, PLAN_TYPE_BUF, addr, n) < 0 && first < n)
+		emit_struct(st, PLAN_TYPE_BUF, addr, first);
 }
 
 static __always_inline __u64 genio_fixed(int fd, int rw)
@@ -954,6 +980,8 @@ static __noinline __u64 length_of(const struct stage *st, const struct plan_arg 
 	case LEN_FDSET:
 		v = arg_at(st, s->len_n);
 		return (((__u64)v + 63) / 64) * 8;
+	case LEN_IOC_SIZE:
+		return (arg_at(st, s->len_n) >> PLAN_IOC_SIZE_SHIFT) & PLAN_IOC_SIZE_MASK;
 	default:
 		return s->size;
 	}
@@ -1015,6 +1043,12 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
 		emit_array(st, PLAN_TYPE_INT, sizeof(int), set_tid[0], set_tid[1]);
 }
 
+/* The _IOC direction bits (PLAN_IOC_WRITE, _READ) of the request a ROLE_IOC argument names */
+static __always_inline __u32 ioc_dir(const struct stage *st, const struct plan_arg *s)
+{
+	return (arg_at(st, s->len_n) >> PLAN_IOC_DIR_SHIFT) & (PLAN_IOC_WRITE | PLAN_IOC_READ);
+}
+
 /* Roles whose entry record may be read again at exit (the kernel leaves the memory as it was) */
 #define RETRY_ROLES	((1u << ROLE_PATH) | (1u << ROLE_IN_STRUCT) | (1u << ROLE_IN_ARRAY) | \
 			 (1u << ROLE_IN_IOVEC) | (1u << ROLE_OUT_IOVEC) | (1u << ROLE_IN_STRING))
@@ -1065,6 +1099,10 @@ static __always_inline int arg_entry(struct stage *st, __u32 i)
 	case ROLE_CLONE_ARGS:
 		emit_clone_args(st, &s, addr);
 		break;
+	case ROLE_IOC:
+		if (ioc_dir(st, &s) & PLAN_IOC_WRITE)
+			emit_struct(st, s.type, addr, length_of(st, &s, 0));
+		break;
 	case ROLE_IN_STRING:
 		if (addr && (fac & KTRFAC(KTR_STRUCT))) {
 			int str = s.len_kind == LEN_NONE;
@@ -1104,6 +1142,8 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	case ROLE_OUT_BUF:
 		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, fd, s.role == ROLE_IN_BUF, addr, length_of(st, &s, ret));
+		else if (PLAN_BUF_ON_FAILURE && ret < 0 && s.role == ROLE_IN_BUF)
+			emit_failed_buf(st, addr, arg_at(st, i + PLAN_BUF_COUNT));
 		break;
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
@@ -1136,6 +1176,10 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 			emit_struct(st, PLAN_TYPE_INT, head[1], sizeof(int));
 		break;
 	}
+	case ROLE_IOC:
+		if (ret >= 0 && (ioc_dir(st, &s) & PLAN_IOC_READ))
+			emit_struct(st, s.type, addr, length_of(st, &s, ret));
+		break;
 	case ROLE_OUT_STRING:
 		if (ret >= 0 && addr && (fac & KTRFAC(KTR_STRUCT))) {
 			/* a byte count (readlink) or a NUL-terminated string (getcwd, PR_GET_NAME) */
@@ -1543,6 +1587,8 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 		}
 		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);
+		else if (PLAN_BUF_ON_FAILURE && returns && ps->fast_gio == 1 && ret < 0)
+			emit_failed_buf(st, regs->si, regs->dx);	/* dx: argument 1 + PLAN_BUF_COUNT */
 		for (int i = 0; i < 6 && todo; i++) {
 			if (todo & (1u << i))
 				ktr_arg_exit(i, ret);

@@ -21,15 +21,14 @@ import time
 import traceback
 
 from ... import record as r
-from ... import trpoints
 from ...abi import LINUX_X86_64, linux_to_freebsd_errno
 from ...abi import linux_plan as lp
 from ...platform import procfs
 from ...platform import ptrace as pt
-from .. import Engine, ProcSettings
+from .. import FACILITIES, Engine, ProcSettings
 from . import hooks, signals
 from .syscalls import F_GENIO, Call, CallPlan, Plans, Stop, run_entry, run_exit
-from .tracee import Process, Thread, task_ids
+from .tracee import Process, Thread
 from .waker import Waker
 from .inject import SeccompInstaller, wanted
 from .perfsw import F_CSW, F_FAULT, PerfRecorder
@@ -76,7 +75,7 @@ def _nargs(nr: int) -> int:
 
 class PtraceEngine(Engine):
     name = "ptrace"
-    facilities = trpoints.ALL & ~r.facility(r.CAPFAIL)   # capability checks are unseen
+    facilities = FACILITIES["ptrace"]
 
     def __init__(self, options: dict | None = None):
         self.options = dict(options or {})
@@ -509,7 +508,8 @@ class PtraceEngine(Engine):
             hook = exit_hooks.get(call.nr)
             if hook is not None and not is_error:
                 hook(th, call, rval)
-            if shortcuts and cp.buf is not None and flags & F_GENIO and not proc.fds:
+            if shortcuts and cp.buf is not None and flags & F_GENIO and not proc.fds \
+                    and not (is_error and cp.failed):
                 engine._io_exit(th, call, flags, rval, is_error)
             elif flags & cp.exit_bits or not shortcuts:
                 engine._exit_records(th, call, flags, rval, is_error)
@@ -761,11 +761,11 @@ class PtraceEngine(Engine):
 
         The order of the two is not fixed, and the parent's may never come
         (it can be killed inside clone): /proc says who the task belongs to.
+        When it cannot say, the stop waits for the fork event: dropped, it
+        would leave the task stopped for good.
         """
-        ids = task_ids(tid)
-        if ids is None:
-            return
-        tgid, ppid = ids
+        ids = procfs.task_ids(tid)
+        tgid, ppid = ids if ids is not None else (0, 0)
         if tgid != tid and tgid in self.procs:
             self._add_thread(self.procs[tgid], tid, procfs.comm(tgid, tid))
         elif tgid == tid and ppid in self.procs:

@@ -220,33 +220,37 @@ class Hooks:
         self.engine.facility.exec_gains_privilege(pid)
 
 
-def _exec_target(pid: int, dirfd: int, path: bytes, flags: int) -> str:
+def _exec_target(task: str, dirfd: int, path: bytes, flags: int) -> str:
+    """The file exec'ing ``path`` names, through the process's /proc directory ``task``."""
     text = os.fsdecode(path)
     if not text and flags & AT_EMPTY_PATH:
-        return f"/proc/{pid}/fd/{dirfd}"
+        return f"{task}/fd/{dirfd}"
     if text.startswith("/"):
-        return f"/proc/{pid}/root{text}"
-    base = f"/proc/{pid}/cwd" if dirfd == AT_FDCWD else f"/proc/{pid}/fd/{dirfd}"
+        return f"{task}/root{text}"
+    base = f"{task}/cwd" if dirfd == AT_FDCWD else f"{task}/fd/{dirfd}"
     return f"{base}/{text}"
 
 
-def _ids(pid: int) -> tuple[int, int]:
-    """(euid, egid) of a process."""
-    fields = status_fields(f"/proc/{pid}/status", b"Uid", b"Gid") or {}
+def _ids(task: str) -> tuple[int, int]:
+    """(euid, egid) of the process whose /proc directory is ``task``."""
+    fields = status_fields(f"{task}/status", b"Uid", b"Gid") or {}
     return (int(fields[b"Uid"][1]) if b"Uid" in fields else -1,
             int(fields[b"Gid"][1]) if b"Gid" in fields else -1)
 
 
 def gains_privilege(pid: int, dirfd: int, path: bytes, flags: int) -> bool:
     """Would exec'ing ``path`` (as resolved by process ``pid``) change its privilege?"""
-    target = _exec_target(pid, dirfd, path, flags)
+    task = procfs.task_dir(pid)
+    if task is None:         # /proc cannot show the process: assume the worst, stop tracing
+        return True
+    target = _exec_target(task, dirfd, path, flags)
     try:
         st = os.stat(target)
         if not stat.S_ISREG(st.st_mode) or os.statvfs(target).f_flag & os.ST_NOSUID:
             return False
     except OSError:
         return False
-    euid, egid = _ids(pid)
+    euid, egid = _ids(task)
     mode = st.st_mode
     if mode & stat.S_ISUID and st.st_uid != euid:
         return True

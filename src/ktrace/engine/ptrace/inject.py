@@ -20,10 +20,11 @@ import os
 from ... import record as r
 from ...abi import LINUX_X86_64
 from ...abi import linux_plan as lp
+from ...platform import procfs
 from ...platform import ptrace as pt
 from ...platform import seccomp as sc
 from .signals import TEMPORARY_MASK_CALLS
-from .tracee import Thread, status_fields
+from .tracee import Thread
 
 RED_ZONE = 128
 CAP_SYS_ADMIN = 21
@@ -61,7 +62,8 @@ def wanted(flags: int, filtered: bool = False) -> frozenset[int] | None:
 
 def has_cap_sys_admin(pid: int) -> bool:
     """May the process install a filter without no_new_privs?"""
-    fields = status_fields(f"/proc/{pid}/status", b"CapEff")
+    where = procfs.task_dir(pid)
+    fields = procfs.status_fields(f"{where}/status", b"CapEff") if where is not None else {}
     return bool(fields) and bool(int(fields[b"CapEff"][0], 16) >> CAP_SYS_ADMIN & 1)
 
 

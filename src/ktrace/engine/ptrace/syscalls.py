@@ -88,6 +88,8 @@ def _length(spec: lp.ArgSpec, call: Call, st: Stop, rval: int) -> int:
         return _U32.unpack(data)[0] if len(data) == 4 else 0
     if kind == Len.FDSET:
         return (((call.args[ln.n] & 0xFFFFFFFF) + 63) // 64) * 8
+    if kind == Len.IOC_SIZE:
+        return lp.ioc_size(call.args[ln.n])
     raise ValueError(kind)
 
 
@@ -133,6 +135,12 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
 
 def struct_in(st: Stop, call: Call, i: int, spec) -> None:
     _struct(st, call, i, spec, 0)
+
+
+def ioc_in(st: Stop, call: Call, i: int, spec) -> None:
+    """An ioctl argument the driver reads (_IOC_WRITE)."""
+    if lp.ioc_dir(call.args[spec.length.n]) & lp.IOC_WRITE:
+        _struct(st, call, i, spec, 0)
 
 
 def string_in(st: Stop, call: Call, i: int, spec) -> None:
@@ -247,6 +255,12 @@ def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     _struct(st, call, i, spec, rval)
 
 
+def ioc_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """An ioctl argument the driver wrote (_IOC_READ)."""
+    if lp.ioc_dir(call.args[spec.length.n]) & lp.IOC_READ:
+        _struct(st, call, i, spec, rval)
+
+
 def array_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     _array(st, spec.name, spec.size, call.args[i], _clamp(_length(spec, call, st, rval)))
 
@@ -276,6 +290,22 @@ def buf_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     n = min(_clamp(rval), st.genio)
     data = st.mem.read(st.pid, call.args[i], n) if n else b""
     _genio(st, call.args[spec.fd] & 0xFFFFFFFF, 1 if spec.role == Role.IN_BUF else 0, data)
+
+
+def buf_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """A failed call's IN_BUF: STRU buf, its count's bytes or their first page's
+    part (linux_plan's doc; the bpf program's emit_failed_buf reads the same)."""
+    addr = call.args[i]
+    if not addr:
+        return
+    n = min(call.args[i + lp.BUF_COUNT], st.genio, st.mem.size)
+    data = st.mem.read(st.pid, addr, n) if n else b""
+    if len(data) < n:
+        first = lp.PAGE_SIZE - addr % lp.PAGE_SIZE
+        if len(data) < first:
+            return
+        data = data[:first]
+    st.add(r.STRUCT, r.struct_payload(lp.FAILED_BUF.encode(), data))
 
 
 def iovec_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -325,6 +355,15 @@ STEPS = {
     Role.ARGV: (F_ARGS, strings_entry, F_ARGS, strings_exit),
     Role.ENVP: (F_ENVS, strings_entry, F_ENVS, strings_exit),
     Role.CLONE_ARGS: (F_STRUCT, clone_args_entry, F_STRUCT, clone_pidfd_exit),
+    Role.IOC: (F_STRUCT, ioc_in, F_STRUCT, ioc_out),
+}
+
+
+# role -> (exit bits, exit step) of a failed call, for the roles in ON_FAILURE
+FAILED_STEPS = {
+    Role.ARGV: (F_ARGS, strings_exit),
+    Role.ENVP: (F_ENVS, strings_exit),
+    Role.IN_BUF: (F_STRUCT, buf_failed),
 }
 
 
@@ -344,7 +383,8 @@ class CallPlan:
     ``entry_bits``/``exit_bits``: the facilities any entry/exit step records.
     ``failed``: the exit steps that run when the call failed (``ON_FAILURE``).
     ``buf``: (buffer argument, descriptor argument, rw) when the exit's only
-    step is one I/O buffer (read, write, pread64, ...): the engine's fast path.
+    step is one I/O buffer (read, write, pread64, ...): the engine's fast path
+    (of a call that succeeded, or whose failure records nothing: ``failed``).
     """
 
     __slots__ = ("nr", "code", "narg", "entry", "exit", "failed", "entry_bits", "exit_bits",
@@ -366,11 +406,12 @@ class CallPlan:
                 exit_.append((i, spec, out_step, out_bits))
         self.entry = tuple(entry)
         self.exit = tuple(exit_)
-        self.failed = tuple(step for step in exit_ if step[1].role in lp.ON_FAILURE)
+        self.failed = tuple((i, spec, FAILED_STEPS[spec.role][1], FAILED_STEPS[spec.role][0])
+                            for i, spec, _, _ in exit_ if spec.role in lp.ON_FAILURE)
         self.entry_bits = self.exit_bits = 0
         for _, _, _, bits in entry:
             self.entry_bits |= bits
-        for _, _, _, bits in exit_:
+        for _, _, _, bits in (*exit_, *self.failed):
             self.exit_bits |= bits
         self.bits = self.entry_bits | self.exit_bits
         self.buf = None

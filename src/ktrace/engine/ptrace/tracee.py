@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from ...platform import procfs
+from ...platform.procfs import status_fields   # hooks takes it from here too
 
 # Signal actions as PSIG records them
 SIG_DFL = 0
@@ -41,8 +42,10 @@ class Thread:
         """The CPU the thread last ran on, from /proc (for threads without rseq)."""
         try:
             if self.stat_fd < 0:
-                self.stat_fd = os.open(f"/proc/{self.proc.pid}/task/{self.tid}/stat",
-                                       os.O_RDONLY | os.O_CLOEXEC)
+                where = procfs.task_dir(self.proc.pid, self.tid)
+                if where is None:
+                    return -1
+                self.stat_fd = os.open(f"{where}/stat", os.O_RDONLY | os.O_CLOEXEC)
             line = os.pread(self.stat_fd, 1024, 0)
             return int(line[line.rindex(b")") + 2:].split()[36])
         except (OSError, ValueError, IndexError):
@@ -87,8 +90,9 @@ class Process:
         addresses: caught ones are CAUGHT_UNKNOWN until a rt_sigaction or a
         delivery (which single-steps into the handler) tells the address.
         """
-        fields = status_fields(f"/proc/{self.pid}/status", b"SigCgt", b"SigIgn")
-        if fields is None:
+        where = procfs.task_dir(self.pid)
+        fields = status_fields(f"{where}/status", b"SigCgt", b"SigIgn") if where else {}
+        if not fields:
             return
         caught, ignored = (int(fields.get(k, [b"0"])[0], 16) for k in (b"SigCgt", b"SigIgn"))
         for sig in range(1, NSIG + 1):
@@ -115,28 +119,3 @@ class Process:
         child.seccomp = self.seccomp
         child.seccomp_set = self.seccomp_set
         return child
-
-
-def status_fields(path: str, *names: bytes) -> dict[bytes, list[bytes]] | None:
-    """Fields of a /proc/.../status file: name -> its values (None if unreadable)."""
-    wanted = set(names)
-    found: dict[bytes, list[bytes]] = {}
-    try:
-        with open(path, "rb") as f:
-            for line in f:
-                name, _, rest = line.partition(b":")
-                if name in wanted:
-                    found[name] = rest.split()
-                    if len(found) == len(wanted):
-                        break
-    except OSError:
-        return None
-    return found
-
-
-def task_ids(tid: int) -> tuple[int, int] | None:
-    """(thread group id, parent pid) of a task, from /proc/TID/status."""
-    fields = status_fields(f"/proc/{tid}/status", b"Tgid", b"PPid")
-    if not fields or len(fields) < 2:
-        return None
-    return int(fields[b"Tgid"][0]), int(fields[b"PPid"][0])
