@@ -14,8 +14,8 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-from . import (aio, bpf, clocks, fdio, fs, io_uring, ipc, kernel, keys, landlock, mm, mount, mq,
-               net, numa, prctl, process, ptrace, quota, sched, signals, system)
+from . import (aio, bpf, clocks, fdio, fs, io_uring, ioctl, ipc, kernel, keys, landlock, mm, mount,
+               mq, net, numa, prctl, process, ptrace, quota, sched, signals, system)
 from ...abi import linux_plan
 from ...abi.linux_plan import Role
 from .call import (DIRFD, FD, INT, LONG, MODE, PATH, PT_PGID, PT_SID, PT_TGID, PT_TID, PTR,
@@ -25,8 +25,8 @@ from .fmt import StraceOptions, c_long, hexval
 __all__ = ["Call", "StraceOptions", "SYSCALLS", "split_args", "result_text", "FD_RESULTS"]
 
 # The families; each spells its own syscalls (no syscall in two: tests/test_strace_view.py).
-FAMILIES = (aio, bpf, clocks, fdio, fs, io_uring, ipc, kernel, keys, landlock, mm, mount, mq,
-            net, numa, prctl, process, ptrace, quota, sched, signals, system)
+FAMILIES = (aio, bpf, clocks, fdio, fs, io_uring, ioctl, ipc, kernel, keys, landlock, mm, mount,
+            mq, net, numa, prctl, process, ptrace, quota, sched, signals, system)
 SYSCALLS: dict[str, tuple] = {}
 for _family in FAMILIES:
     SYSCALLS.update(_family.SYSCALLS)

@@ -1,4 +1,4 @@
-"""Descriptors and I/O: read/write, vectors, ioctl, fcntl, dup, pipes, polling."""
+"""Descriptors and I/O: read/write, vectors, fcntl, dup, pipes, polling (ioctl: ioctl.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..names import signal_name
 from ..xlat import LINUX as L
 from . import structs as T
 from .call import (FD, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
-                   p_flags, p_hex, p_struct, p_xval)
+                   p_flags, p_struct, p_xval)
 from .fmt import array, c_int, c_long, flags, hexval, printstr, ptr, xval
 from .fs import open_flags
 from .signals import printsignal, sigset_arg
@@ -149,57 +149,6 @@ def _epoll_in(c: Call, i: int) -> str:
             c.arg(1) & 0xFFFFFFFF == EPOLL_CTL_DEL:
         return ptr(c.arg(i))
     return T.epoll_events(data, 12)[1:-1]
-
-
-# request -> (STRU name, printer, whether the kernel writes it: printed at exit)
-IOCTL_STRUCTS = {
-    **{req: ("termios", T.termios_text, req == "TCGETS")
-       for req in ("TCGETS", "TCSETS", "TCSETSW", "TCSETSF")},
-    "TIOCGWINSZ": ("winsize", T.winsize_text, True),
-    "TIOCSWINSZ": ("winsize", T.winsize_text, False),
-    **{req: ("int", T.int_text, True) for req in ("FIONREAD", "TIOCGPGRP", "TIOCOUTQ")},
-    **{req: ("int", T.int_text, False) for req in ("TIOCSPGRP", "FIONBIO")},
-}
-IOCTL_NO_ARG = {"FIOCLEX", "FIONCLEX", "TIOCNOTTY", "TIOCSBRK", "TIOCCBRK", "TIOCCONS",
-                "TIOCEXCL", "TIOCNXCL", "TIOCVHANGUP"}
-IOCTL_INT_ARG = {"TCSBRK", "TCSBRKP", "TIOCSCTTY"}
-IOCTL_FD_ARG = {"FICLONE"}      # the argument is the source descriptor
-
-
-def _ioctl_arg(c: Call, i: int) -> str | None:
-    name = L.IOCTLS.name(c.arg(1) & 0xFFFFFFFF)
-    if name in IOCTL_STRUCTS:
-        sname, render, written = IOCTL_STRUCTS[name]
-        data = c.struct(i, sname, exit=written)
-        if data is None or (written and not c.ok):
-            return ptr(c.arg(i))
-        return render(data)
-    if name in IOCTL_NO_ARG:
-        return None
-    if name in IOCTL_INT_ARG:
-        return str(c_int(c.arg(i)))
-    if name in IOCTL_FD_ARG:
-        return c.fd_text(c_int(c.arg(i)))
-    return p_hex(c, i)
-
-
-def _ioc(req: int) -> str:
-    """An unknown request as its parts: _IOC(_IOC_READ, 0x54, 0x99, 0x4)."""
-    dirs = flags(L.IOC_DIRS, req >> 30)
-    return (f"_IOC({dirs}, {hexval(req >> 8 & 0xFF)}, {hexval(req & 0xFF)}, "
-            f"{hexval(req >> 16 & 0x3FFF)})")
-
-
-def ioctl_name(req: int) -> str:
-    """The request's names (``BTRFS_IOC_CLONE or FICLONE`` when two share it)."""
-    names = sorted(filter(None, (L.IOCTLS.name(req), L.IOCTL_ALIASES.name(req))))
-    return " or ".join(names) if names else _ioc(req)
-
-
-def _ioctl(c: Call, i: int) -> str:
-    arg = _ioctl_arg(c, 2)
-    name = ioctl_name(c.arg(1) & 0xFFFFFFFF)
-    return name if arg is None else f"{name}, {arg}"
 
 
 _F = L.FCNTL_CMDS
@@ -385,7 +334,6 @@ SYSCALLS = {
     "preadv2": (FD, at_exit(_iovecs), ULONG, LONG, None, RWF),
     "pwritev2": (FD, Arg(_iovecs), ULONG, LONG, None, RWF),
     "lseek": (FD, LONG, Arg(p_xval(L.SEEK_WHENCE, "SEEK_???"))),
-    "ioctl": (FD, Arg(_ioctl)),
     "fcntl": (FD, Arg(_fcntl_cmd),
               Arg(_fcntl_arg, exit=lambda c: c.arg(1) & 0xFFFFFFFF in _FCNTL_AT_EXIT)),
     "dup": (FD,), "dup2": (FD, FD), "dup3": (FD, FD, Arg(p_flags(L.OPEN_FLAGS, "O_???"))),

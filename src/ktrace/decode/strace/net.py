@@ -10,10 +10,11 @@ from . import sockaddr as SA
 from . import sockopt
 from .files import Socket
 from .netlink import netlink_text
+from .nlattr import readable_str, short_read
 from . import structs as T
 from .call import FD, INT, UINT, ULONG, Arg, Call, at_exit, p_buf, p_flags, p_xval, pid_text
 from .fdio import fd_pair, iovecs
-from .fmt import c_int, flags, printstr, ptr
+from .fmt import c_int, flags, ptr
 
 AF_INET = L.ADDRESS_FAMILIES.value("AF_INET")
 AF_INET6 = L.ADDRESS_FAMILIES.value("AF_INET6")
@@ -162,15 +163,21 @@ def _netlink_protocol(c: Call, fd: int) -> int | None:
 
 
 def _sockbuf(c: Call, i: int) -> str:
-    """decode_sockbuf: the data sent, as netlink messages on a netlink socket."""
+    """decode_sockbuf: the data sent, as netlink messages on a netlink socket.
+    A failed call's buffer is its STRU buf: what could be read of it, shorter
+    than the length when the rest was not readable (EFAULT), which strace shows
+    by the address of what it could not read."""
     rec = c.gio(i)
-    if rec is None:
+    data = rec.data[:c.arg(i + 1)] if rec is not None else c.struct(i, "buf")
+    if data is None:
         # nothing was recorded; an empty buffer strace reads all the same
         return '""' if c.arg(i) and not c.arg(i + 1) else ptr(c.arg(i))
+    if rec is None:
+        data = short_read(data, c.arg(i), c.arg(i + 1))
     protocol = _netlink_protocol(c, c_int(c.arg(0)))
     if protocol is None:
-        return printstr(rec.data, c.opts)
-    return netlink_text(rec.data[:c.arg(i + 1)], protocol, c.opts, lambda pid: pid_text(c, pid))
+        return readable_str(data, c.opts)
+    return netlink_text(data, protocol, c.opts, lambda pid: pid_text(c, pid))
 
 
 def _sockbuf_out(c: Call, i: int) -> str:
