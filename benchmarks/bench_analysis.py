@@ -1,23 +1,31 @@
 """The analysis views' speed and memory: kdump --perfetto, --parquet, --sql.
 
     flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py [--records N] [--big N] [--write]
+    flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py --parts [--records N]
 
 On bench_kdump's generated trace of N records (default 1,000,000): records
 per second of each view (best of --repeat runs, the text view alongside for
 comparison) and peak resident memory; then peak memory on a trace of --big
 records (default 10,000,000: about 1 GB), where memory must stay flat.
 --write replaces the "kdump analysis views" section of benchmarks/RESULTS.md.
+
+--parts says where a view's time goes instead, in this process: user CPU
+microseconds per record of reading the records as the model takes them, of
+the model with a sink that takes nothing (with and without decoding the
+calls' arguments), and of the model with each view's sink.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import platform
+import resource
 import shutil
 import sys
 
-from bench_kdump import WORK, run_kdump, trace
+from bench_kdump import ROOT, WORK, run_kdump, trace
 from results import write_section
 
 COMMAND = "flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py --write"
@@ -53,6 +61,60 @@ def measure(records: int, big: int, repeat: int) -> list[dict]:
     return rows
 
 
+def user_seconds(work) -> float:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    work()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime - before
+
+
+class Discard(io.RawIOBase):
+    def write(self, data) -> int:
+        return len(data)
+
+
+def parts(records: int, repeat: int) -> list[tuple[str, float]]:
+    """(stage, user CPU µs per record), each stage best of ``repeat``."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from ktrace import record as r
+    from ktrace.analysis import calltext, feed
+    from ktrace.analysis.model import Sink
+    from ktrace.analysis.perfetto import PerfettoWriter
+    from ktrace.analysis.tables import TableSink
+    path = trace(records)
+
+    def reader():
+        return r.RecordReader(open(path, "rb"))
+
+    def read():
+        for _ in reader().wellformed():
+            pass
+
+    def perfetto():
+        writer = PerfettoWriter(Discard())
+        feed(reader(), writer)
+        writer.close()
+
+    def tables():
+        sink = TableSink(lambda name, table: None)
+        feed(reader(), sink)
+        sink.close()
+
+    def undecoded():
+        describe = calltext.CallText.describe
+        calltext.CallText.describe = lambda self, call, ret, done=calltext.Outcome(0): done
+        try:
+            feed(reader(), Sink())
+        finally:
+            calltext.CallText.describe = describe
+
+    stages = (("read the records", read), ("model, no decoding, no sink", undecoded),
+              ("model, no sink", lambda: feed(reader(), Sink())),
+              ("model and the Perfetto writer", perfetto),
+              ("model and the table sink (all eight)", tables))
+    return [(name, min(user_seconds(work) for _ in range(repeat)) / records * 1e6)
+            for name, work in stages]
+
+
 def section(records: int, big: int, size: int, rows: list[dict]) -> str:
     lines = [
         "## kdump analysis views",
@@ -86,7 +148,12 @@ def main(argv=None) -> int:
     ap.add_argument("--big", type=int, default=10_000_000, help="0: skip the big trace")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    ap.add_argument("--parts", action="store_true", help="where the time goes, in-process")
     a = ap.parse_args(argv)
+    if a.parts:
+        for stage, micros in parts(a.records, a.repeat):
+            print(f"| {stage} | {micros:.2f} |")
+        return 0
     rows = measure(a.records, a.big, a.repeat)
     size = trace(a.big).stat().st_size if a.big else 0
     text = section(a.records, a.big, size, rows)

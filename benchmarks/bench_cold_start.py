@@ -1,21 +1,30 @@
 """The first trace: `ktrace --engine bpf true` with no trace service running,
 against a warm one, and where the cold start's time goes.
 
-    flock /tmp/ktrace-bench.lock python3 benchmarks/bench_cold_start.py [--repeat N] [--write]
+    flock /tmp/ktrace-bench.lock python3 benchmarks/bench_cold_start.py [--repeat N]
+        [--baseline SRC] [--write]
 
 Per run: wall seconds of `ktrace --engine bpf -f F true` when no service is up
 (cold: it starts one, which opens, verifies and attaches the BPF program),
 then at once again (warm: the service is still up), and for scale `strace
 -f -o /dev/null true`; medians of --repeat runs.  Then the parts of the cold
-start, measured alone: the interpreter with ktrace's command imported, and
-the BPF program's load and attach in this process, with the verifier's own
-statistics for each program (its time and the instructions it walked).
+start, measured alone: a bare interpreter, one importing ktrace's command,
+one importing the service and the bpf engine, and the BPF program's load
+and attach in this process, with the verifier's own statistics for each
+program (its time and the instructions it walked).  ktrace's modules are
+compiled first, as an installation leaves them: where PYTHONDONTWRITEBYTECODE
+is set, a module edited since its last compile is compiled again at every
+start, in both processes.  --baseline SRC (another tree's src/, e.g. ``git
+archive HEAD src | tar -x -C DIR``, with the BPF objects copied in) runs
+that tree's cold and warm start in turn with this one's: the ratio within
+one run is what counts on a busy machine.
 --write replaces the "first trace" section of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
@@ -40,39 +49,58 @@ KTRACE = [sys.executable, "-m", "ktrace.cli"]
 TARGET = 0.3               # seconds, cold
 
 
-def seconds(argv: list[str]) -> float:
+def seconds(argv: list[str], env: dict | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
 def no_service(timeout: float = 30.0) -> None:
-    """Wait until the bpf service of an earlier run has gone (it idles out)."""
+    """Wait until the bpf service of an earlier run has gone (it idles out):
+    not only its socket but its lock, held until its programs are detached."""
     end = time.monotonic() + timeout
-    while service.running("bpf"):
+    while service.running("bpf") or not service._lock_free("bpf"):
         if time.monotonic() > end:
             raise SystemExit("a bpf trace service stays up: is something being traced?")
         time.sleep(0.2)
 
 
-def starts(repeat: int, out: str) -> dict[str, float]:
+def compiled(package: Path) -> None:
+    """ktrace's bytecode up to date (it is written even under PYTHONDONTWRITEBYTECODE)."""
+    compileall.compile_dir(package, quiet=2)
+
+
+def starts(repeat: int, out: str, baseline: Path | None = None) -> dict[str, float]:
+    """Medians: "cold", "warm", "strace", and with a ``baseline`` tree's src/,
+    "baseline cold" and "baseline warm" (its runs in turn with ours)."""
+    trees = {"": None}
+    compiled(Path(service.__file__).parent)
+    if baseline is not None:
+        trees["baseline "] = dict(os.environ, PYTHONPATH=str(baseline))
+        compiled(baseline / "ktrace")
     trace = KTRACE + ["--engine", "bpf", "-f", out, "true"]
-    cold, warm, strace = [], [], []
+    runs: dict[str, list[float]] = {}
     for _ in range(repeat):
-        no_service()
-        cold.append(seconds(trace))
-        warm.append(seconds(trace))
-        strace.append(seconds(["strace", "-f", "-o", os.devnull, "true"]))
-    return {"cold": statistics.median(cold), "warm": statistics.median(warm),
-            "strace": statistics.median(strace)}
+        for name, env in trees.items():
+            no_service()
+            runs.setdefault(name + "cold", []).append(seconds(trace, env))
+            runs.setdefault(name + "warm", []).append(seconds(trace, env))
+        runs.setdefault("strace", []).append(seconds(["strace", "-f", "-o", os.devnull, "true"]))
+    return {name: statistics.median(times) for name, times in runs.items()}
 
 
-def parts(repeat: int) -> tuple[float, float, float, dict[str, str]]:
-    """(interpreter + imports, load + attach, its CPU time, the verifier's
+IMPORTS = {"interpreter alone": "pass",
+           "interpreter, the command's imports": "import ktrace.cli",
+           "interpreter, the service's imports": "import ktrace.service, ktrace.engine.bpf"}
+
+
+def parts(repeat: int) -> tuple[dict[str, float], float, float, dict[str, str]]:
+    """(seconds of each of IMPORTS, load + attach, its CPU time, the verifier's
     statistics per program).  CPU time (the verifier runs in the loading
     process's system calls) moves less than wall time on a busy machine."""
-    imports = statistics.median(
-        seconds([sys.executable, "-c", "import ktrace.cli"]) for _ in range(repeat))
+    imports = {label: statistics.median(seconds([sys.executable, "-c", code])
+                                        for _ in range(repeat))
+               for label, code in IMPORTS.items()}
     loads, cpu = [], []
     for _ in range(repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -101,24 +129,30 @@ def verifier_rows(stats: dict[str, str]) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--baseline", type=Path, metavar="SRC")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        times = starts(args.repeat, os.path.join(tmp, "t.out"))
+        times = starts(args.repeat, os.path.join(tmp, "t.out"), args.baseline)
+    against = [f"| the same, the baseline tree ({args.baseline}), {kind} | "
+               f"{times['baseline ' + kind]:.3f} | – |"
+               for kind in ("cold", "warm")] if args.baseline else []
     no_service()
     imports, load, load_cpu, stats = parts(args.repeat)
     lines = [
         "## first trace",
         "",
-        f"`{COMMAND}` (--repeat {args.repeat}; medians; Linux {platform.release()}; "
+        f"`{COMMAND}{' --baseline ' + str(args.baseline) if args.baseline else ''}` "
+        f"(--repeat {args.repeat}; medians; Linux {platform.release()}; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)",
         "",
         "| | seconds | target |",
         "|---|---|---|",
         f"| `ktrace --engine bpf true`, no service running | {times['cold']:.3f} | ≤ {TARGET} |",
         f"| the same, service up | {times['warm']:.3f} | – |",
+        *against,
         f"| `strace -f true` | {times['strace']:.3f} | – |",
-        f"| of the cold start: interpreter and imports | {imports:.3f} | – |",
+        *(f"| of the cold start: {label} | {t:.3f} | – |" for label, t in imports.items()),
         f"| of the cold start: BPF load and attach | {load:.3f} | – |",
         f"| the same, CPU time | {load_cpu:.3f} | – |",
         "",
@@ -172,10 +206,36 @@ compare CPU times and runs taken side by side):
   relocates (CO-RE), creating the maps (the ring) and JIT-compiling; the
   verifier's share is now under half.  The rest of a cold start is two
   Python interpreters, the command's and the service's it starts, each
-  importing ktrace (the service is a fresh process: ktrace/service.py); the
-  service's imports before it loads anything take about as long as the
-  load (`python -X importtime`: ktrace.record and ktrace.abi.linux_plan the
-  largest), which keeps the cold start above the 0.3 s target."""
+  importing ktrace (the service is a fresh process: ktrace/service.py).
+* Those imports, halved (`python -X importtime`; CPU time of `python -c
+  'import ktrace.cli, ktrace.engine.bpf'` and of `'import ktrace.service,
+  ktrace.engine.bpf'`, this tree and the one before alternated, 15 each, a
+  bare interpreter 17 ms): the command 114 -> 78 ms, the service 125 -> 83
+  ms; 162 -> 113 and 160 -> 109 modules.  The package `ktrace`, which both
+  import first, imported the whole API (control, usertrace with the
+  ptrace plan's tables, analysis, subprocess): its names and submodules are
+  now imported on first use.  ProcSettings is a NamedTuple (dataclasses
+  imported inspect, ast and dis: ~15 ms); concurrent.futures (and logging)
+  come only for a compressed file's writer, tempfile only for a squatted
+  /tmp directory, ctypes.util (subprocess, shutil, tempfile) only when
+  libbpf.so.1 is not found by its name.  The cold start, the two trees
+  alternated (7 each, load average 1.5): 0.51 -> 0.38 s; warm 0.17 -> 0.09 s.
+* Bytecode: where PYTHONDONTWRITEBYTECODE is set (as in this machine's
+  sessions) a module edited since it was last compiled is compiled again at
+  every start, in both processes (service.py alone: 12 ms); this benchmark
+  compiles ktrace first, as an installation does.
+* The floor on this machine: two interpreters (17 ms each), the command's
+  and the service's imports (~60 ms each: ktrace.record and the stdlib it
+  needs — typing, re, enum, ctypes, socket, json, pathlib), the load (0.12-
+  0.18 s of CPU with the machine's load), and the request and exec (the
+  warm start).  Left to try: start the load on a thread before the
+  service's remaining imports (the loader cannot be imported without
+  ktrace.engine, hence trpoints and record, first); fork the service from
+  ktrace(1) without an exec (its modules are imported already: ~80 ms
+  saved, but the service would carry the command's command line, which
+  the tests and `ps` find services by, and the caller's state); libbpf
+  calls the log callback ~1,300 times per load, mostly debug lines (~13 ms
+  of CPU in ctypes callbacks)."""
 
 
 if __name__ == "__main__":

@@ -19,18 +19,41 @@ DuckDB queries over them (the ``analysis`` extra: docs/analysis.md).
 
 from __future__ import annotations
 
+import importlib
 import os
-import subprocess
 import sys
+from typing import TYPE_CHECKING
 
-from . import control, record, tracefile
-from . import trpoints as _points
-from .record import RecordReader, read_records
-from .usertrace import utrace
-from .analysis import sql, to_arrow     # they import pyarrow and duckdb only when called
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["trace", "attach", "clear", "utrace", "read_records", "RecordReader",
            "record", "to_arrow", "sql"]
+
+# Importing ktrace.cli or ktrace.service imports this package first, and a
+# cold start pays for every module twice (the command's interpreter and the
+# service's): so the API's names and the submodules are imported on first use
+# (PEP 562), and trace, attach and clear import what they call.
+_DEFINED_IN = {"RecordReader": "record", "read_records": "record", "utrace": "usertrace",
+               "to_arrow": "analysis", "sql": "analysis"}
+
+
+def __getattr__(name: str):
+    module = _DEFINED_IN.get(name, name)     # else a submodule, as when imported here
+    try:
+        value = importlib.import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{module}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    if name in _DEFINED_IN:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def _cli_options(engine: str, genio_size: int | None, seccomp: bool) -> list[str]:
@@ -52,6 +75,7 @@ def trace(argv: list[str], file: str = "ktrace.out", *, trpoints: str | None = N
     every record is in ``file`` when it returns.  As with ktrace(1), the
     command's children are traced only with ``inherit``.
     """
+    import subprocess
     cli = [sys.executable, "-m", "ktrace.cli", "-f", str(file)]
     cli += ["-t", trpoints] if trpoints is not None else []
     cli += ["-a"] * append + ["-i"] * inherit + ["-z"] * compress
@@ -72,10 +96,12 @@ def attach(pid: int, file: str = "ktrace.out", *, trpoints: str | None = None,
     tracing goes on until :func:`clear` or the process's exit.  Raises
     OSError as ktrace(2) would (ESRCH, EPERM, ...).
     """
+    from . import control, tracefile
+    from .trpoints import parse
     control.check_engine(engine)       # refuse before touching the file
     fd = tracefile.create(str(file), append, compress)
     options = {"genio_size": genio_size, "seccomp": seccomp}
-    facs = None if trpoints is None else _points.parse(trpoints)
+    facs = None if trpoints is None else parse(trpoints)
     try:
         return control.set_tracing(str(file), facs, -pid if group else pid, fd=fd,
                                    inherit=inherit, descend=descend, engine=engine,
@@ -87,10 +113,13 @@ def attach(pid: int, file: str = "ktrace.out", *, trpoints: str | None = None,
 def clear(pid: int | None = None, file: str | None = None, *, trpoints: str | None = None,
           descend: bool = False, group: bool = False) -> None:
     """Stop tracing: of ``pid`` (``ktrace -c -p``), or into ``file`` (``ktrace -c -f``)."""
+    from . import control
+    from .record import KTRFAC_INHERIT
+    from .trpoints import parse
     if pid is None:
         control.clear_file(str(file or "ktrace.out"))
         return
-    facs = control.ALL_FACILITIES if trpoints is None else _points.parse(trpoints)
-    control.clear_tracing(facs | record.KTRFAC_INHERIT, -pid if group else pid,
+    facs = control.ALL_FACILITIES if trpoints is None else parse(trpoints)
+    control.clear_tracing(facs | KTRFAC_INHERIT, -pid if group else pid,
                           descend=descend)
 

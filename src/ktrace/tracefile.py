@@ -23,10 +23,12 @@ import fcntl
 import os
 import resource
 import stat
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .platform import zstd
+
+if TYPE_CHECKING:
+    from concurrent import futures
 
 
 class TraceFileRefused(OSError):
@@ -203,9 +205,11 @@ class AppendWriter:
         self._pending: list[tuple[int, bytes]] = []   # (pid, record bytes)
         self._pending_bytes = 0
         self._frame = None
-        self._behind: ThreadPoolExecutor | None = None
-        self._in_flight: Future | None = None
+        self._behind: futures.ThreadPoolExecutor | None = None
+        self._in_flight: futures.Future | None = None
         if is_compressed(fd):
+            # here: concurrent.futures (and logging with it) only for compressed files
+            from concurrent.futures import ThreadPoolExecutor
             self._frame = zstd.FrameCompressor().frame
             # one thread, kept: starting one per batch would wait for it to be scheduled
             self._behind = ThreadPoolExecutor(1, "ktrace-frame-writer")

@@ -33,6 +33,7 @@ from ktrace.kdump.cli import SELECTION_SHORT, Fatal, Front, UsageError, front, o
 from ktrace.kdump.select import Selection, named_paths, syscall_set
 
 from .iodump import strace_dump, strace_iov_dump
+from .lines import CACHEABLE, FAST_CACHE_LIMIT
 
 USAGE = """\
 usage: kdump --strace [--follow | -ff] [-lnTvy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize]
@@ -59,6 +60,23 @@ MIN_KEPT = 512
 MAX_PENDING = 4096
 MAX_ENDED = 65536      # ended pids remembered (a pid may be used again)
 MAX_OPEN_FILES = 64    # -ff: files kept open at once
+OUT_LINES = 1024       # lines held before run writes them together
+# walk: the records of a call it takes (CALL, RET and those between: its key
+# has pid, tid, whether others are alive, the CALL's payload, then a type and a
+# payload a record), and the payload bytes of each (within MIN_KEPT: _keep
+# cuts none of them)
+MAX_WALKED = 16
+MAX_KEY = 4 + 2 * (MAX_WALKED - 1)
+WALKED_BYTES = min(CACHEABLE, MIN_KEPT)
+HEADER = r.AMD64_V1.header
+DECODED_IN_PLACE = 1 << 16     # payload bytes (the reader keeps such a record whole)
+# the records a walked call may have after its CALL (not a signal, not a
+# process made or ended, not another CALL)
+WALKED_TYPES = {t | r.KTR_VERSIONED for t in r.TYPE_NAMES
+                if t not in (r.SYSCALL, r.PSIG, r.PROCCTOR, r.PROCDTOR)}
+# calls whose line or effects are not a function of their records alone:
+# a fork makes a process, rt_sigreturn prints the mask of the last signal
+UNWALKED = FORKS | {"rt_sigreturn"}
 # -e read=/write=: the calls strace dumps (syscall.c's dumpio), and which way
 DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": False,
          "write": True, "pwrite64": True, "sendto": True, "mq_timedsend": True}
@@ -400,6 +418,71 @@ class Pending:
         return self.shown and not self.deferred
 
 
+class WatchedFiles:
+    """A process's descriptors, noting whether anything looked at them: a
+    call's decoder (a line that depends on them is not a function of the
+    call's records), or the call's tracking (see ``tracks``)."""
+
+    def __init__(self, files: Files):
+        self._files = files
+        self.touched = False
+
+    def __getattr__(self, name: str):
+        self.touched = True
+        return getattr(self._files, name)
+
+
+def tracks(call: Call) -> bool:
+    """Does following descriptors (Files.track) do anything for ``call``,
+    whatever a process's descriptors are?  It is tried on throwaway ones."""
+    files = WatchedFiles(Files())
+    Files.track(files, call)
+    return files.touched
+
+
+def next_record(reader: r.RecordReader, buf: bytes, pos: int):
+    """The record at ``pos`` in ``buf`` (the reader's ``buffered()``), the
+    reader moved past it; None at the end.  A whole amd64-v1 record there is
+    decoded in place (not by a generator made for one record); anything else,
+    and a record that is not what its type says, the reader reads (and names
+    as bad input)."""
+    if len(buf) - pos >= HEADER.size:
+        length, rtype, version = HEADER.unpack_from(buf, pos)[:3]
+        end = pos + HEADER.size + length
+        if rtype & r.KTR_VERSIONED and version == 1 and 0 <= length <= DECODED_IN_PLACE \
+                and end <= len(buf):
+            rec = r.decode(buf[pos:end])
+            if type(rec) is not r.Unknown or rec.header.type not in r.TYPE_NAMES:
+                reader.skip_to(end)
+                return rec
+    reader.skip_to(pos)
+    return next(reader.wellformed(), None)
+
+
+class HeldOutput:
+    """A text stream written in large pieces: lines are held until OUT_LINES
+    of them are, or until :meth:`flush` (a write per line is a system call
+    where Python's output is unbuffered)."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.held: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.held.append(text)
+        if len(self.held) >= OUT_LINES:
+            self.write_held()
+
+    def write_held(self) -> None:
+        if self.held:
+            self.out.write("".join(self.held))
+            self.held.clear()
+
+    def flush(self) -> None:
+        self.write_held()
+        self.out.flush()
+
+
 class HeldLine:
     """A line written once a later record completes it: an ``<unfinished ...>``
     line whose call's exit records are not in yet, a signal whose siginfo may
@@ -460,6 +543,10 @@ class View:
         self.ended: set[int] = set()
         self.pidns = PidNamespaces() if "pidns" in opts.decode_pids else None
         self.comms: dict[int, bytes] = {}      # --decode-pids=comm: tid -> its last name
+        # walk: a call's lines (and the call, for what it does to the process's
+        # descriptors) by its records
+        self.known: dict[tuple, tuple[str, tuple[str, ...], Call | None]] = {}
+        self.learning: list | None = None      # walk: the lines emitted while learning a call
 
     # --- output -----------------------------------------------------------
 
@@ -493,6 +580,8 @@ class View:
         return text
 
     def _emit(self, tid: int, line) -> None:
+        if self.learning is not None:
+            self.learning.append(line)
         self.queue.append((tid, line))
         if isinstance(line, str):
             self.queued += len(line)
@@ -876,19 +965,156 @@ class View:
             f.close()
         self.files.clear()
 
+    # --- the fast path -------------------------------------------------------
+
+    def show(self, records) -> None:
+        """The general path: each record as it comes."""
+        live = self.o.live
+        for rec in records:
+            self.record(rec)
+            if live:                    # -l: each line as soon as it is complete
+                self.out.flush()
+
+    def walks(self, reader: r.RecordReader) -> bool:
+        """Can :meth:`walk` take the records of ``reader``: an amd64-v1 file
+        read to its end, with options under which a call's line is a function
+        of its records (and its thread, its process's ABI): no times (-t, -r,
+        -T), no descriptor paths (-y, -P), no pid names (--decode-pids=), nor
+        -p, -l, -ff."""
+        o = self.o
+        return (not reader.follow and reader.detect() is r.AMD64_V1 and not o.live
+                and not o.per_thread and not o.pid and not o.clock and o.relative is None
+                and o.timing is None and not o.decode_pids and not self.files_matter)
+
+    def walk(self, reader: r.RecordReader) -> None:
+        """The fast path: calls taken whole from the reader's buffer, shown by
+        the lines of an earlier call with the same records.
+
+        A call whose CALL, RET and records between are whole in the buffer,
+        one after the other, of one thread, at most WALKED_BYTES each, none
+        that would end its line (another CALL, a signal, a process made or
+        ended), in a view :meth:`ready` for it, has lines that are a function
+        of its key: its records, pid and tid (the ABI, the pid prefix) and
+        whether other threads are alive (a prefix at all).  The first time,
+        :meth:`learn` shows it as read and keeps its lines (and the call, if
+        it changes the process's descriptors) when nothing else went into
+        them; ``known`` is cleared when a PROCCTOR or PROCDTOR may change an
+        ABI.  Every other record goes to :meth:`record` as read.  The loop is
+        kdump --strace's hot path: its per-record work is inline.
+        """
+        versioned = r.KTR_VERSIONED
+        call_type, ret_type, walked_types = r.SYSCALL | versioned, r.SYSRET | versioned, WALKED_TYPES
+        ends = (r.PROCCTOR, r.PROCDTOR)
+        unpack, hsize, cacheable = HEADER.unpack_from, HEADER.size, WALKED_BYTES
+        known, alive, procs, ready, emit = self.known, self.alive, self.procs, self.ready, self._emit
+        write = self.out.write
+        buf, pos = reader.buffered()
+        size = len(buf)
+        while True:
+            if size - pos >= hsize:
+                length, rtype, version, pid, _, _, _, tid, _ = unpack(buf, pos)
+                if (rtype == call_type and version == 1 and length <= cacheable
+                        and ready(pid, tid)):
+                    at = pos + hsize + length
+                    key = [pid, tid, len(alive) > 1, buf[pos + hsize:at]]
+                    while at + hsize <= size and len(key) < MAX_KEY:
+                        length, rtype, version, rpid, _, _, _, rtid, _ = unpack(buf, at)
+                        start = at + hsize
+                        at = start + length
+                        if (rpid != pid or rtid != tid or rtype not in walked_types
+                                or version != 1 or length > cacheable or at > size):
+                            break
+                        key += (rtype, buf[start:at])
+                        if rtype != ret_type:
+                            continue
+                        key = tuple(key)
+                        seen = known.get(key)
+                        if seen is None:
+                            reader.skip_to(pos)
+                            self.learn(reader, key)
+                            buf, pos = reader.buffered()
+                            size = len(buf)
+                            break
+                        text, lines, tracked = seen
+                        if self.queue:              # behind a line not yet complete
+                            for line in lines:
+                                emit(tid, line)
+                        elif text:
+                            write(text)
+                        if tracked is not None:
+                            procs[pid].files.track(tracked)
+                        pos = at
+                        break
+                    if type(key) is tuple:          # taken
+                        continue
+            rec = next_record(reader, buf, pos)
+            if rec is None:
+                return
+            if rec.header.type in ends:
+                known.clear()
+            self.record(rec)
+            buf, pos = reader.buffered()
+            size = len(buf)
+
+    def ready(self, pid: int, tid: int) -> bool:
+        """Is the view where a CALL of thread ``tid`` (as in the header) of
+        ``pid`` starts a line of its own, nothing pending or held for the
+        thread, which is known (its prefix set)?  The line of another thread
+        it interrupts is ended here, as the CALL would."""
+        if tid <= 0:
+            tid = pid
+        if (tid in self.signals or tid in self.pending or self.alive.get(tid) != pid
+                or pid not in self.procs or len(self.pending) >= MAX_PENDING):
+            return False
+        if self.current is not None:
+            self._interrupt(tid)
+        return True
+
+    def learn(self, reader: r.RecordReader, key: tuple) -> None:
+        """Show the records of the call of ``key`` (see walk) as read, and
+        keep its lines when they are a function of the key alone: not when
+        its decoder looked at the process's descriptors, nor for UNWALKED
+        calls.  (Its records, one thread's from CALL to RET with no signal
+        between, leave nothing pending or held: its lines are whole.)"""
+        self.learning = lines = []
+        p = files = None
+        try:
+            for _ in range(3, len(key), 2):       # its records (key: pid, tid, others, ...)
+                buf, pos = reader.buffered()
+                rec = next_record(reader, buf, pos)
+                self.record(rec)
+                if p is None:
+                    tid = rec.header.tid if rec.header.tid > 0 else rec.header.pid
+                    p = self.pending.get(tid)
+                    if p is None:             # exit, exit_group: nothing to keep
+                        return
+                    p.call.files = files = WatchedFiles(p.call.files)
+        finally:
+            self.learning = None
+        if files.touched or p.call.name in UNWALKED:
+            return
+        if len(self.known) >= FAST_CACHE_LIMIT:
+            self.known.clear()
+        text = "".join(line + "\n" for line in lines)
+        self.known[key] = (text, tuple(lines), p.call if tracks(p.call) else None)
+
 
 def run(opts: ViewOptions, source, out: TextIO) -> None:
     """The strace lines of ``source`` (a RecordReader or a binary stream) on ``out``."""
     reader = source if isinstance(source, r.RecordReader) else r.RecordReader(source)
-    view = View(opts, out)
+    held = HeldOutput(out)
+    view = View(opts, held)
     with constant_style(opts.style):
         try:
-            for rec in reader.wellformed():
-                view.record(rec)
-                if opts.live:           # -l: each line as soon as it is complete
-                    out.flush()
+            if view.walks(reader):
+                view.walk(reader)
+            else:
+                view.show(reader.wellformed())
         finally:
-            view.close()
+            try:
+                view.close()
+            finally:
+                held.write_held()
 
 
 def _run(opts: ViewOptions) -> None:

@@ -12,7 +12,6 @@ an OSError carrying that errno and libbpf's last log lines.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import re
@@ -97,8 +96,10 @@ def lib() -> ctypes.CDLL:
         try:
             handle = ctypes.CDLL("libbpf.so.1", use_errno=True)
         except OSError:
-            # find_library runs ldconfig (a fork and exec): only when the soname is not found
-            path = ctypes.util.find_library("bpf") or "libbpf.so.1"
+            # find_library runs ldconfig (a fork and exec): only when the soname is not
+            # found (and ctypes.util, which imports subprocess, is imported only then)
+            from ctypes.util import find_library
+            path = find_library("bpf") or "libbpf.so.1"
             try:
                 handle = ctypes.CDLL(path, use_errno=True)
             except OSError as e:
