@@ -54,7 +54,7 @@ TEST_ENV = {"STRACE_ARCH": "x86_64", "STRACE_NATIVE_ARCH": "x86_64",
             "SIZEOF_KERNEL_LONG_T": "8", "SIZEOF_LONG": "8", "MIPS_ABI": "",
             "TIMEOUT_DURATION": str(TEST_TIMEOUT)}
 INJECTING = re.compile(r"(-e\s*|--)(inject|fault)=|\binject=|INJECT_RETVALS")
-SOURCED = re.compile(r'\$\{?srcdir[^/]*/([\w.-]+\.sh)')
+SOURCED = re.compile(r'\$\{?srcdir[^/]*/([\w.-]+\.(?:sh|test))')
 
 # The CI subset: tests that pass with both engines, of each kind and option
 # family (-a, -X, -y, -P, --decode-fds, the timestamps and their precisions,
@@ -222,8 +222,10 @@ def as_strace(engine: str, argv: list[str]) -> int:
             recording = subprocess.Popen([*ktrace, "--", found or command[0], *command[1:]],
                                          env=env, close_fds=False)
             _let_go_of_stdio()
-            from ktrace.kdump.cli import main as kdump     # imported while the program runs
+            import ktrace.kdump.cli    # noqa: F401  (imported while the program runs)
             status = recording.wait()
+            if follow:         # ktrace returns with its command; the others may run on
+                _await_ends(trace)
         if status < 0:                 # killed: strace exits as its tracee did
             status = 128 - status
         if summary != "only":
@@ -339,19 +341,28 @@ def _attach(ktrace: list[str], pids: list[str], trace: str) -> int:
         done = subprocess.run([*ktrace, *(["-a"] if n else []), "-f", trace, "-p", pid])
         if done.returncode:
             return done.returncode
+    _await_ends(trace, {int(p) for p in pids})
+    return 0
+
+
+def _await_ends(trace: str, waiting: set[int] | None = None) -> None:
+    """Wait until each process of ``waiting`` (None: each one the trace shows) has
+    its end in the trace, as strace returns only when its last tracee has ended."""
     from ktrace import record as r
-    waiting = {int(p) for p in pids}
     deadline = time.monotonic() + TEST_TIMEOUT
-    while waiting and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        seen, ended = set(), set()
         try:
             with open(trace, "rb") as f:
                 for rec in r.RecordReader(f).wellformed():
+                    seen.add(rec.header.pid)
                     if rec.header.type == r.PROCDTOR:
-                        waiting.discard(rec.header.pid)
+                        ended.add(rec.header.pid)
         except (OSError, r.TraceFileError, r.ForeignFormat):
             pass               # a record half written: read again
-    return 0
+        if not (seen if waiting is None else waiting) - ended:
+            return
+        time.sleep(0.05)
 
 
 # --- the suite: source, build, run -------------------------------------------------
