@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -493,14 +494,23 @@ def run_test(name: str, strace: str, workdir: Path, measure: bool) -> Outcome:
     env.pop("VERBOSE", None)
     test = test_file(name)
     started = time.monotonic()
+    # its own session: what a timed-out test leaves running (a busy-looping
+    # attach-f-p) is killed with it
+    test_run = subprocess.Popen([str(TESTS / "run.sh"), str(test)], cwd=workdir, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        done = subprocess.run([str(TESTS / "run.sh"), str(test)], cwd=workdir, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=TEST_TIMEOUT + 30)
-        status = {0: "pass", 77: "skip", 99: "error"}.get(done.returncode, "fail")
-        output = (done.stdout + done.stderr).decode(errors="replace")
+        stdout, _ = test_run.communicate(timeout=TEST_TIMEOUT + 30)
+        status = {0: "pass", 77: "skip", 99: "error"}.get(test_run.returncode, "fail")
+        output = stdout.decode(errors="replace")
     except subprocess.TimeoutExpired:
         status, output = "timeout", ""
+    finally:
+        try:
+            os.killpg(test_run.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        test_run.communicate()
     outcome = Outcome(name, kind(name), status, time.monotonic() - started)
     if measure:
         compare(outcome, workdir / f"{name}.dir", output)
