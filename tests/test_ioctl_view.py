@@ -8,23 +8,16 @@ import struct
 
 from kdump_support import header, linux, lines
 from ktrace import record as r
-from test_strace_view import Trace as ViewTrace, linux_tables  # noqa: F401  (the fixture)
+from test_strace_mm_ipc import Trace as LinuxTrace
+from test_strace_view import linux_tables  # noqa: F401  (the fixture)
 
 EBADF = 9
 ADDR = 0x7FFD0000
 PID_IN_TRACE = 4242       # a pid a notification names
 
 
-class Trace(ViewTrace):
-    """A trace of one Linux process, its PROCCTOR first."""
-
-    def __init__(self):
-        super().__init__()
-        self.start()
-
-    def lines(self, *argv):
-        return super().lines("-a0", *argv)
-
+class Trace(LinuxTrace):
+    """A trace of one Linux process and its ioctl calls."""
     def ioctl(self, request, arg=ADDR, entry=None, exit_=None, ret=0, fd=3):
         """One ioctl: its entry STRU ioc, its exit STRU ioc, its result (-EBADF: failed)."""
         self.call("ioctl", fd, request, arg)
