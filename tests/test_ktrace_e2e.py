@@ -71,10 +71,17 @@ def test_interrupt_reaches_the_command(engine, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "ktrace.cli", "--engine", engine, "-f",
                           str(tmp_path / "t.out"), "sh", "-c", script],
                          env=ENV, stdout=subprocess.PIPE, start_new_session=True)
-    assert p.stdout.readline() == b"ready\n"
-    os.killpg(p.pid, signal.SIGINT)                 # as the terminal would
-    assert p.wait(timeout=30) == 3
-    assert p.stdout.read() == b"caught\n"
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        os.killpg(p.pid, signal.SIGINT)             # as the terminal would
+        assert p.wait(timeout=30) == 3
+        assert p.stdout.read() == b"caught\n"
+    finally:                                        # a failure leaves no loop running
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
 
 
 def test_attach_returns_at_once_and_clear_stops_it(engine, tmp_path, looper):
