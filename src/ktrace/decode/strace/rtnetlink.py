@@ -46,6 +46,17 @@ def field_x(value: int) -> str:
     return hexval(value)
 
 
+def family_head(field: str, body: bytes, size: int) -> tuple[str, str | None]:
+    """A message's family field, and what strace prints instead of the message
+    when its ``size``-byte fixed part is short (``...``) or unreadable (None: neither)."""
+    head = f"{field}={family_text(body[0])}"
+    if len(body) < size:
+        return head, f"{{{head}, ...}}"
+    if not readable(body, size):
+        return head, family_then_address(field, body)
+    return head, None
+
+
 def fixed_msg(family_field: str, code: str, fields, table: Xlat, unknown: str, decoders=None):
     """A message of a family byte, more fields (``struct`` format ``code`` after
     the family, (name, spell) each) and attributes; ``decoders``: a dict, or a
@@ -54,11 +65,9 @@ def fixed_msg(family_field: str, code: str, fields, table: Xlat, unknown: str, d
     size = _struct.calcsize(code)
 
     def decode(body: bytes, opts: StraceOptions) -> str:
-        head = f"{family_field}={family_text(body[0])}"
-        if len(body) < size:
-            return f"{{{head}, ...}}"
-        if not readable(body, size):
-            return family_then_address(family_field, body)
+        head, instead = family_head(family_field, body, size)
+        if instead is not None:
+            return instead
         values = _struct.unpack_from(code, body)[1:]
         text = "{" + head + ", " + struct_text(fields, values)[1:]
         attrs = decoders(body[0]) if callable(decoders) else decoders
@@ -572,11 +581,9 @@ IFSTATS_DECODERS = by_name(
 
 
 def _if_stats_msg(body: bytes, opts: StraceOptions) -> str:
-    head = f"family={family_text(body[0])}"
-    if len(body) < 12:
-        return f"{{{head}, ...}}"
-    if not readable(body, 12):
-        return family_then_address("family", body)
+    head, instead = family_head("family", body, 12)
+    if instead is not None:
+        return instead
     _, pad1, pad2, ifindex, mask = _struct.unpack_from("<BBHII", body)
     fields = [head] + [f"{name}={field_x(v)}" for name, v in (("pad1", pad1), ("pad2", pad2)) if v]
     fields += [f"ifindex={ifindex_text(ifindex)}",
@@ -621,11 +628,9 @@ def _nhmsg_decoders(family: int) -> dict:
 
 
 def _nhmsg(body: bytes, opts: StraceOptions) -> str:
-    head = f"nh_family={family_text(body[0])}"
-    if len(body) < 8:
-        return f"{{{head}, ...}}"
-    if not readable(body, 8):
-        return family_then_address("nh_family", body)
+    head, instead = family_head("nh_family", body, 8)
+    if instead is not None:
+        return instead
     _, scope, protocol, resvd, nh_flags = _struct.unpack_from("<BBBBI", body)
     text = (f"{{{head}, nh_scope={xval_or_hex(L.ROUTING_SCOPES, scope)}, "
             f"nh_protocol={xval(L.ROUTING_PROTOCOLS, protocol, 'RTPROT_???')}, "
@@ -794,11 +799,10 @@ MDBA_ROUTER = nla_nested(L.RTNL_MDBA_ROUTER_ATTRS, "MDBA_ROUTER_???",
 
 
 def _br_port_msg(body: bytes, opts: StraceOptions) -> str:
-    if len(body) < 8:
-        return f"{{family={family_text(body[0])}, ...}}"
-    if not readable(body, 8):
-        return family_then_address("family", body)
-    text = f"{{family={family_text(body[0])}, ifindex={ifindex_text(u32(body, 4))}}}"
+    head, instead = family_head("family", body, 8)
+    if instead is not None:
+        return instead
+    text = f"{{{head}, ifindex={ifindex_text(u32(body, 4))}}}"
     return with_attrs(text, body, 8, opts, L.MDB_ATTRS, "MDBA_???",
                       by_name(L.MDB_ATTRS, MDBA_MDB=MDBA_MDB, MDBA_ROUTER=MDBA_ROUTER))
 
@@ -835,12 +839,11 @@ def _cachereport(body: bytes, opts: StraceOptions) -> str:
 
 
 def _dcbmsg(body: bytes, opts: StraceOptions) -> str:
-    if len(body) < 4:
-        return f"{{dcb_family={family_text(body[0])}, ...}}"
-    if not readable(body, 4):
-        return family_then_address("dcb_family", body)
+    head, instead = family_head("dcb_family", body, 4)
+    if instead is not None:
+        return instead
     cmd = xval(L.DCB_COMMANDS, body[1], "DCB_CMD_???")
-    text = f"{{dcb_family={family_text(body[0])}, cmd={cmd}}}"
+    text = f"{{{head}, cmd={cmd}}}"
     return with_attrs(text, body, 4, opts, L.DCB_ATTRS, "DCB_ATTR_???")
 
 
