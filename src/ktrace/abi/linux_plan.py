@@ -502,6 +502,27 @@ NS_GET_OWNER_UID = 0xB704   # _IO(0xb7, 4), yet it stores a uid through its argu
 PERF_EVENT_IOC_SET_FILTER, PERF_EVENT_IOC_MODIFY_ATTRIBUTES = 0x40082406, 0x4008240B
 SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 0x80082102  # an _IOR whose id the kernel reads
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602  # a long by _IOC, an int in use
+# ioctl requests whose _IOC bits do not say what the argument is (numbers from
+# before _IOC, bits that mislead), by family: request -> {2: its spec}.  A
+# struct whose size the bits do not give is "ioc" with a fixed length, as the
+# bits' is (the decoders read STRU ioc either way).
+IOCTL_TTY = {
+    TCGETS: {2: out("termios")},
+    TCSETS: {2: in_("termios")}, TCSETSW: {2: in_("termios")}, TCSETSF: {2: in_("termios")},
+    TIOCGWINSZ: {2: out("winsize")}, TIOCSWINSZ: {2: in_("winsize")},
+    TIOCGPGRP: {2: out("int")}, TIOCSPGRP: {2: in_("int")},
+    FIONREAD: {2: out("int")}, FIONBIO: {2: in_("int")},
+}
+IOCTL_MISC = {
+    NS_GET_OWNER_UID: {2: out("int")},
+    PERF_EVENT_IOC_SET_FILTER: {2: S},
+    PERF_EVENT_IOC_MODIFY_ATTRIBUTES: {2: in_("perf_event_attr", fixed(128))},
+    SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR: {2: in_("long")},
+    FS_IOC_GETFLAGS: {2: out("int")}, FS_IOC_SETFLAGS: {2: in_("int")},
+}
+# (the bpf program looks at 64 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
+IOCTL_ARGS = {**IOCTL_TTY, **IOCTL_MISC}
+
 PR_SET_NAME, PR_GET_NAME = 15, 16
 # prctl options that write an int (a pointer: PR_GET_TID_ADDRESS) through arg2
 PR_GET_PDEATHSIG, PR_GET_UNALIGN, PR_GET_FPEMU, PR_GET_FPEXC, PR_GET_ENDIAN = 2, 5, 9, 11, 19
@@ -552,20 +573,7 @@ QUOTA_DATA = {cmd << 8: {3: spec} for cmd, spec in (
     (Q_XQUOTAON, in_("int")), (Q_XQUOTAOFF, in_("int")), (Q_XQUOTARM, in_("int")))}
 
 SELECTORS: dict[str, Selector] = {
-    "ioctl": Selector(1, 0xFFFFFFFF, {
-        TCGETS: {2: out("termios")},
-        TCSETS: {2: in_("termios")}, TCSETSW: {2: in_("termios")},
-        TCSETSF: {2: in_("termios")},
-        TIOCGWINSZ: {2: out("winsize")}, TIOCSWINSZ: {2: in_("winsize")},
-        TIOCGPGRP: {2: out("int")}, TIOCSPGRP: {2: in_("int")},
-        FIONREAD: {2: out("int")}, FIONBIO: {2: in_("int")},
-        NS_GET_OWNER_UID: {2: out("int")},
-        PERF_EVENT_IOC_SET_FILTER: {2: S},
-        PERF_EVENT_IOC_MODIFY_ATTRIBUTES: {2: in_("perf_event_attr", fixed(128))},
-        SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR: {2: in_("long")},
-        FS_IOC_GETFLAGS: {2: out("int")}, FS_IOC_SETFLAGS: {2: in_("int")},
-        # (the bpf program looks at 16 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
-    }),
+    "ioctl": Selector(1, 0xFFFFFFFF, IOCTL_ARGS),
     "prctl": Selector(0, 0xFFFFFFFF, {
         PR_SET_NAME: {1: S},
         PR_GET_NAME: {1: out_string(fixed(16))},

@@ -141,8 +141,7 @@ def _user_regs(data: bytes, c: Call) -> str | None:
     return None if f is None else ", ".join(f"{k}={hexval(v)}" for k, v in f.items()).join("{}")
 
 
-# PTRACE_[GS]ETFPREGS' registers are not recorded (the bpf program's MAX_CASES
-# selector cases of ptrace are used up): their address prints
+# PTRACE_[GS]ETFPREGS' registers are not recorded: their address prints
 REGS = {PT["PTRACE_GETREGS"]: ("user_regs", _user_regs),
         PT["PTRACE_SETREGS"]: ("user_regs", _user_regs)}
 

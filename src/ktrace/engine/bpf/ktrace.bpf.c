@@ -55,7 +55,7 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_failed_bu
 #define MAX_STRING	4096		/* longest path or string read */
 #define MAX_IOVECS	64		/* iovecs gathered into one GIO */
 #define MAX_EXEC_STRINGS 256		/* argv/envp strings of a failed execve */
-#define MAX_CASES	16
+#define MAX_CASES	64
 #define SOCKADDR_MAX	128		/* most sockaddr bytes of a msghdr recorded */
 #define SMALL_IO	16		/* GIO data read through the stack (see emit_gio) */
 
