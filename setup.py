@@ -1,4 +1,5 @@
-"""Build hook: compile the bpf engine's BPF program when ktrace is installed.
+"""Build hooks: compile the bpf engine's BPF program and kdump's fast path
+(a C extension, optional) when ktrace is installed.
 
 Everything else about the package is in pyproject.toml.  The BPF object is
 built from src/ktrace/engine/bpf/ktrace.bpf.c with clang, CO-RE against this
@@ -17,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -80,5 +81,11 @@ class BuildWithBpf(build_py):
                       "libbpf-dev, then reinstall, for the bpf engine)")
 
 
+# kdump's fast path in C (src/ktrace/kdump/_fastwalk.c); optional: where it
+# cannot be built (no compiler, no Python headers) kdump runs its Python loop.
+FAST_WALK = Extension("ktrace.kdump._fastwalk", ["src/ktrace/kdump/_fastwalk.c"],
+                      optional=True, extra_compile_args=["-O2"])
+
 setup(cmdclass={"build_py": BuildWithBpf},
+      ext_modules=[FAST_WALK],
       package_data={"ktrace.engine.bpf": ["ktrace.h", "ktrace.bpf.c", *OBJECTS]})

@@ -5,9 +5,15 @@ records they have seen; a record they cannot take so goes the general way.
 Both must write the same bytes: each trace here is dumped from the reader's
 own iterator (the fast path) and from a generator over it (the general
 path), with small read chunks so that records straddle the buffer's ends.
+The fast path runs twice: with its compiled walk (_fastwalk.c) and with the
+Python loop alone (KTRACE_PURE_PYTHON=1).
 """
 
 import io
+import random
+import shutil
+import sysconfig
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +21,22 @@ from ktrace import record as r
 from ktrace.kdump import cli
 from ktrace.kdump.jsonl import JsonFormatter
 from ktrace.kdump.iodump import PIECE
+from ktrace.kdump import lines
 from ktrace.kdump.lines import CACHEABLE
 from ktrace.kdump.text import TextFormatter
 from kdump_support import call, encode, freebsd, header, linux, ret
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def walk_kind(request, monkeypatch):
+    """Each test with the compiled walk and with the Python loop alone."""
+    if request.param == "compiled":
+        if lines._fastwalk is None:
+            pytest.skip("the compiled walk is not built (see test_the_compiled_walk_is_built)")
+        monkeypatch.delenv("KTRACE_PURE_PYTHON", raising=False)
+    else:
+        monkeypatch.setenv("KTRACE_PURE_PYTHON", "1")
+    return request.param
 
 
 def genio(fd, data, **kw):
@@ -123,3 +142,38 @@ def test_kdump_gives_the_text_view_its_reader_when_nothing_narrows(tmp_path, mon
 
 def test_cached_payloads_have_str_bodies():
     assert CACHEABLE <= PIECE     # longer data may make a body of pieces
+
+
+def test_the_compiled_walk_is_built(walk_kind):
+    """Where the install could build it (a C compiler, Python's headers), it did."""
+    if walk_kind == "python":
+        pytest.skip("a test of the compiled walk")
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    if shutil.which("cc") is None or not headers.exists():
+        pytest.skip("no C compiler or no Python headers here")
+    assert lines._fastwalk is not None
+    assert lines.fast_walk() is lines._fastwalk.walk
+    assert lines._fastwalk.HEADER_SIZE == r.AMD64_V1.header_size
+
+
+def test_hostile_bytes_give_both_paths_the_same_lines_and_error():
+    """Mutated traces (lengths, types, versions, truncation): the fast path,
+    compiled or not, writes what the general path writes and stops with the
+    same error."""
+    data = encode(repetitive())
+    rand = random.Random(15)
+    for _ in range(60):
+        bad = bytearray(data)
+        for _ in range(rand.randint(1, 6)):
+            at = rand.randrange(len(bad))
+            bad[at:at + 4] = rand.choice([b"\xff\xff\xff\xff", b"\x00\x00\x00\x80",
+                                          rand.randbytes(4), b"\x01\x00"])
+        bad = bytes(bad[:rand.randrange(len(bad) // 2, len(bad) + 1)])
+        for view in (TextFormatter, JsonFormatter):
+            outs = []
+            for general in (False, True):
+                try:
+                    outs.append((dumped(view, bad, (), general), None))
+                except r.TraceFileError as e:
+                    outs.append((None, str(e)))
+            assert outs[0] == outs[1]

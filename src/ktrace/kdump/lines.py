@@ -16,6 +16,7 @@ Output is gathered and written in large chunks; a body too long to hold
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import Callable, Iterable, NamedTuple
 
@@ -164,13 +165,28 @@ class LineView(ABC):
             a PROCCTOR or PROCDTOR may change an ABI.  Bodies are made by the
             view's body functions, as in ``show``, and cached by (type,
             payload, ABI) (:meth:`body_of`): traces repeat themselves.
+
+            Where the compiled walk is built (_fastwalk.c), it takes the known
+            records and this loop one record each time it stops; ``known`` is
+            then keyed as it keys it (:func:`record_key`).
             """
             nonlocal held, drop_noted
             unpack, hsize = r.AMD64_V1.header.unpack_from, r.AMD64_V1.header_size
             flags, versioned = r.KTR_TYPE_FLAGS, r.KTR_VERSIONED
+            compiled = fast_walk()
+            labels = (sec_label, nsec_label, cpu_label) if labelled else None
             buf, pos = reader.buffered()
             size = len(buf)
             while True:
+                if compiled is not None:
+                    pos, held, full, shown_some = compiled(
+                        buf, pos, known, labels, lines, every, flush_bytes, held, CACHEABLE,
+                        flags, versioned)
+                    if shown_some:
+                        drop_noted = False
+                    if full:
+                        flush()
+                        continue
                 if pos + hsize <= size:
                     length, rtype, version, pid, comm, sec, nsec, tid, cpu = unpack(buf, pos)
                     start = pos + hsize
@@ -178,10 +194,12 @@ class LineView(ABC):
                     # a whole v1 record, not dropped, short enough to be known
                     if (rtype & flags == versioned and version == 1 and 0 <= length <= CACHEABLE
                             and stop <= size):
-                        key = (rtype, pid, tid, comm, buf[start:stop])
+                        payload = buf[start:stop]
+                        key = (record_key(buf, pos, payload) if compiled is not None
+                               else (rtype, pid, tid, comm, payload))
                         line = known.get(key)
                         if line is None:
-                            line = learn(key, buf[pos:stop])
+                            line = learn(key, rtype, pid, tid, comm, payload, buf[pos:stop])
                         if line:
                             if labelled:
                                 line = (f"{line[0]}{sec_label}{sec}{nsec_label}{nsec}"
@@ -206,12 +224,13 @@ class LineView(ABC):
                 buf, pos = reader.buffered()
                 size = len(buf)
 
-        def learn(key: tuple, record: bytes):
-            """The line of the whole v1 ``record`` of ``key`` but for its stamp
-            (with a stamp, the parts before and after it), now known; "" for a
-            record not shown; None for one to leave to ``show`` (a PROCCTOR or
-            PROCDTOR, a head not made yet)."""
-            rtype, pid, tid, comm, payload = key
+        def learn(key, rtype: int, pid: int, tid: int, comm: bytes, payload: bytes,
+                  record: bytes):
+            """The line of the whole v1 ``record`` (type, pid, tid, comm,
+            payload) but for its stamp (with a stamp, the parts before and
+            after it), now known by ``key``; "" for a record not shown; None
+            for one to leave to ``show`` (a PROCCTOR or PROCDTOR, a head not
+            made yet)."""
             t = rtype - r.KTR_VERSIONED
             if t == procctor or t == procdtor:
                 return None
@@ -258,6 +277,27 @@ class LineView(ABC):
                 self._bodies.clear()
             self._bodies[key] = body
         return body
+
+
+# The compiled walk (_fastwalk.c, built at install where a C compiler is), and
+# whether to use it: KTRACE_PURE_PYTHON=1 keeps kdump to the Python loop.
+try:
+    from . import _fastwalk
+except ImportError:
+    _fastwalk = None
+
+
+def fast_walk():
+    """The compiled walk's function, or None: not built, or not wanted."""
+    if _fastwalk is None or os.environ.get("KTRACE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    return _fastwalk.walk
+
+
+def record_key(buf: bytes, pos: int, payload: bytes) -> bytes:
+    """The compiled walk's key of the v1 record at ``pos``: its header's type,
+    version, pid and comm, its tid, its payload (as _fastwalk.c's record_key)."""
+    return buf[pos + 4:pos + 32] + buf[pos + 48:pos + 56] + payload
 
 
 def write_long(write: Callable[[bytes], object], lines: list[str], start: str,
