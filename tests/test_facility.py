@@ -20,7 +20,9 @@ from ktrace.facility import (KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET, KTRFLAG_DE
                              Cred, Facility, Request, TraceFile)
 
 ROOT = Cred(os.getpid(), 0, 0)
-FACS = trpoints.DEFAULT | trpoints.LIFECYCLE
+# (without STRUCT, a process's descriptors are not written when its tracing
+# begins: the tests count records; test_set_attaches_and_writes_procctor has them)
+FACS = (trpoints.DEFAULT | trpoints.LIFECYCLE) & ~r.facility(r.STRUCT)
 
 
 class NotingEngine(Engine):
@@ -101,14 +103,18 @@ def test_set_attaches_and_writes_procctor(tmp_path, sleeper):
     eng = NotingEngine()
     fac = Facility(eng)
     path, f = tfile(tmp_path)
-    assert fac.ktrace(Request(KTROP_SET, FACS, p.pid, f), ROOT) == 0
+    assert fac.ktrace(Request(KTROP_SET, FACS | r.facility(r.STRUCT), p.pid, f), ROOT) == 0
     assert eng.attached == [p.pid]
     assert fac.flags(p.pid) & FACS == FACS
     assert fac.flags(p.pid) & r.KTRFAC_ROOT       # root set it
-    (rec,) = records(path)
+    rec, *held = records(path)
     assert isinstance(rec, r.ProcCtor) and rec.sv_flags == r.SV_LINUX_X86_64
     assert rec.header.pid == rec.header.tid == p.pid
     assert rec.header.command == "sleep"
+    # then what it held as its tracing began: its cwd and descriptors
+    assert {type(x) for x in held} == {r.Struct} and {x.name for x in held} == {r.FDESC_NAME}
+    fds = {d.fd for d in (r.parse_fdesc(x.data) for x in held)}
+    assert fds == {-100, *map(int, os.listdir(f"/proc/{p.pid}/fd"))}
 
 
 def test_set_to_another_file_switches(tmp_path, sleeper):

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 NR_SYSCALLS = 512          # numbers 0 .. NR_SYSCALLS-1 are tabled
-MAX_CASES = 64             # selector cases the program looks at per call (ktrace.bpf.c's)
+MAX_CASES = 128            # selector cases the program looks at per call (ktrace.bpf.c's)
 NAME_SIZE = 32             # STRU names in the table, NUL included (the program allows < 56)
 NO_LENGTH = 0xFF           # ArgSpec.length is None
 NO_ARG = 0xFF              # no such argument

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import syslog
 import time
 from typing import Callable, Iterable, NamedTuple
@@ -29,6 +30,9 @@ KTROP_MASK = 3
 KTRFLAG_DESCEND = 4
 
 FLUSH_BYTES = 256 * 1024   # write out a file's queue once it holds this much
+F_STRUCT = r.facility(r.STRUCT)
+AT_FDCWD = -100            # the fd of an fdesc record that is the cwd (Linux's)
+MAX_FDESC = 4096           # descriptors recorded when tracing begins: the lowest
 
 
 class Cred(NamedTuple):
@@ -198,6 +202,7 @@ class Facility:
         if procfs.is_exiting(pid):
             return True          # nothing to do, but not an error
         t = self.procs.get(pid)
+        begins = False
         if op == KTROP_SET:
             if t is None:
                 try:
@@ -205,6 +210,7 @@ class Facility:
                 except OSError:
                     return False
                 t = self.procs[pid] = Traced(0, self._ref(file))
+                begins = True
             elif t.file is not file and t.file.key != file.key:
                 self._release(t.file)
                 t.file = self._ref(file)
@@ -218,6 +224,8 @@ class Facility:
         if t is not None:
             self.engine.flags_changed(pid, self.settings(pid))
             self._procctor(pid)
+            if begins and t.flags & F_STRUCT:
+                self._descriptors(pid, execs_next=pid == cred.pid)
         return True
 
     def _clearfile(self, file: TraceFile | None, cred: Cred) -> int:
@@ -293,6 +301,22 @@ class Facility:
         self.emit(pid, r.pack_record(
             r.PROCCTOR, r.procctor_payload(self.sv_flags), pid, pid,
             procfs.comm(pid), time.time_ns(), st.processor if st else 0))
+
+    def _descriptors(self, pid: int, execs_next: bool) -> None:
+        """STRU fdesc records of what ``pid`` holds as its tracing begins: its
+        cwd and descriptors (record.py's FDESC).  The caller tracing itself
+        (ktrace's command, exec'd next) keeps only what the exec leaves open."""
+        where = procfs.cwd(pid)
+        held = [] if where is None else [r.Fdesc(AT_FDCWD, 0, stat.S_IFDIR, 0, 0,
+                                                 os.fsencode(where))]
+        held += [r.Fdesc(fd, flags, st.st_mode, st.st_rdev, st.st_ino, path)
+                 for fd, flags, st, path in procfs.open_files(pid, MAX_FDESC)
+                 if not (execs_next and flags & os.O_CLOEXEC)]
+        ps = procfs.stat(pid)
+        comm, now, cpu = procfs.comm(pid), time.time_ns(), ps.processor if ps else 0
+        self.emit(pid, b"".join(
+            r.pack_record(r.STRUCT, r.fdesc_payload(d), pid, pid, comm, now, cpu)
+            for d in held))
 
     # -- lifecycle events reported by engines -------------------------------
 

@@ -671,6 +671,38 @@ def procctor_payload(sv_flags: int) -> bytes:
     return _P64.procctor.pack(sv_flags)
 
 
+# A Linux process's descriptor (or its cwd, fd AT_FDCWD), for strace's -y:
+# STRU "fdesc".  The facility writes one for each descriptor a process held
+# when its tracing began, after the PROCCTOR of a process traced by request
+# (not by inheritance); the engines write one inside a call for each socket a
+# successful socket, accept, accept4 or socketpair made (linux_plan's
+# NEW_DESCRIPTORS: flags 0, no path; -y's socket:[INODE]).  fd, open flags,
+# st_mode, padding, st_rdev, st_ino, then the path as readlink(2) gives it
+# (no NUL).
+FDESC = struct.Struct("<iII4xQQ")
+FDESC_NAME = b"fdesc"
+
+
+class Fdesc(NamedTuple):
+    fd: int
+    flags: int
+    mode: int
+    rdev: int
+    ino: int
+    path: bytes
+
+
+def fdesc_payload(d: Fdesc) -> bytes:
+    return struct_payload(FDESC_NAME, FDESC.pack(*d[:5]) + d.path)
+
+
+def parse_fdesc(data: bytes) -> Fdesc | None:
+    """A STRU fdesc's struct bytes (after the name), or None when too short."""
+    if len(data) < FDESC.size:
+        return None
+    return Fdesc(*FDESC.unpack_from(data), bytes(data[FDESC.size:]))
+
+
 def capfail_payload(ctype: int, code: int, svflags: int, data: bytes) -> bytes:
     """FreeBSD 14 layout; the data union is padded to its full size."""
     return _P64.capfail.pack(ctype, code, svflags) + data.ljust(CAP_PATH_MAX, b"\0")

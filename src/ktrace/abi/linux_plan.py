@@ -63,6 +63,13 @@ is no record.  The view tells the short record from the whole by the count.
 touched is unreadable to it, and the kernel faults in none for a write that
 fails before copying.)
 
+A call that makes a socket (``NEW_DESCRIPTORS``: socket, accept, accept4,
+socketpair) is followed, at its successful exit, by one ``STRU fdesc``
+(record.py's FDESC) per new descriptor: its number, the file's st_mode and
+inode number, flags 0 and no path.  strace's -y prints a socket as
+``socket:[INODE]`` (what readlink of /proc/PID/fd/N gives); the descriptor's
+memory holds no such thing, so the engines ask the kernel at the exit.
+
 One record comes outside any syscall: a signal acted on is a PSIG (``s``)
 followed by ``STRU siginfo``, the 128 raw bytes of its siginfo_t (the
 strace view prints si_pid, si_uid, si_status, si_addr, ... from it).  Like
@@ -497,6 +504,9 @@ def ioc_size(request: int) -> int:
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
 TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5413, 0x5414
 FIONREAD, FIONBIO = 0x541B, 0x5421
+TCGETA, TCSETA, TCSETAW, TCSETAF, TERMIO_SIZE = 0x5405, 0x5406, 0x5407, 0x5408, 18
+TIOCMBIS, TIOCMBIC, TIOCMSET = 0x5416, 0x5417, 0x5418
+TIOCGLCKTRMIOS, TIOCSLCKTRMIOS = 0x5456, 0x5457
 NS_GET_OWNER_UID = 0xB704   # _IO(0xb7, 4), yet it stores a uid through its argument
 # perf's requests whose argument is a pointer's size, not its struct's or string's
 PERF_EVENT_IOC_SET_FILTER, PERF_EVENT_IOC_MODIFY_ATTRIBUTES = 0x40082406, 0x4008240B
@@ -512,6 +522,70 @@ IOCTL_TTY = {
     TIOCGWINSZ: {2: out("winsize")}, TIOCSWINSZ: {2: in_("winsize")},
     TIOCGPGRP: {2: out("int")}, TIOCSPGRP: {2: in_("int")},
     FIONREAD: {2: out("int")}, FIONBIO: {2: in_("int")},
+    TCGETA: {2: out("ioc", fixed(TERMIO_SIZE))},
+    TCSETA: {2: in_("ioc", fixed(TERMIO_SIZE))}, TCSETAW: {2: in_("ioc", fixed(TERMIO_SIZE))},
+    TCSETAF: {2: in_("ioc", fixed(TERMIO_SIZE))},
+    TIOCGLCKTRMIOS: {2: out("termios")}, TIOCSLCKTRMIOS: {2: in_("termios")},
+    TIOCMBIS: {2: in_("int")}, TIOCMBIC: {2: in_("int")}, TIOCMSET: {2: in_("int")},
+}
+
+
+def ioc_part(role: Role, known: int, whole: int) -> ArgSpec:
+    """An old-style request's struct of ``whole`` bytes, of which strace prints
+    the first ``known`` alone when the rest cannot be read."""
+    return ArgSpec(role, "ioc", known, fixed(whole))
+
+
+KDGKBENT, KDSKBENT, KDGKBSENT, KDSKBSENT, KDSKBDIACR = 0x4B46, 0x4B47, 0x4B48, 0x4B49, 0x4B4B
+KDKBDREP = 0x4B52
+GIO_UNIMAP, GIO_FONTX, KDFONTOP, KDSKBDIACRUC = 0x4B66, 0x4B6B, 0x4B72, 0x4BFB
+PIO_SCRNMAP, PIO_FONT, PIO_CMAP, PIO_UNISCRNMAP = 0x4B41, 0x4B61, 0x4B71, 0x4B6A
+PIO_UNIMAP, PIO_UNIMAPCLR, KDGETKEYCODE, KDSETKEYCODE = 0x4B67, 0x4B68, 0x4B4C, 0x4B4D
+# strace reads a table it prints as a string or an array no further than it
+# prints: -s (32) chars or elements, and one more to know there is more
+SHOWN = 32 + 1
+IOCTL_KD = {
+    # kbentry: table, index, value; kbsentry: func, string[512]
+    KDGKBENT: {2: ioc_part(Role.INOUT_STRUCT, 2, 4)}, KDSKBENT: {2: ioc_part(Role.IN_STRUCT, 2, 4)},
+    KDGKBSENT: {2: ioc_part(Role.INOUT_STRUCT, 1, 513)},
+    KDSKBSENT: {2: ioc_part(Role.IN_STRUCT, 1, 513)},
+    KDKBDREP: {2: inout("ioc", fixed(8))},          # kbd_repeat: delay, period
+    # kbdiacrs, kbdiacrsuc: kb_cnt, 256 entries of 3 chars, of 3 ints
+    KDSKBDIACR: {2: ioc_part(Role.IN_STRUCT, 4, 4 + 256 * 3)},
+    KDSKBDIACRUC: {2: ioc_part(Role.IN_STRUCT, 4, 4 + 256 * 12)},
+    # unimapdesc, consolefontdesc, console_font_op
+    GIO_UNIMAP: {2: inout("ioc", fixed(16))}, GIO_FONTX: {2: inout("ioc", fixed(16))},
+    KDFONTOP: {2: inout("ioc", fixed(32))},
+    # the tables: screen map (256 chars), font (8192), colour map (48), and 256
+    # unicode shorts; unimapdesc, unimapinit; kbkeycode: scancode, keycode
+    PIO_SCRNMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN, 256)},
+    PIO_FONT: {2: ioc_part(Role.IN_STRUCT, SHOWN, 8192)},
+    PIO_CMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN, 48)},
+    PIO_UNISCRNMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN * 2, 512)},
+    PIO_UNIMAP: {2: in_("ioc", fixed(16))}, PIO_UNIMAPCLR: {2: in_("ioc", fixed(6))},
+    KDGETKEYCODE: {2: inout("ioc", fixed(8))}, KDSETKEYCODE: {2: in_("ioc", fixed(8))},
+}
+SIOCGIFCONF = 0x8912
+# sockios.h's requests whose argument is an int: got (the owner, the pgrp, at
+# the mark) and given; a bridge's name (char[IFNAMSIZ]); a struct ifreq given
+# (SIOCS*, the bridge's port), and read in and written back (SIOCGIFINDEX's
+# name, SIOCGIFNAME's index)
+FIOSETOWN, SIOCSPGRP, FIOGETOWN, SIOCGPGRP, SIOCATMARK = 0x8901, 0x8902, 0x8903, 0x8904, 0x8905
+SIOCSIFENCAP, SIOCBRADDBR, SIOCBRDELBR, SIOCBRADDIF, SIOCBRDELIF = 0x8926, 0x89A0, 0x89A1, \
+    0x89A2, 0x89A3
+SIOCGIFNAME, SIOCGIFINDEX, IFNAMSIZ, IFREQ_SIZE = 0x8910, 0x8933, 16, 40
+SIOCS_IFREQ = (
+    0x8914, 0x8916, 0x8918, 0x891A, 0x891C, 0x891E, 0x8922, 0x8923, 0x8924, 0x8930,  # SIOCSIF*
+    0x8931, 0x8932,                 # SIOCADDMULTI, SIOCDELMULTI
+    0x8937, 0x8943, 0x8971)         # SIOCSIFHWBROADCAST, SIOCSIFTXQLEN, SIOCSIFMAP
+IOCTL_SOCK = {
+    SIOCGIFCONF: {2: inout("ioc", fixed(16))},   # ifconf: ifc_len, ifc_buf
+    **{req: {2: out("ioc", fixed(4))} for req in (FIOGETOWN, SIOCGPGRP, SIOCATMARK)},
+    **{req: {2: in_("ioc", fixed(4))} for req in (FIOSETOWN, SIOCSPGRP, SIOCSIFENCAP)},
+    **{req: {2: in_("ioc", fixed(IFNAMSIZ))} for req in (SIOCBRADDBR, SIOCBRDELBR)},
+    **{req: {2: in_("ioc", fixed(IFREQ_SIZE))}
+       for req in (*SIOCS_IFREQ, SIOCBRADDIF, SIOCBRDELIF)},
+    **{req: {2: inout("ioc", fixed(IFREQ_SIZE))} for req in (SIOCGIFNAME, SIOCGIFINDEX)},
 }
 IOCTL_MISC = {
     NS_GET_OWNER_UID: {2: out("int")},
@@ -520,8 +594,66 @@ IOCTL_MISC = {
     SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR: {2: in_("long")},
     FS_IOC_GETFLAGS: {2: out("int")}, FS_IOC_SETFLAGS: {2: in_("int")},
 }
-# (the bpf program looks at 64 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
-IOCTL_ARGS = {**IOCTL_TTY, **IOCTL_MISC}
+# scsi/sg.h's requests (numbers from before _IOC): SG_IO's header, a v4 (bsg.h) or,
+# when that much cannot be read, a v3 one (the first int tells them apart); the ints
+# SG_SCSI_RESET and the SG_SET_*s most in use read
+SG_IO, SG_SCSI_RESET, SG_IO_V3_SIZE, SG_IO_V4_SIZE = 0x2285, 0x2284, 88, 160
+SG_SET_TIMEOUT, SG_SET_COMMAND_Q, SG_SET_RESERVED_SIZE = 0x2201, 0x2271, 0x2275
+SG_SET_FORCE_PACK_ID, SG_NEXT_CMD_LEN, SG_SET_KEEP_ORPHAN = 0x227B, 0x2283, 0x2287
+SG_SET_FORCE_LOW_DMA, SG_SET_DEBUG = 0x2279, 0x227E
+IOCTL_SCSI = {
+    SG_IO: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", SG_IO_V3_SIZE, fixed(SG_IO_V4_SIZE))},
+    **{req: {2: in_("int")} for req in (
+        SG_SCSI_RESET, SG_SET_TIMEOUT, SG_SET_COMMAND_Q, SG_SET_RESERVED_SIZE,
+        SG_SET_FORCE_PACK_ID, SG_NEXT_CMD_LEN, SG_SET_KEEP_ORPHAN, SG_SET_FORCE_LOW_DMA,
+        SG_SET_DEBUG)},
+}
+# tee.h's requests the driver reads though their bits say _IOR: a buf_data
+# (buf_ptr, buf_len: read in, the answer written behind buf_ptr), CANCEL's and
+# CLOSE_SESSION's structs
+TEE_IOC_OPEN_SESSION, TEE_IOC_INVOKE, TEE_IOC_CANCEL = 0x8010A402, 0x8010A403, 0x8008A404
+TEE_IOC_CLOSE_SESSION, TEE_IOC_SUPPL_RECV, TEE_IOC_SUPPL_SEND = 0x8004A405, 0x8010A406, 0x8010A407
+IOCTL_TEE = {
+    **{req: {2: in_("ioc", fixed(16))} for req in (
+        TEE_IOC_OPEN_SESSION, TEE_IOC_INVOKE, TEE_IOC_SUPPL_RECV, TEE_IOC_SUPPL_SEND)},
+    TEE_IOC_CANCEL: {2: in_("ioc", fixed(8))}, TEE_IOC_CLOSE_SESSION: {2: in_("ioc", fixed(4))},
+}
+# mtd's and ubi's requests whose struct the driver reads though the bits say
+# _IOR (OTPSELECT, OTPLOCK, MEMISLOCKED, UBI_IOCEBISMAP), or whose struct is
+# larger than the bits say (UBI_IOCEBCH: an __s32 by _IOC, a ubi_leb_change_req
+# in use); device-mapper's below
+OTPSELECT, OTPLOCK, MEMISLOCKED = 0x80044D0D, 0x800C4D10, 0x80084D17
+UBI_IOCEBISMAP, UBI_IOCEBCH = 0x80044F05, 0x40044F02
+DM_DEV_RENAME, DM_IOCTL_HEADER = 0xC138FD05, 305
+IOCTL_DM_MTD_UBI = {
+    OTPSELECT: {2: in_("ioc", fixed(4))}, OTPLOCK: {2: in_("ioc", fixed(12))},
+    MEMISLOCKED: {2: in_("ioc", fixed(8))},
+    UBI_IOCEBISMAP: {2: in_("ioc", fixed(4))}, UBI_IOCEBCH: {2: in_("ioc", fixed(16))},
+    # a dm_ioctl's header alone (up to its data), what the driver reads first: a
+    # caller renaming a device may pass no more (its payload lies beyond data[7])
+    DM_DEV_RENAME: {2: inout("ioc", fixed(DM_IOCTL_HEADER))},
+}
+# hdreg.h's, fs.h's and loop.h's requests from before _IOC (and BLKBSZSET) that
+# read memory the caller gives: what each reads (HDIO_DRIVE_CMD's header the
+# drive's status overwrites); the getters of this kind are left to their address
+HDIO_DRIVE_RESET, HDIO_DRIVE_CMD, HDIO_SCAN_HWIF = 0x031C, 0x031F, 0x0328
+BLKROSET, BLKPG, BLKDISCARD, BLKSECDISCARD, BLKZEROOUT = 0x125D, 0x1269, 0x1277, 0x127D, 0x127F
+BLKBSZSET = 0x40081271      # _IOW(0x12, 113, size_t), yet the kernel reads an int
+LOOP_SET_STATUS, LOOP_SET_STATUS64, LOOP_CONFIGURE = 0x4C02, 0x4C04, 0x4C0A
+IOCTL_BLOCK = {
+    HDIO_DRIVE_CMD: {2: inout("ioc", fixed(4))},                # hd_drive_cmd_hdr
+    HDIO_DRIVE_RESET: {2: in_("ioc", fixed(12))},               # int[3]
+    HDIO_SCAN_HWIF: {2: in_("ioc", fixed(12))},
+    BLKROSET: {2: in_("ioc", fixed(4))}, BLKBSZSET: {2: in_("ioc", fixed(4))},   # int
+    BLKPG: {2: in_("ioc", fixed(24))},                          # blkpg_ioctl_arg
+    **{req: {2: in_("ioc", fixed(16))} for req in (BLKDISCARD, BLKSECDISCARD, BLKZEROOUT)},
+    LOOP_SET_STATUS: {2: in_("ioc", fixed(168))},               # loop_info
+    LOOP_SET_STATUS64: {2: in_("ioc", fixed(232))},             # loop_info64
+    LOOP_CONFIGURE: {2: in_("ioc", fixed(304))},                # loop_config
+}
+# (the bpf program looks at 128 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
+IOCTL_ARGS = {**IOCTL_TTY, **IOCTL_KD, **IOCTL_SOCK, **IOCTL_MISC, **IOCTL_SCSI, **IOCTL_TEE,
+              **IOCTL_BLOCK, **IOCTL_DM_MTD_UBI}
 
 PR_SET_NAME, PR_GET_NAME = 15, 16
 # prctl options that write an int (a pointer: PR_GET_TID_ADDRESS) through arg2
@@ -614,6 +746,28 @@ SELECTORS: dict[str, Selector] = {
         name: {3: ArgSpec(Role.IN_STRUCT, "bytes", size, arg(4))}
         for names, size in ((SOCKOPT_LINGER, 8), (SOCKOPT_MREQ6, 20))
         for name in names}),
+    # io_uring_register's argument by its opcode (IORING_REGISTER_*, linux/io_uring.h):
+    # arrays of nr_args items; the *2 structs of nr_args bytes (their known 32 when
+    # more cannot be read: strace shows ??? for the rest); a probe with room for 256
+    # ops, else for the 32 strace shows.  (Arrays the structs point to are not recorded.)
+    "io_uring_register": Selector(1, 0xFFFFFFFF, {
+        0: {2: array(Role.IN_ARRAY, "iovec", arg(3))},                        # BUFFERS
+        **{op: {2: array(Role.IN_ARRAY, "int", arg(3))} for op in (2, 4, 7)},  # FILES, EVENTFD*
+        6: {2: ArgSpec(Role.IN_STRUCT, "io_uring_files_update", 16)},          # FILES_UPDATE
+        8: {2: ArgSpec(Role.INOUT_STRUCT, "io_uring_probe", 16 + 8 * 32,       # PROBE
+                       fixed(16 + 8 * 256))},
+        11: {2: ArgSpec(Role.IN_ARRAY, "io_uring_restriction", 16, arg(3))},  # RESTRICTIONS
+        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_rsrc_register", 32, arg(3))}
+           for op in (13, 15)},                                               # FILES2, BUFFERS2
+        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_rsrc_update2", 32, arg(3))}
+           for op in (14, 16)},                                  # FILES_UPDATE2, BUFFERS_UPDATE
+        17: {2: in_("cpuset", arg(3))},                                       # IOWQ_AFF
+        19: {2: array(Role.INOUT_ARRAY, "int", arg(3))},                      # IOWQ_MAX_WORKERS
+        **{op: {2: ArgSpec(Role.IN_ARRAY, "io_uring_rsrc_update", 16, arg(3))}
+           for op in (20, 21)},                                    # (UN)REGISTER_RING_FDS
+        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_buf_reg", 40)}
+           for op in (22, 23)},                                    # (UN)REGISTER_PBUF_RING
+    }),
     "kcmp": Selector(2, 0xFFFFFFFF, {KCMP_EPOLL_TFD: {4: in_("kcmp_epoll_slot")}}),
     "ptrace": Selector(0, 0xFFFFFFFF, {
         **{request: {3: out("long")} for request in (
@@ -804,10 +958,28 @@ ROLE_RECORDS: dict[Role, int] = {
 # Record types that any syscall can produce
 _ANY_SYSCALL = r.facility(r.SYSCALL) | r.facility(r.SYSRET)
 
+# Calls whose new descriptors get a STRU fdesc at a successful exit (see the
+# module's doc): where the descriptors are, RESULT (the return value) or the
+# argument pointing to the int[2] the kernel filled.  (ktrace.bpf.c has the
+# same calls by number: NR_SOCKET, ...)
+RESULT = -1
+NEW_DESCRIPTORS = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3}
+
+
+@lru_cache(maxsize=None)
+def new_descriptors() -> dict[int, int]:
+    """NEW_DESCRIPTORS by syscall number."""
+    found = {}
+    for name, where in NEW_DESCRIPTORS.items():
+        nr = _abi().syscall_number(name)
+        if nr is not None:
+            found[nr] = where
+    return found
+
 
 def records_of(nr: int) -> int:
     """Facility bits of every record type syscall ``nr`` can produce (CALL/RET aside)."""
-    bits = 0
+    bits = _STRU if nr in new_descriptors() else 0
     for spec in plan_for(nr):
         bits |= ROLE_RECORDS[spec.role]
     sel = selectors().get(nr)

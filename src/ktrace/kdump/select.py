@@ -360,6 +360,9 @@ class _Narrowing:
                     yield from self._end(other, returned=False, failed=False)
                 if self.descriptors is not None:
                     self.descriptors.destroyed(h.pid)
+            elif (type(rec) is r.Struct and rec.name == r.FDESC_NAME and tid not in self.held
+                    and self.descriptors is not None):     # held as tracing began
+                self.descriptors.of(h.pid).held(rec.data)
             if t == r.SYSCALL and hasattr(rec, "code"):
                 yield from self._call(tid, rec)
             elif tid in self.dropped and t in CALL_PARTS:

@@ -754,7 +754,10 @@ class View:
             self._ret(tid, rec)
         elif t == r.PSIG:
             self._signal(tid, rec)
-        elif tid in self.pending:
+        elif tid not in self.pending:
+            if type(rec) is r.Struct and rec.name == r.FDESC_NAME:     # held as tracing began
+                self._proc(h.pid).files.held(rec.data)
+        else:
             p = self.pending[tid]
             if p.shown or self.files_matter:      # else nothing reads its records
                 self._keep(p, rec)

@@ -239,3 +239,27 @@ def cwd(pid: int) -> str | None:
         return os.readlink(f"{where}/cwd")
     except OSError:
         return None
+
+
+def open_files(pid: int, limit: int) -> list[tuple[int, int, os.stat_result, bytes]]:
+    """The lowest ``limit`` descriptors ``pid`` holds now, each as (fd, open
+    flags, the file's stat, its path as /proc/PID/fd names it); those that
+    close while they are read are left out; [] when /proc does not show it."""
+    where = task_dir(pid)
+    if where is None:
+        return []
+    try:
+        fds = sorted(int(name) for name in os.listdir(f"{where}/fd") if name.isdigit())
+    except OSError:
+        return []
+    found = []
+    for fd in fds[:limit]:
+        try:
+            path = os.readlink(f"{where}/fd/{fd}".encode())
+            st = os.stat(f"{where}/fd/{fd}")
+            flags = status_fields(f"{where}/fdinfo/{fd}", b"flags").get(b"flags")
+        except OSError:
+            continue
+        if flags:
+            found.append((fd, int(flags[0], 8), st, path))
+    return found

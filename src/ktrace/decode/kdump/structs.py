@@ -16,6 +16,7 @@ import time
 from itertools import islice
 from typing import Callable
 
+from ... import record as r
 from .. import structs as S
 from .fmt import Options, c_hex, mask_arg, vis, xlat_mask
 from ..names import signal_name
@@ -173,6 +174,12 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
         return f"int {f['value']}" if f else "invalid record"
     if name == "dirents":
         return struct_array_text_linux("dirent64", 0, data, opts)
+    if name == "fdesc":
+        d = r.parse_fdesc(data)
+        if d is None:
+            return "invalid record"
+        return _fields(name, {**d._asdict(), "path": _quoted(d.path)},
+                       {"flags": _HEX, "mode": lambda v: f"0{v:o}", "rdev": _HEX})
     f = S.fixed(name, data)
     if f is None:
         return "unknown structure" if name not in S.FIXED else "invalid record"

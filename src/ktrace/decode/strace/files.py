@@ -1,24 +1,28 @@
 """What strace's -y knows of a process: its descriptors and working directory.
 
 Followed through the process's successful calls (open, dup, close, pipe,
-chdir, ...).  What was there before tracing began is unknown: the trace holds
-neither the first cwd nor the inherited descriptors.
+chdir, ...), from what the process held when its tracing began: the STRU
+fdesc records after its PROCCTOR (record.py's FDESC), where the facility
+wrote them (a process traced by request, with the STRU facility).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 
 from ... import record as r
 from ...abi import linux_structs as LS
 from .call import AT_FDCWD, Call
 from .fdio import is_dup
 from .fmt import c_int
+from .pairing import NEW_FDS
 
 # What -y shows for descriptors that are not files.  The kernel adds an inode
-# number to pipe: and socket: that the trace does not hold.
-KINDS = {"socket": "socket:", "accept": "socket:", "accept4": "socket:",
-         "eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventpoll]",
+# number to pipe: that the trace does not hold; a socket's is in the STRU
+# fdesc the call leaves (linux_plan.NEW_DESCRIPTORS).
+SOCKETS = {"socket", "accept", "accept4"}     # calls whose result is a new socket
+KINDS = {"eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventpoll]",
          "epoll_create1": "anon_inode:[eventpoll]", "timerfd_create": "anon_inode:[timerfd]",
          "signalfd4": "anon_inode:[signalfd]", "inotify_init1": "anon_inode:inotify",
          "inotify_init": "anon_inode:inotify",
@@ -42,6 +46,33 @@ class Socket(str):
         self = super().__new__(cls, text)
         self.domain, self.protocol = domain, protocol
         return self
+
+
+def fdesc_name(d: r.Fdesc) -> str:
+    """-y's name of the descriptor a STRU fdesc tells of: its path, or a
+    socket's inode as /proc/PID/fd names it (the engines record no path then)."""
+    if not d.path and stat.S_ISSOCK(d.mode):
+        return f"socket:[{d.ino}]"
+    return d.path[:PATH_MAX].decode("utf-8", "surrogateescape")
+
+
+def made_fdesc(call: Call, fd: int) -> r.Fdesc | None:
+    """The STRU fdesc the call left of descriptor ``fd`` it made."""
+    for rec in call.records.get(NEW_FDS, ()):
+        d = r.parse_fdesc(rec.data)
+        if d is not None and d.fd == fd:
+            return d
+    return None
+
+
+def socket_name(call: Call, fd: int) -> str:
+    """-y's name of the socket ``fd`` the call made; one from socket(2) or
+    socketpair(2) also knows its domain and protocol (their arguments 0 and 2)."""
+    d = made_fdesc(call, fd)
+    text = fdesc_name(d) if d is not None and stat.S_ISSOCK(d.mode) else "socket:"
+    if call.name == "socket" or call.name == "socketpair":
+        return Socket(text, c_int(call.arg(0)), c_int(call.arg(2)))
+    return text
 
 
 class Files:
@@ -68,8 +99,8 @@ class Files:
             if path is not None:
                 base = AT_FDCWD if dirfd is None else c_int(call.arg(dirfd))
                 self.fds[ret] = self._abspath(base, path.path)
-        elif name == "socket":
-            self.fds[ret] = Socket(KINDS[name], c_int(call.arg(0)), c_int(call.arg(2)))
+        elif name in SOCKETS:
+            self.fds[ret] = socket_name(call, ret)
         elif name == "landlock_create_ruleset":
             if not call.arg(2) & LANDLOCK_CREATE_RULESET_VERSION:    # else a version
                 self.fds[ret] = "anon_inode:[landlock-ruleset]"
@@ -79,7 +110,7 @@ class Files:
             i, kind = PAIRS[name]
             arr = call.array(i, "int")
             for fd in LS.INT_PAIR.unpack_from(arr.data) if arr and len(arr.data) >= 8 else ():
-                self.fds[fd] = kind
+                self.fds[fd] = socket_name(call, fd) if kind == "socket:" else kind
         elif name in DUPS or (name == "fcntl" and is_dup(call)):
             self._set(ret, self.fds.get(c_int(call.arg(0))))
         elif name == "close":
@@ -94,6 +125,18 @@ class Files:
             data = call.struct(0, "string")
             if data:
                 self.cwd = data.split(b"\0", 1)[0][:PATH_MAX].decode("utf-8", "surrogateescape")
+
+    def held(self, data: bytes) -> None:
+        """A descriptor, or the cwd, the process held as its tracing began
+        (a STRU fdesc's bytes)."""
+        d = r.parse_fdesc(data)
+        if d is None:
+            return
+        path = fdesc_name(d)
+        if d.fd == AT_FDCWD:
+            self.cwd = path
+        elif d.fd >= 0:
+            self.fds[d.fd] = path
 
     def _set(self, fd: int, path: str | None) -> None:
         if path is None:

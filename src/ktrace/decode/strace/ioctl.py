@@ -14,15 +14,22 @@ from __future__ import annotations
 from ..xlat import LINUX as L
 from .call import FD, Arg, Call
 from .fmt import STYLE, flags, hexval, named
-from .ioctls import Request, fs, misc, perf, rtc, seccomp, term, uffd
+from .ioctls import (Request, block, dm, evdev, file, fs, gpio, hdio, kd, kvm, loop, misc, mtd, nbd,
+                     perf, ptp, rtc, scsi, seccomp, sock, tee, term, ubi, uffd)
+from .ioctls import hid, mmtimer, sized, zfs
+from .ioctls import v4l2
 
-FAMILIES = (fs, misc, perf, rtc, seccomp, term, uffd)
+FAMILIES = (block, dm, evdev, file, fs, gpio, hdio, kd, kvm, loop, misc, mtd, nbd, perf, ptp, rtc,
+            scsi, seccomp, sock, tee, term, ubi, uffd, hid, mmtimer, sized, zfs, v4l2)
 REQUESTS: dict[str, Request] = {}
 _NAMES_BY_REQUEST: dict[int, list[str]] = {}
 for _family in FAMILIES:
     REQUESTS.update(_family.REQUESTS)
     for _name, _req in _family.NAMES.items():
         _NAMES_BY_REQUEST.setdefault(_req, []).append(_name)
+# families that also name and decode requests by their number's parts (strace's
+# ioctl_decode_command_number): number_name(req, verbose), number_request(req)
+_BY_NUMBER = tuple(f for f in FAMILIES if hasattr(f, "number_name"))
 
 
 def _ioc_text(req: int) -> str:
@@ -45,7 +52,8 @@ def ioctl_name(req: int) -> str:
         return hexval(req)
     abbrev = STYLE.set("abbrev")        # the parts of a nameless one, in the comment too
     try:
-        names = " or ".join(request_names(req)) or _ioc_text(req)
+        numbered = [f.number_name(req, style == "verbose") for f in _BY_NUMBER]
+        names = " or ".join(filter(None, numbered + request_names(req))) or _ioc_text(req)
     finally:
         STYLE.reset(abbrev)
     return f"{hexval(req)} /* {names} */" if style == "verbose" else names
@@ -55,6 +63,10 @@ def _request(c: Call) -> Request | None:
     """The decoder of the call's request: the first of its names that has one."""
     for name in request_names(c.arg(1) & 0xFFFFFFFF):
         found = REQUESTS.get(name)
+        if found is not None:
+            return found
+    for family in _BY_NUMBER:
+        found = family.number_request(c.arg(1) & 0xFFFFFFFF)
         if found is not None:
             return found
     return None

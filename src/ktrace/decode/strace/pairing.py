@@ -60,12 +60,20 @@ def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
     return out
 
 
+# Call.records' key of the STRU fdesc records of the descriptors a call made
+# (linux_plan.NEW_DESCRIPTORS): no argument's
+NEW_FDS = plan.RESULT
+
+
 def pair(call: Call, records: list) -> None:
     """Give each record of the call to the argument the plan says it belongs to."""
     wanted = slots(plan.plan_for_call(call.nr, call.args), call.args)
     call.records = {}
     at = 0
     for rec in records:
+        if type(rec) is r.Struct and rec.name == r.FDESC_NAME:
+            call.records.setdefault(NEW_FDS, []).append(rec)
+            continue
         for k in range(at, len(wanted)):
             i, rtype, name = wanted[k]
             if rec.header.type == rtype and (name is None or getattr(rec, "name", None) == name):

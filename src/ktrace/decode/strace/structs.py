@@ -46,8 +46,9 @@ def mode_text(mode: int) -> str:
 
 
 def makedev(dev: int) -> str:
-    major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~0xFFF)
-    minor = (dev & 0xFF) | ((dev >> 12) & ~0xFF)
+    """A dev_t as glibc's major() and minor() split it (each 32 bits)."""
+    major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & 0xFFFFF000)
+    minor = (dev & 0xFF) | ((dev >> 12) & 0xFFFFFF00)
     return named(f"makedev({hexval(major)}, {hexval(minor)})", dev)
 
 
@@ -187,17 +188,17 @@ def _cflag(value: int) -> str:
     cbaud, cibaud, csize = _TERM_MASK["CBAUD"], _TERM_MASK["CIBAUD"], _TERM_MASK["CSIZE"]
     parts = [xval(L.TERM_BAUDS, value & cbaud, "B???")]
     if value & cibaud:
-        parts.append(f"({xval(L.TERM_BAUDS, (value & cibaud) >> IBSHIFT, 'B???')}<<IBSHIFT)")
+        parts.append(f"{xval(L.TERM_BAUDS, (value & cibaud) >> IBSHIFT, 'B???')}"
+                     f"<<{named('IBSHIFT', IBSHIFT)}")
     parts.append(xval(L.TERM_CSIZE, value & csize, "CS?"))
     return "|".join(parts + [flags(L.TERM_CFLAGS, value & ~(cbaud | cibaud | csize))])
 
 
-@struct_printer("termios")
-def termios_text(f: dict) -> str:
-    """``{c_iflag=ICRNL|IXON, c_oflag=NL0|...|OPOST, c_cflag=B38400|CS8|CREAD, ...}``."""
-    return (f"{{c_iflag={flags(L.TERM_IFLAGS, f['c_iflag'])}, c_oflag={_oflag(f['c_oflag'])}, "
-            f"c_cflag={_cflag(f['c_cflag'])}, c_lflag={flags(L.TERM_LFLAGS, f['c_lflag'])}, "
-            "...}")
+def term_flags_text(iflag: int, oflag: int, cflag: int, lflag: int) -> str:
+    """termios' and termio's flags: ``c_iflag=ICRNL|IXON, c_oflag=NL0|...|OPOST,
+    c_cflag=B38400|CS8|CREAD, c_lflag=...``."""
+    return (f"c_iflag={flags(L.TERM_IFLAGS, iflag)}, c_oflag={_oflag(oflag)}, "
+            f"c_cflag={_cflag(cflag)}, c_lflag={flags(L.TERM_LFLAGS, lflag)}")
 
 
 @struct_printer("stack")

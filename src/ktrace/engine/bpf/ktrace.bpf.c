@@ -55,7 +55,7 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_failed_bu
 #define MAX_STRING	4096		/* longest path or string read */
 #define MAX_IOVECS	64		/* iovecs gathered into one GIO */
 #define MAX_EXEC_STRINGS 256		/* argv/envp strings of a failed execve */
-#define MAX_CASES	64
+#define MAX_CASES	128
 #define SOCKADDR_MAX	128		/* most sockaddr bytes of a msghdr recorded */
 #define SMALL_IO	16		/* GIO data read through the stack (see emit_gio) */
 
@@ -74,6 +74,11 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_failed_bu
 #define NR_EXECVE	59
 #define NR_RT_SIGRETURN	15
 #define NR_PRCTL	157
+/* calls that make sockets (linux_plan.NEW_DESCRIPTORS): the result, or socketpair's int[2] */
+#define NR_SOCKET	41
+#define NR_ACCEPT	43
+#define NR_SOCKETPAIR	53
+#define NR_ACCEPT4	288
 /* read, write, pread64, pwrite64, readv, writev (preadv* and pwritev* above 63 aside) */
 #define FILE_IO_CALLS	((1ull << 0) | (1ull << 1) | (1ull << 17) | (1ull << 18) | \
 			 (1ull << 19) | (1ull << 20))
@@ -1327,6 +1332,43 @@ __noinline int ktr_sysctl(__u32 fd)
 	return 0;
 }
 
+/* STRU fdesc of the current task's descriptor fd: its file's mode and inode */
+static __noinline void emit_fdesc(struct stage *st, __u32 fd)
+{
+	struct file *f = file_of(bpf_get_current_task_btf(), fd);
+	struct ktr_fdesc d = {.fd = fd};
+	struct inode *inode;
+	int off;
+
+	if (!f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	d.mode = BPF_CORE_READ(inode, i_mode);
+	d.ino = BPF_CORE_READ(inode, i_ino);
+	off = rec_begin(st, HDR + sizeof(KTR_FDESC_NAME) + sizeof(d));
+	if (off < 0)
+		return;
+	__builtin_memcpy(&st->buf[off + HDR], KTR_FDESC_NAME, sizeof(KTR_FDESC_NAME));
+	__builtin_memcpy(&st->buf[off + HDR + sizeof(KTR_FDESC_NAME)], &d, sizeof(d));
+	header(st, off, KTR_STRUCT, sizeof(KTR_FDESC_NAME) + sizeof(d));
+	rec_end(st, off, HDR + sizeof(KTR_FDESC_NAME) + sizeof(d));
+}
+
+/* STRU fdesc of each socket a call made (linux_plan's doc: strace -y's socket:[INODE]) */
+static __always_inline void new_descriptors(struct stage *st, __s64 nr, const struct pt_regs *regs,
+					    long ret)
+{
+	int pair[2];
+
+	if (nr == NR_SOCKET || nr == NR_ACCEPT || nr == NR_ACCEPT4) {
+		emit_fdesc(st, ret);
+	} else if (nr == NR_SOCKETPAIR &&
+		   !bpf_probe_read_user(pair, sizeof(pair), (const void *)regs->r10)) {
+		emit_fdesc(st, pair[0]);
+		emit_fdesc(st, pair[1]);
+	}
+}
+
 /*
  * ARGS/ENVS of an execve: after a success from the new image (its argument
  * and environment areas, as the kernel copied them there), after a failure
@@ -1596,6 +1638,8 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 		if (returns && ps->argv_arg != NO_ARG)
 			exec_strings(st, ps, ret);
 	}
+	if (returns && ret >= 0 && (fac & KTRFAC(KTR_STRUCT)))
+		new_descriptors(st, nr, regs, ret);
 	if (returns && (fac & KTRFAC(KTR_SYSRET))) {
 		int off = rec_begin(st, HDR + sizeof(struct ktr_sysret));
 

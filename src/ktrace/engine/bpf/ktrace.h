@@ -133,6 +133,17 @@ struct ktr_struct_array {		/* followed by the name, a NUL and the items */
 	__u64	struct_size;
 };
 
+/* STRU "fdesc" (record.py's FDESC): a descriptor a call made, then its path (none here) */
+#define KTR_FDESC_NAME		"fdesc"
+struct ktr_fdesc {
+	__s32	fd;
+	__u32	flags;			/* open flags (0: not recorded) */
+	__u32	mode;			/* the file's st_mode */
+	__u32	pad;
+	__u64	rdev;
+	__u64	ino;			/* the file's inode number */
+};
+
 /*
  * One ring-buffer sample: a batch of whole records of one process, or a
  * note to the loader with no records (KTR_BATCH_EXEC_PRIV).

@@ -9,12 +9,14 @@ records are wanted.
 
 from __future__ import annotations
 
+import os
 import struct
 
 from ... import record as r
 from ...abi import linux_plan as lp
 from ...abi import linux_structs as LS
 from ...abi.linux_plan import Len, Role
+from ...platform import procfs
 
 F_NAMEI = r.facility(r.NAMEI)
 F_GENIO = r.facility(r.GENIO)
@@ -335,6 +337,32 @@ def strings_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
         st.add(r.ARGS if spec.role == Role.ARGV else r.ENVS, r.strings_payload(strings))
 
 
+def _fdesc(st: Stop, fd: int) -> None:
+    """STRU fdesc of the thread's descriptor ``fd`` as it is now (its file's
+    mode and inode: a socket's is what strace -y prints); nothing if gone."""
+    where = procfs.task_dir(st.pid, st.tid)
+    try:
+        if where is None:
+            return
+        found = os.stat(f"{where}/fd/{fd}")
+    except OSError:
+        return
+    st.add(r.STRUCT, r.fdesc_payload(r.Fdesc(fd, 0, found.st_mode, found.st_rdev,
+                                               found.st_ino, b"")))
+
+
+def new_descriptors_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
+    """STRU fdesc of each descriptor the call made (linux_plan.NEW_DESCRIPTORS):
+    the result, or the int[2] argument ``where`` points to."""
+    if where == lp.RESULT:
+        _fdesc(st, rval)
+        return
+    data = st.mem.read(st.pid, call.args[where], LS.INT_PAIR.size)
+    if len(data) == LS.INT_PAIR.size:
+        for fd in LS.INT_PAIR.unpack(data):
+            _fdesc(st, fd)
+
+
 # role -> (entry bits, entry step, exit bits, exit step)
 STEPS = {
     Role.PATH: (F_NAMEI, path_entry, 0, None),
@@ -404,10 +432,13 @@ class CallPlan:
                 entry.append((i, spec, in_step, in_bits))
             if out_step is not None:
                 exit_.append((i, spec, out_step, out_bits))
-        self.entry = tuple(entry)
-        self.exit = tuple(exit_)
         self.failed = tuple((i, spec, FAILED_STEPS[spec.role][1], FAILED_STEPS[spec.role][0])
                             for i, spec, _, _ in exit_ if spec.role in lp.ON_FAILURE)
+        made = lp.new_descriptors().get(nr)
+        if made is not None:
+            exit_.append((made, None, new_descriptors_exit, F_STRUCT))
+        self.entry = tuple(entry)
+        self.exit = tuple(exit_)
         self.entry_bits = self.exit_bits = 0
         for _, _, _, bits in entry:
             self.entry_bits |= bits

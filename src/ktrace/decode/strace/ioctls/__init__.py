@@ -13,7 +13,7 @@ the exit of a successful call when it has ``_IOC_READ`` (linux_plan's doc).
 from __future__ import annotations
 
 import struct
-from typing import Callable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 from ....abi import linux_plan as lp
 from ...xlat import Xlat
@@ -110,3 +110,15 @@ def given_and_answer(render: Callable[[bytes, bytes | None], str], size: int) ->
     return Request(text)
 
 
+def local_array(items: Iterable[str], c: Call, count: int | None = None) -> str:
+    """print_local_array(_upto): the first ``count`` items of a struct's array
+    (all of them by default), cut after -s of them (``...``) unless -v."""
+    shown = list(items)[:count]
+    if c.abbrev and len(shown) > c.opts.strsize:
+        shown = shown[:c.opts.strsize] + ["..."]
+    return "[" + ", ".join(shown) + "]"
+
+
+def hex_array(values: Iterable[int]) -> str:
+    """PRINT_FIELD_X_ARRAY (a reserved field's words): ``[0, 0xfeedface]``."""
+    return "[" + ", ".join(map(hexval, values)) + "]"
