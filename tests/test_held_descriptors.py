@@ -89,3 +89,19 @@ def test_a_short_or_hostile_fdesc_is_shown_and_ignored():
     files.held(r.FDESC.pack(3, 0, 0, 0, 0) + b"\xff/odd")
     assert files.fds == {3: os.fsdecode(b"\xff/odd")} and files.cwd is None
     assert r.parse_fdesc(b"short") is None
+
+
+def test_a_held_device_s_numbers_with_yy(engine, tmp_path):
+    """-yy (and --decode-fds=dev) add a device's numbers, as strace does, for a
+    descriptor held as tracing began: the fdesc has its st_rdev."""
+    out = tmp_path / "t.out"
+    with open("/dev/null", "rb") as null:
+        assert ktrace(engine, "-f", str(out), "cat", stdin=null).returncode == 0
+    rdev = os.stat("/dev/null").st_rdev
+    device = f"0</dev/null<char {os.major(rdev)}:{os.minor(rdev)}>>"
+    reads = [line for line in strace_lines(out, "-yy", "-e", "trace=read") if "read(0" in line]
+    assert reads and reads[-1].startswith(f'read({device}, "", ')
+    reads = strace_lines(out, "--decode-fds=dev", "-e", "trace=read")
+    assert any(line.startswith(f"read({device}, ") for line in reads)
+    reads = strace_lines(out, "-y", "-e", "trace=read")
+    assert any(line.startswith("read(0</dev/null>, ") for line in reads)

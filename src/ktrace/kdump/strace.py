@@ -20,9 +20,9 @@ from ktrace import record as r
 from ktrace.abi import abi_for_svflags
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import _ESCAPES, HEX_ALL, HEX_NON_ASCII, HEX_NON_ASCII_CHARS, HEX_NONE, \
-    c_int, constant_style, fd_path, signame
-from ktrace.decode.strace.files import PAIRS, Files
+from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, HEX_ALL, HEX_NON_ASCII, \
+    HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
+from ktrace.decode.strace.files import PAIRS, Device, Files
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.call import PT_TGID, PT_TID
 from ktrace.decode.strace.process import FORKS, shares_files
@@ -174,7 +174,7 @@ def configure(pairs) -> ViewOptions:
     """strace's options, but -f names the trace file as in kdump: strace's -f
     (a pid on every line, as ``strace -f -o`` prints) is spelled --follow."""
     o = ViewOptions()
-    strsize, xflag, yflag, hex_style, t_flags = 32, 0, False, None, 0
+    strsize, xflag, yflag, hex_style, t_flags = 32, 0, 0, None, 0
     style, sets = "abbrev", {}
     for flag, value in pairs:
         qualifier, _, chosen = value.partition("=")
@@ -206,8 +206,8 @@ def configure(pairs) -> ViewOptions:
             xflag += 1
         elif flag == "--strings-in-hex":
             hex_style = _word(value or "all", HEX_STYLES, flag)
-        elif flag == "-y":
-            yflag = True
+        elif flag == "-y":          # -y paths, -yy devices too
+            yflag |= FD_DEVICES if yflag else FD_PATHS
         elif flag == "-a":
             o.column = _number(value, "-a")
         elif flag == "-n":
@@ -265,11 +265,16 @@ def _timestamps(o: ViewOptions, value: str, flag: str) -> None:
     o.clock = (o.clock or "%T") if clock is None else clock
 
 
-def _decode_fds(value: str) -> bool:
-    """--decode-fds=SET: paths are what the recording can show (-y); socket,
-    dev and pidfd details are read from /proc while strace runs."""
-    items, inverted = _decode_set(value, ("path", "socket", "dev", "pidfd"), "decode-fds")
-    return ("path" in items) != inverted
+def _decode_fds(value: str) -> int:
+    """--decode-fds=SET as yflag's bits: ``path`` FD_PATHS (-y), ``dev``
+    FD_DEVICES (a device's path and numbers, where the trace holds them:
+    descriptors held as tracing began); socket and pidfd details are read
+    from /proc while strace runs, not recorded."""
+    words = ("path", "socket", "dev", "pidfd")
+    items, inverted = _decode_set(value, words, "decode-fds")
+    if inverted:
+        items = set(words) - items
+    return ("path" in items and FD_PATHS) | ("dev" in items and FD_DEVICES)
 
 
 def _decode_pids(value: str) -> set[str]:
@@ -722,9 +727,13 @@ class View:
         if not self.o.strace.yflag:
             return str
 
+        paths, devices = self.o.strace.yflag & FD_PATHS, self.o.strace.yflag & FD_DEVICES
+
         def text(fd: int) -> str:
             path = proc.files.name(fd)
-            return f"{fd}<{fd_path(path)}>" if path else str(fd)
+            if devices and type(path) is Device:
+                return f"{fd}<{fd_path(path)}<{path.details}>>"
+            return f"{fd}<{fd_path(path)}>" if paths and path else str(fd)
         return text
 
     # --- records ----------------------------------------------------------

@@ -48,12 +48,29 @@ class Socket(str):
         return self
 
 
+class Device(str):
+    """A device's -y text that also knows what -yy adds: ``char 1:3``."""
+
+    def __new__(cls, text: str, mode: int, rdev: int):
+        self = super().__new__(cls, text)
+        kind = "char" if stat.S_ISCHR(mode) else "block"
+        # glibc's major() and minor(), each 32 bits
+        major = (rdev >> 8 & 0xFFF) | (rdev >> 32 & 0xFFFFF000)
+        minor = (rdev & 0xFF) | (rdev >> 12 & 0xFFFFFF00)
+        self.details = f"{kind} {major}:{minor}"
+        return self
+
+
 def fdesc_name(d: r.Fdesc) -> str:
     """-y's name of the descriptor a STRU fdesc tells of: its path, or a
-    socket's inode as /proc/PID/fd names it (the engines record no path then)."""
+    socket's inode as /proc/PID/fd names it (the engines record no path then);
+    a device's knows its numbers too (:class:`Device`)."""
     if not d.path and stat.S_ISSOCK(d.mode):
         return f"socket:[{d.ino}]"
-    return d.path[:PATH_MAX].decode("utf-8", "surrogateescape")
+    path = d.path[:PATH_MAX].decode("utf-8", "surrogateescape")
+    if stat.S_ISCHR(d.mode) or stat.S_ISBLK(d.mode):
+        return Device(path, d.mode, d.rdev)
+    return path
 
 
 def made_fdesc(call: Call, fd: int) -> r.Fdesc | None:
