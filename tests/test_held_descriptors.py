@@ -105,3 +105,14 @@ def test_a_held_device_s_numbers_with_yy(engine, tmp_path):
     assert any(line.startswith(f"read({device}, ") for line in reads)
     reads = strace_lines(out, "-y", "-e", "trace=read")
     assert any(line.startswith("read(0</dev/null>, ") for line in reads)
+
+
+def test_minus_100_is_the_cwd_only_as_a_directory_descriptor(engine, tmp_path):
+    """-y: AT_FDCWD names the cwd where a dirfd is expected; -100 given as a
+    plain descriptor (close(-100)) is only a number, as strace prints it."""
+    out = tmp_path / "t.out"
+    code = "import os\ntry:\n    os.close(-100)\nexcept OSError:\n    pass\n"
+    assert ktrace(engine, "-f", str(out), sys.executable, "-c", code, cwd=tmp_path).returncode == 0
+    lines = strace_lines(out, "-y", "-e", "trace=close,openat")
+    assert any(line.startswith("close(-100) ") for line in lines), lines
+    assert any(line.startswith(f"openat(AT_FDCWD<{tmp_path}>, ") for line in lines), lines

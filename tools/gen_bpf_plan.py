@@ -140,7 +140,7 @@ def generate(plan_mod, abi) -> str:
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
                    for name in ("msghdr", "sockaddr", "iovec", "int", "siginfo",
-                                 plan_mod.FAILED_BUF)}
+                                 plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
     buf_on_failure = int(plan_mod.Role.IN_BUF in plan_mod.ON_FAILURE)

@@ -63,6 +63,23 @@ is no record.  The view tells the short record from the whole by the count.
 touched is unreadable to it, and the kernel faults in none for a write that
 fails before copying.)
 
+Memory only partly readable (a string or an array running into an unmapped
+page: the call fails with EFAULT, and strace prints the part it could read)
+is recorded by the same first-page rule.  An array (``IN_ARRAY``,
+``INOUT_ARRAY``, ``IN_IOVEC``/``OUT_IOVEC``'s iovecs; a msghdr's stay whole
+or none) whose items cannot all be read is the STRUCT_ARRAY of the whole
+items up to the end of its first page: fewer items than the call's count
+(and than the genio size allows) say the rest was unreadable.  An
+``IN_STRING`` with no NUL before unreadable memory is ``STRU
+PARTIAL_STRING`` (``strpart``), the bytes up to the end of its first page,
+in place of ``STRU string``: none when those cannot be read either (the
+record keeps its argument's place: a call's other strings pair with
+theirs).  Paths (NAMI) are not: strace prints a path only when PATH_MAX
+bytes of it can be read, else its address.  The bpf program reads such a
+part at the last try of the entry record (at entry for roles read once, at
+exit for those it puts off: a page not yet resident at entry may be by
+then).
+
 A call that makes a socket (``NEW_DESCRIPTORS``: socket, accept, accept4,
 socketpair) is followed, at its successful exit, by one ``STRU fdesc``
 (record.py's FDESC) per new descriptor: its number, the file's st_mode and
@@ -209,7 +226,11 @@ WHOLE_STRUCTS = frozenset({"dirents"})
 ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF})
 FAILED_BUF = "buf"
 BUF_COUNT = 1              # an IN_BUF's byte count is the argument this far after it
-PAGE_SIZE = 4096           # a failed IN_BUF partly unreadable: its first page's part
+PAGE_SIZE = 4096           # memory partly unreadable: its first page's part (the module doc)
+# the STRU of an IN_STRING that runs into unreadable memory before its NUL:
+# its first page's part, empty when none is readable (a "string" always ended
+# at a NUL or the cap)
+PARTIAL_STRING = "strpart"
 
 # Structs the kernel only ever writes through a non-const pointer; other
 # non-const pointers (a timespec timeout, a sigset) may be read, written or both.

@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Callable
 
 from ... import record as r
+from ...abi.linux_plan import PARTIAL_STRING
 from .. import structs as S
 from .fmt import Options, c_hex, mask_arg, vis, xlat_mask
 from ..names import signal_name
@@ -163,8 +164,8 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
         u = S.utsname(data)
         return ("struct utsname {" + ", ".join(f"{k}={_quoted(v)}" for k, v in u.items())
                 + " }") if u else "invalid record"
-    if name == "string":
-        return f"string {_quoted(data)}"
+    if name in ("string", PARTIAL_STRING):    # a string, or its readable part
+        return f"{name} {_quoted(data)}"
     if name == "siginfo":       # kdump has no Linux form: strace's fields, kdump's punctuation
         return "struct siginfo " + siginfo_text(data)
     if name in BIT_AND_BYTE_STRUCTS:

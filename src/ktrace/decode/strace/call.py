@@ -149,7 +149,10 @@ def p_mode(c: Call, i: int) -> str:
 
 
 def p_fd(c: Call, i: int) -> str:
-    return c.fd_text(c_int(c.arg(i)))
+    """A descriptor; -100 is no descriptor here, only a dirfd's AT_FDCWD (the
+    cwd -y shows: p_dirfd)."""
+    fd = c_int(c.arg(i))
+    return str(fd) if fd == AT_FDCWD else c.fd_text(fd)
 
 
 def p_dirfd(c: Call, i: int) -> str:
@@ -181,8 +184,21 @@ def p_path(c: Call, i: int) -> str:
     return printpath(rec.path, c.opts) if rec is not None else ptr(c.arg(i))
 
 
-def p_string_in(c: Call, i: int) -> str:
+def string_read(c: Call, i: int, wanted: int) -> bytes | None:
+    """String argument ``i`` as read at entry by strace, which reads ``wanted``
+    bytes of it, all or none: the string (STRU string), or of one only partly
+    readable (STRU PARTIAL_STRING) the bytes recorded when there are that many."""
     data = c.struct(i, "string", exit=False)
+    if data is None:
+        part = c.struct(i, plan.PARTIAL_STRING, exit=False)
+        if part is not None and len(part) >= wanted:
+            return part
+    return data
+
+
+def p_string_in(c: Call, i: int) -> str:
+    """printstr of a NUL-terminated string: -s bytes and one more are read."""
+    data = string_read(c, i, c.opts.strsize + 1)
     return printstr(data, c.opts) if data is not None else ptr(c.arg(i))
 
 

@@ -16,33 +16,36 @@ from .fs import open_flags
 from .signals import printsignal, sigset_arg
 
 
-def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
-    """[{iov_base="..", iov_len=N}, ...], the GIO data cut by the iov_len's."""
+def iovec_items(c: Call, i: int, exit: bool = False) -> list[str] | None:
+    """{iov_base="..", iov_len=N} of each iovec recorded, the GIO data cut by the iov_len's."""
     arr = c.array(i, "iovec", exit=exit)
     if arr is None:
         return None
     gio = c.gio(i)
     data = gio.data if gio is not None else None
+    out = []
+    at = 0
+    for vec in S.iter_array("iovec", arr.data, arr.struct_size):
+        if data is None:
+            base = ptr(vec["iov_base"])
+        else:
+            base = printstr(data[at:at + vec["iov_len"]], c.opts)
+            at += vec["iov_len"]
+        out.append(f"{{iov_base={base}, iov_len={vec['iov_len']}}}")
+    return out
 
-    def items():
-        at = 0
-        for vec in S.iter_array("iovec", arr.data, arr.struct_size):
-            if data is None:
-                base = ptr(vec["iov_base"])
-            else:
-                base = printstr(data[at:at + vec["iov_len"]], c.opts)
-                at += vec["iov_len"]
-            yield f"{{iov_base={base}, iov_len={vec['iov_len']}}}"
-    return array(items(), c.opts)
+
+def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
+    """[{iov_base="..", iov_len=N}, ...]."""
+    items = iovec_items(c, i, exit)
+    return array(iter(items), c.opts) if items is not None else None
 
 
 def _iovecs(c: Call, i: int) -> str:
-    """An iovec array (its count the next argument): ``[]`` when empty, as
-    print_array prints one (the recording holds no array then)."""
-    text = iovecs(c, i)
-    if text is not None:
-        return text
-    return "[]" if c.arg(i) and not c.arg(i + 1) else ptr(c.arg(i))
+    """An iovec array (its count the next argument), by print_array: ``[]``
+    when empty, ``... /* addr */`` after the iovecs that could be read."""
+    return print_array(c, c.arg(i), c.arg(i + 1) & 0xFFFFFFFF, iovec_items(c, i) or [],
+                       IOVEC_SIZE)
 
 
 def fd_pair(c: Call, i: int) -> str:
@@ -78,6 +81,7 @@ def print_array(c: Call, addr: int, nmemb: int, items: list[str], elem_size: int
 
 
 POLLFD_SIZE = 8
+IOVEC_SIZE = 16
 
 
 def _pollfd(f: dict, fd_text) -> str:

@@ -9,7 +9,7 @@ from .. import structs as S
 from ..xlat import LINUX as L
 from . import structs as T
 from .call import (DIRFD, FD, LONG, MODE, PATH, STR_IN, STR_OUT, UID, UINT, ULONG, Arg,
-                   Call, at_exit, octal, p_dirfd, p_flags, p_struct, p_xval)
+                   Call, at_exit, octal, p_dirfd, p_flags, p_struct, p_xval, string_read)
 from .fmt import (HEX_ALL, HEX_NON_ASCII, STYLE, c_int, flags, hexval, named, printpath,
                   printstr, ptr, quote, xval)
 
@@ -351,7 +351,7 @@ def printstr_upto(c: Call, i: int, limit: int) -> str:
     """printstr_ex(addr, limit, QUOTE_0_TERMINATED) of a string read at entry:
     at most -s bytes and at most ``limit``; ``...`` when no NUL ends it within
     what strace reads."""
-    data = c.struct(i, "string", exit=False)
+    data = string_read(c, i, min(limit, c.opts.strsize + 1))
     if data is None:
         return ptr(c.arg(i))
     if c.opts.strsize < limit:

@@ -9,7 +9,8 @@ from ...abi.linux_plan import Role
 from ..xlat import LINUX as L
 from . import structs as T
 from .call import INT, PTR, UINT, ULONG, Arg, Call, octal, uid_text
-from .fmt import array, c_long, flags, hexval, named, ptr, xval
+from .fdio import print_array
+from .fmt import c_long, flags, hexval, named, ptr, xval
 
 IPC_64 = L.IPC_64.value("IPC_64")
 IPC_PRIVATE = L.IPC_PRIVATE.value("IPC_PRIVATE")
@@ -151,10 +152,10 @@ def _sembufs(c: Call, i: int) -> str:
     rec = c.array(i, "sembuf", exit=False)
     if rec is None or not c.verbose:
         return ptr(addr)
-    items = (f"{{sem_num={f['sem_num']}, sem_op={f['sem_op']}, "
+    items = [f"{{sem_num={f['sem_num']}, sem_op={f['sem_op']}, "
              f"sem_flg={flags(L.SEMOP_FLAGS, f['sem_flg'], unknown='SEM_???')}}}"
-             for f in S.iter_array("sembuf", rec.data, rec.struct_size))
-    return array(items, c.opts)
+             for f in S.iter_array("sembuf", rec.data, rec.struct_size)]
+    return print_array(c, addr, count, items, rec.struct_size)
 
 
 def _timeout(c: Call, i: int) -> str:

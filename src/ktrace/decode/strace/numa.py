@@ -31,7 +31,8 @@ def print_array(c: Call, addr: int, nmemb: int, size: int, data: bytes | None, i
     shown = nmemb if not c.abbrev else min(nmemb, c.opts.strsize)
     have = len(data) // size
     out = [item(data[k * size:(k + 1) * size]) for k in range(min(shown, have))]
-    if have < shown:
+    # strace reads an item before it sees that -s items were shown
+    if have <= shown and have < nmemb:
         out.append(f"... /* {ptr(addr + have * size)} */")
     elif shown < nmemb:
         out.append("...")

@@ -12,14 +12,15 @@ from ...abi import linux_plan as plan
 from .call import Call
 
 R = plan.Role
-# role -> the records it leaves at entry and at exit: (record type, struct name or None)
+# role -> the records it leaves at entry and at exit: (record type, struct name or
+# None; a tuple: one record of any of those names)
 _ENTRY = {
     R.PATH: [(r.NAMEI, None)], R.IN_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
     R.IN_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_IOVEC: [(r.STRUCT_ARRAY, "iovec")], R.OUT_IOVEC: [(r.STRUCT_ARRAY, "iovec")],
     R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr")],
-    R.IN_STRING: [(r.STRUCT, "string")], R.USER: [(r.USER, None)],
+    R.IN_STRING: [(r.STRUCT, ("string", plan.PARTIAL_STRING))], R.USER: [(r.USER, None)],
     R.CLONE_ARGS: [(r.STRUCT, ""), (r.STRUCT_ARRAY, "int")], R.IOC: [(r.STRUCT, "")],
 }
 _EXIT = {
@@ -46,8 +47,9 @@ def entry_waits_for_exit(call: Call) -> bool:
                for i, arg in enumerate(spec))
 
 
-def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
-    """(argument, record type, struct name) in the order the records come."""
+def slots(spec, args) -> list[tuple[int, int, tuple[bytes, ...] | None]]:
+    """(argument, record type, the struct names one record may have) in the
+    order the records come."""
     out = []
     for table in (_ENTRY, _EXIT):
         for i, arg in enumerate(spec):
@@ -56,7 +58,8 @@ def slots(spec, args) -> list[tuple[int, int, bytes | None]]:
             for rtype, name in table.get(arg.role, ()):
                 if name == "":
                     name = arg.name
-                out.append((i, rtype, name.encode() if name is not None else None))
+                names = name if isinstance(name, tuple) else (name,) if name is not None else None
+                out.append((i, rtype, tuple(n.encode() for n in names) if names else None))
     return out
 
 
@@ -75,8 +78,8 @@ def pair(call: Call, records: list) -> None:
             call.records.setdefault(NEW_FDS, []).append(rec)
             continue
         for k in range(at, len(wanted)):
-            i, rtype, name = wanted[k]
-            if rec.header.type == rtype and (name is None or getattr(rec, "name", None) == name):
+            i, rtype, names = wanted[k]
+            if rec.header.type == rtype and (names is None or getattr(rec, "name", None) in names):
                 call.records.setdefault(i, []).append(rec)
                 at = k + 1
                 break

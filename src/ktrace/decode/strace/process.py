@@ -13,6 +13,7 @@ from . import signals, structs as T
 from .call import (DIRFD, FD, HEX, INT, PATH, PTR, UID, ULONG, Arg, Call, at_exit, p_flags, p_ptr,
                    p_struct, p_xval, uid_text)
 from .call import PGID, PT_PGID, PT_TGID, TGID, TGID_PGID, TID, pid_text  # printpid: --decode-pids=
+from .fdio import print_array
 from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, signame, xval
 
 
@@ -264,13 +265,9 @@ def _groups(exit: bool):
         count = (c.retval if exit else c.arg(0)) & 0xFFFFFFFF
         if (exit and not c.ok) or not c.arg(i) or count > NGROUPS_MAX:
             return ptr(c.arg(i))
-        if count == 0:
-            return "[]"
         arr = c.array(i, "int", exit=exit)
-        if arr is None or len(arr.data) < 4 * min(count, c.opts.strsize + 1):
-            return ptr(c.arg(i))
-        gids = struct.unpack_from(f"<{len(arr.data) // 4}I", arr.data)
-        return array(iter(map(uid_text, gids[:count])), c.opts)
+        gids = struct.unpack_from(f"<{len(arr.data) // 4}I", arr.data) if arr is not None else ()
+        return print_array(c, c.arg(i), count, [uid_text(gid) for gid in gids], 4)
     return render
 
 
@@ -406,20 +403,22 @@ def _waiters(c: Call, i: int) -> str:
         return "[]"
     rec = c.array(i, "futex_waitv", exit=False)
     shown = min(count, c.opts.strsize, FUTEX_WAITV_MAX + 1)
-    if rec is None or len(rec.data) < shown * FUTEX_WAITV.size:
+    have = len(rec.data) // FUTEX_WAITV.size if rec is not None else 0
+    if not have:
         return ptr(c.arg(i))
 
     def items():
-        for n in range(shown):
-            if n >= FUTEX_WAITV_MAX:
+        for n in range(count):
+            if n >= have:       # the rest was unreadable (linux_plan's doc)
+                yield f"... /* {ptr(c.arg(i) + n * FUTEX_WAITV.size)} */"
+                return
+            if n >= shown or n >= FUTEX_WAITV_MAX:
                 yield "..."
                 return
             val, uaddr, fl, reserved = FUTEX_WAITV.unpack_from(rec.data, n * FUTEX_WAITV.size)
             text = (f"{{val={hexval(val)}, uaddr={ptr(uaddr)}, "
                     f"flags={flags(L.FUTEX_WAITER_FLAGS, fl, unknown='FUTEX_???')}")
             yield text + (f", __reserved={hexval(reserved)}}}" if reserved else "}")
-        if shown < count:
-            yield "..."
     parts = list(items())
     return "[" + ", ".join(parts) + "]"
 

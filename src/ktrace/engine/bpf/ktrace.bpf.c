@@ -807,6 +807,12 @@ static __always_inline int emit_string(struct stage *st, int type, __u32 type_id
 	return emit_user(st, &r);
 }
 
+/* The bytes from ``addr`` to the end of its page: what is read of memory partly unreadable */
+static __always_inline __u64 first_page(__u64 addr)
+{
+	return PLAN_PAGE_SIZE - (addr & (PLAN_PAGE_SIZE - 1));
+}
+
 /*
  * A failed call's IN_BUF (linux_plan's doc): STRU buf, ``count`` bytes at
  * ``addr`` capped at the genio size, or when they cannot all be read those
@@ -816,10 +822,26 @@ static __always_inline int emit_string(struct stage *st, int type, __u32 type_id
 static __noinline void emit_failed_buf(struct stage *st, __u64 addr, __u64 count)
 {
 	__u64 n = capped(st, count);
-	__u64 first = PLAN_PAGE_SIZE - (addr & (PLAN_PAGE_SIZE - 1));
 
-	if (emit_struct(st, PLAN_TYPE_BUF, addr, n) < 0 && first < n)
-		emit_struct(st, PLAN_TYPE_BUF, addr, first);
+	if (emit_struct(st, PLAN_TYPE_BUF, addr, n) < 0 && first_page(addr) < n)
+		emit_struct(st, PLAN_TYPE_BUF, addr, first_page(addr));
+}
+
+/*
+ * An entry array, or when its items cannot all be read (and ``part``: this
+ * is the last try) the whole items up to the end of its first page
+ * (linux_plan's doc; the ptrace engine's _items reads the same).
+ */
+static __always_inline int emit_items(struct stage *st, __u32 type_id, __u32 elem,
+				      __u64 addr, __u64 count, int part)
+{
+	int got = emit_array(st, type_id, elem, addr, count);
+	__u64 fit;
+
+	if (got >= 0 || !part || !elem)
+		return got;
+	fit = first_page(addr) / elem;
+	return fit && fit < count ? emit_array(st, type_id, elem, addr, fit) : got;
 }
 
 static __always_inline __u64 genio_fixed(int fd, int rw)
@@ -1067,7 +1089,7 @@ static __always_inline int retryable(__u32 role)
  * Entry records of argument i (after CALL): 1 when its memory was not
  * readable (not faulted in yet) and the record is to be tried at exit.
  */
-static __always_inline int arg_entry(struct stage *st, __u32 i)
+static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 {
 	__u32 fac = st->fac;
 	struct plan_arg s;
@@ -1090,7 +1112,8 @@ static __always_inline int arg_entry(struct stage *st, __u32 i)
 	case ROLE_INOUT_ARRAY:
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
-		got = emit_array(st, s.type, s.size, addr, length_of(st, &s, 0));
+		got = emit_items(st, s.type, s.size, addr, length_of(st, &s, 0),
+				 last || !retryable(s.role));
 		break;
 	case ROLE_IN_MSGHDR: {
 		struct msghdr_user m;
@@ -1111,9 +1134,18 @@ static __always_inline int arg_entry(struct stage *st, __u32 i)
 	case ROLE_IN_STRING:
 		if (addr && (fac & KTRFAC(KTR_STRUCT))) {
 			int str = s.len_kind == LEN_NONE;
+			__u64 len = capped(st, str ? MAX_STRING : length_of(st, &s, 0));
 
-			got = emit_string(st, KTR_STRUCT, s.type, addr,
-					  capped(st, str ? MAX_STRING : length_of(st, &s, 0)), str);
+			got = emit_string(st, KTR_STRUCT, s.type, addr, len, str);
+			/* no NUL before unreadable memory: its first page's part, or none (linux_plan's doc) */
+			if (got < 0 && str && last) {
+				__u64 part = first_page(addr) < len ? first_page(addr) : 0;
+
+				if (!part || emit_string(st, KTR_STRUCT, PLAN_TYPE_STRPART, addr,
+							 part, 0) < 0)
+					emit_string(st, KTR_STRUCT, PLAN_TYPE_STRPART, addr, 0, 0);
+				got = 0;
+			}
 		}
 		break;
 	}
@@ -1198,12 +1230,15 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	}
 }
 
-/* Entry records of argument i: 1 when they are to be tried again at exit */
-__noinline int ktr_arg_entry(__u32 i)
+/*
+ * Entry records of argument i: 1 when they are to be tried again at exit;
+ * ``last``: this is that try (memory still partly unreadable is recorded so)
+ */
+__noinline int ktr_arg_entry(__u32 i, int last)
 {
 	struct stage *st = resume();
 
-	return st ? arg_entry(st, i) : 0;
+	return st ? arg_entry(st, i, last) : 0;
 }
 
 /* Exit records of argument i */
@@ -1559,7 +1594,7 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 				continue;
 			/* after one is put off to the exit, the rest follow it there, in order */
 			if ((READ_ONCE(st->put_off) && retryable(ps->args[i].role)) ||
-			    ktr_arg_entry(i))
+			    ktr_arg_entry(i, 0))
 				WRITE_ONCE(st->put_off, READ_ONCE(st->put_off) | TS_RETRY << i);
 		}
 		state |= READ_ONCE(st->put_off);
@@ -1625,7 +1660,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 			save_args(st, regs, nr);
 		for (int i = 0; i < 6 && late; i++) {
 			if (late & (1u << i))
-				ktr_arg_entry(i);
+				ktr_arg_entry(i, 1);
 		}
 		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);

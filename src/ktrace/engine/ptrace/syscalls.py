@@ -119,6 +119,20 @@ def _whole(st: Stop, addr: int, n: int) -> bytes | None:
     return data if len(data) == n else None
 
 
+def _readable(st: Stop, addr: int, n: int) -> bytes | None:
+    """``n`` bytes at ``addr`` (at most a reader's buffer); when not all of them
+    can be read, those up to the end of their first page (a page the engines
+    read in one go: linux_plan's doc), or None when those cannot be read either."""
+    n = min(n, st.mem.size)
+    data = st.mem.read(st.pid, addr, n)
+    if len(data) < n:
+        first = lp.PAGE_SIZE - addr % lp.PAGE_SIZE
+        if len(data) < first:
+            return None
+        data = data[:first]
+    return data
+
+
 def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
     """STRU of argument ``i`` (capped at the genio size but for WHOLE_STRUCTS): its bytes."""
     addr = call.args[i]
@@ -146,28 +160,50 @@ def ioc_in(st: Stop, call: Call, i: int, spec) -> None:
 
 
 def string_in(st: Stop, call: Call, i: int, spec) -> None:
-    text = st.mem.read_string(st.pid, call.args[i], min(lp.MAX_STRING, st.genio))
+    """STRU string; a string that runs into unreadable memory before its NUL
+    is STRU PARTIAL_STRING, its first page's part or none (linux_plan's doc)."""
+    addr, most = call.args[i], min(lp.MAX_STRING, st.genio)
+    text = st.mem.read_string(st.pid, addr, most)
     if text is not None:
         st.add(r.STRUCT, r.struct_payload(b"string", text))
+    elif addr:
+        part = _readable(st, addr, most) or b""
+        st.add(r.STRUCT, r.struct_payload(lp.PARTIAL_STRING.encode(), part))
 
 
-def _array(st: Stop, name: str, size: int, addr: int, count: int) -> None:
-    """STRUCT_ARRAY, trimmed to the genio size as ktrstructarray() does."""
+def _array(st: Stop, name: str, size: int, addr: int, count: int, part: bool = False) -> None:
+    """STRUCT_ARRAY, trimmed to the genio size as ktrstructarray() does; all
+    items or none, or ``part`` (an entry array's): those readable (``_items``)."""
     if not addr or count <= 0:
         return
     count = min(count, max(1, st.genio // size))
-    data = _whole(st, addr, count * size)
+    data = _items(st, addr, count, size) if part else _whole(st, addr, count * size)
     if data:
         st.add(r.STRUCT_ARRAY, r.struct_array_payload(name.encode(), size, data))
 
 
+def _items(st: Stop, addr: int, count: int, size: int) -> bytes:
+    """``count`` items of ``size`` bytes at ``addr``; when not all can be read,
+    the whole items of their first page's part (a STRUCT_ARRAY holding fewer
+    items than the call's count: linux_plan's doc); b"" when none."""
+    data = _readable(st, addr, count * size) or b""
+    return data[:len(data) // size * size]
+
+
 def array_in(st: Stop, call: Call, i: int, spec) -> None:
-    _array(st, spec.name, spec.size, call.args[i], _clamp(_length(spec, call, st, 0)))
+    _array(st, spec.name, spec.size, call.args[i], _clamp(_length(spec, call, st, 0)), part=True)
 
 
-def _iovecs(st: Stop, addr: int, count: int) -> tuple[bytes, list]:
+def _iovecs(st: Stop, addr: int, count: int, whole: bool = False) -> tuple[bytes, list]:
+    """The iovecs' bytes and (base, len) spans: those readable (``_items``), or
+    ``whole``: all of them or none."""
     count = min(_clamp(count), 1024)
-    raw = (_whole(st, addr, count * IOVEC_SIZE) if addr else None) or b""
+    if not addr:
+        raw = b""
+    elif whole:
+        raw = _whole(st, addr, count * IOVEC_SIZE) or b""
+    else:
+        raw = _items(st, addr, count, IOVEC_SIZE)
     words = struct.unpack(f"<{len(raw) // 8}Q", raw)
     return raw, list(zip(words[0::2], words[1::2]))
 
@@ -191,7 +227,8 @@ def _msghdr(st: Stop, addr: int, call: Call, i: int) -> None:
         call.saved[i] = []
         return
     name, namelen, iov, iovlen, _, _, _ = _MSGHDR.unpack(raw)
-    iov_raw, spans = _iovecs(st, iov, iovlen)
+    # a msghdr's iovecs whole or none, as the bpf program's emit_msghdr reads them
+    iov_raw, spans = _iovecs(st, iov, iovlen, whole=True)
     call.saved[i] = spans
     if st.flags & F_STRUCT:
         st.add(r.STRUCT, r.struct_payload(b"msghdr", raw))
@@ -300,14 +337,9 @@ def buf_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     addr = call.args[i]
     if not addr:
         return
-    n = min(call.args[i + lp.BUF_COUNT], st.genio, st.mem.size)
-    data = st.mem.read(st.pid, addr, n) if n else b""
-    if len(data) < n:
-        first = lp.PAGE_SIZE - addr % lp.PAGE_SIZE
-        if len(data) < first:
-            return
-        data = data[:first]
-    st.add(r.STRUCT, r.struct_payload(lp.FAILED_BUF.encode(), data))
+    data = _readable(st, addr, min(call.args[i + lp.BUF_COUNT], st.genio))
+    if data is not None:
+        st.add(r.STRUCT, r.struct_payload(lp.FAILED_BUF.encode(), data))
 
 
 def iovec_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
