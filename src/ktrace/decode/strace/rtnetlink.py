@@ -190,7 +190,7 @@ HWADDR_SIZES = {L.ARPHRD_TYPES.value(name): int(size) for name, size in (w.split
 HWADDR_TYPES_END = L.ARPHRD_TYPES.value("ARPHRD_VSOCKMON") + 1
 
 
-def _ifla_hwaddr(devtype: int):
+def hwaddr_printer(devtype: int):
     """decode_nla_hwaddr_family: ``aa:bb:..`` of as many bytes as the type has."""
     shown = HWADDR_SIZES.get(devtype, 0) if devtype < HWADDR_TYPES_END else 255
 
@@ -478,7 +478,7 @@ IFLA_DECODERS = {
 
 @lru_cache(maxsize=None)
 def _ifinfo_decoders(family: int) -> dict:
-    hwaddr = _ifla_hwaddr(family)
+    hwaddr = hwaddr_printer(family)
     protinfo = PROTINFO.get(family)
     af_spec = (nla_nested(L.RTNL_IFLA_AF_SPEC_BRIDGE_ATTRS, "IFLA_BRIDGE_???", AF_SPEC_BRIDGE)
                if family == AF_BRIDGE else nla_nested(L.ADDRESS_FAMILIES, "AF_???", AF_SPEC))

@@ -13,7 +13,7 @@ from ....abi import linux_plan as lp
 from ...xlat import LINUX as L
 from ..call import Call
 from ..fmt import flags, hexval, printstr, ptr, xval
-from ..rtnetlink import _ifla_hwaddr
+from ..rtnetlink import hwaddr_printer
 from ..sockaddr import cstring, ifindex_text, sockaddr_text
 from . import INT, Request, int_text, memory
 
@@ -76,7 +76,7 @@ def _name(ifr: bytes, c: Call) -> str:
 def _hwaddr(data: bytes, c: Call) -> str:
     family = _USHORT.unpack_from(data)[0]
     return (f"{{sa_family={xval(L.ARPHRD_TYPES, family, 'ARPHRD_???')}, "
-            f"sa_data={_ifla_hwaddr(family)(data[2:16], c.opts)}}}")
+            f"sa_data={hwaddr_printer(family)(data[2:16], c.opts)}}}")
 
 
 def _ifmap(data: bytes, c: Call) -> str:
