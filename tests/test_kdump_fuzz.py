@@ -57,3 +57,12 @@ def test_edited_traces_read_or_fail_cleanly(corpus, data):
 @FAST
 def test_random_bytes(data):
     fuzz_reader.check(data, strict=True)
+
+
+def test_a_call_with_fewer_arguments_than_its_selector_reads():
+    """Hypothesis found it: an ioctl CALL recorded with no arguments, held by
+    -P to its end, asked the plan for its request (argument 1)."""
+    header = r.Header(r.SYSCALL, False, 0, 0, 0, bytes(20), 0, 0, None)
+    raw = b"".join(r.encode(rec, r.I386_V0) for rec in (
+        r.Syscall(header, 0, 0, ()), r.Syscall(header, 16, 0, ())))
+    fuzz_reader.check(raw, strict=True, layout=r.I386_V0)

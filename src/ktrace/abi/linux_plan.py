@@ -938,10 +938,11 @@ def plan_for(nr: int) -> Plan:
 
 
 def plan_for_call(nr: int, args) -> Plan:
-    """The plan of one call with its actual argument values."""
+    """The plan of one call with its actual argument values (a record may
+    hold fewer than the selector looks at: then none of its cases)."""
     plan = _table().get(nr, _UNKNOWN)
     sel = selectors().get(nr)
-    if sel is None:
+    if sel is None or sel.arg >= len(args):
         return plan
     case = sel.cases.get(args[sel.arg] & sel.mask)
     if not case:
