@@ -1367,40 +1367,44 @@ __noinline int ktr_sysctl(__u32 fd)
 	return 0;
 }
 
-/* STRU fdesc of the current task's descriptor fd: its file's mode and inode */
-static __noinline void emit_fdesc(struct stage *st, __u32 fd)
+/*
+ * STRU fdesc of the current task's descriptor fd: its file's mode and inode
+ * (global: the verifier checks it once, not at each of its call sites)
+ */
+__noinline int ktr_emit_fdesc(__u32 fd)
 {
-	struct file *f = file_of(bpf_get_current_task_btf(), fd);
+	struct stage *st = resume();
+	struct file *f = st ? file_of(bpf_get_current_task_btf(), fd) : NULL;
 	struct ktr_fdesc d = {.fd = fd};
 	struct inode *inode;
 	int off;
 
 	if (!f)
-		return;
+		return 0;
 	inode = BPF_CORE_READ(f, f_inode);
 	d.mode = BPF_CORE_READ(inode, i_mode);
 	d.ino = BPF_CORE_READ(inode, i_ino);
 	off = rec_begin(st, HDR + sizeof(KTR_FDESC_NAME) + sizeof(d));
 	if (off < 0)
-		return;
+		return 0;
 	__builtin_memcpy(&st->buf[off + HDR], KTR_FDESC_NAME, sizeof(KTR_FDESC_NAME));
 	__builtin_memcpy(&st->buf[off + HDR + sizeof(KTR_FDESC_NAME)], &d, sizeof(d));
 	header(st, off, KTR_STRUCT, sizeof(KTR_FDESC_NAME) + sizeof(d));
 	rec_end(st, off, HDR + sizeof(KTR_FDESC_NAME) + sizeof(d));
+	return 0;
 }
 
 /* STRU fdesc of each socket a call made (linux_plan's doc: strace -y's socket:[INODE]) */
-static __always_inline void new_descriptors(struct stage *st, __s64 nr, const struct pt_regs *regs,
-					    long ret)
+static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
 {
 	int pair[2];
 
 	if (nr == NR_SOCKET || nr == NR_ACCEPT || nr == NR_ACCEPT4) {
-		emit_fdesc(st, ret);
+		ktr_emit_fdesc(ret);
 	} else if (nr == NR_SOCKETPAIR &&
 		   !bpf_probe_read_user(pair, sizeof(pair), (const void *)regs->r10)) {
-		emit_fdesc(st, pair[0]);
-		emit_fdesc(st, pair[1]);
+		ktr_emit_fdesc(pair[0]);
+		ktr_emit_fdesc(pair[1]);
 	}
 }
 
@@ -1674,7 +1678,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 			exec_strings(st, ps, ret);
 	}
 	if (returns && ret >= 0 && (fac & KTRFAC(KTR_STRUCT)))
-		new_descriptors(st, nr, regs, ret);
+		new_descriptors(nr, regs, ret);
 	if (returns && (fac & KTRFAC(KTR_SYSRET))) {
 		int off = rec_begin(st, HDR + sizeof(struct ktr_sysret));
 
