@@ -17,6 +17,7 @@ from .call import AT_FDCWD, Call
 from .fdio import is_dup
 from .fmt import c_int
 from .pairing import NEW_FDS
+from .structs import dev_numbers
 
 # What -y shows for descriptors that are not files.  The kernel adds an inode
 # number to pipe: that the trace does not hold; a socket's is in the STRU
@@ -54,9 +55,7 @@ class Device(str):
     def __new__(cls, text: str, mode: int, rdev: int):
         self = super().__new__(cls, text)
         kind = "char" if stat.S_ISCHR(mode) else "block"
-        # glibc's major() and minor(), each 32 bits
-        major = (rdev >> 8 & 0xFFF) | (rdev >> 32 & 0xFFFFF000)
-        minor = (rdev & 0xFF) | (rdev >> 12 & 0xFFFFFF00)
+        major, minor = dev_numbers(rdev)
         self.details = f"{kind} {major}:{minor}"
         return self
 

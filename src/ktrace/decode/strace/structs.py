@@ -45,10 +45,13 @@ def mode_text(mode: int) -> str:
     return named("|".join(parts), mode, octal(mode))
 
 
+def dev_numbers(dev: int) -> tuple[int, int]:
+    """A dev_t's major and minor, as glibc's major() and minor() split it (each 32 bits)."""
+    return (dev >> 8 & 0xFFF) | (dev >> 32 & 0xFFFFF000), (dev & 0xFF) | (dev >> 12 & 0xFFFFFF00)
+
+
 def makedev(dev: int) -> str:
-    """A dev_t as glibc's major() and minor() split it (each 32 bits)."""
-    major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & 0xFFFFF000)
-    minor = (dev & 0xFF) | ((dev >> 12) & 0xFFFFFF00)
+    major, minor = dev_numbers(dev)
     return named(f"makedev({hexval(major)}, {hexval(minor)})", dev)
 
 
