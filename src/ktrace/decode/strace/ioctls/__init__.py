@@ -97,16 +97,28 @@ def flag_bits(prefix: str, names) -> Xlat:
     return Xlat([(1 << bit, f"{prefix}{name}") for bit, name in enumerate(names) if name])
 
 
+def exchanged(c: Call, size: int, answer_or_given: bool = False
+              ) -> tuple[bytes, bytes | None] | None:
+    """An _IOWR struct's two copies: (as given, as the kernel wrote it back),
+    the answer None after a failed call; None when fewer than ``size`` bytes
+    were given (strace prints the address).  Where the exit copy was not
+    recorded the answer is None too, unless ``answer_or_given``: then it is
+    the given copy (v4l2 requests whose plan records them once)."""
+    given = c.struct(2, "ioc", exit=False)
+    if given is None or len(given) < size:
+        return None
+    answer = c.struct(2, "ioc") if c.ok else None
+    if answer is None or len(answer) < size or (answer is given and not answer_or_given):
+        answer = None
+    return given, answer
+
+
 def given_and_answer(render: Callable[[bytes, bytes | None], str], size: int) -> Request:
     """A struct read in and written back (_IOWR): as given, with what the
     kernel's copy adds when the call succeeded."""
     def text(c: Call) -> str:
-        given = c.struct(2, "ioc", exit=False)
-        if given is None or len(given) < size:
-            return ptr(c.arg(2))
-        answer = c.struct(2, "ioc") if c.ok else None
-        ok = answer is not None and answer is not given and len(answer) >= size
-        return render(given, answer if ok else None)
+        copies = exchanged(c, size)
+        return ptr(c.arg(2)) if copies is None else render(*copies)
     return Request(text)
 
 

@@ -21,7 +21,7 @@ from ..bpf import kernel_version
 from ..call import Call
 from ..fmt import STYLE, flags, hexval, named, ptr, xval
 from ..sockaddr import cstring
-from . import INT, UINT, ULONG, Request, hex_array, local_array, memory
+from . import INT, UINT, ULONG, Request, exchanged, hex_array, local_array, memory
 
 NAMES = {name: value for value, name in L.V4L2_IOCTLS.entries}
 
@@ -30,14 +30,10 @@ Render = Callable[[bytes, "bytes | None", Call], str]
 
 def exchange(size: int, render: Render) -> Request:
     """A struct given at entry (``size`` bytes, else its address) and
-    ``render(given, answer, call)``: the answer is the struct after a call that
-    succeeded, None after one that failed."""
+    ``render(given, answer, call)``, as :func:`exchanged` gives them."""
     def text(c: Call) -> str:
-        given = c.struct(2, "ioc", exit=False)
-        if given is None or len(given) < size:
-            return ptr(c.arg(2))
-        answer = c.struct(2, "ioc") if c.ok else None
-        return render(given, answer if answer is not None and len(answer) >= size else None, c)
+        copies = exchanged(c, size, answer_or_given=True)
+        return ptr(c.arg(2)) if copies is None else render(*copies, c)
     return Request(text)
 
 
