@@ -18,12 +18,22 @@ from ptrace_support import build, run_traced
 
 PROBE = r"""
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 int main(void)
 {
     struct stat st;
+    close(syscall(SYS_pidfd_open, getpid(), 0));
+    int pidfd = -1;
+    pid_t child = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &pidfd, 0, 0);
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    close(pidfd);
     int fd = openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
     syscall(SYS_fstat, fd, &st);      /* glibc's fstat is newfstatat */
     write(fd, "h\351llo\n", 6);
@@ -53,7 +63,7 @@ def shown(trace: Path, *argv: str) -> list[str]:
     out = io.StringIO()
     with open(trace, "rb") as f:
         view.run(view.parse(["-e", "trace=openat,fstat,write,close,access,faccessat,chmod,"
-                             "fchown,mmap,arch_prctl", *argv]), f, out)
+                             "fchown,mmap,arch_prctl,pidfd_open,clone", *argv]), f, out)
     return out.getvalue().splitlines()
 
 
@@ -146,6 +156,22 @@ def test_decode_fds(trace):
     assert line(trace, "close", "-a0", "-e", "decode-fds=none") == "close(3) = 0"
     with pytest.raises(UsageError):
         view.parse(["--decode-fds=sockets"])
+
+
+def test_decode_fds_pidfd(trace):
+    """A pidfd's process (-yy, --decode-fds=pidfd) from the call that made it:
+    pidfd_open's argument, the child clone(CLONE_PIDFD) made."""
+    made = line(trace, "pidfd_open", "-a0", "-yy")
+    pid = re.fullmatch(r"pidfd_open\((\d+), 0\) = (\d+)<pid:(\d+)>", made)
+    assert pid and pid[1] == pid[3], made
+    assert line(trace, "pidfd_open", "-a0", "-y").endswith(f" = {pid[2]}<anon_inode:[pidfd]>")
+    assert line(trace, "pidfd_open", "-a0", "--decode-fds=pidfd").endswith(f"<pid:{pid[1]}>")
+    assert line(trace, "pidfd_open", "-a0", "--decode-fds=path,dev").endswith(
+        "<anon_inode:[pidfd]>")
+    clone = line(trace, "clone", "-a0", "-yy")
+    child = re.search(r"parent_tid=\[(\d+)<pid:(\d+)>\]\) = (\d+)$", clone)
+    assert child and child[2] == child[3], clone
+    assert f"close({child[1]}<pid:{child[2]}>) = 0" in shown(trace, "-a0", "-yy")
 
 
 @pytest.mark.parametrize("argv, stamp", [

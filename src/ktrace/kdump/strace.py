@@ -20,9 +20,9 @@ from ktrace import record as r
 from ktrace.abi import abi_for_svflags
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, HEX_ALL, HEX_NON_ASCII, \
+from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, HEX_ALL, HEX_NON_ASCII, \
     HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
-from ktrace.decode.strace.files import PAIRS, Device, Files
+from ktrace.decode.strace.files import MADE_IN_ARGUMENTS, Device, Files, Pidfd
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.call import PT_TGID, PT_TID
 from ktrace.decode.strace.process import FORKS, shares_files
@@ -207,7 +207,7 @@ def configure(pairs) -> ViewOptions:
         elif flag == "--strings-in-hex":
             hex_style = _word(value or "all", HEX_STYLES, flag)
         elif flag == "-y":          # -y paths, -yy devices too
-            yflag |= FD_DEVICES if yflag else FD_PATHS
+            yflag |= FD_DEVICES | FD_PIDFDS if yflag else FD_PATHS
         elif flag == "-a":
             o.column = _number(value, "-a")
         elif flag == "-n":
@@ -268,13 +268,15 @@ def _timestamps(o: ViewOptions, value: str, flag: str) -> None:
 def _decode_fds(value: str) -> int:
     """--decode-fds=SET as yflag's bits: ``path`` FD_PATHS (-y), ``dev``
     FD_DEVICES (a device's path and numbers, where the trace holds them:
-    descriptors held as tracing began); socket and pidfd details are read
-    from /proc while strace runs, not recorded."""
+    descriptors held as tracing began), ``pidfd`` FD_PIDFDS (a pidfd's
+    process, known from the call that made it); socket details are read
+    from the kernel while strace runs, not recorded."""
     words = ("path", "socket", "dev", "pidfd")
     items, inverted = _decode_set(value, words, "decode-fds")
     if inverted:
         items = set(words) - items
-    return ("path" in items and FD_PATHS) | ("dev" in items and FD_DEVICES)
+    return (("path" in items and FD_PATHS) | ("dev" in items and FD_DEVICES)
+            | ("pidfd" in items and FD_PIDFDS))
 
 
 def _decode_pids(value: str) -> set[str]:
@@ -662,7 +664,7 @@ class View:
             return
         proc = self._proc(p.start.pid)
         self._release(p)
-        early = p.call.name in PAIRS     # its new descriptors print inside its arguments
+        early = p.call.name in MADE_IN_ARGUMENTS
         if early:
             pair(p.call, p.records)
             self._track(p.start.pid, p.call)
@@ -727,12 +729,15 @@ class View:
         if not self.o.strace.yflag:
             return str
 
-        paths, devices = self.o.strace.yflag & FD_PATHS, self.o.strace.yflag & FD_DEVICES
+        yflag = self.o.strace.yflag
+        paths, devices, pidfds = yflag & FD_PATHS, yflag & FD_DEVICES, yflag & FD_PIDFDS
 
         def text(fd: int) -> str:
             path = proc.files.name(fd)
             if devices and type(path) is Device:
                 return f"{fd}<{fd_path(path)}<{path.details}>>"
+            if pidfds and type(path) is Pidfd:
+                return f"{fd}<pid:{path.pid}>"
             return f"{fd}<{fd_path(path)}>" if paths and path else str(fd)
         return text
 

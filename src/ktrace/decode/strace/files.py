@@ -17,6 +17,7 @@ from .call import AT_FDCWD, Call
 from .fdio import is_dup
 from .fmt import c_int
 from .pairing import NEW_FDS
+from .process import FORKS, made_pidfd
 from .structs import dev_numbers
 
 # What -y shows for descriptors that are not files.  The kernel adds an inode
@@ -27,10 +28,12 @@ KINDS = {"eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventp
          "epoll_create1": "anon_inode:[eventpoll]", "timerfd_create": "anon_inode:[timerfd]",
          "signalfd4": "anon_inode:[signalfd]", "inotify_init1": "anon_inode:inotify",
          "inotify_init": "anon_inode:inotify",
-         "pidfd_open": "anon_inode:[pidfd]", "io_uring_setup": "anon_inode:[io_uring]",
+         "io_uring_setup": "anon_inode:[io_uring]",
          "fsopen": "anon_inode:[fscontext]", "fspick": "anon_inode:[fscontext]"}
 # calls that make two descriptors: (argument holding them, kind)
 PAIRS = {"pipe": (0, "pipe:"), "pipe2": (0, "pipe:"), "socketpair": (3, "socket:")}
+# calls whose new descriptors print inside their own arguments: pipe's [3, 4], clone's parent_tid=[3<...>]
+MADE_IN_ARGUMENTS = frozenset(PAIRS) | {"clone", "clone3"}
 # calls that open a path: (argument of the directory descriptor or None, of the path)
 OPENS = {"open": (None, 0), "creat": (None, 0), "openat": (0, 1), "openat2": (0, 1),
          "open_tree": (0, 1)}
@@ -57,6 +60,17 @@ class Device(str):
         kind = "char" if stat.S_ISCHR(mode) else "block"
         major, minor = dev_numbers(rdev)
         self.details = f"{kind} {major}:{minor}"
+        return self
+
+
+class Pidfd(str):
+    """A pidfd's -y text that also knows its process, what --decode-fds=pidfd
+    shows (strace reads it from the descriptor's fdinfo; the trace has it from
+    the call that made the descriptor: pidfd_open's argument, clone's result)."""
+
+    def __new__(cls, pid: int):
+        self = super().__new__(cls, "anon_inode:[pidfd]")
+        self.pid = pid
         return self
 
 
@@ -122,6 +136,12 @@ class Files:
                 self.fds[ret] = "anon_inode:[landlock-ruleset]"
         elif name in KINDS:
             self.fds[ret] = KINDS[name]
+        elif name == "pidfd_open":
+            self.fds[ret] = Pidfd(c_int(call.arg(0)))
+        elif name in FORKS:
+            pidfd = made_pidfd(call)
+            if pidfd is not None:
+                self.fds[pidfd] = Pidfd(ret)
         elif name in PAIRS:
             i, kind = PAIRS[name]
             arr = call.array(i, "int")

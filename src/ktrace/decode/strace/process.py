@@ -169,6 +169,17 @@ def shares_files(c: Call) -> bool:
     return c.name == "clone" and bool(c.arg(0) & CLONE_FILES)
 
 
+def made_pidfd(c: Call) -> int | None:
+    """The pidfd a successful clone or clone3 with CLONE_PIDFD stored (its STRU int)."""
+    if c.name == "clone3":
+        f = _clone_args(c)
+        i, fl = 0, (f["flags"] if f is not None else 0)
+    else:
+        i, fl = 2, (c.arg(0) if c.name == "clone" else 0)
+    data = c.struct(i, "int") if fl & CLONE_PIDFD else None
+    return S.fixed("int", data)["value"] if data is not None else None
+
+
 def _clone3_waits(c: Call) -> bool:
     """strace finishes clone3's line at exit when the kernel writes tids back
     (or clone_args runs past the part it knows)."""
