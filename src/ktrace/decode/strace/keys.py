@@ -20,16 +20,18 @@ def _serial(c: Call, i: int) -> str:
     return serial_text(c.arg(i))
 
 
+def _written(c: Call, i: int) -> bytes | None:
+    """What a successful call wrote to the buffer of argument ``i``, where recorded."""
+    return c.struct(i, "bytes") if c.ok and c.arg(i) else None
+
+
 def _read_buf(omit_nul: bool):
     """KEYCTL_DESCRIBE/READ/GET_SECURITY's buffer: what the call wrote (at most
     its size), a description's closing NUL left out."""
     def render(c: Call, i: int) -> str:
-        addr = c.arg(i)
-        if not c.ok or not addr:
-            return ptr(addr)
-        data = c.struct(i, "bytes")
+        data = _written(c, i)
         if data is None:
-            return ptr(addr)
+            return ptr(c.arg(i))
         data = data[:min(c.retval, c.arg(3))] if c.retval >= 0 else data
         if omit_nul and data.endswith(b"\0"):
             data = data[:-1]
@@ -86,12 +88,9 @@ def _ptr(c: Call, i: int) -> str:
 
 def _caps(c: Call, i: int) -> str:
     """KEYCTL_CAPABILITIES' bytes: the first two as their flags, the rest in hex."""
-    addr = c.arg(i)
-    if not c.ok or not addr:
-        return ptr(addr)
-    data = c.struct(i, "bytes")
+    data = _written(c, i)
     if data is None:
-        return ptr(addr)
+        return ptr(c.arg(i))
     count = min(c.arg(2), c.retval)
     tables = ((L.KEYCTL_CAPS0, "KEYCTL_CAPS0_???"), (L.KEYCTL_CAPS1, "KEYCTL_CAPS1_???"))
     items = [flags(tables[k][0], data[k], unknown=tables[k][1]) if k < 2 else hexval(data[k])
