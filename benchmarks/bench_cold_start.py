@@ -8,10 +8,12 @@ Per run: wall seconds of `ktrace --engine bpf -f F true` when no service is up
 (cold: it starts one, which opens, verifies and attaches the BPF program),
 then at once again (warm: the service is still up), and for scale `strace
 -f -o /dev/null true`; medians of --repeat runs.  Then the parts of the cold
-start, measured alone: a bare interpreter, one importing ktrace's command,
-one importing the service and the bpf engine, and the BPF program's load
-and attach in this process, with the verifier's own statistics for each
-program (its time and the instructions it walked).  ktrace's modules are
+start, measured alone, in the order of its critical path: the command's
+interpreter and imports until it starts the service (the rest of its
+imports overlap the service's start), the service's interpreter (-S) and
+imports, and the BPF program's load and attach in this process, with the
+verifier's own statistics for each program (its time and the instructions
+it walked).  ktrace's modules are
 compiled first, as an installation leaves them: where PYTHONDONTWRITEBYTECODE
 is set, a module edited since its last compile is compiled again at every
 start, in both processes.  --baseline SRC (another tree's src/, e.g. ``git
@@ -89,18 +91,24 @@ def starts(repeat: int, out: str, baseline: Path | None = None) -> dict[str, flo
     return {name: statistics.median(times) for name, times in runs.items()}
 
 
-IMPORTS = {"interpreter alone": "pass",
-           "interpreter, the command's imports": "import ktrace.cli",
-           "interpreter, the service's imports": "import ktrace.service, ktrace.engine.bpf"}
+# (python's arguments: the service runs with -S, its path in PYTHONPATH)
+IMPORTS = {"interpreter alone": ["-c", "pass"],
+           "the command until it starts the service": ["-c", "import ktrace.cli"],
+           "the command's imports (in parallel with the service's start)":
+               ["-c", "import ktrace.cli, ktrace.control, ktrace.engine.bpf"],
+           "the service's interpreter": ["-S", "-c", "pass"],
+           "the service's interpreter and imports":
+               ["-S", "-c", "import ktrace.service, ktrace.engine.bpf, ktrace.facility"]}
+PATH_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), *sys.path]))
 
 
 def parts(repeat: int) -> tuple[dict[str, float], float, float, dict[str, str]]:
     """(seconds of each of IMPORTS, load + attach, its CPU time, the verifier's
     statistics per program).  CPU time (the verifier runs in the loading
     process's system calls) moves less than wall time on a busy machine."""
-    imports = {label: statistics.median(seconds([sys.executable, "-c", code])
+    imports = {label: statistics.median(seconds([sys.executable, *args], PATH_ENV)
                                         for _ in range(repeat))
-               for label, code in IMPORTS.items()}
+               for label, args in IMPORTS.items()}
     loads, cpu = [], []
     for _ in range(repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -224,18 +232,53 @@ compare CPU times and runs taken side by side):
   sessions) a module edited since it was last compiled is compiled again at
   every start, in both processes (service.py alone: 12 ms); this benchmark
   compiles ktrace first, as an installation does.
-* The floor on this machine: two interpreters (17 ms each), the command's
-  and the service's imports (~60 ms each: ktrace.record and the stdlib it
-  needs — typing, re, enum, ctypes, socket, json, pathlib), the load (0.12-
-  0.18 s of CPU with the machine's load), and the request and exec (the
-  warm start).  Left to try: start the load on a thread before the
-  service's remaining imports (the loader cannot be imported without
-  ktrace.engine, hence trpoints and record, first); fork the service from
-  ktrace(1) without an exec (its modules are imported already: ~80 ms
-  saved, but the service would carry the command's command line, which
-  the tests and `ps` find services by, and the caller's state); libbpf
-  calls the log callback ~1,300 times per load, mostly debug lines (~13 ms
-  of CPU in ctypes callbacks)."""
+* The floor before the change below: two interpreters (17 ms each), the
+  command's and the service's imports (~60 ms each: ktrace.record and the
+  stdlib it needs — typing, re, enum, ctypes, socket, json, pathlib), the
+  load (0.12-0.18 s of CPU with the machine's load), and the request and
+  exec (the warm start), all in a row.  A service forked from ktrace(1)
+  without an exec (a throwaway patch, 6 cold starts each at load average 2):
+  0.36 s against 0.42 s; not taken: the service would be a copy of the
+  command, with its command line (what `ps` shows and how services are
+  found) and its state.
+* Overlapped since (2026-12-07): ktrace(1) starts the service as soon as it
+  has read its command line (service.start, before it imports control and
+  the facility's tables, which then overlap the service's start) and reads
+  the service's word on its start only when it sends the request; a
+  service nobody turned out to need (the command failed, or fell back to
+  ptrace) ends as soon as it finds that word unheard.  The service begins
+  the load first thing (`python -S -c 'begin_loading(...); from
+  ktrace.service import main ...'`): the loader's imports, the object opened
+  and configured, then bpf_object__load on a thread, which leaves the GIL
+  while the service imports the rest of itself.  And less to do: libbpf's
+  log is not captured (~1,500 calls back into Python per cold start) except
+  for a refused load, which is done again with it for the one-line reason;
+  the two 4 MiB pid arrays are created empty by the loader and handed to
+  libbpf (bpf_map__reuse_fd), which no longer copies 8 MiB of zeros into
+  them (~15 ms of CPU); the service's interpreter skips the site module
+  (-S, its path in PYTHONPATH: ~6 ms).  This tree against the one before
+  (the same BPF objects), at load average 0.5-1.5 from other work: three
+  runs of this benchmark (--repeat 7-9), cold 0.391/0.422, 0.369/0.469 and
+  0.422/0.441 s; 15 cold starts alternated, a fresh runtime directory each,
+  median 0.400 against 0.484 s, best 0.331 against 0.453 s; warm unchanged
+  (0.09-0.12 s both).  The overlap needs the second CPU free: where other
+  work holds it, what is left is the CPU saved (the service's until ready,
+  best of 5: 0.207 s against 0.242 s).
+* What is left (each step timed from inside both processes, load average
+  0.5): the command's interpreter and imports until it starts the service
+  ~65 ms (~9 ms of it `typing`, which the package ktrace imports for
+  TYPE_CHECKING only); the service from its fork to the load's start ~100 ms
+  (its interpreter, ktrace, ktrace.engine with record and trpoints, which
+  the loader's package needs first, the loader, the object opened and
+  configured); the load 0.14-0.20 s (the verifier ~90 ms of it, ktr_sys_exit
+  56 ms; libbpf's BTF and CO-RE ~20 ms; the 64 MiB ring ~10 ms); attaching
+  and mapping ~12 ms; the request and the held exit of `true` ~15 ms.  The
+  command's other imports and the service's run during the load.  Under
+  0.3 s needs more of: ktrace.engine importing record and trpoints on use
+  (the load would start ~20 ms sooner), the package not importing typing, a
+  shorter ktr_sys_exit, or the programs verified on both CPUs (two objects,
+  the maps created once and shared with bpf_map__reuse_fd: ~40 ms of wall
+  for ~40 ms more CPU)."""
 
 
 if __name__ == "__main__":

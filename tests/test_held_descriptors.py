@@ -8,6 +8,7 @@ process attached with -p keeps everything.  Both engines, through the service.
 """
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,23 @@ def test_minus_100_is_the_cwd_only_as_a_directory_descriptor(engine, tmp_path):
     lines = strace_lines(out, "-y", "-e", "trace=close,openat")
     assert any(line.startswith("close(-100) ") for line in lines), lines
     assert any(line.startswith(f"openat(AT_FDCWD<{tmp_path}>, ") for line in lines), lines
+
+
+def test_a_command_keeps_its_closed_standard_descriptors(engine, tmp_path):
+    """ktrace run with descriptors 0-2 closed (strace's redirect-fds): the
+    command still runs, and sees them closed as it would untraced."""
+    listing = tmp_path / "fds"
+    code = ("import os, sys\nfds = sorted(int(fd) for fd in os.listdir('/proc/self/fd'))\n"
+            "open(sys.argv[1], 'w').write(' '.join(map(str, fds)))\n")
+    command = [sys.executable, "-c", code, str(listing)]
+
+    def run(argv):
+        # the shell closes 0-2 for the command (a child of ours cannot start without them)
+        shell = shlex.join(argv) + " 0<&- 1>&- 2>&-"
+        done = subprocess.run(["sh", "-c", shell], env=ENV, timeout=60)
+        return done.returncode, listing.read_text()
+
+    plain = run(command)
+    traced = run([sys.executable, "-m", "ktrace.cli", "--engine", engine,
+                  "-f", str(tmp_path / "t.out"), *command])
+    assert traced == plain and plain[0] == 0

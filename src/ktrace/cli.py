@@ -15,8 +15,7 @@ import getopt
 import os
 import sys
 
-from . import control, tracefile, trpoints
-from . import record as r
+from . import service
 
 USAGE = ("usage: ktrace [-aCcdi] [-f trfile] [-g pgrp | -p pid] [-t trstr]\n"
          "       ktrace [-adi] [-f trfile] [-t trstr] command")
@@ -68,7 +67,7 @@ class Invocation:
         self.pid = 0                           # > 0 pid, < 0 process group
         self.file = "ktrace.out"
         self.facs: int | None = None           # None: the default set
-        self.engine = control.AUTO
+        self.engine = "auto"                   # control.AUTO
         self.options: dict = {}
         try:
             opts, self.command = getopt.getopt(argv, "aCcdf:g:ip:t:z", LONG_OPTIONS)
@@ -100,6 +99,7 @@ class Invocation:
         elif opt == "-p":
             self._pid_clear(val, None)
         elif opt == "-t":
+            from . import trpoints      # (this, before the service's start: see start_service)
             try:
                 self.facs = trpoints.parse(val)
             except trpoints.UnknownTracePoint:
@@ -145,7 +145,27 @@ class Invocation:
                 self.pid = 1
 
 
+def start_service(inv: Invocation) -> None:
+    """Start the trace service ``inv`` will talk to, if none is up, before
+    importing what talks to it: its start (an interpreter, imports, a BPF
+    program's verification) then overlaps ours.
+
+    auto is taken to mean bpf for root: a wrong guess costs a service that
+    ends once it is ready, unheard (service.start).
+    """
+    if inv.clear is not None:
+        return                      # clearing talks only to services already up
+    engine = inv.engine
+    if engine == "auto":
+        engine = "bpf" if os.geteuid() == 0 else "ptrace"
+    if engine in ("bpf", "ptrace"):
+        service.start(engine, service.service_options(inv.options))
+
+
 def run(inv: Invocation) -> int:
+    # imported once the service is starting (main): most of ktrace(1)'s own start
+    from . import control, tracefile, trpoints
+    from . import record as r
     if inv.clear == "clearall":
         control.clear_tracing(trpoints.ALL | trpoints.LIFECYCLE | r.KTRFAC_INHERIT, 1,
                               descend=True)
@@ -191,17 +211,20 @@ def main(argv: list[str] | None = None) -> int:
         print(e)
         return 0
     except UsageError as e:
+        from .control import notice
         if str(e):
-            control.notice(str(e))
+            notice(str(e))
         print(USAGE, file=sys.stderr)
         return 1
+    start_service(inv)
+    from . import control, tracefile      # (after the service's start, as in run)
     try:
         return run(inv)
     except tracefile.TraceFileRefused as e:
         control.notice(e.strerror)
     except OSError as e:
         control.notice(f"{e.filename or inv.file}: {e.strerror}")
-    except (ValueError, control.EngineUnavailable, control.service.ServiceError) as e:
+    except (ValueError, control.EngineUnavailable, service.ServiceError) as e:
         control.notice(str(e))
     return 1
 

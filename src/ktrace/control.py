@@ -71,11 +71,6 @@ def default_facilities(engine_name: str) -> int:
     return trpoints.DEFAULT & engines.FACILITIES[engine_name]
 
 
-def _service_options(options: dict) -> dict:
-    """The options that shape a whole service (fixed when it starts)."""
-    return {k: v for k, v in options.items() if k in ("ring_size", "lossless")}
-
-
 def _request_options(options: dict) -> dict:
     return {k: v for k, v in options.items() if k not in ("ring_size", "lossless", "genio_size")}
 
@@ -157,7 +152,10 @@ def _set_tracing(name: str, path: str, fd: int, facs: int | None, pid: int, inhe
         facs |= KTRFAC_INHERIT
     fds = {"file": fd}
     if log if log is not None else os.isatty(2):
-        fds["log"] = os.dup(2)          # close-on-exec, as Python makes descriptors
+        try:
+            fds["log"] = os.dup(2)      # close-on-exec, as Python makes descriptors
+        except OSError:
+            pass                        # stderr closed: the command has none to share
     err = None
     try:
         if name == "ptrace" and pid == os.getpid():
@@ -171,7 +169,7 @@ def _set_tracing(name: str, path: str, fd: int, facs: int | None, pid: int, inhe
             "options": _request_options(options),
             "hold_exit": hold_exit,
         }
-        err, text = service.call(name, message, fds, _service_options(options),
+        err, text = service.call(name, message, fds, service.service_options(options),
                                  exec_next=exec_next)
     finally:
         if "log" in fds and not (exec_next and err == 0):

@@ -10,7 +10,11 @@ checks every peer's credentials (SO_PEERCRED).
 
 The service is started on demand (detached: double fork, own session, so it
 is nobody's child and no terminal signal reaches it) and ends by itself when
-it traces nothing and nobody has talked to it for a moment.
+it traces nothing and nobody has talked to it for a moment.  ktrace(1) starts
+it as soon as its command line is read (:func:`start`), so that the service's
+start (an interpreter, imports, a BPF program's verification) overlaps the
+command's own: importing this module is cheap for that reason, and the
+service side imports the engine and the facility where it uses them.
 """
 
 from __future__ import annotations
@@ -28,14 +32,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import engine as engines
-from . import tracefile
-from .engine import DEFAULT_GENIO_SIZE
-from .facility import (KTRFLAG_DESCEND, KTROP_CLEAR, KTROP_CLEARFILE, KTROP_MASK, KTROP_SET,
-                       Cred, Facility, Request, TraceFile)
-from .platform import procfs
+if TYPE_CHECKING:
+    from .facility import Cred
+    from .platform import procfs
 
 IDLE_SECONDS = 2.0        # how long an idle service waits before it ends
 START_POLL = 0.01         # seconds between looks at a service another client started
@@ -43,6 +44,10 @@ UNANSWERED_MAX = 3        # services that took a request and ended without answe
 MAX_MESSAGE = 64 * 1024
 ANSWER_WAIT_MAX = 1.0     # seconds a self-tracing requester is given to wait for its answer
 ANSWER_WAIT_POLL = 0.0002
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # holds ktrace/
+# What a service of an engine does first, before it imports the rest of itself:
+# the bpf engine begins loading its program, on a thread, meanwhile.
+BEGIN = {"bpf": "from ktrace.engine.bpf import begin_loading; begin_loading(sys.argv[2]); "}
 
 
 class ServiceError(Exception):
@@ -181,6 +186,7 @@ def recv_message(sock: socket.socket) -> tuple[dict | None, list[int]]:
 
 
 def peer_cred(sock: socket.socket) -> Cred:
+    from .facility import Cred
     pid, uid, gid = struct.unpack("3i", sock.getsockopt(
         socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
     return Cred(pid, uid, gid)
@@ -199,6 +205,9 @@ def _checked(message: dict, fds: list[int]) -> dict:
     name ("file", "log"); a file for SET must be what tracefile.create
     returns, one for CLEARFILE a regular file.
     """
+    from . import tracefile
+    from .facility import KTRFLAG_DESCEND, KTROP_CLEAR, KTROP_CLEARFILE, KTROP_MASK, KTROP_SET
+
     def integer(key: str, low: int, high: int, optional: bool = False) -> int | None:
         value = message.get(key)
         if value is None and optional:
@@ -240,6 +249,7 @@ def _own_processes(table: dict[int, procfs.ProcStat]) -> list[int]:
     They are never traced, as the kernel never traces itself: a service
     stopped by its own tracing would wait for itself for ever.
     """
+    from .platform import procfs
     return procfs.subtree(table, os.getpid())
 
 
@@ -247,6 +257,8 @@ class Service:
     """Accepts requests on a control thread; applies them on the engine's."""
 
     def __init__(self, engine_name: str, engine_options: dict):
+        from . import engine as engines
+        from .facility import Facility
         self.engine = engines.load(engine_name, engine_options)
         self.facility = Facility(self.engine, exempt=_own_processes)
         self.path = socket_path(engine_name)
@@ -283,6 +295,9 @@ class Service:
                 continue
             if self._take(conn):      # an empty probe (running()) keeps nothing alive
                 idle_since = time.monotonic()
+        self._end(listener)
+
+    def _end(self, listener: socket.socket) -> None:
         # stop taking requests before the engine is told to end
         self.path.unlink(missing_ok=True)
         listener.close()
@@ -359,6 +374,8 @@ class Service:
     def _apply(self, cred: Cred, request: dict) -> int:
         """One checked request (see :func:`_checked`); its descriptors are
         closed on every path unless the facility keeps the file."""
+        from .engine import DEFAULT_GENIO_SIZE
+        from .facility import Request, TraceFile
         given = request["fds"]
         file = None
         try:
@@ -380,13 +397,18 @@ class Service:
             if file is not None and file.refs == 0:
                 file.close()         # nobody took it: the request's own copy
 
-    def run(self, ready: Callable[[], None] = lambda: None) -> None:
-        """Serve until idle; ``ready`` is called once requests can come."""
+    def run(self, ready: Callable[[], bool] = lambda: True) -> None:
+        """Serve until idle; ``ready`` is called once requests can come, and
+        says whether anybody waits for them: if not, the service ends at once
+        (a service ktrace(1) started for a command that failed, or that
+        traces with another engine: see start)."""
         listener = self._listen()
-        ready()
-        control = threading.Thread(target=self._accept_loop, args=(listener,),
-                                   name="ktrace-control", daemon=True)
-        control.start()
+        if ready():
+            control = threading.Thread(target=self._accept_loop, args=(listener,),
+                                       name="ktrace-control", daemon=True)
+            control.start()
+        else:
+            self._end(listener)
         try:
             self.engine.run(self._service)
         finally:
@@ -403,6 +425,7 @@ def _await_answer_wait(pid: int) -> None:
     traced anyway.
     """
     from .abi import LINUX_X86_64    # here: importing ktrace loads no syscall table
+    from .platform import procfs
     recvmsg = b"%d" % LINUX_X86_64.syscall_number("recvmsg")
     task = procfs.task_dir(pid)
     if task is None:                 # /proc cannot show it: trace it anyway
@@ -438,15 +461,18 @@ def _one_line(e: BaseException) -> str:
     return text.strip().split("\n")[0]
 
 
-def _tell(status: int | None, state: dict) -> None:
-    """Tell whoever started us how the start went (one JSON line), once."""
+def _tell(status: int | None, state: dict) -> bool:
+    """Tell whoever started us how the start went (one JSON line), once;
+    False when they are gone (the pipe has no reader)."""
     if status is None:
-        return
+        return True     # started by hand: anybody may come
     try:
         os.write(status, json.dumps(state).encode() + b"\n")
+        told = True
     except OSError:
-        pass            # they are gone: nobody to tell
+        told = False
     os.close(status)
+    return told
 
 
 def serve(engine_name: str, engine_options: dict, status: int | None = None) -> int:
@@ -460,10 +486,10 @@ def serve(engine_name: str, engine_options: dict, status: int | None = None) -> 
         return 0
     told = False
 
-    def ready() -> None:
+    def ready() -> bool:
         nonlocal told
         told = True
-        _tell(status, {"ready": True})
+        return _tell(status, {"ready": True})
 
     try:
         Service(engine_name, engine_options).run(ready)
@@ -482,35 +508,71 @@ def log_path(engine_name: str) -> Path:
     return runtime_dir() / f"{service_name(engine_name)}.log"
 
 
-def _spawn(engine_name: str, engine_options: dict) -> dict:
-    """Start a detached service (a grandchild in its own session) and wait
-    for its word on how the start went: no time limit while it lives, as a
-    BPF program's verification takes seconds on a slow or emulated machine."""
+# engine name -> the status pipe of the service start() began, until call() reads it
+_started: dict[str, int] = {}
+
+
+def start(engine_name: str, engine_options: dict) -> None:
+    """Start the engine's service now, unless one is up, for a request that
+    comes later (:func:`call` then waits for its word on how the start went).
+
+    ktrace(1) calls this as soon as it has read its command line, so the
+    service starts while the command imports and opens the trace file.  A
+    service nobody turns out to need (the command failed, or traces with
+    another engine) ends as soon as it is ready, its word unheard.
+    """
+    try:
+        if engine_name not in _started and _lock_free(engine_name):
+            _started[engine_name] = _launch(engine_name, engine_options)
+    except (OSError, ServiceError):
+        pass            # the request meets the same trouble, and says what it is
+
+
+def service_options(options: dict) -> dict:
+    """The options that shape a whole service (fixed when it starts)."""
+    return {k: v for k, v in options.items() if k in ("ring_size", "lossless")}
+
+
+def _launch(engine_name: str, engine_options: dict) -> int:
+    """Start a detached service (a grandchild in its own session); the pipe
+    it says how its start went on (:func:`_word`)."""
     log = log_path(engine_name)
     status_r, status_w = os.pipe()
-    argv = [sys.executable, "-c", "import sys; from ktrace.service import main; "
-            "sys.exit(main(sys.argv[1:]))", engine_name, json.dumps(engine_options),
-            str(status_w)]
     pid = os.fork()
     if pid == 0:
         try:
             os.setsid()
             if os.fork() == 0:
                 os.chdir("/")
+                # (where ktrace(1) runs with 0-2 closed, the pipe may be one of them)
+                status_w = fcntl.fcntl(status_w, fcntl.F_DUPFD, 3)
                 null = os.open(os.devnull, os.O_RDWR)
                 out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 os.dup2(null, 0)
                 os.dup2(out, 1)
                 os.dup2(out, 2)
                 os.set_inheritable(status_w, True)
+                code = (f"import sys; {BEGIN.get(engine_name, '')}"
+                        "from ktrace.service import main; sys.exit(main(sys.argv[1:]))")
+                argv = [sys.executable, "-S", "-c", code, engine_name,
+                        json.dumps(engine_options), str(status_w)]
+                # -S: no site module (~6 ms of a cold start); the path it made, and
+                # the ktrace we are, come in PYTHONPATH (ktrace needs nothing else)
                 env = dict(os.environ)
-                env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+                env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT, *(p for p in sys.path if p)])
                 os.execve(sys.executable, argv, env)
         finally:
             os._exit(0)
     os.close(status_w)
+    os.waitpid(pid, 0)          # (the child only forks the service)
+    return status_r
+
+
+def _word(status_r: int) -> dict:
+    """A launched service's word on how its start went, waited for with no
+    time limit while it lives, as a BPF program's verification takes seconds
+    on a slow or emulated machine."""
     with os.fdopen(status_r, "rb") as status:
-        os.waitpid(pid, 0)
         line = status.readline()
     try:
         return json.loads(line)
@@ -590,10 +652,13 @@ def call(engine_name: str, message: dict, fds: dict[str, int] | None = None,
         if unanswered > UNANSWERED_MAX:
             raise ServiceError(f"the {engine_name} trace service ended without answering "
                                f"(see {log_path(engine_name)})")
-        if not _lock_free(engine_name):
-            time.sleep(START_POLL)       # one is starting, or ending: wait while it lives
-            continue
-        state = _spawn(engine_name, engine_options or {})
+        status = _started.pop(engine_name, None)
+        if status is None:
+            if not _lock_free(engine_name):
+                time.sleep(START_POLL)   # one is starting, or ending: wait while it lives
+                continue
+            status = _launch(engine_name, engine_options or {})
+        state = _word(status)
         if "error" in state:
             raise ServiceError(f"the {engine_name} trace service could not start: "
                                f"{state['error']}")

@@ -6,7 +6,10 @@ data, through libbpf's live mapping), run a program on a given CPU, and mmap
 a BPF ring buffer so that the consumer can walk it without a call per record.
 
 libbpf 1.x returns NULL and sets errno on failure; every failure here becomes
-an OSError carrying that errno and libbpf's last log lines.
+an OSError carrying that errno.  libbpf's log is captured only for a load
+that asks for it (``BpfObject.load(log=True)``): opening and loading ktrace's
+object logs ~1,500 lines, mostly debug, each a call back into Python (~13 ms
+of a cold start), and only a refused load needs them.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def _print(level: int, fmt: bytes, args: int) -> int:
 
 
 _print_cb = _PRINT_FN(_print)
+_no_print = _PRINT_FN()     # NULL: libbpf prints nothing
 _print_buf = ctypes.create_string_buffer(1 << 20)   # a verifier log is one message
 
 
@@ -74,6 +78,12 @@ def _declare(lib: ctypes.CDLL) -> None:
         "bpf_program__attach": (vp, [vp]),
         "bpf_link__destroy": (i, [vp]),
         "bpf_map__fd": (i, [vp]),
+        "bpf_map__name": (cp, [vp]),
+        "bpf_map__type": (i, [vp]),
+        "bpf_map__max_entries": (u32, [vp]),
+        "bpf_map__map_flags": (u32, [vp]),
+        "bpf_map__reuse_fd": (i, [vp, i]),
+        "bpf_map_create": (i, [i, cp, u32, u32, u32, vp]),
         "bpf_map__set_max_entries": (i, [vp, u32]),
         "bpf_map__key_size": (u32, [vp]),
         "bpf_map__value_size": (u32, [vp]),
@@ -90,7 +100,7 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 
 def lib() -> ctypes.CDLL:
-    """The loaded libbpf, declared and with its log captured (once)."""
+    """The loaded libbpf, declared and quiet (once)."""
     global _lib
     if _lib is None:
         try:
@@ -105,14 +115,9 @@ def lib() -> ctypes.CDLL:
             except OSError as e:
                 raise LibbpfMissing(0, "libbpf.so.1 is not installed") from e
         _declare(handle)
-        handle.libbpf_set_print(_print_cb)
+        handle.libbpf_set_print(_no_print)   # its default prints warnings on our stderr
         _lib = handle
     return _lib
-
-
-def last_log() -> str:
-    """libbpf's last log lines (verifier output on a failed load)."""
-    return "\n".join(_log)
 
 
 _PROG_FAILED = re.compile(r"prog '(\w+)': failed")
@@ -151,6 +156,15 @@ class _TestRunOpts(ctypes.Structure):
                 ("repeat", ctypes.c_int), ("duration", ctypes.c_uint32),
                 ("flags", ctypes.c_uint32), ("cpu", ctypes.c_uint32),
                 ("batch_size", ctypes.c_uint32)]
+
+
+class _MapCreateOpts(ctypes.Structure):
+    _fields_ = [("sz", ctypes.c_size_t), ("btf_fd", ctypes.c_uint32),
+                ("btf_key_type_id", ctypes.c_uint32), ("btf_value_type_id", ctypes.c_uint32),
+                ("btf_vmlinux_value_type_id", ctypes.c_uint32),
+                ("inner_map_fd", ctypes.c_uint32), ("map_flags", ctypes.c_uint32),
+                ("map_extra", ctypes.c_uint64), ("numa_node", ctypes.c_uint32),
+                ("map_ifindex", ctypes.c_uint32)]
 
 
 BPF_F_TEST_RUN_ON_CPU = 1 << 0
@@ -219,6 +233,27 @@ class Map:
     def set_max_entries(self, n: int) -> None:
         _check(lib().bpf_map__set_max_entries(self._ptr, n) == 0,
                f"sizing map {self.name}")
+
+    def create_zeroed(self) -> None:
+        """Before load: create this .bss map here, as libbpf would, but
+        without the copy of its initial image libbpf makes into it: that
+        image is zeros, as a new map is, and for megabytes of .bss the copy
+        (and the faults of reading the image) is a good part of a load.
+
+        Raises LoadError, as the load would have for the map.
+        """
+        lb, ptr = lib(), self._ptr
+        opts = _MapCreateOpts(sz=ctypes.sizeof(_MapCreateOpts),
+                              map_flags=lb.bpf_map__map_flags(ptr))
+        fd = lb.bpf_map_create(lb.bpf_map__type(ptr), lb.bpf_map__name(ptr), *self._sizes,
+                               lb.bpf_map__max_entries(ptr), ctypes.byref(opts))
+        if fd < 0:
+            err = ctypes.get_errno() or 1
+            raise LoadError(err, None, os.strerror(err), f"creating map {self.name}")
+        try:
+            _check(lb.bpf_map__reuse_fd(ptr, fd) == 0, f"handing map {self.name} to libbpf")
+        finally:
+            os.close(fd)
 
     def data(self, ctype):
         """A ctypes view of a global-data map (.data/.bss/.rodata).
@@ -304,7 +339,7 @@ class BpfObject:
 
     def __init__(self, path: str):
         self._obj = lib().bpf_object__open_file(os.fsencode(path), None)
-        _check(bool(self._obj), f"opening {path}\n{last_log()}")
+        _check(bool(self._obj), f"opening {path}")
         self._links: list[Link] = []
 
     def map(self, name: str) -> Map:
@@ -327,11 +362,18 @@ class BpfObject:
                 return
             yield Program(ptr)
 
-    def load(self) -> None:
-        """Raises LoadError naming the program the kernel refused."""
+    def load(self, log: bool = False) -> None:
+        """Raises LoadError; with ``log``, naming the program the kernel
+        refused and why (from libbpf's log), else with only the errno."""
         _log.clear()
-        if lib().bpf_object__load(self._obj) != 0:
-            raise _load_error(ctypes.get_errno() or 1)
+        lib().libbpf_set_print(_print_cb if log else _no_print)
+        try:
+            failed = lib().bpf_object__load(self._obj) != 0
+            err = ctypes.get_errno() or 1
+        finally:
+            lib().libbpf_set_print(_no_print)
+        if failed:
+            raise _load_error(err)
 
     def load_measured(self) -> dict[str, str]:
         """:meth:`load`, asking the verifier for its statistics (log level 4):

@@ -14,6 +14,7 @@ up to a power of two) and ``lossless``.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import select
 import time
@@ -25,10 +26,9 @@ from ... import trpoints
 from ...platform import libbpf, procfs
 from .. import BPF_NEEDS_PRIVILEGE, DEFAULT_GENIO_SIZE, Engine, ProcSettings
 from . import consumer
-from .holder import Holder
 from .interface import (KTR_BATCH_DROPPED, KTR_BATCH_EXEC_PRIV, KTR_BATCH_EXIT, KTR_BATCH_FORK,
                         KTR_OPT_EXITED, KTR_OPT_OWNER_ROOT, KTR_OPT_THROTTLE, KtrProc)
-from .loader import OBJECT, Program
+from .loader import OBJECT, Loading, Program, begin
 
 DEFAULT_RING_SIZE = 64 << 20
 MIN_RING_SIZE = 1 << 16
@@ -80,19 +80,50 @@ def ring_size(requested: int) -> int:
     return 1 << (size - 1).bit_length()
 
 
+def _sizes(options: dict) -> tuple[int, int]:
+    """The ring's size and the throttle mark (0: none) the engine options ask for."""
+    lossless = bool(options.get("lossless"))
+    size = ring_size(max(options.get("ring_size") or DEFAULT_RING_SIZE,
+                         LOSSLESS_MIN_RING if lossless else 0))
+    return size, int(size * THROTTLE_AT) if lossless else 0
+
+
+_begun: Loading | None = None     # begin_loading's, until BpfEngine takes it
+
+
+def begin_loading(options: str) -> None:
+    """First thing in a bpf service (see service._launch): begin loading the
+    program for BpfEngine(``options``, as JSON) on a thread, so that the
+    service's own imports overlap the verifier's work.  Whatever goes wrong
+    is left for BpfEngine to meet again, and to say."""
+    global _begun
+    try:
+        if unavailable_reason() is None:
+            _begun = begin(*_sizes(json.loads(options)))
+    except Exception:
+        _begun = None
+
+
+def _take_begun(sizes: tuple[int, int]) -> Loading | None:
+    global _begun
+    begun, _begun = _begun, None
+    return begun if begun is not None and begun.sizes == sizes else None
+
+
 class BpfEngine(Engine):
     name = "bpf"
 
     def __init__(self, options: dict | None = None):
+        # here, with ptrace's modules: imported while begin_loading's load runs
+        from .holder import Holder
         options = options or {}
         reason = unavailable_reason()
         if reason:
             raise OSError(errno.EPERM, reason)
         self.lossless = bool(options.get("lossless"))
-        self.ring_size = ring_size(max(options.get("ring_size") or DEFAULT_RING_SIZE,
-                                       LOSSLESS_MIN_RING if self.lossless else 0))
-        self.prog = Program(self.ring_size,
-                            int(self.ring_size * THROTTLE_AT) if self.lossless else 0)
+        sizes = _sizes(options)
+        self.ring_size = sizes[0]
+        self.prog = Program(*sizes, begun=_take_begun(sizes))
         self.holder = Holder(lambda pid: self.prog.proc(pid) is not None)
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._csw_attached: set[int] = set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -19,9 +20,10 @@ TRACEFS = "/sys/kernel/tracing"
 FLUSH_PROGRAM = "ktr_flush"
 # Programs that record one facility each, beyond the syscall and lifecycle
 # programs every trace needs: a kernel that refuses one loses only that facility.
-OPTIONAL_PROGRAMS = {"ktr_switch": "w", "ktr_signal": "s", "ktr_fault": "f",
-                     "ktr_capable": "p"}
+OPTIONAL_PROGRAMS = {"ktr_switch": "w", "ktr_signal": "s", "ktr_signal_ignored": "s",
+                     "ktr_fault": "f", "ktr_capable": "p"}
 WAKE_FRACTION = 16     # the program wakes the loader when 1/16 of the ring waits
+PID_ARRAYS = (".bss.pids", ".bss.threads")     # a byte per pid each: 4 MiB of zeros
 
 
 def possible_cpus() -> int:
@@ -76,24 +78,92 @@ def _missing_tracepoint(events: Path, prog: libbpf.Program) -> str | None:
     return None
 
 
+def _configure(obj: libbpf.BpfObject, ring_size: int, throttle_bytes: int,
+               unavailable: dict[str, str]) -> None:
+    """Size and set up ``obj`` before its load, leaving out the optional
+    programs in ``unavailable`` and those whose tracepoint is missing (added to it)."""
+    obj.map("ring").set_max_entries(ring_size)
+    obj.map("stages").set_max_entries(possible_cpus())
+    for name in PID_ARRAYS:
+        obj.map(name).create_zeroed()
+    cfg = obj.map(".rodata.cfg").data(KtrConfig)
+    ns = pid_namespace()
+    ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(ns), ctypes.sizeof(ns))
+    cfg.wake_bytes = ring_size // WAKE_FRACTION
+    cfg.throttle_bytes = throttle_bytes
+    for prog in obj.programs():
+        letter = OPTIONAL_PROGRAMS.get(prog.name)
+        if letter is None:
+            continue
+        if letter not in unavailable:
+            reason = _missing_tracepoint(Path(TRACEFS, "events"), prog)
+            if reason is not None:
+                unavailable[letter] = reason
+        if letter in unavailable:
+            prog.set_autoload(False)
+
+
+class Loading:
+    """``path`` opened and configured here, and loading on a thread: the
+    load's calls into libbpf and the kernel's verifier leave the GIL to the
+    caller, which goes on meanwhile (a service starting: see begin)."""
+
+    def __init__(self, path: Path, ring_size: int, throttle_bytes: int,
+                 unavailable: dict[str, str], log: bool = False):
+        self.sizes, self.unavailable = (ring_size, throttle_bytes), unavailable
+        self.obj = libbpf.BpfObject(str(path))
+        try:
+            _configure(self.obj, ring_size, throttle_bytes, unavailable)
+        except BaseException:
+            self.obj.close()
+            raise
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, args=(log,), name="ktrace-bpf-load",
+                                        daemon=True)
+        self._thread.start()
+
+    def _load(self, log: bool) -> None:
+        try:
+            self.obj.load(log)
+        except BaseException as e:
+            self._failure = e
+
+    def result(self) -> libbpf.BpfObject:
+        """The loaded object; else the load's exception (the object closed)."""
+        self._thread.join()
+        if self._failure is not None:
+            self.obj.close()
+            raise self._failure
+        return self.obj
+
+
+def begin(ring_size: int, throttle_bytes: int = 0) -> Loading:
+    """Begin the load Program(ring_size, throttle_bytes) makes first, for it
+    to take over (``begun``)."""
+    ensure_tracefs()
+    return Loading(objects()[0], ring_size, throttle_bytes, {})
+
+
 class Program:
     """The loaded and attached BPF program with typed access to its maps.
 
     ``unavailable`` maps the trace point letters whose program the kernel
     refused (or lacks the tracepoint of) to the reason, one line each.
+    ``begun``: the load :func:`begin` started with these sizes (of the
+    first of ``paths``).
     """
 
     def __init__(self, ring_size: int, throttle_bytes: int = 0,
-                 paths: list[Path] | None = None):
+                 paths: list[Path] | None = None, begun: Loading | None = None):
         ensure_tracefs()
         self.unavailable: dict[str, str] = {}
-        self.obj = self._load_best(paths or objects(), ring_size, throttle_bytes)
+        self.obj = self._load_best(paths or objects(), ring_size, throttle_bytes, begun)
         try:
             self._attach()
             self.procs = self.obj.map("procs")
             self._mapped = [self.obj.map(".data.live").mmap_value(KtrLive),
-                            self.obj.map(".bss.pids").mmap_value(ctypes.c_uint8 * MAX_PIDS),
-                            self.obj.map(".bss.threads").mmap_value(ctypes.c_uint8 * MAX_PIDS)]
+                            *(self.obj.map(name).mmap_value(ctypes.c_uint8 * MAX_PIDS)
+                              for name in PID_ARRAYS)]
             self.live, self.maybe_traced, self.thread_state = (m.value for m in self._mapped)
             self.flusher = self.obj.program(FLUSH_PROGRAM)
             self.ring = libbpf.RingMapping(self.obj.map("ring").fd, ring_size)
@@ -103,55 +173,42 @@ class Program:
         self.cpus = [int(c) for c in _online_cpus()]
         self.sync_clock()
 
-    def _load_best(self, paths: list[Path], ring_size: int,
-                   throttle_bytes: int) -> libbpf.BpfObject:
+    def _load_best(self, paths: list[Path], ring_size: int, throttle_bytes: int,
+                   begun: Loading | None) -> libbpf.BpfObject:
         """The first build the kernel takes; else why it refused the last one (one line)."""
         for path in paths:
             try:
-                return self._load(path, ring_size, throttle_bytes)
+                return self._load(path, ring_size, throttle_bytes, begun)
             except libbpf.LoadError as e:
                 failure = e
+            begun = None
         what = f"the BPF program {failure.program}" if failure.program else "the BPF object"
         raise OSError(failure.errno, f"{what} was refused: {failure.reason}") from failure
 
-    def _load(self, path: Path, ring_size: int, throttle_bytes: int) -> libbpf.BpfObject:
-        """Open, configure and load ``path``, leaving out the optional programs
-        this kernel refuses, one load at a time (each refusal names its program)."""
-        self.unavailable.clear()
+    def _load(self, path: Path, ring_size: int, throttle_bytes: int,
+              begun: Loading | None) -> libbpf.BpfObject:
+        """Open, configure and load ``path`` (or take over ``begun``), leaving
+        out the optional programs this kernel refuses, one load at a time
+        (each refusal names its program).
+
+        A refused load is done again with libbpf's log, which alone names the
+        program and says why (see libbpf.BpfObject.load).
+        """
+        self.unavailable = begun.unavailable if begun is not None else {}
+        log = False
         while True:
-            obj = libbpf.BpfObject(str(path))
             try:
-                self._configure(obj, ring_size, throttle_bytes)
-                obj.load()
-                return obj
+                loading = begun or Loading(path, ring_size, throttle_bytes, self.unavailable, log)
+                return loading.result()
             except libbpf.LoadError as e:
-                obj.close()
+                begun = None
+                if not log:
+                    log = True
+                    continue
                 letter = OPTIONAL_PROGRAMS.get(e.program or "")
                 if letter is None or letter in self.unavailable:
                     raise
                 self.unavailable[letter] = e.reason
-            except BaseException:
-                obj.close()
-                raise
-
-    def _configure(self, obj: libbpf.BpfObject, ring_size: int, throttle_bytes: int) -> None:
-        obj.map("ring").set_max_entries(ring_size)
-        obj.map("stages").set_max_entries(possible_cpus())
-        cfg = obj.map(".rodata.cfg").data(KtrConfig)
-        ns = pid_namespace()
-        ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(ns), ctypes.sizeof(ns))
-        cfg.wake_bytes = ring_size // WAKE_FRACTION
-        cfg.throttle_bytes = throttle_bytes
-        for prog in obj.programs():
-            letter = OPTIONAL_PROGRAMS.get(prog.name)
-            if letter is None:
-                continue
-            if letter not in self.unavailable:
-                reason = _missing_tracepoint(Path(TRACEFS, "events"), prog)
-                if reason is not None:
-                    self.unavailable[letter] = reason
-            if letter in self.unavailable:
-                prog.set_autoload(False)
 
     def _attach(self) -> None:
         for prog in self.obj.programs():
