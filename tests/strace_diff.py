@@ -126,9 +126,13 @@ CORPUS = [
 
 
 def environment() -> dict[str, str]:
-    """The one environment both runs get (ktrace needs its own PYTHONPATH)."""
-    return {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8",
-            "TZ": "UTC", "PYTHONPATH": str(ROOT / "src")}
+    """The one environment both runs get (ktrace needs its own PYTHONPATH, and
+    the trace service of the tree under test: KTRACE_RUNTIME_DIR, when set)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8",
+           "TZ": "UTC", "PYTHONPATH": str(ROOT / "src")}
+    if "KTRACE_RUNTIME_DIR" in os.environ:
+        env["KTRACE_RUNTIME_DIR"] = os.environ["KTRACE_RUNTIME_DIR"]
+    return env
 
 
 def reset_workdir(work: Path) -> None:
@@ -444,15 +448,10 @@ class Mismatch:
 # Differences that are not the view's: what ktrace does not record, by design or
 # not yet.  Each is (label, test of a mismatch); the comparison files the lines
 # it explains under that label instead of counting them as the view's errors.
-_IGNORED_SIGNAL = re.compile(r"^--- SIG(CHLD|URG|WINCH|CONT) ")
 _FAILED_EXEC = re.compile(r"^execve(at)?\(.*\[.*= -1 ")
 _EXEC_POINTERS = re.compile(r"^execve(at)?\(.*0x[0-9a-f?]+, 0x[0-9a-f?]+")
 _FD_PATH = re.compile(r"(AT_FDCWD|\d+)<([^>]*)>")
 _INODE = re.compile(r"^(pipe|socket):\[\d+\]$")
-
-
-def _ignored_signal(m: "Mismatch", cwd: str) -> bool:
-    return m.kdump is None and bool(_IGNORED_SIGNAL.search(m.strace))
 
 
 def _failed_exec(m: "Mismatch", cwd: str) -> bool:
@@ -489,8 +488,6 @@ def _left_unfinished(m: "Mismatch", cwd: str) -> bool:
 
 
 KNOWN_GAPS = [
-    ("a signal ignored by default is not delivered, so not recorded (as FreeBSD)",
-     _ignored_signal),
     ("execve's argv/envp are recorded only when it succeeds (ARGS/ENVS at exit)",
      _failed_exec),
     ("-y: the trace holds no initial cwd or descriptors, inodes, resolved symlinks",

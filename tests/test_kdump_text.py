@@ -143,12 +143,34 @@ def test_genio_m_limits_and_s_suppresses_the_data():
 
 def test_psig_default_and_caught():
     recs = [linux(), r.Psig(header(r.PSIG), 2, 0, 0, (0, 0, 0, 0)),
-            r.Psig(header(r.PSIG), 17, 0x401000, 1, (0x10000, 0, 0, 0)),
-            r.Psig(header(r.PSIG), 13, 1, 0, (0, 0, 0, 0))]
+            r.Psig(header(r.PSIG), 17, 0x401000, 1, (0x10000, 0, 0, 0))]
     assert [body(x) for x in lines(recs)] == [
         "SIGINT SIG_DFL code=SI_USER",
-        "SIGCHLD caught handler=0x401000 mask=0x10000 code=CLD_EXITED",
+        "SIGCHLD caught handler=0x401000 mask=0x10000 code=CLD_EXITED"]
+    ignored = r.Psig(header(r.PSIG), 13, 1, 0x10001, (0, 0, 0, 0))     # FreeBSD's SI_USER
+    assert [body(x) for x in lines([freebsd(), ignored])] == [
         "SIGPIPE caught handler=0x1 mask=0x0 code=SI_USER"]   # kdump's literal 0x%x
+
+
+def test_psig_not_acted_on_left_out_with_its_siginfo():
+    """A Linux process's PSIG of a signal ignored (SIG_IGN, or a default that
+    ignores, stops or continues) is not one FreeBSD's kernel writes: left out,
+    and the STRU siginfo of its event; a siginfo of another event stays."""
+    siginfo = bytes(128)
+    later = header(r.STRUCT, nsec=123456790)
+    recs = [linux(),
+            r.Psig(header(r.PSIG), 17, 0, 1, (0, 0, 0, 0)),       # SIGCHLD, SIG_DFL
+            r.Struct(header(r.STRUCT), b"siginfo", siginfo),
+            r.Psig(header(r.PSIG), 10, 1, 0, (0, 0, 0, 0)),       # SIGUSR1, SIG_IGN
+            r.Struct(later, b"siginfo", siginfo),                  # waitid's, say
+            r.Psig(header(r.PSIG), 19, 0, 0, (0, 0, 0, 0)),       # SIGSTOP, SIG_DFL
+            r.Psig(header(r.PSIG), 15, 0, 0, (0, 0, 0, 0)),       # SIGTERM, SIG_DFL: kills
+            r.Struct(header(r.STRUCT), b"siginfo", siginfo)]
+    out = [body(x) for x in lines(recs)]
+    assert [x.split()[0] for x in out] == ["struct", "SIGTERM", "struct"], out
+    assert [x.split()[0] for x in map(body, lines(recs, "-t", "t"))] == ["struct", "struct"]
+    stamped = lines(recs, "-T")       # the general path (no cache): the same rule
+    assert [x.split()[3] for x in stamped] == ["STRU", "PSIG", "STRU"], stamped
 
 
 def test_csw_new_and_old_forms():

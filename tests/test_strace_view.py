@@ -215,6 +215,35 @@ def test_signal_lines_with_and_without_siginfo():
     ]
 
 
+def test_a_signal_not_acted_on_during_a_call_follows_its_line():
+    """A SIGCHLD the kernel discards as it is sent (SIG_DFL: ignored) is
+    recorded in the sender's time, maybe inside the parent's wait4: strace
+    sees it on the return to user space, after wait4's line.  One acted on
+    (a handler) during a call interrupts the call's line, as before."""
+    t = Trace()
+    t.start()
+    t.call("wait4", 2**64 - 1, 0, 0, 0)
+    t.add(r.PSIG, r.psig_payload(17, 0, 1, 0))                    # SIGCHLD, SIG_DFL
+    t.stru(b"siginfo", siginfo_bytes(17, 1, 5000, status=3))
+    t.ret("wait4", 5000)
+    t.call("kill", PID, 12)
+    t.add(r.PSIG, r.psig_payload(12, 1, 0, 0))                    # SIGUSR2, SIG_IGN
+    t.ret("kill", 0)
+    t.call("pause")
+    t.add(r.PSIG, r.psig_payload(10, 0x401000, 0, 0))             # SIGUSR1, a handler
+    t.ret("pause", -514, error=-1)
+    assert t.lines() == [
+        padded("wait4(-1, NULL, 0, NULL)", "5000"),
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=5000, si_uid=0, "
+        "si_status=3, si_utime=0, si_stime=0} ---",
+        padded("kill(4242, SIGUSR2)", "0"),
+        "--- SIGUSR2 {si_signo=SIGUSR2, si_code=SI_USER} ---",
+        "pause( <unfinished ...>",
+        "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER} ---",
+        "<... pause resumed>)                    = ? ERESTARTNOHAND (To be restarted if no handler)",
+    ]
+
+
 def test_unfinished_line_waits_for_data_recorded_at_exit():
     """strace reads write's buffer and execve's argv at entry; the trace has them at exit."""
     t = Trace()

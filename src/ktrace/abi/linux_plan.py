@@ -87,7 +87,7 @@ inode number, flags 0 and no path.  strace's -y prints a socket as
 ``socket:[INODE]`` (what readlink of /proc/PID/fd/N gives); the descriptor's
 memory holds no such thing, so the engines ask the kernel at the exit.
 
-One record comes outside any syscall: a signal acted on is a PSIG (``s``)
+One record comes outside any syscall: a signal is a PSIG (``s``)
 followed by ``STRU siginfo``, the 128 raw bytes of its siginfo_t (the
 strace view prints si_pid, si_uid, si_status, si_addr, ... from it).  Like
 every STRU it is a ``t`` record: it is written when the process is traced

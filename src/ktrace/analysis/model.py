@@ -26,7 +26,7 @@ from ktrace import record as r
 from ktrace.decode.strace.process import FORKS as LINUX_FORKS
 from ktrace.kdump.abis import AbiTracker, ProcessAbi
 from ktrace.kdump.faults import faultend_text
-from ktrace.kdump.strace import FATAL_BY_DEFAULT
+from ktrace.kdump.signals import SIG_DFL, acted_on
 
 from .calltext import CallText, Outcome
 
@@ -489,7 +489,7 @@ class Model:
         proc_abi = self.abis.get(thread.pid)
         name = (proc_abi.abi.signal_name(rec.signo) if proc_abi.abi else None) \
             or f"signal {rec.signo}"
-        if rec.action == 0 and rec.signo in FATAL_BY_DEFAULT and proc_abi.linux:
+        if rec.action == SIG_DFL and acted_on(rec.signo, rec.action) and proc_abi.linux:
             thread.process.signal = name
         self._emit(thread, Mark(thread, ns, "signal", name, signo=rec.signo,
                                 action=rec.action, code=rec.code))

@@ -69,6 +69,21 @@ class LineView(ABC):
         """Does this view print records of the type (the index, up to
         KTR_TYPE_MASK)?  The others only feed the ABIs."""
 
+    def screened_types(self) -> list[bool]:
+        """Does this view leave out some records of the type (the index) by a
+        rule of more than the record's own bytes (:meth:`left_out`)?"""
+        return [False] * (r.KTR_TYPE_MASK + 1)
+
+    def screens(self, t: int, payload: bytes) -> bool:
+        """Is a record of a screened type ``t`` with ``payload`` one that
+        :meth:`left_out` decides on?  Those take the general path, always."""
+        return False
+
+    def left_out(self, rec: r.Record) -> bool:
+        """Is the screened record ``rec`` left out?  Asked of every one of
+        them in the order of the trace, whatever -t and -p show."""
+        return False
+
     @abstractmethod
     def make_head(self, h: r.Header, proc: ProcessAbi) -> str:
         """The start of a line that records of this header key share."""
@@ -94,6 +109,7 @@ class LineView(ABC):
         cannot take to ``show``; other ``records`` all go to ``show``.
         """
         shown = self.shown_types()
+        screened, left_out = self.screened_types(), self.left_out
         pid_wanted = self.opts.pid
         abis = self.abis
         feed, proc_of, default_proc = abis.feed, abis.by_pid.get, abis.default
@@ -118,6 +134,8 @@ class LineView(ABC):
             if dropped and note_drop is not None and not drop_noted:
                 add(note_drop(h))
                 drop_noted = True
+            if screened[t] and left_out(rec):
+                return
             if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
                 if t == procctor or t == procdtor:
                     feed(rec)
@@ -229,10 +247,10 @@ class LineView(ABC):
             """The line of the whole v1 ``record`` (type, pid, tid, comm,
             payload) but for its stamp (with a stamp, the parts before and
             after it), now known by ``key``; "" for a record not shown; None
-            for one to leave to ``show`` (a PROCCTOR or PROCDTOR, a head not
-            made yet)."""
+            for one to leave to ``show`` (a PROCCTOR or PROCDTOR, one the view
+            screens, a head not made yet)."""
             t = rtype - r.KTR_VERSIONED
-            if t == procctor or t == procdtor:
+            if t == procctor or t == procdtor or screened[t] and self.screens(t, payload):
                 return None
             if not shown[t] or pid_wanted and pid != pid_wanted and tid != pid_wanted:
                 line = ""

@@ -34,6 +34,7 @@ from ktrace.kdump.select import Selection, named_paths, syscall_set
 
 from .iodump import strace_dump, strace_iov_dump
 from .lines import CACHEABLE, FAST_CACHE_LIMIT
+from .signals import SIG_DFL, acted_on
 
 USAGE = """\
 usage: kdump --strace [--follow | -ff] [-lnTvy] [-x|-xx] [-r|-t|-tt|-ttt] [-s strsize]
@@ -85,8 +86,9 @@ DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": 
 VECTORED_DUMPS = {"readv": False, "preadv": False, "preadv2": False, "recvmsg": False,
                   "writev": True, "pwritev": True, "pwritev2": True, "sendmsg": True,
                   "vmsplice": True}
-FATAL_BY_DEFAULT = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27,
-                    29, 30, 31}
+# signals not acted on (ignored, stopping, continuing) that came during one call,
+# held for after its line (beyond, each is shown as it comes)
+MAX_SIGNALS_AFTER = 64
 
 
 class ViewOptions:
@@ -418,6 +420,7 @@ class Pending:
         self.held: HeldLine | None = None     # its <unfinished ...> line, not yet written
         self.shown = True                       # -e trace= selects it
         self.deferred = False                   # status= or -P decide at its end: one line
+        self.signals_after: list[HeldLine] = []   # its thread's signals shown after its line
 
     @property
     def printing(self) -> bool:
@@ -655,6 +658,20 @@ class View:
         return split_args(p.call, p.info)
 
     def _finish(self, tid: int, p: Pending, end: r.Header) -> None:
+        self._finish_call(tid, p, end)
+        if p.signals_after:
+            self._signals_after(tid, p, end)
+
+    def _signals_after(self, tid: int, p: Pending, h: r.Header) -> None:
+        """The signals not acted on that came during ``p``, after its line:
+        strace sees one as the thread returns to user space (the bpf engine
+        records a signal the kernel discards when it is sent, which is in the
+        sender's time)."""
+        for line in p.signals_after:
+            self._emit(tid, self._leader(tid, h) + (line.text or line.fallback))
+        p.signals_after.clear()
+
+    def _finish_call(self, tid: int, p: Pending, end: r.Header) -> None:
         if not p.shown:         # not printed: only what it changed (-y, -P, children)
             if self.files_matter:
                 pair(p.call, p.records)
@@ -807,6 +824,8 @@ class View:
         elif not p.unfinished and self._selected(p):
             self._emit(tid, self._unfinished_text(
                 f"{self._leader(tid, p.start, p.call)}{p.call.name}(", p))
+        if p.signals_after:
+            self._signals_after(tid, p, p.start)
 
     def _proc(self, pid: int) -> Process:
         proc = self.procs.get(pid)
@@ -893,19 +912,31 @@ class View:
         return note
 
     def _signal(self, tid: int, rec: r.Psig) -> None:
-        if tid in self.pending and self.current == tid:
-            self._unfinished(tid, self.pending[tid])
-            self.current = None
-        self._interrupt(tid)
-        self.last_mask[tid] = rec.mask[0] | rec.mask[1] << 32
+        """``--- SIGNAME {siginfo} ---``.  A signal acted on ends the line of
+        its thread's call (the handler runs inside it); one not acted on
+        during a call is shown after the call's line (see _signals_after)."""
         name = signame(rec.signo)
         code = sigcode_name(rec.signo, rec.code) or str(rec.code)
-        head = f"{self._leader(tid, rec.header)}--- {name} "
+        acted = acted_on(rec.signo, rec.action)
+        during = None if acted else self.pending.get(tid)
+        if during is not None and len(during.signals_after) >= MAX_SIGNALS_AFTER:
+            during = None                 # too many held: shown as it comes
+        if during is None:
+            if tid in self.pending and self.current == tid:
+                self._unfinished(tid, self.pending[tid])
+                self.current = None
+            self._interrupt(tid)
+        if acted:                         # what its handler's rt_sigreturn restores
+            self.last_mask[tid] = rec.mask[0] | rec.mask[1] << 32
+        head = f"{'' if during is not None else self._leader(tid, rec.header)}--- {name} "
         line = HeldLine(head, f"{head}{{si_signo={name}, si_code={code}}} ---")
         self.signals[tid] = (line, rec.header.pid)     # its siginfo is taken in anyway
         if self.sel.signal(name):
-            self._emit(tid, line)
-        if rec.action == 0 and rec.signo in FATAL_BY_DEFAULT:
+            if during is not None:
+                during.signals_after.append(line)
+            else:
+                self._emit(tid, line)
+        if acted and rec.action == SIG_DFL:
             self._proc(rec.header.pid).fatal = rec.signo
 
     def _siginfo(self, tid: int, rec) -> bool:

@@ -6,6 +6,10 @@ that depends on the record type.  The loop is :mod:`.lines`' (shared with
 --json): this view gives it the head (the columns a thread's records share),
 the timestamp and cpu columns when asked for, and a small method per record
 class for the body.
+
+FreeBSD's kernel records a signal only when it is acted on; a Linux
+process's trace holds the others too (for the strace view): this view leaves
+out such a PSIG and the siginfo that came with it (:mod:`.signals`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .faults import fault_text, faultend_text
 from .iodump import PIECE, io_data, io_pieces, screen_width
 from .lines import CACHE_LIMIT, LineView
 from .options import DumpOptions
+from .signals import acted_on
 
 TAGS = {
     r.SYSCALL: "CALL", r.SYSRET: "RET ", r.NAMEI: "NAMI", r.GENIO: "GIO ",
@@ -34,6 +39,7 @@ MAXCOMLEN = 19
 ERESTART = -1
 EJUSTRETURN = -2
 INVALID = "invalid record"
+SIGINFO_NAME = b"siginfo"
 
 
 def brief(rec: tuple) -> str:
@@ -128,6 +134,7 @@ class TextFormatter(LineView):
         self.decode_errors: collections.deque = collections.deque(maxlen=100)
         self._tags: dict[str, dict[int, str]] = {}
         self._calls: dict[tuple, str] = {}
+        self._unacted: r.Header | None = None    # the last PSIG left out, if the last PSIG was
         if opts.absolute or opts.elapsed or opts.relative or opts.cpu_column:
             same_tags = None if opts.abi_column else self.tags(self.abis.default)
             self.stamp = Stamp(opts, self.tags, same_tags).columns
@@ -148,6 +155,27 @@ class TextFormatter(LineView):
         for t in TAGS:
             shown[t] = self.opts.shown(t)
         return shown
+
+    def screened_types(self) -> list[bool]:
+        screened = super().screened_types()
+        screened[r.PSIG] = screened[r.STRUCT] = True
+        return screened
+
+    def screens(self, t: int, payload: bytes) -> bool:
+        return t == r.PSIG or payload.startswith(SIGINFO_NAME + b"\0")
+
+    def left_out(self, rec: r.Record) -> bool:
+        """A Linux process's PSIG of a signal not acted on, and its STRU
+        siginfo: the record after it, of the same event (thread and time)."""
+        h = rec[0]
+        if h.type == r.PSIG:
+            unacted = (type(rec) is r.Psig and self.abis.get(h.pid).linux
+                       and not acted_on(rec.signo, rec.action))
+            self._unacted = h if unacted else None
+            return unacted
+        last = self._unacted
+        return (last is not None and type(rec) is r.Struct and rec.name == SIGINFO_NAME
+                and (h.pid, h.tid, h.sec, h.nsec) == (last.pid, last.tid, last.sec, last.nsec))
 
     def make_head(self, h: r.Header, proc: ProcessAbi) -> str:
         """The columns up to the body; up to the timestamps when there are some."""

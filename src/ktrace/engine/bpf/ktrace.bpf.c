@@ -69,6 +69,11 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_failed_bu
 /* signals whose default action is to ignore, stop or continue: CHLD URG WINCH CONT STOP TSTP TTIN TTOU */
 #define DEFAULT_NOT_FATAL ((1u << 17) | (1u << 23) | (1u << 28) | (1u << 18) | (1u << 19) | \
 			   (1u << 20) | (1u << 21) | (1u << 22))
+/* ... of which those ignored: CHLD CONT URG WINCH (the kernel's SIG_KERNEL_IGNORE_MASK) */
+#define DEFAULT_IGNORED	((1u << 17) | (1u << 18) | (1u << 23) | (1u << 28))
+#define SIGNAL_GROUP_EXIT 0x4		/* signal_struct.flags: the process is dying */
+#define SI_USER		0
+#define SI_KERNEL	0x80
 #define SEGV_MAPERR	1
 #define NR_GETCWD	79
 #define NR_EXECVE	59
@@ -1946,6 +1951,27 @@ static __always_inline int dumping_core(struct task_struct *task)
 /* signal_deliver's info is a real siginfo, or SEND_SIG_NOINFO (0) / SEND_SIG_PRIV (1) */
 #define REAL_SIGINFO(p)	((__u64)(p) > 4096)
 
+/* Is ``sig`` with ``handler`` acted on: does it run a handler or end the process? */
+static __always_inline int acted_on(int sig, __u64 handler)
+{
+	return handler != SIG_IGN && (handler || sig >= 32 || !((1u << sig) & DEFAULT_NOT_FATAL));
+}
+
+/* PSIG, then its STRU siginfo when there is one and the process is traced for t */
+static __always_inline void emit_psig(struct stage *st, int sig, __u64 handler, int code,
+				      __u64 mask, const struct kernel_siginfo *siginfo)
+{
+	struct ktr_psig ps = {
+		.signo = sig,
+		.action = handler,
+		.code = code,
+		.mask = {(__u32)mask, mask >> 32, 0, 0},
+	};
+	emit_fixed(st, KTR_PSIG, &ps, sizeof(ps));
+	if (siginfo && (st->fac & KTRFAC(KTR_STRUCT)))
+		emit_siginfo(st, siginfo);
+}
+
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
@@ -1986,18 +2012,17 @@ int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigactio
 	if (siginfo)
 		code = BPF_CORE_READ(siginfo, si_code);
 	/*
-	 * Only a signal acted on is delivered in FreeBSD's sense: one that runs
-	 * a handler or ends the process.  (Linux queues ignored ones too while
-	 * the process is ptraced, as ktrace does to hold its exit.)
+	 * A signal acted on (one that runs a handler or ends the process) ends
+	 * a fault in progress.  One that is not (ignored, stopping, continuing:
+	 * Linux queues those while the process is blocking them or is ptraced,
+	 * as ktrace does to hold its exit) is recorded too, its action saying
+	 * so; FreeBSD's view leaves it out (docs/design.md).
 	 */
 	handler = (__u64)BPF_CORE_READ(ka, sa.sa_handler);
-	if (handler == SIG_IGN || (!handler && sig < 32 && ((1u << sig) & DEFAULT_NOT_FATAL)))
-		goto out;
-	if (sig == SIGSEGV || sig == SIGBUS)
-		fault_end(st, w.tid, code == SEGV_MAPERR ? KERN_INVALID_ADDRESS :
-						      KERN_PROTECTION_FAILURE);
-	else
-		fault_end(st, w.tid, KERN_SUCCESS);
+	if (acted_on(sig, handler))
+		fault_end(st, w.tid, sig != SIGSEGV && sig != SIGBUS ? KERN_SUCCESS :
+				     code == SEGV_MAPERR ? KERN_INVALID_ADDRESS :
+							   KERN_PROTECTION_FAILURE);
 	if (!(st->fac & KTRFAC(KTR_PSIG)))
 		goto out;
 	/*
@@ -2007,16 +2032,91 @@ int BPF_PROG(ktr_signal, int sig, struct kernel_siginfo *info, struct k_sigactio
 	 */
 	mask = BPF_CORE_READ_BITFIELD_PROBED(task, restore_sigmask) ? task->saved_sigmask.sig[0] :
 								      task->blocked.sig[0];
-	struct ktr_psig ps = {
-		.signo = sig,
-		.action = handler,
-		.code = code,
-		.mask = {(__u32)mask, mask >> 32, 0, 0},
-	};
-	emit_fixed(st, KTR_PSIG, &ps, sizeof(ps));
-	if (siginfo && (st->fac & KTRFAC(KTR_STRUCT)))
-		emit_siginfo(st, siginfo);
+	emit_psig(st, sig, handler, code, mask, siginfo);
 out:
+	end(st);
+	return 0;
+}
+
+/* bit k (< 32) of a word, found by its remainder mod 37: each bit's differs */
+static const __u8 bit_of_mod37[64] = {
+	0, 0, 1, 26, 2, 23, 27, 0, 3, 16, 24, 30, 28, 11, 0, 13, 4, 7, 17, 0, 25, 22, 31, 15,
+	29, 10, 12, 6, 0, 21, 14, 9, 5, 20, 8, 19, 18};
+
+/*
+ * Does a signal below ``sig`` pending for ``task`` end it first?  A ptracer
+ * sees an ignored signal queued like any other, and the lowest pending one
+ * is dequeued first: one that kills (the SIGHUP before the SIGCONT of an
+ * orphaned process group) leaves the ignored one unseen.  The lowest
+ * unblocked one whose default kills is looked at, if its action is that.
+ */
+static __always_inline int killed_first(struct task_struct *task, int sig,
+					struct k_sigaction *actions)
+{
+	__u32 fatal = (BPF_CORE_READ(task, pending.signal.sig[0]) |
+		       BPF_CORE_READ(task, signal, shared_pending.signal.sig[0])) &
+		      ~BPF_CORE_READ(task, blocked.sig[0]) & ((1ull << (sig - 1)) - 1) &
+		      ~(DEFAULT_NOT_FATAL >> 1);	/* bit s - 1: signal s */
+	__u32 lowest = fatal & -fatal;
+	__u64 at = lowest % 37;
+
+	masked(at, 63);				/* (a bound the verifier keeps) */
+	return lowest && !BPF_CORE_READ(&actions[bit_of_mod37[at]], sa.sa_handler);
+}
+
+/*
+ * A signal the kernel discards as it is sent (TRACE_SIGNAL_IGNORED): one the
+ * target ignores (SIG_IGN, or SIG_DFL of SIGCHLD, SIGCONT, SIGURG, SIGWINCH)
+ * while it does not block it and no ptracer sees it.  It never reaches
+ * signal_deliver; a ptracer (strace) sees it all the same, and so the PSIG
+ * is written here, with the target's ids and name: in the sender's context,
+ * so it can fall inside a call of the target's (the strace view shows it
+ * after that call, where strace does).
+ */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(ktr_signal_ignored, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct kernel_siginfo made = {};
+	const struct kernel_siginfo *siginfo = &made;
+	struct k_sigaction *actions;
+	struct who w, sender;
+	struct stage *st;
+	__u64 handler;
+
+	if (result != TRACE_SIGNAL_IGNORED || sig < 1 || sig > 64)
+		return 0;
+	task_who(task, &w);
+	if (!w.pid || !maybe(w.pid))
+		return 0;
+	actions = BPF_CORE_READ(task, sighand)->action;
+	handler = (__u64)BPF_CORE_READ(&actions[(sig - 1) & 63], sa.sa_handler);
+	/* (else it was dropped for a process that is dying) */
+	if (handler > SIG_IGN || (!handler && (sig >= 32 || !((1u << sig) & DEFAULT_IGNORED))) ||
+	    (BPF_CORE_READ(task, signal, flags) & SIGNAL_GROUP_EXIT) ||
+	    killed_first(task, sig, actions))
+		return 0;
+	if (REAL_SIGINFO(info)) {
+		siginfo = info;
+	} else {
+		/* what the kernel would have queued: SEND_SIG_PRIV's, or kill(2)'s by the sender */
+		made.si_signo = sig;
+		made.si_code = info ? SI_KERNEL : SI_USER;
+		if (!info && !current_who(&sender)) {
+			made._sifields._kill._pid = sender.pid;
+			made._sifields._kill._uid = (__u32)bpf_get_current_uid_gid();
+		}
+	}
+	st = my_stage();
+	if (!st || st->busy)
+		return 0;
+	st->busy = 1;
+	asm volatile("" ::: "memory");
+	if (!proc_load(st, w.pid) && (st->fac & KTRFAC(KTR_PSIG))) {
+		ev_begin(st, &w);
+		emit_psig(st, sig, handler, BPF_CORE_READ(siginfo, si_code),
+			  BPF_CORE_READ(task, blocked.sig[0]), siginfo);
+	}
 	end(st);
 	return 0;
 }

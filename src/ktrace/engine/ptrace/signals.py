@@ -4,11 +4,13 @@ A PSIG is followed by ``STRU siginfo`` (the raw siginfo_t the stop's
 PTRACE_GETSIGINFO returned) when the process is traced for structs (``t``)
 too: the sender's pid and uid, a child's status and times, a fault's address.
 
-PSIG is written, as FreeBSD's postsig() writes it, for a signal that is
-acted on: one that runs a handler or whose default action ends the process.
-A signal that is ignored (SIG_IGN, or SIG_DFL of a signal whose default is to
-ignore, stop or continue) is not "delivered" in FreeBSD's sense and records
-nothing; the process still gets it exactly as it would untraced.
+PSIG is written for every signal that reaches a delivery stop, as strace
+shows each: one acted on (it runs a handler, or its default action ends the
+process: FreeBSD's postsig() records those) and one that is not (SIG_IGN, or
+SIG_DFL of a signal whose default is to ignore, stop or continue), its action
+(SIG_IGN 1, SIG_DFL 0) saying which.  FreeBSD's kernel never records the
+latter, and FreeBSD's view leaves it out (docs/design.md).  Either way the
+process gets the signal exactly as it would untraced.
 
 The action needs the handler's address.  Handlers installed while traced are
 known from rt_sigaction.  For one installed before we attached, /proc only
@@ -35,21 +37,6 @@ _TEMPORARY_MASK_NRS = frozenset(LINUX_X86_64.syscall_number(n) for n in TEMPORAR
 # what such a call's return register holds when a signal ended the wait
 ERESTARTNOHAND = 514
 _WAIT_INTERRUPTED = frozenset(-e & 0xFFFFFFFFFFFFFFFF for e in (errno.EINTR, ERESTARTNOHAND))
-
-# signals whose default action is not to end the process
-DEFAULT_NOT_FATAL = frozenset({
-    signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIGCONT,
-    signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU,
-})
-
-
-def acted_on(handler: int, sig: int) -> bool:
-    if handler == SIG_IGN:
-        return False
-    if handler == SIG_DFL:
-        return sig not in DEFAULT_NOT_FATAL
-    return True
-
 
 def return_mask(th: Thread) -> int:
     """PSIG's mask: the blocked set the handler's return restores (FreeBSD's returnmask).
@@ -87,18 +74,17 @@ def delivery_stop(engine, th: Thread, sig: int) -> None:
     if engine.perf is not None and sig in (signal.SIGSEGV, signal.SIGBUS):
         engine.perf.fault_failed(th.tid, sig, info.addr, info.code)
     handler, sa_flags = proc.actions.get(sig, (SIG_DFL, 0))
-    if acted_on(handler, sig):
-        mask = return_mask(th)
-        if handler == CAUGHT_UNKNOWN and not proc.detaching:
-            th.probe = (sig, info, mask)
-            try:
-                pt.singlestep(th.tid, sig)
-            except OSError:
-                th.probe = None
-            return
-        _psig(engine, th, sig, handler, info, mask)
-        if handler > SIG_IGN and sa_flags & SA_RESETHAND:
-            proc.actions[sig] = (SIG_DFL, 0)
+    mask = return_mask(th)
+    if handler == CAUGHT_UNKNOWN and not proc.detaching:
+        th.probe = (sig, info, mask)
+        try:
+            pt.singlestep(th.tid, sig)
+        except OSError:
+            th.probe = None
+        return
+    _psig(engine, th, sig, handler, info, mask)
+    if handler > SIG_IGN and sa_flags & SA_RESETHAND:
+        proc.actions[sig] = (SIG_DFL, 0)
     engine.resume(th, sig)
 
 
