@@ -351,7 +351,7 @@ _ENVP = re.compile(r"^(execve\(.*, 0x)[0-9a-f]+( /\* \d+ vars? \*/\))")
 _CLOCK_CALLS = {"clock_gettime", "gettimeofday", "time", "times", "futex", "getrusage", "wait4"}
 _TV = re.compile(r"(tv_sec|tv_nsec|tv_usec|tms_\w+)=\d+( /\* [\d.]+ s \*/)?")
 _SIGINFO_MORE = re.compile(r"(--- \w+ \{si_signo=\w+, si_code=\w+)(, .*)?(\} ---)$")
-_SIGCHLD_TIMES = re.compile(r"(si_utime|si_stime)=\d+")
+_SIGCHLD_TIMES = re.compile(r"(si_utime|si_stime)=\d+( /\* [\d.]+ s \*/)?")
 _SYSINFO = re.compile(r"(uptime|loads|freeram|sharedram|bufferram|freeswap|procs)="
                       r"(\[[^]]*\]|\d+)")
 _STATFS_FREE = re.compile(r"(f_bfree|f_bavail|f_ffree)=\d+")

@@ -176,7 +176,10 @@ def _assert_like_strace(c: D.Comparison) -> None:
     unpaired = [text for text in [m.strace for m in c.missing] + [m.kdump for m in c.extra]
                 if D.name_of(text) not in D.SCHEDULED]
     assert len(unpaired) <= max(MIN_UNPAIRED, MAX_UNPAIRED * c.total), unpaired[:20]
-    assert c.rate_without_gaps > 0.95, (c.matched, c.total)
+    # a filter that shows little leaves the scheduler's lines (a shell's SIGCHLDs,
+    # merged or not as its children end together) a large share: they count apart
+    scheduled = sum(1 for m in c.missing if D.name_of(m.strace) in D.SCHEDULED)
+    assert c.matched / max(1, c.total - len(c.known) - scheduled) > 0.95, (c.matched, c.total)
 
 
 def test_filters_select_something(filtered):

@@ -181,7 +181,7 @@ def test_recvmmsg_timeout_left_and_timeout():
     assert [" ".join(line.split()) for line in out.getvalue().splitlines()] == [
         "recvmmsg(3, 0x1000, 1, MSG_DONTWAIT, {tv_sec=0, tv_nsec=12345678}) = 1 "
         "(left {tv_sec=0, tv_nsec=12000000})",
-        "recvmmsg(3, 0x1000, 1, 0, {tv_sec=1, tv_nsec=0}) = 0 (Timeout)",
+        "recvmmsg(3, [], 1, 0, {tv_sec=1, tv_nsec=0}) = 0 (Timeout)",     # no message
         "sendmmsg(3, 0x1000, 2, MSG_DONTWAIT) = 2",
     ]
 

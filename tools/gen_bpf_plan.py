@@ -40,10 +40,10 @@ class _Tables:
         # execve's ARGV/ENVP are the program's own business (plan_syscall.argv_arg)
         self.entry_roles = {R.PATH, R.IN_STRUCT, R.INOUT_STRUCT, R.IN_ARRAY, R.INOUT_ARRAY,
                             R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR, R.IN_STRING,
-                            R.CLONE_ARGS, R.IOC}
+                            R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR}
         self.exit_roles = {R.OUT_STRUCT, R.INOUT_STRUCT, R.OUT_ARRAY, R.INOUT_ARRAY, R.IN_BUF,
                            R.OUT_BUF, R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR,
-                           R.OUT_STRING, R.CLONE_ARGS, R.IOC}
+                           R.OUT_STRING, R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR}
 
     def type_id(self, name: str) -> int:
         if name not in self.types:
@@ -139,7 +139,7 @@ def generate(plan_mod, abi) -> str:
     utrace = abi.syscall(plan_mod.UTRACE_NR)
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
-                   for name in ("msghdr", "sockaddr", "iovec", "int", "siginfo",
+                   for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
                                  plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
@@ -173,6 +173,8 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_CLONE_PIDFD\t0x{plan_mod.CLONE_PIDFD:x}
 #define PLAN_CLONE_ARGS_SET_TID\t{plan_mod.CLONE_ARGS_SET_TID}
 #define PLAN_MAX_SET_TID\t{plan_mod.MAX_SET_TID}
+#define PLAN_MSG_CONTROL_MAX\t{plan_mod.MSG_CONTROL_MAX}
+#define PLAN_MMSG_MAX\t{plan_mod.MMSG_MAX}
 #define PLAN_EXEC_ON_FAILURE\t{exec_on_failure}	/* ARGS/ENVS of a failed execve too */
 /* a failed call's IN_BUF: STRU buf, the bytes of the argument BUF_COUNT after it */
 #define PLAN_BUF_ON_FAILURE\t{buf_on_failure}

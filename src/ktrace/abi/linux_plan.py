@@ -49,6 +49,24 @@ option) are given a known size the same way.  A shorter record than the length s
 so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
 ``MAX_SET_TID``) follows it as a STRUCT_ARRAY of ints.
 
+A msghdr (sendmsg's at entry, recvmsg's at its successful exit) is ``STRU
+msghdr``, then what its pointers hold: ``STRU sockaddr`` (msg_namelen bytes,
+128 at most; when not all can be read, its first page's part: recvmsg's
+msg_namelen is the address's length, which may pass the end of the buffer
+given, and strace reads no more than was given), ``STRUCT_ARRAY iovec`` and
+``STRU cmsghdr``: the raw bytes of msg_control, msg_controllen of them
+(recvmsg's: the length the kernel wrote back), at most ``MSG_CONTROL_MAX``
+and the genio size.  The iovecs and the control data are whole or none: an
+unreadable one leaves no record, and strace prints its address.
+
+sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
+(its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
+and at a successful exit the messages moved: ``STRUCT_ARRAY mmsghdr`` of the
+result's count (msg_len set), then for each of its first ``MMSG_MAX`` messages
+what a msghdr's pointers hold (sockaddr, iovec, cmsghdr: none where the
+pointer or length is 0) and a GIO of its msg_len bytes, which ends the
+message's records.
+
 Failed calls record no exit data, but for the roles in ``ON_FAILURE``:
 execve's argv and envp (read at entry) are written at its exit whether or
 not it succeeded, as strace shows them for a failed exec.  A failed call's
@@ -124,9 +142,9 @@ class Role(enum.IntEnum):
     OUT_BUF = 9        # GIO rw=0 at exit: the bytes read (retval)
     IN_IOVEC = 10      # STRUCT_ARRAY iovec at entry, one GIO rw=1 at exit
     OUT_IOVEC = 11     # STRUCT_ARRAY iovec at entry, one GIO rw=0 at exit
-    IN_MSGHDR = 12     # STRU msghdr (+ sockaddr, iovec) at entry, GIO rw=1 at exit
+    IN_MSGHDR = 12     # STRU msghdr (+ sockaddr, iovec, cmsghdr) at entry, GIO rw=1 at exit
     OUT_MSGHDR = 13    # STRU msghdr at entry (the msg_namelen given); STRU msghdr
-    #                    (+ sockaddr, iovec) and GIO rw=0 at exit
+    #                    (+ sockaddr, iovec, cmsghdr) and GIO rw=0 at exit
     IN_STRING = 14     # STRU string at entry: a string not looked up
     OUT_STRING = 15    # STRU string at exit, on success
     ARGV = 16          # ARGS at the exit of execve (failed ones too), read at entry
@@ -138,6 +156,10 @@ class Role(enum.IntEnum):
     IOC = 20           # an ioctl argument by its request's _IOC bits (the request is the
     #                    argument its Len.IOC_SIZE length names): STRU at entry if
     #                    _IOC_WRITE, at exit on success if _IOC_READ
+    IN_MMSGHDR = 21    # STRUCT_ARRAY mmsghdr at entry (as IN_ARRAY); at a successful exit
+    #                    the messages sent: STRUCT_ARRAY mmsghdr (msg_len set), then each
+    #                    one's sockaddr, iovec, cmsghdr and GIO rw=1 (the module doc)
+    OUT_MMSGHDR = 22   # the same for recvmmsg, the GIOs rw=0
 
 
 class Len(enum.IntEnum):
@@ -201,7 +223,7 @@ STRUCT_SIZES: dict[str, int] = {
     "shminfo": 72, "shm_info": 48, "nodemask": 0, "kexec_segment": 32,
     "perf_event_attr": 64,
     "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
-    "user_regs": 216,
+    "user_regs": 216, "cmsghdr": 0,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -289,6 +311,11 @@ def iov(role: Role, count: int, fd: int = 0) -> ArgSpec:
 
 def msg(role: Role, fd: int = 0) -> ArgSpec:
     return ArgSpec(role, "msghdr", STRUCT_SIZES["msghdr"], fd=fd)
+
+
+def mmsg(role: Role, fd: int = 0) -> ArgSpec:
+    """sendmmsg's or recvmmsg's mmsghdr array, its count in argument 2."""
+    return ArgSpec(role, "mmsghdr", STRUCT_SIZES["mmsghdr"], arg(2), fd)
 
 
 def out_string(length: Length) -> ArgSpec:
@@ -390,8 +417,8 @@ PLANS: dict[str, Plan] = {
     "sendto": (V, WBUF, V, V, sockaddr_in(5), V),
     "recvfrom": (V, RBUF, V, V, sockaddr_out(5), inout("int")),
     "sendmsg": (V, msg(Role.IN_MSGHDR), V), "recvmsg": (V, msg(Role.OUT_MSGHDR), V),
-    "sendmmsg": (V, array(Role.IN_ARRAY, "mmsghdr", arg(2)), V, V),
-    "recvmmsg": (V, array(Role.OUT_ARRAY, "mmsghdr", RET), V, V, inout("timespec")),
+    "sendmmsg": (V, mmsg(Role.IN_MMSGHDR), V, V),
+    "recvmmsg": (V, mmsg(Role.OUT_MMSGHDR), V, V, inout("timespec")),
     "socketpair": (V, V, V, array(Role.OUT_ARRAY, "int", fixed(2))),
     # optval: optlen bytes, or the int most options are when the rest cannot be read
     "setsockopt": (V, V, V, ArgSpec(Role.IN_STRUCT, "bytes", 4, arg(4)), V),
@@ -698,6 +725,13 @@ FUTEX_CMD_MASK = 0x7F   # op without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
 CLONE_PIDFD = 0x1000    # clone() stores the pidfd through its parent_tid pointer
 CLONE_ARGS_SET_TID = 64  # offset of clone_args' set_tid, set_tid_size follows
 MAX_SET_TID = 32        # most set_tid entries (the kernel's and strace's limit)
+# most bytes of a msghdr's msg_control recorded (STRU cmsghdr): strace reads up to
+# optmem_max, the kernel's own limit of a socket's ancillary data (20 KiB to 128 KiB);
+# the bpf program's largest record holds 32 KiB
+MSG_CONTROL_MAX = 32768
+# most messages of a sendmmsg or recvmmsg whose parts are recorded: strace prints
+# that many (its -s) unless -v
+MMSG_MAX = 32
 # setsockopt options whose struct is read whole when optlen is longer; the
 # selector sees the option number alone, so numbers that are also an int
 # option of SOL_SOCKET (IP_ADD_MEMBERSHIP 35 is SO_MARK's, MCAST_JOIN_GROUP 42
@@ -970,6 +1004,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.IN_BUF: _GIO | _STRU, Role.OUT_BUF: _GIO,
     Role.IN_IOVEC: _ARRAY | _GIO, Role.OUT_IOVEC: _ARRAY | _GIO,
     Role.IN_MSGHDR: _STRU | _ARRAY | _GIO, Role.OUT_MSGHDR: _STRU | _ARRAY | _GIO,
+    Role.IN_MMSGHDR: _STRU | _ARRAY | _GIO, Role.OUT_MMSGHDR: _STRU | _ARRAY | _GIO,
     Role.IN_STRING: _STRU, Role.OUT_STRING: _STRU,
     Role.ARGV: r.facility(r.ARGS), Role.ENVP: r.facility(r.ENVS),
     Role.USER: r.facility(r.USER),

@@ -18,11 +18,13 @@ from typing import TextIO
 
 from ktrace import record as r
 from ktrace.abi import abi_for_svflags
+from ktrace.abi.linux_plan import MMSG_MAX
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, HEX_ALL, HEX_NON_ASCII, \
     HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
 from ktrace.decode.strace.files import MADE_IN_ARGUMENTS, Device, Files, Pidfd
+from ktrace.decode.strace.net import mmsg_messages
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.call import PT_TGID, PT_TID
 from ktrace.decode.strace.process import FORKS, shares_files
@@ -50,11 +52,12 @@ COLUMN = 40            # strace's -a default: where " = " goes
 MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
 MAX_HELD_CHARS = 16 << 20   # and their characters
 # What a call waiting for its RET keeps, so that memory has a bound whatever
-# the file holds: records (the plan pairs fewer than 20 with one call), bytes
+# the file holds: records (the plan pairs fewer than 20 with one call, but for
+# the up to 4 of each of sendmmsg's and recvmmsg's MMSG_MAX messages), bytes
 # of one record's data, bytes of all pending calls' data (once spent, a record
 # keeps MIN_KEPT: enough for -s), and calls in flight (beyond, the oldest is
 # given up as <unfinished ...>).
-MAX_RECORDS = 32
+MAX_RECORDS = 32 + 4 * MMSG_MAX
 KEPT_PER_RECORD = 1 << 20
 KEPT_PENDING = 16 << 20
 MIN_KEPT = 512
@@ -86,6 +89,8 @@ DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": 
 VECTORED_DUMPS = {"readv": False, "preadv": False, "preadv2": False, "recvmsg": False,
                   "writev": True, "pwritev": True, "pwritev2": True, "sendmsg": True,
                   "vmsplice": True}
+# and those of many messages, dumped message by message (util.c's dumpiov_in_mmsghdr)
+MMSG_DUMPS = {"recvmmsg": False, "sendmmsg": True}
 # signals not acted on (ignored, stopping, continuing) that came during one call,
 # held for after its line (beyond, each is shown as it comes)
 MAX_SIGNALS_AFTER = 64
@@ -442,6 +447,22 @@ class WatchedFiles:
         return getattr(self._files, name)
 
 
+def _mmsg_dumps(call: Call) -> list[str]:
+    """-e read=/write= of sendmmsg or recvmmsg: each message moved, `` = N
+    buffers in vector K`` and its buffers up to its msg_len."""
+    _, moved, messages = mmsg_messages(call, 1)
+    lines = []
+    for k, ((f, msg_len), recs) in enumerate(zip(moved, messages)):
+        lines.append(f" = {f['msg_iovlen']} buffers in vector {k}")
+        iovecs = next((rec for rec in recs if rec.header.type == r.STRUCT_ARRAY), None)
+        gio = next((rec for rec in recs if rec.header.type == r.GENIO), None)
+        if iovecs is not None and gio is not None:
+            lengths = (vec["iov_len"] for vec in iter_array("iovec", iovecs.data,
+                                                              iovecs.struct_size))
+            lines += strace_iov_dump(gio.data, lengths, msg_len)
+    return lines
+
+
 def tracks(call: Call) -> bool:
     """Does following descriptors (Files.track) do anything for ``call``,
     whatever a process's descriptors are?  It is tried on throwaway ones."""
@@ -718,13 +739,17 @@ class View:
 
     def _dumps(self, p: Pending) -> list[str]:
         """-e read=/write=: the data of a read or write on a chosen descriptor."""
-        vectored = p.call.name in VECTORED_DUMPS
-        writing = (VECTORED_DUMPS if vectored else DUMPS).get(p.call.name)
+        name = p.call.name
+        vectored = name in VECTORED_DUMPS
+        writing = next((table[name] for table in (DUMPS, VECTORED_DUMPS, MMSG_DUMPS)
+                        if name in table), None)
         if writing is None or not p.call.args:
             return []
         fd = c_int(p.call.args[0])
         if fd < 0 or not self.sel.dumps(fd, writing) or (not writing and not p.call.ok):
             return []
+        if name in MMSG_DUMPS:
+            return _mmsg_dumps(p.call)
         gio = p.call.gio(1)
         if gio is None or not gio.data:
             return []

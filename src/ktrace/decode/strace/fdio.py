@@ -18,11 +18,15 @@ from .signals import printsignal, sigset_arg
 
 def iovec_items(c: Call, i: int, exit: bool = False) -> list[str] | None:
     """{iov_base="..", iov_len=N} of each iovec recorded, the GIO data cut by the iov_len's."""
-    arr = c.array(i, "iovec", exit=exit)
+    gio = c.gio(i)
+    return iovec_texts(c, c.array(i, "iovec", exit=exit), gio.data if gio is not None else None)
+
+
+def iovec_texts(c: Call, arr, data: bytes | None) -> list[str] | None:
+    """{iov_base="..", iov_len=N} of each iovec of STRUCT_ARRAY ``arr``, ``data``
+    (a GIO's, None: not recorded) cut by the iov_len's."""
     if arr is None:
         return None
-    gio = c.gio(i)
-    data = gio.data if gio is not None else None
     out = []
     at = 0
     for vec in S.iter_array("iovec", arr.data, arr.struct_size):

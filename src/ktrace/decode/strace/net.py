@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import struct as _struct
 
+from ... import record as r
+from ...abi import linux_structs as LS
 from .. import structs as S
 from ..xlat import LINUX as L
 from . import sockaddr as SA
@@ -12,9 +14,10 @@ from .files import Socket
 from .netlink import netlink_text
 from .nlattr import readable_str, short_read
 from . import structs as T
+from .cmsg import msg_control_text
 from .call import FD, INT, UINT, ULONG, Arg, Call, at_exit, p_buf, p_flags, p_xval, pid_text
-from .fdio import fd_pair, iovecs
-from .fmt import c_int, flags, ptr
+from .fdio import fd_pair, iovec_items, iovec_texts, print_array
+from .fmt import array, c_int, flags, ptr
 
 AF_INET = L.ADDRESS_FAMILIES.value("AF_INET")
 AF_INET6 = L.ADDRESS_FAMILIES.value("AF_INET6")
@@ -84,55 +87,124 @@ def _len_inout(c: Call, i: int) -> str:
     return f"[{ulen} => {rlen}]"
 
 
-def _namelen(c: Call, i: int, after: dict) -> str:
-    """recvmsg's ``128 => 16``: the msg_namelen given (entry msghdr) and the one returned."""
-    given = S.fixed("msghdr", c.struct(i, "msghdr", exit=False) or b"")
-    if given is None or given["msg_namelen"] == after["msg_namelen"]:
-        return str(after["msg_namelen"])
-    return f"{given['msg_namelen']} => {after['msg_namelen']}"
+def _namelen(f: dict, given: int | None) -> str:
+    """recvmsg's ``128 => 16``: the msg_namelen given and the one returned."""
+    if given is None or given == f["msg_namelen"]:
+        return str(f["msg_namelen"])
+    return f"{given} => {f['msg_namelen']}"
 
 
-def _msg_name(c: Call, i: int, f: dict, exit: bool) -> str:
-    """decode_sockaddr of msg_name: msg_namelen bytes (at exit, no more than were given)."""
+def _msg_name(c: Call, f: dict, data: bytes | None, given: int | None) -> str:
+    """decode_sockaddr of msg_name: msg_namelen bytes (no more than were given)."""
     namelen = c_int(f["msg_namelen"])
-    if exit:
-        given = S.fixed("msghdr", c.struct(i, "msghdr", exit=False) or b"")
-        if given is not None:
-            namelen = min(namelen, c_int(given["msg_namelen"]))
-    data = c.struct(i, "sockaddr", exit=exit) if f["msg_name"] else None
-    if namelen < 2 or data is None or len(data) < min(namelen, SA.SOCKADDR_STORAGE):
+    if given is not None:
+        namelen = min(namelen, c_int(given))
+    if not f["msg_name"] or namelen < 2 or data is None or \
+            len(data) < min(namelen, SA.SOCKADDR_STORAGE):
         return ptr(f["msg_name"])
     return SA.sockaddr_text(data, namelen, c.fd_text, lambda pid: pid_text(c, pid))
 
 
+def msghdr_text(c: Call, f: dict, given: int | None, name: bytes | None,
+                iovs: list[str] | None, control: bytes | None) -> str:
+    """print_struct_msghdr of the msghdr ``f`` and what its pointers held (None:
+    not recorded): {msg_name=.., msg_namelen=.., msg_iov=[..], msg_iovlen=..,
+    msg_control=[..], msg_controllen=.., msg_flags=..}; ``given``: recvmsg's
+    msg_namelen before the call."""
+    parts = [f"msg_name={_msg_name(c, f, name, given)}",
+             f"msg_namelen={_namelen(f, given)}",
+             f"msg_iov={array(iter(iovs), c.opts) if iovs is not None else ptr(f['msg_iov'])}",
+             f"msg_iovlen={f['msg_iovlen']}"]
+    if f["msg_controllen"]:
+        parts.append("msg_control=" + msg_control_text(
+            c, f["msg_control"], f["msg_controllen"], control if f["msg_control"] else None))
+    parts += [f"msg_controllen={f['msg_controllen']}",
+              f"msg_flags={flags(L.MSG_FLAGS, f['msg_flags'] & 0xFFFFFFFF)}"]
+    return "{" + ", ".join(parts) + "}"
+
+
 def _msghdr(exit: bool):
-    """{msg_name=.., msg_namelen=.., msg_iov=[..], msg_iovlen=.., msg_controllen=.., msg_flags=..}."""
+    """sendmsg's msghdr (at entry) and recvmsg's (at exit)."""
     def render(c: Call, i: int) -> str:
+        given = S.fixed("msghdr", c.struct(i, "msghdr", exit=False) or b"") if exit else None
         if exit and c.returned and not c.ok:
             # recvmsg failed: the msg_namelen it was given (read at entry)
-            given = S.fixed("msghdr", c.struct(i, "msghdr", exit=False) or b"")
             if given is None or not c.verbose:
                 return ptr(c.arg(i))
             return f"{{msg_namelen={c_int(given['msg_namelen'])}}}"
         f = S.fixed("msghdr", c.struct(i, "msghdr", exit=exit) or b"")
         if f is None or (exit and not c.ok):
             return ptr(c.arg(i))
-        iov = iovecs(c, i, exit=exit)
-        parts = [f"msg_name={_msg_name(c, i, f, exit)}",
-                 f"msg_namelen={_namelen(c, i, f) if exit else f['msg_namelen']}",
-                 f"msg_iov={iov if iov is not None else ptr(f['msg_iov'])}",
-                 f"msg_iovlen={f['msg_iovlen']}"]
-        if f["msg_controllen"]:
-            parts.append(f"msg_control={ptr(f['msg_control'])}")
-        parts += [f"msg_controllen={f['msg_controllen']}",
-                  f"msg_flags={flags(L.MSG_FLAGS, f['msg_flags'] & 0xFFFFFFFF)}"]
-        return "{" + ", ".join(parts) + "}"
+        return msghdr_text(c, f, given["msg_namelen"] if given is not None else None,
+                           c.struct(i, "sockaddr", exit=exit), iovec_items(c, i, exit=exit),
+                           c.struct(i, "cmsghdr", exit=exit))
     return render
 
 
+MMSGHDR_SIZE = LS.MSGHDR.size + 8        # struct mmsghdr: a msghdr, msg_len, padding
+
+
+def _mmsghdrs(rec) -> list[tuple[dict, int]]:
+    """The (msghdr fields, msg_len) of each whole mmsghdr of a STRUCT_ARRAY."""
+    if rec is None or rec.struct_size != MMSGHDR_SIZE:
+        return []
+    data = rec.data
+    return [(S.fixed("msghdr", data, at), LS.U32.unpack_from(data, at + LS.MSGHDR.size)[0])
+            for at in range(0, len(data) - MMSGHDR_SIZE + 1, MMSGHDR_SIZE)]
+
+
+def mmsg_messages(c: Call, i: int) -> tuple[list, list, list[list]]:
+    """sendmmsg's or recvmmsg's records (linux_plan's doc): the mmsghdrs given
+    (entry), those moved (exit), and the records of each message moved, each
+    message's ending with its GIO."""
+    arrays = [rec for rec in c.records.get(i, ())
+              if rec.header.type == r.STRUCT_ARRAY and rec.name == b"mmsghdr"]
+    given = _mmsghdrs(arrays[0]) if arrays else []
+    moved = _mmsghdrs(arrays[-1]) if c.ok and arrays else []
+    messages: list[list] = [[]]
+    for rec in c.records.get(i, ())[len(arrays):]:
+        messages[-1].append(rec)
+        if rec.header.type == r.GENIO:
+            messages.append([])
+    return given, moved, [m for m in messages if m]
+
+
+def _part(recs: list, rtype: int, name: bytes | None = None):
+    return next((rec for rec in recs if rec.header.type == rtype
+                 and (name is None or rec.name == name)), None)
+
+
+def _mmsghdr_text(c: Call, f: dict, msg_len: int | None, given: int | None,
+                  recs: list) -> str:
+    """print_struct_mmsghdr: {msg_hdr={..}, msg_len=N}."""
+    name, control = (_part(recs, r.STRUCT, n) for n in (b"sockaddr", b"cmsghdr"))
+    gio = _part(recs, r.GENIO)
+    iovs = iovec_texts(c, _part(recs, r.STRUCT_ARRAY, b"iovec"),
+                       gio.data if gio is not None else None)
+    text = "{msg_hdr=" + msghdr_text(c, f, given, name.data if name else None, iovs,
+                                     control.data if control else None)
+    return text + (f", msg_len={msg_len}}}" if msg_len is not None else "}")
+
+
 def _mmsgvec(c: Call, i: int) -> str:
-    """sendmmsg/recvmmsg's msgvec: the address (the messages behind it are not recorded)."""
-    return ptr(c.arg(i))
+    """decode_mmsgvec: sendmmsg's messages (msg_len of those sent), recvmmsg's
+    received (each one's msg_namelen given, its data up to msg_len); the
+    address unless -v (strace prints it at entry then)."""
+    addr = c.arg(i)
+    if not c.verbose or (c.name == "recvmmsg" and not c.ok):
+        return ptr(addr)
+    given, moved, messages = mmsg_messages(c, i)
+    if c.name == "sendmmsg":
+        nmemb, shown = c.arg(2) & 0xFFFFFFFF, moved + given[len(moved):]
+        names = [None] * len(shown)
+    else:
+        nmemb, shown = c.retval, moved
+        names = [f["msg_namelen"] for f, _ in given] + [None] * len(shown)
+    sent = len(moved)
+    items = [_mmsghdr_text(c, f, msg_len if k < sent else None, names[k],
+                           messages[k] if k < len(messages) else [])
+             for k, (f, msg_len) in enumerate(shown)]
+    return print_array(c, addr, nmemb, items, MMSGHDR_SIZE)
 
 
 def _mmsg_timeout(c: Call, i: int) -> str:

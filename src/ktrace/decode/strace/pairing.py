@@ -12,16 +12,27 @@ from ...abi import linux_plan as plan
 from .call import Call
 
 R = plan.Role
+
+
+class Repeated(tuple):
+    """Records of these (type, name) kinds, any number of them in any order:
+    the parts of each message of an mmsghdr array (linux_plan's doc)."""
+
+
+_MESSAGES = Repeated(((r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"), (r.STRUCT, "cmsghdr"),
+                      (r.GENIO, None)))
 # role -> the records it leaves at entry and at exit: (record type, struct name or
-# None; a tuple: one record of any of those names)
+# None; a tuple: one record of any of those names), or Repeated kinds
 _ENTRY = {
     R.PATH: [(r.NAMEI, None)], R.IN_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
     R.IN_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_IOVEC: [(r.STRUCT_ARRAY, "iovec")], R.OUT_IOVEC: [(r.STRUCT_ARRAY, "iovec")],
-    R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec")],
+    R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
+                  (r.STRUCT, "cmsghdr")],
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr")],
     R.IN_STRING: [(r.STRUCT, ("string", plan.PARTIAL_STRING))], R.USER: [(r.USER, None)],
     R.CLONE_ARGS: [(r.STRUCT, ""), (r.STRUCT_ARRAY, "int")], R.IOC: [(r.STRUCT, "")],
+    R.IN_MMSGHDR: [(r.STRUCT_ARRAY, "")], R.OUT_MMSGHDR: [(r.STRUCT_ARRAY, "")],
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
@@ -30,9 +41,11 @@ _EXIT = {
     R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],
     R.IN_MSGHDR: [(r.GENIO, None)],
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
-                   (r.GENIO, None)],
+                   (r.STRUCT, "cmsghdr"), (r.GENIO, None)],
     R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],
     R.CLONE_ARGS: [(r.STRUCT, "int")], R.IOC: [(r.STRUCT, "")],
+    R.IN_MMSGHDR: [(r.STRUCT_ARRAY, ""), _MESSAGES],
+    R.OUT_MMSGHDR: [(r.STRUCT_ARRAY, ""), _MESSAGES],
 }
 
 
@@ -47,20 +60,37 @@ def entry_waits_for_exit(call: Call) -> bool:
                for i, arg in enumerate(spec))
 
 
-def slots(spec, args) -> list[tuple[int, int, tuple[bytes, ...] | None]]:
-    """(argument, record type, the struct names one record may have) in the
-    order the records come."""
+def _kind(rtype: int, name, arg) -> tuple[int, tuple[bytes, ...] | None]:
+    """(record type, the struct names one record may have: None, any)."""
+    if name == "":
+        name = arg.name
+    names = name if isinstance(name, tuple) else (name,) if name is not None else None
+    return rtype, tuple(n.encode() for n in names) if names else None
+
+
+def slots(spec, args) -> list[tuple[int, tuple, bool]]:
+    """(argument, the kinds one record may be, whether any number of records
+    take the slot) in the order the records come."""
     out = []
     for table in (_ENTRY, _EXIT):
         for i, arg in enumerate(spec):
             if i < len(args) and args[i] == 0:
                 continue                      # a NULL pointer records nothing
-            for rtype, name in table.get(arg.role, ()):
-                if name == "":
-                    name = arg.name
-                names = name if isinstance(name, tuple) else (name,) if name is not None else None
-                out.append((i, rtype, tuple(n.encode() for n in names) if names else None))
+            for entry in table.get(arg.role, ()):
+                if isinstance(entry, Repeated):
+                    out.append((i, tuple(_kind(t, n, arg) for t, n in entry), True))
+                else:
+                    out.append((i, (_kind(*entry, arg),), False))
     return out
+
+
+def _is(rec, kinds) -> bool:
+    """Whether ``rec`` is a record of one of ``kinds`` (slots' (type, names))."""
+    rtype = rec.header.type
+    for kind, names in kinds:
+        if rtype == kind and (names is None or getattr(rec, "name", None) in names):
+            return True
+    return False
 
 
 # Call.records' key of the STRU fdesc records of the descriptors a call made
@@ -78,8 +108,8 @@ def pair(call: Call, records: list) -> None:
             call.records.setdefault(NEW_FDS, []).append(rec)
             continue
         for k in range(at, len(wanted)):
-            i, rtype, names = wanted[k]
-            if rec.header.type == rtype and (names is None or getattr(rec, "name", None) in names):
+            i, kinds, repeated = wanted[k]
+            if _is(rec, kinds):
                 call.records.setdefault(i, []).append(rec)
-                at = k + 1
+                at = k if repeated else k + 1
                 break

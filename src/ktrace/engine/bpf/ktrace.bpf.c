@@ -1031,19 +1031,75 @@ struct msghdr_user {			/* struct user_msghdr, x86-64 */
 	__u32	pad2;
 };
 
+_Static_assert(PLAN_MSG_CONTROL_MAX <= MAX_DATA, "a msg_control record must fit a record");
+
 /*
- * A msghdr's STRU msghdr, STRU sockaddr (its name) and STRUCT_ARRAY iovec;
- * ``m`` receives it for the GIO.  -1 when it is unreadable.
+ * What the pointers of the msghdr at ``addr`` hold: STRU sockaddr, msg_namelen
+ * bytes of msg_name (at most SOCKADDR_MAX), or when not all can be read those
+ * up to the end of its first page (recvmsg's msg_namelen is the address's
+ * length, which may be more than the buffer given: strace reads no more than
+ * was given); STRUCT_ARRAY iovec; STRU cmsghdr, msg_controllen bytes of
+ * msg_control (at most PLAN_MSG_CONTROL_MAX and the genio size), whole or none.
+ */
+__noinline int ktr_msg_parts(__u64 addr)
+{
+	struct stage *st = resume();
+	struct msghdr_user m;
+	__u64 len;
+
+	if (!st || bpf_probe_read_user(&m, sizeof(m), (const void *)addr))
+		return 0;
+	len = m.namelen < SOCKADDR_MAX ? m.namelen : SOCKADDR_MAX;
+	if (len && emit_struct(st, PLAN_TYPE_SOCKADDR, m.name, len) < 0 &&
+	    first_page(m.name) < len)
+		emit_struct(st, PLAN_TYPE_SOCKADDR, m.name, first_page(m.name));
+	emit_array(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), m.iov, m.iovlen);
+	if (m.controllen)
+		emit_struct(st, PLAN_TYPE_CMSGHDR, m.control,
+			    m.controllen < PLAN_MSG_CONTROL_MAX ? m.controllen : PLAN_MSG_CONTROL_MAX);
+	return 0;
+}
+
+/*
+ * A msghdr's STRU msghdr and what its pointers hold (ktr_msg_parts); ``m``
+ * receives it for the GIO.  -1 when it is unreadable.
  */
 static __noinline int emit_msghdr(struct stage *st, __u64 addr, struct msghdr_user *m)
 {
 	if (bpf_probe_read_user(m, sizeof(*m), (const void *)addr))
 		return -1;
 	emit_struct(st, PLAN_TYPE_MSGHDR, addr, sizeof(*m));
-	if (m->namelen)
-		emit_struct(st, PLAN_TYPE_SOCKADDR, m->name,
-			    m->namelen < SOCKADDR_MAX ? m->namelen : SOCKADDR_MAX);
-	emit_array(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), m->iov, m->iovlen);
+	ktr_msg_parts(addr);
+	return 0;
+}
+
+struct mmsghdr_user {			/* struct mmsghdr, x86-64 */
+	struct msghdr_user hdr;
+	__u32	len;
+	__u32	pad;
+};
+
+/*
+ * The first PLAN_MMSG_MAX of the ``count`` messages a sendmmsg or recvmmsg
+ * moved (the mmsghdr array at ``addr``): what each one's pointers hold, then
+ * a GIO of its msg_len bytes (linux_plan's doc).  A bounded loop, not LOOP():
+ * a bpf_loop callback would make the deepest chain of calls (to ktr_emit's
+ * page walk) one frame more than the verifier allows.
+ */
+__noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count)
+{
+	struct stage *st = resume();
+	struct mmsghdr_user m;
+
+	if (!st)
+		return 0;
+	for (__u32 k = 0; k < PLAN_MMSG_MAX && k < count; k++, addr += sizeof(m)) {
+		if (bpf_probe_read_user(&m, sizeof(m), (const void *)addr))
+			break;
+		ktr_msg_parts(addr);
+		if (st->fac & KTRFAC(KTR_GENIO))
+			ktr_iovec_gio(fd_rw, m.hdr.iov, m.hdr.iovlen, m.len);
+	}
 	return 0;
 }
 
@@ -1117,6 +1173,8 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 	case ROLE_INOUT_ARRAY:
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
+	case ROLE_IN_MMSGHDR:
+	case ROLE_OUT_MMSGHDR:
 		got = emit_items(st, s.type, s.size, addr, length_of(st, &s, 0),
 				 last || !retryable(s.role));
 		break;
@@ -1209,6 +1267,13 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 			ktr_iovec_gio(fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov, m.iovlen, ret);
 		break;
 	}
+	case ROLE_IN_MMSGHDR:
+	case ROLE_OUT_MMSGHDR:		/* the messages moved (ret of them) */
+		if (ret > 0) {
+			emit_array(st, s.type, s.size, addr, ret);
+			ktr_mmsgs(fd << 1 | (s.role == ROLE_IN_MMSGHDR), addr, ret);
+		}
+		break;
 	case ROLE_CLONE_ARGS: {
 		/* CLONE_PIDFD: the pidfd the kernel stored through clone_args.pidfd */
 		__u64 head[2] = {};		/* clone_args: flags, pidfd */

@@ -221,23 +221,42 @@ def _array_bytes(st: Stop, name: bytes, size: int, raw: bytes) -> None:
 
 
 def _msghdr(st: Stop, addr: int, call: Call, i: int) -> None:
-    """STRU msghdr, its sockaddr and its iovecs; keeps the iovecs for the GIO."""
+    """STRU msghdr, its sockaddr, its iovecs and its control data; keeps the
+    iovecs for the GIO."""
     raw = st.mem.read(st.pid, addr, _MSGHDR.size)
     if len(raw) < _MSGHDR.size:
         call.saved[i] = []
         return
-    name, namelen, iov, iovlen, _, _, _ = _MSGHDR.unpack(raw)
-    # a msghdr's iovecs whole or none, as the bpf program's emit_msghdr reads them
-    iov_raw, spans = _iovecs(st, iov, iovlen, whole=True)
-    call.saved[i] = spans
     if st.flags & F_STRUCT:
         st.add(r.STRUCT, r.struct_payload(b"msghdr", raw))
+    call.saved[i] = _msghdr_parts(st, raw)
+
+
+def _msghdr_parts(st: Stop, raw: bytes) -> list:
+    """What a msghdr's pointers hold: STRU sockaddr, STRUCT_ARRAY iovec, STRU
+    cmsghdr; the iovecs' (base, len) spans."""
+    name, namelen, iov, iovlen, control, controllen, _ = _MSGHDR.unpack_from(raw)
+    # a msghdr's iovecs whole or none, as the bpf program's ktr_msg_parts reads them
+    iov_raw, spans = _iovecs(st, iov, iovlen, whole=True)
+    if st.flags & F_STRUCT:
         if name and namelen:
-            data = _whole(st, name, min(namelen, 128))
+            # its first page's part when not all can be read (as ktr_msg_parts
+            # reads it): recvmsg's namelen may be more than the buffer given
+            data = _readable(st, name, min(namelen, 128, st.genio))
             if data:
                 st.add(r.STRUCT, r.struct_payload(b"sockaddr", data))
     if st.flags & F_ARRAY and iov_raw:
         _array_bytes(st, b"iovec", IOVEC_SIZE, iov_raw)
+    if st.flags & F_STRUCT and control and controllen:
+        _msg_control(st, control, controllen)
+    return spans
+
+
+def _msg_control(st: Stop, control: int, controllen: int) -> None:
+    """STRU cmsghdr: msg_control's bytes, whole or none (as ktr_msg_parts reads them)."""
+    data = _whole(st, control, min(controllen, lp.MSG_CONTROL_MAX, st.genio))
+    if data:
+        st.add(r.STRUCT, r.struct_payload(b"cmsghdr", data))
 
 
 def msghdr_in_entry(st: Stop, call: Call, i: int, spec) -> None:
@@ -354,6 +373,26 @@ def msghdr_out_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     iovec_exit(st, call, i, spec, rval)
 
 
+def mmsghdr_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """The messages sendmmsg or recvmmsg moved: STRUCT_ARRAY mmsghdr, then each
+    one's parts and a GIO of its msg_len bytes (linux_plan's doc; the bpf
+    program's ktr_mmsgs)."""
+    addr, count = call.args[i], _clamp(rval)
+    if not addr or not count:
+        return
+    if st.flags & F_ARRAY:
+        _array(st, spec.name, spec.size, addr, count)
+    fd, rw = call.args[spec.fd] & 0xFFFFFFFF, int(spec.role == Role.IN_MMSGHDR)
+    for k in range(min(count, lp.MMSG_MAX)):
+        raw = st.mem.read(st.pid, addr + k * spec.size, spec.size)
+        if len(raw) < spec.size:
+            break
+        spans = _msghdr_parts(st, raw)
+        n = min(_U32.unpack_from(raw, _MSGHDR.size)[0], st.genio)
+        if st.flags & F_GENIO:
+            _genio(st, fd, rw, st.mem.read_gather(st.pid, spans, n) if n else b"")
+
+
 def clone_pidfd_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     """STRU int: the pidfd clone3 stored through clone_args.pidfd (CLONE_PIDFD)."""
     flags, pidfd_addr = call.saved.get(i, (0, 0))
@@ -416,6 +455,8 @@ STEPS = {
     Role.ENVP: (F_ENVS, strings_entry, F_ENVS, strings_exit),
     Role.CLONE_ARGS: (F_STRUCT, clone_args_entry, F_STRUCT, clone_pidfd_exit),
     Role.IOC: (F_STRUCT, ioc_in, F_STRUCT, ioc_out),
+    Role.IN_MMSGHDR: (F_ARRAY, array_in, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
+    Role.OUT_MMSGHDR: (F_ARRAY, array_in, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
 }
 
 
