@@ -1089,16 +1089,21 @@ struct mmsghdr_user {			/* struct mmsghdr, x86-64 */
 __noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count)
 {
 	struct stage *st = resume();
-	struct mmsghdr_user m;
+	__u64 iov[2];		/* msg_iov, msg_iovlen: only these (the stack of the */
+	__u32 len;		/* deepest call chain is at 512 bytes on 6.1) and msg_len */
 
 	if (!st)
 		return 0;
-	for (__u32 k = 0; k < PLAN_MMSG_MAX && k < count; k++, addr += sizeof(m)) {
-		if (bpf_probe_read_user(&m, sizeof(m), (const void *)addr))
+	for (__u32 k = 0; k < PLAN_MMSG_MAX && k < count; k++,
+	     addr += sizeof(struct mmsghdr_user)) {
+		if (bpf_probe_read_user(iov, sizeof(iov), (const void *)
+					(addr + __builtin_offsetof(struct mmsghdr_user, hdr.iov))) ||
+		    bpf_probe_read_user(&len, sizeof(len), (const void *)
+					(addr + __builtin_offsetof(struct mmsghdr_user, len))))
 			break;
 		ktr_msg_parts(addr);
 		if (st->fac & KTRFAC(KTR_GENIO))
-			ktr_iovec_gio(fd_rw, m.hdr.iov, m.hdr.iovlen, m.len);
+			ktr_iovec_gio(fd_rw, iov[0], iov[1], len);
 	}
 	return 0;
 }
