@@ -133,3 +133,21 @@ def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
     if status is None:
         _, status = os.waitpid(pid, 0)
     return status
+
+
+def service_pids(engine: str, runtime_dir: str) -> list[int]:
+    """The pids of the ``engine`` trace services of ``runtime_dir`` (its
+    KTRACE_RUNTIME_DIR), found as ps finds them: by their command line."""
+    mine = f"KTRACE_RUNTIME_DIR={runtime_dir}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+                env = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(b"ktrace.service" in a for a in argv) and engine.encode() in argv \
+                    and mine in env:
+                pids.append(int(entry))
+    return pids

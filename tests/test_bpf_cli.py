@@ -17,6 +17,7 @@ import pytest
 
 from ktrace import record as r
 from ktrace.kdump.signals import acted_on
+import engine_support
 from test_bpf_engine import need_bpf, of
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -263,18 +264,7 @@ def test_bpf_and_ptrace_engines_agree(bpf, tmp_path, name):
 
 def service_pids() -> list[int]:
     """This test session's bpf trace services (its own runtime directory)."""
-    ours = f"KTRACE_RUNTIME_DIR={os.environ.get('KTRACE_RUNTIME_DIR', '')}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-                env = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(b"ktrace.service" in a for a in argv) and b"bpf" in argv and ours in env:
-                pids.append(int(entry))
-    return pids
+    return engine_support.service_pids("bpf", os.environ.get("KTRACE_RUNTIME_DIR", ""))
 
 
 def bpf_ids(pid: int) -> set[str]:

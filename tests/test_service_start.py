@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from engine_support import service_pids
 from test_bpf_engine import need_bpf
 from ktrace import record as r
 from ktrace import service, trpoints
@@ -31,20 +32,7 @@ def runtime(tmp_path, monkeypatch) -> Path:
 
 
 def services(runtime: Path, engine: str) -> list[int]:
-    """The pids of the ``engine`` services of ``runtime`` (as ps finds them)."""
-    mine = f"KTRACE_RUNTIME_DIR={runtime}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-                env = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(b"ktrace.service" in a for a in argv) and engine.encode() in argv \
-                    and mine in env:
-                pids.append(int(entry))
-    return pids
+    return service_pids(engine, str(runtime))
 
 
 def wait_gone(runtime: Path, engine: str, seconds: float) -> None:
