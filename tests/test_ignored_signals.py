@@ -139,10 +139,11 @@ def test_strace_view_prints_them_where_strace_does(trace, program, strace_log):
     assert "si_code=CLD_EXITED, si_pid=" in ours and "si_status=3" in ours
 
 
-# A stopped process whose group is orphaned gets SIGHUP, then SIGCONT: under a
-# ptracer both are queued, the SIGHUP (lower) is dequeued first and ends it,
-# and the SIGCONT is never seen.  Not ptraced, the SIGCONT (SIG_DFL: ignored)
-# is discarded as it is sent, with the SIGHUP pending: not recorded either.
+# A stopped process whose group is orphaned gets SIGHUP, then SIGCONT.  Not
+# ptraced, the SIGCONT (SIG_DFL: ignored) is discarded as it is sent, with the
+# SIGHUP pending, which ends the process: the bpf engine records no SIGCONT.
+# Under a ptracer (strace, the ptrace engine) both are queued and which one the
+# tracer sees before the SIGHUP ends it is a race: either view is strace's.
 ORPHANED_C = r"""
 #include <signal.h>
 #include <sys/wait.h>
@@ -167,13 +168,18 @@ def test_a_signal_a_ptracer_would_never_see_is_not_shown(program):
     prog = D.Program("orphaned", [build(base, "orphaned", ORPHANED_C)])
     log = base / "orphaned.strace"
     D.run_strace(prog, base, None, [], log)
+    stopped = ("--- SIGSTOP", "--- SIGHUP")
     theirs = signals_by_process(log)
-    assert ("--- SIGSTOP", "--- SIGHUP") in theirs, theirs
+    assert stopped in theirs or stopped + ("--- SIGCONT",) in theirs, theirs
+    others = [s for s in theirs if s[0] != "--- SIGSTOP"]
     for engine in ENGINES:
         need_engine(engine)
         trace, _ = D.record(prog, base, None, engine)
         D.run_kdump(trace, [], base / "orphaned.kdump")
-        assert signals_by_process(base / "orphaned.kdump") == theirs, engine
+        ours = signals_by_process(base / "orphaned.kdump")
+        raced = [stopped + ("--- SIGCONT",)] if engine == "ptrace" else []
+        assert [s for s in ours if s[0] != "--- SIGSTOP"] == others, engine
+        assert [s for s in ours if s[0] == "--- SIGSTOP"] in ([stopped], raced), (engine, ours)
 
 
 def signals_by_process(log) -> list[tuple[str, ...]]:
