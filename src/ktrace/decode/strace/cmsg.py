@@ -17,6 +17,7 @@ from . import sockaddr as SA
 from . import structs as T
 from .call import Call, pid_text, uid_text
 from .fmt import hexval, ptr, quote, xval
+from .ioctls import local_array
 
 CMSGHDR = _struct.Struct("<Qii")       # cmsg_len, cmsg_level, cmsg_type
 ALIGN = 8                              # CMSG_ALIGN: the kernel's long
@@ -45,19 +46,12 @@ IP_CMSG_TYPES = Xlat([(IP_[n], n) for n in (
     "IP_ORIGDSTADDR", "IP_CHECKSUM")] + [(SCM_SECURITY, "SCM_SECURITY")])
 
 
-def local_array(c: Call, items: list[str]) -> str:
-    """print_local_array: ``[a, b, ...]``, cut after -s items unless -v."""
-    if c.abbrev and len(items) > c.opts.strsize:
-        items = items[:c.opts.strsize] + ["..."]
-    return "[" + ", ".join(items) + "]"
-
-
 def _words(data: bytes, kind: str) -> tuple:
     return _struct.unpack_from(f"<{len(data) // 4}{kind}", data)
 
 
 def _rights(c: Call, data: bytes) -> str:
-    return local_array(c, [c.fd_text(fd) for fd in _words(data, "i")])
+    return local_array((c.fd_text(fd) for fd in _words(data, "i")), c)
 
 
 def _creds(c: Call, data: bytes) -> str:
@@ -92,11 +86,11 @@ def _pktinfo(c: Call, data: bytes) -> str:
 
 
 def _uints(c: Call, data: bytes) -> str:
-    return local_array(c, [str(v) for v in _words(data, "I")])
+    return local_array(map(str, _words(data, "I")), c)
 
 
 def _bytes(c: Call, data: bytes) -> str:
-    return local_array(c, [hexval(b) for b in data])
+    return local_array(map(hexval, data), c)
 
 
 def _sockaddr(c: Call, data: bytes) -> str:
