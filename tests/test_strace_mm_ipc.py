@@ -82,11 +82,11 @@ def test_memory_policy_modes_and_nodemasks():
     t = Trace()
     t.call("mbind", 0x1000, 4096, 0x8002, 0, 0, 0xFFFFFFFF); t.ret("mbind", -22, error=EINVAL)
     t.call("set_mempolicy", 0xFFFF1FFF, 0, 0); t.ret("set_mempolicy", -22, error=EINVAL)
-    t.call("set_mempolicy", 0, 0x2000, 130); t.stru(b"nodemask", struct.pack("<3Q", 0, 5, 0))
+    t.call("set_mempolicy", 0, 0x2000, 130); t.array(b"long", 8, struct.pack("<3Q", 0, 5, 0))
     t.ret("set_mempolicy", 0)
     t.call("set_mempolicy", 0, 0x2000, 1); t.ret("set_mempolicy", 0)
     t.call("get_mempolicy", 0x3000, 0x2000, 64, 0, 0)
-    t.stru(b"int", struct.pack("<i", 1)); t.stru(b"nodemask", struct.pack("<Q", 0))
+    t.stru(b"int", struct.pack("<i", 1)); t.array(b"long", 8, struct.pack("<Q", 0))
     t.ret("get_mempolicy", 0)
     assert t.lines("-s2") == [
         "mbind(0x1000, 4096, MPOL_BIND|MPOL_F_STATIC_NODES, NULL, 0, MPOL_MF_STRICT"
@@ -154,7 +154,7 @@ def test_keys_and_modules():
 @pytest.mark.parametrize("name,args,struct_name", [
     ("msgctl", (1, 2, 0x1000), b"msqid_ds"), ("semctl", (1, 0, 2, 0x1000), b"semid_ds"),
     ("shmctl", (1, 2, 0x1000), b"shmid_ds"), ("semop", (1, 0x1000, 3), b"sembuf"),
-    ("set_mempolicy", (0, 0x1000, 200), b"nodemask"),
+    ("set_mempolicy", (0, 0x1000, 200), b"long"),
     ("move_pages", (0, 5, 0x1000, 0x2000, 0x3000, 0), b"long"),
     ("kexec_load", (0, 3, 0x1000, 0), b"kexec_segment"),
     ("perf_event_open", (0x1000, 0, 0, 0, 0), b"perf_event_attr"),

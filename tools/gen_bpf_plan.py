@@ -22,7 +22,6 @@ NO_LENGTH = 0xFF           # ArgSpec.length is None
 NO_ARG = 0xFF              # no such argument
 ERRNO_MAX = 133            # Linux errnos 1 .. ERRNO_MAX are tabled
 ERRNO_TABLE = 256          # the table's length: a power of two (indexed under a mask)
-ERESTART_FIRST, ERESTART_LAST = 512, 516   # ERESTARTSYS .. ERESTART_RESTARTBLOCK
 
 
 def _c_string(s: bytes) -> str:
@@ -43,7 +42,8 @@ class _Tables:
                             R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR}
         self.exit_roles = {R.OUT_STRUCT, R.INOUT_STRUCT, R.OUT_ARRAY, R.INOUT_ARRAY, R.IN_BUF,
                            R.OUT_BUF, R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR,
-                           R.OUT_STRING, R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR}
+                           R.OUT_STRING, R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR,
+                           R.OUT_INTERRUPTED}
 
     def type_id(self, name: str) -> int:
         if name not in self.types:
@@ -167,8 +167,8 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_NCASES\t{max(len(cases), 1)}
 #define ERRNO_MAX\t{ERRNO_MAX}
 #define ERRNO_TABLE\t{ERRNO_TABLE}
-#define ERESTART_FIRST\t{ERESTART_FIRST}
-#define ERESTART_LAST\t{ERESTART_LAST}
+#define ERESTART_FIRST\t{plan_mod.ERESTART_FIRST}
+#define ERESTART_LAST\t{plan_mod.ERESTART_LAST}
 #define UTRACE_NARGS\t{utrace_nargs}
 #define PLAN_CLONE_PIDFD\t0x{plan_mod.CLONE_PIDFD:x}
 #define PLAN_CLONE_ARGS_SET_TID\t{plan_mod.CLONE_ARGS_SET_TID}

@@ -32,9 +32,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
 
+TYPE_CHECKING = False     # as in ktrace/__init__.py: typing is not imported on the way to start()
 if TYPE_CHECKING:
+    from typing import Callable
+
     from .facility import Cred
     from .platform import procfs
 

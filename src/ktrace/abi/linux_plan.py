@@ -160,6 +160,9 @@ class Role(enum.IntEnum):
     #                    the messages sent: STRUCT_ARRAY mmsghdr (msg_len set), then each
     #                    one's sockaddr, iovec, cmsghdr and GIO rw=1 (the module doc)
     OUT_MMSGHDR = 22   # the same for recvmmsg, the GIOs rw=0
+    OUT_INTERRUPTED = 23   # STRU at exit of a call a signal interrupted (an ERESTART*
+    #                    result; ON_FAILURE): what the kernel writes back for a restart
+    #                    (nanosleep's remaining time)
 
 
 class Len(enum.IntEnum):
@@ -172,6 +175,8 @@ class Len(enum.IntEnum):
     FDSET = 4      # bytes of an fd_set holding descriptors 0 .. argument n - 1 (its low 32 bits)
     ARG_U32 = 5    # the low 32 bits of argument n: a count the C type makes an int (see below)
     IOC_SIZE = 6   # the _IOC_SIZE bits of argument n, an ioctl request
+    NODEMASK = 7   # longs of a nodemask of argument n - 1 bits (the kernel's get_nodes)
+    PAGES = 8      # pages of a range of argument n bytes (mincore's vector: a byte each)
 
 
 class Length(NamedTuple):
@@ -220,7 +225,7 @@ STRUCT_SIZES: dict[str, int] = {
     "cpuset": 0, "sched_attr": 56, "sigevent": 64, "kcmp_epoll_slot": 12,
     "futex_waitv": 24,
     "msqid_ds": 120, "semid_ds": 104, "shmid_ds": 112, "msginfo": 32, "seminfo": 40,
-    "shminfo": 72, "shm_info": 48, "nodemask": 0, "kexec_segment": 32,
+    "shminfo": 72, "shm_info": 48, "kexec_segment": 32,
     "perf_event_attr": 64,
     "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
     "user_regs": 216, "cmsghdr": 0,
@@ -245,7 +250,10 @@ WHOLE_STRUCTS = frozenset({"dirents"})
 
 # Roles whose exit records are written for a failed call too (an IN_BUF's
 # are then STRU FAILED_BUF, not a GIO: the module's doc).
-ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF})
+ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF, Role.OUT_INTERRUPTED})
+# The results of a call a signal interrupted, to be restarted (or not: EINTR
+# for userspace): -ERESTARTSYS .. -ERESTART_RESTARTBLOCK
+ERESTART_FIRST, ERESTART_LAST = 512, 516
 FAILED_BUF = "buf"
 BUF_COUNT = 1              # an IN_BUF's byte count is the argument this far after it
 PAGE_SIZE = 4096           # memory partly unreadable: its first page's part (the module doc)
@@ -325,6 +333,13 @@ def out_string(length: Length) -> ArgSpec:
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
 FDSET = ArgSpec(Role.INOUT_STRUCT, "fd_set", 0, Length(Len.FDSET, 0))
+
+
+INTERRUPTED_TIMESPEC = ArgSpec(Role.OUT_INTERRUPTED, "timespec", STRUCT_SIZES["timespec"])
+
+
+def nodemask(role: Role, maxnode_arg: int) -> ArgSpec:
+    return array(role, "long", Length(Len.NODEMASK, maxnode_arg))
 
 
 SOCKADDR_STORAGE = 128    # the most of a sockaddr strace reads
@@ -434,8 +449,8 @@ PLANS: dict[str, Plan] = {
     "epoll_pwait2": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, in_("timespec"),
                      in_("sigset"), V),
     "epoll_ctl": (V, V, V, in_("epoll_event")),
-    "nanosleep": (in_("timespec"), out("timespec")),
-    "clock_nanosleep": (V, V, in_("timespec"), out("timespec")),
+    "nanosleep": (in_("timespec"), INTERRUPTED_TIMESPEC),
+    "clock_nanosleep": (V, V, in_("timespec"), INTERRUPTED_TIMESPEC),
     "wait4": (V, out("int"), V, out("rusage")),
     "waitid": (V, V, out("siginfo"), V, out("rusage")),
     # time
@@ -513,12 +528,13 @@ PLANS: dict[str, Plan] = {
     "process_madvise": (V, array(Role.IN_ARRAY, "iovec", arg(2)), V, V, V),
     # perf_event_attr: extensible (its size field); PERF_ATTR_SIZE_VER0 known
     "perf_event_open": (in_("perf_event_attr", fixed(128)), V, V, V, V),
-    # NUMA: a nodemask of maxnode bits, read as whole longs
-    "mbind": (V, V, V, in_("nodemask", Length(Len.FDSET, 4)), V, V),
-    "set_mempolicy": (V, in_("nodemask", Length(Len.FDSET, 2)), V),
-    "get_mempolicy": (out("int"), out("nodemask", Length(Len.FDSET, 2)), V, V, V),
-    "migrate_pages": (V, V, in_("nodemask", Length(Len.FDSET, 1)),
-                      in_("nodemask", Length(Len.FDSET, 1))),
+    # NUMA: a nodemask of maxnode - 1 bits, an array of longs (strace reads
+    # them one by one: those before an unreadable page are shown)
+    "mbind": (V, V, V, nodemask(Role.IN_ARRAY, 4), V, V),
+    "set_mempolicy": (V, nodemask(Role.IN_ARRAY, 2), V),
+    "get_mempolicy": (out("int"), nodemask(Role.OUT_ARRAY, 2), V, V, V),
+    "migrate_pages": (V, V, nodemask(Role.IN_ARRAY, 1), nodemask(Role.IN_ARRAY, 1)),
+    "mincore": (V, V, out("bytes", Length(Len.PAGES, 1))),
     "move_pages": (V, V, array(Role.IN_ARRAY, "long", arg(1)),
                    array(Role.IN_ARRAY, "int", arg(1)), array(Role.OUT_ARRAY, "int", arg(1)), V),
 }
@@ -1000,6 +1016,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.VALUE: 0,
     Role.PATH: r.facility(r.NAMEI),
     Role.IN_STRUCT: _STRU, Role.OUT_STRUCT: _STRU, Role.INOUT_STRUCT: _STRU,
+    Role.OUT_INTERRUPTED: _STRU,
     Role.IN_ARRAY: _ARRAY, Role.OUT_ARRAY: _ARRAY, Role.INOUT_ARRAY: _ARRAY,
     Role.IN_BUF: _GIO | _STRU, Role.OUT_BUF: _GIO,
     Role.IN_IOVEC: _ARRAY | _GIO, Role.OUT_IOVEC: _ARRAY | _GIO,

@@ -79,8 +79,11 @@ DECODED_IN_PLACE = 1 << 16     # payload bytes (the reader keeps such a record w
 WALKED_TYPES = {t | r.KTR_VERSIONED for t in r.TYPE_NAMES
                 if t not in (r.SYSCALL, r.PSIG, r.PROCCTOR, r.PROCDTOR)}
 # calls whose line or effects are not a function of their records alone:
-# a fork makes a process, rt_sigreturn prints the mask of the last signal
-UNWALKED = FORKS | {"rt_sigreturn"}
+# a fork makes a process, rt_sigreturn prints the mask of the last signal,
+# restart_syscall the call it resumes (and a call interrupted to be resumed
+# leaves its name for that: see INTERRUPTED)
+UNWALKED = FORKS | {"rt_sigreturn", "restart_syscall"}
+ERESTART_RESTARTBLOCK = 516     # the result of a call the kernel resumes by restart_syscall
 # -e read=/write=: the calls strace dumps (syscall.c's dumpio), and which way
 DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": False,
          "write": True, "pwrite64": True, "sendto": True, "mq_timedsend": True}
@@ -559,6 +562,7 @@ class View:
         self.current: int | None = None        # tid whose line is begun, not ended
         self.last_stamp: int | None = None     # -r: the last line's time, in ns
         self.last_mask: dict[int, int] = {}
+        self.interrupted: dict[int, str] = {}  # tid -> its shown call restart_syscall resumes
         self.queue: deque = deque()            # (tid, str or HeldLine), in order
         self.sel = opts.selection
         # -y and -P follow descriptors through every call, printed or not
@@ -726,6 +730,10 @@ class View:
             self._emit(tid, line)
             for dump in self._dumps(p):
                 self._emit(tid, dump)
+        # strace names its thread's last traced call (s_prev_ent), in practice
+        # this one: no other call comes before the restart
+        if p.call.linux_errno() == ERESTART_RESTARTBLOCK:
+            self.interrupted[tid] = p.call.name
         self.current = None
 
     def _selected(self, p: Pending) -> bool:
@@ -895,6 +903,8 @@ class View:
         call.files = proc.files          # what a decoder asks of a descriptor (a socket's protocol)
         if name == "rt_sigreturn":       # the mask saved at the last delivery comes back
             call.restored_mask = self.last_mask.get(tid)
+        elif name == "restart_syscall":
+            call.resumes = self.interrupted.get(tid)
         if tid in self.pending:          # a CALL with no RET before it: give up on it
             self._finish(tid, self._pop(tid), rec.header)
         self._interrupt(tid)
@@ -1164,7 +1174,8 @@ class View:
                     p.call.files = files = WatchedFiles(p.call.files)
         finally:
             self.learning = None
-        if files.touched or p.call.name in UNWALKED:
+        if files.touched or p.call.name in UNWALKED or \
+                p.call.linux_errno() == ERESTART_RESTARTBLOCK:
             return
         if len(self.known) >= FAST_CACHE_LIMIT:
             self.known.clear()

@@ -45,6 +45,7 @@ class Call:
         self.retval: int | None = None          # None: no RET (yet)
         self.error = 0                          # SYSRET.error (FreeBSD numbering)
         self.restored_mask: int | None = None   # rt_sigreturn: the mask saved at delivery
+        self.resumes: str | None = None         # restart_syscall: the call a signal interrupted
         # strace's -e raw=, -e verbose=, -e abbrev= (-v) for this call
         self.raw = (name, nr) in opts.raw
         self.verbose = (name, nr) in opts.verbose

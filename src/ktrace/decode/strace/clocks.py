@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import struct
 
+from ...abi.linux_plan import ERESTART_FIRST, ERESTART_LAST
 from .. import structs as S
 from ..xlat import LINUX as L, Xlat
 from . import structs as T
-from .call import FD, INT, Arg, Call, at_exit, p_flags, p_ptr, p_struct, p_xval
+from .call import FD, INT, Arg, Call, at_exit, p_flags, p_struct, p_xval
 from .fmt import STYLE, c_int, flags, hexval, ptr, xval
 from .signals import printsignal
 
@@ -162,15 +163,26 @@ TS_OUT = at_exit(p_struct("timespec", T.timespec_text))
 ITS_IN = Arg(_struct_at("itimerspec", itimerspec_text, exit=False))
 ITS_OUT = at_exit(_struct_at("itimerspec", itimerspec_text, exit=True))
 # The time left prints only when a sleep was interrupted, which records no struct.
-REM = at_exit(p_ptr)
+def _remaining(flags_arg: int | None):
+    """nanosleep's and clock_nanosleep's remaining time: written (and shown)
+    only when a signal interrupted a relative sleep; else the address."""
+    def render(c: Call, i: int) -> str:
+        data = c.struct(i, "timespec")
+        interrupted = ERESTART_FIRST <= c.linux_errno() <= ERESTART_LAST
+        if data is None or not interrupted or not c.verbose or \
+                (flags_arg is not None and c.arg(flags_arg)):
+            return ptr(c.arg(i))
+        return T.timespec_text(data, c)
+    return at_exit(render)
+
 
 RESULTS = {"time": time_result, "adjtimex": adjtimex_result, "clock_adjtime": adjtimex_result}
 
 SYSCALLS = {
     "clock_gettime": (CLOCK, TS_OUT), "clock_getres": (CLOCK, TS_OUT),
     "clock_settime": (CLOCK, TS_IN),
-    "clock_nanosleep": (CLOCK, Arg(p_flags(L.TIMER_FLAGS, "TIMER_???")), TS_IN, REM),
-    "nanosleep": (TS_IN, REM),
+    "clock_nanosleep": (CLOCK, Arg(p_flags(L.TIMER_FLAGS, "TIMER_???")), TS_IN, _remaining(1)),
+    "nanosleep": (TS_IN, _remaining(None)),
     "gettimeofday": (at_exit(p_struct("timeval", T.timeval_text)), at_exit(_timezone(True))),
     "settimeofday": (Arg(p_struct("timeval", T.timeval_text, exit=False)),
                      Arg(_timezone(False))),

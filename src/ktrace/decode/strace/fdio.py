@@ -287,8 +287,13 @@ def _offset_rest(c: Call, i: int) -> str:
 
 
 def _fd_sets(c: Call, i: int) -> str:
+    """decode_select's sets: the address where nfds (an int) is not positive,
+    as strace reads none of them then."""
     data = c.struct(i, "fd_set", exit=False)
-    return T.fd_set_text(data, c_int(c.arg(0)), c.fd_text) if data is not None else ptr(c.arg(i))
+    nfds = c_int(c.arg(0))
+    if data is None or nfds <= 0 or not c.verbose:
+        return ptr(c.arg(i))
+    return T.fd_set_text(data, nfds, c.fd_text)
 
 
 def select_result(c: Call, text: str) -> str:

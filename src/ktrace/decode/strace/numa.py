@@ -54,9 +54,8 @@ def _nodemask(mask_arg: int, max_arg: int, exit: bool = False):
         addr = c.arg(mask_arg)
         if maxnode and not nmemb:
             return ptr(addr)
-        data = c.struct(i, "nodemask", exit=exit)
-        if exit and not c.ok:
-            data = None
+        arr = c.array(i, "long", exit=exit)
+        data = arr.data if arr is not None and (c.ok or not exit) else None
         return print_array(c, addr, nmemb, 8, data, _node)
     return render
 

@@ -36,6 +36,7 @@ _ENTRY = {
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
+    R.OUT_INTERRUPTED: [(r.STRUCT, "")],
     R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_BUF: [(r.GENIO, None), (r.STRUCT, plan.FAILED_BUF)], R.OUT_BUF: [(r.GENIO, None)],
     R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],

@@ -14,7 +14,8 @@ from __future__ import annotations
 from ... import abi as _abi
 from .. import structs as S
 from ..xlat import LINUX as L, Xlat
-from .call import HEX, INT, PT_PGID, PT_SID, PT_TGID, PT_TID, ULONG, Arg, Call, pid_text
+from .call import (HEX, INT, PT_PGID, PT_SID, PT_TGID, PT_TID, ULONG, Arg, Call, pid_text,
+                   string_read)
 from .fmt import (STYLE, c_int, c_long, constant_style, flags, hexval, named, printstr, ptr,
                   quote, signame, xval)
 from .process import signal_or_zero
@@ -46,10 +47,10 @@ def _one(render):
 def bounded_string(c: Call, i: int, limit: int) -> str:
     """printstr_ex(arg, limit, QUOTE_0_TERMINATED): a string the kernel copies at most
     ``limit`` bytes of: that many (or -s), ``...`` when no NUL came within them."""
-    data = c.struct(i, "string", exit=False)
+    size = min(c.opts.strsize, limit)
+    data = string_read(c, i, size)
     if data is None:
         return ptr(c.arg(i))
-    size = min(c.opts.strsize, limit)
     return quote(data[:size], c.opts.xflag) + ("..." if len(data) >= size else "")
 
 

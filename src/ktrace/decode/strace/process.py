@@ -502,7 +502,13 @@ WAIT4_OPTIONS = Arg(p_flags(L.WAIT4_OPTIONS, "W???"))
 RLIMIT = Arg(p_xval(L.RLIMITS, "RLIMIT_???"))
 NO_ARGS = ("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
            "getpgrp", "setsid", "fork", "vfork", "sched_yield", "pause", "sync", "vhangup",
-           "munlockall", "inotify_init", "restart_syscall")
+           "munlockall", "inotify_init")
+
+
+def _resuming(c: Call, i: int) -> str:
+    """restart_syscall's one "argument": the thread's call it resumes."""
+    return f"<... resuming interrupted {c.resumes or 'system call'} ...>"
+
 
 SYSCALLS = {
     "execve": (PATH, Arg(_execve_argv), Arg(_execve_envp)),
@@ -548,6 +554,7 @@ SYSCALLS = {
     "setns": (FD, Arg(p_flags(L.SETNS_TYPES, "CLONE_NEW???"))),
     "unshare": (Arg(lambda c, i: flags(L.UNSHARE_FLAGS, c.arg(i), unknown="CLONE_???")),),
     **{name: () for name in NO_ARGS},
+    "restart_syscall": (Arg(_resuming),),
 }
 
 

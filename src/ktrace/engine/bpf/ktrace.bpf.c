@@ -1014,6 +1014,10 @@ static __noinline __u64 length_of(const struct stage *st, const struct plan_arg 
 		return (((__u64)v + 63) / 64) * 8;
 	case LEN_IOC_SIZE:
 		return (arg_at(st, s->len_n) >> PLAN_IOC_SIZE_SHIFT) & PLAN_IOC_SIZE_MASK;
+	case LEN_NODEMASK:		/* (maxnode + 62) / 64, without the sum's wrap */
+		return arg_at(st, s->len_n) / 64 + (arg_at(st, s->len_n) % 64 > 1);
+	case LEN_PAGES:
+		return arg_at(st, s->len_n) / PLAN_PAGE_SIZE + (arg_at(st, s->len_n) % PLAN_PAGE_SIZE != 0);
 	default:
 		return s->size;
 	}
@@ -1236,6 +1240,10 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	case ROLE_OUT_STRUCT:
 	case ROLE_INOUT_STRUCT:
 		if (ret >= 0)
+			emit_struct(st, s.type, addr, length_of(st, &s, ret));
+		break;
+	case ROLE_OUT_INTERRUPTED:
+		if (ret >= -ERESTART_LAST && ret <= -ERESTART_FIRST)
 			emit_struct(st, s.type, addr, length_of(st, &s, ret));
 		break;
 	case ROLE_OUT_ARRAY:

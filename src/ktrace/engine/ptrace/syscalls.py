@@ -92,6 +92,10 @@ def _length(spec: lp.ArgSpec, call: Call, st: Stop, rval: int) -> int:
         return (((call.args[ln.n] & 0xFFFFFFFF) + 63) // 64) * 8
     if kind == Len.IOC_SIZE:
         return lp.ioc_size(call.args[ln.n])
+    if kind == Len.NODEMASK:
+        return (call.args[ln.n] + 62) // 64     # (no wrap: bpf's arithmetic agrees)
+    if kind == Len.PAGES:
+        return (call.args[ln.n] + lp.PAGE_SIZE - 1) // lp.PAGE_SIZE
     raise ValueError(kind)
 
 
@@ -313,6 +317,12 @@ def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     _struct(st, call, i, spec, rval)
 
 
+def struct_interrupted(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """OUT_INTERRUPTED: written by the kernel only when a signal interrupted the call."""
+    if lp.ERESTART_FIRST <= -rval <= lp.ERESTART_LAST:
+        _struct(st, call, i, spec, rval)
+
+
 def ioc_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     """An ioctl argument the driver wrote (_IOC_READ)."""
     if lp.ioc_dir(call.args[spec.length.n]) & lp.IOC_READ:
@@ -439,6 +449,7 @@ STEPS = {
     Role.PATH: (F_NAMEI, path_entry, 0, None),
     Role.IN_STRUCT: (F_STRUCT, struct_in, 0, None),
     Role.OUT_STRUCT: (0, None, F_STRUCT, struct_out),
+    Role.OUT_INTERRUPTED: (0, None, F_STRUCT, struct_interrupted),
     Role.INOUT_STRUCT: (F_STRUCT, struct_in, F_STRUCT, struct_out),
     Role.IN_ARRAY: (F_ARRAY, array_in, 0, None),
     Role.OUT_ARRAY: (0, None, F_ARRAY, array_out),
@@ -465,6 +476,7 @@ FAILED_STEPS = {
     Role.ARGV: (F_ARGS, strings_exit),
     Role.ENVP: (F_ENVS, strings_exit),
     Role.IN_BUF: (F_STRUCT, buf_failed),
+    Role.OUT_INTERRUPTED: (F_STRUCT, struct_interrupted),
 }
 
 
