@@ -137,6 +137,10 @@ SI_PTR = struct.Struct("<24xQ")              # si_value.sival_ptr
 SI_POLL = struct.Struct("<16xqi")            # si_band, si_fd
 SI_CHLD = struct.Struct("<24xi4xqq")         # si_status, si_utime, si_stime
 SI_ADDR = struct.Struct("<16xQ")             # si_addr (faults)
+SI_ADDR_LSB = struct.Struct("<24xH")         # si_addr_lsb (BUS_MCEERR_*)
+SI_BOUNDS = struct.Struct("<32xQQ")          # si_lower, si_upper (SEGV_BNDERR)
+SI_PKEY = struct.Struct("<32xI")             # si_pkey (SEGV_PKUERR)
+SI_SYS = struct.Struct("<16xQiI")            # si_call_addr, si_syscall, si_arch (SIGSYS)
 
 # struct rusage whole: ru_utime, ru_stime (sec, usec each), then its 14 longs
 # (ru_maxrss ... ru_nivcsw)

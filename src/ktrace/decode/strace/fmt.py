@@ -181,6 +181,12 @@ def signame(signo: int) -> str:
     return signal_name(signo) or str(signo)
 
 
+def printsignal(sig: int) -> str:
+    """printsignal: SIGUSR1 in -X's style; a number no signal has (0, 256, -1) as it is."""
+    name = signal_name(sig) if sig > 0 else None
+    return named(name, sig, str(sig)) if name else str(sig)
+
+
 NSIG_BYTES = SIGRTMAX // 8
 
 

@@ -9,7 +9,7 @@ import struct
 from ..xlat import LINUX as L
 from .call import PTR, ULONG, Arg, Call, at_exit, p_ulong
 from .call import TGID  # printpid: --decode-pids=
-from .fmt import STYLE, flags, hexval, ptr, xval
+from .fmt import STYLE, flags, hexval, named, ptr, xval
 
 LONG_BITS = 64
 _MODE_FLAGS = 0
@@ -102,7 +102,7 @@ def _status_item(raw: bytes) -> str:
     if value < 0:
         name = _errno.errorcode.get(-value)
         if name:
-            return f"-{name}"
+            return named(f"-{name}", value, str(value))
     return str(value)
 
 

@@ -17,7 +17,7 @@ from .. import structs as S
 from ..xlat import LINUX as L, Xlat
 from . import structs as T
 from .call import Arg, Call, pid_text
-from .fmt import STYLE, c_int, c_long, flags, hexval, named, ptr, sigset, signame, xval
+from .fmt import c_int, c_long, flags, hexval, named, printsignal, ptr, sigset, xval
 
 # strace spells PTRACE_PEEKUSR and PTRACE_POKEUSR with an E
 PTRACE_CMDS = Xlat([(v, {"PTRACE_PEEKUSR": "PTRACE_PEEKUSER",
@@ -159,25 +159,10 @@ def _regs(c: Call, exit: bool) -> str:
 # --- PTRACE_GET_SYSCALL_INFO ------------------------------------------------
 
 OP = {name: value for value, name in L.PTRACE_SYSCALL_INFO_OPS.entries}
-AUDIT_ARCH_X86_64 = L.AUDIT_ARCHES.value("AUDIT_ARCH_X86_64")
-AUDIT_ARCH_I386 = L.AUDIT_ARCHES.value("AUDIT_ARCH_I386")
 INFO_HEAD = _struct.Struct("<B3xIQQ")          # op, arch, instruction_pointer, stack_pointer
 NR_END = 32                                    # offsetofend(entry.nr)
 EXIT_SIZE = 33                                 # offsetofend(exit.is_error)
 SECCOMP_SIZE = 84                              # offsetofend(seccomp.ret_data)
-
-
-def _syscall_nr(nr: int, arch: int) -> str:
-    """PRINT_FIELD_SYSCALL_NAME: ``__NR_chdir`` for this personality's calls, the
-    number with the name in a comment for another's."""
-    style = STYLE.get()
-    table = {AUDIT_ARCH_X86_64: _abi.LINUX_X86_64, AUDIT_ARCH_I386: _abi.LINUX_I386}.get(arch)
-    name = table.syscall_name(nr) if table is not None and nr < 1 << 31 else None
-    if name is None or style == "raw":
-        return str(nr)
-    if arch == AUDIT_ARCH_X86_64:
-        return f"{nr} /* __NR_{name} */" if style == "verbose" else f"__NR_{name}"
-    return f"{nr} /* {name} */"
 
 
 def _err_d(value: int) -> str:
@@ -204,7 +189,7 @@ def _syscall_info(c: Call) -> str:
     if fetch >= NR_END:
         union = _struct.unpack_from("<7Q", data, 24)
         if op in (OP["PTRACE_SYSCALL_INFO_ENTRY"], OP["PTRACE_SYSCALL_INFO_SECCOMP"]):
-            fields = [f"nr={_syscall_nr(union[0], arch)}"]
+            fields = [f"nr={T.syscall_nr_text(union[0], arch)}"]
             nargs = min((fetch - NR_END) // 8, 6)
             if nargs:
                 fields.append("args=[" + ", ".join(hexval(a) for a in union[1:1 + nargs]) + "]")
@@ -256,7 +241,7 @@ def _ptrace_entry(c: Call, i: int) -> str:
     if _data_at_exit(c):
         return ", ".join(out)
     if request in RESUMES:
-        out.append(signame(c_int(data)) if c_int(data) else "0")
+        out.append(printsignal(c_int(data)))
     elif request in SETS_OPTIONS:
         out.append(flags(L.PTRACE_OPTIONS, data, unknown="PTRACE_O_???"))
     elif request == PT["PTRACE_SETSIGINFO"]:

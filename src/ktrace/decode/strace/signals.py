@@ -8,13 +8,7 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import FD, ULONG, Arg, Call, at_exit, p_flags, p_struct, p_xval
 from .call import TGID, TID  # printpid: --decode-pids=
-from .fmt import NSIG_BYTES, c_int, hexval, named, ptr, sigset
-
-
-def printsignal(sig: int) -> str:
-    """printsignal: SIGUSR1 in -X's style; a number no signal has (0, 256, -1) as it is."""
-    name = signal_name(sig) if sig > 0 else None
-    return named(name, sig, str(sig)) if name else str(sig)
+from .fmt import NSIG_BYTES, c_int, hexval, printsignal, ptr, sigset
 
 
 def _sig(c: Call, i: int) -> str:

@@ -7,13 +7,14 @@ import errno as _errno
 import struct as _struct
 import time
 
+from ... import abi as _abi
 from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import sigcode_name
 from ..xlat import LINUX as L
 from .call import octal
-from .fmt import (STYLE, StraceOptions, array, flags, hexval, named, printstr, ptr, quote, sigset,
-                  signame, xval)
+from .fmt import (STYLE, StraceOptions, array, c_int, flags, hexval, named, printsignal, printstr,
+                  ptr, quote, sigset, signame, xval)
 
 RLIM_INFINITY = (1 << 64) - 1
 NUL = b"\0"
@@ -326,12 +327,32 @@ def ints(data: bytes, kind: str = "i") -> str:
     return "[" + ", ".join(str(v) for v in _struct.unpack_from(f"<{n}{kind}", data)) + "]"
 
 
+AUDIT_ARCH_X86_64 = L.AUDIT_ARCHES.value("AUDIT_ARCH_X86_64")
+AUDIT_ARCH_I386 = L.AUDIT_ARCHES.value("AUDIT_ARCH_I386")
+
+
+def syscall_nr_text(nr: int, arch: int) -> str:
+    """PRINT_FIELD_SYSCALL_NAME: ``__NR_chdir`` for this personality's calls, the
+    number with the name in a comment for another's."""
+    style = STYLE.get()
+    table = {AUDIT_ARCH_X86_64: _abi.LINUX_X86_64, AUDIT_ARCH_I386: _abi.LINUX_I386}.get(arch)
+    name = table.syscall_name(nr) if table is not None and nr < 1 << 31 else None
+    if name is None or style == "raw":
+        return str(nr)
+    if arch == AUDIT_ARCH_X86_64:
+        return f"{nr} /* __NR_{name} */" if style == "verbose" else f"__NR_{name}"
+    return f"{nr} /* {name} */"
+
+
 # struct siginfo (x86-64): its layouts are ktrace.abi.linux_structs' SIGINFO_HEAD, SI_*
 _SI = {n: v for v, n in L.SI_CODES.entries}
-_SIGCHLD, _SIGIO = L.SIGNALS.value("SIGCHLD"), L.SIGNALS.value("SIGIO")
+_SIG = {n: L.SIGNALS.value(n) for n in ("SIGCHLD", "SIGIO", "SIGBUS", "SIGSEGV", "SIGSYS")}
 _FAULTS = {L.SIGNALS.value(n) for n in ("SIGILL", "SIGFPE", "SIGSEGV", "SIGBUS", "SIGTRAP")}
 _CLD_EXITED = L.CLD_CODES.value("CLD_EXITED")
-_POLL_BAND = {L.POLL_CODES.value(n) for n in ("POLL_IN", "POLL_OUT", "POLL_MSG")}
+_POLL_BAND = {L.POLL_CODES.value(n)
+              for n in ("POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP")}
+_MCEERR = {L.BUS_CODES.value(n) for n in ("BUS_MCEERR_AR", "BUS_MCEERR_AO")}
+_SEGV_BNDERR, _SEGV_PKUERR = L.SEGV_CODES.value("SEGV_BNDERR"), L.SEGV_CODES.value("SEGV_PKUERR")
 SIGINFO_SIZE = LS.SI_CHLD.size        # the bytes the fields printed here need (48)
 
 
@@ -343,9 +364,12 @@ def siginfo_text(data: bytes, fd_text=str, pid_note=None) -> str:
     signo, err, code = LS.SIGINFO_HEAD.unpack_from(data)
     if not signo:
         return "{}"
-    parts = [f"si_signo={signame(signo)}", f"si_code={sigcode_name(signo, code) or code}"]
+    name = sigcode_name(signo, code)
+    code_text = named(name, code & 0xFFFFFFFF) if name else hexval(code & 0xFFFFFFFF)
+    parts = [f"si_signo={printsignal(signo)}", f"si_code={code_text}"]
     if err:
-        parts.append(f"si_errno={_errno.errorcode.get(err) or err & 0xFFFFFFFF}")
+        name = _errno.errorcode.get(err)       # PRINT_FIELD_ERR_U
+        parts.append(f"si_errno={named(name, err, str(err)) if name else err & 0xFFFFFFFF}")
     return "{" + ", ".join(parts + _si_fields(signo, code, data, fd_text, pid_note)) + "}"
 
 
@@ -359,17 +383,34 @@ def _si_fields(signo: int, code: int, data: bytes, fd_text, pid_note=None) -> li
     band, fd = LS.SI_POLL.unpack_from(data)
     if code <= 0:
         if code == _SI["SI_TIMER"]:
-            return [f"si_timerid={pid & 0xFFFFFFFF:#x}", f"si_overrun={uid}"] + value
+            return [f"si_timerid={pid & 0xFFFFFFFF:#x}", f"si_overrun={c_int(uid)}"] + value
         if code == _SI["SI_SIGIO"]:
             return [f"si_band={band}", f"si_fd={fd_text(fd)}"]
         return source + (value if code not in (_SI["SI_USER"], _SI["SI_TKILL"]) and si_ptr
                          else [])
-    if signo == _SIGCHLD:
+    if signo == _SIG["SIGCHLD"]:
         status, utime, stime = LS.SI_CHLD.unpack_from(data)
-        return source + [f"si_status={status if code == _CLD_EXITED else signame(status)}",
+        return source + [f"si_status={status if code == _CLD_EXITED else printsignal(status)}",
                          f"si_utime={clock_t(utime)}", f"si_stime={clock_t(stime)}"]
     if signo in _FAULTS:
-        return [f"si_addr={ptr(LS.SI_ADDR.unpack_from(data)[0])}"]
-    if signo == _SIGIO:
+        return [f"si_addr={ptr(LS.SI_ADDR.unpack_from(data)[0])}", *_fault_details(signo, code, data)]
+    if signo == _SIG["SIGIO"]:
         return [f"si_band={band}", f"si_fd={fd_text(fd)}"] if code in _POLL_BAND else []
+    if signo == _SIG["SIGSYS"]:
+        call_addr, nr, arch = LS.SI_SYS.unpack_from(data)
+        return [f"si_call_addr={ptr(call_addr)}",
+                f"si_syscall={syscall_nr_text(nr & 0xFFFFFFFF, arch)}",
+                f"si_arch={xval(L.AUDIT_ARCHES, arch, 'AUDIT_ARCH_???')}"]
     return (source if pid or uid else []) + (value if si_ptr else [])
+
+
+def _fault_details(signo: int, code: int, data: bytes) -> list[str]:
+    """What follows si_addr for a hardware fault's code."""
+    if signo == _SIG["SIGBUS"] and code in _MCEERR:
+        return [f"si_addr_lsb={hexval(LS.SI_ADDR_LSB.unpack_from(data)[0])}"]
+    if signo == _SIG["SIGSEGV"] and code == _SEGV_BNDERR:
+        lower, upper = LS.SI_BOUNDS.unpack_from(data)
+        return [f"si_lower={ptr(lower)}", f"si_upper={ptr(upper)}"]
+    if signo == _SIG["SIGSEGV"] and code == _SEGV_PKUERR:
+        return [f"si_pkey={LS.SI_PKEY.unpack_from(data)[0]}"]
+    return []

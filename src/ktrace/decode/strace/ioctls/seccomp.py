@@ -8,7 +8,8 @@ from ...xlat import LINUX as L
 from ...xlat import Xlat
 from ..call import Call, pid_text
 from ..fmt import c_int, flags, hexval, ptr, xval
-from ..ptrace import _err_d as err_text, _syscall_nr as syscall_nr_text
+from ..ptrace import _err_d as err_text
+from ..structs import syscall_nr_text
 from . import ULONG, Request, hex_u64_text, ior, iow, iowr, memory
 
 _NOTIF = struct.Struct("<QIIiIQ6Q")     # seccomp_notif: id, pid, flags, data (nr, arch, ip, args)
