@@ -142,6 +142,7 @@ def generate(plan_mod, abi) -> str:
                    for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
                                  plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
+    page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
     buf_on_failure = int(plan_mod.Role.IN_BUF in plan_mod.ON_FAILURE)
 
@@ -235,6 +236,9 @@ static const char plan_types[PLAN_NTYPES][PLAN_NAME_SIZE] = {{
 
 /* Struct types recorded whole, not capped at the genio size (linux_plan.WHOLE_STRUCTS) */
 static const __u8 plan_whole[PLAN_NTYPES] = {{{whole}}};
+
+/* Struct types of which a part is recorded when not all can be read (linux_plan.PAGE_PART_STRUCTS) */
+static const __u8 plan_page_part[PLAN_NTYPES] = {{{page_part}}};
 
 /* FreeBSD errno for each Linux errno (docs/design.md, "Errno numbering") */
 static const __s32 plan_freebsd_errno[ERRNO_TABLE] = {{

@@ -49,6 +49,17 @@ option) are given a known size the same way.  A shorter record than the length s
 so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
 ``MAX_SET_TID``) follows it as a STRUCT_ARRAY of ints.
 
+A struct of ``PAGE_PART_STRUCTS`` (a sockaddr; the untyped ``bytes``:
+setsockopt's and getsockopt's optval, fsconfig's binary value), of which
+strace reads a part, is recorded, when the bytes of its length cannot all be
+read, as the longer of its known part and the part up to the end of its
+first page (a page the engines read in one go).  accept's, getsockname's,
+recvfrom's sockaddr is of the length the kernel writes back, the address's
+own, which may pass the end of the buffer given (strace reads no more than
+was given), as a msghdr's below; setsockopt's optval is of optlen bytes,
+which may pass the struct of the option (strace reads the struct or the int
+of the option's level and number, and the selector sees the number alone).
+
 A msghdr (sendmsg's at entry, recvmsg's at its successful exit) is ``STRU
 msghdr``, then what its pointers hold: ``STRU sockaddr`` (msg_namelen bytes,
 128 at most; when not all can be read, its first page's part: recvmsg's
@@ -247,6 +258,9 @@ C_STRUCTS: dict[str, str] = {
 
 # Structs recorded whole, not capped at the genio size (see the module's doc).
 WHOLE_STRUCTS = frozenset({"dirents"})
+# Structs of which strace reads a part: when not all can be read, their first
+# page's part (see the module's doc).
+PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes"})
 
 # Roles whose exit records are written for a failed call too (an IN_BUF's
 # are then STRU FAILED_BUF, not a GIO: the module's doc).
@@ -352,7 +366,8 @@ def sockaddr_in(len_arg: int) -> ArgSpec:
 
 
 def sockaddr_out(len_ptr_arg: int) -> ArgSpec:
-    """A sockaddr written out, its length written back through ``len_ptr_arg``."""
+    """A sockaddr written out, its length written back through ``len_ptr_arg``
+    (the address's own, which may pass the end of the buffer: PAGE_PART_STRUCTS)."""
     return out("sockaddr", argptr(len_ptr_arg))
 
 
@@ -748,10 +763,12 @@ MSG_CONTROL_MAX = 32768
 # most messages of a sendmmsg or recvmmsg whose parts are recorded: strace prints
 # that many (its -s) unless -v
 MMSG_MAX = 32
-# setsockopt options whose struct is read whole when optlen is longer; the
-# selector sees the option number alone, so numbers that are also an int
-# option of SOL_SOCKET (IP_ADD_MEMBERSHIP 35 is SO_MARK's, MCAST_JOIN_GROUP 42
-# SO_PEEK_OFF's, IPV6_JOIN_ANYCAST 27 SO_DETACH_FILTER's) keep the int
+# setsockopt options whose struct is read whole when optlen is longer, even one
+# running past its first page; the selector sees the option number alone, so
+# numbers that are also an int option of SOL_SOCKET (IP_ADD_MEMBERSHIP 35 is
+# SO_MARK's, MCAST_JOIN_GROUP 42 SO_PEEK_OFF's, IPV6_JOIN_ANYCAST 27
+# SO_DETACH_FILTER's) keep the int, and their struct is its first page's part
+# (PAGE_PART_STRUCTS)
 SOCKOPT_LINGER = (13,)                 # SO_LINGER: struct linger
 SOCKOPT_MREQ6 = (20, 21, 28)           # IPV6_ADD/DROP_MEMBERSHIP, IPV6_LEAVE_ANYCAST
 IPC_CMD_MASK = 0xFF     # msgctl/semctl/shmctl's command without IPC_64

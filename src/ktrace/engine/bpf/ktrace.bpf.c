@@ -47,7 +47,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NAME_ROOM	64
 _Static_assert(NAME_ROOM > 8 + PLAN_NAME_SIZE && !(NAME_ROOM & (NAME_ROOM - 1)),
 	       "NAME_ROOM must hold the fixed part and a name");
-_Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_failed_buf's caller)");
+_Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable's caller)");
 #define BATCH_MAX	(STAGE_LIMIT + MAX_RECORD)	/* the most a batch can hold */
 #define STAGE_BUF	(STAGE_LIMIT + 2 * MAX_DATA + 256)	/* verifier-provable room */
 #define SPILL		(STAGE_LIMIT / 2)	/* most bytes of one event carried to a new batch */
@@ -819,17 +819,17 @@ static __always_inline __u64 first_page(__u64 addr)
 }
 
 /*
- * A failed call's IN_BUF (linux_plan's doc): STRU buf, ``count`` bytes at
- * ``addr`` capped at the genio size, or when they cannot all be read those
- * up to the end of its first page (the ptrace engine's buf_failed reads the
- * same).
+ * STRU of ``count`` bytes at ``addr`` capped at the genio size, or when they
+ * cannot all be read those up to the end of its first page (linux_plan's doc:
+ * a failed call's IN_BUF, a PAGE_PART_STRUCTS type written out; the ptrace
+ * engine's _readable reads the same).
  */
-static __noinline void emit_failed_buf(struct stage *st, __u64 addr, __u64 count)
+static __noinline void emit_readable(struct stage *st, __u32 type_id, __u64 addr, __u64 count)
 {
 	__u64 n = capped(st, count);
 
-	if (emit_struct(st, PLAN_TYPE_BUF, addr, n) < 0 && first_page(addr) < n)
-		emit_struct(st, PLAN_TYPE_BUF, addr, first_page(addr));
+	if (emit_struct(st, type_id, addr, n) < 0 && first_page(addr) < n)
+		emit_struct(st, type_id, addr, first_page(addr));
 }
 
 /*
@@ -1112,26 +1112,38 @@ __noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count)
 	return 0;
 }
 
+static __always_inline int page_part(const struct plan_arg *s)
+{
+	return s->type < PLAN_NTYPES && plan_page_part[s->type];
+}
+
 /*
- * A struct given a length past its known size (clone_args, open_how: the
- * kernel's extensible structs): when the bytes past it cannot be read, its
- * known part alone, as strace reads it (linux_plan's doc).
+ * A struct given a length of its own: when its bytes cannot all be read, the
+ * longer of its known part (clone_args, open_how: the kernel's extensible
+ * structs, as strace reads them) and, for a PAGE_PART_STRUCTS type, its first
+ * page's part, that one at the last try (linux_plan's doc; the ptrace engine's
+ * _struct_part reads the same).
  */
-static __always_inline int emit_extensible(struct stage *st, struct plan_arg *s, __u64 addr)
+static __always_inline int emit_extensible(struct stage *st, struct plan_arg *s, __u64 addr,
+					   int last)
 {
 	__u64 len = length_of(st, s, 0);
+	__u64 part = first_page(addr);
+	__u64 known = s->size < len ? s->size : 0;
 	int got = emit_struct(st, s->type, addr, len);
 
-	if (got < 0 && s->size && len > s->size)
-		got = emit_struct(st, s->type, addr, s->size);
-	return got;
+	if (got >= 0)
+		return got;
+	if (page_part(s) && known <= part && part < len)
+		return last ? emit_struct(st, s->type, addr, part) : got;
+	return known ? emit_struct(st, s->type, addr, known) : got;
 }
 
 /* STRU clone_args, then its set_tid array as STRUCT_ARRAY int */
 static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s, __u64 addr)
 {
 	__u64 set_tid[2];			/* clone_args: set_tid, set_tid_size */
-	int got = emit_extensible(st, s, addr);
+	int got = emit_extensible(st, s, addr, 1);
 
 	if (got >= PLAN_CLONE_ARGS_SET_TID + (int)sizeof(set_tid) &&
 	    !bpf_probe_read_user(set_tid, sizeof(set_tid),
@@ -1176,7 +1188,7 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 		break;
 	case ROLE_IN_STRUCT:
 	case ROLE_INOUT_STRUCT:
-		got = emit_extensible(st, &s, addr);
+		got = emit_extensible(st, &s, addr, last || !retryable(s.role));
 		break;
 	case ROLE_IN_ARRAY:
 	case ROLE_INOUT_ARRAY:
@@ -1239,7 +1251,11 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	switch (s.role) {
 	case ROLE_OUT_STRUCT:
 	case ROLE_INOUT_STRUCT:
-		if (ret >= 0)
+		if (ret < 0)
+			break;
+		if (page_part(&s))
+			emit_readable(st, s.type, addr, length_of(st, &s, ret));
+		else
 			emit_struct(st, s.type, addr, length_of(st, &s, ret));
 		break;
 	case ROLE_OUT_INTERRUPTED:
@@ -1256,7 +1272,7 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, fd, s.role == ROLE_IN_BUF, addr, length_of(st, &s, ret));
 		else if (PLAN_BUF_ON_FAILURE && ret < 0 && s.role == ROLE_IN_BUF)
-			emit_failed_buf(st, addr, arg_at(st, i + PLAN_BUF_COUNT));
+			emit_readable(st, PLAN_TYPE_BUF, addr, arg_at(st, i + PLAN_BUF_COUNT));
 		break;
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
@@ -1752,7 +1768,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);
 		else if (PLAN_BUF_ON_FAILURE && returns && ps->fast_gio == 1 && ret < 0)
-			emit_failed_buf(st, regs->si, regs->dx);	/* dx: argument 1 + PLAN_BUF_COUNT */
+			emit_readable(st, PLAN_TYPE_BUF, regs->si, regs->dx);	/* dx: argument 1 + PLAN_BUF_COUNT */
 		for (int i = 0; i < 6 && todo; i++) {
 			if (todo & (1u << i))
 				ktr_arg_exit(i, ret);

@@ -137,6 +137,18 @@ def _readable(st: Stop, addr: int, n: int) -> bytes | None:
     return data
 
 
+def _struct_part(st: Stop, addr: int, n: int, spec) -> bytes | None:
+    """What is recorded of a struct whose ``n`` bytes cannot all be read
+    (linux_plan's doc): the longer of its known part (an extensible struct's)
+    and, for PAGE_PART_STRUCTS, its first page's part (as the bpf program's
+    emit_extensible reads them)."""
+    known = spec.size if 0 < spec.size < n else 0
+    first = lp.PAGE_SIZE - addr % lp.PAGE_SIZE
+    if spec.name in lp.PAGE_PART_STRUCTS and known <= first < n:
+        return _whole(st, addr, min(first, st.genio))
+    return _whole(st, addr, min(known, st.genio)) if known else None
+
+
 def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
     """STRU of argument ``i`` (capped at the genio size but for WHOLE_STRUCTS): its bytes."""
     addr = call.args[i]
@@ -144,10 +156,8 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
         return None
     n = _clamp(_length(spec, call, st, rval))
     data = _whole(st, addr, n if spec.name in lp.WHOLE_STRUCTS else min(n, st.genio))
-    if data is None and 0 < spec.size < n:
-        # an extensible struct whose bytes past its known size cannot be
-        # read: its known part (the module doc of linux_plan)
-        data = _whole(st, addr, min(spec.size, st.genio))
+    if data is None:
+        data = _struct_part(st, addr, n, spec)
     if data is not None:
         st.add(r.STRUCT, r.struct_payload(spec.name.encode(), data))
     return data
@@ -362,7 +372,7 @@ def buf_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
 
 def buf_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     """A failed call's IN_BUF: STRU buf, its count's bytes or their first page's
-    part (linux_plan's doc; the bpf program's emit_failed_buf reads the same)."""
+    part (linux_plan's doc; the bpf program's emit_readable reads the same)."""
     addr = call.args[i]
     if not addr:
         return
