@@ -679,3 +679,20 @@ def test_openat2_prints_open_how():
         'openat2(AT_FDCWD, "x", {flags=O_RDONLY, resolve=0x40 /* RESOLVE_??? */}, 32) = 5',
         'openat2(AT_FDCWD, "x", 0x6000, 16) = -1 EINVAL (Invalid argument)',
     ]
+
+
+def test_y_marks_a_descriptor_whose_name_was_removed_deleted():
+    """readlink of /proc/PID/fd/N ends in " (deleted)" once the file's name is
+    gone: strace prints it after the path, the repeated calls too."""
+    t = Trace()
+    t.start()
+    for fd, name in ((3, b"/tmp/a"), (4, b"/tmp/b")):
+        t.call("openat", AT_FDCWD, 0x1000, 0o102, 0o600); t.nami(name); t.ret("openat", fd)
+    t.call("unlink", 0x2000); t.nami(b"/tmp/a"); t.ret("unlink", 0)
+    t.call("unlinkat", AT_FDCWD, 0x2000, 0); t.nami(b"/tmp/nothing"); t.ret("unlinkat", -2,
+                                                                            error=ENOENT)
+    for _ in range(2):
+        for fd in (3, 4):
+            t.call("fsync", fd); t.ret("fsync", 0)
+    lines = t.lines("-y", "-a0")
+    assert lines[-4:] == ["fsync(3</tmp/a>(deleted)) = 0", "fsync(4</tmp/b>) = 0"] * 2

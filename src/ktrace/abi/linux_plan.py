@@ -414,6 +414,7 @@ PLANS: dict[str, Plan] = {
     "_sysctl": (in_("sysctl_args"),),
     "io_setup": (V, out("long")),
     "io_getevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec")),
+    "io_pgetevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec"), V),
     "io_uring_enter": (V, V, V, V, in_("sigset", arg(5)), V),
     "setxattr": (P, S, in_("bytes", arg(3)), V, V),
     "lsetxattr": (P, S, in_("bytes", arg(3)), V, V),

@@ -43,5 +43,7 @@ SYSCALLS = {
     "io_destroy": (PTR,),
     "io_submit": (PTR, LONG_ARG, PTR),
     "io_getevents": (PTR, LONG_ARG, LONG_ARG, at_exit(_events), at_exit(_timeout)),
+    "io_pgetevents": (PTR, LONG_ARG, LONG_ARG, at_exit(_events), at_exit(_timeout),
+                      at_exit(PTR.render)),
     "io_cancel": (PTR, PTR, at_exit(PTR.render)),
 }

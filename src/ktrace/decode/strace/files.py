@@ -38,6 +38,9 @@ MADE_IN_ARGUMENTS = frozenset(PAIRS) | {"clone", "clone3"}
 OPENS = {"open": (None, 0), "creat": (None, 0), "openat": (0, 1), "openat2": (0, 1),
          "open_tree": (0, 1)}
 DUPS = {"dup", "dup2", "dup3"}
+# calls that remove a name (arguments as OPENS'): a descriptor open on it shows
+# ``(deleted)`` after its path from then on, as the kernel's readlink says
+UNLINKS = {"unlink": (None, 0), "unlinkat": (0, 1), "rmdir": (None, 0)}
 LANDLOCK_CREATE_RULESET_VERSION = 1
 PATH_MAX = 4096   # bytes of a path kept: no longer one names a file, a hostile trace may
 
@@ -61,6 +64,10 @@ class Device(str):
         major, minor = dev_numbers(rdev)
         self.details = f"{kind} {major}:{minor}"
         return self
+
+
+class Deleted(str):
+    """The path of an open file whose name was removed."""
 
 
 class Pidfd(str):
@@ -124,11 +131,14 @@ class Files:
             return
         name, ret = call.name, call.retval
         if name in OPENS:
-            dirfd, at = OPENS[name]
-            path = call.find(at, r.NAMEI)
+            path = self._named(call, *OPENS[name])
             if path is not None:
-                base = AT_FDCWD if dirfd is None else c_int(call.arg(dirfd))
-                self.fds[ret] = self._abspath(base, path.path)
+                self.fds[ret] = path
+        elif name in UNLINKS:
+            gone = self._named(call, *UNLINKS[name])
+            for fd, path in self.fds.items():
+                if path == gone and type(path) is str:
+                    self.fds[fd] = Deleted(path)
         elif name in SOCKETS:
             self.fds[ret] = socket_name(call, ret)
         elif name == "landlock_create_ruleset":
@@ -179,6 +189,13 @@ class Files:
             self.fds.pop(fd, None)
         else:
             self.fds[fd] = path
+
+    def _named(self, call: Call, dirfd: int | None, at: int) -> str | None:
+        """The absolute path (where its directory is known) argument ``at`` names."""
+        rec = call.find(at, r.NAMEI)
+        if rec is None:
+            return None
+        return self._abspath(AT_FDCWD if dirfd is None else c_int(call.arg(dirfd)), rec.path)
 
     def _abspath(self, dirfd: int, raw: bytes) -> str:
         """The path opened, made absolute when its directory is known."""
