@@ -9,7 +9,9 @@ pages): recorded by both engines, printed as strace prints them.
   a handler returns EINTR after it);
 - set_mempolicy's nodemask is maxnode - 1 bits, read as longs one by one (the
   last long of a page before an unmapped one is shown);
-- mincore's vector is a byte per page of the range.
+- mincore's vector is a byte per page of the range;
+- sched_setattr's struct too small: the kernel writes its own size into it
+  (E2BIG).
 
 The same program runs under strace first: the expected lines are strace's.
 """
@@ -58,11 +60,13 @@ int main(void) {
     syscall(SYS_set_mempolicy, 0, p + 2 * 4096 - 8, 65);
     /* 129 bits, two longs: the second unreadable */
     syscall(SYS_set_mempolicy, 0, p + 2 * 4096 - 8, 129);
+    *(unsigned int *)p = 1;         /* sched_attr.size */
+    syscall(SYS_sched_setattr, 0, p, 0);
     return 0;
 }
 """
 
-TRACE = "trace=nanosleep,restart_syscall,mincore,set_mempolicy"
+TRACE = "trace=nanosleep,restart_syscall,mincore,set_mempolicy,sched_setattr"
 TS = r"\{tv_sec=0, tv_nsec=\d+\}"
 EXPECTED = [
     rf"nanosleep\({TS}, {TS}\) += \? ERESTART_RESTARTBLOCK \(Interrupted by signal\)",
@@ -72,6 +76,7 @@ EXPECTED = [
     r"set_mempolicy\(MPOL_DEFAULT, \[0000000000000000\], 65\) += 0",
     r"set_mempolicy\(MPOL_DEFAULT, \[0000000000000000, \.\.\. /\* 0x[0-9a-f]+ \*/\], 129\)"
     r" += -1 EFAULT \(Bad address\)",
+    r"sched_setattr\(0, \{size=1\} => \{size=\d+\}, 0\) += -1 E2BIG \(Argument list too long\)",
 ]
 
 

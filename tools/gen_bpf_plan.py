@@ -37,13 +37,14 @@ class _Tables:
         R = plan_mod.Role
         # the roles that record something at entry, and at exit (linux_plan.Role);
         # execve's ARGV/ENVP are the program's own business (plan_syscall.argv_arg)
-        self.entry_roles = {R.PATH, R.IN_STRUCT, R.INOUT_STRUCT, R.IN_ARRAY, R.INOUT_ARRAY,
+        self.entry_roles = {R.PATH, R.IN_STRUCT, R.INOUT_STRUCT, R.IN_SIZED_STRUCT,
+                            R.IN_ARRAY, R.INOUT_ARRAY,
                             R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR, R.IN_STRING,
                             R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR}
         self.exit_roles = {R.OUT_STRUCT, R.INOUT_STRUCT, R.OUT_ARRAY, R.INOUT_ARRAY, R.IN_BUF,
                            R.OUT_BUF, R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR,
                            R.OUT_STRING, R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR,
-                           R.OUT_INTERRUPTED}
+                           R.OUT_INTERRUPTED, R.IN_SIZED_STRUCT}
 
     def type_id(self, name: str) -> int:
         if name not in self.types:
@@ -170,6 +171,7 @@ def generate(plan_mod, abi) -> str:
 #define ERRNO_TABLE\t{ERRNO_TABLE}
 #define ERESTART_FIRST\t{plan_mod.ERESTART_FIRST}
 #define ERESTART_LAST\t{plan_mod.ERESTART_LAST}
+#define PLAN_E2BIG\t{plan_mod.E2BIG}
 #define UTRACE_NARGS\t{utrace_nargs}
 #define PLAN_CLONE_PIDFD\t0x{plan_mod.CLONE_PIDFD:x}
 #define PLAN_CLONE_ARGS_SET_TID\t{plan_mod.CLONE_ARGS_SET_TID}

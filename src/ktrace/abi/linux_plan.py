@@ -50,8 +50,8 @@ so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
 ``MAX_SET_TID``) follows it as a STRUCT_ARRAY of ints.
 
 A struct of ``PAGE_PART_STRUCTS`` (a sockaddr; the untyped ``bytes``:
-setsockopt's and getsockopt's optval, fsconfig's binary value), of which
-strace reads a part, is recorded, when the bytes of its length cannot all be
+setsockopt's and getsockopt's optval, fsconfig's binary value; a
+perf_event_attr, of its own size field's length), of which strace reads a part, is recorded, when the bytes of its length cannot all be
 read, as the longer of its known part and the part up to the end of its
 first page (a page the engines read in one go).  accept's, getsockname's,
 recvfrom's sockaddr is of the length the kernel writes back, the address's
@@ -174,6 +174,9 @@ class Role(enum.IntEnum):
     OUT_INTERRUPTED = 23   # STRU at exit of a call a signal interrupted (an ERESTART*
     #                    result; ON_FAILURE): what the kernel writes back for a restart
     #                    (nanosleep's remaining time)
+    IN_SIZED_STRUCT = 24   # STRU at entry; again at the exit of a call that failed with
+    #                    E2BIG (ON_FAILURE), which wrote the kernel's size of the struct
+    #                    into it (sched_attr, perf_event_attr)
 
 
 class Len(enum.IntEnum):
@@ -260,11 +263,13 @@ C_STRUCTS: dict[str, str] = {
 WHOLE_STRUCTS = frozenset({"dirents"})
 # Structs of which strace reads a part: when not all can be read, their first
 # page's part (see the module's doc).
-PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes"})
+PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes", "perf_event_attr"})
 
 # Roles whose exit records are written for a failed call too (an IN_BUF's
 # are then STRU FAILED_BUF, not a GIO: the module's doc).
-ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF, Role.OUT_INTERRUPTED})
+ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF, Role.OUT_INTERRUPTED,
+                        Role.IN_SIZED_STRUCT})
+E2BIG = 7
 # The results of a call a signal interrupted, to be restarted (or not: EINTR
 # for userspace): -ERESTARTSYS .. -ERESTART_RESTARTBLOCK
 ERESTART_FIRST, ERESTART_LAST = 512, 516
@@ -312,6 +317,10 @@ def in_(name: str, length: Length | None = None) -> ArgSpec:
 
 def out(name: str, length: Length | None = None) -> ArgSpec:
     return ArgSpec(Role.OUT_STRUCT, name, STRUCT_SIZES[name], length)
+
+
+def sized(name: str, length: Length | None = None) -> ArgSpec:
+    return ArgSpec(Role.IN_SIZED_STRUCT, name, STRUCT_SIZES[name], length)
 
 
 def inout(name: str, length: Length | None = None) -> ArgSpec:
@@ -513,7 +522,7 @@ PLANS: dict[str, Plan] = {
     "futex_waitv": (array(Role.IN_ARRAY, "futex_waitv", arg(1)), V, V, in_("timespec"), V),
     "getcpu": (out("int"), out("int"), V),
     "sched_getattr": (V, out("sched_attr"), V, V),
-    "sched_setattr": (V, in_("sched_attr"), V),
+    "sched_setattr": (V, sized("sched_attr"), V),
     "getgroups": (V, ArgSpec(Role.OUT_ARRAY, "int", 4, RET)),
     "setgroups": (V, ArgSpec(Role.IN_ARRAY, "int", 4, arg(0))),
     "getresuid": (out("int"), out("int"), out("int")),
@@ -543,7 +552,7 @@ PLANS: dict[str, Plan] = {
     "kexec_file_load": (V, V, V, in_("bytes", arg(2)), V),
     "process_madvise": (V, array(Role.IN_ARRAY, "iovec", arg(2)), V, V, V),
     # perf_event_attr: extensible (its size field); PERF_ATTR_SIZE_VER0 known
-    "perf_event_open": (in_("perf_event_attr", fixed(128)), V, V, V, V),
+    "perf_event_open": (sized("perf_event_attr", fixed(128)), V, V, V, V),
     # NUMA: a nodemask of maxnode - 1 bits, an array of longs (strace reads
     # them one by one: those before an unreadable page are shown)
     "mbind": (V, V, V, nodemask(Role.IN_ARRAY, 4), V, V),
@@ -1034,7 +1043,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.VALUE: 0,
     Role.PATH: r.facility(r.NAMEI),
     Role.IN_STRUCT: _STRU, Role.OUT_STRUCT: _STRU, Role.INOUT_STRUCT: _STRU,
-    Role.OUT_INTERRUPTED: _STRU,
+    Role.OUT_INTERRUPTED: _STRU, Role.IN_SIZED_STRUCT: _STRU,
     Role.IN_ARRAY: _ARRAY, Role.OUT_ARRAY: _ARRAY, Role.INOUT_ARRAY: _ARRAY,
     Role.IN_BUF: _GIO | _STRU, Role.OUT_BUF: _GIO,
     Role.IN_IOVEC: _ARRAY | _GIO, Role.OUT_IOVEC: _ARRAY | _GIO,

@@ -264,6 +264,19 @@ def p_xval(table: Xlat, unknown: str) -> Render:
     return render
 
 
+def resized(c: Call, i: int, name: str, offset: int) -> int | bool | None:
+    """The size the kernel wrote into struct ``name`` of argument ``i`` at
+    ``offset`` when the call failed with E2BIG (IN_SIZED_STRUCT); None when it
+    could not be read there, False when the call did not fail so."""
+    if c.linux_errno() != plan.E2BIG:
+        return False
+    copies = [rec.data for rec in c.records.get(i, ())
+              if rec.header.type == r.STRUCT and rec.name == name.encode()]
+    if len(copies) < 2 or len(copies[-1]) < offset + 4:      # (the first: the entry's)
+        return None
+    return int.from_bytes(copies[-1][offset:offset + 4], "little")
+
+
 def p_struct(name: str, render: Callable[[bytes, Call], str], exit: bool = True) -> Render:
     """A struct from its STRU record, else the pointer (NULL, failed call, ...)."""
     def printer(c: Call, i: int) -> str:

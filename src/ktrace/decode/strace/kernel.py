@@ -9,7 +9,8 @@ import struct
 
 from .. import structs as S
 from ..xlat import LINUX as L
-from .call import FD, INT, PTR, STR_IN, ULONG, Arg, Call, at_exit, p_counted, p_ulong
+from .call import (FD, INT, PTR, STR_IN, ULONG, Arg, Call, at_exit, p_counted, p_ulong,
+                   resized)
 from .call import TGID  # printpid: --decode-pids=
 from .fmt import flags, hexval, ptr, xval
 from .numa import print_array
@@ -107,9 +108,10 @@ def _perf_config(kind: int, config: int) -> str:
     return hexval(config)
 
 
-def perf_attr_text(data: bytes, c: Call) -> str | None:
+def perf_attr_text(data: bytes, c: Call, size_change: str = "") -> str | None:
     """print_perf_event_attr: None when strace prints the address (a size
-    below PERF_ATTR_SIZE_VER0, or fewer bytes recorded than it reads)."""
+    below PERF_ATTR_SIZE_VER0, or fewer bytes recorded than it reads);
+    ``size_change`` follows the size (`` => 0x88 /* ... */``)."""
     if len(data) < 8:
         return None
     field_size = struct.unpack_from("<I", data, 4)[0]
@@ -125,7 +127,7 @@ def perf_attr_text(data: bytes, c: Call) -> str | None:
      config2, branch_type, regs_user, stack_user, clockid, regs_intr, aux_watermark,
      max_stack, reserved2, aux_sample_size, reserved3, sig_data) = f
     out = [f"type={xval(L.PERF_TYPES, kind, 'PERF_TYPE_???')}",
-           f"size={xval(L.PERF_ATTR_SIZES, field_size, 'PERF_ATTR_SIZE_???')}",
+           f"size={xval(L.PERF_ATTR_SIZES, field_size, 'PERF_ATTR_SIZE_???')}{size_change}",
            f"config={_perf_config(kind, config)}",
            f"{'sample_freq' if bits >> 10 & 1 else 'sample_period'}={period}",
            f"sample_type={flags(L.PERF_SAMPLE_FORMAT, sample_type, unknown='PERF_SAMPLE_???')}",
@@ -184,7 +186,12 @@ def perf_attr_text(data: bytes, c: Call) -> str | None:
 
 def _perf_attr(c: Call, i: int) -> str:
     data = c.struct(i, "perf_event_attr", exit=False)
-    text = perf_attr_text(data, c) if data is not None and c.verbose else None
+    text = None
+    if data is not None and c.verbose:
+        size = resized(c, i, "perf_event_attr", 4)
+        change = "" if size is False else \
+            f" => {xval(L.PERF_ATTR_SIZES, size, 'PERF_ATTR_SIZE_???') if size is not None else '???'}"
+        text = perf_attr_text(data, c, change)
     return text if text is not None else ptr(c.arg(i))
 
 

@@ -25,6 +25,7 @@ _MESSAGES = Repeated(((r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"), (r.STRU
 # None; a tuple: one record of any of those names), or Repeated kinds
 _ENTRY = {
     R.PATH: [(r.NAMEI, None)], R.IN_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
+    R.IN_SIZED_STRUCT: [(r.STRUCT, "")],
     R.IN_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_IOVEC: [(r.STRUCT_ARRAY, "iovec")], R.OUT_IOVEC: [(r.STRUCT_ARRAY, "iovec")],
     R.IN_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
@@ -36,7 +37,7 @@ _ENTRY = {
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
-    R.OUT_INTERRUPTED: [(r.STRUCT, "")],
+    R.OUT_INTERRUPTED: [(r.STRUCT, "")], R.IN_SIZED_STRUCT: [(r.STRUCT, "")],
     R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_BUF: [(r.GENIO, None), (r.STRUCT, plan.FAILED_BUF)], R.OUT_BUF: [(r.GENIO, None)],
     R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ...abi.linux_plan import E2BIG
 from .. import structs as S
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import INT, UINT, Arg, Call, at_exit, p_xval
+from .call import INT, UINT, Arg, Call, at_exit, p_xval, resized
 from .call import TGID  # printpid: --decode-pids=
 from .fmt import c_int, flags, ptr, xval
 
@@ -91,7 +92,11 @@ def _setattr(c: Call, i: int) -> str:
     if min(size, SCHED_ATTR_SIZE_VER1) >= SCHED_ATTR_MIN_SIZE and len(data) < min(
             size, SCHED_ATTR_SIZE_VER1):
         return ptr(c.arg(i))
-    return sched_attr_text(data, 0, True)
+    text = sched_attr_text(data, 0, True)
+    size = resized(c, i, "sched_attr", 0)
+    if size is False:
+        return text
+    return f"{text} => {{size={size}}}" if size is not None else text
 
 
 def _getattr(c: Call, i: int) -> str:
@@ -122,7 +127,7 @@ SYSCALLS = {
                                            is not None else ptr(c.arg(i)))),
     "sched_setaffinity": (TGID, UINT, Arg(_setaffinity)),
     "sched_getaffinity": (TGID, UINT, at_exit(_getaffinity)),
-    "sched_setattr": (TGID, Arg(_setattr), UINT),
+    "sched_setattr": (TGID, Arg(_setattr, exit=lambda c: c.linux_errno() == E2BIG), UINT),
     "sched_getattr": (TGID, at_exit(_getattr), at_exit(lambda c, i: str(c.arg(i) & 0xFFFFFFFF)),
                       UINT),
 }

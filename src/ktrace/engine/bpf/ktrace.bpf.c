@@ -1188,6 +1188,7 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 		break;
 	case ROLE_IN_STRUCT:
 	case ROLE_INOUT_STRUCT:
+	case ROLE_IN_SIZED_STRUCT:
 		got = emit_extensible(st, &s, addr, last || !retryable(s.role));
 		break;
 	case ROLE_IN_ARRAY:
@@ -1258,8 +1259,10 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 		else
 			emit_struct(st, s.type, addr, length_of(st, &s, ret));
 		break;
-	case ROLE_OUT_INTERRUPTED:
-		if (ret >= -ERESTART_LAST && ret <= -ERESTART_FIRST)
+	case ROLE_OUT_INTERRUPTED:		/* written back by the kernel on these failures */
+	case ROLE_IN_SIZED_STRUCT:
+		if (s.role == ROLE_OUT_INTERRUPTED ? ret >= -ERESTART_LAST && ret <= -ERESTART_FIRST
+						   : ret == -PLAN_E2BIG)
 			emit_struct(st, s.type, addr, length_of(st, &s, ret));
 		break;
 	case ROLE_OUT_ARRAY:

@@ -333,6 +333,12 @@ def struct_interrupted(st: Stop, call: Call, i: int, spec, rval: int) -> None:
         _struct(st, call, i, spec, rval)
 
 
+def struct_resized(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """IN_SIZED_STRUCT at exit: written back (its size) only by an E2BIG failure."""
+    if rval == -lp.E2BIG:
+        _struct(st, call, i, spec, rval)
+
+
 def ioc_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     """An ioctl argument the driver wrote (_IOC_READ)."""
     if lp.ioc_dir(call.args[spec.length.n]) & lp.IOC_READ:
@@ -460,6 +466,7 @@ STEPS = {
     Role.IN_STRUCT: (F_STRUCT, struct_in, 0, None),
     Role.OUT_STRUCT: (0, None, F_STRUCT, struct_out),
     Role.OUT_INTERRUPTED: (0, None, F_STRUCT, struct_interrupted),
+    Role.IN_SIZED_STRUCT: (F_STRUCT, struct_in, F_STRUCT, struct_resized),
     Role.INOUT_STRUCT: (F_STRUCT, struct_in, F_STRUCT, struct_out),
     Role.IN_ARRAY: (F_ARRAY, array_in, 0, None),
     Role.OUT_ARRAY: (0, None, F_ARRAY, array_out),
@@ -487,6 +494,7 @@ FAILED_STEPS = {
     Role.ENVP: (F_ENVS, strings_exit),
     Role.IN_BUF: (F_STRUCT, buf_failed),
     Role.OUT_INTERRUPTED: (F_STRUCT, struct_interrupted),
+    Role.IN_SIZED_STRUCT: (F_STRUCT, struct_resized),
 }
 
 
