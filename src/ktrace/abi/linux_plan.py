@@ -236,7 +236,9 @@ STRUCT_SIZES: dict[str, int] = {
     "if_dqblk": 72, "if_nextdqblk": 72, "if_dqinfo": 24, "fs_disk_quota": 112,
     "sysctl_args": 80, "mount_attr": 32, "io_event": 32,
     "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0, "ioc": 0, "buf": 0,
-    "cpuset": 0, "sched_attr": 56, "sigevent": 64, "kcmp_epoll_slot": 12,
+    # sigevent: the 32 bytes of the kernel's 64 strace reads (value, signo, notify,
+    # the thread's function and attributes)
+    "cpuset": 0, "sched_attr": 56, "sigevent": 32, "kcmp_epoll_slot": 12,
     "futex_waitv": 24,
     "msqid_ds": 120, "semid_ds": 104, "shmid_ds": 112, "msginfo": 32, "seminfo": 40,
     "shminfo": 72, "shm_info": 48, "kexec_segment": 32,
