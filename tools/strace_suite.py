@@ -48,6 +48,10 @@ THIS = Path(__file__).resolve()
 # GENIO_SIZE: a whole getdents64 buffer or -e read= dump, not the 4096 default.
 KTRACE_POINTS = "cinstae"
 GENIO_SIZE = 65536
+# Where the stand-in keeps its trace: a directory of the test's own, removed
+# as the test ends, even when it was killed (a test looping until its timeout
+# leaves gigabytes).  (Not bounded with RLIMIT_FSIZE: the program would inherit it.)
+TRACES_IN = "KTRACE_SUITE_TRACES"
 # seconds a test may take (the suite allows 1500): a hung recording fails in 60
 TEST_TIMEOUT = 60
 # Set by tests/Makefile's AM_TEST_LOG_FLAGS for x86_64
@@ -209,7 +213,7 @@ def as_strace(engine: str, argv: list[str]) -> int:
     if command and attach:
         print("strace (ktrace's stand-in): -p with PROG is not done", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory(prefix="strace-suite-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="strace-suite-", dir=os.environ.get(TRACES_IN)) as tmp:
         trace = os.path.join(tmp, "ktrace.out")
         ktrace = [sys.executable, "-m", "ktrace.cli", "--engine", engine, "-t", KTRACE_POINTS,
                   "--genio-size", str(GENIO_SIZE), *(["-i"] if follow else [])]
@@ -490,7 +494,10 @@ class Outcome:
 def run_test(name: str, strace: str, workdir: Path, measure: bool) -> Outcome:
     """One test by the suite's own run.sh, with ``strace`` as $STRACE; ``measure``:
     the lines it found and why it failed."""
-    env = {**os.environ, **TEST_ENV, "srcdir": str(TESTS), "STRACE": strace}
+    traces = workdir / f"{name}.traces"
+    traces.mkdir()
+    env = {**os.environ, **TEST_ENV, "srcdir": str(TESTS), "STRACE": strace,
+           TRACES_IN: str(traces)}
     env.pop("VERBOSE", None)
     test = test_file(name)
     started = time.monotonic()
@@ -511,6 +518,7 @@ def run_test(name: str, strace: str, workdir: Path, measure: bool) -> Outcome:
         except ProcessLookupError:
             pass
         test_run.communicate()
+        shutil.rmtree(traces, ignore_errors=True)
     outcome = Outcome(name, kind(name), status, time.monotonic() - started)
     if measure:
         compare(outcome, workdir / f"{name}.dir", output)
