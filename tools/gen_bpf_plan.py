@@ -146,6 +146,8 @@ def generate(plan_mod, abi) -> str:
     page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
     buf_on_failure = int(plan_mod.Role.IN_BUF in plan_mod.ON_FAILURE)
+    R = plan_mod.Role
+    iov_data_on_failure = int({R.IN_IOVEC, R.IN_MSGHDR, R.IN_MMSGHDR} <= plan_mod.ON_FAILURE)
 
     roles = "\n".join(f"#define ROLE_{r.name}\t{int(r)}" for r in plan_mod.Role)
     lens = "\n".join(f"#define LEN_{k.name}\t{int(k)}" for k in plan_mod.Len)
@@ -182,6 +184,10 @@ def generate(plan_mod, abi) -> str:
 /* a failed call's IN_BUF: STRU buf, the bytes of the argument BUF_COUNT after it */
 #define PLAN_BUF_ON_FAILURE\t{buf_on_failure}
 #define PLAN_BUF_COUNT\t{plan_mod.BUF_COUNT}
+/* the data of iovecs no GIO holds: a failed IN_IOVEC's, IN_MSGHDR's, IN_MMSGHDR's too */
+#define PLAN_IOV_DATA_NAME\t{_c_string(plan_mod.IOV_DATA.encode())}
+#define PLAN_IOV_DATA_ON_FAILURE\t{iov_data_on_failure}
+#define PLAN_IOVECS_MAX\t{plan_mod.IOVECS_MAX}
 #define PLAN_PAGE_SIZE\t{plan_mod.PAGE_SIZE}
 /* an ioctl request's _IOC direction and size (ROLE_IOC, LEN_IOC_SIZE) */
 #define PLAN_IOC_DIR_SHIFT\t{plan_mod.IOC_DIR_SHIFT}

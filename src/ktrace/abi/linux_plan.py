@@ -92,6 +92,23 @@ is no record.  The view tells the short record from the whole by the count.
 touched is unreadable to it, and the kernel faults in none for a write that
 fails before copying.)
 
+A failed call's ``IN_IOVEC`` and ``IN_MSGHDR`` (writev, pwritev, pwritev2,
+vmsplice, sendmsg) leave ``STRU iovdata`` (``IOV_DATA``) at its exit in
+place of the GIO: the data of the iovecs, which strace shows whatever the
+result, back to back.  Each iovec's bytes are whole, up to the genio size in
+all (the last cut there), of its first ``IOVECS_MAX`` iovecs; they end
+before the first iovec whose bytes cannot all be read (the view prints that
+one's address, and those of the iovecs after it).  A failed sendmmsg leaves,
+for each of the first ``MMSG_MAX`` messages given (those whose mmsghdr can be
+read), what its msghdr's pointers hold and a ``STRU iovdata`` of its data,
+which ends the message's records.  An iovec array with no descriptor (``fd``
+-1: process_vm_readv's and process_vm_writev's local iovecs) moves no file's
+data: its data is ``STRU iovdata`` at the exit, never a GIO, whatever the
+result for an ``IN_IOVEC`` and of the result's count at a successful exit for
+an ``OUT_IOVEC``.  FreeBSD's kernel writes no record of such data (a GIO is
+data a descriptor moved), and FreeBSD's view (plain kdump) leaves STRU iovdata
+out.
+
 Memory only partly readable (a string or an array running into an unmapped
 page: the call fails with EFAULT, and strace prints the part it could read)
 is recorded by the same first-page rule.  An array (``IN_ARRAY``,
@@ -151,9 +168,12 @@ class Role(enum.IntEnum):
     IN_BUF = 8         # GIO rw=1 at exit: the bytes written (retval); a failed call's:
     #                    STRU buf, the count's bytes (ON_FAILURE, the module doc)
     OUT_BUF = 9        # GIO rw=0 at exit: the bytes read (retval)
-    IN_IOVEC = 10      # STRUCT_ARRAY iovec at entry, one GIO rw=1 at exit
-    OUT_IOVEC = 11     # STRUCT_ARRAY iovec at entry, one GIO rw=0 at exit
+    IN_IOVEC = 10      # STRUCT_ARRAY iovec at entry, one GIO rw=1 at exit; a failed call's
+    #                    (or with no descriptor, any call's): STRU iovdata (the module doc)
+    OUT_IOVEC = 11     # STRUCT_ARRAY iovec at entry, one GIO rw=0 at exit (with no
+    #                    descriptor: STRU iovdata)
     IN_MSGHDR = 12     # STRU msghdr (+ sockaddr, iovec, cmsghdr) at entry, GIO rw=1 at exit
+    #                    (a failed call's: STRU iovdata)
     OUT_MSGHDR = 13    # STRU msghdr at entry (the msg_namelen given); STRU msghdr
     #                    (+ sockaddr, iovec, cmsghdr) and GIO rw=0 at exit
     IN_STRING = 14     # STRU string at entry: a string not looked up
@@ -169,7 +189,8 @@ class Role(enum.IntEnum):
     #                    _IOC_WRITE, at exit on success if _IOC_READ
     IN_MMSGHDR = 21    # STRUCT_ARRAY mmsghdr at entry (as IN_ARRAY); at a successful exit
     #                    the messages sent: STRUCT_ARRAY mmsghdr (msg_len set), then each
-    #                    one's sockaddr, iovec, cmsghdr and GIO rw=1 (the module doc)
+    #                    one's sockaddr, iovec, cmsghdr and GIO rw=1 (the module doc); at a
+    #                    failed one, each given message's parts and STRU iovdata
     OUT_MMSGHDR = 22   # the same for recvmmsg, the GIOs rw=0
     OUT_INTERRUPTED = 23   # STRU at exit of a call a signal interrupted (an ERESTART*
     #                    result; ON_FAILURE): what the kernel writes back for a restart
@@ -206,7 +227,8 @@ class ArgSpec(NamedTuple):
     variable-sized one (sockaddr, clone_args, dirents).  For array roles
     ``size`` is the element size and ``length`` the element count.  For
     buffers ``length`` is the byte count and ``fd`` the index of the argument
-    holding the descriptor; for iovecs ``length`` is the iovec count.
+    holding the descriptor; for iovecs ``length`` is the iovec count (``fd``
+    -1: no descriptor, process_vm_readv's and process_vm_writev's).
     """
 
     role: Role = Role.VALUE
@@ -236,6 +258,7 @@ STRUCT_SIZES: dict[str, int] = {
     "if_dqblk": 72, "if_nextdqblk": 72, "if_dqinfo": 24, "fs_disk_quota": 112,
     "sysctl_args": 80, "mount_attr": 32, "io_event": 32,
     "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0, "ioc": 0, "buf": 0,
+    "iovdata": 0,
     # sigevent: the 32 bytes of the kernel's 64 strace reads (value, signo, notify,
     # the thread's function and attributes)
     "cpuset": 0, "sched_attr": 56, "sigevent": 32, "kcmp_epoll_slot": 12,
@@ -268,14 +291,24 @@ WHOLE_STRUCTS = frozenset({"dirents"})
 PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes", "perf_event_attr"})
 
 # Roles whose exit records are written for a failed call too (an IN_BUF's
-# are then STRU FAILED_BUF, not a GIO: the module's doc).
-ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF, Role.OUT_INTERRUPTED,
-                        Role.IN_SIZED_STRUCT})
+# are then STRU FAILED_BUF, not a GIO; the data of an IN_IOVEC, IN_MSGHDR and
+# IN_MMSGHDR is STRU IOV_DATA: the module's doc).
+ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF, Role.IN_IOVEC, Role.IN_MSGHDR,
+                        Role.IN_MMSGHDR, Role.OUT_INTERRUPTED, Role.IN_SIZED_STRUCT})
 E2BIG = 7
 # The results of a call a signal interrupted, to be restarted (or not: EINTR
 # for userspace): -ERESTARTSYS .. -ERESTART_RESTARTBLOCK
 ERESTART_FIRST, ERESTART_LAST = 512, 516
 FAILED_BUF = "buf"
+# The data of iovecs that no GIO holds (the module's doc).  Not a GIO: FreeBSD's
+# kernel writes one only of data a descriptor moved, and a view reads a GIO
+# before the RET that says the call failed.  Not STRU FAILED_BUF either, which
+# FreeBSD's view shows (failed writes have left it before): a STRU of a name of
+# its own, which that view leaves out by its name alone (kdump/text.py), as it
+# leaves out a PSIG of a signal not acted on.  Its name and NUL take the 8
+# bytes of a GIO's fd and rw: the bpf program writes either record in one place.
+IOV_DATA = "iovdata"
+IOVECS_MAX = 64            # iovecs whose data one GIO or STRU iovdata gathers (bpf's walk)
 BUF_COUNT = 1              # an IN_BUF's byte count is the argument this far after it
 PAGE_SIZE = 4096           # memory partly unreadable: its first page's part (the module doc)
 # the STRU of an IN_STRING that runs into unreadable memory before its NUL:
@@ -447,6 +480,11 @@ PLANS: dict[str, Plan] = {
     "copy_file_range": (V, in_("long"), V, in_("long"), V, V),
     "splice": (V, in_("long"), V, in_("long"), V, V),
     "vmsplice": (V, iov(Role.IN_IOVEC, 2), V, V),
+    # the local iovecs (no descriptor: STRU iovdata), the remote ones (addresses)
+    "process_vm_readv": (V, iov(Role.OUT_IOVEC, 2, fd=-1), V,
+                         array(Role.IN_ARRAY, "iovec", arg(4)), V, V),
+    "process_vm_writev": (V, iov(Role.IN_IOVEC, 2, fd=-1), V,
+                          array(Role.IN_ARRAY, "iovec", arg(4)), V, V),
     "pipe": (array(Role.OUT_ARRAY, "int", fixed(2)),),
     "pipe2": (array(Role.OUT_ARRAY, "int", fixed(2)), V),
     "ioctl": (V, V, ArgSpec(Role.IOC, "ioc", 0, Length(Len.IOC_SIZE, 1))),
@@ -1048,7 +1086,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.OUT_INTERRUPTED: _STRU, Role.IN_SIZED_STRUCT: _STRU,
     Role.IN_ARRAY: _ARRAY, Role.OUT_ARRAY: _ARRAY, Role.INOUT_ARRAY: _ARRAY,
     Role.IN_BUF: _GIO | _STRU, Role.OUT_BUF: _GIO,
-    Role.IN_IOVEC: _ARRAY | _GIO, Role.OUT_IOVEC: _ARRAY | _GIO,
+    Role.IN_IOVEC: _ARRAY | _GIO | _STRU, Role.OUT_IOVEC: _ARRAY | _GIO | _STRU,
     Role.IN_MSGHDR: _STRU | _ARRAY | _GIO, Role.OUT_MSGHDR: _STRU | _ARRAY | _GIO,
     Role.IN_MMSGHDR: _STRU | _ARRAY | _GIO, Role.OUT_MMSGHDR: _STRU | _ARRAY | _GIO,
     Role.IN_STRING: _STRU, Role.OUT_STRING: _STRU,

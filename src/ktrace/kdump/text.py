@@ -9,7 +9,10 @@ class for the body.
 
 FreeBSD's kernel records a signal only when it is acted on; a Linux
 process's trace holds the others too (for the strace view): this view leaves
-out such a PSIG and the siginfo that came with it (:mod:`.signals`).
+out such a PSIG and the siginfo that came with it (:mod:`.signals`).  It
+leaves out STRU iovdata too: data of iovecs that no descriptor moved (a
+failed writev's, process_vm_writev's: linux_plan's doc), which strace shows
+and FreeBSD's kernel never records (its GIO is data a descriptor moved).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import collections
 from typing import Callable
 
 from ktrace import abi as _abi
+from ktrace.abi import linux_plan as _plan
 from ktrace import decode
 from ktrace.decode.kdump.fmt import vis, vis_strings
 from ktrace import record as r
@@ -40,6 +44,9 @@ ERESTART = -1
 EJUSTRETURN = -2
 INVALID = "invalid record"
 SIGINFO_NAME = b"siginfo"
+IOV_DATA_NAME = _plan.IOV_DATA.encode()
+# how the payloads of the STRUs this view screens begin
+SCREENED_STRUCTS = (SIGINFO_NAME + b"\0", IOV_DATA_NAME + b"\0")
 
 
 def brief(rec: tuple) -> str:
@@ -162,17 +169,20 @@ class TextFormatter(LineView):
         return screened
 
     def screens(self, t: int, payload: bytes) -> bool:
-        return t == r.PSIG or payload.startswith(SIGINFO_NAME + b"\0")
+        return t == r.PSIG or payload.startswith(SCREENED_STRUCTS)
 
     def left_out(self, rec: r.Record) -> bool:
         """A Linux process's PSIG of a signal not acted on, and its STRU
-        siginfo: the record after it, of the same event (thread and time)."""
+        siginfo: the record after it, of the same event (thread and time);
+        every STRU iovdata."""
         h = rec[0]
         if h.type == r.PSIG:
             unacted = (type(rec) is r.Psig and self.abis.get(h.pid).linux
                        and not acted_on(rec.signo, rec.action))
             self._unacted = h if unacted else None
             return unacted
+        if type(rec) is r.Struct and rec.name == IOV_DATA_NAME:
+            return True
         last = self._unacted
         return (last is not None and type(rec) is r.Struct and rec.name == SIGINFO_NAME
                 and (h.pid, h.tid, h.sec, h.nsec) == (last.pid, last.tid, last.sec, last.nsec))

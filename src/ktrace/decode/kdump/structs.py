@@ -143,8 +143,9 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
 
 
 # opaque buffers and bitmaps: printed as their bytes
-# ioc: an ioctl argument; buf: a failed call's written buffer; cmsghdr: a msghdr's control data
-BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr"}
+# ioc: an ioctl argument; buf: a failed call's written buffer; cmsghdr: a msghdr's control
+# data; iovdata: data of iovecs no descriptor moved (--json's text: plain kdump leaves it out)
+BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "iovdata"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from ...abi import linux_plan as plan
 from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import signal_name
@@ -17,25 +18,34 @@ from .signals import printsignal, sigset_arg
 
 
 def iovec_items(c: Call, i: int, exit: bool = False) -> list[str] | None:
-    """{iov_base="..", iov_len=N} of each iovec recorded, the GIO data cut by the iov_len's."""
+    """{iov_base="..", iov_len=N} of each iovec recorded: the data the call
+    moved (its GIO) cut by the iov_len's, else the data it was given (a failed
+    call's STRU iovdata)."""
+    arr = c.array(i, "iovec", exit=exit)
     gio = c.gio(i)
-    return iovec_texts(c, c.array(i, "iovec", exit=exit), gio.data if gio is not None else None)
+    if gio is not None:
+        return iovec_texts(c, arr, gio.data)
+    return iovec_texts(c, arr, c.struct(i, plan.IOV_DATA), given=True)
 
 
-def iovec_texts(c: Call, arr, data: bytes | None) -> list[str] | None:
+def iovec_texts(c: Call, arr, data: bytes | None, given: bool = False) -> list[str] | None:
     """{iov_base="..", iov_len=N} of each iovec of STRUCT_ARRAY ``arr``, ``data``
-    (a GIO's, None: not recorded) cut by the iov_len's."""
+    (None: not recorded) cut by the iov_len's.  ``data`` is what the call moved
+    (its iovecs past the end get ``""``, as strace's data_size), or ``given``:
+    the data of the iovecs the call was given (STRU iovdata), which ends before
+    the first one that could not be read (it and those after it: addresses)."""
     if arr is None:
         return None
     out = []
     at = 0
     for vec in S.iter_array("iovec", arr.data, arr.struct_size):
-        if data is None:
-            base = ptr(vec["iov_base"])
+        base, length = vec["iov_base"], vec["iov_len"]
+        if data is None or not base or given and length and at >= len(data):
+            text = ptr(base)
         else:
-            base = printstr(data[at:at + vec["iov_len"]], c.opts)
-            at += vec["iov_len"]
-        out.append(f"{{iov_base={base}, iov_len={vec['iov_len']}}}")
+            text = printstr(data[at:at + length], c.opts)
+            at += length
+        out.append(f"{{iov_base={text}, iov_len={length}}}")
     return out
 
 

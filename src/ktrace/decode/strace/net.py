@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct as _struct
 
 from ... import record as r
+from ...abi import linux_plan as plan
 from ...abi import linux_structs as LS
 from .. import structs as S
 from ..xlat import LINUX as L
@@ -142,6 +143,7 @@ def _msghdr(exit: bool):
 
 
 MMSGHDR_SIZE = LS.MSGHDR.size + 8        # struct mmsghdr: a msghdr, msg_len, padding
+_IOV_DATA = plan.IOV_DATA.encode()
 
 
 def _mmsghdrs(rec) -> list[tuple[dict, int]]:
@@ -155,8 +157,9 @@ def _mmsghdrs(rec) -> list[tuple[dict, int]]:
 
 def mmsg_messages(c: Call, i: int) -> tuple[list, list, list[list]]:
     """sendmmsg's or recvmmsg's records (linux_plan's doc): the mmsghdrs given
-    (entry), those moved (exit), and the records of each message moved, each
-    message's ending with its GIO."""
+    (entry), those moved (exit), and the records of each message moved (a
+    failed sendmmsg's: given), each message's ending with its data (GIO, STRU
+    iovdata)."""
     arrays = [rec for rec in c.records.get(i, ())
               if rec.header.type == r.STRUCT_ARRAY and rec.name == b"mmsghdr"]
     given = _mmsghdrs(arrays[0]) if arrays else []
@@ -164,9 +167,14 @@ def mmsg_messages(c: Call, i: int) -> tuple[list, list, list[list]]:
     messages: list[list] = [[]]
     for rec in c.records.get(i, ())[len(arrays):]:
         messages[-1].append(rec)
-        if rec.header.type == r.GENIO:
+        if _iov_data(rec):
             messages.append([])
     return given, moved, [m for m in messages if m]
+
+
+def _iov_data(rec) -> bool:
+    """Is ``rec`` the data of a message's iovecs: moved (GIO) or given (STRU iovdata)?"""
+    return rec.header.type == r.GENIO or type(rec) is r.Struct and rec.name == _IOV_DATA
 
 
 def _part(recs: list, rtype: int, name: bytes | None = None):
@@ -177,10 +185,12 @@ def _part(recs: list, rtype: int, name: bytes | None = None):
 def _mmsghdr_text(c: Call, f: dict, msg_len: int | None, given: int | None,
                   recs: list) -> str:
     """print_struct_mmsghdr: {msg_hdr={..}, msg_len=N}."""
-    name, control = (_part(recs, r.STRUCT, n) for n in (b"sockaddr", b"cmsghdr"))
-    gio = _part(recs, r.GENIO)
+    name, control, handed = (_part(recs, r.STRUCT, n)
+                             for n in (b"sockaddr", b"cmsghdr", _IOV_DATA))
+    moved = _part(recs, r.GENIO)
+    data = moved or handed
     iovs = iovec_texts(c, _part(recs, r.STRUCT_ARRAY, b"iovec"),
-                       gio.data if gio is not None else None)
+                       data.data if data is not None else None, given=moved is None)
     text = "{msg_hdr=" + msghdr_text(c, f, given, name.data if name else None, iovs,
                                      control.data if control else None)
     return text + (f", msg_len={msg_len}}}" if msg_len is not None else "}")

@@ -20,7 +20,9 @@ class Repeated(tuple):
 
 
 _MESSAGES = Repeated(((r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"), (r.STRUCT, "cmsghdr"),
-                      (r.GENIO, None)))
+                      (r.GENIO, None), (r.STRUCT, plan.IOV_DATA)))
+# the data of iovecs: what a descriptor moved, else what the call was given
+_IOV_DATA = [(r.GENIO, None), (r.STRUCT, plan.IOV_DATA)]
 # role -> the records it leaves at entry and at exit: (record type, struct name or
 # None; a tuple: one record of any of those names), or Repeated kinds
 _ENTRY = {
@@ -40,8 +42,7 @@ _EXIT = {
     R.OUT_INTERRUPTED: [(r.STRUCT, "")], R.IN_SIZED_STRUCT: [(r.STRUCT, "")],
     R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
     R.IN_BUF: [(r.GENIO, None), (r.STRUCT, plan.FAILED_BUF)], R.OUT_BUF: [(r.GENIO, None)],
-    R.IN_IOVEC: [(r.GENIO, None)], R.OUT_IOVEC: [(r.GENIO, None)],
-    R.IN_MSGHDR: [(r.GENIO, None)],
+    R.IN_IOVEC: _IOV_DATA, R.OUT_IOVEC: _IOV_DATA, R.IN_MSGHDR: _IOV_DATA,
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
                    (r.STRUCT, "cmsghdr"), (r.GENIO, None)],
     R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],

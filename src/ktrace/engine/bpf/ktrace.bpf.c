@@ -53,7 +53,7 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define SPILL		(STAGE_LIMIT / 2)	/* most bytes of one event carried to a new batch */
 #define HDR		sizeof(struct ktr_header)
 #define MAX_STRING	4096		/* longest path or string read */
-#define MAX_IOVECS	64		/* iovecs gathered into one GIO */
+#define MAX_IOVECS	PLAN_IOVECS_MAX	/* iovecs gathered into one GIO or STRU iovdata */
 #define MAX_EXEC_STRINGS 256		/* argv/envp strings of a failed execve */
 #define MAX_CASES	128
 #define SOCKADDR_MAX	128		/* most sockaddr bytes of a msghdr recorded */
@@ -910,8 +910,16 @@ static __always_inline long iovec_step(struct stage *st, __u32 k)
 }
 LOOP_STEP(iovec_step)
 
-/* One GIO record gathering up to ``total`` bytes from an iovec array */
-__noinline int ktr_iovec_gio(int fd_rw, __u64 iov, __u64 count, __u64 total)
+_Static_assert(sizeof(PLAN_IOV_DATA_NAME) == sizeof(struct ktr_genio),
+	       "STRU iovdata's name takes the place of a GIO's fd and rw");
+
+/*
+ * One record gathering up to ``total`` bytes from an iovec array: a GIO of
+ * descriptor fd_rw >> 1 (rw its low bit), or ``given``: STRU iovdata, data
+ * that no descriptor moved (linux_plan's doc).  Each iovec's bytes whole (the
+ * last cut at ``total``), up to the first that cannot all be read.
+ */
+__noinline int ktr_iovec_data(int fd_rw, __u64 iov, __u64 count, __u64 total, int given)
 {
 	struct stage *st = resume();
 	__u64 fixed = genio_fixed(fd_rw >> 1, fd_rw & 1);
@@ -921,6 +929,8 @@ __noinline int ktr_iovec_gio(int fd_rw, __u64 iov, __u64 count, __u64 total)
 
 	if (!st)
 		return 0;
+	if (given)
+		__builtin_memcpy(&fixed, PLAN_IOV_DATA_NAME, sizeof(fixed));
 	if (total > st->genio)
 		total = st->genio;
 	if (total > MAX_DATA)
@@ -936,9 +946,16 @@ __noinline int ktr_iovec_gio(int fd_rw, __u64 iov, __u64 count, __u64 total)
 	st->walk_most = total;
 	LOOP(MAX_IOVECS, iovec_step, st);
 	done = st->walk_len & (MAX_DATA * 2 - 1);
-	header(st, off, KTR_GENIO, sizeof(struct ktr_genio) + done);
+	header(st, off, given ? KTR_STRUCT : KTR_GENIO, sizeof(struct ktr_genio) + done);
 	rec_end(st, off, hdr + done);
 	return 0;
+}
+
+/* STRU iovdata of the iovecs given (linux_plan's doc): their data, up to the genio size */
+static __always_inline void emit_iov_data(struct stage *st, __u64 iov, __u64 count)
+{
+	if (st->fac & KTRFAC(KTR_STRUCT))
+		ktr_iovec_data(0, iov, count, st->genio, 1);
 }
 
 /* ------------------------------------------------------------- the plan */
@@ -1086,11 +1103,12 @@ struct mmsghdr_user {			/* struct mmsghdr, x86-64 */
 /*
  * The first PLAN_MMSG_MAX of the ``count`` messages a sendmmsg or recvmmsg
  * moved (the mmsghdr array at ``addr``): what each one's pointers hold, then
- * a GIO of its msg_len bytes (linux_plan's doc).  A bounded loop, not LOOP():
+ * a GIO of its msg_len bytes; ``given``: a failed sendmmsg's messages, each
+ * one's data STRU iovdata (linux_plan's doc).  A bounded loop, not LOOP():
  * a bpf_loop callback would make the deepest chain of calls (to ktr_emit's
  * page walk) one frame more than the verifier allows.
  */
-__noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count)
+__noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count, int given)
 {
 	struct stage *st = resume();
 	__u64 iov[2];		/* msg_iov, msg_iovlen: only these (the stack of the */
@@ -1106,8 +1124,10 @@ __noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count)
 					(addr + __builtin_offsetof(struct mmsghdr_user, len))))
 			break;
 		ktr_msg_parts(addr);
-		if (st->fac & KTRFAC(KTR_GENIO))
-			ktr_iovec_gio(fd_rw, iov[0], iov[1], len);
+		if (given)
+			emit_iov_data(st, iov[0], iov[1]);
+		else if (st->fac & KTRFAC(KTR_GENIO))
+			ktr_iovec_data(fd_rw, iov[0], iov[1], len, 0);
 	}
 	return 0;
 }
@@ -1278,32 +1298,48 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 			emit_readable(st, PLAN_TYPE_BUF, addr, arg_at(st, i + PLAN_BUF_COUNT));
 		break;
 	case ROLE_IN_IOVEC:
-	case ROLE_OUT_IOVEC:
-		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
-			ktr_iovec_gio(fd << 1 | (s.role == ROLE_IN_IOVEC), addr,
-				       length_of(st, &s, 0), ret);
+	case ROLE_OUT_IOVEC: {
+		__u64 count = length_of(st, &s, 0);
+
+		if (s.fd < 0) {		/* no descriptor moved the data: STRU iovdata */
+			if (s.role == ROLE_IN_IOVEC)
+				emit_iov_data(st, addr, count);
+			else if (ret >= 0 && (fac & KTRFAC(KTR_STRUCT)))
+				ktr_iovec_data(0, addr, count, ret, 1);
+		} else if (ret >= 0) {
+			if (fac & KTRFAC(KTR_GENIO))
+				ktr_iovec_data(fd << 1 | (s.role == ROLE_IN_IOVEC), addr, count, ret, 0);
+		} else if (PLAN_IOV_DATA_ON_FAILURE && s.role == ROLE_IN_IOVEC) {
+			emit_iov_data(st, addr, count);
+		}
 		break;
+	}
 	case ROLE_IN_MSGHDR:
 	case ROLE_OUT_MSGHDR: {
 		struct msghdr_user m = {};
 
-		if (ret < 0)
-			break;
 		if (s.role == ROLE_OUT_MSGHDR) {
-			if (emit_msghdr(st, addr, &m))
+			if (ret < 0 || emit_msghdr(st, addr, &m))
 				break;
 		} else if (bpf_probe_read_user(&m, sizeof(m), (const void *)addr)) {
 			break;
 		}
-		if (fac & KTRFAC(KTR_GENIO))
-			ktr_iovec_gio(fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov, m.iovlen, ret);
+		if (ret >= 0) {
+			if (fac & KTRFAC(KTR_GENIO))
+				ktr_iovec_data(fd << 1 | (s.role == ROLE_IN_MSGHDR), m.iov, m.iovlen,
+					       ret, 0);
+		} else if (PLAN_IOV_DATA_ON_FAILURE) {
+			emit_iov_data(st, m.iov, m.iovlen);
+		}
 		break;
 	}
 	case ROLE_IN_MMSGHDR:
-	case ROLE_OUT_MMSGHDR:		/* the messages moved (ret of them) */
+	case ROLE_OUT_MMSGHDR:		/* the messages moved (ret of them), or those given */
 		if (ret > 0) {
 			emit_array(st, s.type, s.size, addr, ret);
-			ktr_mmsgs(fd << 1 | (s.role == ROLE_IN_MMSGHDR), addr, ret);
+			ktr_mmsgs(fd << 1 | (s.role == ROLE_IN_MMSGHDR), addr, ret, 0);
+		} else if (PLAN_IOV_DATA_ON_FAILURE && ret < 0 && s.role == ROLE_IN_MMSGHDR) {
+			ktr_mmsgs(0, addr, length_of(st, &s, 0), 1);
 		}
 		break;
 	case ROLE_CLONE_ARGS: {

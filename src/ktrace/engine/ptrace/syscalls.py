@@ -37,6 +37,7 @@ _U32 = LS.U32
 _CLONE_PIDFD = LS.CLONE_ARGS_HEAD  # clone_args: flags, pidfd
 _SET_TID = struct.Struct("<QQ")       # clone_args: set_tid, set_tid_size
 IOVEC_SIZE = LS.IOVEC.size
+_IOV_DATA = lp.IOV_DATA.encode()
 
 
 class Call:
@@ -388,10 +389,52 @@ def buf_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
 
 
 def iovec_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    if spec.fd < 0:          # no descriptor moved the data: STRU iovdata (linux_plan's doc)
+        n = _clamp(rval) if spec.role == Role.OUT_IOVEC else st.genio
+        _iov_data(st, call.args[i], _length(spec, call, st, 0), n)
+        return
     n = min(_clamp(rval), st.genio)
     data = st.mem.read_gather(st.pid, call.saved.get(i, ()), n) if n else b""
     rw = 1 if spec.role in (Role.IN_IOVEC, Role.IN_MSGHDR) else 0
     _genio(st, call.args[spec.fd] & 0xFFFFFFFF, rw, data)
+
+
+def iovec_given(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """A failed call's data given: STRU iovdata."""
+    _iov_data(st, call.args[i], _length(spec, call, st, 0), st.genio)
+
+
+def msghdr_given(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """A failed sendmsg's data given: STRU iovdata of its msghdr's iovecs."""
+    raw = st.mem.read(st.pid, call.args[i], _MSGHDR.size)
+    if len(raw) == _MSGHDR.size:
+        _iov_data(st, *_msg_iov(raw), st.genio)
+
+
+def _msg_iov(raw: bytes) -> tuple[int, int]:
+    """A msghdr's msg_iov and msg_iovlen."""
+    return _MSGHDR.unpack_from(raw)[2:4]
+
+
+def _iov_data(st: Stop, iov: int, count: int, n: int) -> None:
+    """STRU iovdata: ``n`` bytes at most (and the genio size's) of the data of
+    the first IOVECS_MAX of the ``count`` iovecs at ``iov`` that can be read,
+    each whole, up to the first whose bytes cannot all be read (linux_plan's
+    doc; the bpf program's ktr_iovec_data reads the same, at exit too)."""
+    if not st.flags & F_STRUCT:
+        return
+    _, spans = _iovecs(st, iov, min(count, lp.IOVECS_MAX))
+    n = min(n, st.genio, st.mem.size)
+    data = st.mem.read_gather(st.pid, spans, n) if n else b""
+    if len(data) < n:
+        # it stopped at an iovec not all readable: without the part read of it
+        end = 0
+        for _, length in spans:
+            if end + length > len(data):
+                break
+            end += length
+        data = data[:end]
+    st.add(r.STRUCT, r.struct_payload(_IOV_DATA, data))
 
 
 def msghdr_out_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -409,14 +452,29 @@ def mmsghdr_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     if st.flags & F_ARRAY:
         _array(st, spec.name, spec.size, addr, count)
     fd, rw = call.args[spec.fd] & 0xFFFFFFFF, int(spec.role == Role.IN_MMSGHDR)
-    for k in range(min(count, lp.MMSG_MAX)):
-        raw = st.mem.read(st.pid, addr + k * spec.size, spec.size)
-        if len(raw) < spec.size:
-            break
-        spans = _msghdr_parts(st, raw)
+    for raw, spans in _messages(st, addr, count, spec.size):
         n = min(_U32.unpack_from(raw, _MSGHDR.size)[0], st.genio)
         if st.flags & F_GENIO:
             _genio(st, fd, rw, st.mem.read_gather(st.pid, spans, n) if n else b"")
+
+
+def mmsghdr_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
+    """A failed sendmmsg's messages given: each one's parts and STRU iovdata
+    (linux_plan's doc; the bpf program's ktr_mmsgs)."""
+    count = _length(spec, call, st, 0)
+    for raw, _ in _messages(st, call.args[i], count, spec.size):
+        _iov_data(st, *_msg_iov(raw), st.genio)
+
+
+def _messages(st: Stop, addr: int, count: int, size: int):
+    """(mmsghdr bytes, iovec spans) of each of the first MMSG_MAX of ``count``
+    mmsghdrs at ``addr`` up to one that cannot be read, each yielded after the
+    records of what its pointers hold."""
+    for k in range(min(count, lp.MMSG_MAX)):
+        raw = st.mem.read(st.pid, addr + k * size, size)
+        if len(raw) < size:
+            return
+        yield raw, _msghdr_parts(st, raw)
 
 
 def clone_pidfd_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -473,8 +531,10 @@ STEPS = {
     Role.INOUT_ARRAY: (F_ARRAY, array_in, F_ARRAY, array_out),
     Role.IN_BUF: (0, None, F_GENIO | F_SYSCTL, buf_exit),
     Role.OUT_BUF: (0, None, F_GENIO | F_SYSCTL, buf_exit),
-    Role.IN_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry, F_GENIO | F_SYSCTL, iovec_exit),
-    Role.OUT_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry, F_GENIO | F_SYSCTL, iovec_exit),
+    Role.IN_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry,
+                    F_GENIO | F_SYSCTL | F_STRUCT, iovec_exit),
+    Role.OUT_IOVEC: (F_ARRAY | F_GENIO | F_SYSCTL, iovec_entry,
+                     F_GENIO | F_SYSCTL | F_STRUCT, iovec_exit),
     Role.IN_MSGHDR: (F_STRUCT | F_ARRAY | F_GENIO, msghdr_in_entry, F_GENIO, iovec_exit),
     Role.OUT_MSGHDR: (F_STRUCT, msghdr_out_entry, F_STRUCT | F_ARRAY | F_GENIO, msghdr_out_exit),
     Role.IN_STRING: (F_STRUCT, string_in, 0, None),
@@ -493,6 +553,9 @@ FAILED_STEPS = {
     Role.ARGV: (F_ARGS, strings_exit),
     Role.ENVP: (F_ENVS, strings_exit),
     Role.IN_BUF: (F_STRUCT, buf_failed),
+    Role.IN_IOVEC: (F_STRUCT, iovec_given),
+    Role.IN_MSGHDR: (F_STRUCT, msghdr_given),
+    Role.IN_MMSGHDR: (F_STRUCT | F_ARRAY, mmsghdr_failed),
     Role.OUT_INTERRUPTED: (F_STRUCT, struct_interrupted),
     Role.IN_SIZED_STRUCT: (F_STRUCT, struct_resized),
 }
