@@ -49,6 +49,19 @@ def iovec_texts(c: Call, arr, data: bytes | None, given: bool = False) -> list[s
     return out
 
 
+def undescribed_iovecs(c: Call, i: int, given: bool) -> str:
+    """An iovec array no descriptor moves data through (its count the next
+    argument; process_vm_*'s local one, KEYCTL_INSTANTIATE_IOV's): the data
+    the call was ``given``, or read into it, from its STRU iovdata."""
+    items = iovec_texts(c, c.array(i, "iovec", exit=False), c.struct(i, plan.IOV_DATA),
+                        given=given)
+    return print_array(c, c.arg(i), c.arg(i + 1), items or [], IOVEC_SIZE)
+
+
+def given_iovecs(c: Call, i: int) -> str:
+    return undescribed_iovecs(c, i, given=True)
+
+
 def iovecs(c: Call, i: int, exit: bool = False) -> str | None:
     """[{iov_base="..", iov_len=N}, ...]."""
     items = iovec_items(c, i, exit)

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import struct
 
-from ...abi import linux_plan as plan
 from .. import structs as S
 from ..xlat import LINUX as L
 from .call import (FD, INT, PTR, STR_IN, ULONG, Arg, Call, at_exit, p_counted, p_ulong,
                    resized)
 from .call import TGID  # printpid: --decode-pids=
-from .fdio import IOVEC_SIZE, iovec_texts
-from .fdio import print_array as iovec_array
+from .fdio import undescribed_iovecs
 from .fmt import flags, hexval, ptr, xval
 from .numa import print_array
 
@@ -58,13 +56,9 @@ def _madvise_iovecs(c: Call, i: int) -> str:
 
 
 def _vm_iovecs(c: Call, i: int) -> str:
-    """process_vm_readv/writev's iovec arrays (their counts the next
-    arguments): the local one's with the data read (up to the result) or
-    written (STRU iovdata, linux_plan's doc), the remote one's addresses."""
-    data = c.struct(i, plan.IOV_DATA)
-    items = iovec_texts(c, c.array(i, "iovec", exit=False), data,
-                        given=c.name == "process_vm_writev")
-    return iovec_array(c, c.arg(i), c.arg(i + 1), items or [], IOVEC_SIZE)
+    """process_vm_readv/writev's iovec arrays: the local one's with the data
+    read (up to the result) or written, the remote one's addresses."""
+    return undescribed_iovecs(c, i, given=c.name == "process_vm_writev")
 
 
 def _mincore_vec(c: Call, i: int) -> str:

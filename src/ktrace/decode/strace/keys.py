@@ -6,6 +6,7 @@ import errno as _errno
 
 from ..xlat import LINUX as L
 from .call import STR_IN, Arg, Call, p_counted, p_string_in, uid_text
+from .fdio import given_iovecs
 from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, xval
 
 
@@ -120,7 +121,7 @@ _COMMANDS = {
     "KEYCTL_SET_TIMEOUT": ((_serial, _E), (_u32, _E)),
     "KEYCTL_SESSION_TO_PARENT": (),
     "KEYCTL_REJECT": ((_serial, _E), (_u32, _E), (_error, _E), (_serial, _E)),
-    "KEYCTL_INSTANTIATE_IOV": ((_serial, _E), (_ptr, _E), (_ulong, _E), (_serial, _E)),
+    "KEYCTL_INSTANTIATE_IOV": ((_serial, _E), (given_iovecs, _E), (_ulong, _E), (_serial, _E)),
     "KEYCTL_GET_PERSISTENT": ((_uid, _E), (_serial, _E)),
     "KEYCTL_RESTRICT_KEYRING": ((_serial, _E), (p_string_in, _E), (p_string_in, _E)),
     "KEYCTL_MOVE": ((_serial, _E), (_serial, _E), (_serial, _E), (_move_flags, _E)),
