@@ -641,6 +641,7 @@ NS_GET_OWNER_UID = 0xB704   # _IO(0xb7, 4), yet it stores a uid through its argu
 PERF_EVENT_IOC_SET_FILTER, PERF_EVENT_IOC_MODIFY_ATTRIBUTES = 0x40082406, 0x4008240B
 SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR = 0x80082102  # an _IOR whose id the kernel reads
 FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602  # a long by _IOC, an int in use
+UFFDIO_UNREGISTER, UFFDIO_WAKE = 0x8010AA01, 0x8010AA02    # _IORs whose range the kernel reads
 # ioctl requests whose _IOC bits do not say what the argument is (numbers from
 # before _IOC, bits that mislead), by family: request -> {2: its spec}.  A
 # struct whose size the bits do not give is "ioc" with a fixed length, as the
@@ -722,6 +723,7 @@ IOCTL_MISC = {
     PERF_EVENT_IOC_MODIFY_ATTRIBUTES: {2: in_("perf_event_attr", fixed(128))},
     SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR: {2: in_("long")},
     FS_IOC_GETFLAGS: {2: out("int")}, FS_IOC_SETFLAGS: {2: in_("int")},
+    UFFDIO_UNREGISTER: {2: in_("ioc", fixed(16))}, UFFDIO_WAKE: {2: in_("ioc", fixed(16))},
 }
 # scsi/sg.h's requests (numbers from before _IOC): SG_IO's header, a v4 (bsg.h) or,
 # when that much cannot be read, a v3 one (the first int tells them apart); the ints

@@ -85,12 +85,12 @@ NAMES = {
 }
 
 REQUESTS: dict[str, Request] = {
-    # userfaultfd.c (UNREGISTER's and WAKE's range, _IOR the kernel reads: strace prints
-    # it at entry; recorded as _IOR says, at the exit of a successful call)
+    # userfaultfd.c (UNREGISTER's and WAKE's range, _IOR the kernel reads: read at
+    # entry, as strace prints it; linux_plan's IOCTL_MISC)
     "UFFDIO_API": given_and_answer(_uffd_api, _UFFD_API.size),
     "UFFDIO_REGISTER": given_and_answer(_uffd_register, _UFFD_REGISTER.size),
     "UFFDIO_COPY": given_and_answer(_uffd_copy, _UFFD_COPY.size),
     "UFFDIO_ZEROPAGE": given_and_answer(_uffd_zeropage, _UFFD_ZEROPAGE.size),
-    **{req: memory("ioc", True, _uffd_range_text, _UFFD_RANGE.size)
+    **{req: memory("ioc", False, _uffd_range_text, _UFFD_RANGE.size)
        for req in ("UFFDIO_UNREGISTER", "UFFDIO_WAKE")},
 }
