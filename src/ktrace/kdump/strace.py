@@ -23,7 +23,8 @@ from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, HEX_ALL, HEX_NON_ASCII, \
     HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
-from ktrace.decode.strace.files import MADE_IN_ARGUMENTS, Deleted, Device, Files, Pidfd
+from ktrace.decode.strace.files import (MADE_IN_ARGUMENTS, Deleted, Device, Files, Pidfd,
+                                        too_long)
 from ktrace.decode.strace.net import mmsg_messages
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.call import PT_TGID, PT_TID
@@ -791,9 +792,9 @@ class View:
                 return f"{fd}<{fd_path(path)}<{path.details}>>"
             if pidfds and type(path) is Pidfd:
                 return f"{fd}<pid:{path.pid}>"
-            if paths and type(path) is Deleted:
-                return f"{fd}<{fd_path(path)}>(deleted)"
-            return f"{fd}<{fd_path(path)}>" if paths and path else str(fd)
+            if not paths or not path or too_long(path):
+                return str(fd)
+            return f"{fd}<{fd_path(path)}>" + ("(deleted)" if type(path) is Deleted else "")
         return text
 
     # --- records ----------------------------------------------------------

@@ -66,6 +66,13 @@ class Device(str):
         return self
 
 
+def too_long(path: str) -> bool:
+    """Is ``path`` too long for the kernel to give (readlink's ENAMETOOLONG):
+    strace then prints no path for the descriptor.  (The first test is cheap: a
+    character is 4 bytes at most.)"""
+    return len(path) >= PATH_MAX // 4 and len(path.encode("utf-8", "surrogateescape")) >= PATH_MAX
+
+
 class Deleted(str):
     """The path of an open file whose name was removed."""
 
