@@ -100,9 +100,10 @@ class FakeFacility:
 
 def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
                   stdout: Path | None = None, cwd: Path | None = None,
-                  env: dict | None = None) -> int:
-    """Run ``argv`` traced for ``trstr`` (inherited) by engine ``name`` in this
-    process, its records written to ``out``; its wait status."""
+                  env: dict | None = None, inherit: bool = True) -> int:
+    """Run ``argv`` traced for ``trstr`` (inherited, unless not ``inherit``) by
+    engine ``name`` in this process, its records written to ``out``; its wait
+    status."""
     need_engine(name)
     engine = engines.load(name, {})
     fake = FakeFacility(engine)
@@ -124,7 +125,7 @@ def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
         finally:
             os._exit(127)
     os.close(rfd)
-    fake.trace(pid, trpoints.parse(trstr) | trpoints.LIFECYCLE | r.KTRFAC_INHERIT)
+    fake.trace(pid, trpoints.parse(trstr) | trpoints.LIFECYCLE | (r.KTRFAC_INHERIT * inherit))
     os.write(wfd, b"go")
     os.close(wfd)
     engine.run(fake.tracing)

@@ -34,6 +34,7 @@ class _Tables:
         self.plan = plan_mod
         self.abi = abi
         self.types: list[str] = [""]      # index 0: no struct
+        self.pointees: list = [None]      # index 0: none
         R = plan_mod.Role
         # the roles that record something at entry, and at exit (linux_plan.Role);
         # execve's ARGV/ENVP are the program's own business (plan_syscall.argv_arg)
@@ -51,6 +52,20 @@ class _Tables:
             self.types.append(name)
         return self.types.index(name)
 
+    def pointee_id(self, pointee) -> int:
+        if pointee is None:
+            return 0
+        if pointee not in self.pointees:
+            self.pointees.append(pointee)
+        return self.pointees.index(pointee)
+
+    def pointee_row(self, pointee) -> str:
+        if pointee is None:
+            return "{0}"
+        return (f"{{{self.type_id(pointee.name)}, {pointee.ptr}, {pointee.count_at}, "
+                f"{pointee.width}, {pointee.elem}, {int(pointee.at_exit)}, "
+                f"{pointee.fields_end()}, {pointee.most}}}")
+
     def name_of(self, spec) -> str:
         """The STRU name: a string argument is a "string" whatever the table says."""
         if spec.role in (self.plan.Role.IN_STRING, self.plan.Role.OUT_STRING):
@@ -59,17 +74,18 @@ class _Tables:
 
     def arg(self, spec) -> str:
         p = self.plan
-        kind, n = (NO_LENGTH, 0) if spec.length is None else (int(spec.length.kind),
-                                                              spec.length.n)
+        kind, n, scale = (NO_LENGTH, 0, 1) if spec.length is None else (
+            int(spec.length.kind), spec.length.n, spec.length.scale)
         name = self.name_of(spec)
         return (f"{{{int(spec.role)}, {self.type_id(name) if name else 0}, "
-                f"{kind}, {spec.fd}, {n}, {spec.size}}}") if spec.role != p.Role.VALUE \
-            else "{0}"
+                f"{kind}, {spec.fd}, {n}, {spec.size}, {self.pointee_id(spec.then)}, "
+                f"{scale}}}") \
+            if spec.role != p.Role.VALUE else "{0}"
 
     def records(self, specs) -> int:
         bits = 0
         for spec in specs:
-            bits |= self.plan.ROLE_RECORDS[spec.role]
+            bits |= self.plan.spec_records(spec)
         return bits
 
     def masks(self, specs, case_specs) -> tuple[int, int, int]:
@@ -142,6 +158,7 @@ def generate(plan_mod, abi) -> str:
     fixed_types = {name: t.type_id(name)
                    for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
                                  plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
+    pointees = ",\n\t".join(t.pointee_row(pt) for pt in t.pointees)
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
@@ -169,6 +186,7 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_NAME_SIZE\t{NAME_SIZE}
 #define PLAN_NTYPES\t{len(t.types)}
 #define PLAN_NCASES\t{max(len(cases), 1)}
+#define PLAN_NPOINTEES\t{len(t.pointees)}
 #define ERRNO_MAX\t{ERRNO_MAX}
 #define ERRNO_TABLE\t{ERRNO_TABLE}
 #define ERESTART_FIRST\t{plan_mod.ERESTART_FIRST}
@@ -205,6 +223,19 @@ struct plan_arg {{
 	__s8	fd;		/* argument holding the descriptor, -1 none */
 	__u16	len_n;		/* the count, or the argument index */
 	__u16	size;		/* struct size, or element size of an array */
+	__u8	then;		/* a struct's Pointee: index in plan_pointees, 0 none */
+	__u8	len_scale;	/* the bytes of one unit the length counts */
+}};
+
+struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field points to */
+	__u8	type;		/* the STRU/STRUCT_ARRAY name */
+	__u8	ptr;		/* offset of the pointer in the struct */
+	__u8	count_at;	/* offset of the count ... */
+	__u8	width;		/* ... and its bytes */
+	__u8	elem;		/* item size of a STRUCT_ARRAY, 0: a STRU of count bytes */
+	__u8	at_exit;	/* after the struct's exit record, else its entry record */
+	__u8	fields_end;	/* the struct bytes a record must hold for both fields */
+	__u16	most;		/* the most items (bytes) read */
 }};
 
 struct plan_syscall {{
@@ -236,6 +267,10 @@ static const struct plan_syscall plan_syscalls[PLAN_NR_SYSCALLS] = {{
 
 static const struct plan_case plan_cases[PLAN_NCASES] = {{
 \t{(","+chr(10)+chr(9)).join(cases) or "{0}"}
+}};
+
+static const struct plan_pointee plan_pointees[PLAN_NPOINTEES] = {{
+	{pointees}
 }};
 
 static const char plan_types[PLAN_NTYPES][PLAN_NAME_SIZE] = {{

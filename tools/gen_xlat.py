@@ -582,6 +582,32 @@ TABLES = [
         "SECCOMP_RET_KILL_PROCESS SECCOMP_RET_KILL_THREAD SECCOMP_RET_TRAP "
         "SECCOMP_RET_ERRNO SECCOMP_RET_USER_NOTIF SECCOMP_RET_TRACE SECCOMP_RET_LOG "
         "SECCOMP_RET_ALLOW")),
+    # classic BPF instructions (a sock_fprog's: strace's bpf_filter.c), as strace's xlat/*.in
+    ("BPF_CLASS", [], words(
+        "BPF_LD=0 BPF_LDX=1 BPF_ST=2 BPF_STX=3 BPF_ALU=4 BPF_JMP=5 BPF_RET=6 BPF_MISC=7")),
+    ("BPF_SIZE", [], words("BPF_W=0 BPF_H=0x08 BPF_B=0x10 BPF_DW=0x18")),
+    ("BPF_MODE", [], words(
+        "BPF_IMM=0 BPF_ABS=0x20 BPF_IND=0x40 BPF_MEM=0x60 BPF_LEN=0x80 BPF_MSH=0xa0 "
+        "BPF_XADD=0xc0")),
+    ("BPF_MISCOP", [], words("BPF_TAX=0 BPF_TXA=0x80")),
+    ("BPF_SRC", [], words("BPF_K=0 BPF_X=0x08")),
+    ("BPF_OP_ALU", [], words(
+        "BPF_ADD=0 BPF_SUB=0x10 BPF_MUL=0x20 BPF_DIV=0x30 BPF_OR=0x40 BPF_AND=0x50 "
+        "BPF_LSH=0x60 BPF_RSH=0x70 BPF_NEG=0x80 BPF_MOD=0x90 BPF_XOR=0xa0 BPF_MOV=0xb0 "
+        "BPF_ARSH=0xc0 BPF_END=0xd0")),
+    ("BPF_OP_JMP", [], words(
+        "BPF_JA=0 BPF_JEQ=0x10 BPF_JGT=0x20 BPF_JGE=0x30 BPF_JSET=0x40 BPF_JNE=0x50 "
+        "BPF_JSGT=0x60 BPF_JSGE=0x70 BPF_CALL=0x80 BPF_EXIT=0x90 BPF_JLT=0xa0 BPF_JLE=0xb0 "
+        "BPF_JSLT=0xc0 BPF_JSLE=0xd0")),
+    ("BPF_RVAL", [], words("BPF_K=0 BPF_X=0x08 BPF_A=0x10")),
+    ("SKF_AD", [], words(
+        "SKF_AD_PROTOCOL=0 SKF_AD_PKTTYPE=4 SKF_AD_IFINDEX=8 SKF_AD_NLATTR=12 "
+        "SKF_AD_NLATTR_NEST=16 SKF_AD_MARK=20 SKF_AD_QUEUE=24 SKF_AD_HATYPE=28 "
+        "SKF_AD_RXHASH=32 SKF_AD_CPU=36 SKF_AD_ALU_XOR_X=40 SKF_AD_VLAN_TAG=44 "
+        "SKF_AD_VLAN_TAG_PRESENT=48 SKF_AD_PAY_OFFSET=52 SKF_AD_RANDOM=56 "
+        "SKF_AD_VLAN_TPID=60")),
+    # skf_off's, as the unsigned 32-bit k they are compared with
+    ("SKF_OFF", [], words("SKF_AD_OFF=0xfffff000 SKF_NET_OFF=0xfff00000 SKF_LL_OFF=0xffe00000")),
     ("PR_MTE_TCF", ["linux/prctl.h"], words(
         "PR_MTE_TCF_NONE PR_MTE_TCF_SYNC PR_MTE_TCF_ASYNC PR_MTE_TCF_MASK")),
     ("PTRACE_CMDS", ["linux/ptrace.h", "asm/ptrace-abi.h"], words(

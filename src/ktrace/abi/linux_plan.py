@@ -59,6 +59,8 @@ own, which may pass the end of the buffer given (strace reads no more than
 was given), as a msghdr's below; setsockopt's optval is of optlen bytes,
 which may pass the struct of the option (strace reads the struct or the int
 of the option's level and number, and the selector sees the number alone).
+getsockopt's SO_GET_FILTER optval is of the instructions its optlen written
+back counts (a :class:`Length`'s ``scale``: 8 bytes each).
 
 A msghdr (sendmsg's at entry, recvmsg's at its successful exit) is ``STRU
 msghdr``, then what its pointers hold: ``STRU sockaddr`` (msg_namelen bytes,
@@ -69,6 +71,17 @@ given, and strace reads no more than was given), ``STRUCT_ARRAY iovec`` and
 (recvmsg's: the length the kernel wrote back), at most ``MSG_CONTROL_MAX``
 and the genio size.  The iovecs and the control data are whole or none: an
 unreadable one leaves no record, and strace prints its address.
+
+A small struct that holds a pointer and the count of what it points to
+(an ArgSpec's ``then``, a :class:`Pointee`: a sock_fprog's filter, the
+register set behind ptrace's GETREGSET/SETREGSET iovec, pselect6's sigmask)
+is followed, after its record at entry (when the kernel reads what it
+points to: SETREGSET's registers, a filter) or at exit (when the kernel
+writes it: GETREGSET's), by what the pointer holds: a STRUCT_ARRAY of the
+count's items (its first page's whole items when not all can be read, as an
+``IN_ARRAY``'s), or a STRU of the count's bytes (whole or none), at most
+``Pointee.most`` and the genio size; none when the struct's record does not
+hold both fields (a short optlen), or the pointer or count is 0.
 
 sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
 (its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
@@ -215,8 +228,33 @@ class Len(enum.IntEnum):
 
 
 class Length(NamedTuple):
+    """A length by its source; ``scale``: the bytes of one unit it counts
+    (getsockopt's SO_GET_FILTER writes back a count of instructions)."""
+
     kind: Len
     n: int = 0
+    scale: int = 1
+
+
+class Pointee(NamedTuple):
+    """What a pointer field of a struct argument points to (the module's doc):
+    ``count`` items of ``elem`` bytes (a STRUCT_ARRAY ``name``), or with
+    ``elem`` 0 a STRU ``name`` of ``count`` bytes; the pointer is the 8 bytes
+    at offset ``ptr`` of the struct, ``count`` the unsigned ``width`` bytes at
+    offset ``count_at``, of which ``most`` at most are read; after the
+    struct's entry record, or ``at_exit`` after its exit record."""
+
+    name: str
+    ptr: int
+    count_at: int
+    width: int
+    elem: int
+    most: int
+    at_exit: bool = False
+
+    def fields_end(self) -> int:
+        """The struct bytes a record must hold for both fields to be read."""
+        return max(self.ptr + 8, self.count_at + self.width)
 
 
 class ArgSpec(NamedTuple):
@@ -224,7 +262,8 @@ class ArgSpec(NamedTuple):
 
     ``name`` is the STRU/STRUCT_ARRAY name.  For struct roles ``size`` is the
     struct's fixed size and ``length`` (when given) the actual byte count of a
-    variable-sized one (sockaddr, clone_args, dirents).  For array roles
+    variable-sized one (sockaddr, clone_args, dirents), and ``then`` what a
+    pointer in it points to, recorded after its entry or exit record.  For array roles
     ``size`` is the element size and ``length`` the element count.  For
     buffers ``length`` is the byte count and ``fd`` the index of the argument
     holding the descriptor; for iovecs ``length`` is the iovec count (``fd``
@@ -236,6 +275,7 @@ class ArgSpec(NamedTuple):
     size: int = 0
     length: Length | None = None
     fd: int = -1
+    then: Pointee | None = None
 
 
 Plan = tuple  # tuple[ArgSpec, ...], one per argument
@@ -267,7 +307,8 @@ STRUCT_SIZES: dict[str, int] = {
     "shminfo": 72, "shm_info": 48, "kexec_segment": 32,
     "perf_event_attr": 64,
     "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
-    "user_regs": 216, "cmsghdr": 0,
+    "user_regs": 216, "user_fpregs": 512, "cmsghdr": 0,
+    "sock_filter": 8, "regset": 0, "sigset_argpack": 16,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -387,6 +428,18 @@ def mmsg(role: Role, fd: int = 0) -> ArgSpec:
 def out_string(length: Length) -> ArgSpec:
     return ArgSpec(Role.OUT_STRING, "string", 0, length)
 
+
+# What the pointer fields of small structs point to (Pointee): a sock_fprog's
+# instructions (len, an unsigned short, at 0; filter at 8; BPF_MAXINSNS at
+# most); the register set behind ptrace's iovec (iov_base at 0, iov_len at 8;
+# at most a user_fpregs_struct, the largest strace prints: GETREGSET's at exit,
+# SETREGSET's at entry, its iovec read at exit too for the iov_len the kernel
+# sets); pselect6's sigmask (its struct sigset_argpack: ss at 0, ss_len at 8;
+# strace prints one of 8 bytes).
+SOCK_FILTER = Pointee("sock_filter", ptr=8, count_at=0, width=2, elem=8, most=4096)
+REGSET = Pointee("regset", ptr=0, count_at=8, width=8, elem=0, most=512)
+SIGMASK = Pointee("sigset", ptr=0, count_at=8, width=8, elem=0, most=8)
+SOCK_FPROG = ArgSpec(Role.IN_STRUCT, "sock_fprog", 16, then=SOCK_FILTER)
 
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
@@ -508,7 +561,8 @@ PLANS: dict[str, Plan] = {
     "ppoll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, inout("timespec"),
               in_("sigset", arg(4)), V),
     "select": (V, FDSET, FDSET, FDSET, inout("timeval")),
-    "pselect6": (V, FDSET, FDSET, FDSET, inout("timespec"), V),
+    "pselect6": (V, FDSET, FDSET, FDSET, inout("timespec"),
+                 ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=SIGMASK)),
     "epoll_wait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V),
     "epoll_pwait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V, in_("sigset"), V),
     "epoll_pwait2": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, in_("timespec"),
@@ -797,7 +851,7 @@ PTRACE_GETSIGINFO, PTRACE_SETSIGINFO, PTRACE_GETREGSET, PTRACE_SETREGSET = 0x420
     0x4204, 0x4205
 PTRACE_PEEKSIGINFO, PTRACE_GETSIGMASK, PTRACE_SETSIGMASK = 0x4209, 0x420A, 0x420B
 PTRACE_SECCOMP_GET_METADATA, PTRACE_GET_SYSCALL_INFO = 0x420D, 0x420E
-PTRACE_GETREGS, PTRACE_SETREGS = 12, 13
+PTRACE_GETREGS, PTRACE_SETREGS, PTRACE_GETFPREGS, PTRACE_SETFPREGS = 12, 13, 14, 15
 SECCOMP_SET_MODE_FILTER, SECCOMP_GET_ACTION_AVAIL, SECCOMP_GET_NOTIF_SIZES = 1, 2, 3
 F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 5, 6, 7, 36, 37, 38
 F_SETOWN_EX, F_GETOWN_EX = 15, 16
@@ -822,6 +876,8 @@ MMSG_MAX = 32
 # SO_DETACH_FILTER's) keep the int, and their struct is its first page's part
 # (PAGE_PART_STRUCTS)
 SOCKOPT_LINGER = (13,)                 # SO_LINGER: struct linger
+SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF = 26, 51
+SOCKOPT_FPROG = (SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF)   # a struct sock_fprog
 SOCKOPT_MREQ6 = (20, 21, 28)           # IPV6_ADD/DROP_MEMBERSHIP, IPV6_LEAVE_ANYCAST
 IPC_CMD_MASK = 0xFF     # msgctl/semctl/shmctl's command without IPC_64
 KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_UPDATE, KEYCTL_DESCRIBE = 1, 2, 6
@@ -855,7 +911,7 @@ SELECTORS: dict[str, Selector] = {
             PR_GET_TSC, PR_GET_CHILD_SUBREAPER)},
         PR_GET_TID_ADDRESS: {1: out("long")},
         PR_SET_VMA: {4: S},
-        PR_SET_SECCOMP: {2: in_("sock_fprog")},
+        PR_SET_SECCOMP: {2: SOCK_FPROG},
     }),
     "fcntl": Selector(1, 0xFFFFFFFF, {
         F_GETLK: {2: inout("flock")}, F_OFD_GETLK: {2: inout("flock")},
@@ -884,9 +940,18 @@ SELECTORS: dict[str, Selector] = {
     # bytes cannot all be read (option numbers of every level alike: a wrong
     # guess only records bytes a decoder finds too short)
     "setsockopt": Selector(2, 0xFFFFFFFF, {
-        name: {3: ArgSpec(Role.IN_STRUCT, "bytes", size, arg(4))}
-        for names, size in ((SOCKOPT_LINGER, 8), (SOCKOPT_MREQ6, 20))
-        for name in names}),
+        **{name: {3: ArgSpec(Role.IN_STRUCT, "bytes", size, arg(4))}
+           for names, size in ((SOCKOPT_LINGER, 8), (SOCKOPT_MREQ6, 20))
+           for name in names},
+        # a sock_fprog and its instructions (an int option of the same number
+        # at another level records no struct holding its fields: no Pointee)
+        **{name: {3: ArgSpec(Role.IN_STRUCT, "bytes", 16, arg(4), then=SOCK_FILTER)}
+           for name in SOCKOPT_FPROG}}),
+    # getsockopt's SO_GET_FILTER (SO_ATTACH_FILTER's number): the optlen written back
+    # counts the filter's instructions (an int option of that number at another
+    # level records its bytes and more: their first page's part at most)
+    "getsockopt": Selector(2, 0xFFFFFFFF, {
+        SO_ATTACH_FILTER: {3: out("bytes", Length(Len.ARG_PTR, 4, SOCK_FILTER.elem))}}),
     # io_uring_register's argument by its opcode (IORING_REGISTER_*, linux/io_uring.h):
     # arrays of nr_args items; the *2 structs of nr_args bytes (their known 32 when
     # more cannot be read: strace shows ??? for the rest); a probe with room for 256
@@ -914,15 +979,15 @@ SELECTORS: dict[str, Selector] = {
         **{request: {3: out("long")} for request in (
             PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_PEEKUSR, PTRACE_GETEVENTMSG)},
         PTRACE_GETSIGINFO: {3: out("siginfo")}, PTRACE_SETSIGINFO: {3: in_("siginfo")},
-        PTRACE_GETREGSET: {3: inout("iovec")}, PTRACE_SETREGSET: {3: in_("iovec")},
+        PTRACE_GETREGSET: {3: inout("iovec")._replace(then=REGSET._replace(at_exit=True))},
+        PTRACE_SETREGSET: {3: inout("iovec")._replace(then=REGSET)},
         PTRACE_PEEKSIGINFO: {2: in_("peeksiginfo_args"),
                              3: array(Role.OUT_ARRAY, "siginfo", RET)},
         PTRACE_GETSIGMASK: {3: out("sigset")}, PTRACE_SETSIGMASK: {3: in_("sigset")},
         PTRACE_SECCOMP_GET_METADATA: {3: in_("long")},
         PTRACE_GET_SYSCALL_INFO: {3: out("bytes", arg(2))},
-        # (the bpf program looks at 16 cases of a call: PTRACE_[GS]ETFPREGS' registers
-        # are left out)
         PTRACE_GETREGS: {3: out("user_regs")}, PTRACE_SETREGS: {3: in_("user_regs")},
+        PTRACE_GETFPREGS: {3: out("user_fpregs")}, PTRACE_SETFPREGS: {3: in_("user_fpregs")},
     }),
     # reboot's LINUX_REBOOT_CMD_RESTART2: the command string in arg4
     "reboot": Selector(2, 0xFFFFFFFF, {0xA1B2C3D4: {3: S}}),
@@ -930,7 +995,7 @@ SELECTORS: dict[str, Selector] = {
     "arch_prctl": Selector(0, 0xFFFFFFFF, {
         option: {1: out("long")} for option in (0x1003, 0x1004, 0x1021, 0x1022, 0x1024)}),
     "seccomp": Selector(0, 0xFFFFFFFF, {
-        SECCOMP_SET_MODE_FILTER: {2: in_("sock_fprog")},
+        SECCOMP_SET_MODE_FILTER: {2: SOCK_FPROG},
         SECCOMP_GET_ACTION_AVAIL: {2: in_("int")},
         SECCOMP_GET_NOTIF_SIZES: {2: out("seccomp_notif_sizes")},
     }),
@@ -1028,7 +1093,7 @@ def _typed_count(spec: ArgSpec, info) -> ArgSpec:
         return spec
     if _norm_ctype(info.args[ln.n][0]) not in INT32_TYPES:
         return spec
-    return spec._replace(length=Length(Len.ARG_U32, ln.n))
+    return spec._replace(length=ln._replace(kind=Len.ARG_U32))
 
 
 @lru_cache(maxsize=None)
@@ -1122,16 +1187,24 @@ def new_descriptors() -> dict[int, int]:
     return found
 
 
+def spec_records(spec: ArgSpec) -> int:
+    """Facility bits of the records one argument's spec can produce."""
+    bits = ROLE_RECORDS[spec.role]
+    if spec.then is not None:
+        bits |= _ARRAY if spec.then.elem else _STRU
+    return bits
+
+
 def records_of(nr: int) -> int:
     """Facility bits of every record type syscall ``nr`` can produce (CALL/RET aside)."""
     bits = _STRU if nr in new_descriptors() else 0
     for spec in plan_for(nr):
-        bits |= ROLE_RECORDS[spec.role]
+        bits |= spec_records(spec)
     sel = selectors().get(nr)
     if sel is not None:
         for case in sel.cases.values():
             for spec in case.values():
-                bits |= ROLE_RECORDS[spec.role]
+                bits |= spec_records(spec)
     return bits
 
 

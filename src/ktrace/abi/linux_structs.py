@@ -64,6 +64,7 @@ FIXED = {
     # seccomp's and ptrace's: struct sock_fprog (len, then the filter's address),
     # struct seccomp_notif_sizes, struct ptrace_peeksiginfo_args
     "sock_fprog": (struct.Struct("<H6xQ"), ("len", "filter")),
+    "sock_filter": (struct.Struct("<HBBI"), ("code", "jt", "jf", "k")),
     "seccomp_notif_sizes": (struct.Struct("<HHH"), ("seccomp_notif", "seccomp_notif_resp",
                                                     "seccomp_data")),
     "peeksiginfo_args": (struct.Struct("<QII"), ("off", "flags", "nr")),
@@ -72,6 +73,8 @@ FIXED = {
         "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
         "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
         "gs_base", "ds", "es", "fs", "gs")),
+    # pselect6's sixth argument: the kernel's struct sigset_argpack
+    "sigset_argpack": (struct.Struct("<QQ"), ("sigmask", "sigsetsize")),
     # struct user_desc (asm/ldt.h): its bit fields in one word
     "user_desc": (struct.Struct("<IIII"), ("entry_number", "base_addr", "limit", "flags")),
     "sched_attr": (struct.Struct("<IIQiIQQQII"), ("size", "sched_policy", "sched_flags",

@@ -1960,6 +1960,109 @@ SECCOMP_RET_ACTIONS = (
     (0x7fff0000, 'SECCOMP_RET_ALLOW'),
 )
 
+BPF_CLASS = (
+    (0x0, 'BPF_LD'),
+    (0x1, 'BPF_LDX'),
+    (0x2, 'BPF_ST'),
+    (0x3, 'BPF_STX'),
+    (0x4, 'BPF_ALU'),
+    (0x5, 'BPF_JMP'),
+    (0x6, 'BPF_RET'),
+    (0x7, 'BPF_MISC'),
+)
+
+BPF_SIZE = (
+    (0x0, 'BPF_W'),
+    (0x8, 'BPF_H'),
+    (0x10, 'BPF_B'),
+    (0x18, 'BPF_DW'),
+)
+
+BPF_MODE = (
+    (0x0, 'BPF_IMM'),
+    (0x20, 'BPF_ABS'),
+    (0x40, 'BPF_IND'),
+    (0x60, 'BPF_MEM'),
+    (0x80, 'BPF_LEN'),
+    (0xa0, 'BPF_MSH'),
+    (0xc0, 'BPF_XADD'),
+)
+
+BPF_MISCOP = (
+    (0x0, 'BPF_TAX'),
+    (0x80, 'BPF_TXA'),
+)
+
+BPF_SRC = (
+    (0x0, 'BPF_K'),
+    (0x8, 'BPF_X'),
+)
+
+BPF_OP_ALU = (
+    (0x0, 'BPF_ADD'),
+    (0x10, 'BPF_SUB'),
+    (0x20, 'BPF_MUL'),
+    (0x30, 'BPF_DIV'),
+    (0x40, 'BPF_OR'),
+    (0x50, 'BPF_AND'),
+    (0x60, 'BPF_LSH'),
+    (0x70, 'BPF_RSH'),
+    (0x80, 'BPF_NEG'),
+    (0x90, 'BPF_MOD'),
+    (0xa0, 'BPF_XOR'),
+    (0xb0, 'BPF_MOV'),
+    (0xc0, 'BPF_ARSH'),
+    (0xd0, 'BPF_END'),
+)
+
+BPF_OP_JMP = (
+    (0x0, 'BPF_JA'),
+    (0x10, 'BPF_JEQ'),
+    (0x20, 'BPF_JGT'),
+    (0x30, 'BPF_JGE'),
+    (0x40, 'BPF_JSET'),
+    (0x50, 'BPF_JNE'),
+    (0x60, 'BPF_JSGT'),
+    (0x70, 'BPF_JSGE'),
+    (0x80, 'BPF_CALL'),
+    (0x90, 'BPF_EXIT'),
+    (0xa0, 'BPF_JLT'),
+    (0xb0, 'BPF_JLE'),
+    (0xc0, 'BPF_JSLT'),
+    (0xd0, 'BPF_JSLE'),
+)
+
+BPF_RVAL = (
+    (0x0, 'BPF_K'),
+    (0x8, 'BPF_X'),
+    (0x10, 'BPF_A'),
+)
+
+SKF_AD = (
+    (0x0, 'SKF_AD_PROTOCOL'),
+    (0x4, 'SKF_AD_PKTTYPE'),
+    (0x8, 'SKF_AD_IFINDEX'),
+    (0xc, 'SKF_AD_NLATTR'),
+    (0x10, 'SKF_AD_NLATTR_NEST'),
+    (0x14, 'SKF_AD_MARK'),
+    (0x18, 'SKF_AD_QUEUE'),
+    (0x1c, 'SKF_AD_HATYPE'),
+    (0x20, 'SKF_AD_RXHASH'),
+    (0x24, 'SKF_AD_CPU'),
+    (0x28, 'SKF_AD_ALU_XOR_X'),
+    (0x2c, 'SKF_AD_VLAN_TAG'),
+    (0x30, 'SKF_AD_VLAN_TAG_PRESENT'),
+    (0x34, 'SKF_AD_PAY_OFFSET'),
+    (0x38, 'SKF_AD_RANDOM'),
+    (0x3c, 'SKF_AD_VLAN_TPID'),
+)
+
+SKF_OFF = (
+    (0xfffff000, 'SKF_AD_OFF'),
+    (0xfff00000, 'SKF_NET_OFF'),
+    (0xffe00000, 'SKF_LL_OFF'),
+)
+
 PR_MTE_TCF = (
     (0x0, 'PR_MTE_TCF_NONE'),
     (0x2, 'PR_MTE_TCF_SYNC'),

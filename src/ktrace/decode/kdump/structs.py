@@ -139,13 +139,17 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
     "termios": {"c_iflag": _HEX, "c_oflag": _HEX, "c_cflag": _HEX, "c_lflag": _HEX,
                 "c_cc": lambda v: v.hex()},
     "statfs": {"f_type": _HEX, "f_flags": _HEX},
+    "sock_filter": {"code": _HEX, "k": _HEX},
+    "sigset_argpack": {"sigmask": _HEX},
 }
 
 
 # opaque buffers and bitmaps: printed as their bytes
 # ioc: an ioctl argument; buf: a failed call's written buffer; cmsghdr: a msghdr's control
-# data; iovdata: data of iovecs no descriptor moved (--json's text: plain kdump leaves it out)
-BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "iovdata"}
+# data; iovdata: data of iovecs no descriptor moved (--json's text: plain kdump leaves it
+# out); regset: ptrace's register set, a user_regs or user_fpregs part
+BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "iovdata",
+                        "regset"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:

@@ -12,7 +12,8 @@ from ..xlat import LINUX as L
 from . import structs as T
 from .call import (FD, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
                    p_flags, p_struct, p_xval)
-from .fmt import array, c_int, c_long, flags, hexval, printstr, ptr, xval
+from .fmt import (NSIG_BYTES, array, c_int, c_long, flags, hexval, printstr, ptr, sigset,
+                  xval)
 from .fs import open_flags
 from .signals import printsignal, sigset_arg
 
@@ -319,6 +320,21 @@ def _fd_sets(c: Call, i: int) -> str:
     return T.fd_set_text(data, nfds, c.fd_text)
 
 
+def _sigset_argpack(c: Call, i: int) -> str:
+    """print_kernel_sigset: pselect6's ``{sigmask=[HUP], sigsetsize=8}``, its
+    mask recorded after it (linux_plan.SIGMASK)."""
+    data = c.struct(i, "sigset_argpack", exit=False)
+    f = S.fixed("sigset_argpack", data) if data is not None and c.verbose else None
+    if f is None:
+        return ptr(c.arg(i))
+    size, mask = f["sigsetsize"], c.struct(i, "sigset", exit=False)
+    text = ptr(f["sigmask"])
+    # print_sigset_addr_len: a mask of a word up to NSIG_BYTES, else its address
+    if f["sigmask"] and 8 <= size <= NSIG_BYTES and mask is not None and len(mask) >= size:
+        text = sigset(int.from_bytes(mask[:size], "little"), size)
+    return f"{{sigmask={text}, sigsetsize={size}}}"
+
+
 def select_result(c: Call, text: str) -> str:
     """`` (in [3], left {tv_sec=0, tv_nsec=0})``, or `` (Timeout)``."""
     if c.retval == 0:
@@ -388,7 +404,7 @@ SYSCALLS = {
     "select": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
                Arg(p_struct("timeval", T.timeval_text, exit=False))),
     "pselect6": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
-                 Arg(p_struct("timespec", T.timespec_text, exit=False)), PTR),
+                 Arg(p_struct("timespec", T.timespec_text, exit=False)), Arg(_sigset_argpack)),
     "getrandom": (at_exit(_random), ULONG, Arg(p_flags(L.GETRANDOM_FLAGS, "GRND_???"))),
     "close_range": (UINT, UINT, Arg(p_flags(L.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_???"))),
     "inotify_init1": (Arg(p_flags(L.INOTIFY_INIT_FLAGS, "IN_???")),),

@@ -51,6 +51,9 @@ _EXIT = {
     R.OUT_MMSGHDR: [(r.STRUCT_ARRAY, ""), _MESSAGES],
 }
 
+# roles whose record a struct's Pointee follows, at entry or at exit (linux_plan's doc)
+_POINTEE_ROLES = {R.IN_STRUCT, R.OUT_STRUCT, R.INOUT_STRUCT}
+
 
 # Arguments strace prints at syscall entry (it reads the memory then) whose records
 # come at exit: an <unfinished ...> line of such a call waits for its RET.
@@ -84,6 +87,10 @@ def slots(spec, args) -> list[tuple[int, tuple, bool]]:
                     out.append((i, tuple(_kind(t, n, arg) for t, n in entry), True))
                 else:
                     out.append((i, (_kind(*entry, arg),), False))
+            if (arg.then is not None and arg.role in _POINTEE_ROLES
+                    and arg.then.at_exit == (table is _EXIT)):
+                rtype = r.STRUCT_ARRAY if arg.then.elem else r.STRUCT
+                out.append((i, (_kind(rtype, arg.then.name, arg),), False))
     return out
 
 

@@ -3,9 +3,9 @@ seccomp.c print them.
 
 ptrace's request says what its addr and data are; the recording plan's
 selector on the request records what the kernel reads or writes through them
-(a siginfo, a word, a sigset, PTRACE_GET_SYSCALL_INFO's struct).  A register
-set behind GETREGSET's iovec, a seccomp filter's instructions behind its
-sock_fprog are not recorded: their addresses print.
+(a siginfo, a word, a sigset, PTRACE_GET_SYSCALL_INFO's struct, the registers),
+and what GETREGSET's and SETREGSET's iovec points to (STRU regset:
+linux_plan.REGSET) and a seccomp filter's sock_fprog (its instructions).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 import struct as _struct
 
 from ... import abi as _abi
+from ...abi import linux_structs as LS
 from .. import structs as S
 from ..xlat import LINUX as L, Xlat
-from . import structs as T
+from . import bpf_filter, structs as T
 from .call import Arg, Call, pid_text
-from .fmt import c_int, c_long, flags, hexval, named, printsignal, ptr, sigset, xval
+from .fmt import array, c_int, c_long, flags, hexval, named, printsignal, ptr, sigset, xval
 
 # strace spells PTRACE_PEEKUSR and PTRACE_POKEUSR with an E
 PTRACE_CMDS = Xlat([(v, {"PTRACE_PEEKUSR": "PTRACE_PEEKUSER",
@@ -47,6 +48,14 @@ REGS_AT_ENTRY = {PT["PTRACE_SETREGS"], PT["PTRACE_SETFPREGS"]}
 PEEKS = {PT[n] for n in ("PTRACE_PEEKDATA", "PTRACE_PEEKTEXT", "PTRACE_PEEKUSER")}
 NSIG_BYTES = 8
 SIGINFO_BYTES = 128     # sizeof(siginfo_t): an element of PTRACE_PEEKSIGINFO's array
+USER_REGS, USER_REGS_FIELDS = LS.FIXED["user_regs"]
+# struct user_fpregs_struct (sys/user.h): its head's fields (name, offset), then
+# its arrays of u32s (name, offset, count)
+FPREGS_SIZE = 512
+FPREGS_HEAD = _struct.Struct("<HHHHQQII")
+FPREGS_HEAD_FIELDS = (("cwd", 0), ("swd", 2), ("ftw", 4), ("fop", 6), ("rip", 8), ("rdp", 16),
+                      ("mxcsr", 24), ("mxcr_mask", 28))
+FPREGS_ARRAYS = (("st_space", 32, 32), ("xmm_space", 160, 64), ("padding", 416, 24))
 
 
 def _stored(c: Call, i: int, name: str, render) -> str:
@@ -110,17 +119,63 @@ def _siginfo_array(c: Call) -> str:
     return "[" + ", ".join(shown + more) + "]"
 
 
+def _user_regs_upto(data: bytes, size: int) -> str:
+    """arch_decode_prstatus_regset: the user_regs_struct fields ``size`` bytes cover."""
+    fetch = min(size, USER_REGS.size)
+    words = _struct.unpack_from(f"<{fetch // 8}Q", data)
+    parts = [f"{name}={hexval(v)}" for name, v in zip(USER_REGS_FIELDS, words)]
+    return ", ".join(parts + ["..."] * (size > USER_REGS.size)).join("{}")
+
+
+def _u32_array(data: bytes, at: int, count: int, c: Call) -> str:
+    """print_local_array_upto of u32s: cut after -s of them unless -v."""
+    items = (hexval(v) for v in _struct.unpack_from(f"<{count}I", data, at))
+    return array(items, c.opts) if c.abbrev else ", ".join(items).join("[]")
+
+
+def _fpregs_upto(data: bytes, size: int, c: Call) -> str:
+    """arch_decode_fpregset: the user_fpregs_struct fields ``size`` bytes cover."""
+    fetch = min(size, FPREGS_SIZE)
+    head = FPREGS_HEAD.unpack_from(data)
+    parts = [f"{name}={hexval(v)}" for (name, at), v in zip(FPREGS_HEAD_FIELDS, head)
+             if at == 0 or fetch > at]
+    for name, at, most in FPREGS_ARRAYS:
+        if fetch > at:
+            parts.append(f"{name}={_u32_array(data, at, min((fetch - at) // 4, most), c)}")
+    return ", ".join(parts + ["..."] * (size > FPREGS_SIZE)).join("{}")
+
+
+NT = {name: value for value, name in L.NT_TYPES.entries}
+# decode_regset's register sets: NT type -> (the most bytes shown, their printer)
+REGSET_PRINTERS = {NT["NT_PRSTATUS"]: (USER_REGS.size, lambda data, size, c:
+                                       _user_regs_upto(data, size)),
+                   NT["NT_FPREGSET"]: (FPREGS_SIZE, _fpregs_upto)}
+
+
+def _regset_text(c: Call, base: int, size: int, exit: bool) -> str:
+    """decode_regset: as much of the register set as iov_len covers (a word
+    multiple), read at exit (GETREGSET) or entry (SETREGSET); else its address."""
+    known = REGSET_PRINTERS.get(c.arg(2))
+    if known is None or not size or size % 8 or not c.verbose or (exit and not c.ok):
+        return ptr(base)
+    most, render = known
+    data = c.struct(3, "regset", exit=exit)
+    if not base or data is None or len(data) < min(size, most):
+        return ptr(base)
+    return render(data.ljust(most, b"\0"), size, c)
+
+
 def _iovec_text(c: Call, exit: bool) -> str:
-    """GETREGSET/SETREGSET's iovec; the register set behind it is not recorded."""
-    data = c.struct(3, "iovec", exit=exit)
-    f = S.fixed("iovec", data) if data is not None else None
+    """GETREGSET's (``exit``) or SETREGSET's iovec, the register set it points
+    to as read then, and the iov_len the kernel set: ``iov_len=520 => 512``."""
+    given = S.fixed("iovec", c.struct(3, "iovec", exit=False) or b"")
+    last = S.fixed("iovec", c.struct(3, "iovec") or b"")
+    f = last if exit else given
     if f is None:
         return ptr(c.arg(3))
-    text = f"{{iov_base={ptr(f['iov_base'])}, iov_len="
-    if exit:
-        before = S.fixed("iovec", c.struct(3, "iovec", exit=False) or b"")
-        if before is not None and before["iov_len"] != f["iov_len"]:
-            return text + f"{before['iov_len']} => {f['iov_len']}}}"
+    text = f"{{iov_base={_regset_text(c, f['iov_base'], f['iov_len'], exit)}, iov_len="
+    if given is not None and last is not None and given["iov_len"] != last["iov_len"]:
+        return text + f"{given['iov_len']} => {last['iov_len']}}}"
     return text + f"{f['iov_len']}}}"
 
 
@@ -137,13 +192,17 @@ def _seccomp_metadata(c: Call) -> str:
 
 
 def _user_regs(data: bytes, c: Call) -> str | None:
-    f = S.fixed("user_regs", data)
-    return None if f is None else ", ".join(f"{k}={hexval(v)}" for k, v in f.items()).join("{}")
+    return _user_regs_upto(data, USER_REGS.size) if len(data) >= USER_REGS.size else None
 
 
-# PTRACE_[GS]ETFPREGS' registers are not recorded: their address prints
+def _user_fpregs(data: bytes, c: Call) -> str | None:
+    return _fpregs_upto(data, FPREGS_SIZE, c) if len(data) >= FPREGS_SIZE else None
+
+
 REGS = {PT["PTRACE_GETREGS"]: ("user_regs", _user_regs),
-        PT["PTRACE_SETREGS"]: ("user_regs", _user_regs)}
+        PT["PTRACE_SETREGS"]: ("user_regs", _user_regs),
+        PT["PTRACE_GETFPREGS"]: ("user_fpregs", _user_fpregs),
+        PT["PTRACE_SETFPREGS"]: ("user_fpregs", _user_fpregs)}
 
 
 def _regs(c: Call, exit: bool) -> str:
@@ -286,12 +345,8 @@ SECCOMP = {name: value for value, name in L.SECCOMP_OPS.entries}
 
 
 def seccomp_fprog(c: Call, i: int) -> str:
-    """decode_seccomp_fprog: ``{len=N, filter=ADDR}`` (the instructions are not recorded)."""
-    data = c.struct(i, "sock_fprog", exit=False)
-    f = S.fixed("sock_fprog", data) if data is not None and c.verbose else None
-    if f is None:
-        return ptr(c.arg(i))
-    return f"{{len={f['len']}, filter={ptr(f['filter'])}}}"
+    """decode_seccomp_fprog: ``{len=N, filter=[BPF_STMT(...), ...]}``."""
+    return bpf_filter.fprog_text(c, i, "sock_fprog", bpf_filter.seccomp_k)
 
 
 def _seccomp(c: Call, i: int) -> str:

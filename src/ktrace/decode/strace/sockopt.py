@@ -12,6 +12,7 @@ import errno as _errno
 import struct as _struct
 
 from ..xlat import LINUX as L
+from . import bpf_filter
 from .call import Call, pid_text
 from .fmt import STYLE, array, named, printstr, ptr, quote, xval
 from .sockaddr import ifindex_text, inet6_addr, inet_addr, mac_text, sockaddr_text
@@ -163,8 +164,10 @@ def get_value(c: Call, i: int) -> str:
             if name == SO_TXREHASH:
                 return _txrehash(_int(data)) if len(data) >= 4 else ptr(addr)
             return f"[{_int(data)}]" if len(data) >= 4 else ptr(addr)
-        if name == SO_ATTACH_FILTER:
-            return ptr(addr)          # an array of rlen sock_filters: not recorded
+        if name == SO_ATTACH_FILTER:     # SO_GET_FILTER: rlen instructions
+            if rlen > 0xFFFF:             # not a sock_fprog's len: forged
+                return ptr(addr)
+            return bpf_filter.filter_text(c, data, addr, rlen, bpf_filter.sock_k)
     elif level == SOL_PACKET and name == PACKET_.get("PACKET_STATISTICS"):
         n = min(rlen, 12)
         if len(data) < n:
@@ -206,7 +209,9 @@ def set_value(c: Call, i: int) -> str:
             d = need(8) if length >= 8 else None
             return f"{{l_onoff={_int(d)}, l_linger={_int(d, 4)}}}" if d else ptr(addr)
         if name == SO_ATTACH_FILTER or name == SO_.get("SO_ATTACH_REUSEPORT_CBPF"):
-            return ptr(addr)          # the filter array behind the pointer is not recorded
+            if length != bpf_filter.FPROG_SIZE:
+                return ptr(addr)
+            return bpf_filter.fprog_text(c, i, "bytes", bpf_filter.sock_k)
         if name in INT_OPTIONS or name == SO_TXREHASH:
             d = need(4) if length >= 4 else None
             if not d:

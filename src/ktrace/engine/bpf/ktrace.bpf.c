@@ -824,12 +824,14 @@ static __always_inline __u64 first_page(__u64 addr)
  * a failed call's IN_BUF, a PAGE_PART_STRUCTS type written out; the ptrace
  * engine's _readable reads the same).
  */
-static __noinline void emit_readable(struct stage *st, __u32 type_id, __u64 addr, __u64 count)
+static __noinline int emit_readable(struct stage *st, __u32 type_id, __u64 addr, __u64 count)
 {
 	__u64 n = capped(st, count);
+	int got = emit_struct(st, type_id, addr, n);
 
-	if (emit_struct(st, type_id, addr, n) < 0 && first_page(addr) < n)
-		emit_struct(st, type_id, addr, first_page(addr));
+	if (got < 0 && first_page(addr) < n)
+		got = emit_struct(st, type_id, addr, first_page(addr));
+	return got;
 }
 
 /*
@@ -1009,8 +1011,8 @@ static __noinline int spec_of(struct stage *st, __u32 i, struct plan_arg *s)
 	return 0;
 }
 
-/* A length by its source; ``ret`` is the return value (0 at entry) */
-static __noinline __u64 length_of(const struct stage *st, const struct plan_arg *s, long ret)
+/* What a length's source counts, in units of its len_scale; ``ret`` is the return value (0 at entry) */
+static __always_inline __u64 count_of(const struct stage *st, const struct plan_arg *s, long ret)
 {
 	__u32 v = 0;
 
@@ -1038,6 +1040,12 @@ static __noinline __u64 length_of(const struct stage *st, const struct plan_arg 
 	default:
 		return s->size;
 	}
+}
+
+/* A length by its source (a struct's bytes, an array's items; len_scale is 1 with no source) */
+static __noinline __u64 length_of(const struct stage *st, const struct plan_arg *s, long ret)
+{
+	return count_of(st, s, ret) * s->len_scale;
 }
 
 struct msghdr_user {			/* struct user_msghdr, x86-64 */
@@ -1172,6 +1180,40 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
 		emit_array(st, PLAN_TYPE_INT, sizeof(int), set_tid[0], set_tid[1]);
 }
 
+/*
+ * What the pointer field of the struct at ``addr`` points to (plan_pointees[id],
+ * linux_plan.Pointee), after the struct's record of ``got`` bytes at entry or
+ * (``exiting``) at exit: a STRUCT_ARRAY, the readable items of its first page
+ * when not all can be read, or a STRU, whole or none (the ptrace engine's
+ * _pointee reads the same).  A function of its own: verified once, and off
+ * ktr_arg_exit's frame.
+ */
+__noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
+{
+	struct stage *st = resume();
+	const struct plan_pointee *p;
+	__u64 ptr = 0, count = 0;
+	__u32 width;
+
+	checked(id);
+	if (!st || id >= PLAN_NPOINTEES)	/* (row 0, none, reads and records nothing) */
+		return 0;
+	p = &plan_pointees[id];
+	width = p->width;
+	checked(width);		/* the bound checked is the one the read gets */
+	if (p->at_exit != exiting || got < p->fields_end || width > sizeof(count) ||
+	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)) ||
+	    bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
+		return 0;
+	if (count > p->most)
+		count = p->most;
+	if (p->elem)
+		emit_items(st, p->type, p->elem, ptr, count, 1);
+	else if (ptr && count)
+		emit_struct(st, p->type, ptr, count);
+	return 0;
+}
+
 /* The _IOC direction bits (PLAN_IOC_WRITE, _READ) of the request a ROLE_IOC argument names */
 static __always_inline __u32 ioc_dir(const struct stage *st, const struct plan_arg *s)
 {
@@ -1210,6 +1252,8 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 	case ROLE_INOUT_STRUCT:
 	case ROLE_IN_SIZED_STRUCT:
 		got = emit_extensible(st, &s, addr, last || !retryable(s.role));
+		if (s.then)
+			ktr_pointee(s.then, addr, got, 0);
 		break;
 	case ROLE_IN_ARRAY:
 	case ROLE_INOUT_ARRAY:
@@ -1271,14 +1315,19 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	fd = s.fd >= 0 ? (int)arg_at(st, s.fd) : -1;
 	switch (s.role) {
 	case ROLE_OUT_STRUCT:
-	case ROLE_INOUT_STRUCT:
+	case ROLE_INOUT_STRUCT: {
+		int got;
+
 		if (ret < 0)
 			break;
 		if (page_part(&s))
-			emit_readable(st, s.type, addr, length_of(st, &s, ret));
+			got = emit_readable(st, s.type, addr, length_of(st, &s, ret));
 		else
-			emit_struct(st, s.type, addr, length_of(st, &s, ret));
+			got = emit_struct(st, s.type, addr, length_of(st, &s, ret));
+		if (s.then)
+			ktr_pointee(s.then, addr, got, 1);
 		break;
+	}
 	case ROLE_OUT_INTERRUPTED:		/* written back by the kernel on these failures */
 	case ROLE_IN_SIZED_STRUCT:
 		if (s.role == ROLE_OUT_INTERRUPTED ? ret >= -ERESTART_LAST && ret <= -ERESTART_FIRST

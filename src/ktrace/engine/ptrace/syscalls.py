@@ -77,6 +77,11 @@ def _length(spec: lp.ArgSpec, call: Call, st: Stop, rval: int) -> int:
     ln = spec.length
     if ln is None:
         return spec.size
+    return _count(ln, call, st, rval) * ln.scale
+
+
+def _count(ln: lp.Length, call: Call, st: Stop, rval: int) -> int:
+    """What a length's source counts (in units of its scale)."""
     kind = ln.kind
     if kind == Len.RET:
         return rval
@@ -164,8 +169,27 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
     return data
 
 
+def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> None:
+    """What a pointer field of a struct just recorded (``data``) points to
+    (linux_plan's doc): STRUCT_ARRAY, its readable items; or STRU, whole or none."""
+    if data is None or len(data) < pointee.fields_end():
+        return
+    addr = int.from_bytes(data[pointee.ptr:pointee.ptr + 8], "little")
+    count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little")
+    count = min(count, pointee.most)
+    if pointee.elem:
+        if st.flags & F_ARRAY:
+            _array(st, pointee.name, pointee.elem, addr, count, part=True)
+    elif addr and count:
+        held = _whole(st, addr, min(count, st.genio))
+        if held is not None:
+            st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), held))
+
+
 def struct_in(st: Stop, call: Call, i: int, spec) -> None:
-    _struct(st, call, i, spec, 0)
+    data = _struct(st, call, i, spec, 0)
+    if spec.then is not None and not spec.then.at_exit:
+        _pointee(st, spec.then, data)
 
 
 def ioc_in(st: Stop, call: Call, i: int, spec) -> None:
@@ -325,7 +349,9 @@ def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
 
 
 def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
-    _struct(st, call, i, spec, rval)
+    data = _struct(st, call, i, spec, rval)
+    if spec.then is not None and spec.then.at_exit:
+        _pointee(st, spec.then, data)
 
 
 def struct_interrupted(st: Stop, call: Call, i: int, spec, rval: int) -> None:
