@@ -152,7 +152,7 @@ def test_strings_in_hex(trace):
 
 def test_decode_fds(trace):
     assert line(trace, "close", "-a0", "--decode-fds=path") == "close(3</dev/null>) = 0"
-    assert line(trace, "close", "-a0", "-yy") == "close(3</dev/null>) = 0"
+    assert line(trace, "close", "-a0", "-yy") == "close(3</dev/null<char 1:3>>) = 0"
     assert line(trace, "close", "-a0", "-e", "decode-fds=none") == "close(3) = 0"
     with pytest.raises(UsageError):
         view.parse(["--decode-fds=sockets"])

@@ -675,10 +675,11 @@ def procctor_payload(sv_flags: int) -> bytes:
 # STRU "fdesc".  The facility writes one for each descriptor a process held
 # when its tracing began, after the PROCCTOR of a process traced by request
 # (not by inheritance); the engines write one inside a call for each socket a
-# successful socket, accept, accept4 or socketpair made (linux_plan's
-# NEW_DESCRIPTORS: flags 0, no path; -y's socket:[INODE]).  fd, open flags,
-# st_mode, padding, st_rdev, st_ino, then the path as readlink(2) gives it
-# (no NUL).
+# successful socket, accept, accept4 or socketpair made, and for the
+# descriptor of a call that opened a character or block device (linux_plan's
+# NEW_DESCRIPTORS: flags 0, no path; -y's socket:[INODE], -yy's device
+# numbers).  fd, open flags, st_mode, padding, st_rdev, st_ino, then the path
+# as readlink(2) gives it (no NUL).
 FDESC = struct.Struct("<iII4xQQ")
 FDESC_NAME = b"fdesc"
 

@@ -141,10 +141,15 @@ then).
 
 A call that makes a socket (``NEW_DESCRIPTORS``: socket, accept, accept4,
 socketpair) is followed, at its successful exit, by one ``STRU fdesc``
-(record.py's FDESC) per new descriptor: its number, the file's st_mode and
-inode number, flags 0 and no path.  strace's -y prints a socket as
-``socket:[INODE]`` (what readlink of /proc/PID/fd/N gives); the descriptor's
-memory holds no such thing, so the engines ask the kernel at the exit.
+(record.py's FDESC) per new descriptor: its number, the file's st_mode,
+st_rdev and inode number, flags 0 and no path.  strace's -y prints a socket
+as ``socket:[INODE]`` (what readlink of /proc/PID/fd/N gives); the
+descriptor's memory holds no such thing, so the engines ask the kernel at the
+exit.  A call that opens a path (open, openat, openat2, creat, open_tree) is
+followed by one too, for the device numbers -yy prints
+(``3</dev/full<char 1:7>>``), but only when its descriptor is a character
+or block device: regular files are most of what a program opens, and need
+none (their path is the call's NAMI).
 
 One record comes outside any syscall: a signal is a PSIG (``s``)
 followed by ``STRU siginfo``, the 128 raw bytes of its siginfo_t (the
@@ -1169,11 +1174,15 @@ ROLE_RECORDS: dict[Role, int] = {
 _ANY_SYSCALL = r.facility(r.SYSCALL) | r.facility(r.SYSRET)
 
 # Calls whose new descriptors get a STRU fdesc at a successful exit (see the
-# module's doc): where the descriptors are, RESULT (the return value) or the
-# argument pointing to the int[2] the kernel filled.  (ktrace.bpf.c has the
-# same calls by number: NR_SOCKET, ...)
+# module's doc): where the descriptors are, RESULT (the return value),
+# DEVICE_RESULT (the return value when it is a character or block device) or
+# the argument pointing to the int[2] the kernel filled.  (ktrace.bpf.c has
+# the same calls by number: NR_SOCKET, NR_OPEN, ...)
 RESULT = -1
-NEW_DESCRIPTORS = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3}
+DEVICE_RESULT = -2
+NEW_DESCRIPTORS = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,
+                   "open": DEVICE_RESULT, "openat": DEVICE_RESULT, "openat2": DEVICE_RESULT,
+                   "creat": DEVICE_RESULT, "open_tree": DEVICE_RESULT}
 
 
 @lru_cache(maxsize=None)

@@ -94,8 +94,12 @@ def fdesc_name(d: r.Fdesc) -> str:
     a device's knows its numbers too (:class:`Device`)."""
     if not d.path and stat.S_ISSOCK(d.mode):
         return f"socket:[{d.ino}]"
-    path = d.path[:PATH_MAX].decode("utf-8", "surrogateescape")
-    if stat.S_ISCHR(d.mode) or stat.S_ISBLK(d.mode):
+    return _device_or_path(d.path[:PATH_MAX].decode("utf-8", "surrogateescape"), d)
+
+
+def _device_or_path(path: str, d: r.Fdesc | None) -> str:
+    """``path``, as a :class:`Device` when the fdesc ``d`` of it tells of one."""
+    if d is not None and (stat.S_ISCHR(d.mode) or stat.S_ISBLK(d.mode)):
         return Device(path, d.mode, d.rdev)
     return path
 
@@ -107,6 +111,13 @@ def made_fdesc(call: Call, fd: int) -> r.Fdesc | None:
         if d is not None and d.fd == fd:
             return d
     return None
+
+
+def opened_name(call: Call, fd: int, path: str) -> str:
+    """-y's name of the file ``path`` the call opened as ``fd``: a device's
+    knows its numbers from the STRU fdesc the call left (linux_plan's
+    NEW_DESCRIPTORS: one for devices only)."""
+    return _device_or_path(path, made_fdesc(call, fd))
 
 
 def socket_name(call: Call, fd: int) -> str:
@@ -140,7 +151,7 @@ class Files:
         if name in OPENS:
             path = self._named(call, *OPENS[name])
             if path is not None:
-                self.fds[ret] = path
+                self.fds[ret] = opened_name(call, ret, path)
         elif name in UNLINKS:
             gone = self._named(call, *UNLINKS[name])
             for fd, path in self.fds.items():
@@ -186,6 +197,8 @@ class Files:
         if d is None:
             return
         path = fdesc_name(d)
+        if not path:        # an opened device's, whose call is not in the trace
+            return
         if d.fd == AT_FDCWD:
             self.cwd = path
         elif d.fd >= 0:

@@ -84,6 +84,16 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define NR_ACCEPT	43
 #define NR_SOCKETPAIR	53
 #define NR_ACCEPT4	288
+/* ... and calls that open a path: the result, when a character or block device */
+#define NR_OPEN		2
+#define NR_CREAT	85
+#define NR_OPENAT	257
+#define NR_OPEN_TREE	428
+#define NR_OPENAT2	437
+#define S_IFMT		00170000
+#define S_IFCHR		0020000
+#define S_IFBLK		0060000
+#define MINORBITS	20		/* the kernel's dev_t: major << MINORBITS | minor */
 /* read, write, pread64, pwrite64, readv, writev (preadv* and pwritev* above 63 aside) */
 #define FILE_IO_CALLS	((1ull << 0) | (1ull << 1) | (1ull << 17) | (1ull << 18) | \
 			 (1ull << 19) | (1ull << 20))
@@ -1555,21 +1565,32 @@ __noinline int ktr_sysctl(__u32 fd)
 }
 
 /*
- * STRU fdesc of the current task's descriptor fd: its file's mode and inode
- * (global: the verifier checks it once, not at each of its call sites)
+ * STRU fdesc of the current task's descriptor fd: its file's mode, device
+ * number (as stat's st_rdev has it) and inode; none when devices_only and it
+ * is no character or block device (global: the verifier checks it once, not
+ * at each of its call sites)
  */
-__noinline int ktr_emit_fdesc(__u32 fd)
+__noinline int ktr_emit_fdesc(__u32 fd, __u32 devices_only)
 {
 	struct stage *st = resume();
 	struct file *f = st ? file_of(bpf_get_current_task_btf(), fd) : NULL;
 	struct ktr_fdesc d = {.fd = fd};
 	struct inode *inode;
+	__u32 rdev, major, minor, kind;
 	int off;
 
 	if (!f)
 		return 0;
 	inode = BPF_CORE_READ(f, f_inode);
 	d.mode = BPF_CORE_READ(inode, i_mode);
+	kind = d.mode & S_IFMT;
+	if (devices_only && kind != S_IFCHR && kind != S_IFBLK)
+		return 0;
+	rdev = BPF_CORE_READ(inode, i_rdev);
+	major = rdev >> MINORBITS;
+	minor = rdev & ((1u << MINORBITS) - 1);
+	/* the kernel's new_encode_dev, which stat(2) applies */
+	d.rdev = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 	d.ino = BPF_CORE_READ(inode, i_ino);
 	off = rec_begin(st, HDR + sizeof(KTR_FDESC_NAME) + sizeof(d));
 	if (off < 0)
@@ -1581,17 +1602,23 @@ __noinline int ktr_emit_fdesc(__u32 fd)
 	return 0;
 }
 
-/* STRU fdesc of each socket a call made (linux_plan's doc: strace -y's socket:[INODE]) */
+/*
+ * STRU fdesc of each socket a call made, and of a device a call opened
+ * (linux_plan's doc: strace -y's socket:[INODE], -yy's device numbers)
+ */
 static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
 {
 	int pair[2];
 
 	if (nr == NR_SOCKET || nr == NR_ACCEPT || nr == NR_ACCEPT4) {
-		ktr_emit_fdesc(ret);
+		ktr_emit_fdesc(ret, 0);
+	} else if (nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_CREAT ||
+		   nr == NR_OPEN_TREE) {
+		ktr_emit_fdesc(ret, 1);
 	} else if (nr == NR_SOCKETPAIR &&
 		   !bpf_probe_read_user(pair, sizeof(pair), (const void *)regs->r10)) {
-		ktr_emit_fdesc(pair[0]);
-		ktr_emit_fdesc(pair[1]);
+		ktr_emit_fdesc(pair[0], 0);
+		ktr_emit_fdesc(pair[1], 0);
 	}
 }
 

@@ -10,6 +10,7 @@ records are wanted.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 
 from ... import record as r
@@ -518,9 +519,10 @@ def strings_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
         st.add(r.ARGS if spec.role == Role.ARGV else r.ENVS, r.strings_payload(strings))
 
 
-def _fdesc(st: Stop, fd: int) -> None:
+def _fdesc(st: Stop, fd: int, devices_only: bool) -> None:
     """STRU fdesc of the thread's descriptor ``fd`` as it is now (its file's
-    mode and inode: a socket's is what strace -y prints); nothing if gone."""
+    mode, device number and inode: a socket's is what strace -y prints);
+    nothing if gone, or when ``devices_only`` and it is no device."""
     where = procfs.task_dir(st.pid, st.tid)
     try:
         if where is None:
@@ -528,20 +530,23 @@ def _fdesc(st: Stop, fd: int) -> None:
         found = os.stat(f"{where}/fd/{fd}")
     except OSError:
         return
+    if devices_only and not (stat.S_ISCHR(found.st_mode) or stat.S_ISBLK(found.st_mode)):
+        return
     st.add(r.STRUCT, r.fdesc_payload(r.Fdesc(fd, 0, found.st_mode, found.st_rdev,
                                                found.st_ino, b"")))
 
 
 def new_descriptors_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
     """STRU fdesc of each descriptor the call made (linux_plan.NEW_DESCRIPTORS):
-    the result, or the int[2] argument ``where`` points to."""
-    if where == lp.RESULT:
-        _fdesc(st, rval)
+    the result (a device only, for DEVICE_RESULT), or the int[2] argument
+    ``where`` points to."""
+    if where in (lp.RESULT, lp.DEVICE_RESULT):
+        _fdesc(st, rval, where == lp.DEVICE_RESULT)
         return
     data = st.mem.read(st.pid, call.args[where], LS.INT_PAIR.size)
     if len(data) == LS.INT_PAIR.size:
         for fd in LS.INT_PAIR.unpack(data):
-            _fdesc(st, fd)
+            _fdesc(st, fd, False)
 
 
 # role -> (entry bits, entry step, exit bits, exit step)
