@@ -401,6 +401,69 @@ def test_threads_ended_by_exit_group_each_get_their_exit_line():
     ]
 
 
+def _thread_exec(leader_exits=False):
+    """A thread execs while the leader waits in rt_sigsuspend (or has called
+    exit) and another thread sleeps: the exec's PROCCTOR under the thread's
+    own id, the rest of the call under the leader's (docs/design.md)."""
+    execer = PID + 3
+    t = Trace()
+    t.start()
+    if not leader_exits:
+        t.call("nanosleep", 0x1000, 0, tid=PID + 1)
+        t.stru(b"timespec", struct.pack("<qq", 123, 0), tid=PID + 1)
+        t.call("rt_sigsuspend", 0x2000, 8)
+        t.stru(b"sigset", bytes(8))
+    else:
+        t.call("exit", 42)
+    t.call("getpid", tid=execer)
+    t.ret("getpid", PID, tid=execer)
+    t.call("execve", 0x3000, 0x4000, 0x5000, tid=execer)
+    t.nami(b"/bin/prog", tid=execer)
+    t.add(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64), tid=execer)
+    t.add(r.ARGS, b"prog\0again\0")
+    t.add(r.ENVS, b"X=1\0")
+    t.ret("execve", 0)
+    t.call("getpid")
+    t.ret("getpid", PID)
+    return t
+
+
+def test_a_thread_that_execs_supersedes_the_leader():
+    # strace -f: the other threads' calls end unfinished (a sleeper's exit
+    # half never printed), each but the leader exits with 0, and the thread
+    # goes on under the leader's pid
+    assert _thread_exec().lines() == [
+        f"[pid  {PID + 1}] nanosleep({{tv_sec=123, tv_nsec=0}},  <unfinished ...>",
+        f"[pid  {PID}] rt_sigsuspend([], 8 <unfinished ...>",
+        f"[pid  {PID + 3}] getpid()                    = {PID}",
+        f'[pid  {PID + 3}] execve("/bin/prog", ["prog", "again"], 0x5000 /* 1 var */ <unfinished ...>',
+        f"[pid  {PID}] <... rt_sigsuspend resumed>) = ?",
+        f"[pid  {PID + 1}] <... nanosleep resumed> <unfinished ...>) = ?",
+        f"[pid  {PID + 1}] +++ exited with 0 +++",
+        f"+++ superseded by execve in pid {PID + 3} +++",
+        "<... execve resumed>)                   = 0",
+        f"getpid()                                = {PID}",
+    ]
+    quiet = [f"+++ superseded by execve in pid {PID + 3} +++"]
+    for option in (["-e", "quiet=thread-execve"], ["--quiet=superseded"], ["-qqq"]):
+        shown = _thread_exec().lines(*option)
+        assert not set(quiet) & set(shown) and "<... execve resumed>)                   = 0" in shown
+    assert f"[pid  {PID + 1}] +++ exited with 0 +++" not in _thread_exec().lines("-qqq")
+
+
+def test_a_thread_exec_line_left_open_says_the_pid_changed():
+    # the leader called exit: nothing ends the exec's line before the switch
+    # (a call -e trace= leaves out, the thread's getpid, ends no line)
+    assert _thread_exec(leader_exits=True).lines("--follow", "-o", "/dev/stdout",
+                                                  "-e", "trace=execve,exit") == [
+        f"{PID}  exit(42)                          = ?",
+        f'{PID + 3}  execve("/bin/prog", ["prog", "again"], 0x5000 /* 1 var */'
+        f" <pid changed to {PID} ...>",
+        f"{PID}  +++ superseded by execve in pid {PID + 3} +++",
+        f"{PID}  <... execve resumed>)             = 0",
+    ]
+
+
 def _unpadded(lines):
     return [line.split(" = ")[0].rstrip() + " = " + line.split(" = ", 1)[1] for line in lines]
 

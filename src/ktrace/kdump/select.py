@@ -31,8 +31,9 @@ from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.syscall_classes import ALIASES, CLASSES
 
 STATUSES = ("successful", "failed", "unfinished", "unavailable", "detached")
-QUIET = ("attach", "exit", "path-resolution", "personality", "thread-execve", "superseded")
-QUIET_ALIASES = {"exits": "exit", "path-resolution": "path-resolution"}
+QUIET = ("attach", "exit", "path-resolution", "personality", "thread-execve")
+QUIET_ALIASES = {"exits": "exit", "path-resolution": "path-resolution",
+                 "superseded": "thread-execve"}
 # strace's qualifier names and their aliases (strace.c's qual_options)
 QUALIFIERS = {"trace": "trace", "t": "trace", "signal": "signal", "signals": "signal",
               "s": "signal", "status": "status", "read": "read", "reads": "read",
@@ -200,8 +201,12 @@ class Selection:
             self.paths.append(real)
 
     def quieter(self) -> None:
-        """One -q: attach and personality messages; a second (-qq): exit lines too."""
-        more = {"exit"} if "attach" in self.quiet else {"attach", "personality"}
+        """One -q: attach and personality messages; a second (-qq): exit lines
+        too; a third (-qqq): all of them."""
+        if "exit" in self.quiet:
+            more = set(QUIET)
+        else:
+            more = {"exit"} if "attach" in self.quiet else {"attach", "personality"}
         self.quiet = self.quiet | more
 
     @property

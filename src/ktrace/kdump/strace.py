@@ -28,7 +28,7 @@ from ktrace.decode.strace.files import (MADE_IN_ARGUMENTS, Deleted, Device, File
 from ktrace.decode.strace.net import mmsg_messages
 from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
 from ktrace.decode.strace.call import PT_TGID, PT_TID
-from ktrace.decode.strace.process import FORKS, shares_files
+from ktrace.decode.strace.process import EXECS, FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
 from ktrace.decode.structs import iter_array
 from ktrace.kdump.cli import SELECTION_SHORT, Fatal, Front, UsageError, front, options, \
@@ -50,6 +50,7 @@ expr: trace=SET  status=SET  signal=SET  read=FDS  write=FDS  quiet=SET
       -f names the trace file; strace's -f is --follow, its -ff is -ff (with -o PREFIX)
 """
 COLUMN = 40            # strace's -a default: where " = " goes
+UNFINISHED = "<unfinished ...>"
 MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
 MAX_HELD_CHARS = 16 << 20   # and their characters
 # What a call waiting for its RET keeps, so that memory has a bound whatever
@@ -426,6 +427,7 @@ class Pending:
         self.records: list = []
         self.kept = 0                           # data bytes in records
         self.unfinished = False
+        self.note = UNFINISHED                  # what ends its unfinished line
         self.held: HeldLine | None = None     # its <unfinished ...> line, not yet written
         self.shown = True                       # -e trace= selects it
         self.deferred = False                   # status= or -P decide at its end: one line
@@ -581,7 +583,7 @@ class View:
         self.comms: dict[int, bytes] = {}      # --decode-pids=comm: tid -> its last name
         # walk: a call's lines (and the call, for what it does to the process's
         # descriptors) by its records
-        self.known: dict[tuple, tuple[str, tuple[str, ...], Call | None]] = {}
+        self.known: dict[tuple, tuple[str, tuple[str, ...], Call | None, bool]] = {}
         self.learning: list | None = None      # walk: the lines emitted while learning a call
 
     # --- output -----------------------------------------------------------
@@ -650,21 +652,23 @@ class View:
             self.files[tid] = f
         f.write(text)
 
-    def _unfinished(self, tid: int, p: Pending) -> None:
-        """End the line begun for ``tid``: ``name(entry args <unfinished ...>``."""
+    def _unfinished(self, tid: int, p: Pending, note: str = UNFINISHED) -> None:
+        """End the line begun for ``tid``: ``name(entry args <unfinished ...>``
+        (or another ``note``)."""
         if not p.printing:          # nothing of it is printed before its end
             return
         p.unfinished = True
+        p.note = note
         leader = f"{self._leader(tid, p.start, p.call)}{p.call.name}("
         if p.call.returned or not entry_waits_for_exit(p.call):
             self._emit(tid, self._unfinished_text(leader, p))
         else:
-            p.held = HeldLine(leader, leader + " <unfinished ...>")
+            p.held = HeldLine(leader, f"{leader} {note}")
             self._emit(tid, p.held)
 
     def _unfinished_text(self, leader: str, p: Pending) -> str:
         entry, _, _ = self._args(p)
-        return f"{leader}{entry} <unfinished ...>"
+        return f"{leader}{entry} {p.note}"
 
     def _release(self, p: Pending) -> None:
         if p.held is not None:
@@ -712,6 +716,8 @@ class View:
             pair(p.call, p.records)
             self._track(p.start.pid, p.call)
         entry, exit_text, _ = self._args(p)
+        if exit_text and not p.call.returned:
+            exit_text = f" {UNFINISHED}"   # what it would print at its exit: never (strace's too)
         shown = self._selected(p)        # before tracking: -P knows close(3)'s file
         if p.unfinished:
             self._interrupt(tid)
@@ -806,7 +812,7 @@ class View:
         if tid in self.signals and self._siginfo(tid, rec):
             return
         if t == r.PROCCTOR:
-            self._created(h.pid, rec.sv_flags)
+            self._created(h.pid, rec.sv_flags, h)
             return
         if t == r.PROCDTOR:
             self._destroyed(h.pid, h)
@@ -872,8 +878,10 @@ class View:
             proc = self.procs[pid] = Process()
         return proc
 
-    def _created(self, pid: int, sv_flags: int) -> None:
-        if pid not in self.procs:
+    def _created(self, pid: int, sv_flags: int, h: r.Header) -> None:
+        if pid in self.procs:
+            self._exec(pid, h)
+        else:
             forking = self._forking()
             if forking is not None:
                 self.procs[pid] = self._child_of(forking)
@@ -884,6 +892,39 @@ class View:
         proc.abi = abi_for_svflags(sv_flags)
         self.alive[pid] = pid
         self.ended.discard(pid)
+
+    def _exec(self, pid: int, h: r.Header) -> None:
+        """The exec of process ``pid``, whose PROCCTOR has the id its thread
+        called exec with (docs/design.md): the kernel ends every other thread
+        (their calls do not return; each but the leader exits with 0), and a
+        thread that was not the leader takes the leader's id, as strace's
+        maybe_switch_tcbs tells it: ``+++ superseded by execve in pid N +++``."""
+        execer = h.tid if h.tid > 0 else pid
+        p = self.pending.get(execer)
+        if p is None or p.call.name not in EXECS or self.alive.get(execer) != pid:
+            return                       # not an exec's (ktrace -p's, a child's first)
+        others = [t for t, owner in self.alive.items() if owner == pid and t != execer]
+        others.sort(key=lambda t: t != pid)     # the leader's line first, as strace's often is
+        for tid in others:
+            ended = self._pop(tid)
+            if ended is not None:
+                self._finish(tid, ended, h)
+            if tid != pid:
+                self._interrupt(tid)
+                self._exit_line(tid, h, "exited with 0")
+                self.alive.pop(tid)
+        if execer == pid:
+            return
+        self._pop(execer)
+        if self.current == execer:       # its line is not ended yet
+            self._unfinished(execer, p, f"<pid changed to {pid} ...>")
+        self._interrupt(pid)
+        del self.alive[execer]
+        self.alive[pid] = pid
+        if "thread-execve" not in self.sel.quiet:
+            self._emit(pid, f"{self._leader(pid, h)}+++ superseded by execve in pid {execer} +++")
+        self.pending[pid] = p
+        self.kept += p.kept
 
     def _forking(self) -> Pending | None:
         """The fork or clone in progress, latest first: a new process is its child.
@@ -913,13 +954,15 @@ class View:
             call.resumes = self.interrupted.get(tid)
         if tid in self.pending:          # a CALL with no RET before it: give up on it
             self._finish(tid, self._pop(tid), rec.header)
-        self._interrupt(tid)
+        shown = self.sel.call(name, rec.code)
+        if shown:                        # one -e trace= leaves out ends no other thread's line
+            self._interrupt(tid)
+            self.current = tid
         if len(self.pending) >= MAX_PENDING:
             self._give_up(next(iter(self.pending)))
         p = self.pending[tid] = Pending(call, rec, info)
-        p.shown = self.sel.call(name, rec.code)
+        p.shown = shown
         p.deferred = self.sel.by_status or bool(self.sel.paths)
-        self.current = tid
         if name in ("exit", "exit_group"):
             proc.exit_code = c_int(rec.args[0]) & 0xFF if rec.args else 0
             self._finish(tid, self._pop(tid), rec.header)
@@ -1035,8 +1078,9 @@ class View:
         proc = self._proc(pid)
         proc.files.track(call)
         child = call.retval
+        # a child whose records came first (a thread, a process) is known already
         if call.name in FORKS and call.ok and child > 0 and child not in self.procs \
-                and child not in self.ended:
+                and child not in self.ended and child not in self.alive:
             self.procs[child] = Process(proc.abi, proc.files.copy(shares_files(call)))
             if self.o.follow:        # as strace -f attaches it: [pid N] from now on
                 self.alive[child] = child
@@ -1124,7 +1168,9 @@ class View:
                             buf, pos = reader.buffered()
                             size = len(buf)
                             break
-                        text, lines, tracked = seen
+                        text, lines, tracked, shown = seen
+                        if shown and self.current is not None:
+                            self._interrupt(tid)    # the line of another thread ends here
                         if self.queue:              # behind a line not yet complete
                             for line in lines:
                                 emit(tid, line)
@@ -1148,16 +1194,11 @@ class View:
     def ready(self, pid: int, tid: int) -> bool:
         """Is the view where a CALL of thread ``tid`` (as in the header) of
         ``pid`` starts a line of its own, nothing pending or held for the
-        thread, which is known (its prefix set)?  The line of another thread
-        it interrupts is ended here, as the CALL would."""
+        thread, which is known (its prefix set)?"""
         if tid <= 0:
             tid = pid
-        if (tid in self.signals or tid in self.pending or self.alive.get(tid) != pid
-                or pid not in self.procs or len(self.pending) >= MAX_PENDING):
-            return False
-        if self.current is not None:
-            self._interrupt(tid)
-        return True
+        return not (tid in self.signals or tid in self.pending or self.alive.get(tid) != pid
+                    or pid not in self.procs or len(self.pending) >= MAX_PENDING)
 
     def learn(self, reader: r.RecordReader, key: tuple) -> None:
         """Show the records of the call of ``key`` (see walk) as read, and
@@ -1165,19 +1206,19 @@ class View:
         its decoder looked at the process's descriptors, nor for UNWALKED
         calls.  (Its records, one thread's from CALL to RET with no signal
         between, leave nothing pending or held: its lines are whole.)"""
+        buf, pos = reader.buffered()
+        rec = next_record(reader, buf, pos)
+        self.record(rec)                      # its CALL, which may end another thread's line
+        tid = rec.header.tid if rec.header.tid > 0 else rec.header.pid
+        p = self.pending.get(tid)
+        if p is None:                         # exit, exit_group: nothing to keep
+            return
+        p.call.files = files = WatchedFiles(p.call.files)
         self.learning = lines = []
-        p = files = None
         try:
-            for _ in range(3, len(key), 2):       # its records (key: pid, tid, others, ...)
+            for _ in range(5, len(key), 2):       # its other records (key: see walk)
                 buf, pos = reader.buffered()
-                rec = next_record(reader, buf, pos)
-                self.record(rec)
-                if p is None:
-                    tid = rec.header.tid if rec.header.tid > 0 else rec.header.pid
-                    p = self.pending.get(tid)
-                    if p is None:             # exit, exit_group: nothing to keep
-                        return
-                    p.call.files = files = WatchedFiles(p.call.files)
+                self.record(next_record(reader, buf, pos))
         finally:
             self.learning = None
         if files.touched or p.call.name in UNWALKED or \
@@ -1186,7 +1227,7 @@ class View:
         if len(self.known) >= FAST_CACHE_LIMIT:
             self.known.clear()
         text = "".join(line + "\n" for line in lines)
-        self.known[key] = (text, tuple(lines), p.call if tracks(p.call) else None)
+        self.known[key] = (text, tuple(lines), p.call if tracks(p.call) else None, p.shown)
 
 
 def run(opts: ViewOptions, source, out: TextIO) -> None:

@@ -158,6 +158,7 @@ def _clone3(c: Call, i: int) -> str:
 
 
 FORKS = {"clone", "clone3", "fork", "vfork"}
+EXECS = {"execve", "execveat"}
 CLONE_FILES = _CF("CLONE_FILES")
 
 

@@ -10,10 +10,10 @@
  * batch is flushed when another process's record comes, when it is full
  * (the records of the event in progress move to the next batch, so that a
  * syscall's records stay together), when the thread leaves the CPU (so a
- * thread's records stay in order when it migrates), at process exit, and on
- * demand from user space (ktr_flush, run on each CPU).  A batch that finds
- * no room in the ring is dropped: its records are counted and the process's
- * next record carries KTR_DROP.
+ * thread's records stay in order when it migrates), when a thread is made
+ * or ends, at process exit, and on demand from user space (ktr_flush, run
+ * on each CPU).  A batch that finds no room in the ring is dropped: its
+ * records are counted and the process's next record carries KTR_DROP.
  *
  * Speed: every syscall on the machine runs the two syscall programs, and a
  * traced one writes two or three records per syscall.  Function calls are
@@ -1624,12 +1624,13 @@ static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs
 
 /*
  * ARGS/ENVS of an execve: after a success from the new image (its argument
- * and environment areas, as the kernel copied them there), after a failure
- * from the caller's argv and envp arrays, which are still in place.
+ * and environment areas, as the kernel copied them there; an empty one is
+ * an empty record, as the ptrace engine writes it), after a failure from the
+ * caller's argv and envp arrays, which are still in place.
  */
 static __always_inline void exec_area(struct stage *st, int type, __u64 start, __u64 end)
 {
-	if ((st->fac & KTRFAC(type)) && end > start)
+	if ((st->fac & KTRFAC(type)) && end >= start)
 		emit_string(st, type, 0, start, end - start, 0);
 }
 
@@ -1931,8 +1932,18 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 	np.parent = w.pid;
 	task_who(child, &w);
 	thread_set(w.tid, 0);			/* a new thread: whatever its id did before */
-	if (!(p->flags & KTRFAC_INHERIT) || !w.pid || w.pid == np.parent)
-		return 0;			/* a thread, or invisible to ktrace */
+	if (w.pid == np.parent) {
+		/* a thread, which may run elsewhere first: the records before it go now */
+		st = my_stage();
+		if (st && !st->busy) {
+			st->busy = 1;
+			ktr_send();
+			st->busy = 0;
+		}
+		return 0;
+	}
+	if (!(p->flags & KTRFAC_INHERIT) || !w.pid)
+		return 0;			/* invisible to ktrace */
 	np.flags = p->flags & ~KTRFAC_DROP;
 	np.genio_size = p->genio_size;
 	np.opts = p->opts & KTR_OPT_OWNER_ROOT;
@@ -1967,20 +1978,39 @@ int BPF_PROG(ktr_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	struct ktr_proc_ctor ctor = {.sv_flags = SV_LINUX_X86_64};
 	struct stage *st;
 	struct who w;
+	__u32 former;
+	__u8 state;
 
 	__sync_fetch_and_add(&ktr_live.comm_gen, 1);	/* (for any process: cheap) */
 	st = begin(&w);
 	if (!st)
 		return 0;
-	if ((thread_get(w.tid) & TS_RETRY) && (st->fac & KTRFAC(KTR_NAMEI)) && HAVE_TASK_PT_REGS &&
+	/*
+	 * A thread not the leader took the leader's id (the leader's state was
+	 * cleared as it exited): its state goes with it, and this event's
+	 * records have the id it called exec with (docs/design.md).  old_pid is
+	 * the initial namespace's: in a nested one the former id is not known,
+	 * and the thread is in its exec call whatever the id's state says.
+	 */
+	if (ktr_cfg.pidns_level) {
+		former = w.tid;
+		state = thread_get(former) | TS_ENTERED;
+	} else {
+		former = old_pid;
+		state = thread_get(former);
+	}
+	thread_set(former, 0);
+	st->tmpl.ktr_tid = former;
+	if ((state & TS_RETRY) && (st->fac & KTRFAC(KTR_NAMEI)) && HAVE_TASK_PT_REGS &&
 	    BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), orig_ax) == NR_EXECVE) {
 		/* execve's path, unreadable at entry: the kernel's copy, as the old memory goes */
 		struct ureq r = {.src = (__u64)BPF_CORE_READ(bprm, filename), .len = MAX_STRING,
 				 .type = KTR_NAMEI, .str = 1, .kernel = 1};
 
 		emit_user(st, &r);
-		thread_set(w.tid, thread_get(w.tid) & ~TS_RETRY);
+		state &= ~TS_RETRY;
 	}
+	thread_set(w.tid, state);
 	if (BPF_CORE_READ_BITFIELD(bprm, secureexec) && !(st->opts & KTR_OPT_OWNER_ROOT)) {
 		/* ktrprocexec(): privilege gained and the tracer is not root */
 		struct ktr_batch note = {.pid = w.pid, .flags = KTR_BATCH_EXEC_PRIV};
@@ -2037,6 +2067,13 @@ int BPF_PROG(ktr_exit, struct task_struct *task)
 		} else {
 			forget_proc(w.pid);
 		}
+	} else {
+		/*
+		 * A thread's end: its records go now.  An exec in another thread
+		 * waits for this end, and its records (the exec'ing thread may take
+		 * this one's id) come after.
+		 */
+		ktr_send();
 	}
 	end(st);
 	return 0;

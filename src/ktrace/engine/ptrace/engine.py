@@ -719,9 +719,14 @@ class PtraceEngine(Engine):
         except OSError:
             pass
 
-    def procctor(self, th: Thread) -> None:
+    def procctor(self, th: Thread, tid: int | None = None) -> None:
+        """PROCCTOR; ``tid``: the id an exec's is written under, the one the
+        thread called exec with (docs/design.md: a thread not the leader
+        takes the leader's id)."""
         if th.proc.flags & F_PROCCTOR:
             st = self.begin(th)
+            if tid is not None:
+                st.tid = tid
             st.add(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64))
             self.emit(st)
 
@@ -806,7 +811,7 @@ class PtraceEngine(Engine):
         th.cpu_addr = 0                  # the new image registers its own rseq
         th.close_stat()
         proc.exec_reset()
-        self.procctor(th)
+        self.procctor(th, former)
         self.resume(th)
 
     def _exit_event(self, th: Thread) -> None:
