@@ -10,6 +10,7 @@ check what an engine records, not what the facility decides.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from ktrace import record as r
 from ktrace import trpoints
 from ktrace.control import bpf_unavailable as bpf_reason
 from ktrace.engine import DEFAULT_GENIO_SIZE, ProcSettings
+from ptrace_support import build
 
 ENGINES = ("ptrace", "bpf")
 
@@ -134,6 +136,30 @@ def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
     if status is None:
         _, status = os.waitpid(pid, 0)
     return status
+
+
+def compiled_once(factory, name: str, source: str) -> str:
+    """A module's C test program, compiled (skipped where there is no gcc)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    return build(factory.mktemp(name), name, source)
+
+
+def traced_once(factory, argv: list, name: str, **options):
+    """trace(engine): (the trace file, what the program printed) of ``argv``
+    traced by that engine in a directory of its own (trace_command's
+    ``options``), made once (a skip, or a failure under KTRACE_REQUIRE_BPF=1,
+    where the engine cannot run)."""
+    runs: dict[str, tuple[Path, str]] = {}
+
+    def trace(engine: str) -> tuple[Path, str]:
+        if engine not in runs:
+            where = factory.mktemp(engine)
+            out, stdout = where / f"{name}.out", where / "stdout"
+            trace_command(engine, argv, out, stdout=stdout, cwd=where, **options)
+            runs[engine] = (out, stdout.read_text())
+        return runs[engine]
+    return trace
 
 
 def service_pids(engine: str, runtime_dir: str) -> list[int]:

@@ -171,5 +171,16 @@ def read_calls(path: Path) -> dict[int, list[TracedCall]]:
     return calls
 
 
+def data_of_calls(path: Path, names, struct_name: bytes) -> list[tuple]:
+    """(name, error, GIO data, STRU ``struct_name`` data) of each call in ``names``."""
+    out = []
+    for calls in read_calls(path).values():
+        for c in calls:
+            if c.name in names:
+                out.append((c.name, c.error, [g.data for g in c.of(r.Genio)],
+                            [s.data for s in c.of(r.Struct) if s.name == struct_name]))
+    return out
+
+
 def records(path: Path) -> list:
     return list(r.read_records(str(path)))

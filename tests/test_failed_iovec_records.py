@@ -11,17 +11,16 @@ Real processes, under each engine (bpf: root and BPF only)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import ENGINES, compiled_once, traced_once
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
-from ptrace_support import build, read_calls
+from ptrace_support import data_of_calls
 
 # In order: on a full non-blocking pipe, writev of "he" "llo" and of two
 # 3000-byte iovecs (EAGAIN), pwritev (ESPIPE), sendmsg and sendmmsg
@@ -80,36 +79,17 @@ IOV_DATA = lp.IOV_DATA.encode()
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory) -> str:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    return build(tmp_path_factory.mktemp("iovecs"), "iovecs", IOVECS_C)
+    return compiled_once(tmp_path_factory, "iovecs", IOVECS_C)
 
 
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
-    """The trace file of an engine, made once (a skip, or a failure under
-    KTRACE_REQUIRE_BPF=1, when the engine cannot run)."""
-    files = {}
-
-    def trace(engine: str):
-        if engine not in files:
-            out = tmp_path_factory.mktemp(engine) / "iovecs.out"
-            trace_command(engine, [exe], out)
-            files[engine] = out
-        return files[engine]
-    return trace
+    return traced_once(tmp_path_factory, [exe], "iovecs")
 
 
 def _calls(path):
     """(name, error, GIO data, STRU iovdata data) of each call of CALLS."""
-    out = []
-    for calls in read_calls(path).values():
-        for c in calls:
-            if c.name in CALLS:
-                gio = [g.data for g in c.of(r.Genio)]
-                given = [s.data for s in c.of(r.Struct) if s.name == IOV_DATA]
-                out.append((c.name, c.error, gio, given))
-    return out
+    return data_of_calls(path, CALLS, IOV_DATA)
 
 
 @pytest.fixture(params=ENGINES)
@@ -118,7 +98,7 @@ def engine(request) -> str:
 
 
 def test_the_data_no_descriptor_moved_is_recorded(engine, traced):
-    assert _calls(traced(engine)) == [
+    assert _calls(traced(engine)[0]) == [
         ("writev", EAGAIN, [], [b"hello"]),
         ("writev", EAGAIN, [], [b"f" * DEFAULT_GENIO_SIZE]),     # capped at the genio size
         ("pwritev", ESPIPE, [], [b"seek"]),
@@ -134,7 +114,7 @@ def test_the_data_no_descriptor_moved_is_recorded(engine, traced):
 
 
 def test_both_engines_record_the_same_data(traced):
-    recorded = [_calls(traced(engine)) for engine in ENGINES]
+    recorded = [_calls(traced(engine)[0]) for engine in ENGINES]
     assert recorded[0] == recorded[1]
 
 
@@ -146,7 +126,7 @@ def _kdump(path, *options) -> str:
 
 
 def test_the_strace_view_shows_the_data_strace_read(engine, traced):
-    text = _kdump(traced(engine), "--strace")
+    text = _kdump(traced(engine)[0], "--strace")
 
     def msg(data: str, length: int) -> str:
         return (rf'\{{msg_name=NULL, msg_namelen=0, msg_iov=\[\{{iov_base="{data}", '
@@ -180,7 +160,7 @@ def test_the_strace_view_shows_the_data_strace_read(engine, traced):
 def test_the_freebsd_view_leaves_the_data_out(engine, traced, tmp_path):
     """Plain kdump prints the trace as it prints it without its STRU iovdata
     (the records its fast path walks and those it screens alike)."""
-    path = traced(engine)
+    path, _ = traced(engine)
     kept = [rec for rec in r.read_records(str(path))
             if not (type(rec) is r.Struct and rec.name == IOV_DATA)]
     without = tmp_path / "without.out"

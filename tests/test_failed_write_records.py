@@ -8,17 +8,15 @@ the result).  Real processes, under each engine (bpf: root and BPF only)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from engine_support import ENGINES, trace_command
-from ktrace import record as r
+from engine_support import ENGINES, compiled_once, traced_once
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
-from ptrace_support import build, read_calls
+from ptrace_support import data_of_calls
 
 # The writes, in order: a pipe filled (65536 bytes written), then EAGAIN for
 # more of them and for "hello"; pwrite64 on a pipe (ESPIPE) and sendto on one
@@ -65,36 +63,17 @@ WRITERS = {"write", "pwrite64", "sendto"}
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory) -> str:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    return build(tmp_path_factory.mktemp("writes"), "writes", WRITES_C)
+    return compiled_once(tmp_path_factory, "writes", WRITES_C)
 
 
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
-    """The trace file of an engine, made once (a skip, or a failure under
-    KTRACE_REQUIRE_BPF=1, when the engine cannot run)."""
-    files = {}
-
-    def trace(engine: str):
-        if engine not in files:
-            out = tmp_path_factory.mktemp(engine) / "writes.out"
-            trace_command(engine, [exe], out)
-            files[engine] = out
-        return files[engine]
-    return trace
+    return traced_once(tmp_path_factory, [exe], "writes")
 
 
 def _writes(path):
     """(name, error, GIO data, STRU buf data) of each write-like call."""
-    out = []
-    for calls in read_calls(path).values():
-        for c in calls:
-            if c.name in WRITERS:
-                gio = [g.data for g in c.of(r.Genio)]
-                bufs = [s.data for s in c.of(r.Struct) if s.name == lp.FAILED_BUF.encode()]
-                out.append((c.name, c.error, gio, bufs))
-    return out
+    return data_of_calls(path, WRITERS, lp.FAILED_BUF.encode())
 
 
 @pytest.fixture(params=ENGINES)
@@ -103,7 +82,7 @@ def engine(request) -> str:
 
 
 def test_a_failed_write_records_its_buffer(engine, traced):
-    writes = _writes(traced(engine))
+    writes = _writes(traced(engine)[0])
     gio = DEFAULT_GENIO_SIZE
     assert writes[0] == ("write", 0, [b"f" * gio], [])              # a successful write: GIO only
     assert writes[1] == ("write", EAGAIN, [], [b"f" * gio])         # capped at the genio size
@@ -120,7 +99,7 @@ def test_a_failed_write_records_its_buffer(engine, traced):
 
 
 def test_both_engines_record_the_same_buffers(traced):
-    recorded = [_writes(traced(engine)) for engine in ENGINES]
+    recorded = [_writes(traced(engine)[0]) for engine in ENGINES]
     assert recorded[0] == recorded[1]
 
 
@@ -132,7 +111,7 @@ def _kdump(path, *options) -> str:
 
 
 def test_the_strace_view_shows_the_data_strace_read(engine, traced):
-    text = _kdump(traced(engine), "--strace")
+    text = _kdump(traced(engine)[0], "--strace")
     for line in (r'write\(\d+, "hello", 5\) += -1 EAGAIN',
                  r'pwrite64\(\d+, "seek", 4, 0\) += -1 ESPIPE',
                  r'sendto\(\d+, "sock", 4, 0, NULL, 0\) += -1 ENOTSOCK',
@@ -147,11 +126,11 @@ def test_the_strace_view_shows_the_data_strace_read(engine, traced):
 
 
 def test_a_record_cut_at_the_genio_size_is_not_taken_for_unreadable(engine, traced):
-    text = _kdump(traced(engine), "--strace", "-s", "8192")
+    text = _kdump(traced(engine)[0], "--strace", "-s", "8192")
     cut = f'"{"f" * DEFAULT_GENIO_SIZE}"...'
     assert f"{cut}, 65536) = -1 EAGAIN" in text
 
 
 def test_the_freebsd_view_shows_the_struct(engine, traced):
-    text = _kdump(traced(engine))
+    text = _kdump(traced(engine)[0])
     assert re.search(r"STRU +buf 5 68656c6c6f\b", text), text

@@ -10,17 +10,16 @@ Real processes, under each engine (bpf: root and BPF only)."""
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 import sys
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import ENGINES, compiled_once, traced_once
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
-from ptrace_support import build, read_calls
+from ptrace_support import read_calls
 
 # A page of 'a's followed by an unmapped one (``end``); each call's memory ends
 # there.  The page is written first, so the bpf program (which reads only
@@ -67,24 +66,12 @@ int main(void) {
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory) -> str:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    return build(tmp_path_factory.mktemp("partial"), "partial", PARTIAL_C)
+    return compiled_once(tmp_path_factory, "partial", PARTIAL_C)
 
 
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
-    """(trace file, the unmapped page's address) of an engine, made once."""
-    runs = {}
-
-    def trace(engine: str):
-        if engine not in runs:
-            where = tmp_path_factory.mktemp(engine)
-            out, stdout = where / "partial.out", where / "stdout"
-            trace_command(engine, [exe], out, stdout=stdout)
-            runs[engine] = (out, int(stdout.read_text(), 16))
-        return runs[engine]
-    return trace
+    return traced_once(tmp_path_factory, [exe], "partial")
 
 
 @pytest.fixture(params=ENGINES)
@@ -144,7 +131,8 @@ def _kdump(path, *options) -> str:
 
 
 def test_the_strace_view_prints_what_strace_read(engine, traced):
-    path, end = traced(engine)
+    path, printed = traced(engine)
+    end = int(printed, 16)
     text = _kdump(path, "--strace", "-e", "trace=memfd_create,request_key,setgroups,poll,writev")
     lines = [re.sub(r" +=", " =", line) for line in text.splitlines()]
     assert lines == [

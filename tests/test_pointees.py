@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import ENGINES, compiled_once, traced_once
 from ktrace import record as r
-from ptrace_support import build, read_calls
+from ptrace_support import read_calls
 
 CALLS = ("setsockopt", "getsockopt", "seccomp", "pselect6", "ptrace")
 TRACE = "trace=" + ",".join(CALLS)
@@ -157,24 +156,12 @@ int main(void) {
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory) -> str:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    return build(tmp_path_factory.mktemp("pointees"), "pointees", POINTEES_C)
+    return compiled_once(tmp_path_factory, "pointees", POINTEES_C)
 
 
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
-    """(trace file, the lines the program printed) of an engine, made once."""
-    runs = {}
-
-    def trace(engine: str):
-        if engine not in runs:
-            where = tmp_path_factory.mktemp(engine)
-            out, stdout = where / "pointees.out", where / "stdout"
-            trace_command(engine, [exe], out, stdout=stdout, cwd=where, inherit=False)
-            runs[engine] = (out, stdout.read_text().splitlines())
-        return runs[engine]
-    return trace
+    return traced_once(tmp_path_factory, [exe], "pointees", inherit=False)
 
 
 @pytest.fixture(params=ENGINES)
@@ -222,7 +209,7 @@ def test_the_strace_view_prints_what_strace_prints(engine, traced):
     assert res.returncode == 0, res.stderr
     lines = [re.sub(r" +=", " =", line) for line in res.stdout.splitlines()
              if not line.startswith(("---", "+++"))]
-    assert lines == printed
+    assert lines == printed.splitlines()
 
 
 @pytest.mark.skipif(not os.access("/usr/bin/strace", os.X_OK), reason="needs /usr/bin/strace")

@@ -10,15 +10,14 @@ and BPF only)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import ENGINES, compiled_once, traced_once
 from ktrace import record as r
-from ptrace_support import build, read_calls
+from ptrace_support import read_calls
 
 # Each buffer ends where the unmapped page (``end``) begins.
 PARTS_C = r"""
@@ -60,24 +59,12 @@ int main(void) {
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory) -> str:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    return build(tmp_path_factory.mktemp("parts"), "parts", PARTS_C)
+    return compiled_once(tmp_path_factory, "parts", PARTS_C)
 
 
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
-    """(trace file, the unmapped page's address) of an engine, made once."""
-    runs = {}
-
-    def trace(engine: str):
-        if engine not in runs:
-            where = tmp_path_factory.mktemp(engine)
-            out, stdout = where / "parts.out", where / "stdout"
-            trace_command(engine, [exe], out, stdout=stdout, cwd=where)
-            runs[engine] = (out, int(stdout.read_text(), 16))
-        return runs[engine]
-    return trace
+    return traced_once(tmp_path_factory, [exe], "parts")
 
 
 @pytest.fixture(params=ENGINES)
