@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,14 @@ def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
     if status is None:
         _, status = os.waitpid(pid, 0)
     return status
+
+
+def kdump_of(path: Path, *options: str) -> str:
+    """kdump's output for trace file ``path`` (it must succeed)."""
+    res = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path), *options],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
 
 
 def compiled_once(factory, name: str, source: str) -> str:

@@ -11,12 +11,10 @@ Real processes, under each engine (bpf: root and BPF only)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
-from engine_support import ENGINES, compiled_once, traced_once
+from engine_support import ENGINES, compiled_once, kdump_of, traced_once
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
@@ -118,15 +116,8 @@ def test_both_engines_record_the_same_data(traced):
     assert recorded[0] == recorded[1]
 
 
-def _kdump(path, *options) -> str:
-    res = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path), *options],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
 def test_the_strace_view_shows_the_data_strace_read(engine, traced):
-    text = _kdump(traced(engine)[0], "--strace")
+    text = kdump_of(traced(engine)[0], "--strace")
 
     def msg(data: str, length: int) -> str:
         return (rf'\{{msg_name=NULL, msg_namelen=0, msg_iov=\[\{{iov_base="{data}", '
@@ -166,7 +157,7 @@ def test_the_freebsd_view_leaves_the_data_out(engine, traced, tmp_path):
     without = tmp_path / "without.out"
     without.write_bytes(b"".join(r.encode(rec) for rec in kept))
     for options in ((), ("-H", "-T"), ("-t", "s")):
-        text = _kdump(path, *options)
+        text = kdump_of(path, *options)
         assert "iovdata" not in text
-        assert text == _kdump(without, *options)
-    assert "iovdata" in _kdump(path, "--json")
+        assert text == kdump_of(without, *options)
+    assert "iovdata" in kdump_of(path, "--json")

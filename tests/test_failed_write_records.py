@@ -8,12 +8,10 @@ the result).  Real processes, under each engine (bpf: root and BPF only)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
-from engine_support import ENGINES, compiled_once, traced_once
+from engine_support import ENGINES, compiled_once, kdump_of, traced_once
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
 from ptrace_support import data_of_calls
@@ -103,15 +101,8 @@ def test_both_engines_record_the_same_buffers(traced):
     assert recorded[0] == recorded[1]
 
 
-def _kdump(path, *options) -> str:
-    res = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path), *options],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
 def test_the_strace_view_shows_the_data_strace_read(engine, traced):
-    text = _kdump(traced(engine)[0], "--strace")
+    text = kdump_of(traced(engine)[0], "--strace")
     for line in (r'write\(\d+, "hello", 5\) += -1 EAGAIN',
                  r'pwrite64\(\d+, "seek", 4, 0\) += -1 ESPIPE',
                  r'sendto\(\d+, "sock", 4, 0, NULL, 0\) += -1 ENOTSOCK',
@@ -126,11 +117,11 @@ def test_the_strace_view_shows_the_data_strace_read(engine, traced):
 
 
 def test_a_record_cut_at_the_genio_size_is_not_taken_for_unreadable(engine, traced):
-    text = _kdump(traced(engine)[0], "--strace", "-s", "8192")
+    text = kdump_of(traced(engine)[0], "--strace", "-s", "8192")
     cut = f'"{"f" * DEFAULT_GENIO_SIZE}"...'
     assert f"{cut}, 65536) = -1 EAGAIN" in text
 
 
 def test_the_freebsd_view_shows_the_struct(engine, traced):
-    text = _kdump(traced(engine)[0])
+    text = kdump_of(traced(engine)[0])
     assert re.search(r"STRU +buf 5 68656c6c6f\b", text), text

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import re
 import struct
-import subprocess
-import sys
 
 import pytest
 
-from engine_support import ENGINES, compiled_once, traced_once
+from engine_support import ENGINES, compiled_once, kdump_of, traced_once
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ptrace_support import read_calls
@@ -123,17 +121,10 @@ def test_setgroups_items_are_the_readable_ones(engine, traced):
     assert struct.unpack("<2I", arr.data) == (1, 2)
 
 
-def _kdump(path, *options) -> str:
-    res = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path), *options],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
-
-
 def test_the_strace_view_prints_what_strace_read(engine, traced):
     path, printed = traced(engine)
     end = int(printed, 16)
-    text = _kdump(path, "--strace", "-e", "trace=memfd_create,request_key,setgroups,poll,writev")
+    text = kdump_of(path, "--strace", "-e", "trace=memfd_create,request_key,setgroups,poll,writev")
     lines = [re.sub(r" +=", " =", line) for line in text.splitlines()]
     assert lines == [
         # strace reads -s bytes and one more of a string, all or none
@@ -149,9 +140,9 @@ def test_the_strace_view_prints_what_strace_read(engine, traced):
         "+++ exited with 0 +++",
     ]
     # a longer -s than the readable part: the address
-    assert f"memfd_create({end - 40:#x}, 0)" in _kdump(path, "--strace", "-s", "40")
+    assert f"memfd_create({end - 40:#x}, 0)" in kdump_of(path, "--strace", "-s", "40")
 
 
 def test_the_freebsd_view_shows_the_part(engine, traced):
-    text = _kdump(traced(engine)[0])
+    text = kdump_of(traced(engine)[0])
     assert re.search(rf'STRU +{lp.PARTIAL_STRING} "a{{40}}"', text), text
