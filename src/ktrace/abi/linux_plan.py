@@ -31,7 +31,8 @@ for both; nothing for ``_IOC_NONE`` (the old tty requests: TCGETS, ...).
 
 Sizes are counted as :class:`Length` sources: a fixed count, an argument's
 value, the return value, a socklen/int the kernel writes back through a
-pointer argument, the size of an ``fd_set`` for ``nfds`` descriptors, or an
+pointer argument, the size of an ``fd_set`` for ``nfds`` descriptors, the
+longs of a nodemask of ``maxnode - 1`` bits, the pages of a range, or an
 ioctl request's ``_IOC_SIZE``.
 
 Struct and string data are capped at the trace file's genio size, but for
