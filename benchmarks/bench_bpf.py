@@ -333,15 +333,16 @@ called), and the coarse clock (jiffies) would put a RET before its CALL.
 So 1.5 is not within reach of the same records on this guest.
 
 The build (issue 15: at most 1.05): its three rows are run in turn with the
-untraced one.  Loaded but tracing nothing, the engine costs the build a
-percent or two (the tracepoints every syscall passes); traced with the
-syscall records alone (`-t c`: a CALL and a RET, each stamped with a clock
-read) it costs what the default set costs.  So the build's cost is that of
-dd's floor above, per syscall: about 90,000 syscalls (the `-t c` row's
-records, a CALL and a RET each) at ~0.4 µs each.  Its
+untraced one.  Loaded but tracing nothing, the engine costs the build
+nothing measurable (1.00-1.02: the tracepoints every syscall passes).
+Traced with the syscall records alone (`-t c`: a CALL and a RET, each
+stamped with a clock read) it costs 1.05-1.09 in runs of 9-11 on
+2026-12-07, the default set 1.07-1.10: the build's cost is dd's floor
+above, per syscall (about 90,000 syscalls, the `-t c` row's records, at
+~0.4 µs each), and the default set's paths and data add up to 0.04.  Its
 share depends on how fast the machine compiles: on the machine of the
-session before, the build took 1.6 s untraced and 1.05x traced; on a machine
-that builds in 0.46 s the same syscalls cost it 1.07-1.10x.
+session before, the build took 1.6 s untraced and 1.05x traced; on this
+one, which builds in 0.46 s, the same syscalls cost it more.
 
 The trace file is written by one Python process in 32 KiB batches (one write
 per 256 KiB); it runs on the other core.  "traced s" ends when the last record
