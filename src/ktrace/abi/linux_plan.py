@@ -440,12 +440,13 @@ def out_string(length: Length) -> ArgSpec:
 # most); the register set behind ptrace's iovec (iov_base at 0, iov_len at 8;
 # at most a user_fpregs_struct, the largest strace prints: GETREGSET's at exit,
 # SETREGSET's at entry, its iovec read at exit too for the iov_len the kernel
-# sets); pselect6's sigmask (its struct sigset_argpack: ss at 0, ss_len at 8;
-# strace prints one of 8 bytes).
+# sets); pselect6's and io_pgetevents' sigmask (their struct sigset_argpack:
+# ss at 0, ss_len at 8; strace prints one of 8 bytes).
 SOCK_FILTER = Pointee("sock_filter", ptr=8, count_at=0, width=2, elem=8, most=4096)
 REGSET = Pointee("regset", ptr=0, count_at=8, width=8, elem=0, most=512)
 SIGMASK = Pointee("sigset", ptr=0, count_at=8, width=8, elem=0, most=8)
 SOCK_FPROG = ArgSpec(Role.IN_STRUCT, "sock_fprog", 16, then=SOCK_FILTER)
+SIGSET_ARGPACK = ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=SIGMASK)
 
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
@@ -517,7 +518,8 @@ PLANS: dict[str, Plan] = {
     "_sysctl": (in_("sysctl_args"),),
     "io_setup": (V, out("long")),
     "io_getevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec")),
-    "io_pgetevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec"), V),
+    "io_pgetevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec"),
+                      SIGSET_ARGPACK),
     "io_uring_enter": (V, V, V, V, in_("sigset", arg(5)), V),
     "setxattr": (P, S, in_("bytes", arg(3)), V, V),
     "lsetxattr": (P, S, in_("bytes", arg(3)), V, V),
@@ -567,8 +569,7 @@ PLANS: dict[str, Plan] = {
     "ppoll": (array(Role.INOUT_ARRAY, "pollfd", arg(1)), V, inout("timespec"),
               in_("sigset", arg(4)), V),
     "select": (V, FDSET, FDSET, FDSET, inout("timeval")),
-    "pselect6": (V, FDSET, FDSET, FDSET, inout("timespec"),
-                 ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=SIGMASK)),
+    "pselect6": (V, FDSET, FDSET, FDSET, inout("timespec"), SIGSET_ARGPACK),
     "epoll_wait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V),
     "epoll_pwait": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, V, in_("sigset"), V),
     "epoll_pwait2": (V, array(Role.OUT_ARRAY, "epoll_event", RET), V, in_("timespec"),

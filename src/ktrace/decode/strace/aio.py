@@ -6,7 +6,7 @@ import struct
 
 from . import structs as T
 from .call import PTR, Arg, Call, at_exit
-from .fdio import print_array
+from .fdio import print_array, sigset_argpack
 from .fmt import c_long, hexval, ptr
 
 IO_EVENT = struct.Struct("<QQqq")       # data, obj, res, res2
@@ -44,6 +44,6 @@ SYSCALLS = {
     "io_submit": (PTR, LONG_ARG, PTR),
     "io_getevents": (PTR, LONG_ARG, LONG_ARG, at_exit(_events), at_exit(_timeout)),
     "io_pgetevents": (PTR, LONG_ARG, LONG_ARG, at_exit(_events), at_exit(_timeout),
-                      at_exit(PTR.render)),
+                      at_exit(sigset_argpack)),
     "io_cancel": (PTR, PTR, at_exit(PTR.render)),
 }

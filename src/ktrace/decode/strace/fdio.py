@@ -320,9 +320,9 @@ def _fd_sets(c: Call, i: int) -> str:
     return T.fd_set_text(data, nfds, c.fd_text)
 
 
-def _sigset_argpack(c: Call, i: int) -> str:
-    """print_kernel_sigset: pselect6's ``{sigmask=[HUP], sigsetsize=8}``, its
-    mask recorded after it (linux_plan.SIGMASK)."""
+def sigset_argpack(c: Call, i: int) -> str:
+    """print_kernel_sigset: pselect6's and io_pgetevents' ``{sigmask=[HUP],
+    sigsetsize=8}``, its mask recorded after it (linux_plan.SIGMASK)."""
     data = c.struct(i, "sigset_argpack", exit=False)
     f = S.fixed("sigset_argpack", data) if data is not None and c.verbose else None
     if f is None:
@@ -404,7 +404,7 @@ SYSCALLS = {
     "select": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
                Arg(p_struct("timeval", T.timeval_text, exit=False))),
     "pselect6": (INT, Arg(_fd_sets), Arg(_fd_sets), Arg(_fd_sets),
-                 Arg(p_struct("timespec", T.timespec_text, exit=False)), Arg(_sigset_argpack)),
+                 Arg(p_struct("timespec", T.timespec_text, exit=False)), Arg(sigset_argpack)),
     "getrandom": (at_exit(_random), ULONG, Arg(p_flags(L.GETRANDOM_FLAGS, "GRND_???"))),
     "close_range": (UINT, UINT, Arg(p_flags(L.CLOSE_RANGE_FLAGS, "CLOSE_RANGE_???"))),
     "inotify_init1": (Arg(p_flags(L.INOTIFY_INIT_FLAGS, "IN_???")),),
