@@ -314,7 +314,7 @@ STRUCT_SIZES: dict[str, int] = {
     "perf_event_attr": 64,
     "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
     "user_regs": 216, "user_fpregs": 512, "cmsghdr": 0,
-    "sock_filter": 8, "regset": 0, "sigset_argpack": 16,
+    "sock_filter": 8, "regset": 0, "sigset_argpack": 16, "unipair": 4,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -335,7 +335,7 @@ C_STRUCTS: dict[str, str] = {
 WHOLE_STRUCTS = frozenset({"dirents"})
 # Structs of which strace reads a part: when not all can be read, their first
 # page's part (see the module's doc).
-PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes", "perf_event_attr"})
+PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes", "perf_event_attr", "ioc"})
 
 # Roles whose exit records are written for a failed call too (an IN_BUF's
 # are then STRU FAILED_BUF, not a GIO; the data of an IN_IOVEC, IN_MSGHDR and
@@ -447,6 +447,8 @@ REGSET = Pointee("regset", ptr=0, count_at=8, width=8, elem=0, most=512)
 SIGMASK = Pointee("sigset", ptr=0, count_at=8, width=8, elem=0, most=8)
 SOCK_FPROG = ArgSpec(Role.IN_STRUCT, "sock_fprog", 16, then=SOCK_FILTER)
 SIGSET_ARGPACK = ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=SIGMASK)
+# PIO_UNIMAP's struct unimapdesc: entry_ct (a short) at 0, entries at 8
+UNIPAIRS = Pointee("unipair", ptr=8, count_at=0, width=2, elem=4, most=1024)
 
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
@@ -752,8 +754,8 @@ IOCTL_KD = {
     PIO_SCRNMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN, 256)},
     PIO_FONT: {2: ioc_part(Role.IN_STRUCT, SHOWN, 8192)},
     PIO_CMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN, 48)},
-    PIO_UNISCRNMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN * 2, 512)},
-    PIO_UNIMAP: {2: in_("ioc", fixed(16))}, PIO_UNIMAPCLR: {2: in_("ioc", fixed(6))},
+    PIO_UNISCRNMAP: {2: in_("ioc", fixed(512))},     # (print_array: to its first page's end)
+    PIO_UNIMAP: {2: in_("ioc", fixed(16))._replace(then=UNIPAIRS)}, PIO_UNIMAPCLR: {2: in_("ioc", fixed(6))},
     KDGETKEYCODE: {2: inout("ioc", fixed(8))}, KDSETKEYCODE: {2: in_("ioc", fixed(8))},
 }
 SIOCGIFCONF = 0x8912

@@ -11,6 +11,7 @@ from ...names import signal_name
 from ...xlat import LINUX as L
 from ...xlat import Xlat
 from ..call import Call
+from ..fdio import print_array
 from ..fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, quote, xval
 from . import NO_ARG, UINT, Request, fields, flag_bits, memory
 
@@ -47,6 +48,7 @@ _KEYCODE = struct.Struct("<II")          # kbkeycode: scancode, keycode
 _KBD_REPEAT = struct.Struct("<ii")       # kbd_repeat: delay, period
 _UNIMAPINIT = struct.Struct("<HHH")      # unimapinit: advised_hash{size,step,level}
 _UNIMAPDESC = struct.Struct("<H6xQ")     # unimapdesc: entry_ct, entries
+_UNIPAIR = struct.Struct("<HH")           # unipair: unicode, fontpos
 _FONTDESC = struct.Struct("<HH4xQ")      # consolefontdesc: charcount, charheight, chardata
 _FONT_OP = struct.Struct("<5I4xQ")       # console_font_op: op, flags, width, height,
 #                                          charcount, data
@@ -160,10 +162,13 @@ def _uni_scrnmap(data: bytes, c: Call) -> str:
 
 
 def _put_uni_scrnmap(c: Call) -> str:
-    """PIO_UNISCRNMAP: of which strace reads what it prints (-s elements and
-    one more): the plan records that much when the whole table cannot be read."""
-    data = given(c, 2 * min(E_TABSZ, c.opts.strsize + 1))
-    return ptr(c.arg(2)) if data is None else _uni_scrnmap(data, c)
+    """PIO_UNISCRNMAP: the elements strace reads one by one, up to -s and one
+    more, or to the first unreadable one (the record cut at its page's end)."""
+    data = given(c, 2)
+    if data is None:
+        return ptr(c.arg(2))
+    items = [_uni_scrnmap_item(v) for (v,) in _USHORT.iter_unpack(data[:len(data) // 2 * 2])]
+    return print_array(c, c.arg(2), E_TABSZ, items[:E_TABSZ], _USHORT.size)
 
 
 def _kb_table(table: int) -> str:
@@ -221,7 +226,10 @@ def _kbsentry(get: bool):
         if get and not c.ok:
             return head + "}"
         data = answer(c, entry, whole) if get else entry
-        string = _kb_string(data[1:whole], c) if data and len(data) >= whole else "???"
+        # umovestr: the string to its NUL, read up to unreadable memory (a
+        # struct cut at its page's end: linux_plan.PAGE_PART_STRUCTS)
+        readable = data is not None and (len(data) >= whole or b"\0" in data[1:])
+        string = _kb_string(data[1:whole], c) if readable else "???"
         return f"{head}, kb_string={string}}}"
     return Request(text, late=get)
 
@@ -238,8 +246,10 @@ def _diacrs(name: str, item: struct.Struct, item_text, get: bool):
         end = 4 + shown * item.size
         if not shown:
             entries = "[]"
-        elif len(data) < end:
-            entries = ptr(c.arg(2) + 4)
+        elif len(data) < end:            # cut at a page's end: the entries before it
+            readable = data[4:4 + (len(data) - 4) // item.size * item.size]
+            entries = print_array(c, c.arg(2) + 4, shown,
+                                  [item_text(v) for v in item.iter_unpack(readable)], item.size)
         else:
             entries = array(map(item_text, item.iter_unpack(data[4:end])), c.opts)
             if count > MAX_DIACR and shown <= c.opts.strsize:
@@ -290,6 +300,14 @@ def _unimap_entries(count: int, entries: int) -> str:
     return "[]" if entries and not count else ptr(entries)
 
 
+def _unipairs(c: Call, count: int, entries: int) -> str:
+    """PIO_UNIMAP's unipair array, recorded after its struct (linux_plan.UNIPAIRS)."""
+    arr = c.array(2, "unipair", exit=False)
+    items = [f"{{unicode={hexval(u)}, fontpos={hexval(f)}}}"
+             for u, f in _UNIPAIR.iter_unpack(arr.data[:len(arr.data) // 4 * 4])] if arr else []
+    return print_array(c, entries, count, items, _UNIPAIR.size)
+
+
 def _unimap(get: bool):
     """GIO_UNIMAP, PIO_UNIMAP: entry_ct (get: ``=>`` the count after the call,
     which strace reads again even of a failed call) and the entries."""
@@ -299,7 +317,7 @@ def _unimap(get: bool):
             return ptr(c.arg(2))
         count, entries = _UNIMAPDESC.unpack_from(entry)
         if not get:
-            return f"{{entry_ct={count}, entries={_unimap_entries(count, entries)}}}"
+            return f"{{entry_ct={count}, entries={_unipairs(c, count, entries)}}}"
         after = answer(c, entry, _UNIMAPDESC.size) or entry
         now, now_entries = _UNIMAPDESC.unpack_from(after)
         shown = ptr(entries) if not c.ok else _unimap_entries(count, now_entries)
