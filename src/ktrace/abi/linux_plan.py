@@ -52,7 +52,9 @@ so.  clone_args' ``set_tid`` array (``set_tid_size`` pids, at most
 
 A struct of ``PAGE_PART_STRUCTS`` (a sockaddr; the untyped ``bytes``:
 setsockopt's and getsockopt's optval, fsconfig's binary value; a
-perf_event_attr, of its own size field's length), of which strace reads a part, is recorded, when the bytes of its length cannot all be
+perf_event_attr, of its own size field's length; an ioctl's argument,
+``ioc``, whose table strace reads up to an unreadable entry), of which
+strace reads a part, is recorded, when the bytes of its length cannot all be
 read, as the longer of its known part and the part up to the end of its
 first page (a page the engines read in one go).  accept's, getsockname's,
 recvfrom's sockaddr is of the length the kernel writes back, the address's
