@@ -759,3 +759,18 @@ def test_y_marks_a_descriptor_whose_name_was_removed_deleted():
             t.call("fsync", fd); t.ret("fsync", 0)
     lines = t.lines("-y", "-a0")
     assert lines[-4:] == ["fsync(3</tmp/a>(deleted)) = 0", "fsync(4</tmp/b>) = 0"] * 2
+
+
+def test_a_counted_buffer_read_in_part_prints_as_its_address():
+    """printstrn reads -s bytes and one more (when the length is longer) all or
+    none: a buffer recorded only to its page's end is its address unless it
+    holds them."""
+    t = Trace()
+    t.start()
+    for size in (32, 33):
+        t.call("add_key", 0, 0, 0x1fe0, size, 0xFFFFFFFF)
+        t.stru(b"bytes", b"x" * 32)
+        t.ret("add_key", -14, error=14)
+    lines = t.lines("-a0")
+    assert lines[0].startswith(f'add_key(NULL, NULL, "{"x" * 32}", 32, ')
+    assert lines[1].startswith("add_key(NULL, NULL, 0x1fe0, 33, ")

@@ -207,15 +207,15 @@ def p_counted(len_arg: int, exit: bool = False) -> Callable[[Call, int], str]:
     """printstrn(addr, len): a buffer of argument ``len_arg``'s length, recorded
     (a STRU bytes) at entry or, ``exit``, at a successful exit; ``...`` where
     the recording holds less than the length.  strace reads the bytes it
-    shows (-s of them at most) all or none: the address where fewer were
-    recorded (the rest unreadable)."""
+    shows and one more when there are more (-s + 1 at most) all or none:
+    the address where fewer were recorded (the rest unreadable)."""
     def render(c: Call, i: int) -> str:
         addr = c.arg(i)
         if not addr:
             return "NULL"
         data = c.struct(i, "bytes", exit=exit)
         size = c.arg(len_arg)
-        if data is None or (exit and not c.ok) or len(data) < min(size, c.opts.strsize):
+        if data is None or (exit and not c.ok) or len(data) < min(size, c.opts.strsize + 1):
             return ptr(addr)
         text = printstr(data[:size], c.opts)
         if size > len(data) and not text.endswith("..."):
