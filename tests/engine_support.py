@@ -148,11 +148,11 @@ def kdump_of(path: Path, *options: str) -> str:
     return res.stdout
 
 
-def compiled_once(factory, name: str, source: str) -> str:
+def compiled_once(factory, name: str, source: str, *flags: str) -> str:
     """A module's C test program, compiled (skipped where there is no gcc)."""
     if shutil.which("gcc") is None:
         pytest.skip("needs gcc")
-    return build(factory.mktemp(name), name, source)
+    return build(factory.mktemp(name), name, source, *flags)
 
 
 def traced_once(factory, argv: list, name: str, **options):

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import ENGINES, compiled_once, trace_command
 from ktrace import record as r
 from ktrace.abi import LINUX_X86_64
 from ktrace.kdump import strace as view
-from ptrace_support import build
 
 # The leader and a second thread wait in pause(); a third execs itself with
 # "again" once both are there (as /proc tells), and the new image calls getpid.
@@ -87,9 +85,7 @@ def engine(request) -> str:
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory) -> str:
-    if shutil.which("gcc") is None:
-        pytest.skip("needs gcc")
-    return build(tmp_path_factory.mktemp("thread_exec"), "thread_exec", THREAD_EXEC_C, "-pthread")
+    return compiled_once(tmp_path_factory, "thread_exec", THREAD_EXEC_C, "-pthread")
 
 
 def _traced(engine: str, program: str, tmp_path) -> tuple[list, bytes]:

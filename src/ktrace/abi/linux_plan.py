@@ -347,7 +347,8 @@ ON_FAILURE = frozenset({Role.ARGV, Role.ENVP, Role.IN_BUF, Role.IN_IOVEC, Role.I
 E2BIG = 7
 # The results of a call a signal interrupted, to be restarted (or not: EINTR
 # for userspace): -ERESTARTSYS .. -ERESTART_RESTARTBLOCK
-ERESTART_FIRST, ERESTART_LAST = 512, 516
+ERESTART_RESTARTBLOCK = 516       # a call the kernel resumes by restart_syscall
+ERESTART_FIRST, ERESTART_LAST = 512, ERESTART_RESTARTBLOCK
 FAILED_BUF = "buf"
 # The data of iovecs that no GIO holds (the module's doc).  Not a GIO: FreeBSD's
 # kernel writes one only of data a descriptor moved, and a view reads a GIO

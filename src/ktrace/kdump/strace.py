@@ -18,7 +18,7 @@ from typing import TextIO
 
 from ktrace import record as r
 from ktrace.abi import abi_for_svflags
-from ktrace.abi.linux_plan import MMSG_MAX
+from ktrace.abi.linux_plan import ERESTART_RESTARTBLOCK, MMSG_MAX
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, HEX_ALL, HEX_NON_ASCII, \
@@ -85,7 +85,6 @@ WALKED_TYPES = {t | r.KTR_VERSIONED for t in r.TYPE_NAMES
 # restart_syscall the call it resumes (and a call interrupted to be resumed
 # leaves its name for that: see INTERRUPTED)
 UNWALKED = FORKS | {"rt_sigreturn", "restart_syscall"}
-ERESTART_RESTARTBLOCK = 516     # the result of a call the kernel resumes by restart_syscall
 # -e read=/write=: the calls strace dumps (syscall.c's dumpio), and which way
 DUMPS = {"read": False, "pread64": False, "recvfrom": False, "mq_timedreceive": False,
          "write": True, "pwrite64": True, "sendto": True, "mq_timedsend": True}
