@@ -336,8 +336,10 @@ The build (issue 15: at most 1.05): its three rows are run in turn with the
 untraced one.  Loaded but tracing nothing, the engine costs the build
 nothing measurable (1.00-1.02: the tracepoints every syscall passes).
 Traced with the syscall records alone (`-t c`: a CALL and a RET, each
-stamped with a clock read) it costs 1.05-1.09 in runs of 9-11 on
-2026-12-07, the default set 1.07-1.10: the build's cost is dd's floor
+stamped with a clock read) it costs 1.05-1.09, the default set 1.07-1.09,
+in four runs of 7-11 on 2026-12-07 (this table's, one of `bench_bpf.py
+--repeat 9 build`, two of a throwaway script timing the same variants the
+same way): the build's cost is dd's floor
 above, per syscall (about 90,000 syscalls, the `-t c` row's records, at
 ~0.4 µs each), and the default set's paths and data add up to 0.04.  Its
 share depends on how fast the machine compiles: on the machine of the
