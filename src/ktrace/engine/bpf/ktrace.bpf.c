@@ -1089,6 +1089,8 @@ __noinline int ktr_msg_parts(__u64 addr)
 	if (!st || bpf_probe_read_user(&m, sizeof(m), (const void *)addr))
 		return 0;
 	len = m.namelen < SOCKADDR_MAX ? m.namelen : SOCKADDR_MAX;
+	/* emit_readable's rule, inline: calling it here is one frame more than
+	 * Debian 6.1's verifier allows on this chain (combined stack 544) */
 	if (len && emit_struct(st, PLAN_TYPE_SOCKADDR, m.name, len) < 0 &&
 	    first_page(m.name) < len)
 		emit_struct(st, PLAN_TYPE_SOCKADDR, m.name, first_page(m.name));
