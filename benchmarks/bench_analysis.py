@@ -2,6 +2,7 @@
 
     flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py [--records N] [--big N] [--write]
     flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py --parts [--records N]
+    flock /tmp/ktrace-bench.lock .venv/bin/python benchmarks/bench_analysis.py --unrepeated CALLS
 
 On bench_kdump's generated trace of N records (default 1,000,000): records
 per second of each view (best of --repeat runs, the text view alongside for
@@ -12,7 +13,13 @@ records (default 10,000,000: about 1 GB), where memory must stay flat.
 --parts says where a view's time goes instead, in this process: user CPU
 microseconds per record of reading the records as the model takes them, of
 the model with a sink that takes nothing (with and without decoding the
-calls' arguments), and of the model with each view's sink.
+calls' arguments), of the model with each view's sink record by record
+(KTRACE_PURE_PYTHON=1), and of each view's sink as the views run it, its
+repeated units replayed (ktrace.analysis.units).
+
+--unrepeated times --perfetto on a trace whose units never repeat (each call
+returns another value), replayed by units and record by record: the cost of
+learning where it cannot pay.
 """
 
 from __future__ import annotations
@@ -107,12 +114,51 @@ def parts(records: int, repeat: int) -> list[tuple[str, float]]:
         finally:
             calltext.CallText.describe = describe
 
+    def record_by_record(work):
+        def run():
+            os.environ["KTRACE_PURE_PYTHON"] = "1"
+            try:
+                work()
+            finally:
+                del os.environ["KTRACE_PURE_PYTHON"]
+        return run
+
     stages = (("read the records", read), ("model, no decoding, no sink", undecoded),
               ("model, no sink", lambda: feed(reader(), Sink())),
-              ("model and the Perfetto writer", perfetto),
-              ("model and the table sink (all eight)", tables))
+              ("model and the Perfetto writer, record by record", record_by_record(perfetto)),
+              ("model and the table sink (all eight), record by record",
+               record_by_record(tables)),
+              ("the Perfetto writer, repeated units replayed", perfetto),
+              ("the table sink (all eight), repeated units replayed", tables))
     return [(name, min(user_seconds(work) for _ in range(repeat)) / records * 1e6)
             for name, work in stages]
+
+
+def unrepeated(calls: int, repeat: int) -> tuple[float, float]:
+    """(user s by units, user s record by record) of --perfetto on a trace of
+    ``calls`` getpid calls, each with another result: no unit repeats."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from ktrace import record as r
+    path = WORK / f"unrepeated-{calls}.out"
+    if not path.exists():
+        ns = 2_000_000_000
+        records = [r.pack_record(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64),
+                                 7, 7, b"x", ns, 0)]
+        for i in range(calls):
+            records.append(r.pack_record(r.SYSCALL, r.syscall_payload(39, ()), 7, 7, b"x",
+                                         ns + 2000 * i + 1000, 0))
+            records.append(r.pack_record(r.SYSRET, r.sysret_payload(39, 0, i), 7, 7, b"x",
+                                         ns + 2000 * i + 2000, 0))
+        path.write_bytes(b"".join(records))
+    times = {}
+    for way, pure in (("units", None), ("record by record", "1")):
+        if pure:
+            os.environ["KTRACE_PURE_PYTHON"] = pure
+        try:
+            times[way] = min(run(path, "--perfetto")[0] for _ in range(repeat))
+        finally:
+            os.environ.pop("KTRACE_PURE_PYTHON", None)
+    return times["units"], times["record by record"]
 
 
 def section(records: int, big: int, size: int, rows: list[dict]) -> str:
@@ -149,7 +195,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     ap.add_argument("--parts", action="store_true", help="where the time goes, in-process")
+    ap.add_argument("--unrepeated", type=int, metavar="CALLS",
+                    help="--perfetto by units and record by record on CALLS calls that differ")
     a = ap.parse_args(argv)
+    if a.unrepeated:
+        by_units, by_record = unrepeated(a.unrepeated, a.repeat)
+        print(f"{a.unrepeated:,} calls that differ: {by_units:.2f} user s by units, "
+              f"{by_record:.2f} record by record ({by_units / by_record:.2f}x)")
+        return 0
     if a.parts:
         for stage, micros in parts(a.records, a.repeat):
             print(f"| {stage} | {micros:.2f} |")

@@ -63,12 +63,13 @@ def one_record(path: Path) -> Path:
     return small
 
 
-def run_kdump(path: Path, mode: str, src: Path = ROOT / "src") -> tuple[float, int]:
+def run_kdump(path: Path, *mode: str, src: Path = ROOT / "src") -> tuple[float, int]:
     """(user CPU seconds, peak RSS in KiB) of one run of the kdump in ``src``
-    with output to /dev/null."""
+    with output to /dev/null; ``mode`` is kdump's arguments after -f FILE
+    ("text": none)."""
     argv = [sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path)]
-    if mode != "text":
-        argv.append(mode)
+    if mode != ("text",):
+        argv.extend(mode)
     env = dict(os.environ, PYTHONPATH=str(src))
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.Popen(argv, env=env, stdout=devnull)
@@ -90,7 +91,7 @@ def measure(name: str, path: Path, records: int, repeat: int, small: Path | None
         for _ in range(repeat):
             times.append(run_kdump(path, mode)[0])
             if baseline is not None:
-                before.append(run_kdump(path, mode, baseline)[0])
+                before.append(run_kdump(path, mode, src=baseline)[0])
         best = min(times)
         startup = min(run_kdump(start, mode)[0] for _ in range(repeat))
         row = {"trace": name, "records": records, "mode": mode, "seconds": best,

@@ -1,6 +1,7 @@
 """Building little traces by hand and running kdump on them, in-process."""
 
 import io
+import random
 
 from ktrace import record as r
 from ktrace.kdump import cli
@@ -71,3 +72,17 @@ class _Stdout:
 
     def flush(self):
         pass
+
+
+def mutated(data: bytes, seed: int, count: int, most: int = 6):
+    """``count`` copies of a trace's bytes, each with up to ``most`` 4-byte
+    spans overwritten (lengths, types and versions gone wrong) and its end cut
+    somewhere in its second half: hostile input, the same for a given seed."""
+    rand = random.Random(seed)
+    for _ in range(count):
+        bad = bytearray(data)
+        for _ in range(rand.randint(1, most)):
+            at = rand.randrange(len(bad))
+            bad[at:at + 4] = rand.choice([b"\xff\xff\xff\xff", b"\x00\x00\x00\x80",
+                                          rand.randbytes(4), b"\x01\x00"])
+        yield bytes(bad[:rand.randrange(len(bad) // 2, len(bad) + 1)])

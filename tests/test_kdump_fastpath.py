@@ -10,7 +10,6 @@ Python loop alone (KTRACE_PURE_PYTHON=1).
 """
 
 import io
-import random
 import shutil
 import sysconfig
 from pathlib import Path
@@ -24,7 +23,7 @@ from ktrace.kdump.iodump import PIECE
 from ktrace.kdump import lines
 from ktrace.kdump.lines import CACHEABLE
 from ktrace.kdump.text import TextFormatter
-from kdump_support import call, encode, freebsd, header, linux, ret
+from kdump_support import call, encode, freebsd, header, linux, mutated, ret
 
 
 @pytest.fixture(autouse=True, params=["compiled", "python"])
@@ -152,7 +151,7 @@ def test_the_compiled_walk_is_built(walk_kind):
     if shutil.which("cc") is None or not headers.exists():
         pytest.skip("no C compiler or no Python headers here")
     assert lines._fastwalk is not None
-    assert lines.fast_walk() is lines._fastwalk.walk
+    assert lines.fast_path() is lines._fastwalk.walk
     assert lines._fastwalk.HEADER_SIZE == r.AMD64_V1.header_size
 
 
@@ -160,15 +159,7 @@ def test_hostile_bytes_give_both_paths_the_same_lines_and_error():
     """Mutated traces (lengths, types, versions, truncation): the fast path,
     compiled or not, writes what the general path writes and stops with the
     same error."""
-    data = encode(repetitive())
-    rand = random.Random(15)
-    for _ in range(60):
-        bad = bytearray(data)
-        for _ in range(rand.randint(1, 6)):
-            at = rand.randrange(len(bad))
-            bad[at:at + 4] = rand.choice([b"\xff\xff\xff\xff", b"\x00\x00\x00\x80",
-                                          rand.randbytes(4), b"\x01\x00"])
-        bad = bytes(bad[:rand.randrange(len(bad) // 2, len(bad) + 1)])
+    for bad in mutated(encode(repetitive()), seed=15, count=60):
         for view in (TextFormatter, JsonFormatter):
             outs = []
             for general in (False, True):

@@ -380,6 +380,10 @@ def _payloads(layout: Layout) -> _Payloads:
     return _P64 if layout.word == 8 else _P32
 
 
+# Where a whole amd64-v1 SYSCALL record's arguments start (64-bit each).
+V1_SYSCALL_ARGS_AT = AMD64_V1.header_size + _P64.syscall.size
+
+
 class _Invalid(Exception):
     """Internal: a payload that does not fit its record type."""
 
@@ -818,6 +822,14 @@ class TraceFileError(Exception):
         self.what = what
 
 
+# per word size (amd64: True), per header kind (v1: True): the header's size,
+# unpacker and Header maker, and its KTR_VERSIONED bit
+_HEADER_KINDS = {amd64: {v1: (lay.header_size, lay.header.unpack_from, _make_header(lay),
+                              KTR_VERSIONED if v1 else 0)
+                         for v1, lay in ((True, AMD64_V1), (False, AMD64_V0 if amd64 else I386_V0))}
+                 for amd64 in (True, False)}
+
+
 class RecordReader:
     """Iterate the records of a trace stream lazily, in constant memory.
 
@@ -942,10 +954,7 @@ class RecordReader:
             return
         payloads = _payloads(self.layout)
         amd64 = self.layout.word == 8
-        # per header kind (v1 or not): size, unpacker, Header maker, KTR_VERSIONED bit
-        kinds = {v1: (lay.header_size, lay.header.unpack_from, _make_header(lay),
-                      KTR_VERSIONED if v1 else 0)
-                 for v1, lay in ((True, AMD64_V1), (False, AMD64_V0 if amd64 else I386_V0))}
+        kinds = _HEADER_KINDS[amd64]
         v0_size = kinds[False][0]
         current_v1 = self.layout.version == 1
         hsize, unpack, make, versioned = kinds[current_v1]
@@ -1017,10 +1026,20 @@ class RecordReader:
         """
         for rec in self:
             if type(rec) is Unknown and rec.header.type in TYPE_NAMES:
-                raise TraceFileError(self.record_offset, (
-                    f"malformed {TYPE_NAMES[rec.header.type]} record "
-                    f"({full_length(rec.payload)}-byte payload)"), self._source.compressed)
+                self._malformed(rec)
             yield rec
+
+    def next_wellformed(self) -> Record | None:
+        """The next record as :meth:`wellformed` gives it; None at the end."""
+        rec = self.next_record()
+        if type(rec) is Unknown and rec.header.type in TYPE_NAMES:
+            self._malformed(rec)
+        return rec
+
+    def _malformed(self, rec: Unknown):
+        raise TraceFileError(self.record_offset, (
+            f"malformed {TYPE_NAMES[rec.header.type]} record "
+            f"({full_length(rec.payload)}-byte payload)"), self._source.compressed)
 
     def _truncated(self, rtype: int, need: int, left: int):
         name = TYPE_NAMES.get(rtype & KTR_TYPE_MASK, f"type {rtype & KTR_TYPE_MASK}")

@@ -36,12 +36,13 @@ def feed(reader: r.RecordReader, sink, pid: int = 0) -> None:
     handed on before the reader's error goes on: every good record counts.
     """
     from .model import Model
+    from .units import feed as feed_units
     layout = reader.detect()
     if layout is None:
         return
     model = Model(layout, sink, pid)
     try:
-        model.feed(reader.wellformed())
+        feed_units(model, reader)
     finally:
         model.close()
 

@@ -137,6 +137,19 @@ class CallText:
             key += (rec.header.type, rec[1:])
         return key if size <= KEY_DATA else None
 
+    def unseen_mask(self, call) -> tuple | None:
+        """(argument, record type) of each argument whose address the text of
+        calls of ``call``'s ABI and number never shows (SHOWN_BY_RECORD, the
+        check done): where not NULL and with a record of that type, a key may
+        leave it out.  None where the check is still to be done."""
+        if not call.abi.linux:
+            return ()
+        shown = self._shown_of(call.name)
+        if not shown:
+            return ()
+        verdict = self._address_free.get((call.abi, call.number))
+        return None if verdict is None else shown if verdict else ()
+
     def _shown_of(self, name: str) -> tuple:
         shown = self._shown.get(name)
         if shown is None:

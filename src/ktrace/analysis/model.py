@@ -31,6 +31,7 @@ from ktrace.kdump.signals import SIG_DFL, acted_on
 from .calltext import CallText, Outcome
 
 NS = 1_000_000_000
+MAX_NS = (1 << 63) - 1  # times are int64 nanoseconds (to 2262), as Arrow's and Perfetto's
 MAX_KEPT = 32          # records kept for decoding one call (the plan pairs fewer than 20)
 KEPT_DATA = 4096       # bytes kept of one record's data: more than any decoder shows
 MAX_ARGV = 4096       # exec arguments kept
@@ -188,9 +189,32 @@ class Sink:
     def process(self, process: Process) -> None:
         """A process ended (or the trace did)."""
 
+    # Replaying repeated units (ktrace.analysis.units): a sink that can sets
+    # ``replays`` and keeps, between capture() and template(), what it makes.
+    replays = False
+
+    def capture(self, thread: Thread) -> None:
+        """Keep what the next items of ``thread`` make, until :meth:`template`."""
+
+    def template(self, times: tuple[int, ...]):
+        """What was kept since :meth:`capture`, as something :meth:`replay` can
+        make again at other times, or None if it cannot.  ``times`` are the
+        unit's records' times (ns), all different; hits give them in this order
+        from their index 2 on."""
+
+    def replay(self, template, hit: tuple, buf: bytes) -> None:
+        """Make again what ``template`` was made of, at the times of ``hit``
+        (template, the unit's offset in ``buf``, its records' times)."""
+
 
 def ns_of(h: r.Header) -> int:
-    return h.sec * NS + h.nsec
+    ns = h.sec * NS + h.nsec
+    return ns if 0 <= ns <= MAX_NS else clamped(ns)
+
+
+def clamped(ns: int) -> int:
+    """A time from a corrupt or hostile header, brought into the views' range."""
+    return min(max(ns, 0), MAX_NS)
 
 
 class Model:
@@ -204,6 +228,7 @@ class Model:
         self.procs: dict[int, Process] = {}
         self.serial = 0                       # numbers process and thread incarnations
         self.flows = 0
+        self.epoch = 0                        # counts threads and processes made and ended
         self.child_flows: dict[int, tuple[int, int]] = {}   # child pid -> (ppid, flow)
         self.last_ns = 0
         self.takes_io = type(sink).io is not Sink.io     # else no Io need be made
@@ -227,6 +252,7 @@ class Model:
         tid = h.tid if h.tid > 0 else h.pid
         thread = proc.threads.get(tid)
         if thread is None:
+            self.epoch += 1
             thread = proc.threads[tid] = Thread(proc, tid, self._next(), comm_of(h))
             if tid == proc.pid:
                 thread.flow_in = proc.flow_in
@@ -235,6 +261,11 @@ class Model:
             self.sink.thread(thread)
         proc.last_ns = ns
         return thread
+
+    def known_thread(self, h: r.Header) -> Thread | None:
+        """The thread of a record's header, if the model has it."""
+        proc = self.procs.get(h.pid)
+        return proc.threads.get(h.tid if h.tid > 0 else h.pid) if proc is not None else None
 
     def _new_process(self, h: r.Header, ns: int) -> Process:
         proc = self.procs[h.pid] = Process(h.pid, self._next(), comm_of(h), ns)
@@ -287,6 +318,7 @@ class Model:
             status["signal"] = proc.signal
         self._emit(thread, Mark(thread, max(ns, thread.last_ns), "exit", "exit", **status))
         del proc.threads[thread.tid]
+        self.epoch += 1
         self.sink.thread_ended(thread)
 
     # --- items ----------------------------------------------------------------
@@ -361,7 +393,10 @@ class Model:
                 continue
             if pid and pid != h.pid and pid != h.tid:
                 continue
-            ns = self.last_ns = h.sec * NS + h.nsec     # ns_of(h), on the per-record path
+            ns = h.sec * NS + h.nsec                   # ns_of(h), on the per-record path
+            if not 0 <= ns <= MAX_NS:
+                ns = clamped(ns)
+            self.last_ns = ns
             thread = self._thread(h, ns)
             if h.dropped:
                 self._emit(thread, Mark(thread, ns, "drop", "events dropped",
@@ -371,6 +406,7 @@ class Model:
                 handler(thread, rec, ns)
 
     def _lifecycle(self, rec, h: r.Header) -> None:
+        self.epoch += 1                   # an ABI may change, a process end
         if h.type == r.PROCCTOR:
             self.abis.feed(rec)
             if not self.pid or self.pid == h.pid:
@@ -395,6 +431,7 @@ class Model:
             self._close_spans(thread, self.last_ns)
             self.sink.thread_ended(thread)
         del self.procs[proc.pid]
+        self.epoch += 1
         self.sink.process(proc)
 
     def _call(self, thread: Thread, rec: r.Syscall, ns: int) -> None:

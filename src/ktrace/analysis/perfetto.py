@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from ktrace.kdump.lines import fast_path
+
 from .model import Fault, Mark, Process, Sink, Syscall, Thread, Wait
 from .protowire import (LEN, VARINT, delimited, fixed64, key, length, message, string, uint,
                         varint)
@@ -128,6 +130,10 @@ class PerfettoWriter(Sink):
         # annotations: outcomes are shared by the calls that decode alike
         self.begins: dict[tuple, tuple[bytes, bytes]] = {}
         self.values: dict[tuple, bytes] = {}   # (name, value) -> its annotation, for paths
+        # while a unit is learnt (Sink.capture): where its packets start in the
+        # buffer (held there till then), its thread's sequence and latest time
+        self.kept: tuple[int, Sequence, int] | None = None
+        self.replay_packets = fast_path("replay_packets")
 
     # --- packets ----------------------------------------------------------------
 
@@ -137,7 +143,7 @@ class PerfettoWriter(Sink):
     def _write(self, packets: bytes) -> None:
         buffer = self.buffer
         buffer += packets
-        if len(buffer) >= FLUSH:
+        if len(buffer) >= FLUSH and self.kept is None:
             self.flush()
 
     def flush(self) -> None:
@@ -319,5 +325,67 @@ class PerfettoWriter(Sink):
             self._nested(nested, start, end)
         self._end(seq, end)
 
+    # --- units replayed (ktrace.analysis.units) -------------------------------------
+
+    replays = True
+
+    def capture(self, thread: Thread) -> None:
+        seq = self._sequence(thread)
+        self.kept = (len(self.buffer), seq, seq.last)
+
+    def template(self, times: tuple[int, ...]):
+        """((time's index in a hit, the packet after its timestamp), ...) and the
+        sequence: each packet was a TrackEvent on the thread's sequence at one
+        of the unit's times, none moved by Sequence.at."""
+        start, seq, last = self.kept
+        self.kept = None
+        written = bytes(self.buffer[start:])
+        if len(self.buffer) >= FLUSH:
+            self.flush()
+        if any(t < last for t in times) or list(times) != sorted(times):
+            return None
+        index = {t: 2 + i for i, t in enumerate(times)}
+        packets, at = [], 0
+        while at < len(written):
+            size, body = unpacked(written, at)
+            if size is None or not body.startswith(K_TS):
+                return None
+            ts, after = read_varint(body, len(K_TS))
+            rest = body[after:]
+            if ts not in index or not rest.startswith(seq.id):
+                return None
+            packets.append((index[ts], rest))
+            at += size
+        return seq, tuple(packets)
+
+    def replay(self, template, hit: tuple, buf: bytes) -> None:
+        """Each packet again at its new time (Sequence.at's rule), by
+        _fastwalk.c's replay_packets: times are int64 (the model clamps them)."""
+        seq, packets = template
+        seq.last = self.replay_packets(self.buffer, K_PACKET, K_TS, packets, hit, seq.last)
+        if len(self.buffer) >= FLUSH:
+            self.flush()
+
     def close(self) -> None:
         self.flush()
+
+
+def read_varint(data: bytes, at: int) -> tuple[int, int]:
+    """The varint at ``at`` of bytes this writer made, and where it ends."""
+    value = shift = 0
+    while True:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at += 1
+        if byte < 0x80:
+            return value, at
+        shift += 7
+
+
+def unpacked(written: bytes, at: int) -> tuple[int | None, bytes]:
+    """(the size, the body) of the Trace.packet field at ``at`` of bytes this
+    writer made; None where it is not one."""
+    if not written.startswith(K_PACKET, at):
+        return None, b""
+    size, body_at = read_varint(written, at + len(K_PACKET))
+    return body_at - at + size, written[body_at:body_at + size]

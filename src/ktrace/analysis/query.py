@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import os
 import re
 import tempfile
@@ -44,6 +45,10 @@ def connect(source, query: str, pid: int = 0):
     with tempfile.TemporaryDirectory(prefix="ktrace-sql-") as work:
         # lz4: these files live for one query, so writing fast beats writing small
         _, error = write_parquet(source, work, referenced(query), pid, compression="lz4")
+        # what the pass kept (the model's threads hold cycles, Arrow's pool its
+        # freed blocks) goes back before DuckDB takes its share
+        gc.collect()
+        require("pyarrow", "tables").default_memory_pool().release_unused()
         con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
                                      "temp_directory": os.path.join(work, "spill")})
         try:

@@ -191,7 +191,7 @@ class LineView(ABC):
             nonlocal held, drop_noted
             unpack, hsize = r.AMD64_V1.header.unpack_from, r.AMD64_V1.header_size
             flags, versioned = r.KTR_TYPE_FLAGS, r.KTR_VERSIONED
-            compiled = fast_walk()
+            compiled = fast_path()
             labels = (sec_label, nsec_label, cpu_label) if labelled else None
             buf, pos = reader.buffered()
             size = len(buf)
@@ -297,19 +297,20 @@ class LineView(ABC):
         return body
 
 
-# The compiled walk (_fastwalk.c, built at install where a C compiler is), and
-# whether to use it: KTRACE_PURE_PYTHON=1 keeps kdump to the Python loop.
+# The compiled walks (_fastwalk.c, built at install where a C compiler is), and
+# whether to use them: KTRACE_PURE_PYTHON=1 keeps kdump to the Python loops.
 try:
     from . import _fastwalk
 except ImportError:
     _fastwalk = None
 
 
-def fast_walk():
-    """The compiled walk's function, or None: not built, or not wanted."""
+def fast_path(name: str = "walk"):
+    """The compiled fast path's function ``name`` (walk; units and unit_key for
+    ktrace.analysis.units), or None: not built, or not wanted."""
     if _fastwalk is None or os.environ.get("KTRACE_PURE_PYTHON", "") not in ("", "0"):
         return None
-    return _fastwalk.walk
+    return getattr(_fastwalk, name)
 
 
 def record_key(buf: bytes, pos: int, payload: bytes) -> bytes:
