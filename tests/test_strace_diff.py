@@ -255,6 +255,41 @@ def test_vectored_io_dumps_are_straces(tmp_path, engine):
     assert dumps(logs[VECTORED_DUMPS][1]) == want
 
 
+FAILED_WRITES_C = r"""
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(void) {
+    int fd = open("/dev/null", O_RDONLY);                              /* 3 */
+    write(fd, "read-only", 9);                                         /* EBADF */
+    pwrite64(fd, "\0", 1, -3);                                         /* EINVAL */
+    char *gone = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(gone, 4096);
+    write(fd, gone, 8);                                                /* EFAULT */
+    return 0;
+}
+"""
+FAILED_WRITE_DUMPS = "-e trace=execve,write,pwrite64 -e write=3"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_failed_writes_are_dumped_as_straces(tmp_path, engine):
+    """strace dumps what a write was given whatever its result (syscall.c's
+    dumpio), and nothing where it cannot read the buffer."""
+    need_engine(engine)
+    exe = build(tmp_path, "failed_writes", FAILED_WRITES_C)
+    _, logs = D.run_filters(D.Program("failed_writes", [exe]), tmp_path, None,
+                            (FAILED_WRITE_DUMPS,), engine)
+
+    def dumps(log: str) -> list[tuple[str, list[str]]]:
+        return [(ln.name, ln.dump) for lines in parse_log(log).values()
+                for ln in D.drop_before_exec(lines) if ln.name in ("write", "pwrite64")]
+    want = dumps(logs[FAILED_WRITE_DUMPS][0])
+    assert [(name, len(dump)) for name, dump in want] == [("write", 1), ("pwrite64", 1),
+                                                          ("write", 0)]
+    assert dumps(logs[FAILED_WRITE_DUMPS][1]) == want
+
+
 def test_dump_offsets_widen_as_straces():
     """util.c's dumpstr: offsets of 5 hex digits, beyond 1 MiB 1 + ilog2(length - 1) / 4."""
     for length, digits in ((1 << 20, 5), ((1 << 20) + 1, 6), (1 << 24, 6), ((1 << 24) + 1, 7)):

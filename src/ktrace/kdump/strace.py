@@ -11,6 +11,7 @@ verbose=, raw=, decode-fds=), and its selection (``ktrace.kdump.select``): -e tr
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from collections import deque
@@ -18,7 +19,7 @@ from typing import TextIO
 
 from ktrace import record as r
 from ktrace.abi import abi_for_svflags
-from ktrace.abi.linux_plan import ERESTART_RESTARTBLOCK, MMSG_MAX
+from ktrace.abi.linux_plan import ERESTART_RESTARTBLOCK, FAILED_BUF, MMSG_MAX
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, HEX_ALL, HEX_NON_ASCII, \
@@ -452,6 +453,16 @@ class WatchedFiles:
         return getattr(self._files, name)
 
 
+def _failed_write_dump(call: Call) -> list[str]:
+    """A failed write's data, dumped as strace dumps a write whatever its
+    result: what it was given (STRU FAILED_BUF), unless a fault cut it short
+    (strace reads the whole buffer or dumps nothing)."""
+    given = call.struct(1, FAILED_BUF)
+    if not given or len(given) < call.arg(2) and call.linux_errno() == errno.EFAULT:
+        return []
+    return strace_dump(given)
+
+
 def _mmsg_dumps(call: Call) -> list[str]:
     """-e read=/write= of sendmmsg or recvmmsg: each message moved, `` = N
     buffers in vector K`` and its buffers up to its msg_len."""
@@ -768,6 +779,8 @@ class View:
             message = p.call.struct(1, "bytes", exit=False)
             return strace_dump(message) if message else []
         gio = p.call.gio(1)
+        if gio is None and writing and not vectored:
+            return _failed_write_dump(p.call)
         if gio is None or not gio.data:
             return []
         if not vectored:
