@@ -41,7 +41,7 @@ class _Tables:
         self.entry_roles = {R.PATH, R.IN_STRUCT, R.INOUT_STRUCT, R.IN_SIZED_STRUCT,
                             R.IN_ARRAY, R.INOUT_ARRAY,
                             R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR, R.IN_STRING,
-                            R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR}
+                            R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR, R.IN_IOCBS}
         self.exit_roles = {R.OUT_STRUCT, R.INOUT_STRUCT, R.OUT_ARRAY, R.INOUT_ARRAY, R.IN_BUF,
                            R.OUT_BUF, R.IN_IOVEC, R.OUT_IOVEC, R.IN_MSGHDR, R.OUT_MSGHDR,
                            R.OUT_STRING, R.CLONE_ARGS, R.IOC, R.IN_MMSGHDR, R.OUT_MMSGHDR,
@@ -157,7 +157,7 @@ def generate(plan_mod, abi) -> str:
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
                    for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
-                                 plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
+                                 "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
     pointees = ",\n\t".join(t.pointee_row(pt) for pt in t.pointees)
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
@@ -198,6 +198,15 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_MAX_SET_TID\t{plan_mod.MAX_SET_TID}
 #define PLAN_MSG_CONTROL_MAX\t{plan_mod.MSG_CONTROL_MAX}
 #define PLAN_MMSG_MAX\t{plan_mod.MMSG_MAX}
+/* io_submit's iocbs recorded, the offsets of the fields read, the opcodes followed */
+#define PLAN_IOCBS_MAX\t{plan_mod.IOCBS_MAX}
+#define PLAN_IOCB_SIZE\t{plan_mod.STRUCT_SIZES["iocb"]}
+#define PLAN_IOCB_OPCODE\t{plan_mod.IOCB_OPCODE}
+#define PLAN_IOCB_BUF\t{plan_mod.IOCB_BUF}
+#define PLAN_IOCB_NBYTES\t{plan_mod.IOCB_NBYTES}
+#define PLAN_IOCB_CMD_PWRITE\t{plan_mod.IOCB_CMD_PWRITE}
+#define PLAN_IOCB_CMD_PREADV\t{plan_mod.IOCB_CMD_PREADV}
+#define PLAN_IOCB_CMD_PWRITEV\t{plan_mod.IOCB_CMD_PWRITEV}
 #define PLAN_EXEC_ON_FAILURE\t{exec_on_failure}	/* ARGS/ENVS of a failed execve too */
 /* a failed call's IN_BUF: STRU buf, the bytes of the argument BUF_COUNT after it */
 #define PLAN_BUF_ON_FAILURE\t{buf_on_failure}

@@ -226,6 +226,12 @@ TABLES = [
         "UFFD_USER_MODE_ONLY O_NONBLOCK O_CLOEXEC")),
     ("MEMFD_SECRET_FLAGS", ["linux/fcntl.h"], words("O_CLOEXEC")),
     ("SIGNALFD_FLAGS", ["sys/signalfd.h"], words("SFD_CLOEXEC SFD_NONBLOCK")),
+    # enum of linux/aio_abi.h: the header's values, given
+    ("AIO_CMDS", ["linux/aio_abi.h"], words(
+        "IOCB_CMD_PREAD=0 IOCB_CMD_PWRITE=1 IOCB_CMD_FSYNC=2 IOCB_CMD_FDSYNC=3 "
+        "IOCB_CMD_PREADX=4 IOCB_CMD_POLL=5 IOCB_CMD_NOOP=6 IOCB_CMD_PREADV=7 "
+        "IOCB_CMD_PWRITEV=8")),
+    ("AIO_IOCB_FLAGS", ["linux/aio_abi.h"], words("IOCB_FLAG_RESFD IOCB_FLAG_IOPRIO")),
     ("RWF_FLAGS", ["linux/fs.h"], words(
         "RWF_HIPRI RWF_DSYNC RWF_SYNC RWF_NOWAIT RWF_APPEND")),
     ("PIDFD_OPEN_FLAGS", ["linux/fcntl.h", "linux/pidfd.h"], words("PIDFD_NONBLOCK")),

@@ -154,6 +154,20 @@ followed by one too, for the device numbers -yy prints
 or block device: regular files are most of what a program opens, and need
 none (their path is the call's NAMI).
 
+io_submit's array of pointers to iocbs is ``STRUCT_ARRAY long`` at entry (its
+count's pointers, read as an ``IN_ARRAY``'s), then for each of the first
+``IOCBS_MAX`` pointers recorded that is not NULL, ``STRU iocb``: its 64 bytes,
+empty when they cannot all be read (the record keeps the pointer's place: the
+view prints its address).  A readable iocb whose aio_nbytes is not
+negative (as a ssize_t: what strace decodes) is followed by what its aio_buf
+holds: an ``IOCB_CMD_PWRITE``'s ``STRU buf`` of aio_nbytes bytes (a failed
+write's rule: its first page's part when not all can be read, none when that
+cannot either), an ``IOCB_CMD_PREADV``'s or ``IOCB_CMD_PWRITEV``'s ``STRUCT_ARRAY
+iovec`` (as an ``IN_ARRAY``'s), and a PWRITEV's ``STRU iovdata`` (the data of
+its iovecs, as a failed writev's).  All at entry: the kernel overwrites each
+iocb's aio_key before the call returns.  io_cancel's iocb is a ``STRU iocb``
+at entry.
+
 One record comes outside any syscall: a signal is a PSIG (``s``)
 followed by ``STRU siginfo``, the 128 raw bytes of its siginfo_t (the
 strace view prints si_pid, si_uid, si_status, si_addr, ... from it).  Like
@@ -219,6 +233,8 @@ class Role(enum.IntEnum):
     IN_SIZED_STRUCT = 24   # STRU at entry; again at the exit of a call that failed with
     #                    E2BIG (ON_FAILURE), which wrote the kernel's size of the struct
     #                    into it (sched_attr, perf_event_attr)
+    IN_IOCBS = 25      # io_submit's iocb pointers: STRUCT_ARRAY long at entry (as IN_ARRAY),
+    #                    then each iocb's STRU iocb and what it points to (the module doc)
 
 
 class Len(enum.IntEnum):
@@ -316,7 +332,7 @@ STRUCT_SIZES: dict[str, int] = {
     "perf_event_attr": 64,
     "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
     "user_regs": 216, "user_fpregs": 512, "cmsghdr": 0,
-    "sock_filter": 8, "regset": 0, "sigset_argpack": 16, "unipair": 4,
+    "sock_filter": 8, "regset": 0, "sigset_argpack": 16, "unipair": 4, "iocb": 64,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -522,6 +538,8 @@ PLANS: dict[str, Plan] = {
     "quotactl": (V, P, V, V),
     "_sysctl": (in_("sysctl_args"),),
     "io_setup": (V, out("long")),
+    "io_submit": (V, V, ArgSpec(Role.IN_IOCBS, "long", STRUCT_SIZES["long"], arg(1))),
+    "io_cancel": (V, in_("iocb"), V),
     "io_getevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec")),
     "io_pgetevents": (V, V, V, array(Role.OUT_ARRAY, "io_event", RET), in_("timespec"),
                       SIGSET_ARGPACK),
@@ -881,6 +899,13 @@ MSG_CONTROL_MAX = 32768
 # most messages of a sendmmsg or recvmmsg whose parts are recorded: strace prints
 # that many (its -s) unless -v
 MMSG_MAX = 32
+# most iocbs of an io_submit recorded (each with what it points to): strace
+# prints that many (its -s) unless -v; the struct iocb fields the engines read
+# (aio_lio_opcode, aio_buf, aio_nbytes: linux/aio_abi.h) and the opcodes whose
+# aio_buf they follow
+IOCBS_MAX = 32
+IOCB_OPCODE, IOCB_BUF, IOCB_NBYTES = 16, 24, 32
+IOCB_CMD_PWRITE, IOCB_CMD_PREADV, IOCB_CMD_PWRITEV = 1, 7, 8
 # setsockopt options whose struct is read whole when optlen is longer, even one
 # running past its first page; the selector sees the option number alone, so
 # numbers that are also an int option of SOL_SOCKET (IP_ADD_MEMBERSHIP 35 is
@@ -1175,6 +1200,7 @@ ROLE_RECORDS: dict[Role, int] = {
     Role.USER: r.facility(r.USER),
     Role.CLONE_ARGS: _STRU | _ARRAY,
     Role.IOC: _STRU,
+    Role.IN_IOCBS: _ARRAY | _STRU,
 }
 
 # Record types that any syscall can produce

@@ -10,6 +10,7 @@ Values come from these headers of the generating machine:
     <asm/termbits.h>
     <dirent.h>
     <fcntl.h>
+    <linux/aio_abi.h>
     <linux/audit.h>
     <linux/blkpg.h>
     <linux/blktrace_api.h>
@@ -839,6 +840,23 @@ MEMFD_SECRET_FLAGS = (
 SIGNALFD_FLAGS = (
     (0x80000, 'SFD_CLOEXEC'),
     (0x800, 'SFD_NONBLOCK'),
+)
+
+AIO_CMDS = (
+    (0x0, 'IOCB_CMD_PREAD'),
+    (0x1, 'IOCB_CMD_PWRITE'),
+    (0x2, 'IOCB_CMD_FSYNC'),
+    (0x3, 'IOCB_CMD_FDSYNC'),
+    (0x4, 'IOCB_CMD_PREADX'),
+    (0x5, 'IOCB_CMD_POLL'),
+    (0x6, 'IOCB_CMD_NOOP'),
+    (0x7, 'IOCB_CMD_PREADV'),
+    (0x8, 'IOCB_CMD_PWRITEV'),
+)
+
+AIO_IOCB_FLAGS = (
+    (0x1, 'IOCB_FLAG_RESFD'),
+    (0x2, 'IOCB_FLAG_IOPRIO'),
 )
 
 RWF_FLAGS = (

@@ -210,18 +210,22 @@ def p_counted(len_arg: int, exit: bool = False) -> Callable[[Call, int], str]:
     shows and one more when there are more (-s + 1 at most) all or none:
     the address where fewer were recorded (the rest unreadable)."""
     def render(c: Call, i: int) -> str:
-        addr = c.arg(i)
-        if not addr:
-            return "NULL"
-        data = c.struct(i, "bytes", exit=exit)
-        size = c.arg(len_arg)
-        if data is None or (exit and not c.ok) or len(data) < min(size, c.opts.strsize + 1):
-            return ptr(addr)
-        text = printstr(data[:size], c.opts)
-        if size > len(data) and not text.endswith("..."):
-            text += "..."
-        return text
+        data = c.struct(i, "bytes", exit=exit) if c.ok or not exit else None
+        return counted_text(c, c.arg(i), data, c.arg(len_arg))
     return render
+
+
+def counted_text(c: Call, addr: int, data: bytes | None, size: int) -> str:
+    """printstrn of ``size`` bytes at ``addr``, recorded as ``data`` (None: not
+    recorded): the address where fewer than strace reads were recorded."""
+    if not addr:
+        return "NULL"
+    if data is None or len(data) < min(size, c.opts.strsize + 1):
+        return ptr(addr)
+    text = printstr(data[:size], c.opts)
+    if size > len(data) and not text.endswith("..."):
+        text += "..."
+    return text
 
 
 def p_string_out(c: Call, i: int) -> str:

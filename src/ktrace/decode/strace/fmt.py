@@ -177,6 +177,15 @@ def xval(table: Xlat, value: int, unknown: str) -> str:
     return hexval(value) if STYLE.get() == "raw" else f"{hexval(value)} /* {unknown} */"
 
 
+def xval_u(table: Xlat, value: int, unknown: str) -> str:
+    """PRINT_FIELD_XVAL_U, printxval_ex's XLAT_STYLE_FMT_U: a named constant
+    whose number is decimal."""
+    name = table.name(value)
+    if name is not None:
+        return named(name, value, str(value))
+    return str(value) if STYLE.get() == "raw" else f"{value} /* {unknown} */"
+
+
 def signame(signo: int) -> str:
     return signal_name(signo) or str(signo)
 

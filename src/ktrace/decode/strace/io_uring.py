@@ -9,7 +9,7 @@ from ..xlat import LINUX as L
 from ..xlat import Xlat
 from . import structs as T
 from .call import FD, Arg, Call, p_flags
-from .fmt import STYLE, c_int, flags, hexval, named, ptr, xval
+from .fmt import c_int, flags, hexval, ptr, xval, xval_u
 from .numa import print_array
 from .sched import affinity_list
 from .signals import sigset_arg
@@ -118,14 +118,6 @@ BUF_REG = struct.Struct("<QIHH3Q")
 IOVEC = struct.Struct("<QQ")
 U32_ITEM = struct.Struct("<I")
 FD_SIZE, TAG_SIZE = 4, 8
-
-
-def xval_u(table: Xlat, value: int, unknown: str) -> str:
-    """PRINT_FIELD_XVAL_U: a named constant whose number is decimal."""
-    name = table.name(value)
-    if name is not None:
-        return named(name, value, str(value))
-    return str(value) if STYLE.get() == "raw" else f"{value} /* {unknown} */"
 
 
 def _hex_fields(**values) -> list[str]:

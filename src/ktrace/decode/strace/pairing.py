@@ -21,6 +21,9 @@ class Repeated(tuple):
 
 _MESSAGES = Repeated(((r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"), (r.STRUCT, "cmsghdr"),
                       (r.GENIO, None), (r.STRUCT, plan.IOV_DATA)))
+# each iocb of io_submit's and what its aio_buf holds (linux_plan's doc)
+_IOCBS = Repeated(((r.STRUCT, "iocb"), (r.STRUCT, plan.FAILED_BUF), (r.STRUCT_ARRAY, "iovec"),
+                   (r.STRUCT, plan.IOV_DATA)))
 # the data of iovecs: what a descriptor moved, else what the call was given
 _IOV_DATA = [(r.GENIO, None), (r.STRUCT, plan.IOV_DATA)]
 # role -> the records it leaves at entry and at exit: (record type, struct name or
@@ -36,6 +39,7 @@ _ENTRY = {
     R.IN_STRING: [(r.STRUCT, ("string", plan.PARTIAL_STRING))], R.USER: [(r.USER, None)],
     R.CLONE_ARGS: [(r.STRUCT, ""), (r.STRUCT_ARRAY, "int")], R.IOC: [(r.STRUCT, "")],
     R.IN_MMSGHDR: [(r.STRUCT_ARRAY, "")], R.OUT_MMSGHDR: [(r.STRUCT_ARRAY, "")],
+    R.IN_IOCBS: [(r.STRUCT_ARRAY, ""), _IOCBS],
 }
 _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],

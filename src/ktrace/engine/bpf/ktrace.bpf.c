@@ -1152,6 +1152,55 @@ __noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count, int given)
 	return 0;
 }
 
+struct iocb_head {			/* struct iocb from aio_lio_opcode to aio_nbytes */
+	__u16	opcode;
+	__s16	reqprio;
+	__u32	fildes;
+	__u64	buf;
+	__s64	nbytes;			/* a ssize_t to strace: negative ones are not followed */
+};
+
+_Static_assert(__builtin_offsetof(struct iocb_head, buf) == PLAN_IOCB_BUF - PLAN_IOCB_OPCODE &&
+	       __builtin_offsetof(struct iocb_head, nbytes) == PLAN_IOCB_NBYTES - PLAN_IOCB_OPCODE,
+	       "struct iocb's layout (linux_plan.IOCB_*)");
+
+/*
+ * What the first PLAN_IOCBS_MAX of the ``count`` iocb pointers at ``addr``
+ * (io_submit's, recorded) point to: each non-NULL one's STRU iocb, empty when
+ * it cannot be read, then what its aio_buf holds (linux_plan's doc; the
+ * ptrace engine's iocbs_entry reads the same).  A bounded loop, as ktr_mmsgs'.
+ */
+__noinline int ktr_iocbs(__u64 addr, __u64 count)
+{
+	struct stage *st = resume();
+	struct iocb_head h;
+	__u64 iocb;
+
+	if (!st)
+		return 0;
+	for (__u32 k = 0; k < PLAN_IOCBS_MAX && k < count; k++, addr += sizeof(iocb)) {
+		if (bpf_probe_read_user(&iocb, sizeof(iocb), (const void *)addr))
+			break;
+		if (!iocb)
+			continue;
+		if (bpf_probe_read_user(&h, sizeof(h), (const void *)(iocb + PLAN_IOCB_OPCODE)) ||
+		    emit_struct(st, PLAN_TYPE_IOCB, iocb, PLAN_IOCB_SIZE) < 0) {
+			emit_struct(st, PLAN_TYPE_IOCB, iocb, 0);
+			continue;
+		}
+		if (h.nbytes < 0)
+			continue;
+		if (h.opcode == PLAN_IOCB_CMD_PWRITE && h.buf) {
+			emit_readable(st, PLAN_TYPE_BUF, h.buf, h.nbytes);
+		} else if (h.opcode == PLAN_IOCB_CMD_PREADV || h.opcode == PLAN_IOCB_CMD_PWRITEV) {
+			emit_items(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), h.buf, h.nbytes, 1);
+			if (h.opcode == PLAN_IOCB_CMD_PWRITEV)
+				emit_iov_data(st, h.buf, h.nbytes);
+		}
+	}
+	return 0;
+}
+
 static __always_inline int page_part(const struct plan_arg *s)
 {
 	return s->type < PLAN_NTYPES && plan_page_part[s->type];
@@ -1276,6 +1325,17 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 		got = emit_items(st, s.type, s.size, addr, length_of(st, &s, 0),
 				 last || !retryable(s.role));
 		break;
+	case ROLE_IN_IOCBS: {
+		__u64 count = length_of(st, &s, 0);
+
+		if (count >= 1u << 31)		/* a negative or absurd count: none read */
+			break;
+		got = emit_items(st, s.type, s.size, addr, count, 1);
+		if (got > 0 && (fac & KTRFAC(KTR_STRUCT)))
+			ktr_iocbs(addr, got / s.size);
+		got = 0;
+		break;
+	}
 	case ROLE_IN_MSGHDR: {
 		struct msghdr_user m;
 

@@ -39,6 +39,10 @@ _CLONE_PIDFD = LS.CLONE_ARGS_HEAD  # clone_args: flags, pidfd
 _SET_TID = struct.Struct("<QQ")       # clone_args: set_tid, set_tid_size
 IOVEC_SIZE = LS.IOVEC.size
 _IOV_DATA = lp.IOV_DATA.encode()
+_IOCB_SIZE = lp.STRUCT_SIZES["iocb"]
+_IOCB_POINTER = struct.Struct("<Q")
+_IOCB_OPCODE = struct.Struct("<H")
+_IOCB_BUF = struct.Struct("<Qq")        # aio_buf, aio_nbytes (a ssize_t to strace)
 
 
 class Call:
@@ -232,6 +236,42 @@ def _items(st: Stop, addr: int, count: int, size: int) -> bytes:
 
 def array_in(st: Stop, call: Call, i: int, spec) -> None:
     _array(st, spec.name, spec.size, call.args[i], _clamp(_length(spec, call, st, 0)), part=True)
+
+
+def iocbs_entry(st: Stop, call: Call, i: int, spec) -> None:
+    """io_submit's iocb pointers, then each iocb and what it points to
+    (linux_plan's doc; the bpf program's ktr_iocbs reads the same)."""
+    addr, count = call.args[i], _clamp(_length(spec, call, st, 0))
+    count = min(count, max(1, st.genio // spec.size))     # (as _array's)
+    raw = _items(st, addr, count, spec.size) if addr and count else b""
+    if not raw:
+        return
+    _array_bytes(st, spec.name.encode(), spec.size, raw)
+    if not st.flags & F_STRUCT:
+        return
+    for (iocb_addr,) in _IOCB_POINTER.iter_unpack(raw[:lp.IOCBS_MAX * spec.size]):
+        if iocb_addr:
+            _iocb(st, iocb_addr)
+
+
+def _iocb(st: Stop, addr: int) -> None:
+    """STRU iocb (empty when unreadable), then what its aio_buf holds."""
+    raw = _whole(st, addr, _IOCB_SIZE) or b""
+    st.add(r.STRUCT, r.struct_payload(b"iocb", raw[:st.genio]))
+    if not raw:
+        return
+    opcode = _IOCB_OPCODE.unpack_from(raw, lp.IOCB_OPCODE)[0]
+    buf, nbytes = _IOCB_BUF.unpack_from(raw, lp.IOCB_BUF)
+    if nbytes < 0:
+        return
+    if opcode == lp.IOCB_CMD_PWRITE and buf:
+        data = _readable(st, buf, min(nbytes, st.genio))
+        if data is not None:
+            st.add(r.STRUCT, r.struct_payload(lp.FAILED_BUF.encode(), data))
+    elif opcode in (lp.IOCB_CMD_PREADV, lp.IOCB_CMD_PWRITEV):
+        _array(st, "iovec", IOVEC_SIZE, buf, nbytes, part=True)
+        if opcode == lp.IOCB_CMD_PWRITEV:
+            _iov_data(st, buf, nbytes, st.genio)
 
 
 def _iovecs(st: Stop, addr: int, count: int, whole: bool = False) -> tuple[bytes, list]:
@@ -576,6 +616,7 @@ STEPS = {
     Role.IOC: (F_STRUCT, ioc_in, F_STRUCT, ioc_out),
     Role.IN_MMSGHDR: (F_ARRAY, array_in, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
     Role.OUT_MMSGHDR: (F_ARRAY, array_in, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
+    Role.IN_IOCBS: (F_ARRAY, iocbs_entry, 0, None),
 }
 
 
