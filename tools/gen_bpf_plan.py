@@ -34,7 +34,8 @@ class _Tables:
         self.plan = plan_mod
         self.abi = abi
         self.types: list[str] = [""]      # index 0: no struct
-        self.pointees: list = [None]      # index 0: none
+        self.pointees: list = [None]      # index 0: none; (Pointee, another follows)
+        self.pointee_runs: dict = {}      # an ArgSpec's then -> the index of its first row
         R = plan_mod.Role
         # the roles that record something at entry, and at exit (linux_plan.Role);
         # execve's ARGV/ENVP are the program's own business (plan_syscall.argv_arg)
@@ -52,19 +53,22 @@ class _Tables:
             self.types.append(name)
         return self.types.index(name)
 
-    def pointee_id(self, pointee) -> int:
-        if pointee is None:
+    def pointee_id(self, then) -> int:
+        """The first of the consecutive rows of a struct's Pointees (0: none)."""
+        if not then:
             return 0
-        if pointee not in self.pointees:
-            self.pointees.append(pointee)
-        return self.pointees.index(pointee)
+        if then not in self.pointee_runs:
+            self.pointee_runs[then] = len(self.pointees)
+            self.pointees.extend((p, k + 1 < len(then)) for k, p in enumerate(then))
+        return self.pointee_runs[then]
 
-    def pointee_row(self, pointee) -> str:
-        if pointee is None:
+    def pointee_row(self, row) -> str:
+        if row is None:
             return "{0}"
+        pointee, more = row
         return (f"{{{self.type_id(pointee.name)}, {pointee.ptr}, {pointee.count_at}, "
                 f"{pointee.width}, {pointee.elem}, {int(pointee.at_exit)}, "
-                f"{pointee.fields_end()}, {pointee.most}}}")
+                f"{pointee.fields_end()}, {int(more)}, {pointee.most}}}")
 
     def name_of(self, spec) -> str:
         """The STRU name: a string argument is a "string" whatever the table says."""
@@ -74,12 +78,12 @@ class _Tables:
 
     def arg(self, spec) -> str:
         p = self.plan
-        kind, n, scale = (NO_LENGTH, 0, 1) if spec.length is None else (
-            int(spec.length.kind), spec.length.n, spec.length.scale)
+        kind, n, scale, at = (NO_LENGTH, 0, 1, 0) if spec.length is None else (
+            int(spec.length.kind), spec.length.n, spec.length.scale, spec.length.at)
         name = self.name_of(spec)
         return (f"{{{int(spec.role)}, {self.type_id(name) if name else 0}, "
                 f"{kind}, {spec.fd}, {n}, {spec.size}, {self.pointee_id(spec.then)}, "
-                f"{scale}}}") \
+                f"{scale}, {at}}}") \
             if spec.role != p.Role.VALUE else "{0}"
 
     def records(self, specs) -> int:
@@ -187,6 +191,7 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_NTYPES\t{len(t.types)}
 #define PLAN_NCASES\t{max(len(cases), 1)}
 #define PLAN_NPOINTEES\t{len(t.pointees)}
+#define PLAN_POINTEES_MAX\t{max(map(len, t.pointee_runs), default=1)}	/* of one struct */
 #define ERRNO_MAX\t{ERRNO_MAX}
 #define ERRNO_TABLE\t{ERRNO_TABLE}
 #define ERESTART_FIRST\t{plan_mod.ERESTART_FIRST}
@@ -234,16 +239,18 @@ struct plan_arg {{
 	__u16	size;		/* struct size, or element size of an array */
 	__u8	then;		/* a struct's Pointee: index in plan_pointees, 0 none */
 	__u8	len_scale;	/* the bytes of one unit the length counts */
+	__u8	len_at;		/* LEN_ARG_PTR: the offset of the u32 in what argument len_n points to */
 }};
 
 struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field points to */
 	__u8	type;		/* the STRU/STRUCT_ARRAY name */
 	__u8	ptr;		/* offset of the pointer in the struct */
 	__u8	count_at;	/* offset of the count ... */
-	__u8	width;		/* ... and its bytes */
+	__u8	width;		/* ... and its bytes (0: a NUL-terminated string, no count) */
 	__u8	elem;		/* item size of a STRUCT_ARRAY, 0: a STRU of count bytes */
 	__u8	at_exit;	/* after the struct's exit record, else its entry record */
 	__u8	fields_end;	/* the struct bytes a record must hold for both fields */
+	__u8	more;		/* the next row is the same struct's next pointer's */
 	__u16	most;		/* the most items (bytes) read */
 }};
 

@@ -31,7 +31,8 @@ for both; nothing for ``_IOC_NONE`` (the old tty requests: TCGETS, ...).
 
 Sizes are counted as :class:`Length` sources: a fixed count, an argument's
 value, the return value, a socklen/int the kernel writes back through a
-pointer argument, the size of an ``fd_set`` for ``nfds`` descriptors, the
+pointer argument or a u32 field of the struct one points to (keyctl's
+KEYCTL_PKEY_* data lengths), the size of an ``fd_set`` for ``nfds`` descriptors, the
 longs of a nodemask of ``maxnode - 1`` bits, the pages of a range, or an
 ioctl request's ``_IOC_SIZE``.
 
@@ -84,7 +85,11 @@ writes it: GETREGSET's), by what the pointer holds: a STRUCT_ARRAY of the
 count's items (its first page's whole items when not all can be read, as an
 ``IN_ARRAY``'s), or a STRU of the count's bytes (whole or none), at most
 ``Pointee.most`` and the genio size; none when the struct's record does not
-hold both fields (a short optlen), or the pointer or count is 0.
+hold both fields (a short optlen), or the pointer or count is 0.  A pointer
+with no count (keyctl_kdf_params' hashname) is to a NUL-terminated STRU
+string (none when no NUL comes before unreadable memory).  A struct with
+several pointers (keyctl_kdf_params' otherinfo too) is followed by what each
+holds, in the order of the ArgSpec's ``then``.
 
 sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
 (its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
@@ -243,7 +248,9 @@ class Len(enum.IntEnum):
     FIXED = 0      # Length.n itself
     ARG = 1        # the value of argument n
     RET = 2        # the syscall's return value
-    ARG_PTR = 3    # the int the kernel wrote back through pointer argument n
+    ARG_PTR = 3    # the u32 at byte ``at`` of what pointer argument n points to: the int
+    #                the kernel wrote back through it (a socklen), or a field of a struct
+    #                argument (keyctl_pkey_params' in_len: another argument's length)
     FDSET = 4      # bytes of an fd_set holding descriptors 0 .. argument n - 1 (its low 32 bits)
     ARG_U32 = 5    # the low 32 bits of argument n: a count the C type makes an int (see below)
     IOC_SIZE = 6   # the _IOC_SIZE bits of argument n, an ioctl request
@@ -253,18 +260,21 @@ class Len(enum.IntEnum):
 
 class Length(NamedTuple):
     """A length by its source; ``scale``: the bytes of one unit it counts
-    (getsockopt's SO_GET_FILTER writes back a count of instructions)."""
+    (getsockopt's SO_GET_FILTER writes back a count of instructions); ``at``:
+    an ARG_PTR's offset in what the pointer points to."""
 
     kind: Len
     n: int = 0
     scale: int = 1
+    at: int = 0
 
 
 class Pointee(NamedTuple):
     """What a pointer field of a struct argument points to (the module's doc):
     ``count`` items of ``elem`` bytes (a STRUCT_ARRAY ``name``), or with
-    ``elem`` 0 a STRU ``name`` of ``count`` bytes; the pointer is the 8 bytes
-    at offset ``ptr`` of the struct, ``count`` the unsigned ``width`` bytes at
+    ``elem`` 0 a STRU ``name`` of ``count`` bytes, or with ``width`` 0 too a
+    NUL-terminated STRU string (no count); the pointer is the 8 bytes at
+    offset ``ptr`` of the struct, ``count`` the unsigned ``width`` bytes at
     offset ``count_at``, of which ``most`` at most are read; after the
     struct's entry record, or ``at_exit`` after its exit record."""
 
@@ -286,8 +296,9 @@ class ArgSpec(NamedTuple):
 
     ``name`` is the STRU/STRUCT_ARRAY name.  For struct roles ``size`` is the
     struct's fixed size and ``length`` (when given) the actual byte count of a
-    variable-sized one (sockaddr, clone_args, dirents), and ``then`` what a
-    pointer in it points to, recorded after its entry or exit record.  For array roles
+    variable-sized one (sockaddr, clone_args, dirents), and ``then`` what
+    pointers in it point to (Pointees, in the order of their records), recorded
+    after its entry or exit record.  For array roles
     ``size`` is the element size and ``length`` the element count.  For
     buffers ``length`` is the byte count and ``fd`` the index of the argument
     holding the descriptor; for iovecs ``length`` is the iovec count (``fd``
@@ -299,7 +310,7 @@ class ArgSpec(NamedTuple):
     size: int = 0
     length: Length | None = None
     fd: int = -1
-    then: Pointee | None = None
+    then: tuple[Pointee, ...] = ()
 
 
 Plan = tuple  # tuple[ArgSpec, ...], one per argument
@@ -333,6 +344,8 @@ STRUCT_SIZES: dict[str, int] = {
     "sock_fprog": 16, "seccomp_notif_sizes": 6, "peeksiginfo_args": 16, "user_desc": 16,
     "user_regs": 216, "user_fpregs": 512, "cmsghdr": 0,
     "sock_filter": 8, "regset": 0, "sigset_argpack": 16, "unipair": 4, "iocb": 64,
+    "keyctl_dh_params": 12, "keyctl_kdf_params": 56, "keyctl_pkey_query": 56,
+    "keyctl_pkey_params": 40,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -464,8 +477,8 @@ def out_string(length: Length) -> ArgSpec:
 SOCK_FILTER = Pointee("sock_filter", ptr=8, count_at=0, width=2, elem=8, most=4096)
 REGSET = Pointee("regset", ptr=0, count_at=8, width=8, elem=0, most=512)
 SIGMASK = Pointee("sigset", ptr=0, count_at=8, width=8, elem=0, most=8)
-SOCK_FPROG = ArgSpec(Role.IN_STRUCT, "sock_fprog", 16, then=SOCK_FILTER)
-SIGSET_ARGPACK = ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=SIGMASK)
+SOCK_FPROG = ArgSpec(Role.IN_STRUCT, "sock_fprog", 16, then=(SOCK_FILTER,))
+SIGSET_ARGPACK = ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=(SIGMASK,))
 # PIO_UNIMAP's struct unimapdesc: entry_ct (a short) at 0, entries at 8
 UNIPAIRS = Pointee("unipair", ptr=8, count_at=0, width=2, elem=4, most=1024)
 
@@ -776,7 +789,8 @@ IOCTL_KD = {
     PIO_FONT: {2: ioc_part(Role.IN_STRUCT, SHOWN, 8192)},
     PIO_CMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN, 48)},
     PIO_UNISCRNMAP: {2: in_("ioc", fixed(512))},     # (print_array: to its first page's end)
-    PIO_UNIMAP: {2: in_("ioc", fixed(16))._replace(then=UNIPAIRS)}, PIO_UNIMAPCLR: {2: in_("ioc", fixed(6))},
+    PIO_UNIMAP: {2: in_("ioc", fixed(16))._replace(then=(UNIPAIRS,))},
+    PIO_UNIMAPCLR: {2: in_("ioc", fixed(6))},
     KDGETKEYCODE: {2: inout("ioc", fixed(8))}, KDSETKEYCODE: {2: in_("ioc", fixed(8))},
 }
 SIOCGIFCONF = 0x8912
@@ -921,6 +935,18 @@ KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_UPDATE, KEYCTL_DESCRIBE = 1, 2, 6
 KEYCTL_SEARCH, KEYCTL_READ, KEYCTL_INSTANTIATE = 10, 11, 12
 KEYCTL_GET_SECURITY, KEYCTL_INSTANTIATE_IOV = 17, 20
 KEYCTL_RESTRICT_KEYRING, KEYCTL_CAPABILITIES = 29, 31
+KEYCTL_DH_COMPUTE, KEYCTL_PKEY_QUERY, KEYCTL_PKEY_ENCRYPT = 23, 24, 25
+KEYCTL_PKEY_DECRYPT, KEYCTL_PKEY_SIGN, KEYCTL_PKEY_VERIFY = 26, 27, 28
+# KEYCTL_DH_COMPUTE's struct keyctl_kdf_params: its hashname string (at 0)
+# and its otherinfo, otherinfolen bytes (pointer at 8, the u32 at 16: the
+# kernel takes at most 64 KiB, strace shows -s of them)
+KDF_PARAMS = in_("keyctl_kdf_params")._replace(then=(
+    Pointee("string", ptr=0, count_at=0, width=0, elem=0, most=MAX_STRING),
+    Pointee("bytes", ptr=8, count_at=16, width=4, elem=0, most=MAX_STRING)))
+# KEYCTL_PKEY_*'s struct keyctl_pkey_params (argument 1): the lengths of
+# the data arguments, in_len (at 4) and out_len or VERIFY's in2_len (at 8)
+PKEY_PARAMS = in_("keyctl_pkey_params")
+PKEY_IN_LEN, PKEY_OUT_LEN = Length(Len.ARG_PTR, 1, at=4), Length(Len.ARG_PTR, 1, at=8)
 IPC_SET, IPC_STAT, IPC_INFO = 1, 2, 3
 MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
 SEM_STAT, SEM_INFO, SEM_STAT_ANY = 18, 19, 20
@@ -982,7 +1008,7 @@ SELECTORS: dict[str, Selector] = {
            for name in names},
         # a sock_fprog and its instructions (an int option of the same number
         # at another level records no struct holding its fields: no Pointee)
-        **{name: {3: ArgSpec(Role.IN_STRUCT, "bytes", 16, arg(4), then=SOCK_FILTER)}
+        **{name: {3: ArgSpec(Role.IN_STRUCT, "bytes", 16, arg(4), then=(SOCK_FILTER,))}
            for name in SOCKOPT_FPROG}}),
     # getsockopt's SO_GET_FILTER (SO_ATTACH_FILTER's number): the optlen written back
     # counts the filter's instructions (an int option of that number at another
@@ -1016,8 +1042,8 @@ SELECTORS: dict[str, Selector] = {
         **{request: {3: out("long")} for request in (
             PTRACE_PEEKTEXT, PTRACE_PEEKDATA, PTRACE_PEEKUSR, PTRACE_GETEVENTMSG)},
         PTRACE_GETSIGINFO: {3: out("siginfo")}, PTRACE_SETSIGINFO: {3: in_("siginfo")},
-        PTRACE_GETREGSET: {3: inout("iovec")._replace(then=REGSET._replace(at_exit=True))},
-        PTRACE_SETREGSET: {3: inout("iovec")._replace(then=REGSET)},
+        PTRACE_GETREGSET: {3: inout("iovec")._replace(then=(REGSET._replace(at_exit=True),))},
+        PTRACE_SETREGSET: {3: inout("iovec")._replace(then=(REGSET,))},
         PTRACE_PEEKSIGINFO: {2: in_("peeksiginfo_args"),
                              3: array(Role.OUT_ARRAY, "siginfo", RET)},
         PTRACE_GETSIGMASK: {3: out("sigset")}, PTRACE_SETSIGMASK: {3: in_("sigset")},
@@ -1044,6 +1070,13 @@ SELECTORS: dict[str, Selector] = {
         KEYCTL_GET_SECURITY: {2: out("bytes", RET)},
         KEYCTL_SEARCH: {2: S, 3: S}, KEYCTL_RESTRICT_KEYRING: {2: S, 3: S},
         KEYCTL_CAPABILITIES: {1: out("bytes", RET)},
+        KEYCTL_DH_COMPUTE: {1: in_("keyctl_dh_params"), 2: out("bytes", RET), 4: KDF_PARAMS},
+        KEYCTL_PKEY_QUERY: {3: S, 4: out("keyctl_pkey_query")},
+        **{op: {1: PKEY_PARAMS, 2: S, 3: in_("bytes", PKEY_IN_LEN),
+                4: out("bytes", PKEY_OUT_LEN)}
+           for op in (KEYCTL_PKEY_ENCRYPT, KEYCTL_PKEY_DECRYPT, KEYCTL_PKEY_SIGN)},
+        KEYCTL_PKEY_VERIFY: {1: PKEY_PARAMS, 2: S, 3: in_("bytes", PKEY_IN_LEN),
+                             4: in_("bytes", PKEY_OUT_LEN)},
     }),
     # the IPC_64 bit (0x100) aside; the decoder checks the whole command
     "msgctl": Selector(1, IPC_CMD_MASK, {
@@ -1232,8 +1265,8 @@ def new_descriptors() -> dict[int, int]:
 def spec_records(spec: ArgSpec) -> int:
     """Facility bits of the records one argument's spec can produce."""
     bits = ROLE_RECORDS[spec.role]
-    if spec.then is not None:
-        bits |= _ARRAY if spec.then.elem else _STRU
+    for pointee in spec.then:
+        bits |= _ARRAY if pointee.elem else _STRU
     return bits
 
 

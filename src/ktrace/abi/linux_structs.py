@@ -120,6 +120,16 @@ FIXED = {
                                            "swap_attempts", "swap_successes")),
     "sembuf": (struct.Struct("<HhH"), ("sem_num", "sem_op", "sem_flg")),
     "kexec_segment": (struct.Struct("<QQQQ"), ("buf", "bufsz", "mem", "memsz")),
+    # keyctl's (linux/keyctl.h): KEYCTL_DH_COMPUTE's params and kdf, KEYCTL_PKEY_*'s
+    # query and params (out_len is VERIFY's in2_len), each __spare[] one field a word
+    "keyctl_dh_params": (struct.Struct("<iii"), ("private", "prime", "base")),
+    "keyctl_kdf_params": (struct.Struct("<QQI8I4x"), (
+        "hashname", "otherinfo", "otherinfolen", *(f"__spare{k}" for k in range(8)))),
+    "keyctl_pkey_query": (struct.Struct("<IIHHHH10I"), (
+        "supported_ops", "key_size", "max_data_size", "max_sig_size", "max_enc_size",
+        "max_dec_size", *(f"__spare{k}" for k in range(10)))),
+    "keyctl_pkey_params": (struct.Struct("<iII7I"), (
+        "key_id", "in_len", "out_len", *(f"__spare{k}" for k in range(7)))),
 }
 
 MSGHDR = FIXED["msghdr"][0]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import errno as _errno
 
+from .. import structs as S
 from ..xlat import LINUX as L
-from .call import STR_IN, Arg, Call, p_counted, p_string_in, uid_text
+from .call import STR_IN, Arg, Call, counted_text, p_counted, p_string_in, uid_text
 from .fdio import given_iovecs
 from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, xval
 
@@ -99,7 +100,98 @@ def _caps(c: Call, i: int) -> str:
     return array(iter(items), c.opts) if count else "[]"
 
 
+def _fields(c: Call, i: int, name: str, exit: bool = False) -> dict | None:
+    """The fields of STRU ``name`` of argument ``i``, where recorded."""
+    data = c.struct(i, name, exit=exit)
+    return S.fixed(name, data) if data is not None else None
+
+
+def _struct_text(c: Call, f: dict, shown: tuple[tuple[str, str], ...], spare: int) -> str:
+    """``{field=text, ...}`` of (name, text) pairs ``shown``, then the struct's
+    ``spare`` __spare words when any is set (print_xint_array_member)."""
+    words = [f[f"__spare{k}"] for k in range(spare)]
+    if any(words):
+        shown += (("__spare", array(map(hexval, words), c.opts)),)
+    return "{" + ", ".join(f"{name}={text}" for name, text in shown) + "}"
+
+
+def _dh_params(c: Call, i: int) -> str:
+    """KEYCTL_DH_COMPUTE's struct keyctl_dh_params: three key serials."""
+    f = _fields(c, i, "keyctl_dh_params") if c.verbose else None
+    if f is None:
+        return ptr(c.arg(i))
+    return _struct_text(c, f, tuple((k, serial_text(f[k])) for k in ("private", "prime", "base")),
+                        0)
+
+
+def _dh_buf(c: Call, i: int) -> str:
+    """KEYCTL_DH_COMPUTE's result: what the call wrote, at most its buffer's length."""
+    data = _written(c, i)
+    if data is None:
+        return ptr(c.arg(i))
+    return counted_text(c, c.arg(i), data, min(c.retval, c.arg(3)))
+
+
+def _kdf(c: Call, i: int) -> str:
+    """KEYCTL_DH_COMPUTE's struct keyctl_kdf_params, its hashname string and
+    otherinfo bytes (its address when otherinfolen is 0: the kernel reads none)."""
+    f = _fields(c, i, "keyctl_kdf_params")
+    if f is None:
+        return ptr(c.arg(i))
+    hashname = c.struct(i, "string", exit=False)
+    info, info_len = f["otherinfo"], f["otherinfolen"]
+    return _struct_text(c, f, (
+        ("hashname", printstr(hashname, c.opts) if hashname is not None else ptr(f["hashname"])),
+        ("otherinfo", counted_text(c, info, c.struct(i, "bytes", exit=False), info_len)
+         if info_len else ptr(info)),
+        ("otherinfolen", str(info_len))), 8)
+
+
+_PKEY_SIZES = ("key_size", "max_data_size", "max_sig_size", "max_enc_size", "max_dec_size")
+
+
+def _pkey_query(c: Call, i: int) -> str:
+    """KEYCTL_PKEY_QUERY's struct keyctl_pkey_query, written by a successful call."""
+    f = _fields(c, i, "keyctl_pkey_query", exit=True) if c.ok and c.verbose else None
+    if f is None:
+        return ptr(c.arg(i))
+    ops = flags(L.KEYCTL_PKEY_OPS, f["supported_ops"], unknown="KEYCTL_SUPPORTS_???")
+    return _struct_text(c, f, (("supported_ops", ops),
+                               *((k, str(f[k])) for k in _PKEY_SIZES)), 10)
+
+
+def _pkey(c: Call) -> dict | None:
+    """KEYCTL_PKEY_*'s struct keyctl_pkey_params (argument 1), where strace reads it."""
+    return _fields(c, 1, "keyctl_pkey_params") if c.verbose else None
+
+
+def _pkey_params(second: str):
+    """The params, their third field named ``second``: out_len, or VERIFY's in2_len."""
+    def render(c: Call, i: int) -> str:
+        f = _pkey(c)
+        if f is None:
+            return ptr(c.arg(i))
+        return _struct_text(c, f, (("key_id", serial_text(f["key_id"])),
+                                   ("in_len", str(f["in_len"])),
+                                   (second, str(f["out_len"]))), 7)
+    return render
+
+
+def _pkey_data(length: str, exit: bool = False):
+    """A data argument of the params' ``length`` bytes: read at entry, or
+    (``exit``) written by a successful call."""
+    def render(c: Call, i: int) -> str:
+        f = _pkey(c)
+        if f is None or (exit and not c.ok):
+            return ptr(c.arg(i))
+        return counted_text(c, c.arg(i), c.struct(i, "bytes", exit=exit), f[length])
+    return render
+
+
 _E, _X = False, True     # printed at entry, at exit
+# KEYCTL_PKEY_ENCRYPT's, _DECRYPT's and _SIGN's arguments: the data read, then written
+_PKEY_OUT = ((_pkey_params("out_len"), _E), (p_string_in, _E),
+             (_pkey_data("in_len"), _E), (_pkey_data("out_len", exit=True), _X))
 # command -> its arguments after the command: (printer, printed at exit)
 _COMMANDS = {
     "KEYCTL_GET_KEYRING_ID": ((_serial, _E), (_int, _E)),
@@ -126,6 +218,12 @@ _COMMANDS = {
     "KEYCTL_RESTRICT_KEYRING": ((_serial, _E), (p_string_in, _E), (p_string_in, _E)),
     "KEYCTL_MOVE": ((_serial, _E), (_serial, _E), (_serial, _E), (_move_flags, _E)),
     "KEYCTL_CAPABILITIES": ((_caps, _X), (_ulong, _X)),
+    "KEYCTL_DH_COMPUTE": ((_dh_params, _E), (_dh_buf, _X), (_ulong, _X), (_kdf, _X)),
+    "KEYCTL_PKEY_QUERY": ((_serial, _E), (_hex, _E), (p_string_in, _E), (_pkey_query, _X)),
+    "KEYCTL_PKEY_ENCRYPT": _PKEY_OUT, "KEYCTL_PKEY_DECRYPT": _PKEY_OUT,
+    "KEYCTL_PKEY_SIGN": _PKEY_OUT,
+    "KEYCTL_PKEY_VERIFY": ((_pkey_params("in2_len"), _E), (p_string_in, _E),
+                           (_pkey_data("in_len"), _E), (_pkey_data("out_len"), _E)),
 }
 _DEFAULT = ((_hex, _E),) * 4
 

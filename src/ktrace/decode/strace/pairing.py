@@ -91,10 +91,10 @@ def slots(spec, args) -> list[tuple[int, tuple, bool]]:
                     out.append((i, tuple(_kind(t, n, arg) for t, n in entry), True))
                 else:
                     out.append((i, (_kind(*entry, arg),), False))
-            if (arg.then is not None and arg.role in _POINTEE_ROLES
-                    and arg.then.at_exit == (table is _EXIT)):
-                rtype = r.STRUCT_ARRAY if arg.then.elem else r.STRUCT
-                out.append((i, (_kind(rtype, arg.then.name, arg),), False))
+            for pointee in arg.then if arg.role in _POINTEE_ROLES else ():
+                if pointee.at_exit == (table is _EXIT):
+                    rtype = r.STRUCT_ARRAY if pointee.elem else r.STRUCT
+                    out.append((i, (_kind(rtype, pointee.name, arg),), False))
     return out
 
 

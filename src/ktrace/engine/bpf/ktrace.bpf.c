@@ -1036,7 +1036,7 @@ static __always_inline __u64 count_of(const struct stage *st, const struct plan_
 	case LEN_RET:
 		return ret > 0 ? ret : 0;
 	case LEN_ARG_PTR:
-		bpf_probe_read_user(&v, sizeof(v), (const void *)arg_at(st, s->len_n));
+		bpf_probe_read_user(&v, sizeof(v), (const void *)(arg_at(st, s->len_n) + s->len_at));
 		return v;
 	case LEN_FDSET:
 		v = arg_at(st, s->len_n);
@@ -1242,36 +1242,59 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
 }
 
 /*
- * What the pointer field of the struct at ``addr`` points to (plan_pointees[id],
- * linux_plan.Pointee), after the struct's record of ``got`` bytes at entry or
- * (``exiting``) at exit: a STRUCT_ARRAY, the readable items of its first page
- * when not all can be read, or a STRU, whole or none (the ptrace engine's
- * _pointee reads the same).  A function of its own: verified once, and off
- * ktr_arg_exit's frame.
+ * What one pointer field of the struct at ``addr`` points to (``p``), after
+ * the struct's record of ``got`` bytes at entry or (``exiting``) at exit: a
+ * STRUCT_ARRAY, the readable items of its first page when not all can be
+ * read; a STRU, whole or none; or with no count (width 0) a string (the
+ * ptrace engine's _pointee reads the same).
  */
-__noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
+static __always_inline void emit_pointee(struct stage *st, const struct plan_pointee *p,
+					 __u64 addr, int got, int exiting)
 {
-	struct stage *st = resume();
-	const struct plan_pointee *p;
 	__u64 ptr = 0, count = 0;
-	__u32 width;
+	__u32 width = p->width;
 
-	checked(id);
-	if (!st || id >= PLAN_NPOINTEES)	/* (row 0, none, reads and records nothing) */
-		return 0;
-	p = &plan_pointees[id];
-	width = p->width;
 	checked(width);		/* the bound checked is the one the read gets */
 	if (p->at_exit != exiting || got < p->fields_end || width > sizeof(count) ||
-	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)) ||
-	    bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
-		return 0;
+	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)))
+		return;
+	if (!width) {
+		if (ptr && (st->fac & KTRFAC(KTR_STRUCT)))
+			emit_string(st, KTR_STRUCT, p->type, ptr, capped(st, p->most), 1);
+		return;
+	}
+	if (bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
+		return;
 	if (count > p->most)
 		count = p->most;
 	if (p->elem)
 		emit_items(st, p->type, p->elem, ptr, count, 1);
 	else if (ptr && count)
 		emit_struct(st, p->type, ptr, count);
+}
+
+/*
+ * What the pointer fields of the struct at ``addr`` point to (linux_plan.Pointee:
+ * plan_pointees[id] and the rows after it that ``more`` joins), after its
+ * record (emit_pointee).  A function of its own: verified once, and off
+ * ktr_arg_exit's frame.
+ */
+__noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
+{
+	struct stage *st = resume();
+	const struct plan_pointee *p;
+
+	if (!st)
+		return 0;
+	for (int k = 0; k < PLAN_POINTEES_MAX; k++, id++) {
+		checked(id);
+		if (!id || id >= PLAN_NPOINTEES)	/* (row 0: none) */
+			break;
+		p = &plan_pointees[id];
+		emit_pointee(st, p, addr, got, exiting);
+		if (!p->more)
+			break;
+	}
 	return 0;
 }
 
@@ -1292,9 +1315,11 @@ static __always_inline int retryable(__u32 role)
 
 /*
  * Entry records of argument i (after CALL): 1 when its memory was not
- * readable (not faulted in yet) and the record is to be tried at exit.
+ * readable (not faulted in yet) and the record is to be tried at exit, or
+ * when ``follow`` (an argument before it was put off so) and it could be:
+ * it follows that one there, so that the records stay in argument order.
  */
-static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
+static __always_inline int arg_entry(struct stage *st, __u32 i, int last, int follow)
 {
 	__u32 fac = st->fac;
 	struct plan_arg s;
@@ -1303,6 +1328,8 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last)
 
 	if (spec_of(st, i, &s))
 		return 0;
+	if (follow && retryable(s.role))	/* (the role a selector gives it) */
+		return 1;
 	addr = arg_at(st, i);
 	switch (s.role) {
 	case ROLE_PATH:
@@ -1491,13 +1518,14 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 
 /*
  * Entry records of argument i: 1 when they are to be tried again at exit;
- * ``last``: this is that try (memory still partly unreadable is recorded so)
+ * ``last``: this is that try (memory still partly unreadable is recorded so);
+ * ``follow``: arg_entry's
  */
-__noinline int ktr_arg_entry(__u32 i, int last)
+__noinline int ktr_arg_entry(__u32 i, int last, int follow)
 {
 	struct stage *st = resume();
 
-	return st ? arg_entry(st, i, last) : 0;
+	return st ? arg_entry(st, i, last, follow) : 0;
 }
 
 /* Exit records of argument i */
@@ -1874,8 +1902,7 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 			if (!(todo & (1u << i)))
 				continue;
 			/* after one is put off to the exit, the rest follow it there, in order */
-			if ((READ_ONCE(st->put_off) && retryable(ps->args[i].role)) ||
-			    ktr_arg_entry(i, 0))
+			if (ktr_arg_entry(i, 0, READ_ONCE(st->put_off) != 0))
 				WRITE_ONCE(st->put_off, READ_ONCE(st->put_off) | TS_RETRY << i);
 		}
 		state |= READ_ONCE(st->put_off);
@@ -1941,7 +1968,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 			save_args(st, regs, nr);
 		for (int i = 0; i < 6 && late; i++) {
 			if (late & (1u << i))
-				ktr_arg_entry(i, 1);
+				ktr_arg_entry(i, 1, 0);
 		}
 		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
 			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);

@@ -97,7 +97,7 @@ def _count(ln: lp.Length, call: Call, st: Stop, rval: int) -> int:
     if kind == Len.FIXED:
         return ln.n
     if kind == Len.ARG_PTR:
-        data = st.mem.read(st.pid, call.args[ln.n], 4)
+        data = st.mem.read(st.pid, call.args[ln.n] + ln.at, 4)
         return _U32.unpack(data)[0] if len(data) == 4 else 0
     if kind == Len.FDSET:
         return (((call.args[ln.n] & 0xFFFFFFFF) + 63) // 64) * 8
@@ -174,12 +174,26 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
     return data
 
 
+def _pointees(st: Stop, spec, data: bytes | None, at_exit: bool) -> None:
+    """What the pointer fields of a struct just recorded (``data``) point to,
+    those recorded after its entry record, or ``at_exit`` its exit record."""
+    for pointee in spec.then:
+        if pointee.at_exit == at_exit:
+            _pointee(st, pointee, data)
+
+
 def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> None:
     """What a pointer field of a struct just recorded (``data``) points to
-    (linux_plan's doc): STRUCT_ARRAY, its readable items; or STRU, whole or none."""
+    (linux_plan's doc): STRUCT_ARRAY, its readable items; STRU, whole or none;
+    or a string."""
     if data is None or len(data) < pointee.fields_end():
         return
     addr = int.from_bytes(data[pointee.ptr:pointee.ptr + 8], "little")
+    if not pointee.width:
+        text = st.mem.read_string(st.pid, addr, min(pointee.most, st.genio)) if addr else None
+        if text is not None:
+            st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), text))
+        return
     count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little")
     count = min(count, pointee.most)
     if pointee.elem:
@@ -192,9 +206,7 @@ def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> None:
 
 
 def struct_in(st: Stop, call: Call, i: int, spec) -> None:
-    data = _struct(st, call, i, spec, 0)
-    if spec.then is not None and not spec.then.at_exit:
-        _pointee(st, spec.then, data)
+    _pointees(st, spec, _struct(st, call, i, spec, 0), at_exit=False)
 
 
 def ioc_in(st: Stop, call: Call, i: int, spec) -> None:
@@ -390,9 +402,7 @@ def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
 
 
 def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
-    data = _struct(st, call, i, spec, rval)
-    if spec.then is not None and spec.then.at_exit:
-        _pointee(st, spec.then, data)
+    _pointees(st, spec, _struct(st, call, i, spec, rval), at_exit=True)
 
 
 def struct_interrupted(st: Stop, call: Call, i: int, spec, rval: int) -> None:
