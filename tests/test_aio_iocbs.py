@@ -100,11 +100,6 @@ def traced(exe, tmp_path_factory):
     return traced_once(tmp_path_factory, [exe], "aio_iocbs")
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
-
-
 def _shapes(path) -> list[tuple[str, list[tuple[int, bytes, int]]]]:
     """(call, [(record type, struct name, bytes)]) of the aio calls."""
     return [(c.name, [(rec.header.type, rec.name, len(rec.data))

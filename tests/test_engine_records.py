@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import trace_command
 from ktrace import record as r
 from ptrace_support import GAPS_C, build, read_calls, records
 
@@ -69,11 +69,6 @@ int main(void) {
     syscall(SYS_exit_group, 0);
 }
 """
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
 
 
 @pytest.fixture(scope="module")

@@ -90,11 +90,6 @@ def _calls(path):
     return data_of_calls(path, CALLS, IOV_DATA)
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
-
-
 def test_the_data_no_descriptor_moved_is_recorded(engine, traced):
     assert _calls(traced(engine)[0]) == [
         ("writev", EAGAIN, [], [b"hello"]),

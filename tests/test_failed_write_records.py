@@ -74,11 +74,6 @@ def _writes(path):
     return data_of_calls(path, WRITERS, lp.FAILED_BUF.encode())
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
-
-
 def test_a_failed_write_records_its_buffer(engine, traced):
     writes = _writes(traced(engine)[0])
     gio = DEFAULT_GENIO_SIZE

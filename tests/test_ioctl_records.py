@@ -11,7 +11,7 @@ import struct
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import trace_command
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
@@ -66,11 +66,6 @@ int main(void) {
     return 0;
 }
 """
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
 
 
 def _calls(path, name):

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from engine_support import ENGINES, compiled_once, traced_once
+from engine_support import compiled_once, traced_once
 from ktrace import record as r
 from ptrace_support import read_calls
 
@@ -102,11 +102,6 @@ def exe(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
     return traced_once(tmp_path_factory, [exe], "keyctl", inherit=False)
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
 
 
 def _records(path) -> list[list[tuple[int, bytes, bytes]]]:

@@ -72,11 +72,6 @@ def traced(exe, tmp_path_factory):
     return traced_once(tmp_path_factory, [exe], "partial")
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
-
-
 def _recorded(path):
     """(name, [(record type, struct name, count or bytes)]) of the calls made."""
     out = []

@@ -164,11 +164,6 @@ def traced(exe, tmp_path_factory):
     return traced_once(tmp_path_factory, [exe], "pointees", inherit=False)
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
-
-
 def _shapes(path) -> list[tuple[str, list[tuple[int, bytes, int]]]]:
     """(call, [(record type, struct name, bytes)]) of the calls with pointees:
     the shape of what was recorded (the registers' values are the run's)."""

@@ -67,11 +67,6 @@ def traced(exe, tmp_path_factory):
     return traced_once(tmp_path_factory, [exe], "parts")
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
-
-
 def _recorded(path) -> list[tuple[str, list[tuple[str, bytes]]]]:
     """(name, [(struct name, bytes)]) of the getsockname and setsockopt calls."""
     return [(c.name, [(s.name.decode(), s.data) for s in c.of(r.Struct)])

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import trace_command
 from ktrace.abi import LINUX_X86_64
 from ktrace.abi import linux_plan as lp
 from ktrace.kdump import strace as view
@@ -88,11 +88,6 @@ int main(void) {
 
 FAILED = " = -1 EOPNOTSUPP (Operation not supported)"
 ADDR = r"0x[0-9a-f]+"
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
 
 
 @pytest.fixture

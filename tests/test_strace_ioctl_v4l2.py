@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from engine_support import ENGINES, trace_command
+from engine_support import trace_command
 from ktrace.kdump import strace as view
 from ptrace_support import build
 from test_ioctl_view import ADDR, EBADF, Trace
@@ -72,11 +72,6 @@ PIX = ("width=640, height=480, "
 TUNER = ('name="radio", type=V4L2_TUNER_RADIO, capability=V4L2_TUNER_CAP_LOW|'
          "V4L2_TUNER_CAP_STEREO, rangelow=0, rangehigh=0, rxsubchans=0, "
          "audmode=V4L2_TUNER_MODE_STEREO, signal=-1, afc=0")
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
 
 
 def _strace(data: bytes, *options: str) -> list[str]:

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from engine_support import ENGINES, compiled_once, trace_command
+from engine_support import compiled_once, trace_command
 from ktrace import record as r
 from ktrace.abi import LINUX_X86_64
 from ktrace.kdump import strace as view
@@ -76,11 +76,6 @@ int main(int argc, char **argv)
 """
 EXECVE = LINUX_X86_64.syscall_number("execve")
 PAUSE = LINUX_X86_64.syscall_number("pause")
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    return request.param
 
 
 @pytest.fixture(scope="module")
