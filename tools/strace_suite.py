@@ -231,8 +231,9 @@ def as_strace(engine: str, argv: list[str]) -> int:
             status = recording.wait()
             if follow:         # ktrace returns with its command; the others may run on
                 _await_ends(trace)
-        if status < 0:                 # killed: strace exits as its tracee did
-            status = 128 - status
+        killed_by = -status if status < 0 else 0
+        if killed_by:
+            status = 128 + killed_by
         if summary != "only":
             view = ["--strace", "-f", trace, *passed]
             if outfile is not None:
@@ -247,7 +248,17 @@ def as_strace(engine: str, argv: list[str]) -> int:
                      *_selection(passed)]
             if _kdump(table, outfile, append=summary == "too") != 0:
                 return 1
+    if killed_by:
+        _die_of(killed_by)
     return status
+
+
+def _die_of(sig: int) -> None:
+    """As strace ends when its tracee was killed: by the same signal, unblocked
+    and at its default action (exit status 128 + sig where it cannot kill)."""
+    signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+    os.kill(os.getpid(), sig)
 
 
 def _let_go_of_stdio() -> None:
