@@ -78,12 +78,13 @@ class _Tables:
 
     def arg(self, spec) -> str:
         p = self.plan
-        kind, n, scale, at = (NO_LENGTH, 0, 1, 0) if spec.length is None else (
-            int(spec.length.kind), spec.length.n, spec.length.scale, spec.length.at)
+        kind, n, scale, at, add = (NO_LENGTH, 0, 1, 0, 0) if spec.length is None else (
+            int(spec.length.kind), spec.length.n, spec.length.scale, spec.length.at,
+            spec.length.add)
         name = self.name_of(spec)
         return (f"{{{int(spec.role)}, {self.type_id(name) if name else 0}, "
                 f"{kind}, {spec.fd}, {n}, {spec.size}, {self.pointee_id(spec.then)}, "
-                f"{scale}, {at}}}") \
+                f"{scale}, {at}, {add}}}") \
             if spec.role != p.Role.VALUE else "{0}"
 
     def records(self, specs) -> int:
@@ -240,6 +241,7 @@ struct plan_arg {{
 	__u8	then;		/* a struct's Pointee: index in plan_pointees, 0 none */
 	__u8	len_scale;	/* the bytes of one unit the length counts */
 	__u8	len_at;		/* LEN_ARG_PTR: the offset of the u32 in what argument len_n points to */
+	__u8	len_add;	/* bytes before what the length counts (a msgbuf's mtype) */
 }};
 
 struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field points to */

@@ -261,12 +261,14 @@ class Len(enum.IntEnum):
 class Length(NamedTuple):
     """A length by its source; ``scale``: the bytes of one unit it counts
     (getsockopt's SO_GET_FILTER writes back a count of instructions); ``at``:
-    an ARG_PTR's offset in what the pointer points to."""
+    an ARG_PTR's offset in what the pointer points to; ``add``: bytes before
+    what it counts (a msgbuf's mtype before its mtext)."""
 
     kind: Len
     n: int = 0
     scale: int = 1
     at: int = 0
+    add: int = 0
 
 
 class Pointee(NamedTuple):
@@ -345,7 +347,7 @@ STRUCT_SIZES: dict[str, int] = {
     "user_regs": 216, "user_fpregs": 512, "cmsghdr": 0,
     "sock_filter": 8, "regset": 0, "sigset_argpack": 16, "unipair": 4, "iocb": 64,
     "keyctl_dh_params": 12, "keyctl_kdf_params": 56, "keyctl_pkey_query": 56,
-    "keyctl_pkey_params": 40,
+    "keyctl_pkey_params": 40, "msgbuf": 0,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -678,6 +680,10 @@ PLANS: dict[str, Plan] = {
     "fcntl": (V, V, V),
     "futex": (V, V, V, V, V, V),
     # SysV IPC (msgctl, semctl, shmctl: by their command, in SELECTORS)
+    # struct msgbuf: mtype, then msgsz bytes of mtext (strace prints msgsz of them
+    # at msgrcv's exit too, whatever it received)
+    "msgsnd": (V, in_("msgbuf", Length(Len.ARG, 2, add=8)), V, V),
+    "msgrcv": (V, out("msgbuf", Length(Len.ARG, 2, add=8)), V, V, V),
     "semop": (V, array(Role.IN_ARRAY, "sembuf", arg(2)), V),
     "semtimedop": (V, array(Role.IN_ARRAY, "sembuf", arg(2)), V, in_("timespec")),
     # keys (keyctl: by its command, in SELECTORS)

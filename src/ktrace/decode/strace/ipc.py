@@ -3,12 +3,14 @@ semctl, shmget, shmat, shmdt, shmctl (strace's ipc_*.c)."""
 
 from __future__ import annotations
 
+import struct
+
 from .. import structs as S
 from ...abi import linux_plan
 from ...abi.linux_plan import Role
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import INT, PTR, UINT, ULONG, Arg, Call, octal, uid_text
+from .call import INT, PTR, UINT, ULONG, Arg, Call, counted_text, octal, uid_text
 from .fdio import print_array
 from .fmt import c_long, flags, hexval, named, ptr, xval
 
@@ -164,6 +166,18 @@ def _timeout(c: Call, i: int) -> str:
 
 
 MSG_FLAGS = Arg(lambda c, i: flags(L.IPC_MSG_FLAGS, c.arg(i) & 0xFFFFFFFF, unknown="MSG_???"))
+MTYPE = struct.Struct("<q")
+
+
+def _msgbuf(c: Call, i: int) -> str:
+    """tprint_msgbuf: the mtype and msgsz (argument 2) bytes of mtext as
+    printstrn shows them; the address where not recorded (a failed msgrcv's:
+    strace's umove_or_printaddr prints the address at a failed exit)."""
+    data = c.struct(i, "msgbuf")
+    if data is None or len(data) < MTYPE.size:
+        return ptr(c.arg(i))
+    mtext = counted_text(c, c.arg(i) + MTYPE.size, data[MTYPE.size:], c.arg(2))
+    return f"{{mtype={MTYPE.unpack_from(data)[0]}, mtext={mtext}}}"
 
 
 def _late(render):
@@ -174,8 +188,8 @@ SYSCALLS = {
     "msgget": (Arg(_key), Arg(_resource_flags)),
     "semget": (Arg(_key), INT, Arg(_resource_flags)),
     "shmget": (Arg(_key), ULONG, Arg(_shm_flags)),
-    "msgsnd": (INT, PTR, ULONG, MSG_FLAGS),
-    "msgrcv": (INT, _late(lambda c, i: ptr(c.arg(i))), _late(lambda c, i: str(c.arg(i))),
+    "msgsnd": (INT, Arg(_msgbuf), ULONG, MSG_FLAGS),
+    "msgrcv": (INT, _late(_msgbuf), _late(lambda c, i: str(c.arg(i))),
                _late(lambda c, i: str(c_long(c.arg(i)))), Arg(MSG_FLAGS.render, exit=True)),
     "msgctl": (INT, Arg(_ctl_cmd(L.MSGCTL_CMDS, "MSG_???")), _ctl_buf(2, 1, _MSG)),
     "semctl": (INT, INT, Arg(_ctl_cmd(L.SEMCTL_CMDS, "SEM_???")),

@@ -1055,7 +1055,7 @@ static __always_inline __u64 count_of(const struct stage *st, const struct plan_
 /* A length by its source (a struct's bytes, an array's items; len_scale is 1 with no source) */
 static __noinline __u64 length_of(const struct stage *st, const struct plan_arg *s, long ret)
 {
-	return count_of(st, s, ret) * s->len_scale;
+	return count_of(st, s, ret) * s->len_scale + s->len_add;
 }
 
 struct msghdr_user {			/* struct user_msghdr, x86-64 */

@@ -82,7 +82,7 @@ def _length(spec: lp.ArgSpec, call: Call, st: Stop, rval: int) -> int:
     ln = spec.length
     if ln is None:
         return spec.size
-    return _count(ln, call, st, rval) * ln.scale
+    return _count(ln, call, st, rval) * ln.scale + ln.add
 
 
 def _count(ln: lp.Length, call: Call, st: Stop, rval: int) -> int:
