@@ -178,6 +178,24 @@ def test_a_file_per_thread(tmp_path):
     assert status == 1 and err.startswith("kdump: -ff needs -o PREFIX\n")
 
 
+def test_a_file_per_thread_cuts_no_call_for_another_threads_lines(tmp_path):
+    """strace -ff: a thread's call is not ended ``<unfinished ...>`` by another
+    thread's lines, which go to another file (in one output, it is)."""
+    t, other = Trace(), PID + 1
+    accept, getpid = ABI.syscall_number("accept"), ABI.syscall_number("getpid")
+    t.add(r.SYSCALL, r.syscall_payload(accept, (3, 0, 0)))
+    for rtype, payload in ((r.SYSCALL, r.syscall_payload(getpid, ())),
+                           (r.SYSRET, r.sysret_payload(getpid, 0, PID))):
+        t.t += 100
+        t.recs.append(r.pack_record(rtype, payload, PID, other, b"prog", t.t, 0))
+    t.add(r.SYSRET, r.sysret_payload(accept, 0, 4))
+    prefix = tmp_path / "log"
+    assert strace_lines(["-ff", "-o", str(prefix)], tmp_path, t) == []
+    first = Path(f"{prefix}.{PID}").read_text().splitlines()[0]
+    assert re.sub(" +=", " =", first) == "accept(3, NULL, NULL) = 4"
+    assert strace_lines(["--follow"], tmp_path, t)[0].endswith("accept(3,  <unfinished ...>")
+
+
 # --- the FreeBSD view and --json narrowed alike --------------------------------------
 
 def freebsd_view(argv, tmp_path):

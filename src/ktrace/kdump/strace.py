@@ -687,9 +687,10 @@ class View:
             self._flush()
 
     def _interrupt(self, tid: int) -> None:
-        """Another thread prints: end the line begun for the current one."""
+        """Another thread prints: end the line begun for the current one (with
+        -ff not: each thread has a file of its own, as strace's printleader)."""
         cur = self.current
-        if cur is not None and cur != tid and cur in self.pending:
+        if cur is not None and cur != tid and cur in self.pending and not self.o.per_thread:
             self._unfinished(cur, self.pending[cur])
         self.current = None
 
