@@ -172,6 +172,20 @@ def traced_once(factory, argv: list, name: str, **options):
     return trace
 
 
+def program_fixtures(name: str, source: str, **options):
+    """A test module's ``exe`` (its C program, compiled once) and ``traced``
+    (``traced_once`` of it, with trace_command's ``options``) fixtures:
+    ``exe, traced = program_fixtures("name", SOURCE)``."""
+    @pytest.fixture(scope="module")
+    def exe(tmp_path_factory) -> str:
+        return compiled_once(tmp_path_factory, name, source)
+
+    @pytest.fixture(scope="module")
+    def traced(exe, tmp_path_factory):
+        return traced_once(tmp_path_factory, [exe], name, **options)
+    return exe, traced
+
+
 def service_pids(engine: str, runtime_dir: str) -> list[int]:
     """The pids of the ``engine`` trace services of ``runtime_dir`` (its
     KTRACE_RUNTIME_DIR), found as ps finds them: by their command line."""

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from engine_support import ENGINES, compiled_once, kdump_of, traced_once
+from engine_support import ENGINES, kdump_of, program_fixtures
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
@@ -75,14 +73,7 @@ CALLS = {"writev", "pwritev", "sendmsg", "sendmmsg", "process_vm_writev", "proce
 IOV_DATA = lp.IOV_DATA.encode()
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "iovecs", IOVECS_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "iovecs")
+exe, traced = program_fixtures("iovecs", IOVECS_C)
 
 
 def _calls(path):

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from engine_support import ENGINES, compiled_once, kdump_of, traced_once
+from engine_support import ENGINES, kdump_of, program_fixtures
 from ktrace.abi import linux_plan as lp
 from ktrace.engine import DEFAULT_GENIO_SIZE
 from ptrace_support import data_of_calls
@@ -59,14 +57,7 @@ EAGAIN, ESPIPE, ENOTSOCK, EFAULT, EBADF = 35, 29, 38, 14, 9   # FreeBSD numberin
 WRITERS = {"write", "pwrite64", "sendto"}
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "writes", WRITES_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "writes")
+exe, traced = program_fixtures("writes", WRITES_C)
 
 
 def _writes(path):

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from engine_support import compiled_once, traced_once
+from engine_support import program_fixtures
 from ktrace import record as r
 from ptrace_support import read_calls
 
@@ -94,14 +94,7 @@ int main(void) {
 """
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "keyctl", KEYCTL_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "keyctl", inherit=False)
+exe, traced = program_fixtures("keyctl", KEYCTL_C, inherit=False)
 
 
 def _records(path) -> list[list[tuple[int, bytes, bytes]]]:

@@ -10,9 +10,7 @@ import re
 import shutil
 import subprocess
 
-import pytest
-
-from engine_support import compiled_once, kdump_of, traced_once
+from engine_support import kdump_of, program_fixtures
 
 MSGBUF_C = r"""
 #include <stdio.h>
@@ -36,14 +34,7 @@ int main(void) {
 CALLS = ("msgsnd", "msgrcv")
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "msgbuf", MSGBUF_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "msgbuf")
+exe, traced = program_fixtures("msgbuf", MSGBUF_C)
 
 
 def _calls(text: str) -> list[str]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 import struct
 
-import pytest
-
-from engine_support import ENGINES, compiled_once, kdump_of, traced_once
+from engine_support import ENGINES, kdump_of, program_fixtures
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 from ptrace_support import read_calls
@@ -62,14 +60,7 @@ int main(void) {
 """
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "partial", PARTIAL_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "partial")
+exe, traced = program_fixtures("partial", PARTIAL_C)
 
 
 def _recorded(path):

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from engine_support import ENGINES, compiled_once, traced_once
+from engine_support import ENGINES, program_fixtures
 from ktrace import record as r
 from ptrace_support import read_calls
 
@@ -154,14 +154,7 @@ int main(void) {
 """
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "pointees", POINTEES_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "pointees", inherit=False)
+exe, traced = program_fixtures("pointees", POINTEES_C, inherit=False)
 
 
 def _shapes(path) -> list[tuple[str, list[tuple[int, bytes, int]]]]:

@@ -13,9 +13,7 @@ import re
 import subprocess
 import sys
 
-import pytest
-
-from engine_support import ENGINES, compiled_once, traced_once
+from engine_support import ENGINES, program_fixtures
 from ktrace import record as r
 from ptrace_support import read_calls
 
@@ -57,14 +55,7 @@ int main(void) {
 """
 
 
-@pytest.fixture(scope="module")
-def exe(tmp_path_factory) -> str:
-    return compiled_once(tmp_path_factory, "parts", PARTS_C)
-
-
-@pytest.fixture(scope="module")
-def traced(exe, tmp_path_factory):
-    return traced_once(tmp_path_factory, [exe], "parts")
+exe, traced = program_fixtures("parts", PARTS_C)
 
 
 def _recorded(path) -> list[tuple[str, list[tuple[str, bytes]]]]:
