@@ -164,6 +164,7 @@ class Walk:
         self.replayed += len(hits)
         for hit in hits:
             thread, last_end, template = hit[0]
+            # idle(thread), inline: this runs once per replayed unit
             if not (thread.call is None and thread.wait is None and thread.fault is None
                     and thread.flow_in is None) or model.epoch != self.epoch:
                 self._general(hit, buf)

@@ -13,7 +13,9 @@
  * contiguous in the file), make the unit's key (its records but for their
  * times, with the call's arguments that the views show no address of
  * blanked), look its template up, and hand back the template with the
- * unit's times for Python to replay.
+ * unit's times for Python to replay.  The sinks' replays are here too:
+ * replay_packets restamps a Perfetto template's packets, replay_rows adds a
+ * table template's rows (analysis/perfetto.py, analysis/tables.py).
  *
  * Anything else (a record or unit not seen before, a dropped or versionless
  * record, a long payload, a record cut by the buffer's end) goes back to

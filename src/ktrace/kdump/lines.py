@@ -306,8 +306,9 @@ except ImportError:
 
 
 def fast_path(name: str = "walk"):
-    """The compiled fast path's function ``name`` (walk; units and unit_key for
-    ktrace.analysis.units), or None: not built, or not wanted."""
+    """The compiled fast path's function ``name`` (walk; units, unit_key,
+    replay_packets and replay_rows for the analysis views), or None: not
+    built, or not wanted."""
     if _fastwalk is None or os.environ.get("KTRACE_PURE_PYTHON", "") not in ("", "0"):
         return None
     return getattr(_fastwalk, name)
