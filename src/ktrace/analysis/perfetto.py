@@ -31,8 +31,8 @@ from typing import BinaryIO
 from ktrace.kdump.lines import fast_path
 
 from .model import Fault, Mark, Process, Sink, Syscall, Thread, Wait
-from .protowire import (LEN, VARINT, delimited, fixed64, key, length, message, string, uint,
-                        varint)
+from .protowire import (LEN, VARINT, delimited, fixed64, key, length, message, read_varint,
+                        string, uint, varint)
 
 # TracePacket
 P_TIMESTAMP, P_SEQUENCE, P_TRACK_EVENT, P_FLAGS, P_TRACK_DESCRIPTOR = 8, 10, 11, 13, 60
@@ -368,18 +368,6 @@ class PerfettoWriter(Sink):
 
     def close(self) -> None:
         self.flush()
-
-
-def read_varint(data: bytes, at: int) -> tuple[int, int]:
-    """The varint at ``at`` of bytes this writer made, and where it ends."""
-    value = shift = 0
-    while True:
-        byte = data[at]
-        value |= (byte & 0x7F) << shift
-        at += 1
-        if byte < 0x80:
-            return value, at
-        shift += 7
 
 
 def unpacked(written: bytes, at: int) -> tuple[int | None, bytes]:

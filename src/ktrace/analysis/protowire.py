@@ -53,6 +53,19 @@ def varint(n: int) -> bytes:
     return _LOW14[n & 0x3FFF] + _GROUP[n >> 14 & 0x7F] + tail
 
 
+def read_varint(data: bytes, at: int) -> tuple[int, int]:
+    """The varint at ``at`` of ``data`` (bytes a writer here made: whole), and
+    where it ends."""
+    value = shift = 0
+    while True:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at += 1
+        if byte < 0x80:
+            return value, at
+        shift += 7
+
+
 def key(field: int, wire: int) -> bytes:
     return varint(field << 3 | wire)
 
