@@ -10,6 +10,7 @@ check what an engine records, not what the facility decides.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,28 @@ def kdump_of(path: Path, *options: str) -> str:
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return res.stdout
+
+
+def strace_view(path: Path, *options: str) -> list[str]:
+    """kdump --strace's call lines of trace file ``path``: the result's padding
+    (-a) taken out, signal and exit lines left out (as a test program prints)."""
+    return [re.sub(r" +=", " =", line) for line in kdump_of(path, "--strace", *options).splitlines()
+            if not line.startswith(("---", "+++"))]
+
+
+def real_strace(exe: str, where: Path, *options: str) -> tuple[list[str], list[str]]:
+    """(/usr/bin/strace's lines, exit lines left out; what the program printed
+    meanwhile) for ``exe`` run in ``where``; skipped where there is no strace or
+    it cannot trace."""
+    if not os.access("/usr/bin/strace", os.X_OK):
+        pytest.skip("needs /usr/bin/strace")
+    log = where / "strace.log"
+    res = subprocess.run(["/usr/bin/strace", *options, "-o", str(log), exe],
+                         capture_output=True, text=True, timeout=120, cwd=where)
+    if res.returncode != 0:
+        pytest.skip(f"strace cannot trace here: {res.stderr.strip()}")
+    return ([line for line in log.read_text().splitlines() if not line.startswith("+++")],
+            res.stdout.splitlines())
 
 
 def compiled_once(factory, name: str, source: str, *flags: str) -> str:

@@ -8,14 +8,9 @@ engine (bpf: root and BPF only)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
-import pytest
-
-from engine_support import ENGINES, program_fixtures
+from engine_support import ENGINES, program_fixtures, real_strace, strace_view
 from ktrace import record as r
 from ptrace_support import read_calls
 
@@ -121,21 +116,9 @@ def test_both_engines_record_the_same(traced):
 
 def test_the_strace_view_prints_what_strace_prints(engine, traced):
     path, printed = traced(engine)
-    res = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path), "--strace",
-                          "-e", TRACE], capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    lines = [re.sub(r" +=", " =", line) for line in res.stdout.splitlines()
-             if not line.startswith(("---", "+++"))]
-    assert lines == printed.splitlines()
+    assert strace_view(path, "-e", TRACE) == printed.splitlines()
 
 
-@pytest.mark.skipif(not os.access("/usr/bin/strace", os.X_OK), reason="needs /usr/bin/strace")
 def test_the_program_prints_what_strace_prints(exe, tmp_path):
-    log = tmp_path / "strace.log"
-    res = subprocess.run(["/usr/bin/strace", "-o", str(log), "-e", TRACE, exe],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    if res.returncode != 0:
-        pytest.skip(f"strace cannot trace here: {res.stderr.strip()}")
-    lines = [re.sub(r" +=", " =", line) for line in log.read_text().splitlines()
-             if not line.startswith("+++")]
-    assert lines == res.stdout.splitlines()
+    lines, printed = real_strace(exe, tmp_path, "-e", TRACE)
+    assert [re.sub(r" +=", " =", line) for line in lines] == printed

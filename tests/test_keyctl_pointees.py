@@ -11,14 +11,7 @@ only)."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-
-import pytest
-
-from engine_support import program_fixtures
+from engine_support import program_fixtures, real_strace, strace_view
 from ktrace import record as r
 from ptrace_support import read_calls
 
@@ -123,21 +116,10 @@ def test_the_structs_and_their_data_are_recorded(engine, traced):
 
 def test_the_strace_view_prints_what_strace_prints(engine, traced):
     path, printed = traced(engine)
-    res = subprocess.run([sys.executable, "-m", "ktrace.kdump.cli", "-f", str(path), "--strace",
-                          "-s", STRSIZE, "-e", "trace=keyctl"],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    lines = [re.sub(r" +=", " =", line) for line in res.stdout.splitlines()
-             if not line.startswith(("---", "+++"))]
-    assert lines == printed.splitlines()
+    assert strace_view(path, "-s", STRSIZE, "-e", "trace=keyctl") == printed.splitlines()
 
 
-@pytest.mark.skipif(not os.access("/usr/bin/strace", os.X_OK), reason="needs /usr/bin/strace")
 def test_the_program_prints_what_strace_prints(exe, tmp_path):
-    log = tmp_path / "strace.log"
-    res = subprocess.run(["/usr/bin/strace", "-s", STRSIZE, "-o", str(log), "-e", "trace=keyctl",
-                          "-e", "signal=none", exe], capture_output=True, text=True, timeout=120)
-    if res.returncode != 0:
-        pytest.skip(f"strace cannot trace here: {res.stderr.strip()}")
-    lines = [line for line in log.read_text().splitlines() if not line.startswith("+++")]
-    assert lines == res.stdout.splitlines()
+    lines, printed = real_strace(exe, tmp_path, "-s", STRSIZE, "-e", "trace=keyctl",
+                                 "-e", "signal=none")
+    assert lines == printed
