@@ -708,6 +708,49 @@ def parse_fdesc(data: bytes) -> Fdesc | None:
     return Fdesc(*FDESC.unpack_from(data), bytes(data[FDESC.size:]))
 
 
+# A socket's state, for strace's -yy (``UNIX-STREAM:[INODE->PEER,"path"]``,
+# ``TCP:[SRC->DST]``, ``NETLINK:[ROUTE:PORTID]``, what strace asks the kernel
+# as it prints): STRU "sockinfo".  The engines write one inside a call for
+# each socket a successful socket, accept, accept4 or socketpair made, and
+# for the socket of a bind, listen or connect, whatever its result
+# (linux_plan's SOCKET_STATES).  fd, the lengths of the two addresses, the
+# socket's inode and its peer's (a Unix socket's; 0 when none or unknown), the
+# name of its protocol as the kernel gives it (getxattr's
+# system.sockprotoname: "UNIX-STREAM", "TCPv6", ...; NUL-padded), the
+# socket's own address (what getsockname gives: a Unix socket's name, a
+# netlink socket's port id; 112 bytes, a sockaddr_un's 110 padded) and its
+# peer's (an inet socket's; 28 bytes, a sockaddr_in6's), each of its length,
+# the rest zeros.  Its addresses are what getsockname and getpeername give,
+# for the families the view shows (Unix, inet, netlink: a port id, its groups
+# 0), none for others.
+SOCKINFO = struct.Struct("<iHHQQ32s112s28s4x")
+SOCKINFO_NAME = b"sockinfo"
+
+
+class Sockinfo(NamedTuple):
+    fd: int
+    ino: int
+    peer_ino: int
+    protocol: bytes
+    local: bytes
+    remote: bytes
+
+
+def sockinfo_payload(s: Sockinfo) -> bytes:
+    local, remote = s.local[:112], s.remote[:28]
+    return struct_payload(SOCKINFO_NAME, SOCKINFO.pack(
+        s.fd, len(local), len(remote), s.ino, s.peer_ino, s.protocol, local, remote))
+
+
+def parse_sockinfo(data: bytes) -> Sockinfo | None:
+    """A STRU sockinfo's struct bytes (after the name), or None when too short."""
+    if len(data) < SOCKINFO.size:
+        return None
+    fd, local_len, remote_len, ino, peer_ino, protocol, local, remote = SOCKINFO.unpack_from(data)
+    return Sockinfo(fd, ino, peer_ino, protocol.split(b"\0", 1)[0],
+                    local[:local_len], remote[:remote_len])
+
+
 def capfail_payload(ctype: int, code: int, svflags: int, data: bytes) -> bytes:
     """FreeBSD 14 layout; the data union is padded to its full size."""
     return _P64.capfail.pack(ctype, code, svflags) + data.ljust(CAP_PATH_MAX, b"\0")

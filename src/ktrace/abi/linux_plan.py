@@ -159,6 +159,16 @@ followed by one too, for the device numbers -yy prints
 or block device: regular files are most of what a program opens, and need
 none (their path is the call's NAMI).
 
+A call that makes a socket or may change its addresses (``SOCKET_STATES``:
+those of NEW_DESCRIPTORS, and bind, listen and connect, whatever their
+result: a non-blocking connect's EINPROGRESS has set both ends) is followed
+by one ``STRU sockinfo`` (record.py's SOCKINFO) per socket: its inode, its
+protocol's name, its own address, its peer's (an inet socket's), and a Unix
+socket's peer's inode, what strace's -yy asks the kernel for as it prints
+(``UNIX-STREAM:[INODE->PEER,"path"]``).  Those change only by such calls (or
+by the peer's, which the view follows: a Unix connection's two ends name
+each other), so the view knows them at every call between.
+
 io_submit's array of pointers to iocbs is ``STRUCT_ARRAY long`` at entry (its
 count's pointers, read as an ``IN_ARRAY``'s), then for each of the first
 ``IOCBS_MAX`` pointers recorded that is not NULL, ``STRU iocb``: its 64 bytes,
@@ -1255,17 +1265,30 @@ DEVICE_RESULT = -2
 NEW_DESCRIPTORS = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,
                    "open": DEVICE_RESULT, "openat": DEVICE_RESULT, "openat2": DEVICE_RESULT,
                    "creat": DEVICE_RESULT, "open_tree": DEVICE_RESULT}
+FD_ARGUMENT = -3           # the descriptor argument 0 holds, whatever the result
+SOCKET_STATES = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,
+                 "bind": FD_ARGUMENT, "listen": FD_ARGUMENT, "connect": FD_ARGUMENT}
+
+
+def _by_number(table: dict[str, int]) -> dict[int, int]:
+    found = {}
+    for name, where in table.items():
+        nr = _abi().syscall_number(name)
+        if nr is not None:
+            found[nr] = where
+    return found
 
 
 @lru_cache(maxsize=None)
 def new_descriptors() -> dict[int, int]:
     """NEW_DESCRIPTORS by syscall number."""
-    found = {}
-    for name, where in NEW_DESCRIPTORS.items():
-        nr = _abi().syscall_number(name)
-        if nr is not None:
-            found[nr] = where
-    return found
+    return _by_number(NEW_DESCRIPTORS)
+
+
+@lru_cache(maxsize=None)
+def socket_states() -> dict[int, int]:
+    """SOCKET_STATES by syscall number."""
+    return _by_number(SOCKET_STATES)
 
 
 def spec_records(spec: ArgSpec) -> int:
@@ -1278,7 +1301,7 @@ def spec_records(spec: ArgSpec) -> int:
 
 def records_of(nr: int) -> int:
     """Facility bits of every record type syscall ``nr`` can produce (CALL/RET aside)."""
-    bits = _STRU if nr in new_descriptors() else 0
+    bits = _STRU if nr in new_descriptors() or nr in socket_states() else 0
     for spec in plan_for(nr):
         bits |= spec_records(spec)
     sel = selectors().get(nr)

@@ -22,12 +22,13 @@ from ktrace.abi import abi_for_svflags
 from ktrace.abi.linux_plan import ERESTART_RESTARTBLOCK, FAILED_BUF, MMSG_MAX
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
-from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, HEX_ALL, HEX_NON_ASCII, \
-    HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
+from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, FD_SOCKETS, HEX_ALL, \
+    HEX_NON_ASCII, HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
 from ktrace.decode.strace.files import (MADE_IN_ARGUMENTS, Deleted, Device, Files, Pidfd,
-                                        too_long)
+                                        Socket, too_long)
 from ktrace.decode.strace.net import mmsg_messages
-from ktrace.decode.strace.pairing import entry_waits_for_exit, pair
+from ktrace.decode.strace.pairing import SOCKET_STATES, entry_waits_for_exit, pair
+from ktrace.decode.strace.sockets import Sockets
 from ktrace.decode.strace.call import PT_TGID, PT_TID
 from ktrace.decode.strace.process import EXECS, FORKS, shares_files
 from ktrace.decode.strace.structs import siginfo_text
@@ -219,7 +220,7 @@ def configure(pairs) -> ViewOptions:
         elif flag == "--strings-in-hex":
             hex_style = _word(value or "all", HEX_STYLES, flag)
         elif flag == "-y":          # -y paths, -yy devices too
-            yflag |= FD_DEVICES | FD_PIDFDS if yflag else FD_PATHS
+            yflag |= FD_DEVICES | FD_PIDFDS | FD_SOCKETS if yflag else FD_PATHS
         elif flag == "-a":
             o.column = _number(value, "-a")
         elif flag == "-n":
@@ -281,14 +282,15 @@ def _decode_fds(value: str) -> int:
     """--decode-fds=SET as yflag's bits: ``path`` FD_PATHS (-y), ``dev``
     FD_DEVICES (a device's path and numbers, where the trace holds them:
     descriptors held as tracing began), ``pidfd`` FD_PIDFDS (a pidfd's
-    process, known from the call that made it); socket details are read
-    from the kernel while strace runs, not recorded."""
+    process, known from the call that made it), ``socket`` FD_SOCKETS (a
+    socket's protocol and addresses, from the STRU sockinfo of the calls
+    that made or changed it)."""
     words = ("path", "socket", "dev", "pidfd")
     items, inverted = _decode_set(value, words, "decode-fds")
     if inverted:
         items = set(words) - items
     return (("path" in items and FD_PATHS) | ("dev" in items and FD_DEVICES)
-            | ("pidfd" in items and FD_PIDFDS))
+            | ("pidfd" in items and FD_PIDFDS) | ("socket" in items and FD_SOCKETS))
 
 
 def _decode_pids(value: str) -> set[str]:
@@ -580,6 +582,7 @@ class View:
         self.sel = opts.selection
         # -y and -P follow descriptors through every call, printed or not
         self.files_matter = opts.strace.yflag or bool(opts.selection.paths)
+        self.sockets = Sockets(opts.strace)    # -yy: what the trace says of each socket
         self.files: dict[int, TextIO] = {}     # -ff: tid -> its open file
         self.made: set[int] = set()            # -ff: tids whose file was created
         self.queued = 0                        # characters of the str lines in queue
@@ -804,6 +807,7 @@ class View:
 
         yflag = self.o.strace.yflag
         paths, devices, pidfds = yflag & FD_PATHS, yflag & FD_DEVICES, yflag & FD_PIDFDS
+        sockets = yflag & FD_SOCKETS
 
         def text(fd: int) -> str:
             path = proc.files.name(fd)
@@ -811,6 +815,8 @@ class View:
                 return f"{fd}<{fd_path(path)}<{path.details}>>"
             if pidfds and type(path) is Pidfd:
                 return f"{fd}<pid:{path.pid}>"
+            if sockets and type(path) is Socket:
+                return f"{fd}<{self.sockets.text(path)}>"
             if not paths or not path or too_long(path):
                 return str(fd)
             return f"{fd}<{fd_path(path)}>" + ("(deleted)" if type(path) is Deleted else "")
@@ -1089,6 +1095,8 @@ class View:
     def _track(self, pid: int, call: Call) -> None:
         """Follow descriptors, the cwd and children from successful calls."""
         proc = self._proc(pid)
+        for rec in call.records.get(SOCKET_STATES, ()):
+            self.sockets.note(rec.data)
         proc.files.track(call)
         child = call.retval
         # a child whose records came first (a thread, a process) is known already

@@ -186,10 +186,26 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
             return "invalid record"
         return _fields(name, {**d._asdict(), "path": _quoted(d.path)},
                        {"flags": _HEX, "mode": lambda v: f"0{v:o}", "rdev": _HEX})
+    if name == "sockinfo":
+        return _sockinfo_text(data)
     f = S.fixed(name, data)
     if f is None:
         return "unknown structure" if name not in S.FIXED else "invalid record"
     return _fields(name, f, _SHOWN.get(name, {}))
+
+
+def _sockinfo_text(data: bytes) -> str:
+    """A socket's state (record.py's SOCKINFO), its addresses as kdump's sockaddrs."""
+    s = r.parse_sockinfo(data)
+    if s is None:
+        return "invalid record"
+
+    def address(raw: bytes) -> str:
+        sa = S.linux_sockaddr(raw) if raw else None
+        return sockaddr_text(sa, L.ADDRESS_FAMILIES, S.LINUX_AF_INET6) if sa else "none"
+    return _fields("sockinfo", {"fd": s.fd, "ino": s.ino, "peer_ino": s.peer_ino,
+                                "protocol": _quoted(s.protocol), "local": address(s.local),
+                                "remote": address(s.remote)}, {})
 
 
 def _dirent_text(d: S.Dirent) -> str:

@@ -46,12 +46,14 @@ PATH_MAX = 4096   # bytes of a path kept: no longer one names a file, a hostile 
 
 
 class Socket(str):
-    """A socket's -y text that also knows the socket's domain and protocol
-    (what strace asks the kernel, e.g. to decode a netlink socket's messages)."""
+    """A socket's -y text (``socket:[INODE]``; ``socket:`` when the trace
+    holds no inode) that also knows its inode, and its domain and protocol
+    where the call that made it says (what strace asks the kernel, e.g. to
+    decode a netlink socket's messages)."""
 
-    def __new__(cls, text: str, domain: int, protocol: int):
-        self = super().__new__(cls, text)
-        self.domain, self.protocol = domain, protocol
+    def __new__(cls, ino: int | None, domain: int | None = None, protocol: int | None = None):
+        self = super().__new__(cls, "socket:" if ino is None else f"socket:[{ino}]")
+        self.ino, self.domain, self.protocol = ino, domain, protocol
         return self
 
 
@@ -93,7 +95,7 @@ def fdesc_name(d: r.Fdesc) -> str:
     socket's inode as /proc/PID/fd names it (the engines record no path then);
     a device's knows its numbers too (:class:`Device`)."""
     if not d.path and stat.S_ISSOCK(d.mode):
-        return f"socket:[{d.ino}]"
+        return Socket(d.ino)
     return _device_or_path(d.path[:PATH_MAX].decode("utf-8", "surrogateescape"), d)
 
 
@@ -124,10 +126,10 @@ def socket_name(call: Call, fd: int) -> str:
     """-y's name of the socket ``fd`` the call made; one from socket(2) or
     socketpair(2) also knows its domain and protocol (their arguments 0 and 2)."""
     d = made_fdesc(call, fd)
-    text = fdesc_name(d) if d is not None and stat.S_ISSOCK(d.mode) else "socket:"
+    ino = d.ino if d is not None and stat.S_ISSOCK(d.mode) else None
     if call.name == "socket" or call.name == "socketpair":
-        return Socket(text, c_int(call.arg(0)), c_int(call.arg(2)))
-    return text
+        return Socket(ino, c_int(call.arg(0)), c_int(call.arg(2)))
+    return Socket(ino)
 
 
 class Files:

@@ -24,14 +24,14 @@ class EveryCall:
 EVERY_CALL = EveryCall()
 
 
-# StraceOptions.yflag's bits (--decode-fds=path,dev,pidfd)
-FD_PATHS, FD_DEVICES, FD_PIDFDS = 1, 2, 4
+# StraceOptions.yflag's bits (--decode-fds=path,dev,pidfd,socket)
+FD_PATHS, FD_DEVICES, FD_PIDFDS, FD_SOCKETS = 1, 2, 4, 8
 
 
 class StraceOptions(NamedTuple):
     strsize: int = 32               # -s
     xflag: int = HEX_NONE           # -x, -xx, --strings-in-hex=
-    yflag: int = 0                  # FD_PATHS (-y), FD_DEVICES|FD_PIDFDS too (-yy)
+    yflag: int = 0                  # FD_PATHS (-y), FD_DEVICES|FD_PIDFDS|FD_SOCKETS too (-yy)
     # -e SET=: (name, number) of the syscalls whose structs print abbreviated,
     # are decoded at all, have their arguments in hex
     abbrev: Container = EVERY_CALL

@@ -107,9 +107,14 @@ def _is(rec, kinds) -> bool:
     return False
 
 
-# Call.records' key of the STRU fdesc records of the descriptors a call made
-# (linux_plan.NEW_DESCRIPTORS): no argument's
+# Call.records' keys of the STRU fdesc records of the descriptors a call made
+# (linux_plan.NEW_DESCRIPTORS) and of the STRU sockinfo records of the
+# sockets it made or changed (linux_plan.SOCKET_STATES): no argument's
 NEW_FDS = plan.RESULT
+SOCKET_STATES = plan.FD_ARGUMENT
+
+
+_CALL_STATES = {r.FDESC_NAME: NEW_FDS, r.SOCKINFO_NAME: SOCKET_STATES}
 
 
 def pair(call: Call, records: list) -> None:
@@ -118,8 +123,8 @@ def pair(call: Call, records: list) -> None:
     call.records = {}
     at = 0
     for rec in records:
-        if type(rec) is r.Struct and rec.name == r.FDESC_NAME:
-            call.records.setdefault(NEW_FDS, []).append(rec)
+        if type(rec) is r.Struct and rec.name in _CALL_STATES:
+            call.records.setdefault(_CALL_STATES[rec.name], []).append(rec)
             continue
         for k in range(at, len(wanted)):
             i, kinds, repeated = wanted[k]

@@ -29,6 +29,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "ktrace.h"
 #include "ktrace_plan.h"
 
@@ -84,6 +85,10 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define NR_ACCEPT	43
 #define NR_SOCKETPAIR	53
 #define NR_ACCEPT4	288
+/* ... and calls that may change a socket's addresses (SOCKET_STATES): argument 0's */
+#define NR_CONNECT	42
+#define NR_BIND		49
+#define NR_LISTEN	50
 /* ... and calls that open a path: the result, when a character or block device */
 #define NR_OPEN		2
 #define NR_CREAT	85
@@ -92,6 +97,13 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define NR_OPENAT2	437
 #define S_IFMT		00170000
 #define S_IFCHR		0020000
+#define S_IFSOCK	0140000
+#define AF_UNIX		1
+#define AF_INET		2
+#define AF_INET6	10
+#define AF_NETLINK	16
+#define TCP_SYN_SENT	2		/* the kernel's socket states */
+#define TCP_CLOSE	7
 #define S_IFBLK		0060000
 #define MINORBITS	20		/* the kernel's dev_t: major << MINORBITS | minor */
 /* read, write, pread64, pwrite64, readv, writev (preadv* and pwritev* above 63 aside) */
@@ -1693,15 +1705,163 @@ __noinline int ktr_emit_fdesc(__u32 fd, __u32 devices_only)
 }
 
 /*
+ * The parts of the kernel's private socket types read for a sockinfo, as
+ * CO-RE flavours: a kernel built with af_unix as a module has no unix_sock
+ * in vmlinux's BTF, and a program that named it would not load there (each
+ * read is behind bpf_core_type_exists).
+ */
+struct sockaddr_un___ktr {
+	unsigned short sun_family;
+	char sun_path[108];
+} __attribute__((preserve_access_index));
+
+struct unix_address___ktr {
+	int len;
+	struct sockaddr_un___ktr name[0];
+} __attribute__((preserve_access_index));
+
+struct unix_sock___ktr {
+	struct unix_address___ktr *addr;
+	struct sock *peer;
+} __attribute__((preserve_access_index));
+
+struct netlink_sock___ktr {
+	__u32 portid;
+} __attribute__((preserve_access_index));
+
+/* the inode of a socket: the socket is the first half of a socket_alloc */
+static __always_inline __u64 socket_ino(struct socket *sock)
+{
+	return sock ? BPF_CORE_READ((struct socket_alloc *)sock, vfs_inode.i_ino) : 0;
+}
+
+/* an inet socket's addresses, as getsockname and getpeername give them */
+static __always_inline void inet_addresses(struct ktr_sockinfo *d, struct sock *sk, __u16 family)
+{
+	__u16 sport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+	__u16 dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	/* inet_getname's ENOTCONN: no peer yet, or a connect still under way */
+	int peer = dport && !((1u << state) & ((1u << TCP_CLOSE) | (1u << TCP_SYN_SENT)));
+
+	__builtin_memcpy(d->local, &family, 2);
+	__builtin_memcpy(d->local + 2, &sport, 2);
+	if (peer) {
+		__builtin_memcpy(d->remote, &family, 2);
+		__builtin_memcpy(d->remote + 2, &dport, 2);
+	}
+	if (family == AF_INET) {		/* sockaddr_in: the address at 4 */
+		d->local_len = 16;
+		bpf_core_read(d->local + 4, 4, &sk->__sk_common.skc_rcv_saddr);
+		if (peer) {
+			d->remote_len = 16;
+			bpf_core_read(d->remote + 4, 4, &sk->__sk_common.skc_daddr);
+		}
+	} else if (bpf_core_field_exists(sk->__sk_common.skc_v6_rcv_saddr)) {
+		d->local_len = 28;		/* sockaddr_in6: the address at 8 */
+		bpf_core_read(d->local + 8, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		if (peer) {
+			d->remote_len = 28;
+			bpf_core_read(d->remote + 8, 16, &sk->__sk_common.skc_v6_daddr);
+		}
+	}
+}
+
+/* a Unix socket's name (what getsockname gives: the family alone when unbound) and peer */
+static __always_inline void unix_addresses(struct ktr_sockinfo *d, struct sock *sk)
+{
+	struct unix_sock___ktr *u = (void *)sk;
+	struct unix_address___ktr *addr;
+	struct sock *peer;
+	__u16 family = AF_UNIX;
+	int len;
+
+	if (!bpf_core_type_exists(struct unix_sock___ktr))
+		return;
+	addr = BPF_CORE_READ(u, addr);
+	len = addr ? BPF_CORE_READ(addr, len) : 0;
+	d->local_len = 2;
+	__builtin_memcpy(d->local, &family, 2);
+	if (len > 2 && len <= (int)sizeof(d->local)) {
+		__u64 size = len;
+
+		masked(size, 127);
+		if (!bpf_probe_read_kernel(d->local, size, (void *)addr +
+					   bpf_core_field_offset(struct unix_address___ktr, name)))
+			d->local_len = len;
+	}
+	peer = BPF_CORE_READ(u, peer);
+	if (peer)
+		d->peer_ino = socket_ino(BPF_CORE_READ(peer, sk_socket));
+}
+
+/*
+ * STRU sockinfo of the current task's descriptor fd (linux_plan's
+ * SOCKET_STATES); none when it is no socket (global, as ktr_emit_fdesc)
+ */
+__noinline int ktr_emit_sockinfo(__u32 fd)
+{
+	struct stage *st = resume();
+	struct file *f = st ? file_of(bpf_get_current_task_btf(), fd) : NULL;
+	struct ktr_sockinfo *d;
+	struct socket *sock;
+	struct proto *prot;
+	struct sock *sk;
+	__u16 family;
+	int off;
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	off = rec_begin(st, HDR + sizeof(KTR_SOCKINFO_NAME) + sizeof(*d));
+	if (off < 0)
+		return 0;
+	__builtin_memcpy(&st->buf[off + HDR], KTR_SOCKINFO_NAME, sizeof(KTR_SOCKINFO_NAME));
+	d = (void *)&st->buf[off + HDR + sizeof(KTR_SOCKINFO_NAME)];
+	__builtin_memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	d->ino = socket_ino(sock);
+	prot = BPF_CORE_READ(sk, __sk_common.skc_prot);
+	if (prot)
+		bpf_probe_read_kernel_str(d->protocol, sizeof(d->protocol), &prot->name);
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family == AF_UNIX) {
+		unix_addresses(d, sk);
+	} else if (family == AF_INET || family == AF_INET6) {
+		inet_addresses(d, sk, family);
+	} else if (family == AF_NETLINK && bpf_core_type_exists(struct netlink_sock___ktr)) {
+		__u32 portid = BPF_CORE_READ((struct netlink_sock___ktr *)sk, portid);
+
+		__builtin_memcpy(d->local, &family, 2);	/* sockaddr_nl: the port id at 4 */
+		__builtin_memcpy(d->local + 4, &portid, 4);
+		d->local_len = 12;
+	}
+	header(st, off, KTR_STRUCT, sizeof(KTR_SOCKINFO_NAME) + sizeof(*d));
+	rec_end(st, off, HDR + sizeof(KTR_SOCKINFO_NAME) + sizeof(*d));
+	return 0;
+}
+
+/*
  * STRU fdesc of each socket a call made, and of a device a call opened
- * (linux_plan's doc: strace -y's socket:[INODE], -yy's device numbers)
+ * (linux_plan's doc: strace -y's socket:[INODE], -yy's device numbers);
+ * then STRU sockinfo of each socket a call made or may have changed
+ * (linux_plan's SOCKET_STATES: a bind's, listen's or connect's whatever the
+ * result)
  */
 static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
 {
 	int pair[2];
 
-	if (nr == NR_SOCKET || nr == NR_ACCEPT || nr == NR_ACCEPT4) {
+	if (nr == NR_BIND || nr == NR_LISTEN || nr == NR_CONNECT) {
+		ktr_emit_sockinfo(regs->di);
+	} else if (ret < 0) {
+		return;
+	} else if (nr == NR_SOCKET || nr == NR_ACCEPT || nr == NR_ACCEPT4) {
 		ktr_emit_fdesc(ret, 0);
+		ktr_emit_sockinfo(ret);
 	} else if (nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_CREAT ||
 		   nr == NR_OPEN_TREE) {
 		ktr_emit_fdesc(ret, 1);
@@ -1709,6 +1869,8 @@ static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs
 		   !bpf_probe_read_user(pair, sizeof(pair), (const void *)regs->r10)) {
 		ktr_emit_fdesc(pair[0], 0);
 		ktr_emit_fdesc(pair[1], 0);
+		ktr_emit_sockinfo(pair[0]);
+		ktr_emit_sockinfo(pair[1]);
 	}
 }
 
@@ -1981,7 +2143,7 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 		if (returns && ps->argv_arg != NO_ARG)
 			exec_strings(st, ps, ret);
 	}
-	if (returns && ret >= 0 && (fac & KTRFAC(KTR_STRUCT)))
+	if (returns && (fac & KTRFAC(KTR_STRUCT)))
 		new_descriptors(nr, regs, ret);
 	if (returns && (fac & KTRFAC(KTR_SYSRET))) {
 		int off = rec_begin(st, HDR + sizeof(struct ktr_sysret));

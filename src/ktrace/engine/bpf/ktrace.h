@@ -145,6 +145,23 @@ struct ktr_fdesc {
 };
 
 /*
+ * STRU "sockinfo" (record.py's SOCKINFO): a socket's state, for strace's -yy.
+ * The addresses are of their lengths (0: none), the rest of each zeros.
+ */
+#define KTR_SOCKINFO_NAME	"sockinfo"
+struct ktr_sockinfo {
+	__s32	fd;
+	__u16	local_len;
+	__u16	remote_len;
+	__u64	ino;			/* the socket's inode number */
+	__u64	peer_ino;		/* a Unix socket's peer's (0: none) */
+	char	protocol[32];		/* the kernel's name of its protocol */
+	__u8	local[112];		/* its own address, as getsockname gives it */
+	__u8	remote[28];		/* an inet socket's peer's, as getpeername */
+	__u32	pad;
+};
+
+/*
  * One ring-buffer sample: a batch of whole records of one process, or a
  * note to the loader with no records (KTR_BATCH_EXEC_PRIV).
  */

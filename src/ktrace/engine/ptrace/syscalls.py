@@ -10,6 +10,7 @@ records are wanted.
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import struct
 
@@ -17,7 +18,7 @@ from ... import record as r
 from ...abi import linux_plan as lp
 from ...abi import linux_structs as LS
 from ...abi.linux_plan import Len, Role
-from ...platform import procfs
+from ...platform import procfs, sockets
 
 F_NAMEI = r.facility(r.NAMEI)
 F_GENIO = r.facility(r.GENIO)
@@ -599,6 +600,48 @@ def new_descriptors_exit(st: Stop, call: Call, where: int, spec, rval: int) -> N
             _fdesc(st, fd, False)
 
 
+def _sockinfo(st: Stop, fd: int) -> None:
+    """STRU sockinfo of the thread's descriptor ``fd`` as it is now; nothing
+    when it is no socket, or gone."""
+    mine = sockets.borrow(st.pid, st.tid, fd) if 0 <= fd < 1 << 31 else None
+    if mine is None:
+        return
+    try:
+        found = os.fstat(mine)
+        if not stat.S_ISSOCK(found.st_mode):
+            return
+        local = sockets.address(mine, peer=False)
+        family = int.from_bytes(local[:2], "little") if len(local) >= 2 else 0
+        peer_ino, remote = 0, b""
+        if family == socket.AF_UNIX:
+            peer_ino = sockets.unix_peer(found.st_ino)
+        elif family in (socket.AF_INET, socket.AF_INET6):
+            remote = sockets.address(mine, peer=True)
+        elif family == socket.AF_NETLINK:
+            local = local[:8].ljust(12, b"\0")          # its port id; no groups
+        else:
+            local = b""
+        info = r.Sockinfo(fd, found.st_ino, peer_ino, sockets.protocol_name(mine), local, remote)
+    finally:
+        os.close(mine)
+    st.add(r.STRUCT, r.sockinfo_payload(info))
+
+
+def socket_states_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
+    """STRU sockinfo of each socket the call made or may have changed
+    (linux_plan.SOCKET_STATES): the result (a successful call's), the int[2]
+    argument ``where`` points to, or the descriptor of argument 0."""
+    if where == lp.FD_ARGUMENT:
+        _sockinfo(st, call.args[0] & 0xFFFFFFFF)
+    elif where == lp.RESULT:
+        _sockinfo(st, rval)
+    else:
+        data = st.mem.read(st.pid, call.args[where], LS.INT_PAIR.size)
+        if len(data) == LS.INT_PAIR.size:
+            for fd in LS.INT_PAIR.unpack(data):
+                _sockinfo(st, fd)
+
+
 # role -> (entry bits, entry step, exit bits, exit step)
 STEPS = {
     Role.PATH: (F_NAMEI, path_entry, 0, None),
@@ -685,6 +728,11 @@ class CallPlan:
         made = lp.new_descriptors().get(nr)
         if made is not None:
             exit_.append((made, None, new_descriptors_exit, F_STRUCT))
+        sockets_at = lp.socket_states().get(nr)
+        if sockets_at is not None:
+            exit_.append((sockets_at, None, socket_states_exit, F_STRUCT))
+            if sockets_at == lp.FD_ARGUMENT:
+                self.failed += ((sockets_at, None, socket_states_exit, F_STRUCT),)
         self.entry = tuple(entry)
         self.exit = tuple(exit_)
         self.entry_bits = self.exit_bits = 0
