@@ -248,7 +248,7 @@ struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field poi
 	__u8	type;		/* the STRU/STRUCT_ARRAY name */
 	__u8	ptr;		/* offset of the pointer in the struct */
 	__u8	count_at;	/* offset of the count ... */
-	__u8	width;		/* ... and its bytes (0: a NUL-terminated string, no count) */
+	__u8	width;		/* ... and its bytes (0: no count: a string, or ``most`` items) */
 	__u8	elem;		/* item size of a STRUCT_ARRAY, 0: a STRU of count bytes */
 	__u8	at_exit;	/* after the struct's exit record, else its entry record */
 	__u8	fields_end;	/* the struct bytes a record must hold for both fields */

@@ -87,9 +87,12 @@ count's items (its first page's whole items when not all can be read, as an
 ``Pointee.most`` and the genio size; none when the struct's record does not
 hold both fields (a short optlen), or the pointer or count is 0.  A pointer
 with no count (keyctl_kdf_params' hashname) is to a NUL-terminated STRU
-string (none when no NUL comes before unreadable memory).  A struct with
-several pointers (keyctl_kdf_params' otherinfo too) is followed by what each
-holds, in the order of the ArgSpec's ``then``.
+string (none when no NUL comes before unreadable memory), or, given an item
+size, to a fixed number of items (a blkpg_ioctl_arg's one partition, the
+first bytes of a console font strace may print): a STRUCT_ARRAY of them, as
+one with a count.  A struct with several pointers (keyctl_kdf_params'
+otherinfo too) is followed by what each holds, in the order of the ArgSpec's
+``then``.
 
 sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
 (its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
@@ -287,8 +290,9 @@ class Pointee(NamedTuple):
     ``elem`` 0 a STRU ``name`` of ``count`` bytes, or with ``width`` 0 too a
     NUL-terminated STRU string (no count); the pointer is the 8 bytes at
     offset ``ptr`` of the struct, ``count`` the unsigned ``width`` bytes at
-    offset ``count_at``, of which ``most`` at most are read; after the
-    struct's entry record, or ``at_exit`` after its exit record."""
+    offset ``count_at``, of which ``most`` at most are read (with ``width``
+    0 and an ``elem``: no count field, ``most`` items); after the struct's
+    entry record, or ``at_exit`` after its exit record."""
 
     name: str
     ptr: int
@@ -358,6 +362,7 @@ STRUCT_SIZES: dict[str, int] = {
     "sock_filter": 8, "regset": 0, "sigset_argpack": 16, "unipair": 4, "iocb": 64,
     "keyctl_dh_params": 12, "keyctl_kdf_params": 56, "keyctl_pkey_query": 56,
     "keyctl_pkey_params": 40, "msgbuf": 0,
+    "fontdata": 1, "blkpg_partition": 152, "ifreqs": 0, "teebuf": 0,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -787,6 +792,9 @@ PIO_UNIMAP, PIO_UNIMAPCLR, KDGETKEYCODE, KDSETKEYCODE = 0x4B67, 0x4B68, 0x4B4C, 
 # strace reads a table it prints as a string or an array no further than it
 # prints: -s (32) chars or elements, and one more to know there is more
 SHOWN = 32 + 1
+# KDFONTOP's console_font_op: the first bytes of its font (data at 24), as
+# many as strace prints of it (a SET's, a GET's answer; a SET_DEFAULT's name)
+FONT_DATA = Pointee("fontdata", ptr=24, count_at=0, width=0, elem=1, most=SHOWN)
 IOCTL_KD = {
     # kbentry: table, index, value; kbsentry: func, string[512]
     KDGKBENT: {2: ioc_part(Role.INOUT_STRUCT, 2, 4)}, KDSKBENT: {2: ioc_part(Role.IN_STRUCT, 2, 4)},
@@ -798,7 +806,8 @@ IOCTL_KD = {
     KDSKBDIACRUC: {2: ioc_part(Role.IN_STRUCT, 4, 4 + 256 * 12)},
     # unimapdesc, consolefontdesc, console_font_op
     GIO_UNIMAP: {2: inout("ioc", fixed(16))}, GIO_FONTX: {2: inout("ioc", fixed(16))},
-    KDFONTOP: {2: inout("ioc", fixed(32))},
+    KDFONTOP: {2: inout("ioc", fixed(32))._replace(
+        then=(FONT_DATA, FONT_DATA._replace(at_exit=True)))},
     # the tables: screen map (256 chars), font (8192), colour map (48), and 256
     # unicode shorts; unimapdesc, unimapinit; kbkeycode: scancode, keycode
     PIO_SCRNMAP: {2: ioc_part(Role.IN_STRUCT, SHOWN, 256)},
@@ -822,8 +831,12 @@ SIOCS_IFREQ = (
     0x8914, 0x8916, 0x8918, 0x891A, 0x891C, 0x891E, 0x8922, 0x8923, 0x8924, 0x8930,  # SIOCSIF*
     0x8931, 0x8932,                 # SIOCADDMULTI, SIOCDELMULTI
     0x8937, 0x8943, 0x8971)         # SIOCSIFHWBROADCAST, SIOCSIFTXQLEN, SIOCSIFMAP
+# SIOCGIFCONF's answer: the ifreqs in ifc_buf (at 8), of the ifc_len (at 0)
+# the kernel set, as many as strace prints
+IFREQS = Pointee("ifreqs", ptr=8, count_at=0, width=4, elem=0, most=SHOWN * IFREQ_SIZE,
+                 at_exit=True)
 IOCTL_SOCK = {
-    SIOCGIFCONF: {2: inout("ioc", fixed(16))},   # ifconf: ifc_len, ifc_buf
+    SIOCGIFCONF: {2: inout("ioc", fixed(16))._replace(then=(IFREQS,))},  # ifconf
     **{req: {2: out("ioc", fixed(4))} for req in (FIOGETOWN, SIOCGPGRP, SIOCATMARK)},
     **{req: {2: in_("ioc", fixed(4))} for req in (FIOSETOWN, SIOCSPGRP, SIOCSIFENCAP)},
     **{req: {2: in_("ioc", fixed(IFNAMSIZ))} for req in (SIOCBRADDBR, SIOCBRDELBR)},
@@ -831,7 +844,11 @@ IOCTL_SOCK = {
        for req in (*SIOCS_IFREQ, SIOCBRADDIF, SIOCBRDELIF)},
     **{req: {2: inout("ioc", fixed(IFREQ_SIZE))} for req in (SIOCGIFNAME, SIOCGIFINDEX)},
 }
+# RNDADDENTROPY's rand_pool_info: entropy_count, buf_size (at 4), then buf_size bytes
+RNDADDENTROPY, RAND_POOL_HEAD = 0x40085203, 8
 IOCTL_MISC = {
+    RNDADDENTROPY: {2: ArgSpec(Role.IN_STRUCT, "ioc", RAND_POOL_HEAD,
+                               Length(Len.ARG_PTR, 2, at=4, add=RAND_POOL_HEAD))},
     NS_GET_OWNER_UID: {2: out("int")},
     PERF_EVENT_IOC_SET_FILTER: {2: S},
     PERF_EVENT_IOC_MODIFY_ATTRIBUTES: {2: in_("perf_event_attr", fixed(128))},
@@ -840,26 +857,30 @@ IOCTL_MISC = {
     UFFDIO_UNREGISTER: {2: in_("ioc", fixed(16))}, UFFDIO_WAKE: {2: in_("ioc", fixed(16))},
 }
 # scsi/sg.h's requests (numbers from before _IOC): SG_IO's header, a v4 (bsg.h) or,
-# when that much cannot be read, a v3 one (the first int tells them apart); the ints
-# SG_SCSI_RESET and the SG_SET_*s most in use read
+# when that much cannot be read, a v3 one (the first int tells them apart), or that
+# int alone, what strace reads first; the ints SG_SCSI_RESET and the SG_SET_*s most
+# in use read
 SG_IO, SG_SCSI_RESET, SG_IO_V3_SIZE, SG_IO_V4_SIZE = 0x2285, 0x2284, 88, 160
 SG_SET_TIMEOUT, SG_SET_COMMAND_Q, SG_SET_RESERVED_SIZE = 0x2201, 0x2271, 0x2275
 SG_SET_FORCE_PACK_ID, SG_NEXT_CMD_LEN, SG_SET_KEEP_ORPHAN = 0x227B, 0x2283, 0x2287
 SG_SET_FORCE_LOW_DMA, SG_SET_DEBUG = 0x2279, 0x227E
 IOCTL_SCSI = {
-    SG_IO: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", SG_IO_V3_SIZE, fixed(SG_IO_V4_SIZE))},
+    SG_IO: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", STRUCT_SIZES["int"], fixed(SG_IO_V4_SIZE))},
     **{req: {2: in_("int")} for req in (
         SG_SCSI_RESET, SG_SET_TIMEOUT, SG_SET_COMMAND_Q, SG_SET_RESERVED_SIZE,
         SG_SET_FORCE_PACK_ID, SG_NEXT_CMD_LEN, SG_SET_KEEP_ORPHAN, SG_SET_FORCE_LOW_DMA,
         SG_SET_DEBUG)},
 }
 # tee.h's requests the driver reads though their bits say _IOR: a buf_data
-# (buf_ptr, buf_len: read in, the answer written behind buf_ptr), CANCEL's and
+# (buf_ptr at 0, buf_len at 8: the request's struct and params, read in, the
+# answer written back there; at most TEE_MAX_ARG_SIZE), CANCEL's and
 # CLOSE_SESSION's structs
 TEE_IOC_OPEN_SESSION, TEE_IOC_INVOKE, TEE_IOC_CANCEL = 0x8010A402, 0x8010A403, 0x8008A404
 TEE_IOC_CLOSE_SESSION, TEE_IOC_SUPPL_RECV, TEE_IOC_SUPPL_SEND = 0x8004A405, 0x8010A406, 0x8010A407
+TEE_BUF = Pointee("teebuf", ptr=0, count_at=8, width=8, elem=0, most=4096)
 IOCTL_TEE = {
-    **{req: {2: in_("ioc", fixed(16))} for req in (
+    **{req: {2: inout("ioc", fixed(16))._replace(then=(TEE_BUF, TEE_BUF._replace(at_exit=True)))}
+       for req in (
         TEE_IOC_OPEN_SESSION, TEE_IOC_INVOKE, TEE_IOC_SUPPL_RECV, TEE_IOC_SUPPL_SEND)},
     TEE_IOC_CANCEL: {2: in_("ioc", fixed(8))}, TEE_IOC_CLOSE_SESSION: {2: in_("ioc", fixed(4))},
 }
@@ -870,13 +891,18 @@ IOCTL_TEE = {
 OTPSELECT, OTPLOCK, MEMISLOCKED = 0x80044D0D, 0x800C4D10, 0x80084D17
 UBI_IOCEBISMAP, UBI_IOCEBCH = 0x80044F05, 0x40044F02
 DM_DEV_RENAME, DM_IOCTL_HEADER = 0xC138FD05, 305
+DM_TABLE_LOAD, DM_TARGET_MSG, DM_DEV_SET_GEOMETRY = 0xC138FD09, 0xC138FD0E, 0xC138FD0F
+# a dm_ioctl with its payload: data_size bytes (the u32 at 12), its header alone
+# when those cannot be read
+DM_WITH_DATA = inout("ioc", Length(Len.ARG_PTR, 2, at=12))._replace(size=DM_IOCTL_HEADER)
 IOCTL_DM_MTD_UBI = {
     OTPSELECT: {2: in_("ioc", fixed(4))}, OTPLOCK: {2: in_("ioc", fixed(12))},
     MEMISLOCKED: {2: in_("ioc", fixed(8))},
     UBI_IOCEBISMAP: {2: in_("ioc", fixed(4))}, UBI_IOCEBCH: {2: in_("ioc", fixed(16))},
-    # a dm_ioctl's header alone (up to its data), what the driver reads first: a
-    # caller renaming a device may pass no more (its payload lies beyond data[7])
-    DM_DEV_RENAME: {2: inout("ioc", fixed(DM_IOCTL_HEADER))},
+    # a dm_ioctl's header (up to its data) is what the driver reads first: a
+    # caller may pass no more than that and its payload
+    **{req: {2: DM_WITH_DATA}
+       for req in (DM_DEV_RENAME, DM_TABLE_LOAD, DM_TARGET_MSG, DM_DEV_SET_GEOMETRY)},
 }
 # hdreg.h's, fs.h's and loop.h's requests from before _IOC (and BLKBSZSET) that
 # read memory the caller gives: what each reads (HDIO_DRIVE_CMD's header the
@@ -885,12 +911,14 @@ HDIO_DRIVE_RESET, HDIO_DRIVE_CMD, HDIO_SCAN_HWIF = 0x031C, 0x031F, 0x0328
 BLKROSET, BLKPG, BLKDISCARD, BLKSECDISCARD, BLKZEROOUT = 0x125D, 0x1269, 0x1277, 0x127D, 0x127F
 BLKBSZSET = 0x40081271      # _IOW(0x12, 113, size_t), yet the kernel reads an int
 LOOP_SET_STATUS, LOOP_SET_STATUS64, LOOP_CONFIGURE = 0x4C02, 0x4C04, 0x4C0A
+# the one blkpg_partition behind a blkpg_ioctl_arg's data (at 16)
+BLKPG_PARTITION = Pointee("blkpg_partition", ptr=16, count_at=0, width=0, elem=152, most=1)
 IOCTL_BLOCK = {
     HDIO_DRIVE_CMD: {2: inout("ioc", fixed(4))},                # hd_drive_cmd_hdr
     HDIO_DRIVE_RESET: {2: in_("ioc", fixed(12))},               # int[3]
     HDIO_SCAN_HWIF: {2: in_("ioc", fixed(12))},
     BLKROSET: {2: in_("ioc", fixed(4))}, BLKBSZSET: {2: in_("ioc", fixed(4))},   # int
-    BLKPG: {2: in_("ioc", fixed(24))},                          # blkpg_ioctl_arg
+    BLKPG: {2: in_("ioc", fixed(24))._replace(then=(BLKPG_PARTITION,))},  # blkpg_ioctl_arg
     **{req: {2: in_("ioc", fixed(16))} for req in (BLKDISCARD, BLKSECDISCARD, BLKZEROOUT)},
     LOOP_SET_STATUS: {2: in_("ioc", fixed(168))},               # loop_info
     LOOP_SET_STATUS64: {2: in_("ioc", fixed(232))},             # loop_info64

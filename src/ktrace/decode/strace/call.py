@@ -215,14 +215,16 @@ def p_counted(len_arg: int, exit: bool = False) -> Callable[[Call, int], str]:
     return render
 
 
-def counted_text(c: Call, addr: int, data: bytes | None, size: int) -> str:
-    """printstrn of ``size`` bytes at ``addr``, recorded as ``data`` (None: not
-    recorded): the address where fewer than strace reads were recorded."""
+def counted_text(c: Call, addr: int, data: bytes | None, size: int,
+                 force_hex: bool = False) -> str:
+    """printstrn (``force_hex``: printstr_ex's QUOTE_FORCE_HEX) of ``size``
+    bytes at ``addr``, recorded as ``data`` (None: not recorded): the address
+    where fewer than strace reads were recorded."""
     if not addr:
         return "NULL"
     if data is None or len(data) < min(size, c.opts.strsize + 1):
         return ptr(addr)
-    text = printstr(data[:size], c.opts)
+    text = printstr(data[:size], c.opts, force_hex=force_hex)
     if size > len(data) and not text.endswith("..."):
         text += "..."
     return text

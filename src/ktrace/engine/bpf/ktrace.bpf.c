@@ -1257,8 +1257,9 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
  * What one pointer field of the struct at ``addr`` points to (``p``), after
  * the struct's record of ``got`` bytes at entry or (``exiting``) at exit: a
  * STRUCT_ARRAY, the readable items of its first page when not all can be
- * read; a STRU, whole or none; or with no count (width 0) a string (the
- * ptrace engine's _pointee reads the same).
+ * read (with no count field, width 0: ``most`` items); a STRU, whole or none;
+ * or with no count and no item size a string (the ptrace engine's _pointee
+ * reads the same).
  */
 static __always_inline void emit_pointee(struct stage *st, const struct plan_pointee *p,
 					 __u64 addr, int got, int exiting)
@@ -1270,12 +1271,14 @@ static __always_inline void emit_pointee(struct stage *st, const struct plan_poi
 	if (p->at_exit != exiting || got < p->fields_end || width > sizeof(count) ||
 	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)))
 		return;
-	if (!width) {
+	if (!width && !p->elem) {
 		if (ptr && (st->fac & KTRFAC(KTR_STRUCT)))
 			emit_string(st, KTR_STRUCT, p->type, ptr, capped(st, p->most), 1);
 		return;
 	}
-	if (bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
+	if (!width)
+		count = p->most;
+	else if (bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
 		return;
 	if (count > p->most)
 		count = p->most;

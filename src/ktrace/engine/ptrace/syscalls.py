@@ -185,17 +185,18 @@ def _pointees(st: Stop, spec, data: bytes | None, at_exit: bool) -> None:
 
 def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> None:
     """What a pointer field of a struct just recorded (``data``) points to
-    (linux_plan's doc): STRUCT_ARRAY, its readable items; STRU, whole or none;
-    or a string."""
+    (linux_plan's doc): STRUCT_ARRAY, its readable items (of its count, or
+    with no count field ``most``); STRU, whole or none; or a string."""
     if data is None or len(data) < pointee.fields_end():
         return
     addr = int.from_bytes(data[pointee.ptr:pointee.ptr + 8], "little")
-    if not pointee.width:
+    if not pointee.width and not pointee.elem:
         text = st.mem.read_string(st.pid, addr, min(pointee.most, st.genio)) if addr else None
         if text is not None:
             st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), text))
         return
-    count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little")
+    count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little") \
+        if pointee.width else pointee.most
     count = min(count, pointee.most)
     if pointee.elem:
         if st.flags & F_ARRAY:

@@ -22,6 +22,7 @@ _USHORT = struct.Struct("<H")
 _LONG = struct.Struct("<q")
 _U64_PAIR = struct.Struct("<QQ")
 _BLKPG = struct.Struct("<iii4xQ")               # op, flags, datalen, data
+_PARTITION = struct.Struct("<qqi64s64s4x")      # blkpg_partition: start, length, pno, names
 # blk_user_trace_setup: name[32], act_mask, buf_size, buf_nr, start_lba, end_lba, pid
 _TRACE_SETUP = struct.Struct("<32sH2xII4xQQi4x")
 
@@ -39,12 +40,21 @@ def u64_pair_text(data: bytes, c: Call) -> str:
     return "[{}, {}]".format(*_U64_PAIR.unpack_from(data))
 
 
+def _partition_text(c: Call, addr: int) -> str:
+    """The blkpg_partition behind ``data`` (linux_plan.BLKPG_PARTITION): the
+    address when it was not recorded."""
+    recorded = c.array(2, "blkpg_partition", exit=False)
+    if not addr or recorded is None or len(recorded.data) < _PARTITION.size:
+        return ptr(addr)
+    start, length, pno, devname, volname = _PARTITION.unpack_from(recorded.data)
+    return (f"{{start={start}, length={length}, pno={pno}, devname={cstring(devname)}, "
+            f"volname={cstring(volname)}}}")
+
+
 def blkpg_text(data: bytes, c: Call) -> str:
-    """The request; its partition (``data``) is behind a pointer the recording
-    does not follow: the address, as strace prints one it cannot read."""
     op, flags, datalen, partition = _BLKPG.unpack_from(data)
     return (f"{{op={xval(L.BLKPG_OPS, op, 'BLKPG_???')}, flags={flags}, datalen={datalen}, "
-            f"data={ptr(partition)}}}")
+            f"data={_partition_text(c, partition)}}}")
 
 
 def _trace_setup(c: Call, given: bytes, answer: bytes | None) -> str:

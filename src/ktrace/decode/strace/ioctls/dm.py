@@ -3,8 +3,11 @@
 Each request's argument is a struct dm_ioctl, its header (up to ``data``)
 then ``data_size - data_start`` bytes of payload at ``data_start``: target
 specs, a message, a string.  What is recorded is the request's ``_IOC_SIZE``
-bytes, the header and a few bytes more: a payload beyond them prints as
-strace prints memory it cannot read, its address.
+bytes, the header and a few bytes more, but for the requests whose payload
+the driver reads (DEV_RENAME, TABLE_LOAD, TARGET_MSG, DEV_SET_GEOMETRY:
+linux_plan's IOCTL_DM_MTD_UBI), recorded of data_size bytes.  A payload
+beyond what was recorded prints as strace prints memory it cannot read, its
+address.
 """
 
 from __future__ import annotations

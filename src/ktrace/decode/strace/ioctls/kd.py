@@ -10,7 +10,7 @@ import struct
 from ...names import signal_name
 from ...xlat import LINUX as L
 from ...xlat import Xlat
-from ..call import Call
+from ..call import Call, counted_text
 from ..fdio import print_array
 from ..fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, quote, xval
 from . import NO_ARG, UINT, Request, fields, flag_bits, memory
@@ -42,6 +42,7 @@ FN_KEY_VALS = Xlat([(v & 0xFF, f"KVAL({n})") for v, n in L.KD_KEYS.entries if v 
 FONT_OPS = Xlat(enumerate(("KD_FONT_OP_SET", "KD_FONT_OP_GET", "KD_FONT_OP_SET_DEFAULT",
                            "KD_FONT_OP_COPY")))
 FONT_OP_SET, FONT_OP_GET, FONT_OP_SET_DEFAULT, FONT_OP_COPY = 0, 1, 2, 3
+FONT_NAME_MAX = 32                       # the kernel's longest font name
 FONT_FLAGS = Xlat([(1, "KD_FONT_FLAG_DONT_RECALC"), (0x80000000, "KD_FONT_FLAG_OLD")])
 
 _KEYCODE = struct.Struct("<II")          # kbkeycode: scancode, keycode
@@ -341,22 +342,46 @@ def _fontx(get: bool):
     return Request(text, late=get)
 
 
-def _font_data(op: int, width: int, charcount: int, data: int, exiting: bool) -> str:
-    """The font behind data, not recorded: its address, but for a glyph size
-    of 0, which strace prints (a set's, a get's answer) as "" without reading."""
+def _font_name(c: Call, addr: int, data: bytes | None) -> str:
+    """A SET_DEFAULT's font name: printstr_ex(data, KERNEL_MAX_FONT_NAME,
+    QUOTE_0_TERMINATED | QUOTE_EXPECT_TRAILING_0), up to its NUL."""
+    if not addr:
+        return "NULL"
+    read = min(c.opts.strsize + 1, FONT_NAME_MAX)
+    wanted = (data or b"")[:read]
+    if b"\0" not in wanted and len(wanted) < read:
+        return ptr(addr)
+    # the last byte read is the expected NUL, not shown (but for -s bytes and one more)
+    shown = c.opts.strsize if read > c.opts.strsize else read - 1
+    nul = wanted.find(b"\0", 0, shown)
+    if nul >= 0:
+        return quote(wanted[:nul], c.opts.xflag)
+    ended = shown < len(wanted) and wanted[shown] == 0
+    return quote(wanted[:shown], c.opts.xflag) + ("" if ended else "...")
+
+
+def _font_data(c: Call, op: int, width: int, charcount: int, data: int, exiting: bool) -> str:
+    """The font behind data (linux_plan.FONT_DATA: its first bytes): a SET's, a
+    GET's answer of its glyphs' size (in hex), a SET_DEFAULT's name, else its address."""
+    recorded = c.array(2, "fontdata", exit=exiting)
+    held = recorded.data if recorded is not None else None
+    if op == FONT_OP_SET_DEFAULT:
+        return _font_name(c, data, held)
+    if op != FONT_OP_SET and not (op == FONT_OP_GET and exiting):
+        return ptr(data)
     glyphs = (min(width, 32) + 7) // 8 * 32 * min(charcount, 512)
-    read = op == FONT_OP_SET or op == FONT_OP_GET and exiting
-    return '""' if read and data and not glyphs else ptr(data)
+    # (of no glyphs strace reads nothing, and prints "")
+    return counted_text(c, data, held if glyphs else b"", glyphs, force_hex=True)
 
 
-def _font_op_fields(op: int, width: int, height: int, charcount: int, data: int,
+def _font_op_fields(c: Call, op: int, width: int, height: int, charcount: int, data: int,
                     exiting: bool = False) -> list[str]:
     """console_font_op's fields past op and flags, as the op uses them."""
     out = [f"height={height}"] if op == FONT_OP_COPY else [f"width={width}", f"height={height}"]
     if op not in (FONT_OP_SET_DEFAULT, FONT_OP_COPY):
         out.append(f"charcount={charcount}")
-    if op != FONT_OP_COPY:
-        out.append(f"data={_font_data(op, width, charcount, data, exiting)}")
+    if op != FONT_OP_COPY and not (op == FONT_OP_SET_DEFAULT and exiting):
+        out.append(f"data={_font_data(c, op, width, charcount, data, exiting)}")
     return out
 
 
@@ -368,12 +393,12 @@ def _font_op(c: Call) -> str:
     out = [f"op={xval(FONT_OPS, op, 'KD_FONT_OP_???')}"]
     if op not in (FONT_OP_SET_DEFAULT, FONT_OP_COPY):
         out.append(f"flags={flags(FONT_FLAGS, op_flags, unknown='KD_FONT_FLAG_???')}")
-    text = "{" + ", ".join(out + _font_op_fields(op, *rest)) + "}"
+    text = "{" + ", ".join(out + _font_op_fields(c, op, *rest)) + "}"
     after = answer(c, entry, _FONT_OP.size) if op not in (FONT_OP_SET, FONT_OP_COPY) else None
     if after is None:
         return text
     op, _, *rest = _FONT_OP.unpack_from(after)
-    return f"{text} => {{{', '.join(_font_op_fields(op, *rest, exiting=True))}}}"
+    return f"{text} => {{{', '.join(_font_op_fields(c, op, *rest, exiting=True))}}}"
 
 
 def _leds(table: Xlat, get: bool) -> Request:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from ...xlat import Xlat
-from ..call import Call, uid_text
+from ..call import Call, counted_text, uid_text
 from ..fmt import xval
 from . import INT_VALUE, NO_ARG, UINT, Request, io, ioc_int, ior, iow, iowr, memory
 
@@ -17,10 +17,10 @@ def _uid_text(data: bytes, c: Call) -> str:
 
 
 def rand_pool_text(data: bytes, c: Call) -> str:
-    """RNDADDENTROPY's struct rand_pool_info; its buffer follows it, beyond the
-    request's size: not recorded, its address."""
+    """RNDADDENTROPY's struct rand_pool_info and the buf_size bytes of its
+    buffer after it (linux_plan's IOCTL_MISC), printstrn'd."""
     count, size = _POOL.unpack_from(data)
-    buf = f"{c.arg(2) + _POOL.size:#x}" if size else '""'
+    buf = counted_text(c, c.arg(2) + _POOL.size, data[_POOL.size:], size & 0xFFFFFFFF)
     return f"{{entropy_count={count}, buf_size={size}, buf={buf}}}"
 
 

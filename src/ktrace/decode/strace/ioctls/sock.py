@@ -1,7 +1,7 @@
 """ioctl requests of strace's sock.c: the socket requests (linux/sockios.h).
 
 Their numbers are from before _IOC: their argument is what linux_plan's
-IOCTL_SOCK cases record (SIOCGIFCONF's struct ifconf, the ints, the bridge
+IOCTL_SOCK cases record (SIOCGIFCONF's struct ifconf and ifreqs, the ints, the bridge
 names, the struct ifreqs set and SIOCGIFINDEX's and SIOCGIFNAME's); the
 others print as strace prints one it cannot read, their address."""
 
@@ -12,6 +12,7 @@ import struct
 from ....abi import linux_plan as lp
 from ...xlat import LINUX as L
 from ..call import Call
+from ..fdio import print_array
 from ..fmt import flags, hexval, printstr, ptr, xval
 from ..rtnetlink import hwaddr_printer
 from ..sockaddr import cstring, ifindex_text, sockaddr_text
@@ -37,9 +38,8 @@ def ifc_len_text(length: int) -> str:
 
 def _ifconf(c: Call) -> str:
     """SIOCGIFCONF: the length given (when there is a buffer), ``=>`` the
-    length the kernel set, and the buffer (its ifreqs are not recorded: []
-    when there are none, else its address).  A failed call's struct is the
-    one given: the kernel wrote none."""
+    length the kernel set, and the buffer: the ifreqs the kernel wrote.  A
+    failed call's struct is the one given: the kernel wrote none."""
     given = c.struct(2, "ioc", exit=False)
     if given is None or len(given) < _IFCONF.size:
         return ptr(c.arg(2))
@@ -57,7 +57,15 @@ def _ifconf(c: Call) -> str:
         moved = f" => {ptr(new_buf)}" if new_buf != buf else ""
         return f"{text}, ifc_buf={ptr(buf)}{moved}}}"
     count = (new_length & 0xFFFFFFFF) // IFREQ_SIZE
-    return f"{text}, ifc_buf={'[]' if new_buf and not count else ptr(new_buf)}}}"
+    return f"{text}, ifc_buf={print_array(c, new_buf, count, _ifreqs(c), IFREQ_SIZE)}}}"
+
+
+def _ifreqs(c: Call) -> list[str]:
+    """The ifreqs SIOCGIFCONF wrote (linux_plan.IFREQS): name and address each."""
+    data = c.struct(2, "ifreqs") or b""
+    return [f"{{ifr_name={_name(ifr, c)}, ifr_addr={_sockaddr(ifr[IFNAMSIZ:], c)}}}"
+            for ifr in (data[at:at + IFREQ_SIZE]
+                        for at in range(0, len(data) - IFREQ_SIZE + 1, IFREQ_SIZE))]
 
 
 def _bridge_name(data: bytes, c: Call) -> str:
