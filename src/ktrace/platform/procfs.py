@@ -44,15 +44,23 @@ def level() -> int | None:
     return _level[1]
 
 
-def _shown(pid: int) -> int | None:
-    """Our ``pid`` (any task's id) as /proc numbers it, None if it shows no such task."""
+def pidfd(tid: int, leader: int | None = None) -> int | None:
+    """A pidfd of task ``tid``; before Linux 6.9, which opens leaders' only,
+    of its process's ``leader`` (itself if not given); None if gone."""
     try:
-        fd = os.pidfd_open(pid, PIDFD_THREAD)
+        return os.pidfd_open(tid, PIDFD_THREAD)
     except OSError:
         try:
-            fd = os.pidfd_open(pid)      # before Linux 6.9: leaders only
+            return os.pidfd_open(tid if leader is None else leader)
         except OSError:
             return None
+
+
+def _shown(pid: int) -> int | None:
+    """Our ``pid`` (any task's id) as /proc numbers it, None if it shows no such task."""
+    fd = pidfd(pid)
+    if fd is None:
+        return None
     try:
         fields = status_fields(f"/proc/self/fdinfo/{fd}", b"Pid")
     finally:

@@ -16,10 +16,10 @@ import os
 import socket
 import struct
 
+from . import procfs
 from .libc import function
 
 SYS_PIDFD_GETFD = 438
-PIDFD_THREAD = os.O_EXCL        # pidfd_open(2): any task, not only a leader (Linux 6.9)
 SOCKADDR_STORAGE = 128
 
 _syscall = function("syscall", ctypes.c_long)
@@ -42,17 +42,13 @@ RTATTR = struct.Struct("<HH")
 def borrow(pid: int, tid: int, fd: int) -> int | None:
     """A descriptor, in this process, of what thread ``tid`` of process
     ``pid`` holds as ``fd``; None if it cannot be had."""
+    task = procfs.pidfd(tid, pid)
+    if task is None:
+        return None
     try:
-        pidfd = os.pidfd_open(tid, PIDFD_THREAD)
-    except OSError:
-        try:
-            pidfd = os.pidfd_open(pid)           # before Linux 6.9: leaders only
-        except OSError:
-            return None
-    try:
-        got = _syscall(ctypes.c_long(SYS_PIDFD_GETFD), pidfd, fd, 0)
+        got = _syscall(ctypes.c_long(SYS_PIDFD_GETFD), task, fd, 0)
     finally:
-        os.close(pidfd)
+        os.close(task)
     return got if got >= 0 else None
 
 
