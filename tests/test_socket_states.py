@@ -78,6 +78,10 @@ int main(void) {
     int ta = accept(tl, NULL, NULL);
     write(tc, &c, 1);
     read(ta, &c, 1);
+    /* a non-blocking connect, under way (EINPROGRESS) or done as it returns */
+    int tn = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(tn, (void *) &sin, sizeof sin);
+    close(tn);
     close(ta);
     close(tc);
     close(tl);
@@ -117,6 +121,10 @@ def test_strace_yy_shows_what_strace_shows(exe, traced, engine, tmp_path):
     assert any(re.search(r'UNIX-STREAM:\[\d+,@"ktrace-client"\]', line) for line in got)
     assert any(re.search(r"TCP:\[127\.0\.0\.1:\d+->127\.0\.0\.1:\d+\]", line) for line in got)
     assert any(re.search(r"NETLINK:\[ROUTE:\d+\]", line) for line in got)
+    # after the non-blocking connect (the last), its peer, whether it was under way or done
+    last = max(i for i, line in enumerate(got) if line.startswith("connect("))
+    assert re.fullmatch(r"close\(\d<TCP:\[127\.0\.0\.1:\d+->127\.0\.0\.1:\d+\]>\) = 0",
+                        got[last + 1]), got[last:last + 2]
 
 
 def test_decode_fds_socket_alone_shows_sockets_not_paths(traced, engine):

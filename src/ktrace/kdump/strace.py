@@ -1096,7 +1096,7 @@ class View:
         """Follow descriptors, the cwd and children from successful calls."""
         proc = self._proc(pid)
         for rec in call.records.get(SOCKET_STATES, ()):
-            self.sockets.note(rec.data)
+            self.sockets.note(rec.data, call)
         proc.files.track(call)
         child = call.retval
         # a child whose records came first (a thread, a process) is known already

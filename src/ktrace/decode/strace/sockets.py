@@ -6,7 +6,8 @@ engines asked at each call that makes a socket or may change its addresses
 (STRU sockinfo, linux_plan.SOCKET_STATES), which is the state at every call
 between.  A Unix connection's two ends name each other: the end accept(2)
 made names its peer, which the peer's own connect could not yet (the kernel
-makes the accepting end's socket at the accept).
+makes the accepting end's socket at the accept).  A non-blocking connect's
+peer is the address it was given.
 
 strace keeps what it found of a socket (its details, once it has some) in a
 cache of 1,024 entries indexed by the inode's low bits, and prints that from
@@ -20,10 +21,12 @@ import struct
 
 from ... import record as r
 from ..xlat import LINUX as L
+from .call import Call
 from .files import Socket
 from .fmt import StraceOptions, quote
 
 CACHE_SIZE = 1024
+EINPROGRESS = 115
 SOCKADDR_IN = struct.Struct("<H2s4s")        # family, port (big-endian), address
 SOCKADDR_IN6 = struct.Struct("<H2s4x16s")    # family, port, flowinfo, address
 SOCKADDR_NL = struct.Struct("<H2xI")         # family, port id
@@ -95,11 +98,16 @@ class Sockets:
         self.latest: dict[int, r.Sockinfo] = {}
         self.cache: dict[int, tuple[int, str]] = {}     # inode's low bits -> (inode, text)
 
-    def note(self, data: bytes) -> None:
-        """A STRU sockinfo's bytes."""
+    def note(self, data: bytes, call: Call | None = None) -> None:
+        """A STRU sockinfo's bytes, of ``call``.  A connect still under way
+        (EINPROGRESS) has its peer, which sock_diag shows, but getpeername
+        does not give it yet, nor the engines: it is the call's address."""
         info = r.parse_sockinfo(data)
         if info is None:
             return
+        if call is not None and call.name == "connect" and not info.remote \
+                and call.linux_errno() == EINPROGRESS:
+            info = info._replace(remote=call.struct(1, "sockaddr", exit=False) or b"")
         if len(self.latest) >= 4 * CACHE_SIZE and info.ino not in self.latest:
             self.latest.clear()            # bounded: a hostile trace may name any inode
         self.latest[info.ino] = info
