@@ -112,6 +112,77 @@ def test_a_program_s_requests_print_as_strace_prints_them(engine, tmp_path):
         "ioctl(-1, VIDIOC_S_CTRL, 0x7")
 
 
+POINTERS_C = r"""
+#include <linux/videodev2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+int main(void) {
+    struct v4l2_clip clips[2] = {{.c = {1, 2, 3, 4}}, {.c = {-5, 6, 7, 8}}};
+    struct v4l2_format fmt;
+    char name[] = "abc";
+    struct v4l2_ext_control controls[3] = {
+        {.id = V4L2_CID_BRIGHTNESS, .value = -7},
+        {.id = V4L2_CID_CONTRAST, .size = 3, .string = name},
+        {.id = V4L2_CID_SATURATION, .size = 4, .string = (char *) 8},
+    };
+    struct v4l2_ext_controls ext;
+    /* the last clip of a page whose next one is unmapped: the second cannot be read */
+    char *page = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct v4l2_clip *edge = (struct v4l2_clip *) (page + 4096) - 1;
+    munmap(page + 4096, 4096);
+    memcpy(edge, clips, sizeof *edge);
+    printf("%p\n", (void *) (edge + 1));
+    fflush(stdout);
+    memset(&fmt, 0, sizeof fmt);
+    fmt.type = V4L2_BUF_TYPE_VIDEO_OVERLAY;
+    fmt.fmt.win.w = (struct v4l2_rect) {10, 20, 300, 200};
+    fmt.fmt.win.field = V4L2_FIELD_NONE;
+    fmt.fmt.win.clips = clips;
+    fmt.fmt.win.clipcount = 2;
+    ioctl(-1, VIDIOC_S_FMT, &fmt);
+    fmt.fmt.win.clips = edge;
+    ioctl(-1, VIDIOC_TRY_FMT, &fmt);
+    memset(&ext, 0, sizeof ext);
+    ext.ctrl_class = V4L2_CTRL_CLASS_USER;
+    ext.count = 3;
+    ext.error_idx = 9;
+    ext.controls = controls;
+    ioctl(-1, VIDIOC_S_EXT_CTRLS, &ext);
+    ext.count = 2;
+    ioctl(-1, VIDIOC_G_EXT_CTRLS, &ext);
+    return 0;
+}
+"""
+
+
+def test_the_arrays_a_struct_points_to(engine, tmp_path):
+    """A window's clips, the extended controls and a string control's string
+    (linux_plan.IOCTL_V4L2), as strace prints them: up to an unreadable clip,
+    an unreadable string's address; S_EXT_CTRLS' controls read again at exit."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    exe = build(tmp_path, "pointers", POINTERS_C)
+    out, printed = tmp_path / "p.out", tmp_path / "p.txt"
+    trace_command(engine, [exe], out, "cinst", stdout=printed)
+    unreadable = printed.read_text().strip()
+    win = ("w={left=10, top=20, width=300, height=200}, field=V4L2_FIELD_NONE, chromakey=0, "
+           "clips=[{c={left=1, top=2, width=3, height=4}}")
+    controls = ("{id=V4L2_CID_BRIGHTNESS, size=0, value=-7, value64=4294967289}, "
+                '{id=V4L2_CID_CONTRAST, size=3, string="abc"}')
+    assert _strace(out.read_bytes()) == [line + FAILED for line in (
+        f"ioctl(-1, VIDIOC_S_FMT, {{type=V4L2_BUF_TYPE_VIDEO_OVERLAY, fmt.win={{{win}, "
+        "{c={left=-5, top=6, width=7, height=8}}], clipcount=2, bitmap=NULL}})",
+        f"ioctl(-1, VIDIOC_TRY_FMT, {{type=V4L2_BUF_TYPE_VIDEO_OVERLAY, fmt.win={{{win}, "
+        f"... /* {unreadable} */], clipcount=2, bitmap=NULL}}}})",
+        f"ioctl(-1, VIDIOC_S_EXT_CTRLS, {{ctrl_class=V4L2_CTRL_CLASS_USER, count=3, controls=["
+        f"{controls}, {{id=V4L2_CID_SATURATION, size=4, string=0x8}}]}} => {{controls=["
+        f"{controls}, {{id=V4L2_CID_SATURATION, size=4, string=0x8}}], error_idx=9}})",
+        f"ioctl(-1, VIDIOC_G_EXT_CTRLS, {{ctrl_class=V4L2_CTRL_CLASS_USER, count=2, "
+        f"controls=[{controls}], error_idx=9}})")]
+
+
 VIDIOC_QUERYCAP, VIDIOC_REQBUFS, VIDIOC_DQBUF = 0x80685600, 0xC0145608, 0xC0585611
 VIDIOC_G_FMT, VIDIOC_S_CTRL, VIDIOC_QUERYCTRL = 0xC0D05604, 0xC008561C, 0xC0445624
 VIDIOC_S_PARM, VIDIOC_ENUM_FRAMEINTERVALS = 0xC0CC5616, 0xC034564B

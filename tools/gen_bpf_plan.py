@@ -68,7 +68,8 @@ class _Tables:
         pointee, more = row
         return (f"{{{self.type_id(pointee.name)}, {pointee.ptr}, {pointee.count_at}, "
                 f"{pointee.width}, {pointee.elem}, {int(pointee.at_exit)}, "
-                f"{pointee.fields_end()}, {int(more)}, {pointee.most}}}")
+                f"{pointee.fields_end()}, {int(more)}, {pointee.most}, "
+                f"{int(pointee.in_items)}}}")
 
     def name_of(self, spec) -> str:
         """The STRU name: a string argument is a "string" whatever the table says."""
@@ -193,6 +194,7 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_NCASES\t{max(len(cases), 1)}
 #define PLAN_NPOINTEES\t{len(t.pointees)}
 #define PLAN_POINTEES_MAX\t{max(map(len, t.pointee_runs), default=1)}	/* of one struct */
+#define PLAN_ITEMS_FOLLOWED\t{plan_mod.ITEMS_FOLLOWED}
 #define ERRNO_MAX\t{ERRNO_MAX}
 #define ERRNO_TABLE\t{ERRNO_TABLE}
 #define ERESTART_FIRST\t{plan_mod.ERESTART_FIRST}
@@ -254,6 +256,7 @@ struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field poi
 	__u8	fields_end;	/* the struct bytes a record must hold for both fields */
 	__u8	more;		/* the next row is the same struct's next pointer's */
 	__u16	most;		/* the most items (bytes) read */
+	__u8	in_items;	/* the fields are each item's of the array the row before recorded */
 }};
 
 struct plan_syscall {{

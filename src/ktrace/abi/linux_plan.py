@@ -92,7 +92,11 @@ size, to a fixed number of items (a blkpg_ioctl_arg's one partition, the
 first bytes of a console font strace may print): a STRUCT_ARRAY of them, as
 one with a count.  A struct with several pointers (keyctl_kdf_params'
 otherinfo too) is followed by what each holds, in the order of the ArgSpec's
-``then``.
+``then``.  A Pointee ``in_items`` reads its pointer and count in each item of
+the STRUCT_ARRAY the row before it recorded (a v4l2_ext_control's string),
+its first ``ITEMS_FOLLOWED``: one STRU per item whose pointer and count are
+not 0, its bytes whole, or empty when they cannot be read (the record keeps
+the item's place).
 
 sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
 (its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
@@ -292,7 +296,9 @@ class Pointee(NamedTuple):
     offset ``ptr`` of the struct, ``count`` the unsigned ``width`` bytes at
     offset ``count_at``, of which ``most`` at most are read (with ``width``
     0 and an ``elem``: no count field, ``most`` items); after the struct's
-    entry record, or ``at_exit`` after its exit record."""
+    entry record, or ``at_exit`` after its exit record.  ``in_items``: the
+    fields are those of each item of the array the row before recorded, not
+    the struct's (the module's doc)."""
 
     name: str
     ptr: int
@@ -301,6 +307,7 @@ class Pointee(NamedTuple):
     elem: int
     most: int
     at_exit: bool = False
+    in_items: bool = False
 
     def fields_end(self) -> int:
         """The struct bytes a record must hold for both fields to be read."""
@@ -498,6 +505,8 @@ SOCK_FPROG = ArgSpec(Role.IN_STRUCT, "sock_fprog", 16, then=(SOCK_FILTER,))
 SIGSET_ARGPACK = ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=(SIGMASK,))
 # PIO_UNIMAP's struct unimapdesc: entry_ct (a short) at 0, entries at 8
 UNIPAIRS = Pointee("unipair", ptr=8, count_at=0, width=2, elem=4, most=1024)
+# the items of an array a Pointee recorded whose own pointers are followed (in_items)
+ITEMS_FOLLOWED = 32
 
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
@@ -924,9 +933,66 @@ IOCTL_BLOCK = {
     LOOP_SET_STATUS64: {2: in_("ioc", fixed(232))},             # loop_info64
     LOOP_CONFIGURE: {2: in_("ioc", fixed(304))},                # loop_config
 }
+# videodev2.h's requests whose struct points to arrays strace prints: a
+# v4l2_format's overlay window (fmt.win at 8: clips at 32, clipcount at 40; a
+# v4l2_clip is a rect and a next pointer), the given one's at entry, the
+# driver's at exit; a v4l2_ext_controls' controls (count at 4, controls at 24;
+# a packed v4l2_ext_control of 20 bytes: a string control's size at 4, its
+# string pointer at 12), read again at exit, as strace does
+VIDIOC_G_FMT, VIDIOC_S_FMT, VIDIOC_TRY_FMT, V4L2_FORMAT_SIZE = 0xC0D05604, 0xC0D05605, \
+    0xC0D05640, 0xD0
+VIDIOC_G_EXT_CTRLS, VIDIOC_S_EXT_CTRLS, VIDIOC_TRY_EXT_CTRLS, V4L2_EXT_CONTROLS_SIZE = \
+    0xC0205647, 0xC0205648, 0xC0205649, 0x20
+V4L2_CLIPS = Pointee("v4l2_clip", ptr=32, count_at=40, width=4, elem=24, most=1024)
+V4L2_CONTROLS = Pointee("v4l2_ext_control", ptr=24, count_at=4, width=4, elem=20, most=1024)
+V4L2_CONTROL_STRING = Pointee("bytes", ptr=12, count_at=4, width=4, elem=0, most=MAX_STRING,
+                              in_items=True)
+
+
+def _v4l2(size: int, *then: Pointee) -> dict:
+    return {2: inout("ioc", fixed(size))._replace(then=then)}
+
+
+def _at_exit(*then: Pointee) -> tuple[Pointee, ...]:
+    return tuple(p._replace(at_exit=True) for p in then)
+
+
+_CONTROLS = (V4L2_CONTROLS, V4L2_CONTROL_STRING)
+IOCTL_V4L2 = {
+    VIDIOC_G_FMT: _v4l2(V4L2_FORMAT_SIZE, *_at_exit(V4L2_CLIPS)),
+    **{req: _v4l2(V4L2_FORMAT_SIZE, V4L2_CLIPS, *_at_exit(V4L2_CLIPS))
+       for req in (VIDIOC_S_FMT, VIDIOC_TRY_FMT)},
+    **{req: _v4l2(V4L2_EXT_CONTROLS_SIZE, *_CONTROLS, *_at_exit(*_CONTROLS))
+       for req in (VIDIOC_G_EXT_CTRLS, VIDIOC_S_EXT_CTRLS, VIDIOC_TRY_EXT_CTRLS)},
+}
+# btrfs.h's and fs.h's type 0x94 requests whose bits do not say all:
+# DEVICES_READY's vol_args (_IOR, yet read in); a subvolume's vol_args_v2
+# (_IOW, yet the transid is written back; with its
+# qgroup_inherit, of the size field's bytes: size at 24, the pointer at 32); a
+# send's clone sources (count at 8, the u64 objectids at 16); FIDEDUPERANGE's
+# file_dedupe_range, whose infos follow its head (dest_count, a u16 the
+# kernel's zero reserved1 follows, at 16; 32 bytes each)
+BTRFS_IOC_SNAP_CREATE_V2, BTRFS_IOC_SUBVOL_CREATE_V2, BTRFS_VOL_ARGS_SIZE = 0x50009417, \
+    0x50009418, 4096
+BTRFS_IOC_DEVICES_READY = 0x90009427
+BTRFS_IOC_SEND, BTRFS_SEND_ARGS_SIZE = 0x40489426, 0x48
+FIDEDUPERANGE, FILE_DEDUPE_RANGE_SIZE, FILE_DEDUPE_RANGE_INFO_SIZE = 0xC0189436, 24, 32
+BTRFS_QGROUP_INHERIT = Pointee("btrfs_qgroup_inherit", ptr=32, count_at=24, width=8, elem=0,
+                               most=MAX_STRING)
+BTRFS_CLONE_SOURCES = Pointee("btrfs_clone_source", ptr=16, count_at=8, width=8, elem=8,
+                              most=1024)
+IOCTL_BTRFS = {
+    BTRFS_IOC_DEVICES_READY: {2: in_("ioc", fixed(BTRFS_VOL_ARGS_SIZE))},
+    **{req: {2: inout("ioc", fixed(BTRFS_VOL_ARGS_SIZE))._replace(then=(BTRFS_QGROUP_INHERIT,))}
+       for req in (BTRFS_IOC_SNAP_CREATE_V2, BTRFS_IOC_SUBVOL_CREATE_V2)},
+    BTRFS_IOC_SEND: {2: in_("ioc", fixed(BTRFS_SEND_ARGS_SIZE))._replace(
+        then=(BTRFS_CLONE_SOURCES,))},
+    FIDEDUPERANGE: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", FILE_DEDUPE_RANGE_SIZE, Length(
+        Len.ARG_PTR, 2, scale=FILE_DEDUPE_RANGE_INFO_SIZE, at=16, add=FILE_DEDUPE_RANGE_SIZE))},
+}
 # (the bpf program looks at 128 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
 IOCTL_ARGS = {**IOCTL_TTY, **IOCTL_KD, **IOCTL_SOCK, **IOCTL_MISC, **IOCTL_SCSI, **IOCTL_TEE,
-              **IOCTL_BLOCK, **IOCTL_DM_MTD_UBI}
+              **IOCTL_BLOCK, **IOCTL_DM_MTD_UBI, **IOCTL_V4L2, **IOCTL_BTRFS}
 
 PR_SET_NAME, PR_GET_NAME = 15, 16
 # prctl options that write an int (a pointer: PR_GET_TID_ADDRESS) through arg2

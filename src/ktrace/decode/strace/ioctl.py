@@ -17,10 +17,10 @@ from .fmt import STYLE, flags, hexval, named
 from .ioctls import (Request, block, dm, evdev, file, fs, gpio, hdio, kd, kvm, loop, misc, mtd, nbd,
                      perf, ptp, rtc, scsi, seccomp, sock, tee, term, ubi, uffd)
 from .ioctls import hid, mmtimer, sized, zfs
-from .ioctls import v4l2
+from .ioctls import btrfs, v4l2
 
 FAMILIES = (block, dm, evdev, file, fs, gpio, hdio, kd, kvm, loop, misc, mtd, nbd, perf, ptp, rtc,
-            scsi, seccomp, sock, tee, term, ubi, uffd, hid, mmtimer, sized, zfs, v4l2)
+            scsi, seccomp, sock, tee, term, ubi, uffd, hid, mmtimer, sized, zfs, v4l2, btrfs)
 REQUESTS: dict[str, Request] = {}
 _NAMES_BY_REQUEST: dict[int, list[str]] = {}
 for _family in FAMILIES:

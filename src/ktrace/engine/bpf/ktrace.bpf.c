@@ -1255,49 +1255,92 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
 
 /*
  * What one pointer field of the struct at ``addr`` points to (``p``), after
- * the struct's record of ``got`` bytes at entry or (``exiting``) at exit: a
- * STRUCT_ARRAY, the readable items of its first page when not all can be
- * read (with no count field, width 0: ``most`` items); a STRU, whole or none;
- * or with no count and no item size a string (the ptrace engine's _pointee
- * reads the same).
+ * the struct's record of ``got`` bytes: a STRUCT_ARRAY, the readable items of
+ * its first page when not all can be read (with no count field, width 0:
+ * ``most`` items); a STRU, whole or none; or with no count and no item size a
+ * string (the ptrace engine's _pointee reads the same).  The items of the
+ * array recorded (at ``*items``), 0 for none.
  */
-static __always_inline void emit_pointee(struct stage *st, const struct plan_pointee *p,
-					 __u64 addr, int got, int exiting)
+static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_pointee *p,
+					  __u64 addr, int got, __u64 *items)
 {
 	__u64 ptr = 0, count = 0;
-	__u32 width = p->width;
+	__u32 width = p->width, elem = p->elem;
+	int held;
 
 	checked(width);		/* the bound checked is the one the read gets */
-	if (p->at_exit != exiting || got < p->fields_end || width > sizeof(count) ||
+	if (got < p->fields_end || width > sizeof(count) ||
 	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)))
-		return;
-	if (!width && !p->elem) {
+		return 0;
+	if (!width && !elem) {
 		if (ptr && (st->fac & KTRFAC(KTR_STRUCT)))
 			emit_string(st, KTR_STRUCT, p->type, ptr, capped(st, p->most), 1);
-		return;
+		return 0;
 	}
 	if (!width)
 		count = p->most;
 	else if (bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
-		return;
+		return 0;
 	if (count > p->most)
 		count = p->most;
-	if (p->elem)
-		emit_items(st, p->type, p->elem, ptr, count, 1);
-	else if (ptr && count)
-		emit_struct(st, p->type, ptr, count);
+	if (!elem) {
+		if (ptr && count)
+			emit_struct(st, p->type, ptr, count);
+		return 0;
+	}
+	held = emit_items(st, p->type, elem, ptr, count, 1);
+	*items = ptr;
+	return held > 0 ? (__u32)held / elem : 0;
+}
+
+/*
+ * What each of the first PLAN_ITEMS_FOLLOWED of the ``count`` items of
+ * ``elem`` bytes at ``items`` (an array a Pointee recorded) points to, by the
+ * in_items row ``id``: STRU, whole, or empty when it cannot be read; none for
+ * a 0 pointer or count (the ptrace engine's _item_pointees reads the same).
+ * A bounded loop, as ktr_iocbs'.
+ */
+__noinline int ktr_item_pointees(__u32 id, __u64 items, __u64 count, __u32 elem)
+{
+	struct stage *st = resume();
+	const struct plan_pointee *p;
+	__u64 ptr, n;
+	__u32 width;
+
+	checked(id);
+	if (!st || !id || id >= PLAN_NPOINTEES)
+		return 0;
+	p = &plan_pointees[id];
+	width = p->width;
+	checked(width);
+	if (!width || width > sizeof(n))
+		return 0;
+	for (__u32 k = 0; k < PLAN_ITEMS_FOLLOWED && k < count; k++, items += elem) {
+		ptr = n = 0;
+		if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(items + p->ptr)) ||
+		    bpf_probe_read_user(&n, width, (const void *)(items + p->count_at)))
+			break;
+		if (!ptr || !n)
+			continue;
+		if (emit_struct(st, p->type, ptr, n > p->most ? p->most : n) < 0)
+			emit_struct(st, p->type, ptr, 0);
+	}
+	return 0;
 }
 
 /*
  * What the pointer fields of the struct at ``addr`` point to (linux_plan.Pointee:
  * plan_pointees[id] and the rows after it that ``more`` joins), after its
- * record (emit_pointee).  A function of its own: verified once, and off
+ * record at entry or (``exiting``) at exit (emit_pointee; an in_items row's,
+ * ktr_item_pointees).  A function of its own: verified once, and off
  * ktr_arg_exit's frame.
  */
 __noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
 {
 	struct stage *st = resume();
 	const struct plan_pointee *p;
+	__u64 items = 0, nitems = 0;	/* the array the row before recorded */
+	__u32 elem = 0;
 
 	if (!st)
 		return 0;
@@ -1306,7 +1349,14 @@ __noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
 		if (!id || id >= PLAN_NPOINTEES)	/* (row 0: none) */
 			break;
 		p = &plan_pointees[id];
-		emit_pointee(st, p, addr, got, exiting);
+		if (p->at_exit == exiting) {
+			if (p->in_items) {
+				ktr_item_pointees(id, items, nitems, elem);
+			} else {
+				nitems = emit_pointee(st, p, addr, got, &items);
+				elem = p->elem;
+			}
+		}
 		if (!p->more)
 			break;
 	}

@@ -178,33 +178,56 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
 def _pointees(st: Stop, spec, data: bytes | None, at_exit: bool) -> None:
     """What the pointer fields of a struct just recorded (``data``) point to,
     those recorded after its entry record, or ``at_exit`` its exit record."""
+    items: list[bytes] = []     # the array the row before recorded (an in_items row's)
     for pointee in spec.then:
-        if pointee.at_exit == at_exit:
-            _pointee(st, pointee, data)
+        if pointee.at_exit != at_exit:
+            continue
+        if pointee.in_items:
+            _item_pointees(st, pointee, items)
+        else:
+            items = _pointee(st, pointee, data)
 
 
-def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> None:
+def _item_pointees(st: Stop, pointee: lp.Pointee, items: list[bytes]) -> None:
+    """What each of the first ITEMS_FOLLOWED ``items`` (the array recorded
+    before) points to: STRU, whole, or empty when unreadable; none for a 0
+    pointer or count (the bpf program's ktr_item_pointees reads the same)."""
+    if not st.flags & F_STRUCT:
+        return
+    for item in items[:lp.ITEMS_FOLLOWED]:
+        addr = int.from_bytes(item[pointee.ptr:pointee.ptr + 8], "little")
+        count = int.from_bytes(item[pointee.count_at:pointee.count_at + pointee.width], "little")
+        if addr and count:
+            held = _whole(st, addr, min(count, pointee.most, st.genio))
+            st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), held or b""))
+
+
+def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> list[bytes]:
     """What a pointer field of a struct just recorded (``data``) points to
     (linux_plan's doc): STRUCT_ARRAY, its readable items (of its count, or
-    with no count field ``most``); STRU, whole or none; or a string."""
+    with no count field ``most``); STRU, whole or none; or a string.  The
+    items of the array recorded (none for the others)."""
     if data is None or len(data) < pointee.fields_end():
-        return
+        return []
     addr = int.from_bytes(data[pointee.ptr:pointee.ptr + 8], "little")
     if not pointee.width and not pointee.elem:
         text = st.mem.read_string(st.pid, addr, min(pointee.most, st.genio)) if addr else None
         if text is not None:
             st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), text))
-        return
+        return []
     count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little") \
         if pointee.width else pointee.most
     count = min(count, pointee.most)
     if pointee.elem:
-        if st.flags & F_ARRAY:
-            _array(st, pointee.name, pointee.elem, addr, count, part=True)
-    elif addr and count:
+        if not st.flags & F_ARRAY:
+            return []
+        held = _array(st, pointee.name, pointee.elem, addr, count, part=True)
+        return [held[k:k + pointee.elem] for k in range(0, len(held), pointee.elem)]
+    if addr and count:
         held = _whole(st, addr, min(count, st.genio))
         if held is not None:
             st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), held))
+    return []
 
 
 def struct_in(st: Stop, call: Call, i: int, spec) -> None:
@@ -229,15 +252,17 @@ def string_in(st: Stop, call: Call, i: int, spec) -> None:
         st.add(r.STRUCT, r.struct_payload(lp.PARTIAL_STRING.encode(), part))
 
 
-def _array(st: Stop, name: str, size: int, addr: int, count: int, part: bool = False) -> None:
+def _array(st: Stop, name: str, size: int, addr: int, count: int, part: bool = False) -> bytes:
     """STRUCT_ARRAY, trimmed to the genio size as ktrstructarray() does; all
-    items or none, or ``part`` (an entry array's): those readable (``_items``)."""
+    items or none, or ``part`` (an entry array's): those readable (``_items``).
+    The items recorded."""
     if not addr or count <= 0:
-        return
+        return b""
     count = min(count, max(1, st.genio // size))
     data = _items(st, addr, count, size) if part else _whole(st, addr, count * size)
     if data:
         st.add(r.STRUCT_ARRAY, r.struct_array_payload(name.encode(), size, data))
+    return data or b""
 
 
 def _items(st: Stop, addr: int, count: int, size: int) -> bytes:

@@ -62,6 +62,13 @@ def memory(name: str, written: bool, render: Callable[[bytes, Call], str],
     return Request(text, late=written)
 
 
+def read_verbosely(request: Request) -> Request:
+    """A request whose struct strace reads by umove_or_printaddr: its address
+    when -e verbose= leaves the call out."""
+    return Request(lambda c: request.render(c) if c.verbose else ptr(c.arg(2)),
+                   late=request.late)
+
+
 INT = struct.Struct("<i")
 UINT = struct.Struct("<I")
 ULONG = struct.Struct("<Q")

@@ -4,9 +4,11 @@ strace prints what a request gives at its entry and, when the call succeeded,
 what the driver answered (``{type=...} => {...}`` where it rewrites what was
 given).  The answer is the exit copy of ``STRU ioc``; a request the driver
 does not write (``_IOW``) answers with what was given.  The arrays a struct
-points to (a window's clips, the extended controls) are not recorded: their
-address prints, as strace prints an array it cannot read.  With ``-e
-verbose=`` leaving the call out, strace decodes no V4L2 struct: the address.
+points to (a window's clips, the extended controls and their strings) follow
+its entry and its exit record (linux_plan.IOCTL_V4L2); where they were not
+recorded, the address prints, as strace prints an array it cannot read.  With
+``-e verbose=`` leaving the call out, strace decodes no V4L2 struct: the
+address.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import struct
 from functools import reduce
 from typing import Callable
 
+from .... import record as r
+from ....abi.linux_plan import ITEMS_FOLLOWED
 from ...xlat import LINUX as L
 from ..bpf import kernel_version
 from ..call import Call
-from ..fmt import STYLE, flags, hexval, named, ptr, xval
+from ..fdio import print_array
+from ..fmt import STYLE, flags, hexval, named, printstr, ptr, xval
 from ..sockaddr import cstring
 from . import INT, UINT, ULONG, Request, exchanged, hex_array, local_array, memory
 
@@ -73,6 +78,34 @@ def _char(b: int) -> str:
     return f"'\\x{b:02x}'"
 
 
+def held(c: Call, exit: bool) -> list:
+    """The records of what the struct's pointers hold, after its entry record,
+    or (``exit``) after its exit record: none when the call failed (no exit
+    record) or those pointers are not followed."""
+    recs = c.records.get(2, [])
+    iocs = [k for k, rec in enumerate(recs) if rec.header.type == r.STRUCT and rec.name == b"ioc"]
+    if len(iocs) < 1 + exit:
+        return []
+    return recs[iocs[exit] + 1:iocs[1] if not exit and len(iocs) > 1 else len(recs)]
+
+
+def _items(records: list, name: bytes, size: int) -> list[bytes]:
+    """The items of the STRUCT_ARRAY ``name`` among ``records``."""
+    arr = next((rec for rec in records
+                if rec.header.type == r.STRUCT_ARRAY and rec.name == name), None)
+    data = arr.data if arr is not None else b""
+    return [data[k:k + size] for k in range(0, len(data) // size * size, size)]
+
+
+def array_done(c: Call, addr: int, count: int, have: int) -> bool:
+    """print_array's result: all ``count`` items printed (or cut at -s), not
+    NULL, empty or stopped at an item unreadable (``have`` items read)."""
+    if not addr or not count:
+        return False
+    cut = c.opts.strsize if c.abbrev and c.opts.strsize < count else count
+    return have > cut or have >= count
+
+
 def rect(data: bytes, at: int) -> str:
     left, top, width, height = struct.unpack_from("<iiII", data, at)
     return f"{{left={left}, top={top}, width={width}, height={height}}}"
@@ -88,7 +121,7 @@ PLANES = 8              # VIDEO_MAX_PLANES
 PLANE_FORMAT = 20       # struct v4l2_plane_pix_format
 
 
-def _pix(d: bytes, at: int, c: Call) -> str:
+def _pix(d: bytes, at: int, c: Call, records: list) -> str:
     width, height, pixfmt, field, bpl, size, colorspace = struct.unpack_from("<7I", d, at)
     return (f"{{width={width}, height={height}, "
             f"pixelformat={fourcc(pixfmt, L.V4L2_PIX_FMTS)}, "
@@ -97,7 +130,7 @@ def _pix(d: bytes, at: int, c: Call) -> str:
             f"colorspace={xval(L.V4L2_COLORSPACES, colorspace, 'V4L2_COLORSPACE_???')}}}")
 
 
-def _pix_mp(d: bytes, at: int, c: Call) -> str:
+def _pix_mp(d: bytes, at: int, c: Call, records: list) -> str:
     width, height, pixfmt, field, colorspace = struct.unpack_from("<5I", d, at)
     planes = d[at + 20 + PLANES * PLANE_FORMAT]
     shown = (_plane(d, at + 20 + i * PLANE_FORMAT) for i in range(min(planes, PLANES)))
@@ -112,18 +145,27 @@ def _plane(d: bytes, at: int) -> str:
     return "{{sizeimage={}, bytesperline={}}}".format(*struct.unpack_from("<II", d, at))
 
 
-def _win(d: bytes, at: int, c: Call) -> str:
-    """The clips are not recorded: the array prints as unreadable (strace then
-    stops decoding the call)."""
+CLIP = 24              # struct v4l2_clip: a rect, the next clip's address
+
+
+def _win(d: bytes, at: int, c: Call, records: list) -> str:
+    """The window with its clips (STRUCT_ARRAY v4l2_clip among ``records``)."""
     field, chromakey, clips, count = struct.unpack_from("<IIQI", d, at + 16)
     bitmap, alpha = _ptr(d, at + 40), d[at + 48]
-    clips_text = "[]" if clips and not count else ptr(clips)
+    items = [f"{{c={rect(clip, 0)}}}" for clip in _items(records, b"v4l2_clip", CLIP)]
     return (f"{{w={rect(d, at)}, field={xval(L.V4L2_FIELDS, field, 'V4L2_FIELD_???')}, "
-            f"chromakey={hexval(chromakey)}, clips={clips_text}, clipcount={count}, "
+            f"chromakey={hexval(chromakey)}, "
+            f"clips={print_array(c, clips, count, items, CLIP)}, clipcount={count}, "
             f"bitmap={ptr(bitmap)}" + (f", global_alpha={hexval(alpha)}" if alpha else "") + "}")
 
 
-def _vbi(d: bytes, at: int, c: Call) -> str:
+def _clips_done(d: bytes, at: int, c: Call, records: list) -> bool:
+    """Whether strace goes on past a window: its clips all printed."""
+    clips, count = struct.unpack_from("<QI", d, at + 24)
+    return array_done(c, clips, count, len(_items(records, b"v4l2_clip", CLIP)))
+
+
+def _vbi(d: bytes, at: int, c: Call, records: list) -> str:
     rate, offset, samples, fmt, start0, start1, count0, count1, flags_ = \
         struct.unpack_from("<4I2i3I", d, at)
     return (f"{{sampling_rate={rate}, offset={offset}, samples_per_line={samples}, "
@@ -132,7 +174,7 @@ def _vbi(d: bytes, at: int, c: Call) -> str:
             f"flags={flags(L.V4L2_VBI_FLAGS, flags_, unknown='V4L2_VBI_???')}}}")
 
 
-def _sliced(d: bytes, at: int, c: Call) -> str:
+def _sliced(d: bytes, at: int, c: Call, records: list) -> str:
     service_set, *lines = struct.unpack_from("<49H", d, at)
     io_size = _u32(d, at + 100)
     rows = ", ".join(hex_array(lines[i:i + 24]) for i in (0, 24))
@@ -140,13 +182,13 @@ def _sliced(d: bytes, at: int, c: Call) -> str:
             f", service_lines=[{rows}], io_size={io_size}}}")
 
 
-def _sdr(d: bytes, at: int, c: Call) -> str:
+def _sdr(d: bytes, at: int, c: Call, records: list) -> str:
     pixfmt, size = struct.unpack_from("<II", d, at)
     return (f"{{pixelformat={fourcc(pixfmt, L.V4L2_SDR_FMTS)}"
             + (f", buffersize={size}" if size else "") + "}")
 
 
-def _meta(d: bytes, at: int, c: Call) -> str:
+def _meta(d: bytes, at: int, c: Call, records: list) -> str:
     fmt, size = struct.unpack_from("<II", d, at)
     return f"{{dataformat={fourcc(fmt, L.V4L2_META_FMTS)}, buffersize={size}}}"
 
@@ -159,15 +201,16 @@ FORMATS = {1: ("pix", _pix), 2: ("pix", _pix), 9: ("pix_mp", _pix_mp), 10: ("pix
 FORMAT = 0xD0           # struct v4l2_format: the type, the union at 8
 
 
-def format_union(d: bytes, at: int, c: Call) -> tuple[str, bool] | None:
-    """print_v4l2_format_fmt of the union at ``at`` (the type 8 bytes before):
-    ``fmt.pix={...}`` and whether strace goes on decoding; None for a type
-    without one."""
+def format_union(d: bytes, at: int, c: Call, records: list) -> tuple[str, bool] | None:
+    """print_v4l2_format_fmt of the union at ``at`` (the type 8 bytes before),
+    ``records`` what its pointers hold: ``fmt.pix={...}`` and whether strace
+    goes on decoding; None for a type without one."""
     member = FORMATS.get(_u32(d, at - 8))
     if member is None:
         return None
     name, render = member
-    return f"fmt.{name}={render(d, at, c)}", render is not _win
+    done = render is not _win or _clips_done(d, at, c, records)
+    return f"fmt.{name}={render(d, at, c, records)}", done
 
 
 def _format(is_get: bool) -> Request:
@@ -176,11 +219,11 @@ def _format(is_get: bool) -> Request:
     def render(given: bytes, answer: bytes | None, c: Call) -> str:
         text = f"{{type={_buf_type(_u32(given, 0))}"
         if not is_get:
-            union = format_union(given, 8, c)
+            union = format_union(given, 8, c, held(c, exit=False))
             if union is None or not union[1]:
                 return text + (f", {union[0]}" if union else "") + "}"
             text += f", {union[0]}"
-        union = format_union(answer, 8, c) if answer is not None else None
+        union = format_union(answer, 8, c, held(c, exit=True)) if answer is not None else None
         if union is not None:
             text += f", {union[0]}" if is_get else f"}} => {{{union[0]}"
         return text + "}"
@@ -448,28 +491,65 @@ def _crop(is_get: bool) -> Request:
 
 
 EXT_CONTROLS = 0x20
+EXT_CONTROL = 20        # struct v4l2_ext_control (packed): id, size, reserved, the value
+
+
+def _ext_control(item: bytes, string: str | None) -> str:
+    """A control: a string one (size not 0: ``string``, what its pointer
+    holds, or its address) or its value."""
+    ident, size = struct.unpack_from("<II", item)
+    text = f"{{id={xval(L.V4L2_CONTROL_IDS, ident, 'V4L2_CID_???')}, size={size}"
+    if size:
+        return text + f", string={string}}}"
+    value64, = struct.unpack_from("<q", item, 12)       # (a union with value)
+    return text + f", value={_s32(item, 12)}, value64={value64}}}"
+
+
+def _controls(c: Call, records: list) -> list[str]:
+    """The controls recorded among ``records``, each string one with its
+    STRU bytes (linux_plan.V4L2_CONTROL_STRING: one for each of the first
+    ITEMS_FOLLOWED whose pointer and size are not 0, empty when unreadable)."""
+    strings = iter([rec.data for rec in records
+                    if rec.header.type == r.STRUCT and rec.name == b"bytes"])
+    shown = []
+    for k, item in enumerate(_items(records, b"v4l2_ext_control", EXT_CONTROL)):
+        size, addr = _u32(item, 4), _ptr(item, 12)
+        string = ptr(addr)
+        if size and addr and k < ITEMS_FOLLOWED:
+            data = next(strings, b"")
+            string = printstr(data, c.opts) if data else ptr(addr)
+        shown.append(_ext_control(item, string))
+    return shown
 
 
 def _ext_controls(is_get: bool) -> Request:
-    """The controls array is not recorded: its address (strace, unable to read
-    it, stops there); G_EXT_CTRLS prints it at exit, with error_idx when the
-    call failed."""
+    """The controls: S_EXT_CTRLS and TRY_EXT_CTRLS print them given, then, as
+    strace reads them again at exit (the entry copy after a failed call,
+    which records no exit), ``=> {controls=...}``; G_EXT_CTRLS at exit alone.
+    error_idx follows when the call failed."""
     def text(c: Call) -> str:
         given = c.struct(2, "ioc", exit=False)
         if given is None or len(given) < EXT_CONTROLS:
             return ptr(c.arg(2))
         klass, count = struct.unpack_from("<II", given)
-        head = (f"{{ctrl_class={xval(L.V4L2_CONTROL_CLASSES, klass, 'V4L2_CTRL_CLASS_???')}"
+        text = (f"{{ctrl_class={xval(L.V4L2_CONTROL_CLASSES, klass, 'V4L2_CTRL_CLASS_???')}"
                 f", count={count}")
         if not count:
-            return head + "}"
+            return text + "}"
         if not is_get:
-            return head + f", controls={ptr(_ptr(given, 24))}}}"
-        after = c.struct(2, "ioc")     # the entry copy after a failed call
+            records = held(c, exit=False)
+            shown = _controls(c, records)
+            text += f", controls={print_array(c, _ptr(given, 24), count, shown, EXT_CONTROL)}"
+            if not array_done(c, _ptr(given, 24), count, len(shown)):
+                return text + "}"
+        after = c.struct(2, "ioc")
         if after is None or len(after) < EXT_CONTROLS:
-            return head + "}"
-        error = "" if c.ok else f", error_idx={_u32(after, 8)}"
-        return head + f", controls={ptr(_ptr(after, 24))}{error}}}"
+            return text + "}"
+        records = held(c, exit=c.ok)
+        count, addr = _u32(after, 4), _ptr(after, 24)
+        shown = print_array(c, addr, count, _controls(c, records), EXT_CONTROL)
+        text += f", controls={shown}" if is_get else f"}} => {{controls={shown}"
+        return text + ("" if c.ok else f", error_idx={_u32(after, 8)}") + "}"
     return Request(text)
 
 
@@ -513,7 +593,7 @@ def _create_bufs(given: bytes, answer: bytes | None, c: Call) -> str:
     """count, memory and the format given (the index and count the driver
     answers, strace's return value comment, are left out)."""
     count, memory_, kind = _u32(given, 4), _u32(given, 8), _u32(given, 16)
-    union = format_union(given, 24, c)
+    union = format_union(given, 24, c, [])
     fmt = f", {union[0]}" if union else ""
     return (f"{{count={count}, memory={_memory(memory_)}, "
             f"format={{type={_buf_type(kind)}{fmt}}}}}")
