@@ -3,8 +3,8 @@ failed writev's, pwritev's, sendmsg's and sendmmsg's data given (strace reads
 it at entry whatever the result), and process_vm_writev's and
 process_vm_readv's local data (no descriptor at all).  Both engines record it
 at exit as ``STRU iovdata``: each iovec's bytes whole, up to the genio size,
-ending before an iovec that cannot be read; a successful writev is its GIO
-alone.  The strace view prints it as strace does; FreeBSD's view (plain
+ending with the first page's part of an iovec that cannot all be read; a
+successful writev is its GIO alone.  The strace view prints it as strace does; FreeBSD's view (plain
 kdump) leaves it out, as FreeBSD's kernel writes no record of such data.
 Real processes, under each engine (bpf: root and BPF only)."""
 
@@ -88,7 +88,8 @@ def test_the_data_no_descriptor_moved_is_recorded(engine, traced):
         ("pwritev", ESPIPE, [], [b"seek"]),
         ("sendmsg", ENOTSOCK, [], [b"sock"]),
         ("sendmmsg", ENOTSOCK, [], [b"sock", b"mm"]),             # one a message
-        ("writev", EFAULT, [], [b"he"]),           # up to the iovec not readable
+        # up to the iovec not all readable, then its first page's part
+        ("writev", EFAULT, [], [b"he" + b"z" * 10]),
         ("writev", 0, [b"ok"], []),                # a successful writev: its GIO only
         ("process_vm_writev", 0, [], [b"mm"]),
         ("process_vm_readv", 0, [], [b"ok"]),

@@ -1,8 +1,8 @@
 """kdump --strace: io_uring_register(2) as strace's io_uring.c prints it.  The
 argument's memory depends on the opcode: linux_plan's io_uring_register
 selector records it (an array of nr_args items, a struct, a struct of nr_args
-bytes, a probe read in and written back); the arrays those structs point to
-are not recorded (their address, as strace prints memory it cannot read).
+bytes, a probe read in and written back), and the arrays those structs point
+to (linux_plan.Pointee: their data and tags).
 A real program's calls, under each engine (bpf: root and BPF only)."""
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ int main(void) {
     struct io_uring_rsrc_update ring = {.offset = -1U, .data = 0xbadc0ded00000000UL | 40};
     unsigned long aff = 0x5;
     unsigned int workers[2] = {1, 2};
+    unsigned long long tags[2] = {1, 0xdeadbeef};
     struct io_uring_probe *probe = calloc(1, sizeof *probe + 256 * sizeof probe->ops[0]);
     struct io_uring_params params;
     /* a struct io_uring_rsrc_register at the end of a page: its 32 bytes, not 40 */
@@ -59,7 +60,7 @@ int main(void) {
     res[1].sqe_flags = 2;
     rsrc->nr = 2;
     rsrc->flags = 3;
-    rsrc->tags = (unsigned long) workers;
+    rsrc->tags = (unsigned long) tags;
     reg(null, 0xbadc0ded, NULL, 1);
     reg(null, 2, fds, 3);
     reg(null, 0, &iov, 1);
@@ -126,12 +127,12 @@ def test_each_opcode_s_argument_prints_as_strace_prints_it(trace):
         "io_uring_register(40, IORING_REGISTER_FILES_UPDATE2, {offset=7, data=NULL, tags=NULL, "
         "nr=0, resv2=0x55}, 32)")]
     _match(lines[6:14], [re.escape(line + FAILED).replace("ADDR", ADDR) for line in (
-        # the tags the struct points to are not recorded: their address
+        # the tags the struct points to (its nr of them)
         "io_uring_register(40, IORING_REGISTER_FILES2, {nr=2, flags=IORING_RSRC_REGISTER_SPARSE"
-        "|0x2, data=NULL, tags=ADDR}, 32)",
+        "|0x2, data=NULL, tags=[0x1, 0xdeadbeef]}, 32)",
         # nr_args bytes of which the last 8 cannot be read: ??? as strace shows them
         "io_uring_register(40, IORING_REGISTER_FILES2, {nr=2, flags=IORING_RSRC_REGISTER_SPARSE"
-        "|0x2, data=NULL, tags=ADDR, ???}, 40)",
+        "|0x2, data=NULL, tags=[0x1, 0xdeadbeef], ???}, 40)",
         "io_uring_register(40, IORING_REGISTER_IOWQ_AFF, [0 2], 8)",
         # given in full, then (the call failed) the address where the kernel's would be
         "io_uring_register(40, IORING_REGISTER_IOWQ_MAX_WORKERS, [[IO_WQ_BOUND]=1, "
@@ -184,6 +185,11 @@ def test_the_plan_reads_what_each_opcode_points_to():
     # nr_args is an unsigned int: its low 32 bits count
     assert files.length == lp.Length(lp.Len.ARG_U32, 3)
     probe = lp.plan_for_call(nr, (3, 8, 0x1000, 4))[2]
-    assert probe.role == lp.Role.INOUT_STRUCT and probe.length.n == 16 + 8 * 256
+    # its nr_args ops after its 16 bytes
+    assert probe.role == lp.Role.INOUT_STRUCT
+    assert probe.length == lp.Length(lp.Len.ARG_U32, 3, scale=8, add=16)
+    # FILES_UPDATE's fds: nr_args of them (the call's argument, not a field)
+    update = lp.plan_for_call(nr, (3, 6, 0x1000, 5))[2]
+    assert [(p.name, p.ptr, p.count_arg) for p in update.then] == [("int", 8, 3)]
     for opcode in (1, 3, 5, 9, 10, 12, 18, 24):      # no argument, or unknown
         assert lp.plan_for_call(nr, (3, opcode, 0x1000, 1))[2].role == lp.Role.VALUE

@@ -197,12 +197,14 @@ def test_perf_event_attr_abbreviated_and_whole():
 
 
 def test_bpf_map_commands_attr():
-    from ktrace.decode.strace import Call, StraceOptions
-    from ktrace.decode.strace.bpf import map_attr as bpf_map_attr
-
-    def attr(cmd, data, size, **opts):
-        c = Call("bpf", 321, (cmd, 0x1000, size), StraceOptions(**opts))
-        return bpf_map_attr(cmd, data, size, c)
+    def attr(cmd, data, size, *opts):
+        t = Trace()
+        t.call("bpf", cmd, 0x1000, size)
+        if data is not None:
+            t.stru(b"bytes", data)
+        t.ret("bpf", -22, error=EINVAL)
+        line = t.lines(*opts)[0]
+        return line[line.index(", ") + 2:line.rindex(", ")]
 
     create = struct.pack("<7I16s5IQ", 2, 4, 8, 1, 0, 0, 0, b"test_map", 0, 0, 0, 0, 0, 0)
     assert attr(0, create, 72) == (
@@ -217,6 +219,5 @@ def test_bpf_map_commands_attr():
         "{map_fd=3, key=0x10, value=0x20, flags=BPF_EXIST}")
     assert attr(1, struct.pack("<I4xQQ", 3, 0, 0x20), 24) == "{map_fd=3, key=NULL, value=0x20}"
     assert attr(22, b"\xff\xff\xff\xff", 4) == "{map_fd=-1}"
-    assert attr(0, create[:10], 72) is None           # recorded short: the address
-    assert attr(5, create, 72) is None                # not a map command
-    assert attr(0, b"", 0) is None
+    assert attr(0, create[:10], 72) == "0x1000"          # recorded short: the address
+    assert attr(0, None, 0) == "0x1000"

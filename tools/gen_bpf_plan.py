@@ -68,7 +68,9 @@ class _Tables:
         pointee, more = row
         return (f"{{{self.type_id(pointee.name)}, {pointee.ptr}, {pointee.count_at}, "
                 f"{pointee.width}, {pointee.elem}, {int(pointee.at_exit)}, "
-                f"{pointee.fields_end()}, {int(more)}, {pointee.most}, "
+                f"{pointee.record_end()}, {int(more)}, {pointee.most}, "
+                f"{NO_ARG if pointee.count_arg < 0 else pointee.count_arg}, "
+                f"{int(pointee.strings)}, {NO_ARG if pointee.via < 0 else pointee.via}, "
                 f"{int(pointee.in_items)}}}")
 
     def name_of(self, spec) -> str:
@@ -163,10 +165,11 @@ def generate(plan_mod, abi) -> str:
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
                    for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
-                                 "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING)}
+                                 "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING, "string")}
     pointees = ",\n\t".join(t.pointee_row(pt) for pt in t.pointees)
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
+    place_kept = ", ".join(str(int(n in plan_mod.PLACE_KEPT_STRUCTS)) for n in t.types)
     exec_on_failure = int({plan_mod.Role.ARGV, plan_mod.Role.ENVP} <= plan_mod.ON_FAILURE)
     buf_on_failure = int(plan_mod.Role.IN_BUF in plan_mod.ON_FAILURE)
     R = plan_mod.Role
@@ -208,6 +211,7 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_MMSG_MAX\t{plan_mod.MMSG_MAX}
 /* io_submit's iocbs recorded, the offsets of the fields read, the opcodes followed */
 #define PLAN_IOCBS_MAX\t{plan_mod.IOCBS_MAX}
+#define PLAN_POINTER_STRINGS_MAX\t{plan_mod.POINTER_STRINGS_MAX}
 #define PLAN_IOCB_SIZE\t{plan_mod.STRUCT_SIZES["iocb"]}
 #define PLAN_IOCB_OPCODE\t{plan_mod.IOCB_OPCODE}
 #define PLAN_IOCB_BUF\t{plan_mod.IOCB_BUF}
@@ -216,6 +220,10 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_IOCB_CMD_PREADV\t{plan_mod.IOCB_CMD_PREADV}
 #define PLAN_IOCB_CMD_PWRITEV\t{plan_mod.IOCB_CMD_PWRITEV}
 #define PLAN_EXEC_ON_FAILURE\t{exec_on_failure}	/* ARGS/ENVS of a failed execve too */
+/* what of a failed execve's argv or envp could not be read: STRU argvfault */
+#define PLAN_ARGV_FAULTS_NAME\t{_c_string(plan_mod.ARGV_FAULTS.encode())}
+#define PLAN_ARGV_FAULTS_MAX\t{plan_mod.ARGV_FAULTS_MAX}
+#define PLAN_ARGV_READ_ALL\t0x{plan_mod.ARGV_READ_ALL:x}ull
 /* a failed call's IN_BUF: STRU buf, the bytes of the argument BUF_COUNT after it */
 #define PLAN_BUF_ON_FAILURE\t{buf_on_failure}
 #define PLAN_BUF_COUNT\t{plan_mod.BUF_COUNT}
@@ -253,9 +261,12 @@ struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field poi
 	__u8	width;		/* ... and its bytes (0: no count: a string, or ``most`` items) */
 	__u8	elem;		/* item size of a STRUCT_ARRAY, 0: a STRU of count bytes */
 	__u8	at_exit;	/* after the struct's exit record, else its entry record */
-	__u8	fields_end;	/* the struct bytes a record must hold for both fields */
+	__u8	record_end;	/* the struct bytes a record must hold for the fields */
 	__u8	more;		/* the next row is the same struct's next pointer's */
 	__u16	most;		/* the most items (bytes) read */
+	__u8	count_arg;	/* the argument whose low 32 bits count, NO_ARG: count_at's */
+	__u8	strings;	/* the items are pointers to strings, recorded after them */
+	__u8	via;		/* the fields are the struct's the pointer at via points to, NO_ARG */
 	__u8	in_items;	/* the fields are each item's of the array the row before recorded */
 }};
 
@@ -303,6 +314,9 @@ static const __u8 plan_whole[PLAN_NTYPES] = {{{whole}}};
 
 /* Struct types of which a part is recorded when not all can be read (linux_plan.PAGE_PART_STRUCTS) */
 static const __u8 plan_page_part[PLAN_NTYPES] = {{{page_part}}};
+
+/* Struct types recorded empty when unreadable, keeping their place (linux_plan.PLACE_KEPT_STRUCTS) */
+static const __u8 plan_place_kept[PLAN_NTYPES] = {{{place_kept}}};
 
 /* FreeBSD errno for each Linux errno (docs/design.md, "Errno numbering") */
 static const __s32 plan_freebsd_errno[ERRNO_TABLE] = {{

@@ -90,13 +90,21 @@ with no count (keyctl_kdf_params' hashname) is to a NUL-terminated STRU
 string (none when no NUL comes before unreadable memory), or, given an item
 size, to a fixed number of items (a blkpg_ioctl_arg's one partition, the
 first bytes of a console font strace may print): a STRUCT_ARRAY of them, as
-one with a count.  A struct with several pointers (keyctl_kdf_params'
-otherinfo too) is followed by what each holds, in the order of the ArgSpec's
-``then``.  A Pointee ``in_items`` reads its pointer and count in each item of
-the STRUCT_ARRAY the row before it recorded (a v4l2_ext_control's string),
-its first ``ITEMS_FOLLOWED``: one STRU per item whose pointer and count are
-not 0, its bytes whole, or empty when they cannot be read (the record keeps
-the item's place).
+one with a count.  A count may be an argument of the call rather than a
+field (io_uring_files_update's fds: nr_args).  An array of pointers to
+strings (bpf's kprobe_multi syms) is followed by the strings of its first
+``POINTER_STRINGS_MAX`` pointers that are not NULL, each ``STRU string``, or
+an empty ``STRU strpart`` when it cannot be read.  A struct with several
+pointers (keyctl_kdf_params' otherinfo too) is followed by what each holds,
+in the order of the ArgSpec's ``then``.  A Pointee ``in_items`` reads its
+pointer and count in each item of the STRUCT_ARRAY the row before it
+recorded (a v4l2_ext_control's string), its first ``ITEMS_FOLLOWED``: one
+STRU per item whose pointer and count are not 0, its bytes whole, or empty
+when they cannot be read (the record keeps the item's place).  A union's
+(bpf's union bpf_attr) pointers are its command's, by the selector; where a
+command's member is itself a union (link_create's, by its attach type, which
+no selector sees) what each variant's pointers hold is read, each as hostile
+as any address.
 
 sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
 (its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
@@ -104,11 +112,22 @@ and at a successful exit the messages moved: ``STRUCT_ARRAY mmsghdr`` of the
 result's count (msg_len set), then for each of its first ``MMSG_MAX`` messages
 what a msghdr's pointers hold (sockaddr, iovec, cmsghdr: none where the
 pointer or length is 0) and a GIO of its msg_len bytes, which ends the
-message's records.
+message's records; a sendmmsg's messages given but not sent follow, of the
+first ``MMSG_MAX`` in all, each as a failed sendmmsg's (below: strace prints
+their data too).
 
 Failed calls record no exit data, but for the roles in ``ON_FAILURE``:
 execve's argv and envp (read at entry) are written at its exit whether or
-not it succeeded, as strace shows them for a failed exec.  A failed call's
+not it succeeded, as strace shows them for a failed exec.  A string that
+cannot be read is an empty one in the ARGS/ENVS record; when one could not,
+or the array itself ran into unreadable memory before its NULL, the record
+is followed by ``STRU argvfault`` (``ARGV_FAULTS``; linux_structs'
+ARGV_FAULT_END and ARGV_FAULT): the index of the array's unreadable pointer
+(the strings recorded before it; ``ARGV_READ_ALL``: none), then the index
+and pointer of each string that could not be read, of the first
+``ARGV_FAULTS_MAX`` (strace prints such a pointer, and the array's address
+when its first pointer cannot be read).  FreeBSD's kernel writes no such
+record, and FreeBSD's view leaves it out.  A failed call's
 ``IN_BUF`` (write, pwrite64, sendto: the data handed to the kernel, that
 strace shows whatever the result) is ``STRU buf`` at its exit, not a GIO: a
 GIO is the data moved, as FreeBSD's.  Its bytes are those of the count
@@ -152,7 +171,10 @@ theirs).  Paths (NAMI) are not: strace prints a path only when PATH_MAX
 bytes of it can be read, else its address.  The bpf program reads such a
 part at the last try of the entry record (at entry for roles read once, at
 exit for those it puts off: a page not yet resident at entry may be by
-then).
+then).  A struct of ``PLACE_KEPT_STRUCTS`` (select's and pselect6's
+fd_sets: a call takes three) that cannot be read at entry is an empty STRU
+(at that last try), which keeps its argument's place: the sets after it
+pair with theirs, and the view prints its address.
 
 A call that makes a socket (``NEW_DESCRIPTORS``: socket, accept, accept4,
 socketpair) is followed, at its successful exit, by one ``STRU fdesc``
@@ -246,8 +268,9 @@ class Role(enum.IntEnum):
     #                    _IOC_WRITE, at exit on success if _IOC_READ
     IN_MMSGHDR = 21    # STRUCT_ARRAY mmsghdr at entry (as IN_ARRAY); at a successful exit
     #                    the messages sent: STRUCT_ARRAY mmsghdr (msg_len set), then each
-    #                    one's sockaddr, iovec, cmsghdr and GIO rw=1 (the module doc); at a
-    #                    failed one, each given message's parts and STRU iovdata
+    #                    one's sockaddr, iovec, cmsghdr and GIO rw=1, then those not sent
+    #                    as a failed call's (the module doc); at a failed one, each given
+    #                    message's parts and STRU iovdata
     OUT_MMSGHDR = 22   # the same for recvmmsg, the GIOs rw=0
     OUT_INTERRUPTED = 23   # STRU at exit of a call a signal interrupted (an ERESTART*
     #                    result; ON_FAILURE): what the kernel writes back for a restart
@@ -294,9 +317,17 @@ class Pointee(NamedTuple):
     ``elem`` 0 a STRU ``name`` of ``count`` bytes, or with ``width`` 0 too a
     NUL-terminated STRU string (no count); the pointer is the 8 bytes at
     offset ``ptr`` of the struct, ``count`` the unsigned ``width`` bytes at
-    offset ``count_at``, of which ``most`` at most are read (with ``width``
-    0 and an ``elem``: no count field, ``most`` items); after the struct's
-    entry record, or ``at_exit`` after its exit record.  ``in_items``: the
+    offset ``count_at``, or with a ``count_arg`` (not -1) the low 32
+    bits of that syscall argument (io_uring_files_update's fds: nr_args), of
+    which ``most`` at most are read (with ``width`` 0 and an ``elem``: no
+    count field, ``most`` items); after the struct's entry record, or
+    ``at_exit`` after its exit record.  With ``strings``, the items are
+    pointers, each of the first POINTER_STRINGS_MAX recorded that is not NULL
+    followed by the NUL-terminated STRU string it points to (an empty STRU
+    strpart when none can be read: the record keeps the pointer's place).
+    With a ``via`` (not -1), the fields are those of the struct the pointer
+    at that offset of the argument's struct points to (a bpf_prog_info behind
+    an OBJ_GET_INFO_BY_FD attr's info), read from memory.  ``in_items``: the
     fields are those of each item of the array the row before recorded, not
     the struct's (the module's doc)."""
 
@@ -308,10 +339,20 @@ class Pointee(NamedTuple):
     most: int
     at_exit: bool = False
     in_items: bool = False
+    count_arg: int = -1
+    strings: bool = False
+    via: int = -1
 
     def fields_end(self) -> int:
-        """The struct bytes a record must hold for both fields to be read."""
+        """The bytes the struct holding the pointer and its count must have."""
+        if self.count_arg >= 0:
+            return self.ptr + 8
         return max(self.ptr + 8, self.count_at + self.width)
+
+    def record_end(self) -> int:
+        """The bytes the argument's struct record must hold for the fields to
+        be read: theirs, or the pointer ``via`` to the struct holding them."""
+        return self.via + 8 if self.via >= 0 else self.fields_end()
 
 
 class ArgSpec(NamedTuple):
@@ -356,7 +397,7 @@ STRUCT_SIZES: dict[str, int] = {
     "if_dqblk": 72, "if_nextdqblk": 72, "if_dqinfo": 24, "fs_disk_quota": 112,
     "sysctl_args": 80, "mount_attr": 32, "io_event": 32,
     "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0, "ioc": 0, "buf": 0,
-    "iovdata": 0,
+    "iovdata": 0, "argvfault": 0,
     # sigevent: the 32 bytes of the kernel's 64 strace reads (value, signo, notify,
     # the thread's function and attributes)
     "cpuset": 0, "sched_attr": 56, "sigevent": 32, "kcmp_epoll_slot": 12,
@@ -370,6 +411,8 @@ STRUCT_SIZES: dict[str, int] = {
     "keyctl_dh_params": 12, "keyctl_kdf_params": 56, "keyctl_pkey_query": 56,
     "keyctl_pkey_params": 40, "msgbuf": 0,
     "fontdata": 1, "blkpg_partition": 152, "ifreqs": 0, "teebuf": 0,
+    "bpf_insn": 8, "bpf_data": 0, "bpf_info": 0, "bpf_cookie": 8, "bpf_syms": 8,
+    "bpf_jited": 0, "bpf_xlated": 0, "bpf_map_ids": 4,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -391,6 +434,8 @@ WHOLE_STRUCTS = frozenset({"dirents"})
 # Structs of which strace reads a part: when not all can be read, their first
 # page's part (see the module's doc).
 PAGE_PART_STRUCTS = frozenset({"sockaddr", "bytes", "perf_event_attr", "ioc"})
+# Structs recorded empty when they cannot be read at entry (see the module's doc)
+PLACE_KEPT_STRUCTS = frozenset({"fd_set"})
 
 # Roles whose exit records are written for a failed call too (an IN_BUF's
 # are then STRU FAILED_BUF, not a GIO; the data of an IN_IOVEC, IN_MSGHDR and
@@ -414,6 +459,10 @@ IOV_DATA = "iovdata"
 IOVECS_MAX = 64            # iovecs whose data one GIO or STRU iovdata gathers (bpf's walk)
 BUF_COUNT = 1              # an IN_BUF's byte count is the argument this far after it
 PAGE_SIZE = 4096           # memory partly unreadable: its first page's part (the module doc)
+# what of a failed execve's argv or envp could not be read (the module's doc)
+ARGV_FAULTS = "argvfault"
+ARGV_FAULTS_MAX = 32       # strings that could not be read, noted (strace's -s elements)
+ARGV_READ_ALL = (1 << 64) - 1     # the array's pointers were read up to its NULL (or a cap)
 # the STRU of an IN_STRING that runs into unreadable memory before its NUL:
 # its first page's part, empty when none is readable (a "string" always ended
 # at a NUL or the cap)
@@ -507,6 +556,19 @@ SIGSET_ARGPACK = ArgSpec(Role.IN_STRUCT, "sigset_argpack", 16, then=(SIGMASK,))
 UNIPAIRS = Pointee("unipair", ptr=8, count_at=0, width=2, elem=4, most=1024)
 # the items of an array a Pointee recorded whose own pointers are followed (in_items)
 ITEMS_FOLLOWED = 32
+# io_uring_register's arrays behind its structs (strace prints them item by item: at
+# most URING_ITEMS_MAX of them are recorded): io_uring_files_update's fds (at 8, of
+# nr_args, the call's argument 3); io_uring_rsrc_register's and io_uring_rsrc_update2's
+# data (files or iovecs) and tags (u64s) after it, of their u32 nr
+URING_ITEMS_MAX = 4096
+URING_FDS = Pointee("int", ptr=8, count_at=0, width=4, elem=4, most=URING_ITEMS_MAX,
+                    count_arg=3)
+
+
+def rsrc_arrays(ptr: int, nr_at: int, elem: str) -> tuple[Pointee, ...]:
+    """The data array (of ``elem``) at ``ptr`` and the tags after it, nr_at's count each."""
+    return tuple(Pointee(name, ptr=at, count_at=nr_at, width=4, elem=STRUCT_SIZES[name],
+                         most=URING_ITEMS_MAX) for name, at in ((elem, ptr), ("long", ptr + 8)))
 
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
@@ -565,6 +627,7 @@ PLANS: dict[str, Plan] = {
     "mount": (S, P, S, V, S), "umount2": (P, V),
     "fsopen": (S, V),
     "mount_setattr": (V, P, V, in_("mount_attr", arg(4)), V),
+    "move_mount": (V, P, V, P, V),
     "swapon": (P, V), "swapoff": (P,), "acct": (P,), "pivot_root": (P, P),
     "memfd_create": (S, V),
     "landlock_create_ruleset": (in_("landlock_ruleset_attr", arg(1)), V, V),
@@ -1020,14 +1083,15 @@ MAX_SET_TID = 32        # most set_tid entries (the kernel's and strace's limit)
 # optmem_max, the kernel's own limit of a socket's ancillary data (20 KiB to 128 KiB);
 # the bpf program's largest record holds 32 KiB
 MSG_CONTROL_MAX = 32768
-# most messages of a sendmmsg or recvmmsg whose parts are recorded: strace prints
-# that many (its -s) unless -v
-MMSG_MAX = 32
+# most messages of a sendmmsg or recvmmsg whose parts are recorded: all the kernel
+# takes (UIO_MAXIOV), as strace prints with -v
+MMSG_MAX = 1024
 # most iocbs of an io_submit recorded (each with what it points to): strace
 # prints that many (its -s) unless -v; the struct iocb fields the engines read
 # (aio_lio_opcode, aio_buf, aio_nbytes: linux/aio_abi.h) and the opcodes whose
 # aio_buf they follow
 IOCBS_MAX = 32
+POINTER_STRINGS_MAX = 32   # the strings of a Pointee's pointers read (strace's -s default)
 IOCB_OPCODE, IOCB_BUF, IOCB_NBYTES = 16, 24, 32
 IOCB_CMD_PWRITE, IOCB_CMD_PREADV, IOCB_CMD_PWRITEV = 1, 7, 8
 # setsockopt options whose struct is read whole when optlen is longer, even one
@@ -1073,6 +1137,70 @@ QUOTA_DATA = {cmd << 8: {3: spec} for cmd, spec in (
     (Q_XGETNEXTQUOTA, out("fs_disk_quota")), (Q_XSETQLIM, in_("fs_disk_quota")),
     (Q_GETINFO, out("if_dqinfo")), (Q_SETINFO, in_("if_dqinfo")), (Q_GETFMT, out("int")),
     (Q_XQUOTAON, in_("int")), (Q_XQUOTAOFF, in_("int")), (Q_XQUOTARM, in_("int")))}
+
+# bpf(2)'s commands (linux/bpf.h enum bpf_cmd) whose union bpf_attr member
+# holds pointers strace follows, or that strace prints again at exit
+BPF_PROG_LOAD, BPF_OBJ_PIN, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 5, 6, 7, 15
+BPF_PROG_QUERY, BPF_RAW_TRACEPOINT_OPEN, BPF_BTF_LOAD, BPF_TASK_FD_QUERY = 16, 17, 18, 20
+BPF_GET_NEXT_IDS = (11, 12, 23, 31)          # PROG_, MAP_, BTF_, LINK_GET_NEXT_ID
+BPF_BATCHES = (24, 25, 26, 27)               # MAP_(LOOKUP_(AND_DELETE_)|UPDATE_|DELETE_)BATCH
+BPF_LINK_CREATE = 28
+BPF_MAXINSNS = 4096
+# the attr, size bytes of it (the first page's part when not all can be read)
+BPF_ATTR = in_("bytes", arg(2))
+BPF_ATTR_INOUT = inout("bytes", arg(2))
+# what strace prints of the memory a pointer holds: a string (the most of a
+# raw tracepoint's name strace reads: 128), the bytes of a count field (a
+# verifier log, BTF data, a task_fd_query's buf at exit), an array of u32s or
+# u64s; each by the member's offsets
+BPF_INSNS = Pointee("bpf_insn", ptr=8, count_at=4, width=4, elem=8, most=BPF_MAXINSNS)
+BPF_ITEMS_MAX = 4096
+
+
+def bpf_string(ptr: int, most: int = MAX_STRING) -> Pointee:
+    return Pointee("string", ptr=ptr, count_at=0, width=0, elem=0, most=most)
+
+
+def bpf_bytes(ptr: int, count_at: int, at_exit: bool = False) -> Pointee:
+    return Pointee("bpf_data", ptr=ptr, count_at=count_at, width=4, elem=0, most=MAX_STRING,
+                   at_exit=at_exit)
+
+
+def bpf_items(name: str, ptr: int, count_at: int, at_exit: bool = False) -> Pointee:
+    return Pointee(name, ptr=ptr, count_at=count_at, width=4, elem=STRUCT_SIZES[name],
+                   most=BPF_ITEMS_MAX, at_exit=at_exit)
+
+
+BPF_ATTRS = {
+    # insns, license, log_buf (log_size bytes)
+    BPF_PROG_LOAD: {1: BPF_ATTR._replace(then=(BPF_INSNS, bpf_string(16), bpf_bytes(32, 28)))},
+    **{cmd: {1: BPF_ATTR._replace(then=(bpf_string(0),))} for cmd in (BPF_OBJ_PIN, BPF_OBJ_GET)},
+    BPF_RAW_TRACEPOINT_OPEN: {1: BPF_ATTR._replace(then=(bpf_string(0, 128),))},
+    BPF_BTF_LOAD: {1: BPF_ATTR._replace(then=(bpf_bytes(0, 16),))},           # btf, btf_size
+    # what info (info_len bytes) and buf (buf_len bytes) hold, which strace prints
+    # at exit whatever the result: as given, and as a successful call left them;
+    # prog_ids (prog_cnt of them), which it prints after a successful call only.
+    # The info's own arrays, as a bpf_prog_info's (the plan cannot tell a map's
+    # info, whose fields there are no pointers: what they would point to, mostly
+    # nothing readable, the view leaves): jited_prog_insns and xlated_prog_insns
+    # (their bytes), map_ids (u32s)
+    BPF_OBJ_GET_INFO_BY_FD: {1: BPF_ATTR_INOUT._replace(then=(
+        *(bpf_bytes(8, 4, at_exit=at_exit)._replace(name="bpf_info") for at_exit in (False, True)),
+        bpf_bytes(24, 16, at_exit=True)._replace(name="bpf_jited", via=8),
+        bpf_bytes(32, 20, at_exit=True)._replace(name="bpf_xlated", via=8,
+                                                 most=BPF_MAXINSNS * 8),
+        bpf_items("bpf_map_ids", 56, 52, at_exit=True)._replace(via=8)))},
+    BPF_TASK_FD_QUERY: {1: BPF_ATTR_INOUT._replace(then=tuple(
+        bpf_bytes(16, 12, at_exit=at_exit) for at_exit in (False, True)))},
+    BPF_PROG_QUERY: {1: BPF_ATTR_INOUT._replace(then=(bpf_items("int", 16, 24, at_exit=True),))},
+    **{cmd: {1: BPF_ATTR_INOUT} for cmd in (*BPF_GET_NEXT_IDS, *BPF_BATCHES)},
+    # the union after link_create's attach_type, by what it holds (strace tells by the
+    # attach type): BPF_TRACE_ITER's iter_info (u32 map fds), BPF_TRACE_KPROBE_MULTI's
+    # syms (pointers to strings), addrs and cookies (u64s)
+    BPF_LINK_CREATE: {1: BPF_ATTR._replace(then=(
+        bpf_items("int", 16, 24), bpf_items("bpf_syms", 24, 20)._replace(strings=True),
+        bpf_items("long", 32, 20), bpf_items("bpf_cookie", 40, 20)))},
+}
 
 SELECTORS: dict[str, Selector] = {
     "ioctl": Selector(1, 0xFFFFFFFF, IOCTL_ARGS),
@@ -1127,19 +1255,22 @@ SELECTORS: dict[str, Selector] = {
         SO_ATTACH_FILTER: {3: out("bytes", Length(Len.ARG_PTR, 4, SOCK_FILTER.elem))}}),
     # io_uring_register's argument by its opcode (IORING_REGISTER_*, linux/io_uring.h):
     # arrays of nr_args items; the *2 structs of nr_args bytes (their known 32 when
-    # more cannot be read: strace shows ??? for the rest); a probe with room for 256
-    # ops, else for the 32 strace shows.  (Arrays the structs point to are not recorded.)
+    # more cannot be read: strace shows ??? for the rest), and their data and tags
+    # arrays; a probe of nr_args ops, else of the 32 strace shows.
     "io_uring_register": Selector(1, 0xFFFFFFFF, {
         0: {2: array(Role.IN_ARRAY, "iovec", arg(3))},                        # BUFFERS
         **{op: {2: array(Role.IN_ARRAY, "int", arg(3))} for op in (2, 4, 7)},  # FILES, EVENTFD*
-        6: {2: ArgSpec(Role.IN_STRUCT, "io_uring_files_update", 16)},          # FILES_UPDATE
+        6: {2: ArgSpec(Role.IN_STRUCT, "io_uring_files_update", 16,           # FILES_UPDATE
+                       then=(URING_FDS,))},
         8: {2: ArgSpec(Role.INOUT_STRUCT, "io_uring_probe", 16 + 8 * 32,       # PROBE
-                       fixed(16 + 8 * 256))},
+                       Length(Len.ARG, 3, scale=8, add=16))},
         11: {2: ArgSpec(Role.IN_ARRAY, "io_uring_restriction", 16, arg(3))},  # RESTRICTIONS
-        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_rsrc_register", 32, arg(3))}
-           for op in (13, 15)},                                               # FILES2, BUFFERS2
-        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_rsrc_update2", 32, arg(3))}
-           for op in (14, 16)},                                  # FILES_UPDATE2, BUFFERS_UPDATE
+        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_rsrc_register", 32, arg(3),
+                           then=rsrc_arrays(ptr=16, nr_at=0, elem=elem))}
+           for op, elem in ((13, "int"), (15, "iovec"))},                     # FILES2, BUFFERS2
+        **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_rsrc_update2", 32, arg(3),
+                           then=rsrc_arrays(ptr=8, nr_at=24, elem=elem))}
+           for op, elem in ((14, "int"), (16, "iovec"))},        # FILES_UPDATE2, BUFFERS_UPDATE
         17: {2: in_("cpuset", arg(3))},                                       # IOWQ_AFF
         19: {2: array(Role.INOUT_ARRAY, "int", arg(3))},                      # IOWQ_MAX_WORKERS
         **{op: {2: ArgSpec(Role.IN_ARRAY, "io_uring_rsrc_update", 16, arg(3))}
@@ -1147,6 +1278,9 @@ SELECTORS: dict[str, Selector] = {
         **{op: {2: ArgSpec(Role.IN_STRUCT, "io_uring_buf_reg", 40)}
            for op in (22, 23)},                                    # (UN)REGISTER_PBUF_RING
     }),
+    # bpf's union bpf_attr by its command: what the member's pointers point to,
+    # and the attr again at the exit of the commands that print it then
+    "bpf": Selector(0, 0xFFFFFFFF, BPF_ATTRS),
     "kcmp": Selector(2, 0xFFFFFFFF, {KCMP_EPOLL_TFD: {4: in_("kcmp_epoll_slot")}}),
     "ptrace": Selector(0, 0xFFFFFFFF, {
         **{request: {3: out("long")} for request in (

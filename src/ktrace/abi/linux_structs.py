@@ -139,6 +139,10 @@ INT_PAIR = struct.Struct("<2i")          # int[2]: pipe's and socketpair's descr
 CLONE_ARGS_HEAD = struct.Struct("<QQ")   # clone_args' first fields: flags, pidfd
 CLONE_ARGS_FLAGS = struct.Struct("<Q")   # clone_args' first field alone
 SIGACTION_HEAD = struct.Struct("<QQ")    # struct sigaction's first fields: handler, flags
+# STRU argvfault (linux_plan.ARGV_FAULTS), ktrace's own: the index of the array's
+# unreadable pointer, then (index, pointer) of each string that could not be read
+ARGV_FAULT_END = struct.Struct("<Q")
+ARGV_FAULT = struct.Struct("<QQ")
 
 # siginfo_t (128 bytes): si_signo, si_errno, si_code, then a union at offset 16.
 # Each layout below reads from the start of the siginfo.

@@ -26,6 +26,7 @@ from ktrace import record as r
 from ktrace.abi import abi_for_svflags
 from ktrace.decode.strace import Call, StraceOptions, split_args
 from ktrace.decode.strace.files import PAIRS, Files
+from ktrace.decode.strace.mount import fsconfig_traced
 from ktrace.decode.strace.pairing import pair
 from ktrace.decode.strace.process import FORKS, shares_files
 from ktrace.decode.strace.syscall_classes import ALIASES, CLASSES
@@ -288,10 +289,21 @@ class Descriptors:
             self.created(call.retval, call, pid)
 
 
+# calls strace's -P matches by a rule of their own (pathtrace.c's cases): the
+# (paths, descriptors) it looks at
+OWN_PATH_RULES = {"fsconfig": fsconfig_traced}
+
+
 def named_paths(call: Call, info, files: Files) -> list[str]:
     """What -P matches of a paired ``call`` (``info``: its SyscallInfo) in a
     process with ``files``: its NAMI records' paths and the files of the
-    descriptors strace prints in its arguments (as -y would show them)."""
+    descriptors strace prints in its arguments (as -y would show them), or
+    those of the call's own rule."""
+    own = OWN_PATH_RULES.get(call.name)
+    if own is not None:
+        paths, fds = own(call)
+        return [p.decode("utf-8", "surrogateescape") for p in paths] + [files.name(fd)
+                                                                        for fd in fds]
     named = [rec.path.decode("utf-8", "surrogateescape")
              for recs in call.records.values() for rec in recs if rec[0].type == r.NAMEI]
     fds: set[int] = set()

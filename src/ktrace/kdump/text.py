@@ -12,7 +12,8 @@ process's trace holds the others too (for the strace view): this view leaves
 out such a PSIG and the siginfo that came with it (:mod:`.signals`).  It
 leaves out STRU iovdata too: data of iovecs that no descriptor moved (a
 failed writev's, process_vm_writev's: linux_plan's doc), which strace shows
-and FreeBSD's kernel never records (its GIO is data a descriptor moved).
+and FreeBSD's kernel never records (its GIO is data a descriptor moved); and
+STRU argvfault, what of a failed execve's argv or envp could not be read.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ ERESTART = -1
 EJUSTRETURN = -2
 INVALID = "invalid record"
 SIGINFO_NAME = b"siginfo"
-IOV_DATA_NAME = _plan.IOV_DATA.encode()
+# STRUs of ktrace's own, which FreeBSD's kernel never writes: always left out
+LINUX_ONLY_STRUCTS = (_plan.IOV_DATA.encode(), _plan.ARGV_FAULTS.encode())
 # how the payloads of the STRUs this view screens begin
-SCREENED_STRUCTS = (SIGINFO_NAME + b"\0", IOV_DATA_NAME + b"\0")
+SCREENED_STRUCTS = tuple(name + b"\0" for name in (SIGINFO_NAME, *LINUX_ONLY_STRUCTS))
 
 
 def brief(rec: tuple) -> str:
@@ -174,14 +176,14 @@ class TextFormatter(LineView):
     def left_out(self, rec: r.Record) -> bool:
         """A Linux process's PSIG of a signal not acted on, and its STRU
         siginfo: the record after it, of the same event (thread and time);
-        every STRU iovdata."""
+        every STRU iovdata and argvfault."""
         h = rec[0]
         if h.type == r.PSIG:
             unacted = (type(rec) is r.Psig and self.abis.get(h.pid).linux
                        and not acted_on(rec.signo, rec.action))
             self._unacted = h if unacted else None
             return unacted
-        if type(rec) is r.Struct and rec.name == IOV_DATA_NAME:
+        if type(rec) is r.Struct and rec.name in LINUX_ONLY_STRUCTS:
             return True
         last = self._unacted
         return (last is not None and type(rec) is r.Struct and rec.name == SIGINFO_NAME

@@ -147,9 +147,10 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
 # opaque buffers and bitmaps: printed as their bytes
 # ioc: an ioctl argument; buf: a failed call's written buffer; cmsghdr: a msghdr's control
 # data; iovdata: data of iovecs no descriptor moved (--json's text: plain kdump leaves it
-# out); regset: ptrace's register set, a user_regs or user_fpregs part
+# out, as argvfault: what of a failed execve's argv or envp could not be read); regset:
+# ptrace's register set, a user_regs or user_fpregs part
 BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "iovdata",
-                        "regset"}
+                        "argvfault", "regset"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:

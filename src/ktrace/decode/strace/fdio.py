@@ -33,15 +33,18 @@ def iovec_texts(c: Call, arr, data: bytes | None, given: bool = False) -> list[s
     """{iov_base="..", iov_len=N} of each iovec of STRUCT_ARRAY ``arr``, ``data``
     (None: not recorded) cut by the iov_len's.  ``data`` is what the call moved
     (its iovecs past the end get ``""``, as strace's data_size), or ``given``:
-    the data of the iovecs the call was given (STRU iovdata), which ends before
-    the first one that could not be read (it and those after it: addresses)."""
+    the data of the iovecs the call was given (STRU iovdata), which ends with
+    the first one that could not be read, its first page's part: its address
+    unless that holds what strace reads of it, min(iov_len, -s + 1) bytes (and
+    the addresses of those after it)."""
     if arr is None:
         return None
     out = []
     at = 0
     for vec in S.iter_array("iovec", arr.data, arr.struct_size):
         base, length = vec["iov_base"], vec["iov_len"]
-        if data is None or not base or given and length and at >= len(data):
+        if (data is None or not base
+                or given and length and len(data) - at < min(length, c.opts.strsize + 1)):
             text = ptr(base)
         else:
             text = printstr(data[at:at + length], c.opts)
@@ -84,10 +87,11 @@ def fd_pair(c: Call, i: int) -> str:
     return "[" + ", ".join(c.fd_text(fd) for fd in LS.INT_PAIR.unpack_from(arr.data)) + "]"
 
 
-def print_array(c: Call, addr: int, nmemb: int, items: list[str], elem_size: int) -> str:
+def print_array(c: Call, addr: int, nmemb: int, items: list[str], elem_size: int,
+                most: int | None = None) -> str:
     """print_array: ``NULL``, ``[]``, the address when the first element was not
     recorded, ``..., /* addr */`` after the last one that was; cut at -s
-    elements when abbreviated."""
+    elements when abbreviated, and after ``most`` (a printer's own count)."""
     if not addr:
         return "NULL"
     if not nmemb:
@@ -96,6 +100,9 @@ def print_array(c: Call, addr: int, nmemb: int, items: list[str], elem_size: int
         return ptr(addr)
     out = []
     for k in range(nmemb):
+        if most is not None and k >= most:
+            out.append("...")
+            break
         if k >= len(items):
             if not k:
                 return ptr(addr)
@@ -312,10 +319,11 @@ def _offset_rest(c: Call, i: int) -> str:
 
 def _fd_sets(c: Call, i: int) -> str:
     """decode_select's sets: the address where nfds (an int) is not positive,
-    as strace reads none of them then."""
+    as strace reads none of them then, or the set could not be read (an
+    empty record: linux_plan's PLACE_KEPT_STRUCTS)."""
     data = c.struct(i, "fd_set", exit=False)
     nfds = c_int(c.arg(0))
-    if data is None or nfds <= 0 or not c.verbose:
+    if not data or nfds <= 0 or not c.verbose:
         return ptr(c.arg(i))
     return T.fd_set_text(data, nfds, c.fd_text)
 

@@ -13,6 +13,7 @@ import stat
 
 from ... import record as r
 from ...abi import linux_structs as LS
+from .bpf import made_by_bpf
 from .call import AT_FDCWD, Call
 from .fdio import is_dup
 from .fmt import c_int
@@ -166,6 +167,10 @@ class Files:
                 self.fds[ret] = "anon_inode:[landlock-ruleset]"
         elif name in KINDS:
             self.fds[ret] = KINDS[name]
+        elif name == "bpf":
+            kind = made_by_bpf(call)
+            if kind is not None:
+                self.fds[ret] = kind
         elif name == "pidfd_open":
             self.fds[ret] = Pidfd(c_int(call.arg(0)))
         elif name in FORKS:

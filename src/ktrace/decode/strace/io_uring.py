@@ -9,7 +9,7 @@ from ..xlat import LINUX as L
 from ..xlat import Xlat
 from . import structs as T
 from .call import FD, Arg, Call, p_flags
-from .fmt import c_int, flags, hexval, ptr, xval, xval_u
+from .fmt import c_int, flags, hexval, named, ptr, xval, xval_u
 from .numa import print_array
 from .sched import affinity_list
 from .signals import sigset_arg
@@ -117,7 +117,10 @@ FILES_UPDATE = struct.Struct("<IIQ")
 BUF_REG = struct.Struct("<QIHH3Q")
 IOVEC = struct.Struct("<QQ")
 U32_ITEM = struct.Struct("<I")
-FD_SIZE, TAG_SIZE = 4, 8
+TAG = struct.Struct("<Q")
+FD_SIZE = 4
+# xlat/uring_files_update_fds.in
+FILES_UPDATE_FDS = Xlat([(-2, "IORING_REGISTER_FILES_SKIP")])
 
 
 def _hex_fields(**values) -> list[str]:
@@ -132,15 +135,35 @@ def _hex_fields(**values) -> list[str]:
     return out
 
 
-def _unrecorded(c: Call, addr: int, nmemb: int, size: int) -> str:
-    """An array a struct points to: the recording holds none, so what
-    print_array prints of memory it cannot read."""
-    return print_array(c, addr, nmemb, size, None, None)
+def _pointed(c: Call, name: str, addr: int, nmemb: int, size: int, item) -> str:
+    """An array the argument's struct points to (its Pointee, recorded after it)."""
+    rec = c.array(2, name, exit=False) if addr else None
+    return print_array(c, addr, nmemb, size, rec.data if rec is not None else None, item)
 
 
 def _iovec(raw: bytes) -> str:
     base, length = IOVEC.unpack(raw)
     return f"{{iov_base={ptr(base)}, iov_len={length}}}"
+
+
+def _tag(raw: bytes) -> str:
+    return hexval(TAG.unpack(raw)[0])
+
+
+def _fd_item(c: Call):
+    return lambda raw: c.fd_text(c_int(U32_ITEM.unpack(raw)[0]))
+
+
+def _update_fd_item(c: Call):
+    """print_files_update_array_member: IORING_REGISTER_FILES_SKIP (-2) and
+    other numbers below -1 by FILES_UPDATE_FDS, the others as descriptors."""
+    def render(raw: bytes) -> str:
+        fd = c_int(U32_ITEM.unpack(raw)[0])
+        if fd >= -1:
+            return c.fd_text(fd)
+        name = FILES_UPDATE_FDS.name(fd)
+        return named(name, fd, str(fd)) if name is not None else str(fd)
+    return render
 
 
 def _array(c: Call, name: str, size: int, item) -> str:
@@ -151,7 +174,7 @@ def _array(c: Call, name: str, size: int, item) -> str:
 
 
 def _fds(c: Call) -> str:
-    return _array(c, "int", FD_SIZE, lambda raw: c.fd_text(c_int(U32_ITEM.unpack(raw)[0])))
+    return _array(c, "int", FD_SIZE, _fd_item(c))
 
 
 def _restriction(raw: bytes) -> str:
@@ -192,8 +215,9 @@ def _files_update(c: Call) -> str:
     if data is None:
         return ptr(c.arg(2))
     offset, resv, fds = FILES_UPDATE.unpack_from(data)
+    fds_text = _pointed(c, "int", fds, c.arg(3) & 0xFFFFFFFF, FD_SIZE, _update_fd_item(c))
     return "{" + ", ".join([f"offset={offset}", *_hex_fields(resv=resv),
-                            f"fds={_unrecorded(c, fds, c.arg(3) & 0xFFFFFFFF, FD_SIZE)}"]) + "}"
+                            f"fds={fds_text}"]) + "}"
 
 
 def _rsrc(c: Call, name: str, head, rest) -> str:
@@ -204,12 +228,10 @@ def _rsrc(c: Call, name: str, head, rest) -> str:
     data = _struct(c, name, RSRC_SIZE)
     if size < RSRC_SIZE or data is None:
         return ptr(c.arg(2))
-    opcode = c.arg(1) & 0xFFFFFFFF
     fields, (addr, tags, nr) = head(data), _rsrc_arrays(data, name)
-    elem = IOVEC.size if opcode in (_OP("IORING_REGISTER_BUFFERS2"),
-                                    _OP("IORING_REGISTER_BUFFERS_UPDATE")) else FD_SIZE
-    fields += [f"data={_unrecorded(c, addr, nr, elem)}",
-               f"tags={_unrecorded(c, tags, nr, TAG_SIZE)}", *rest(data)]
+    elem, elem_size, item = RSRC_DATA[_opcode(c)](c)
+    fields += [f"data={_pointed(c, elem, addr, nr, elem_size, item)}",
+               f"tags={_pointed(c, 'long', tags, nr, TAG.size, _tag)}", *rest(data)]
     tail = T.nonzero_tail(data, RSRC_SIZE, size, c.opts)
     if tail is not None:
         fields.append(tail)
@@ -222,6 +244,15 @@ def _rsrc_arrays(data: bytes, name: str) -> tuple[int, int, int]:
     else:
         _, _, addr, tags, nr, _ = RSRC_UPDATE2.unpack_from(data)
     return addr, tags, nr
+
+
+# opcode -> its data array's (recorded name, item size, item printer for the call)
+RSRC_DATA = {
+    _OP("IORING_REGISTER_FILES2"): lambda c: ("int", FD_SIZE, _fd_item(c)),
+    _OP("IORING_REGISTER_FILES_UPDATE2"): lambda c: ("int", FD_SIZE, _update_fd_item(c)),
+    **{_OP(name): lambda c: ("iovec", IOVEC.size, _iovec)
+       for name in ("IORING_REGISTER_BUFFERS2", "IORING_REGISTER_BUFFERS_UPDATE")},
+}
 
 
 def _register_head(data: bytes) -> list[str]:

@@ -6,7 +6,8 @@ import struct
 
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import DIRFD, FD, PATH, STR_IN, ULONG, Arg, Call, p_dirfd, p_flags, p_path, p_string_in
+from .call import (DIRFD, FD, PATH, STR_IN, ULONG, Arg, Call, p_dirfd, p_fd, p_flags, p_path,
+                   p_string_in)
 from .fmt import c_int, flags, named, printpath, ptr, quote, xval
 from .fs import printstr_upto
 
@@ -89,10 +90,20 @@ def _fsconfig(c: Call, i: int) -> str:
     if cmd in PATHS:
         aux_text = p_dirfd(c, 4)
     elif cmd == _CMD("FSCONFIG_SET_FD"):
-        aux_text = c.fd_text(aux)
+        aux_text = p_fd(c, 4)
     else:
         aux_text = str(aux)
     return f"{xval(L.FSCONFIG_CMDS, cmd, 'FSCONFIG_???')}, {key}, {value}, {aux_text}"
+
+
+def fsconfig_traced(c: Call) -> tuple[list[bytes], list[int]]:
+    """(paths, descriptors) strace's -P matches of an fsconfig (pathtrace.c's
+    own case of it): FSCONFIG_SET_PATH's and _PATH_EMPTY's path and
+    descriptor, FSCONFIG_SET_FD's descriptor; not the first argument's."""
+    cmd, aux = c.arg(1) & 0xFFFFFFFF, c_int(c.arg(4))
+    fds = [aux] if cmd in PATHS | {_CMD("FSCONFIG_SET_FD")} and aux >= 0 else []
+    path = c.struct(3, "string", exit=False) if cmd in PATHS else None
+    return ([path] if path is not None else []), fds
 
 
 MOUNT_ATTR_SIZE_VER0 = 32

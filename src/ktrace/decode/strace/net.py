@@ -143,6 +143,7 @@ def _msghdr(exit: bool):
 
 
 MMSGHDR_SIZE = LS.MSGHDR.size + 8        # struct mmsghdr: a msghdr, msg_len, padding
+IOV_MAX = 1024              # the messages decode_mmsgvec prints at most
 _IOV_DATA = plan.IOV_DATA.encode()
 
 
@@ -214,7 +215,7 @@ def _mmsgvec(c: Call, i: int) -> str:
     items = [_mmsghdr_text(c, f, msg_len if k < sent else None, names[k],
                            messages[k] if k < len(messages) else [])
              for k, (f, msg_len) in enumerate(shown)]
-    return print_array(c, addr, nmemb, items, MMSGHDR_SIZE)
+    return print_array(c, addr, nmemb, items, MMSGHDR_SIZE, most=IOV_MAX)
 
 
 def _mmsg_timeout(c: Call, i: int) -> str:

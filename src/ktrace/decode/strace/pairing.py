@@ -24,6 +24,8 @@ _MESSAGES = Repeated(((r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"), (r.STRU
 # each iocb of io_submit's and what its aio_buf holds (linux_plan's doc)
 _IOCBS = Repeated(((r.STRUCT, "iocb"), (r.STRUCT, plan.FAILED_BUF), (r.STRUCT_ARRAY, "iovec"),
                    (r.STRUCT, plan.IOV_DATA)))
+# the strings a Pointee's pointers point to (linux_plan's Pointee.strings)
+_STRINGS = Repeated(((r.STRUCT, "string"), (r.STRUCT, plan.PARTIAL_STRING)))
 # the data of iovecs: what a descriptor moved, else what the call was given
 _IOV_DATA = [(r.GENIO, None), (r.STRUCT, plan.IOV_DATA)]
 # role -> the records it leaves at entry and at exit: (record type, struct name or
@@ -49,7 +51,8 @@ _EXIT = {
     R.IN_IOVEC: _IOV_DATA, R.OUT_IOVEC: _IOV_DATA, R.IN_MSGHDR: _IOV_DATA,
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
                    (r.STRUCT, "cmsghdr"), (r.GENIO, None)],
-    R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None)], R.ENVP: [(r.ENVS, None)],
+    R.OUT_STRING: [(r.STRUCT, "string")], R.ARGV: [(r.ARGS, None), (r.STRUCT, plan.ARGV_FAULTS)],
+    R.ENVP: [(r.ENVS, None), (r.STRUCT, plan.ARGV_FAULTS)],
     R.CLONE_ARGS: [(r.STRUCT, "int")], R.IOC: [(r.STRUCT, "")],
     R.IN_MMSGHDR: [(r.STRUCT_ARRAY, ""), _MESSAGES],
     R.OUT_MMSGHDR: [(r.STRUCT_ARRAY, ""), _MESSAGES],
@@ -95,6 +98,8 @@ def slots(spec, args) -> list[tuple[int, tuple, bool]]:
                 if pointee.at_exit == (table is _EXIT):
                     rtype = r.STRUCT_ARRAY if pointee.elem else r.STRUCT
                     out.append((i, (_kind(rtype, pointee.name, arg),), False))
+                    if pointee.strings:
+                        out.append((i, tuple(_kind(*kind, arg) for kind in _STRINGS), True))
     return out
 
 

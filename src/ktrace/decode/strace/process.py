@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import struct
+from itertools import islice
 
 from ... import record as r
+from ...abi import linux_plan as plan
 from ...abi import linux_structs as LS
 from .. import structs as S
 from ..names import FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE_FLAG
@@ -14,28 +16,53 @@ from .call import (DIRFD, FD, HEX, INT, PATH, PTR, UID, ULONG, Arg, Call, at_exi
                    p_struct, p_xval, uid_text)
 from .call import PGID, PT_PGID, PT_TGID, TGID, TGID_PGID, TID, pid_text  # printpid: --decode-pids=
 from .fdio import print_array
-from .fmt import STYLE, array, c_int, flags, hexval, named, printstr, ptr, signame, xval
+from .fmt import STYLE, c_int, flags, hexval, named, printstr, ptr, signame, xval
+
+
+def _argv_faults(c: Call, i: int) -> tuple[int | None, dict[int, int]]:
+    """What of the array could not be read (STRU argvfault): the index of its
+    unreadable pointer (None: none), and the pointers of the strings by index."""
+    data = c.struct(i, plan.ARGV_FAULTS)
+    if data is None or len(data) < LS.ARGV_FAULT_END.size:
+        return None, {}
+    (end,) = LS.ARGV_FAULT_END.unpack_from(data)
+    pairs = data[LS.ARGV_FAULT_END.size:]
+    pairs = pairs[:len(pairs) - len(pairs) % LS.ARGV_FAULT.size]
+    return (None if end == plan.ARGV_READ_ALL else end), dict(LS.ARGV_FAULT.iter_unpack(pairs))
 
 
 def _execve_argv(c: Call, i: int, rtype: int = r.ARGS) -> str:
+    """printargv: each string (one that could not be read: its pointer); the
+    array's address when its first pointer cannot be read, ``... /* ADDR */``
+    where a later one cannot; with abbreviation, ``...`` after -s strings."""
     rec = c.find(i, rtype)
-    if rec is None:
+    end, unread = _argv_faults(c, i)
+    if rec is None or end == 0:
         return ptr(c.arg(i))
-    items = (printstr(s, c.opts) for s in r.iter_strings(rec.strings))
-    if not c.abbrev:            # printargv cuts at -s elements only when abbreviating
-        return "[" + ", ".join(items) + "]"
-    return array(items, c.opts)
+    strings = r.iter_strings(rec.strings)
+    if c.abbrev:
+        strings = islice(strings, c.opts.strsize + 1)
+    items = [ptr(unread[n]) if n in unread else printstr(s, c.opts)
+             for n, s in enumerate(strings)]
+    if c.abbrev and len(items) > c.opts.strsize:
+        items[c.opts.strsize:] = ["..."]
+    elif end is not None:
+        items.append(f"... /* {ptr((c.arg(i) + 8 * end) & ULONG_MAX)} */")
+    return "[" + ", ".join(items) + "]"
 
 
 def _execve_envp(c: Call, i: int) -> str:
-    """The environment's strings with -v (-e abbrev=), else how many there are."""
+    """The environment's strings with -v (-e abbrev=), else how many there are
+    (printargc: ``unterminated`` when a pointer after the first cannot be read)."""
     if not c.abbrev:
         return _execve_argv(c, i, r.ENVS)
     rec = c.find(i, r.ENVS)
-    if rec is None:
+    end, _ = _argv_faults(c, i)
+    if rec is None or end == 0:
         return ptr(c.arg(i))
     n = r.count_strings(rec.strings)
-    return f"{ptr(c.arg(i))} /* {n} var{'' if n == 1 else 's'} */"
+    return (f"{ptr(c.arg(i))} /* {n} var{'' if n == 1 else 's'}"
+            f"{'' if end is None else ', unterminated'} */")
 
 
 CSIGNAL = 0xFF

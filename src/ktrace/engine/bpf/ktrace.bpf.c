@@ -247,6 +247,15 @@ struct stage {
 	__u32	walk_at;		/* where the record's data begins in buf */
 	__u32	walk_len;		/* data bytes so far */
 	__u32	walk_most;		/* ... at most */
+	__u32	walk_part;		/* iovec_step: an unreadable iovec leaves its first page's part */
+	__u32	exec_nfaults;		/* (index, pointer) pairs in exec_faults */
+	/* what ktr_pointee leaves ktr_follow (pointees()): the array a Pointee row recorded, ... */
+	__u64	follow_items;		/* its address, ... */
+	__u32	follow_count;		/* its items, ... */
+	__u32	follow_elem;		/* their size, ... */
+	__u32	follow_id;		/* ... and the row that follows its pointers (0: none) */
+	/* an execve array's STRU argvfault in the making (linux_plan's ARGV_FAULTS) */
+	__u64	exec_faults[1 + 2 * PLAN_ARGV_FAULTS_MAX];
 	__u8	buf[STAGE_BUF];
 	__u8	spill[SPILL];		/* the event's records, while its batch is sent */
 };
@@ -882,6 +891,27 @@ static __always_inline __u64 genio_fixed(int fd, int rw)
  * GIO of ``ret`` bytes at ``buf`` (a read or write of descriptor ``fd``),
  * inline: the common case of the syscall exit.
  */
+/*
+ * The ``n`` (at most SMALL_IO) bytes at ``buf`` into this CPU's stage at
+ * ``at``, through the stack: the usercopy checks of a stack buffer are
+ * cheaper.  The bytes read (ktr_resident's when not all are there).  A
+ * function of its own: the buffer is off ktr_sys_exit's frame, the deepest
+ * of the chains of calls whose stacks add up (512 bytes at most).
+ */
+__noinline int ktr_small_io(__u32 at, __u32 n, __u64 buf)
+{
+	struct stage *st = my_stage();
+	__u64 small[SMALL_IO / 8];
+
+	checked(n);		/* the bound checked is the one the read gets */
+	if (!st || n > SMALL_IO || at > STAGE_LIMIT)
+		return 0;
+	if (n && bpf_probe_read_user(small, n, (const void *)buf))
+		return ktr_resident(at, n, buf);
+	__builtin_memcpy(&st->buf[at], small, SMALL_IO);
+	return n;
+}
+
 static __always_inline void emit_gio(struct stage *st, int fd, int rw, __u64 buf, long ret)
 {
 	__u32 n = ret > st->genio ? st->genio : ret;
@@ -897,26 +927,23 @@ static __always_inline void emit_gio(struct stage *st, int fd, int rw, __u64 buf
 	dst = &st->buf[off + HDR];
 	*(__u64 *)dst = genio_fixed(fd, rw);
 	got = n;
-	if (n <= SMALL_IO) {
-		/* through the stack: the usercopy checks of a stack buffer are cheaper */
-		__u64 small[SMALL_IO / 8];
-
-		if (n && bpf_probe_read_user(small, n, (const void *)buf))
-			got = ktr_resident(off + HDR + 8, n, buf);
-		else
-			__builtin_memcpy(dst + 8, small, SMALL_IO);
-	} else if (bpf_probe_read_user(dst + 8, n, (const void *)buf)) {
+	if (n <= SMALL_IO)
+		got = ktr_small_io(off + HDR + 8, n, buf);
+	else if (bpf_probe_read_user(dst + 8, n, (const void *)buf))
 		got = ktr_resident(off + HDR + 8, n, buf);
-	}
 	got &= MAX_DATA * 2 - 1;
 	header(st, off, KTR_GENIO, sizeof(struct ktr_genio) + got);
 	rec_end(st, off, HDR + sizeof(struct ktr_genio) + got);
 }
 
-/* Iovec k of walk_src into the GIO at walk_at: walk_len bytes so far, walk_most at most */
+/*
+ * Iovec k of walk_src into the GIO at walk_at: walk_len bytes so far, walk_most
+ * at most; one whose bytes cannot all be read ends the data, with its first
+ * page's part when walk_part.
+ */
 static __always_inline long iovec_step(struct stage *st, __u32 k)
 {
-	__u64 done = st->walk_len, most = st->walk_most, at = st->walk_at, n;
+	__u64 done = st->walk_len, most = st->walk_most, at = st->walk_at, n, part;
 	struct iovec v = {};
 
 	if (k >= st->walk_items || done >= most ||
@@ -926,9 +953,16 @@ static __always_inline long iovec_step(struct stage *st, __u32 k)
 	checked(n);
 	checked(done);
 	checked(at);
-	if (n > MAX_DATA || done > MAX_DATA || at >= STAGE_LIMIT + HDR + sizeof(struct ktr_genio) ||
-	    bpf_probe_read_user(&st->buf[at + done], n, v.iov_base))
+	if (n > MAX_DATA || done > MAX_DATA || at >= STAGE_LIMIT + HDR + sizeof(struct ktr_genio))
 		return 1;
+	if (bpf_probe_read_user(&st->buf[at + done], n, v.iov_base)) {
+		part = first_page((__u64)v.iov_base);
+		checked(part);
+		if (st->walk_part && part < n && part <= PLAN_PAGE_SIZE &&
+		    !bpf_probe_read_user(&st->buf[at + done], part, v.iov_base))
+			st->walk_len = done + part;
+		return 1;
+	}
 	st->walk_len = done + n;
 	return 0;
 }
@@ -941,7 +975,8 @@ _Static_assert(sizeof(PLAN_IOV_DATA_NAME) == sizeof(struct ktr_genio),
  * One record gathering up to ``total`` bytes from an iovec array: a GIO of
  * descriptor fd_rw >> 1 (rw its low bit), or ``given``: STRU iovdata, data
  * that no descriptor moved (linux_plan's doc).  Each iovec's bytes whole (the
- * last cut at ``total``), up to the first that cannot all be read.
+ * last cut at ``total``), up to the first that cannot all be read (of which
+ * STRU iovdata holds its first page's part).
  */
 __noinline int ktr_iovec_data(int fd_rw, __u64 iov, __u64 count, __u64 total, int given)
 {
@@ -968,6 +1003,7 @@ __noinline int ktr_iovec_data(int fd_rw, __u64 iov, __u64 count, __u64 total, in
 	st->walk_at = off + hdr;
 	st->walk_len = 0;
 	st->walk_most = total;
+	st->walk_part = given;
 	LOOP(MAX_IOVECS, iovec_step, st);
 	done = st->walk_len & (MAX_DATA * 2 - 1);
 	header(st, off, given ? KTR_STRUCT : KTR_GENIO, sizeof(struct ktr_genio) + done);
@@ -1213,9 +1249,33 @@ __noinline int ktr_iocbs(__u64 addr, __u64 count)
 	return 0;
 }
 
+/*
+ * The strings the first PLAN_POINTER_STRINGS_MAX of ``count`` pointers at
+ * ``addr`` that are not NULL point to (linux_plan's Pointee.strings): STRU
+ * string, or an empty STRU strpart when none can be read (the ptrace engine's
+ * _pointer_strings reads the same).
+ */
+static __always_inline void pointer_strings(struct stage *st, __u64 addr, __u64 count)
+{
+	__u64 ptr;
+
+	for (__u32 k = 0; k < PLAN_POINTER_STRINGS_MAX && k < count; k++, addr += sizeof(ptr)) {
+		if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)addr))
+			break;
+		if (ptr && emit_string(st, KTR_STRUCT, PLAN_TYPE_STRING, ptr,
+				       capped(st, MAX_STRING), 1) < 0)
+			emit_string(st, KTR_STRUCT, PLAN_TYPE_STRPART, ptr, 0, 0);
+	}
+}
+
 static __always_inline int page_part(const struct plan_arg *s)
 {
 	return s->type < PLAN_NTYPES && plan_page_part[s->type];
+}
+
+static __always_inline int place_kept(const struct plan_arg *s)
+{
+	return s->type < PLAN_NTYPES && plan_place_kept[s->type];
 }
 
 /*
@@ -1258,8 +1318,10 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
  * the struct's record of ``got`` bytes: a STRUCT_ARRAY, the readable items of
  * its first page when not all can be read (with no count field, width 0:
  * ``most`` items); a STRU, whole or none; or with no count and no item size a
- * string (the ptrace engine's _pointee reads the same).  The items of the
- * array recorded (at ``*items``), 0 for none.
+ * string (the ptrace engine's _pointee reads the same).  The count is a field
+ * of the struct (or of the struct its pointer at ``via`` points to), or the
+ * low 32 bits of the argument count_arg names.  The items of the array
+ * recorded (at ``*items``), 0 for none (what their pointers hold: ktr_follow).
  */
 static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_pointee *p,
 					  __u64 addr, int got, __u64 *items)
@@ -1269,15 +1331,21 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 	int held;
 
 	checked(width);		/* the bound checked is the one the read gets */
-	if (got < p->fields_end || width > sizeof(count) ||
-	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)))
+	if (got < p->record_end || width > sizeof(count))
+		return 0;
+	if (p->via != NO_ARG &&		/* the fields of the struct a pointer of this one points to */
+	    bpf_probe_read_user(&addr, sizeof(addr), (const void *)(addr + p->via)))
+		return 0;
+	if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(addr + p->ptr)))
 		return 0;
 	if (!width && !elem) {
 		if (ptr && (st->fac & KTRFAC(KTR_STRUCT)))
 			emit_string(st, KTR_STRUCT, p->type, ptr, capped(st, p->most), 1);
 		return 0;
 	}
-	if (!width)
+	if (p->count_arg != NO_ARG)
+		count = (__u32)arg_at(st, p->count_arg);
+	else if (!width)
 		count = p->most;
 	else if (bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
 		return 0;
@@ -1289,78 +1357,117 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 		return 0;
 	}
 	held = emit_items(st, p->type, elem, ptr, count, 1);
+	if (held <= 0)
+		return 0;
 	*items = ptr;
-	return held > 0 ? (__u32)held / elem : 0;
+	return (__u32)held / elem;
 }
 
 /*
  * What each of the first PLAN_ITEMS_FOLLOWED of the ``count`` items of
  * ``elem`` bytes at ``items`` (an array a Pointee recorded) points to, by the
- * in_items row ``id``: STRU, whole, or empty when it cannot be read; none for
+ * in_items row ``p``: STRU, whole, or empty when it cannot be read; none for
  * a 0 pointer or count (the ptrace engine's _item_pointees reads the same).
- * A bounded loop, as ktr_iocbs'.
  */
-__noinline int ktr_item_pointees(__u32 id, __u64 items, __u64 count, __u32 elem)
+static __always_inline void item_pointees(struct stage *st, const struct plan_pointee *p,
+					  __u64 items, __u64 count, __u32 elem)
 {
-	struct stage *st = resume();
-	const struct plan_pointee *p;
+	__u64 word[2];		/* the count (its width's bytes), then the pointer */
 	__u64 ptr, n;
-	__u32 width;
+	__u32 width = p->width;
 
-	checked(id);
-	if (!st || !id || id >= PLAN_NPOINTEES)
-		return 0;
-	p = &plan_pointees[id];
-	width = p->width;
-	checked(width);
 	if (!width || width > sizeof(n))
-		return 0;
+		return;
 	for (__u32 k = 0; k < PLAN_ITEMS_FOLLOWED && k < count; k++, items += elem) {
-		ptr = n = 0;
-		if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(items + p->ptr)) ||
-		    bpf_probe_read_user(&n, width, (const void *)(items + p->count_at)))
+		/* a bound the verifier keeps: older ones forget the check above */
+		__u64 size = width;
+
+		masked(size, 15);
+		word[0] = word[1] = 0;
+		if (bpf_probe_read_user(word, size, (const void *)(items + p->count_at)))
 			break;
+		n = word[0];
+		if (bpf_probe_read_user(word, sizeof(ptr), (const void *)(items + p->ptr)))
+			break;
+		ptr = word[0];
 		if (!ptr || !n)
 			continue;
 		if (emit_struct(st, p->type, ptr, n > p->most ? p->most : n) < 0)
 			emit_struct(st, p->type, ptr, 0);
 	}
+}
+
+/*
+ * What the pointers in the array ktr_pointee last recorded hold, by the row
+ * it left in follow_id: strings (Pointee.strings) or an in_items row's.  A
+ * function of its own beside ktr_pointee, not under it: the two loops would
+ * pass the 512 bytes of stack a chain of calls may have (Debian 6.1).
+ */
+__noinline int ktr_follow(void)
+{
+	struct stage *st = resume();
+	const struct plan_pointee *p;
+	__u32 id;
+
+	if (!st)
+		return 0;
+	id = st->follow_id;
+	st->follow_id = 0;
+	checked(id);
+	if (!id || id >= PLAN_NPOINTEES)
+		return 0;
+	p = &plan_pointees[id];
+	if (p->in_items)
+		item_pointees(st, p, st->follow_items, st->follow_count, st->follow_elem);
+	else if (st->fac & KTRFAC(KTR_STRUCT))
+		pointer_strings(st, st->follow_items, st->follow_count);
 	return 0;
 }
 
 /*
  * What the pointer fields of the struct at ``addr`` point to (linux_plan.Pointee:
  * plan_pointees[id] and the rows after it that ``more`` joins), after its
- * record at entry or (``exiting``) at exit (emit_pointee; an in_items row's,
- * ktr_item_pointees).  A function of its own: verified once, and off
- * ktr_arg_exit's frame.
+ * record at entry or (``exiting``) at exit (emit_pointee), up to a row whose
+ * array's own pointers are to be followed: that is left in follow_id for
+ * ktr_follow, and the row to go on from returned (0: done).  A function of
+ * its own: verified once, and off ktr_arg_exit's frame.
  */
 __noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
 {
 	struct stage *st = resume();
 	const struct plan_pointee *p;
-	__u64 items = 0, nitems = 0;	/* the array the row before recorded */
-	__u32 elem = 0;
 
 	if (!st)
 		return 0;
 	for (int k = 0; k < PLAN_POINTEES_MAX; k++, id++) {
 		checked(id);
 		if (!id || id >= PLAN_NPOINTEES)	/* (row 0: none) */
-			break;
+			return 0;
 		p = &plan_pointees[id];
 		if (p->at_exit == exiting) {
-			if (p->in_items) {
-				ktr_item_pointees(id, items, nitems, elem);
-			} else {
-				nitems = emit_pointee(st, p, addr, got, &items);
-				elem = p->elem;
+			if (!p->in_items) {
+				st->follow_count = emit_pointee(st, p, addr, got, &st->follow_items);
+				st->follow_elem = p->elem;
+			}
+			if ((p->in_items || p->strings) && st->follow_count) {
+				st->follow_id = id;
+				return p->more ? id + 1 : 0;
 			}
 		}
 		if (!p->more)
-			break;
+			return 0;
 	}
 	return 0;
+}
+
+/* What a struct's pointers point to (ktr_pointee), and what the arrays' own pointers do */
+static __always_inline void pointees(struct stage *st, __u32 id, __u64 addr, int got, int exiting)
+{
+	st->follow_count = 0;
+	for (int k = 0; k < PLAN_POINTEES_MAX && id; k++) {
+		id = ktr_pointee(id, addr, got, exiting);
+		ktr_follow();
+	}
 }
 
 /* The _IOC direction bits (PLAN_IOC_WRITE, _READ) of the request a ROLE_IOC argument names */
@@ -1403,11 +1510,18 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last, int fo
 		break;
 	case ROLE_IN_STRUCT:
 	case ROLE_INOUT_STRUCT:
-	case ROLE_IN_SIZED_STRUCT:
-		got = emit_extensible(st, &s, addr, last || !retryable(s.role));
+	case ROLE_IN_SIZED_STRUCT: {
+		int final = last || !retryable(s.role);
+
+		got = emit_extensible(st, &s, addr, final);
+		if (got < 0 && final && place_kept(&s)) {
+			emit_struct(st, s.type, addr, 0);	/* empty: unreadable (linux_plan's doc) */
+			got = 0;
+		}
 		if (s.then)
-			ktr_pointee(s.then, addr, got, 0);
+			pointees(st, s.then, addr, got, 0);
 		break;
+	}
 	case ROLE_IN_ARRAY:
 	case ROLE_INOUT_ARRAY:
 	case ROLE_IN_IOVEC:
@@ -1489,7 +1603,7 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 		else
 			got = emit_struct(st, s.type, addr, length_of(st, &s, ret));
 		if (s.then)
-			ktr_pointee(s.then, addr, got, 1);
+			pointees(st, s.then, addr, got, 1);
 		break;
 	}
 	case ROLE_OUT_INTERRUPTED:		/* written back by the kernel on these failures */
@@ -1549,8 +1663,14 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 	case ROLE_IN_MMSGHDR:
 	case ROLE_OUT_MMSGHDR:		/* the messages moved (ret of them), or those given */
 		if (ret > 0) {
+			__u64 given = length_of(st, &s, 0);
+
 			emit_array(st, s.type, s.size, addr, ret);
 			ktr_mmsgs(fd << 1 | (s.role == ROLE_IN_MMSGHDR), addr, ret, 0);
+			if (given > PLAN_MMSG_MAX)
+				given = PLAN_MMSG_MAX;
+			if (s.role == ROLE_IN_MMSGHDR && given > ret)	/* those not sent */
+				ktr_mmsgs(0, addr + ret * sizeof(struct mmsghdr_user), given - ret, 1);
 		} else if (PLAN_IOV_DATA_ON_FAILURE && ret < 0 && s.role == ROLE_IN_MMSGHDR) {
 			ktr_mmsgs(0, addr, length_of(st, &s, 0), 1);
 		}
@@ -1904,10 +2024,22 @@ __noinline int ktr_emit_sockinfo(__u32 fd)
  * (linux_plan's SOCKET_STATES: a bind's, listen's or connect's whatever the
  * result)
  */
-static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
+/* socketpair's two sockets (their int[2] at ``addr``): off ktr_sys_exit's frame */
+__noinline int ktr_socketpair(__u64 addr)
 {
 	int pair[2];
 
+	if (bpf_probe_read_user(pair, sizeof(pair), (const void *)addr))
+		return 0;
+	ktr_emit_fdesc(pair[0], 0);
+	ktr_emit_fdesc(pair[1], 0);
+	ktr_emit_sockinfo(pair[0]);
+	ktr_emit_sockinfo(pair[1]);
+	return 0;
+}
+
+static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
+{
 	if (nr == NR_BIND || nr == NR_LISTEN || nr == NR_CONNECT) {
 		ktr_emit_sockinfo(regs->di);
 	} else if (ret < 0) {
@@ -1918,12 +2050,8 @@ static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs
 	} else if (nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_CREAT ||
 		   nr == NR_OPEN_TREE) {
 		ktr_emit_fdesc(ret, 1);
-	} else if (nr == NR_SOCKETPAIR &&
-		   !bpf_probe_read_user(pair, sizeof(pair), (const void *)regs->r10)) {
-		ktr_emit_fdesc(pair[0], 0);
-		ktr_emit_fdesc(pair[1], 0);
-		ktr_emit_sockinfo(pair[0]);
-		ktr_emit_sockinfo(pair[1]);
+	} else if (nr == NR_SOCKETPAIR) {
+		ktr_socketpair(regs->r10);
 	}
 }
 
@@ -1939,6 +2067,19 @@ static __always_inline void exec_area(struct stage *st, int type, __u64 start, _
 		emit_string(st, type, 0, start, end - start, 0);
 }
 
+/* String i of the array, at ``ptr``, could not be read: noted, of the first few */
+static __always_inline void exec_fault(struct stage *st, __u32 i, __u64 ptr)
+{
+	__u32 k = st->exec_nfaults;
+
+	checked(k);
+	if (k < PLAN_ARGV_FAULTS_MAX) {
+		st->exec_faults[1 + 2 * k] = i;
+		st->exec_faults[2 + 2 * k] = ptr;
+		st->exec_nfaults = k + 1;
+	}
+}
+
 /* String i of the array walk_src into the record at walk_at (walk_len bytes so far) */
 static __always_inline long exec_string(struct stage *st, __u32 i)
 {
@@ -1947,12 +2088,17 @@ static __always_inline long exec_string(struct stage *st, __u32 i)
 
 	checked(len);
 	checked(at);
-	if (len >= MAX_DATA || at >= STAGE_LIMIT + HDR ||
-	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(st->walk_src + i * sizeof(ptr))) ||
-	    !ptr)
+	if (len >= MAX_DATA || at >= STAGE_LIMIT + HDR)
+		return 1;
+	if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(st->walk_src + i * sizeof(ptr)))) {
+		st->exec_faults[0] = i;		/* the array's pointer that could not be read */
+		return 1;
+	}
+	if (!ptr)
 		return 1;
 	n = bpf_probe_read_user_str(&st->buf[at + len], MAX_DATA - len, (const void *)ptr);
 	if (n <= 0) {			/* unreadable: an empty string, as ptrace does */
+		exec_fault(st, i, ptr);
 		st->buf[at + len] = 0;
 		n = 1;
 	}
@@ -1961,7 +2107,35 @@ static __always_inline long exec_string(struct stage *st, __u32 i)
 }
 LOOP_STEP(exec_string)
 
-/* One ARGS/ENVS record: the strings of a NULL-terminated array of pointers */
+/*
+ * STRU argvfault after the ARGS/ENVS of a failed execve, when some of its
+ * array could not be read: the index of the unreadable pointer, then the
+ * (index, pointer) pairs noted.
+ */
+static __always_inline void emit_exec_faults(struct stage *st)
+{
+	__u32 n = st->exec_nfaults, len;
+	int off;
+
+	if (!(st->fac & KTRFAC(KTR_STRUCT)) || (st->exec_faults[0] == PLAN_ARGV_READ_ALL && !n))
+		return;
+	off = rec_begin(st, HDR + sizeof(PLAN_ARGV_FAULTS_NAME) + sizeof(st->exec_faults));
+	if (off < 0)
+		return;
+	if (n > PLAN_ARGV_FAULTS_MAX)
+		n = PLAN_ARGV_FAULTS_MAX;
+	len = sizeof(PLAN_ARGV_FAULTS_NAME) + (1 + 2 * n) * sizeof(__u64);
+	__builtin_memcpy(&st->buf[off + HDR], PLAN_ARGV_FAULTS_NAME, sizeof(PLAN_ARGV_FAULTS_NAME));
+	bpf_probe_read_kernel(&st->buf[off + HDR + sizeof(PLAN_ARGV_FAULTS_NAME)],
+			      sizeof(st->exec_faults), st->exec_faults);
+	header(st, off, KTR_STRUCT, len);
+	rec_end(st, off, HDR + len);
+}
+
+/*
+ * One ARGS/ENVS record of a failed execve: the strings of a NULL-terminated
+ * array of pointers; then what of it could not be read.
+ */
 __noinline int ktr_exec_strings(__u32 type, __u64 vec)
 {
 	struct stage *st = resume();
@@ -1976,10 +2150,13 @@ __noinline int ktr_exec_strings(__u32 type, __u64 vec)
 	st->walk_src = vec;
 	st->walk_at = off + HDR;
 	st->walk_len = 0;
+	st->exec_faults[0] = PLAN_ARGV_READ_ALL;
+	st->exec_nfaults = 0;
 	LOOP(MAX_EXEC_STRINGS, exec_string, st);
 	len = st->walk_len & (MAX_DATA * 2 - 1);
 	header(st, off, type, len);
 	rec_end(st, off, HDR + len);
+	emit_exec_faults(st);
 	return 0;
 }
 

@@ -40,8 +40,10 @@ _CLONE_PIDFD = LS.CLONE_ARGS_HEAD  # clone_args: flags, pidfd
 _SET_TID = struct.Struct("<QQ")       # clone_args: set_tid, set_tid_size
 IOVEC_SIZE = LS.IOVEC.size
 _IOV_DATA = lp.IOV_DATA.encode()
+_ARGV_FAULTS = lp.ARGV_FAULTS.encode()
 _IOCB_SIZE = lp.STRUCT_SIZES["iocb"]
 _IOCB_POINTER = struct.Struct("<Q")
+_POINTER = struct.Struct("<Q")           # an item of an array of pointers (Pointee.strings)
 _IOCB_OPCODE = struct.Struct("<H")
 _IOCB_BUF = struct.Struct("<Qq")        # aio_buf, aio_nbytes (a ssize_t to strace)
 
@@ -175,7 +177,7 @@ def _struct(st: Stop, call: Call, i: int, spec, rval: int) -> bytes | None:
     return data
 
 
-def _pointees(st: Stop, spec, data: bytes | None, at_exit: bool) -> None:
+def _pointees(st: Stop, call: Call, spec, data: bytes | None, at_exit: bool) -> None:
     """What the pointer fields of a struct just recorded (``data``) point to,
     those recorded after its entry record, or ``at_exit`` its exit record."""
     items: list[bytes] = []     # the array the row before recorded (an in_items row's)
@@ -185,13 +187,13 @@ def _pointees(st: Stop, spec, data: bytes | None, at_exit: bool) -> None:
         if pointee.in_items:
             _item_pointees(st, pointee, items)
         else:
-            items = _pointee(st, pointee, data)
+            items = _pointee(st, call, pointee, data)
 
 
 def _item_pointees(st: Stop, pointee: lp.Pointee, items: list[bytes]) -> None:
     """What each of the first ITEMS_FOLLOWED ``items`` (the array recorded
     before) points to: STRU, whole, or empty when unreadable; none for a 0
-    pointer or count (the bpf program's ktr_item_pointees reads the same)."""
+    pointer or count (the bpf program's item_pointees reads the same)."""
     if not st.flags & F_STRUCT:
         return
     for item in items[:lp.ITEMS_FOLLOWED]:
@@ -202,26 +204,37 @@ def _item_pointees(st: Stop, pointee: lp.Pointee, items: list[bytes]) -> None:
             st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), held or b""))
 
 
-def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> list[bytes]:
+def _pointee(st: Stop, call: Call, pointee: lp.Pointee, data: bytes | None) -> list[bytes]:
     """What a pointer field of a struct just recorded (``data``) points to
     (linux_plan's doc): STRUCT_ARRAY, its readable items (of its count, or
     with no count field ``most``); STRU, whole or none; or a string.  The
     items of the array recorded (none for the others)."""
-    if data is None or len(data) < pointee.fields_end():
+    if data is None or len(data) < pointee.record_end():
         return []
+    if pointee.via >= 0:            # the fields of the struct the pointer at via points to
+        data = st.mem.read(st.pid, int.from_bytes(data[pointee.via:pointee.via + 8], "little"),
+                           pointee.fields_end())
+        if len(data) < pointee.fields_end():
+            return []
     addr = int.from_bytes(data[pointee.ptr:pointee.ptr + 8], "little")
     if not pointee.width and not pointee.elem:
         text = st.mem.read_string(st.pid, addr, min(pointee.most, st.genio)) if addr else None
         if text is not None:
             st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), text))
         return []
-    count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little") \
-        if pointee.width else pointee.most
+    if pointee.count_arg >= 0:
+        count = call.args[pointee.count_arg] & 0xFFFFFFFF
+    elif pointee.width:
+        count = int.from_bytes(data[pointee.count_at:pointee.count_at + pointee.width], "little")
+    else:
+        count = pointee.most
     count = min(count, pointee.most)
     if pointee.elem:
         if not st.flags & F_ARRAY:
             return []
         held = _array(st, pointee.name, pointee.elem, addr, count, part=True)
+        if pointee.strings and st.flags & F_STRUCT:
+            _pointer_strings(st, held)
         return [held[k:k + pointee.elem] for k in range(0, len(held), pointee.elem)]
     if addr and count:
         held = _whole(st, addr, min(count, st.genio))
@@ -231,7 +244,10 @@ def _pointee(st: Stop, pointee: lp.Pointee, data: bytes | None) -> list[bytes]:
 
 
 def struct_in(st: Stop, call: Call, i: int, spec) -> None:
-    _pointees(st, spec, _struct(st, call, i, spec, 0), at_exit=False)
+    data = _struct(st, call, i, spec, 0)
+    if data is None and call.args[i] and spec.name in lp.PLACE_KEPT_STRUCTS:
+        st.add(r.STRUCT, r.struct_payload(spec.name.encode(), b""))    # (linux_plan's doc)
+    _pointees(st, call, spec, data, at_exit=False)
 
 
 def ioc_in(st: Stop, call: Call, i: int, spec) -> None:
@@ -263,6 +279,18 @@ def _array(st: Stop, name: str, size: int, addr: int, count: int, part: bool = F
     if data:
         st.add(r.STRUCT_ARRAY, r.struct_array_payload(name.encode(), size, data))
     return data or b""
+
+
+def _pointer_strings(st: Stop, items: bytes) -> None:
+    """The strings the first POINTER_STRINGS_MAX pointers of ``items`` that are
+    not NULL point to (linux_plan's Pointee.strings; the bpf program's
+    pointer_strings reads the same)."""
+    pointers = _POINTER.iter_unpack(items[:lp.POINTER_STRINGS_MAX * _POINTER.size])
+    for (addr,) in pointers:
+        if addr:
+            text = st.mem.read_string(st.pid, addr, min(lp.MAX_STRING, st.genio))
+            name = b"string" if text is not None else lp.PARTIAL_STRING.encode()
+            st.add(r.STRUCT, r.struct_payload(name, text or b""))
 
 
 def _items(st: Stop, addr: int, count: int, size: int) -> bytes:
@@ -404,23 +432,33 @@ def clone_args_entry(st: Stop, call: Call, i: int, spec) -> None:
 
 def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
     """execve's argv or envp, read now: after a successful exec they are gone."""
-    addr = call.args[i]
-    strings = []
-    mem, pid = st.mem, st.pid
+    call.saved[i] = _strings(st.mem, st.pid, call.args[i])
+
+
+def _strings(mem, pid: int, addr: int) -> tuple[list[bytes], int, list[tuple[int, int]]]:
+    """The strings of the NULL-terminated array of pointers at ``addr`` (an
+    unreadable one empty); the index of its pointer that could not be read
+    (``ARGV_READ_ALL``: none); the (index, pointer) of the strings that could
+    not be, of the first ARGV_FAULTS_MAX (linux_plan's ARGV_FAULTS)."""
+    strings: list[bytes] = []
+    faults: list[tuple[int, int]] = []
     left = MAX_ARGV_BYTES
     while addr and len(strings) < MAX_ARGV and left > 0:
         ptrs = mem.read_words(pid, addr, 64)
         if not ptrs:
-            break
+            return strings, len(strings), faults
         for p in ptrs:
             if not p or left <= 0:
-                call.saved[i] = strings
-                return
+                return strings, lp.ARGV_READ_ALL, faults
             s = mem.read_string(pid, p, min(1 << 17, left))
-            strings.append(s if s is not None else b"")
-            left -= len(strings[-1]) + 1
+            if s is None:
+                if len(faults) < lp.ARGV_FAULTS_MAX:
+                    faults.append((len(strings), p))
+                s = b""
+            strings.append(s)
+            left -= len(s) + 1
         addr += 8 * len(ptrs)
-    call.saved[i] = strings
+    return strings, lp.ARGV_READ_ALL, faults
 
 
 # ---------------------------------------------------------------------------
@@ -429,7 +467,7 @@ def strings_entry(st: Stop, call: Call, i: int, spec) -> None:
 
 
 def struct_out(st: Stop, call: Call, i: int, spec, rval: int) -> None:
-    _pointees(st, spec, _struct(st, call, i, spec, rval), at_exit=True)
+    _pointees(st, call, spec, _struct(st, call, i, spec, rval), at_exit=True)
 
 
 def struct_interrupted(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -523,21 +561,24 @@ def _msg_iov(raw: bytes) -> tuple[int, int]:
 def _iov_data(st: Stop, iov: int, count: int, n: int) -> None:
     """STRU iovdata: ``n`` bytes at most (and the genio size's) of the data of
     the first IOVECS_MAX of the ``count`` iovecs at ``iov`` that can be read,
-    each whole, up to the first whose bytes cannot all be read (linux_plan's
-    doc; the bpf program's ktr_iovec_data reads the same, at exit too)."""
+    each whole, up to the first whose bytes cannot all be read, of which its
+    first page's part (linux_plan's doc; the bpf program's ktr_iovec_data reads
+    the same, at exit too)."""
     if not st.flags & F_STRUCT:
         return
     _, spans = _iovecs(st, iov, min(count, lp.IOVECS_MAX))
     n = min(n, st.genio, st.mem.size)
     data = st.mem.read_gather(st.pid, spans, n) if n else b""
     if len(data) < n:
-        # it stopped at an iovec not all readable: without the part read of it
+        # it stopped at an iovec not all readable: the whole ones, then that one's part
         end = 0
-        for _, length in spans:
+        for base, length in spans:
             if end + length > len(data):
+                first = lp.PAGE_SIZE - base % lp.PAGE_SIZE
+                part = _whole(st, base, first) if first < min(length, n - end) else None
+                data = data[:end] + (part or b"")
                 break
             end += length
-        data = data[:end]
     st.add(r.STRUCT, r.struct_payload(_IOV_DATA, data))
 
 
@@ -560,13 +601,19 @@ def mmsghdr_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
         n = min(_U32.unpack_from(raw, _MSGHDR.size)[0], st.genio)
         if st.flags & F_GENIO:
             _genio(st, fd, rw, st.mem.read_gather(st.pid, spans, n) if n else b"")
+    if rw:                  # the messages given but not sent
+        left = min(_length(spec, call, st, 0), lp.MMSG_MAX) - count
+        _given_messages(st, addr + count * spec.size, left, spec.size)
 
 
 def mmsghdr_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
-    """A failed sendmmsg's messages given: each one's parts and STRU iovdata
-    (linux_plan's doc; the bpf program's ktr_mmsgs)."""
-    count = _length(spec, call, st, 0)
-    for raw, _ in _messages(st, call.args[i], count, spec.size):
+    """A failed sendmmsg's messages given (linux_plan's doc; the bpf program's ktr_mmsgs)."""
+    _given_messages(st, call.args[i], _length(spec, call, st, 0), spec.size)
+
+
+def _given_messages(st: Stop, addr: int, count: int, size: int) -> None:
+    """Each of ``count`` messages given: its parts and STRU iovdata."""
+    for raw, _ in _messages(st, addr, count, size):
         _iov_data(st, *_msg_iov(raw), st.genio)
 
 
@@ -591,9 +638,15 @@ def clone_pidfd_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
 
 
 def strings_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
-    strings = call.saved.get(i)
-    if strings is not None:
-        st.add(r.ARGS if spec.role == Role.ARGV else r.ENVS, r.strings_payload(strings))
+    """ARGS/ENVS, then (a failed exec's) STRU argvfault when some of it could not be read."""
+    saved = call.saved.get(i)
+    if saved is None or rval < 0 and not call.args[i]:
+        return              # a failed exec's NULL array: nothing, as the bpf program does
+    strings, end, faults = saved
+    st.add(r.ARGS if spec.role == Role.ARGV else r.ENVS, r.strings_payload(strings))
+    if rval < 0 and (end != lp.ARGV_READ_ALL or faults) and st.flags & F_STRUCT:
+        data = LS.ARGV_FAULT_END.pack(end) + b"".join(LS.ARGV_FAULT.pack(*f) for f in faults)
+        st.add(r.STRUCT, r.struct_payload(_ARGV_FAULTS, data))
 
 
 def _fdesc(st: Stop, fd: int, devices_only: bool) -> None:
