@@ -105,13 +105,14 @@ class FakeFacility:
 
 def trace_command(name: str, argv: list, out: Path, trstr: str = "+",
                   stdout: Path | None = None, cwd: Path | None = None,
-                  env: dict | None = None, inherit: bool = True) -> int:
+                  env: dict | None = None, inherit: bool = True,
+                  genio_size: int = DEFAULT_GENIO_SIZE) -> int:
     """Run ``argv`` traced for ``trstr`` (inherited, unless not ``inherit``) by
     engine ``name`` in this process, its records written to ``out``; its wait
     status."""
     need_engine(name)
     engine = engines.load(name, {})
-    fake = FakeFacility(engine)
+    fake = FakeFacility(engine, genio_size)
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:                         # the child: wait until traced, then exec

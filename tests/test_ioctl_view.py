@@ -4,10 +4,12 @@ out as the recording plan says (``STRU ioc`` at entry for _IOC_WRITE, at exit
 for _IOC_READ; the selector's STRU for the requests it knows), must print as
 strace 6.1 prints the same calls."""
 
+import io
 import struct
 
 from kdump_support import header, linux, lines
 from ktrace import record as r
+from ktrace.kdump import strace as view
 from test_strace_mm_ipc import Trace as LinuxTrace
 from test_strace_view import linux_tables  # noqa: F401  (the fixture)
 
@@ -26,6 +28,14 @@ class Trace(LinuxTrace):
         if exit_ is not None:
             self.stru(b"ioc", exit_)
         self.ret("ioctl", ret, error=EBADF if ret == -EBADF else 0)
+
+
+def bad_fd_ioctls(data: bytes, *options: str) -> list[str]:
+    """kdump --strace -a0's lines of the ioctls on descriptor -1 in trace bytes
+    ``data`` (a test program's requests, each failing EBADF)."""
+    out = io.StringIO()
+    view.run(view.parse(["-a0", "-e", "trace=ioctl", *options]), io.BytesIO(data), out)
+    return [line for line in out.getvalue().splitlines() if line.startswith("ioctl(-1")]
 
 
 RTC_TIME = struct.pack("<9i", 1, 2, 3, 4, 5, 6, 7, 8, 9)

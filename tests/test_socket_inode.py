@@ -73,8 +73,9 @@ int main(void) {
 """
 
 
-# the calls of NEW_DESCRIPTORS that make sockets (the others open devices only)
-SOCKET_CALLS = {name for name, where in lp.NEW_DESCRIPTORS.items() if where != lp.DEVICE_RESULT}
+# the calls of NEW_DESCRIPTORS that make sockets (the others open devices, or
+# copy another process's descriptor)
+SOCKET_CALLS = {name for name, where in lp.SOCKET_STATES.items() if where != lp.FD_ARGUMENT}
 
 
 def strace_lines(path, *options):

@@ -6,16 +6,14 @@ hand-built records."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import struct
 
 import pytest
 
 from engine_support import trace_command
-from ktrace.kdump import strace as view
 from ptrace_support import build
-from test_ioctl_view import Trace
+from test_ioctl_view import Trace, bad_fd_ioctls
 
 BTRFS_C = r"""
 #include <linux/btrfs.h>
@@ -76,19 +74,13 @@ KEY = ("min_offset=0, max_offset=0, min_transid=0, max_transid=0, min_type=0, "
 INFOS = "{dest_fd=1, dest_offset=0}, {dest_fd=1, dest_offset=4096}"
 
 
-def _strace(data: bytes, *options: str) -> list[str]:
-    out = io.StringIO()
-    view.run(view.parse(["-a0", "-e", "trace=ioctl", *options]), io.BytesIO(data), out)
-    return [line for line in out.getvalue().splitlines() if line.startswith("ioctl(-1")]
-
-
 def test_a_program_s_requests_print_as_strace_prints_them(engine, tmp_path):
     if shutil.which("gcc") is None:
         pytest.skip("needs gcc")
     exe = build(tmp_path, "btrfs", BTRFS_C)
     out = tmp_path / "b.out"
     trace_command(engine, [exe], out, "cinst")
-    assert _strace(out.read_bytes(), "-v") == [line + FAILED for line in (
+    assert bad_fd_ioctls(out.read_bytes(), "-v") == [line + FAILED for line in (
         'ioctl(-1, BTRFS_IOC_SNAP_CREATE, {fd=2, name="snap"})',
         'ioctl(-1, BTRFS_IOC_DEVICES_READY, {fd=2, name="snap"})',       # (an _IOR read in)
         "ioctl(-1, BTRFS_IOC_SUBVOL_CREATE_V2, {fd=2, flags=BTRFS_SUBVOL_RDONLY|"
@@ -109,7 +101,7 @@ def test_a_program_s_requests_print_as_strace_prints_them(engine, tmp_path):
         "ioctl(-1, BTRFS_IOC_BALANCE_CTL, BTRFS_BALANCE_CTL_PAUSE)",
         "ioctl(-1, BTRFS_IOC_SYNC)",
         "ioctl(-1, BTRFS_IOC_FS_INFO, NULL)")]
-    abbrev = _strace(out.read_bytes())
+    abbrev = bad_fd_ioctls(out.read_bytes())
     assert abbrev[2].endswith(f"{LIMIT}, ...}}, name=\"sub\"}})" + FAILED)
     assert abbrev[3].startswith("ioctl(-1, BTRFS_IOC_SEND, {send_fd=1, clone_sources_count=2, "
                                 "clone_sources=0x")
@@ -117,10 +109,10 @@ def test_a_program_s_requests_print_as_strace_prints_them(engine, tmp_path):
     assert abbrev[6] == ("ioctl(-1, BTRFS_IOC_TREE_SEARCH, {key={tree_id=BTRFS_FS_TREE_OBJECTID, "
                          f"{KEY}}}}})" + FAILED)
     # -e verbose=none: strace reads no struct (the address), values still print
-    quiet = _strace(out.read_bytes(), "-e", "verbose=none")
+    quiet = bad_fd_ioctls(out.read_bytes(), "-e", "verbose=none")
     assert quiet[0].startswith("ioctl(-1, BTRFS_IOC_SNAP_CREATE, 0x7")
     assert quiet[8] == "ioctl(-1, BTRFS_IOC_BALANCE_CTL, BTRFS_BALANCE_CTL_PAUSE)" + FAILED
-    assert _strace(out.read_bytes(), "-Xverbose")[8] == (
+    assert bad_fd_ioctls(out.read_bytes(), "-Xverbose")[8] == (
         "ioctl(-1, 0x40049421 /* BTRFS_IOC_BALANCE_CTL */, 0x1 /* BTRFS_BALANCE_CTL_PAUSE */)"
         + FAILED)
 

@@ -4,16 +4,14 @@ the answers a driver writes, from hand-built records (they need a device)."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import struct
 
 import pytest
 
 from engine_support import trace_command
-from ktrace.kdump import strace as view
 from ptrace_support import build
-from test_ioctl_view import ADDR, EBADF, Trace
+from test_ioctl_view import ADDR, EBADF, Trace, bad_fd_ioctls
 
 V4L2_C = r"""
 #include <linux/videodev2.h>
@@ -74,19 +72,13 @@ TUNER = ('name="radio", type=V4L2_TUNER_RADIO, capability=V4L2_TUNER_CAP_LOW|'
          "audmode=V4L2_TUNER_MODE_STEREO, signal=-1, afc=0")
 
 
-def _strace(data: bytes, *options: str) -> list[str]:
-    out = io.StringIO()
-    view.run(view.parse(["-a0", "-e", "trace=ioctl", *options]), io.BytesIO(data), out)
-    return [line for line in out.getvalue().splitlines() if line.startswith("ioctl(-1")]
-
-
 def test_a_program_s_requests_print_as_strace_prints_them(engine, tmp_path):
     if shutil.which("gcc") is None:
         pytest.skip("needs gcc")
     exe = build(tmp_path, "v4l2", V4L2_C)
     out = tmp_path / "v.out"
     trace_command(engine, [exe], out, "cinst")
-    lines = _strace(out.read_bytes())
+    lines = bad_fd_ioctls(out.read_bytes())
     assert lines == [line + FAILED for line in (
         f"ioctl(-1, VIDIOC_S_FMT, {{type=V4L2_BUF_TYPE_VIDEO_OUTPUT, fmt.pix={{{PIX}}}}})",
         "ioctl(-1, VIDIOC_S_CTRL, {id=V4L2_CID_BRIGHTNESS, value=-5})",
@@ -100,15 +92,15 @@ def test_a_program_s_requests_print_as_strace_prints_them(engine, tmp_path):
         "'\\\\', '\\xfa')})",
         "ioctl(-1, VIDIOC_QUERYCAP, NULL)",
         "ioctl(-1, VIDIOC_LOG_STATUS, 0)")]
-    raw = _strace(out.read_bytes(), "-Xraw")
+    raw = bad_fd_ioctls(out.read_bytes(), "-Xraw")
     assert raw[2] == "ioctl(-1, 0xc0445624, {id=0x809a0042})" + FAILED
     assert raw[7] == "ioctl(-1, 0xc02c564a, {index=3, pixel_format=0xfa5c2761})" + FAILED
-    verbose = _strace(out.read_bytes(), "-Xverbose")
+    verbose = bad_fd_ioctls(out.read_bytes(), "-Xverbose")
     assert verbose[2] == ("ioctl(-1, 0xc0445624 /* VIDIOC_QUERYCTRL */, {id=0x80000000 "
                           "/* V4L2_CTRL_FLAG_NEXT_CTRL */|0x9a0042 /* V4L2_CTRL_CLASS_CAMERA"
                           "+0x42 */})" + FAILED)
     # -e verbose=none: strace decodes no V4L2 struct
-    assert _strace(out.read_bytes(), "-e", "verbose=none")[1].startswith(
+    assert bad_fd_ioctls(out.read_bytes(), "-e", "verbose=none")[1].startswith(
         "ioctl(-1, VIDIOC_S_CTRL, 0x7")
 
 
@@ -171,7 +163,7 @@ def test_the_arrays_a_struct_points_to(engine, tmp_path):
            "clips=[{c={left=1, top=2, width=3, height=4}}")
     controls = ("{id=V4L2_CID_BRIGHTNESS, size=0, value=-7, value64=4294967289}, "
                 '{id=V4L2_CID_CONTRAST, size=3, string="abc"}')
-    assert _strace(out.read_bytes()) == [line + FAILED for line in (
+    assert bad_fd_ioctls(out.read_bytes()) == [line + FAILED for line in (
         f"ioctl(-1, VIDIOC_S_FMT, {{type=V4L2_BUF_TYPE_VIDEO_OVERLAY, fmt.win={{{win}, "
         "{c={left=-5, top=6, width=7, height=8}}], clipcount=2, bitmap=NULL}})",
         f"ioctl(-1, VIDIOC_TRY_FMT, {{type=V4L2_BUF_TYPE_VIDEO_OVERLAY, fmt.win={{{win}, "

@@ -165,7 +165,8 @@ def generate(plan_mod, abi) -> str:
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
                    for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
-                                 "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING, "string")}
+                                 "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING, "string",
+                                 plan_mod.UNMOVED)}
     pointees = ",\n\t".join(t.pointee_row(pt) for pt in t.pointees)
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
@@ -231,6 +232,8 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_IOV_DATA_NAME\t{_c_string(plan_mod.IOV_DATA.encode())}
 #define PLAN_IOV_DATA_ON_FAILURE\t{iov_data_on_failure}
 #define PLAN_IOVECS_MAX\t{plan_mod.IOVECS_MAX}
+#define PLAN_GIO_PART\t{plan_mod.GIO_PART}
+#define PLAN_GIO_PARTS_MAX\t{plan_mod.GIO_PARTS_MAX}
 #define PLAN_PAGE_SIZE\t{plan_mod.PAGE_SIZE}
 /* an ioctl request's _IOC direction and size (ROLE_IOC, LEN_IOC_SIZE) */
 #define PLAN_IOC_DIR_SHIFT\t{plan_mod.IOC_DIR_SHIFT}

@@ -45,15 +45,17 @@ SOURCE = CACHE / f"strace-{VERSION}"
 TESTS = SOURCE / "tests"
 THIS = Path(__file__).resolve()
 # What the strace view needs recorded: calls, paths, I/O, signals, structs, exec's argv and envp;
-# GENIO_SIZE: a whole getdents64 buffer or -e read= dump, not the 4096 default.
+# GENIO_SIZE: a whole getdents64 buffer or -e read= dump, not the 4096 default: as much
+# as a read or write records (linux_plan's GIO_PART * GIO_PARTS_MAX).
 KTRACE_POINTS = "cinstae"
-GENIO_SIZE = 65536
+GENIO_SIZE = 2 << 20
 # Where the stand-in keeps its trace: a directory of the test's own, removed
 # as the test ends, even when it was killed (a test looping until its timeout
 # leaves gigabytes).  (Not bounded with RLIMIT_FSIZE: the program would inherit it.)
 TRACES_IN = "KTRACE_SUITE_TRACES"
-# seconds a test may take (the suite allows 1500): a hung recording fails in 60
-TEST_TIMEOUT = 60
+# seconds a test may take (the suite allows 1500): a hung recording fails in 300;
+# qual_signal runs the stand-in about 200 times (0.3-0.8 s each)
+TEST_TIMEOUT = 300
 # Set by tests/Makefile's AM_TEST_LOG_FLAGS for x86_64
 TEST_ENV = {"STRACE_ARCH": "x86_64", "STRACE_NATIVE_ARCH": "x86_64",
             "SIZEOF_KERNEL_LONG_T": "8", "SIZEOF_LONG": "8", "MIPS_ABI": "",
@@ -215,6 +217,7 @@ def as_strace(engine: str, argv: list[str]) -> int:
     if command and attach:
         print("strace (ktrace's stand-in): -p with PROG is not done", file=sys.stderr)
         return 1
+    _name_as_strace()
     with tempfile.TemporaryDirectory(prefix="strace-suite-", dir=os.environ.get(TRACES_IN)) as tmp:
         trace = os.path.join(tmp, "ktrace.out")
         ktrace = [sys.executable, "-m", "ktrace.cli", "--engine", engine, "-t", KTRACE_POINTS,
@@ -253,6 +256,18 @@ def as_strace(engine: str, argv: list[str]) -> int:
     if killed_by:
         _die_of(killed_by)
     return status
+
+
+def _name_as_strace() -> None:
+    """This process's name (comm) as strace's: the traced program is its
+    child, and the tests that print their parent's name (getppid() =
+    PID<strace> with --decode-pids=comm) expect strace's.  The recording
+    holds what the kernel says the parent's name is (STRU parent)."""
+    try:
+        with open("/proc/self/comm", "w") as comm:
+            comm.write("strace")
+    except OSError:
+        pass
 
 
 def _die_of(sig: int) -> None:

@@ -680,7 +680,8 @@ def procctor_payload(sv_flags: int) -> bytes:
 # when its tracing began, after the PROCCTOR of a process traced by request
 # (not by inheritance); the engines write one inside a call for each socket a
 # successful socket, accept, accept4 or socketpair made, and for the
-# descriptor of a call that opened a character or block device (linux_plan's
+# descriptor of a call that opened a character or block device, and for
+# pidfd_getfd's copy of another process's descriptor (linux_plan's
 # NEW_DESCRIPTORS: flags 0, no path; -y's socket:[INODE], -yy's device
 # numbers).  fd, open flags, st_mode, padding, st_rdev, st_ino, then the path
 # as readlink(2) gives it (no NUL).
@@ -736,6 +737,25 @@ class Sockinfo(NamedTuple):
     remote: bytes
 
 
+# The name (comm) of the process getppid named, what strace's
+# --decode-pids=comm prints after its result (it reads /proc/PPID/comm):
+# STRU "parent".  The engines write one at getppid's exit (linux_plan's
+# PARENT_NAMED): the 16 bytes of the parent's comm, NUL-padded.
+PARENT = struct.Struct("<16s")
+PARENT_NAME = b"parent"
+
+
+def parent_payload(comm: bytes) -> bytes:
+    return struct_payload(PARENT_NAME, PARENT.pack(comm[:15]))
+
+
+def parse_parent(data: bytes) -> bytes | None:
+    """A STRU parent's comm (NULs cut), or None when too short."""
+    if len(data) < PARENT.size:
+        return None
+    return PARENT.unpack_from(data)[0].split(b"\0", 1)[0]
+
+
 def sockinfo_payload(s: Sockinfo) -> bytes:
     local, remote = s.local[:112], s.remote[:28]
     return struct_payload(SOCKINFO_NAME, SOCKINFO.pack(
@@ -749,6 +769,24 @@ def parse_sockinfo(data: bytes) -> Sockinfo | None:
     fd, local_len, remote_len, ino, peer_ino, protocol, local, remote = SOCKINFO.unpack_from(data)
     return Sockinfo(fd, ino, peer_ino, protocol.split(b"\0", 1)[0],
                     local[:local_len], remote[:remote_len])
+
+
+# A Linux thread entering a group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU:
+# strace's ``--- stopped by SIGSTOP ---``): STRU "groupstop", the stop signal
+# as an int32.  Both engines write one, outside any call, when the process is
+# traced for signals (``s``); FreeBSD's kernel records no stop, and FreeBSD's
+# view leaves it out.
+GROUPSTOP = struct.Struct("<i")
+GROUPSTOP_NAME = b"groupstop"
+
+
+def groupstop_payload(signo: int) -> bytes:
+    return struct_payload(GROUPSTOP_NAME, GROUPSTOP.pack(signo))
+
+
+def parse_groupstop(data: bytes) -> int | None:
+    """A STRU groupstop's stop signal, or None when too short."""
+    return GROUPSTOP.unpack_from(data)[0] if len(data) >= GROUPSTOP.size else None
 
 
 def capfail_payload(ctype: int, code: int, svflags: int, data: bytes) -> bytes:

@@ -139,6 +139,13 @@ is no record.  The view tells the short record from the whole by the count.
 touched is unreadable to it, and the kernel faults in none for a write that
 fails before copying.)
 
+A short write's ``IN_BUF`` (one that moved fewer bytes than its count, all
+of them in its GIO) leaves ``STRU unmoved`` (``UNMOVED``) after the GIO: the
+bytes given past those moved that are in memory, of the first
+``min(count - moved, GIO_PART)`` (none: an empty record).  strace dumps a
+write's whole count (-e write=), ``<Cannot fetch ...>`` where it cannot read
+it; FreeBSD's kernel writes no such record, and FreeBSD's view leaves it out.
+
 A failed call's ``IN_IOVEC`` and ``IN_MSGHDR`` (writev, pwritev, pwritev2,
 vmsplice, sendmsg) leave ``STRU iovdata`` (``IOV_DATA``) at its exit in
 place of the GIO: the data of the iovecs, which strace shows whatever the
@@ -186,7 +193,15 @@ exit.  A call that opens a path (open, openat, openat2, creat, open_tree) is
 followed by one too, for the device numbers -yy prints
 (``3</dev/full<char 1:7>>``), but only when its descriptor is a character
 or block device: regular files are most of what a program opens, and need
-none (their path is the call's NAMI).
+none (their path is the call's NAMI).  pidfd_getfd's new descriptor has one
+too, whatever it is: a copy of another process's, whose path the view
+knows from that process's table (as strace reads /proc/PID/fd), the
+fdesc tells a device's numbers or a socket's inode.
+
+getppid (``PARENT_NAMED``) is followed, at its exit, by one ``STRU parent``
+(record.py's PARENT): the name (comm) of the parent process, what strace's
+--decode-pids=comm prints after the result; the parent is seldom a process
+of the trace (strace's tests: strace itself).
 
 A call that makes a socket or may change its addresses (``SOCKET_STATES``:
 those of NEW_DESCRIPTORS, and bind, listen and connect, whatever their
@@ -397,7 +412,7 @@ STRUCT_SIZES: dict[str, int] = {
     "if_dqblk": 72, "if_nextdqblk": 72, "if_dqinfo": 24, "fs_disk_quota": 112,
     "sysctl_args": 80, "mount_attr": 32, "io_event": 32,
     "sockaddr": 0, "dirents": 0, "string": 0, "bytes": 0, "fd_set": 0, "ioc": 0, "buf": 0,
-    "iovdata": 0, "argvfault": 0,
+    "iovdata": 0, "argvfault": 0, "unmoved": 0,
     # sigevent: the 32 bytes of the kernel's 64 strace reads (value, signo, notify,
     # the thread's function and attributes)
     "cpuset": 0, "sched_attr": 56, "sigevent": 32, "kcmp_epoll_slot": 12,
@@ -456,7 +471,14 @@ FAILED_BUF = "buf"
 # leaves out a PSIG of a signal not acted on.  Its name and NUL take the 8
 # bytes of a GIO's fd and rw: the bpf program writes either record in one place.
 IOV_DATA = "iovdata"
+UNMOVED = "unmoved"        # a short write's bytes past those it moved (the module's doc)
 IOVECS_MAX = 64            # iovecs whose data one GIO or STRU iovdata gathers (bpf's walk)
+# A read's or write's data past GIO_PART bytes (a genio size above it) comes as
+# GIO records of GIO_PART bytes back to back, the last shorter, GIO_PARTS_MAX at
+# most: the bpf program's largest record (FreeBSD's kernel writes one GIO of up
+# to the genio size; the strace view joins the parts).
+GIO_PART = 32768
+GIO_PARTS_MAX = 64
 BUF_COUNT = 1              # an IN_BUF's byte count is the argument this far after it
 PAGE_SIZE = 4096           # memory partly unreadable: its first page's part (the module doc)
 # what of a failed execve's argv or envp could not be read (the module's doc)
@@ -1053,9 +1075,21 @@ IOCTL_BTRFS = {
     FIDEDUPERANGE: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", FILE_DEDUPE_RANGE_SIZE, Length(
         Len.ARG_PTR, 2, scale=FILE_DEDUPE_RANGE_INFO_SIZE, at=16, add=FILE_DEDUPE_RANGE_SIZE))},
 }
+# kvm's requests whose kvm_cpuid2 is larger than the bits say: its nent (the
+# u32 at 0) entries of 40 bytes follow its 8-byte head (the head alone when
+# those cannot be read); the getters' only at the exit, when the kernel has
+# written them and their count
+KVM_GET_SUPPORTED_CPUID, KVM_GET_EMULATED_CPUID = 0xC008AE05, 0xC008AE09
+KVM_SET_CPUID2 = 0x4008AE90
+KVM_CPUID2 = Length(Len.ARG_PTR, 2, scale=40, add=8)
+IOCTL_KVM = {
+    KVM_GET_SUPPORTED_CPUID: {2: out("ioc", KVM_CPUID2)._replace(size=8)},
+    KVM_GET_EMULATED_CPUID: {2: out("ioc", KVM_CPUID2)._replace(size=8)},
+    KVM_SET_CPUID2: {2: in_("ioc", KVM_CPUID2)._replace(size=8)},
+}
 # (the bpf program looks at 128 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
 IOCTL_ARGS = {**IOCTL_TTY, **IOCTL_KD, **IOCTL_SOCK, **IOCTL_MISC, **IOCTL_SCSI, **IOCTL_TEE,
-              **IOCTL_BLOCK, **IOCTL_DM_MTD_UBI, **IOCTL_V4L2, **IOCTL_BTRFS}
+              **IOCTL_BLOCK, **IOCTL_DM_MTD_UBI, **IOCTL_V4L2, **IOCTL_BTRFS, **IOCTL_KVM}
 
 PR_SET_NAME, PR_GET_NAME = 15, 16
 # prctl options that write an int (a pointer: PR_GET_TID_ADDRESS) through arg2
@@ -1492,7 +1526,12 @@ RESULT = -1
 DEVICE_RESULT = -2
 NEW_DESCRIPTORS = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,
                    "open": DEVICE_RESULT, "openat": DEVICE_RESULT, "openat2": DEVICE_RESULT,
-                   "creat": DEVICE_RESULT, "open_tree": DEVICE_RESULT}
+                   "creat": DEVICE_RESULT, "open_tree": DEVICE_RESULT,
+                   "pidfd_getfd": RESULT}
+# Calls followed at their exit by STRU parent (record.py's PARENT): the name of
+# the process getppid names, which --decode-pids=comm prints after its result
+# (ktrace.bpf.c has it by number: NR_GETPPID)
+PARENT_NAMED = {"getppid"}
 FD_ARGUMENT = -3           # the descriptor argument 0 holds, whatever the result
 SOCKET_STATES = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,
                  "bind": FD_ARGUMENT, "listen": FD_ARGUMENT, "connect": FD_ARGUMENT}
@@ -1514,6 +1553,12 @@ def new_descriptors() -> dict[int, int]:
 
 
 @lru_cache(maxsize=None)
+def parent_named() -> frozenset[int]:
+    """PARENT_NAMED by syscall number."""
+    return frozenset(_by_number(dict.fromkeys(PARENT_NAMED, RESULT)))
+
+
+@lru_cache(maxsize=None)
 def socket_states() -> dict[int, int]:
     """SOCKET_STATES by syscall number."""
     return _by_number(SOCKET_STATES)
@@ -1529,7 +1574,8 @@ def spec_records(spec: ArgSpec) -> int:
 
 def records_of(nr: int) -> int:
     """Facility bits of every record type syscall ``nr`` can produce (CALL/RET aside)."""
-    bits = _STRU if nr in new_descriptors() or nr in socket_states() else 0
+    bits = _STRU if nr in new_descriptors() or nr in socket_states() or nr in parent_named() \
+        else 0
     for spec in plan_for(nr):
         bits |= spec_records(spec)
     sel = selectors().get(nr)

@@ -181,6 +181,23 @@ def strace_dump(data: bytes, length: int | None = None) -> list[str]:
     return lines
 
 
+STRACE_FETCH = 1 << 16     # what strace's dumpstr reads of the tracee at a time
+
+
+def strace_cut_dump(data: bytes, length: int, pid: int, addr: int) -> list[str]:
+    """strace's dump of ``length`` bytes at ``addr`` of which only ``data``, the
+    first ones, could be read: its reads of STRACE_FETCH bytes up to the one
+    that fails, then `` | <Cannot fetch N bytes from pid P @ADDR>`` (nothing at
+    all when the first one fails)."""
+    failed = len(data) // STRACE_FETCH * STRACE_FETCH
+    if not failed:
+        return []
+    fetch = min(length - failed, STRACE_FETCH)
+    return strace_dump(data[:failed], length) + [
+        f" | <Cannot fetch {fetch} byte{'' if fetch == 1 else 's'} from pid {pid} "
+        f"@{addr + failed:#x}>"]
+
+
 def strace_iov_dump(data: bytes, lengths: Iterable[int], limit: int | None) -> list[str]:
     """strace's dump of vectored I/O (util.c's dumpiov_upto): for each buffer
     `` * N bytes in buffer K`` and its dump, ``data`` being the buffers' bytes end

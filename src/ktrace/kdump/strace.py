@@ -19,25 +19,26 @@ from typing import TextIO
 
 from ktrace import record as r
 from ktrace.abi import abi_for_svflags
-from ktrace.abi.linux_plan import ERESTART_RESTARTBLOCK, FAILED_BUF, MMSG_MAX
+from ktrace.abi.linux_plan import (ERESTART_RESTARTBLOCK, FAILED_BUF, GIO_PART, MMSG_MAX,
+                                   UNMOVED)
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, FD_SOCKETS, HEX_ALL, \
     HEX_NON_ASCII, HEX_NON_ASCII_CHARS, HEX_NONE, c_int, constant_style, fd_path, signame
-from ktrace.decode.strace.files import (MADE_IN_ARGUMENTS, Deleted, Device, Files, Pidfd,
-                                        Socket, too_long)
+from ktrace.decode.strace.files import (MADE_IN_ARGUMENTS, Deleted, Device, Files, Passing,
+                                        Pidfd, Socket, too_long)
 from ktrace.decode.strace.net import mmsg_messages
-from ktrace.decode.strace.pairing import SOCKET_STATES, entry_waits_for_exit, pair
+from ktrace.decode.strace.pairing import PARENT, SOCKET_STATES, entry_waits_for_exit, pair
 from ktrace.decode.strace.sockets import Sockets
 from ktrace.decode.strace.call import PT_TGID, PT_TID
-from ktrace.decode.strace.process import EXECS, FORKS, shares_files
+from ktrace.decode.strace.process import EXECS, FORKS, WAITS, reaped, shares_files
 from ktrace.decode.strace.structs import siginfo_text
 from ktrace.decode.structs import iter_array
 from ktrace.kdump.cli import SELECTION_SHORT, Fatal, Front, UsageError, front, options, \
     read_trace, select_option
 from ktrace.kdump.select import Selection, named_paths, syscall_set
 
-from .iodump import strace_dump, strace_iov_dump
+from .iodump import strace_cut_dump, strace_dump, strace_iov_dump
 from .lines import CACHEABLE, FAST_CACHE_LIMIT
 from .signals import SIG_DFL, acted_on
 
@@ -419,6 +420,13 @@ class Process:
         self.files = files if files is not None else Files()
         self.exit_code: int | None = None
         self.fatal: int | None = None
+        # strace's TCB_HIDE_LOG: a process traced by request (its held
+        # descriptors recorded) whose first call is an exec is ktrace's command
+        # being started (ktrace(1) execs it); strace hides its calls after a
+        # failed first exec, until it execs again
+        self.requested = False
+        self.called = False
+        self.hiding = False
 
 
 class Pending:
@@ -432,6 +440,7 @@ class Pending:
         self.note = UNFINISHED                  # what ends its unfinished line
         self.held: HeldLine | None = None     # its <unfinished ...> line, not yet written
         self.shown = True                       # -e trace= selects it
+        self.launch = False                     # an exec that starts ktrace's command
         self.deferred = False                   # status= or -P decide at its end: one line
         self.signals_after: list[HeldLine] = []   # its thread's signals shown after its line
 
@@ -463,6 +472,19 @@ def _failed_write_dump(call: Call) -> list[str]:
     if not given or len(given) < call.arg(2) and call.linux_errno() == errno.EFAULT:
         return []
     return strace_dump(given)
+
+
+def _write_dump(call: Call, data: bytes, tid: int) -> list[str]:
+    """A write's data, dumped as strace dumps it: its whole count.  A short
+    write's is its GIO and then its STRU unmoved (linux_plan's doc): when that
+    holds fewer bytes than were read for it, strace could not read them."""
+    moved, count = call.retval, call.arg(2)
+    tail = call.struct(1, UNMOVED)
+    if tail is None or len(data) != moved or not 0 <= moved < count:
+        return strace_dump(data)
+    if len(tail) == min(count - moved, GIO_PART):
+        return strace_dump(data + tail, count)
+    return strace_cut_dump(data + tail, count, tid, call.arg(1))
 
 
 def _mmsg_dumps(call: Call) -> list[str]:
@@ -583,6 +605,7 @@ class View:
         # -y and -P follow descriptors through every call, printed or not
         self.files_matter = opts.strace.yflag or bool(opts.selection.paths)
         self.sockets = Sockets(opts.strace)    # -yy: what the trace says of each socket
+        self.passing = Passing(self.sockets.peer)     # descriptors sent by SCM_RIGHTS
         self.files: dict[int, TextIO] = {}     # -ff: tid -> its open file
         self.made: set[int] = set()            # -ff: tids whose file was created
         self.queued = 0                        # characters of the str lines in queue
@@ -719,7 +742,7 @@ class View:
         if not p.shown:         # not printed: only what it changed (-y, -P, children)
             if self.files_matter:
                 pair(p.call, p.records)
-            self._track(p.start.pid, p.call)
+            self._track(p.start, p.call)
             if self.current == tid:
                 self.current = None
             return
@@ -728,7 +751,7 @@ class View:
         early = p.call.name in MADE_IN_ARGUMENTS
         if early:
             pair(p.call, p.records)
-            self._track(p.start.pid, p.call)
+            self._track(p.start, p.call)
         entry, exit_text, _ = self._args(p)
         if exit_text and not p.call.returned:
             exit_text = f" {UNFINISHED}"   # what it would print at its exit: never (strace's too)
@@ -740,7 +763,7 @@ class View:
             head = f"{self._leader(tid, p.start, p.call)}{p.call.name}({entry}{exit_text})"
         head += " "
         if not early:
-            self._track(p.start.pid, p.call)     # after the arguments: close(3</path>)
+            self._track(p.start, p.call)     # after the arguments: close(3</path>)
         head = head.ljust(self.o.column)
         line = head + "= " + result_text(p.call, proc.abi, self._fd_text(proc))
         if self.o.timing is not None and p.call.returned:
@@ -788,7 +811,9 @@ class View:
         if gio is None or not gio.data:
             return []
         if not vectored:
-            return strace_dump(gio.data)
+            h = p.start
+            return _write_dump(p.call, gio.data, h.tid if h.tid > 0 else h.pid) if writing \
+                else strace_dump(gio.data)
         iovecs = p.call.array(1, "iovec")     # recvmsg's: the one recorded at its exit
         if iovecs is None:
             return []
@@ -801,13 +826,27 @@ class View:
         if "exit" not in self.sel.quiet:
             self._emit(tid, f"{self._leader(tid, h)}+++ {end} +++")
 
-    def _fd_text(self, proc: Process):
+    def _files_of(self, pid: int) -> Files | None:
+        """Process ``pid``'s descriptors, as far as the view follows them."""
+        proc = self.procs.get(pid)
+        return proc.files if proc is not None else None
+
+    def _fd_text_of(self, pid: int):
+        """How -y prints a descriptor of process ``pid`` (a call's of another
+        process's: strace's printfd_pid): the number alone when the view knows
+        nothing of it.  A socket's -yy details strace looks up by the caller's
+        own descriptor of that number (get_sockaddr_by_inode), which is
+        another file or none: its ``socket:[INODE]`` alone."""
+        proc = self.procs.get(pid)
+        return self._fd_text(proc, socket_details=False) if proc is not None else str
+
+    def _fd_text(self, proc: Process, socket_details: bool = True):
         if not self.o.strace.yflag:
             return str
 
         yflag = self.o.strace.yflag
         paths, devices, pidfds = yflag & FD_PATHS, yflag & FD_DEVICES, yflag & FD_PIDFDS
-        sockets = yflag & FD_SOCKETS
+        sockets = yflag & FD_SOCKETS and socket_details
 
         def text(fd: int) -> str:
             path = proc.files.name(fd)
@@ -849,9 +888,13 @@ class View:
             self._ret(tid, rec)
         elif t == r.PSIG:
             self._signal(tid, rec)
+        elif type(rec) is r.Struct and rec.name == r.GROUPSTOP_NAME:
+            self._stopped(tid, rec)
         elif tid not in self.pending:
             if type(rec) is r.Struct and rec.name == r.FDESC_NAME:     # held as tracing began
-                self._proc(h.pid).files.held(rec.data)
+                proc = self._proc(h.pid)
+                proc.files.held(rec.data)
+                proc.requested = True
         else:
             p = self.pending[tid]
             if p.shown or self.files_matter:      # else nothing reads its records
@@ -967,13 +1010,17 @@ class View:
         if self.o.decode_pids:
             call.pid_note = self._pid_note(rec.header.pid)
         call.files = proc.files          # what a decoder asks of a descriptor (a socket's protocol)
+        call.files_of, call.fd_text_of = self._files_of, self._fd_text_of
         if name == "rt_sigreturn":       # the mask saved at the last delivery comes back
             call.restored_mask = self.last_mask.get(tid)
         elif name == "restart_syscall":
             call.resumes = self.interrupted.get(tid)
         if tid in self.pending:          # a CALL with no RET before it: give up on it
             self._finish(tid, self._pop(tid), rec.header)
-        shown = self.sel.call(name, rec.code)
+        launch = name in EXECS and (proc.hiding or proc.requested and not proc.called)
+        proc.called = True
+        proc.hiding = proc.hiding and name not in EXECS
+        shown = self.sel.call(name, rec.code) and not proc.hiding
         if shown:                        # one -e trace= leaves out ends no other thread's line
             self._interrupt(tid)
             self.current = tid
@@ -981,6 +1028,7 @@ class View:
             self._give_up(next(iter(self.pending)))
         p = self.pending[tid] = Pending(call, rec, info)
         p.shown = shown
+        p.launch = launch
         p.deferred = self.sel.by_status or bool(self.sel.paths)
         if name in ("exit", "exit_group"):
             proc.exit_code = c_int(rec.args[0]) & 0xFF if rec.args else 0
@@ -995,6 +1043,8 @@ class View:
             return
         p.call.retval = rec.retval
         p.call.error = rec.error
+        if p.launch and rec.error:
+            self._proc(rec.header.pid).hiding = True
         if self.pidns is not None:
             self.pidns.learn(p.start, p.call)
         self._finish(tid, p, rec.header)
@@ -1041,6 +1091,17 @@ class View:
                 self._emit(tid, line)
         if acted and rec.action == SIG_DFL:
             self._proc(rec.header.pid).fatal = rec.signo
+
+    def _stopped(self, tid: int, rec: r.Struct) -> None:
+        """``--- stopped by SIGSTOP ---``: the thread entered a group-stop."""
+        signo = r.parse_groupstop(rec.data)
+        if signo is None or not self.sel.signal(signame(signo)):
+            return
+        if tid in self.pending and self.current == tid:
+            self._unfinished(tid, self.pending[tid])
+            self.current = None
+        self._interrupt(tid)
+        self._emit(tid, f"{self._leader(tid, rec.header)}--- stopped by {signame(signo)} ---")
 
     def _siginfo(self, tid: int, rec) -> bool:
         """The record after ``tid``'s signal: its siginfo (True) or anything else."""
@@ -1092,11 +1153,14 @@ class View:
 
     # --- what -y knows ------------------------------------------------------
 
-    def _track(self, pid: int, call: Call) -> None:
-        """Follow descriptors, the cwd and children from successful calls."""
+    def _track(self, h: r.Header, call: Call) -> None:
+        """Follow descriptors, the cwd and children from successful calls
+        (``h``: the call's CALL record's header)."""
+        pid = h.pid
         proc = self._proc(pid)
         for rec in call.records.get(SOCKET_STATES, ()):
             self.sockets.note(rec.data, call)
+        self.passing.track(call, proc.files)
         proc.files.track(call)
         child = call.retval
         # a child whose records came first (a thread, a process) is known already
@@ -1105,6 +1169,32 @@ class View:
             self.procs[child] = Process(proc.abi, proc.files.copy(shares_files(call)))
             if self.o.follow:        # as strace -f attaches it: [pid N] from now on
                 self.alive[child] = child
+            self._inherit_comm(h.tid if h.tid > 0 else pid, child)
+        gone = reaped(call) if call.name in WAITS else None
+        if gone is not None:
+            self.comms.pop(gone, None)
+        for rec in call.records.get(PARENT, ()):
+            self._parent_comm(pid, call.retval, rec.data)
+
+    def _parent_comm(self, pid: int, ppid: int, data: bytes) -> None:
+        """--decode-pids=comm of the parent getppid named (``ppid``, as process
+        ``pid`` sees it): its name, from the call's STRU parent."""
+        comm = r.parse_parent(data)
+        own = self.pidns.tracers(pid, ppid) if self.pidns is not None else ppid
+        if "comm" in self.o.decode_pids and comm is not None and own:
+            if len(self.comms) >= MAX_ENDED:
+                self.comms.clear()
+            self.comms[own] = comm
+
+    def _inherit_comm(self, tid: int, child: int) -> None:
+        """--decode-pids=comm of a child not traced: its thread's name as fork
+        copied it (the records of a traced one carry its own).  What the child
+        does untraced (an exec, a PR_SET_NAME) the trace does not tell, as it
+        does not tell the descriptors it opens or closes."""
+        if "comm" in self.o.decode_pids and tid in self.comms and child not in self.comms:
+            if len(self.comms) >= MAX_ENDED:
+                self.comms.clear()
+            self.comms[child] = self.comms[tid]
 
     def close(self) -> None:
         for tid in list(self.pending):
@@ -1243,7 +1333,8 @@ class View:
         finally:
             self.learning = None
         if files.touched or p.call.name in UNWALKED or \
-                p.call.linux_errno() == ERESTART_RESTARTBLOCK:
+                p.call.linux_errno() == ERESTART_RESTARTBLOCK or \
+                p.launch or self._proc(p.start.pid).hiding:     # lines not of its records alone
             return
         if len(self.known) >= FAST_CACHE_LIMIT:
             self.known.clear()

@@ -12,8 +12,10 @@ process's trace holds the others too (for the strace view): this view leaves
 out such a PSIG and the siginfo that came with it (:mod:`.signals`).  It
 leaves out STRU iovdata too: data of iovecs that no descriptor moved (a
 failed writev's, process_vm_writev's: linux_plan's doc), which strace shows
-and FreeBSD's kernel never records (its GIO is data a descriptor moved); and
-STRU argvfault, what of a failed execve's argv or envp could not be read.
+and FreeBSD's kernel never records (its GIO is data a descriptor moved);
+STRU argvfault, what of a failed execve's argv or envp could not be read;
+STRU unmoved (a short write's data past what it moved) and STRU groupstop (a
+thread entering a group-stop), which FreeBSD never records.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ EJUSTRETURN = -2
 INVALID = "invalid record"
 SIGINFO_NAME = b"siginfo"
 # STRUs of ktrace's own, which FreeBSD's kernel never writes: always left out
-LINUX_ONLY_STRUCTS = (_plan.IOV_DATA.encode(), _plan.ARGV_FAULTS.encode())
+LINUX_ONLY_STRUCTS = (_plan.IOV_DATA.encode(), _plan.ARGV_FAULTS.encode(), _plan.UNMOVED.encode(),
+                      r.GROUPSTOP_NAME)
 # how the payloads of the STRUs this view screens begin
 SCREENED_STRUCTS = tuple(name + b"\0" for name in (SIGINFO_NAME, *LINUX_ONLY_STRUCTS))
 
@@ -176,7 +179,7 @@ class TextFormatter(LineView):
     def left_out(self, rec: r.Record) -> bool:
         """A Linux process's PSIG of a signal not acted on, and its STRU
         siginfo: the record after it, of the same event (thread and time);
-        every STRU iovdata and argvfault."""
+        every STRU iovdata, argvfault, unmoved and groupstop."""
         h = rec[0]
         if h.type == r.PSIG:
             unacted = (type(rec) is r.Psig and self.abis.get(h.pid).linux

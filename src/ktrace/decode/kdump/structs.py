@@ -146,11 +146,12 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
 
 # opaque buffers and bitmaps: printed as their bytes
 # ioc: an ioctl argument; buf: a failed call's written buffer; cmsghdr: a msghdr's control
-# data; iovdata: data of iovecs no descriptor moved (--json's text: plain kdump leaves it
-# out, as argvfault: what of a failed execve's argv or envp could not be read); regset:
-# ptrace's register set, a user_regs or user_fpregs part
+# data; iovdata: data of iovecs no descriptor moved, unmoved: a short write's data past
+# what it moved (--json's text: plain kdump leaves them out, as argvfault: what of a
+# failed execve's argv or envp could not be read); regset: ptrace's register set, a
+# user_regs or user_fpregs part
 BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "iovdata",
-                        "argvfault", "regset"}
+                        "unmoved", "argvfault", "regset"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
@@ -189,6 +190,14 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
                        {"flags": _HEX, "mode": lambda v: f"0{v:o}", "rdev": _HEX})
     if name == "sockinfo":
         return _sockinfo_text(data)
+    if name == "parent":
+        comm = r.parse_parent(data)
+        return "invalid record" if comm is None else _fields(name, {"comm": _quoted(comm)}, {})
+    if name == "groupstop":
+        signo = r.parse_groupstop(data)
+        if signo is None:
+            return "invalid record"
+        return f"struct groupstop {{signo={signal_name(signo) or signo}}}"
     f = S.fixed(name, data)
     if f is None:
         return "unknown structure" if name not in S.FIXED else "invalid record"

@@ -33,6 +33,11 @@ class Call:
     to set, nothing by default."""
 
     pid_note: Callable[[int, str], str] = staticmethod(no_pid_note)
+    # The view's too: process ``pid``'s descriptor table as it follows it (a
+    # files.Files; None when unknown), and how -y prints a descriptor of it
+    # (strace's printfd_pid; the bare number when unknown)
+    files_of: Callable[[int], object] = staticmethod(lambda pid: None)
+    fd_text_of: Callable[[int], Callable[[int], str]] = staticmethod(lambda pid: str)
 
     def __init__(self, name: str, nr: int, args: tuple[int, ...], opts: StraceOptions,
                  fd_text: Callable[[int], str] = str):

@@ -141,6 +141,20 @@ def _cmsg(c: Call, length: int, level: int, kind: int, data: bytes) -> str:
     return text + "}"
 
 
+def passed_fds(data: bytes | None) -> list[int]:
+    """The descriptors of the SCM_RIGHTS messages in recorded control data."""
+    fds: list[int] = []
+    at = 0
+    while data is not None and len(data) - at >= CMSGHDR.size:
+        length, level, kind = CMSGHDR.unpack_from(data, at)
+        if length < CMSGHDR.size:
+            break
+        if level == SOL_SOCKET and kind == SCM_RIGHTS:
+            fds += _words(data[at + CMSGHDR.size:at + length], "i")
+        at += (length + ALIGN - 1) & ~(ALIGN - 1)
+    return fds
+
+
 def msg_control_text(c: Call, addr: int, controllen: int, data: bytes | None) -> str:
     """decode_msg_control: the messages in ``data`` (msg_control's recorded
     bytes, ``controllen`` given), ``... /* ADDR */`` after the last whole one

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import stat
+from collections import deque
 
 from ... import record as r
 from ...abi import linux_structs as LS
 from .bpf import made_by_bpf
 from .call import AT_FDCWD, Call
+from .cmsg import passed_fds
 from .fdio import is_dup
 from .fmt import c_int
+from .ioctls import kvm
 from .pairing import NEW_FDS
 from .process import FORKS, made_pidfd
 from .structs import dev_numbers
@@ -33,8 +36,9 @@ KINDS = {"eventfd2": "anon_inode:[eventfd]", "epoll_create": "anon_inode:[eventp
          "fsopen": "anon_inode:[fscontext]", "fspick": "anon_inode:[fscontext]"}
 # calls that make two descriptors: (argument holding them, kind)
 PAIRS = {"pipe": (0, "pipe:"), "pipe2": (0, "pipe:"), "socketpair": (3, "socket:")}
-# calls whose new descriptors print inside their own arguments: pipe's [3, 4], clone's parent_tid=[3<...>]
-MADE_IN_ARGUMENTS = frozenset(PAIRS) | {"clone", "clone3"}
+# calls whose new descriptors print inside their own arguments: pipe's [3, 4], clone's
+# parent_tid=[3<...>], recvmsg's SCM_RIGHTS (Passing)
+MADE_IN_ARGUMENTS = frozenset(PAIRS) | {"clone", "clone3", "recvmsg"}
 # calls that open a path: (argument of the directory descriptor or None, of the path)
 OPENS = {"open": (None, 0), "creat": (None, 0), "openat": (0, 1), "openat2": (0, 1),
          "open_tree": (0, 1)}
@@ -133,6 +137,24 @@ def socket_name(call: Call, fd: int) -> str:
     return Socket(ino)
 
 
+def copied_name(call: Call, fd: int, original: str | None) -> str | None:
+    """-y's name of pidfd_getfd's copy ``fd`` of another process's descriptor,
+    whose name in that process's table is ``original``: the same file (strace
+    reads it from /proc/PID/fd); the STRU fdesc the call left tells a socket's
+    inode, a device's numbers, and whether the name the view has is still
+    the descriptor's (it does not see what an untraced process does)."""
+    d = made_fdesc(call, fd)
+    if d is not None and stat.S_ISSOCK(d.mode):
+        return Socket(d.ino)
+    if original is None or d is None:
+        return original
+    if type(original) is Socket:
+        return None               # a socket then, no more: the name is stale
+    name = _device_or_path(original, d)
+    # a device, or another one, where the name was not: stale too
+    return name if getattr(name, "details", None) == getattr(original, "details", None) else None
+
+
 class Files:
     """A descriptor table (shared by processes made with CLONE_FILES) and a cwd."""
 
@@ -145,6 +167,11 @@ class Files:
 
     def name(self, fd: int) -> str | None:
         return self.cwd if fd == AT_FDCWD else self.fds.get(fd)
+
+    def pidfd_process(self, fd: int) -> int | None:
+        """The process pidfd ``fd`` refers to, where the trace tells."""
+        name = self.fds.get(fd)
+        return name.pid if type(name) is Pidfd else None
 
     def track(self, call: Call) -> None:
         """What a successful call changed."""
@@ -171,6 +198,13 @@ class Files:
             kind = made_by_bpf(call)
             if kind is not None:
                 self.fds[ret] = kind
+        elif name == "ioctl" and (made := kvm.made_descriptor(call)) is not None:
+            self.fds[ret] = made
+        elif name == "pidfd_getfd":
+            pid = self.pidfd_process(c_int(call.arg(0)))
+            target = call.files_of(pid) if pid is not None else None
+            original = target.name(c_int(call.arg(1))) if target is not None else None
+            self._set(ret, copied_name(call, ret, original))
         elif name == "pidfd_open":
             self.fds[ret] = Pidfd(c_int(call.arg(0)))
         elif name in FORKS:
@@ -231,3 +265,39 @@ class Files:
         if path.startswith("/") or base is None:
             return path
         return os.path.normpath(os.path.join(base, path))
+
+
+class Passing:
+    """Descriptors in flight through Unix sockets (SCM_RIGHTS).  A sendmsg's
+    are queued, by name, for its socket's peer (``peer``: a socket inode's
+    peer's, from the trace's sockinfo); a recvmsg there gives the names to the
+    descriptors it made, one message's a call.  strace reads their names from
+    /proc as it prints recvmsg; a recording knows them from the sender's."""
+
+    MAX_QUEUED = 1024        # messages held in all: a hostile trace may send without end
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.queued: dict[int, deque] = {}
+        self.count = 0
+
+    def track(self, call: Call, files: Files) -> None:
+        if not call.ok or call.name not in ("sendmsg", "recvmsg"):
+            return
+        sending = call.name == "sendmsg"
+        fds = passed_fds(call.struct(1, "cmsghdr", exit=not sending))
+        ino = getattr(files.name(c_int(call.arg(0))), "ino", None)
+        if not fds or ino is None:
+            return
+        if sending:
+            peer = self.peer(ino)
+            if peer:
+                if self.count >= self.MAX_QUEUED:
+                    self.queued.clear()
+                    self.count = 0
+                self.queued.setdefault(peer, deque()).append([files.name(fd) for fd in fds])
+                self.count += 1
+        elif self.queued.get(ino):
+            self.count -= 1
+            for fd, name in zip(fds, self.queued[ino].popleft()):
+                files._set(fd, name)

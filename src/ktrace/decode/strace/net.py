@@ -260,7 +260,7 @@ def _sockbuf(c: Call, i: int) -> str:
     protocol = _netlink_protocol(c, c_int(c.arg(0)))
     if protocol is None:
         return readable_str(data, c.opts)
-    return netlink_text(data, protocol, c.opts, lambda pid: pid_text(c, pid))
+    return netlink_text(data, protocol, c.opts, lambda pid: pid_text(c, pid), c.fd_text)
 
 
 def _sockbuf_out(c: Call, i: int) -> str:
@@ -269,7 +269,8 @@ def _sockbuf_out(c: Call, i: int) -> str:
     protocol = _netlink_protocol(c, c_int(c.arg(0)))
     if rec is None or not c.ok or protocol is None:
         return p_buf(c, i) if c.ok else ptr(c.arg(i))
-    return netlink_text(rec.data[:c.arg(i + 1)], protocol, c.opts, lambda pid: pid_text(c, pid))
+    return netlink_text(rec.data[:c.arg(i + 1)], protocol, c.opts, lambda pid: pid_text(c, pid),
+                        c.fd_text)
 
 
 MSG = Arg(p_flags(L.MSG_FLAGS, "MSG_???"))

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import socket as _socket
 import struct as _struct
+from contextvars import ContextVar
 from itertools import chain
+from typing import Callable
 
 from ..xlat import LINUX as L
 from ..xlat import Xlat
@@ -197,8 +199,11 @@ nla_u8, nla_u16, nla_u32, nla_u64 = nla_int("B"), nla_int("H"), nla_int("I"), nl
 nla_s32, nla_x16, nla_x32 = nla_int("i"), nla_int("H", hexval), nla_int("I", hexval)
 nla_ifindex = nla_int("I", ifindex_text)
 nla_uid = nla_int("I", uid_text)
-# decode_nla_fd: the number (-y's path would need the process's descriptor table)
-nla_fd = nla_s32
+# decode_nla_fd's printfd: how -y prints a descriptor of the process that
+# sends the messages.  The attribute decoders are given bytes and options
+# alone: netlink_text sets it for the messages it decodes.
+FD_TEXT: ContextVar[Callable[[int], str]] = ContextVar("nla_fd_text", default=str)
+nla_fd = nla_int("i", lambda fd: FD_TEXT.get()(fd))
 nla_be16 = nla_int(">H", lambda value: f"htons({value})")
 nla_be64 = nla_int(">Q", lambda value: f"htobe64({value})")
 

@@ -47,7 +47,8 @@ _EXIT = {
     R.OUT_STRUCT: [(r.STRUCT, "")], R.INOUT_STRUCT: [(r.STRUCT, "")],
     R.OUT_INTERRUPTED: [(r.STRUCT, "")], R.IN_SIZED_STRUCT: [(r.STRUCT, "")],
     R.OUT_ARRAY: [(r.STRUCT_ARRAY, "")], R.INOUT_ARRAY: [(r.STRUCT_ARRAY, "")],
-    R.IN_BUF: [(r.GENIO, None), (r.STRUCT, plan.FAILED_BUF)], R.OUT_BUF: [(r.GENIO, None)],
+    R.IN_BUF: [(r.GENIO, None), (r.STRUCT, plan.FAILED_BUF), (r.STRUCT, plan.UNMOVED)],
+    R.OUT_BUF: [(r.GENIO, None)],
     R.IN_IOVEC: _IOV_DATA, R.OUT_IOVEC: _IOV_DATA, R.IN_MSGHDR: _IOV_DATA,
     R.OUT_MSGHDR: [(r.STRUCT, "msghdr"), (r.STRUCT, "sockaddr"), (r.STRUCT_ARRAY, "iovec"),
                    (r.STRUCT, "cmsghdr"), (r.GENIO, None)],
@@ -113,13 +114,15 @@ def _is(rec, kinds) -> bool:
 
 
 # Call.records' keys of the STRU fdesc records of the descriptors a call made
-# (linux_plan.NEW_DESCRIPTORS) and of the STRU sockinfo records of the
-# sockets it made or changed (linux_plan.SOCKET_STATES): no argument's
+# (linux_plan.NEW_DESCRIPTORS), of the STRU sockinfo records of the sockets
+# it made or changed (linux_plan.SOCKET_STATES) and of the STRU parent of a
+# getppid (linux_plan.PARENT_NAMED): no argument's
 NEW_FDS = plan.RESULT
 SOCKET_STATES = plan.FD_ARGUMENT
+PARENT = -4
 
 
-_CALL_STATES = {r.FDESC_NAME: NEW_FDS, r.SOCKINFO_NAME: SOCKET_STATES}
+_CALL_STATES = {r.FDESC_NAME: NEW_FDS, r.SOCKINFO_NAME: SOCKET_STATES, r.PARENT_NAME: PARENT}
 
 
 def pair(call: Call, records: list) -> None:
@@ -127,13 +130,28 @@ def pair(call: Call, records: list) -> None:
     wanted = slots(plan.plan_for_call(call.nr, call.args), call.args)
     call.records = {}
     at = 0
+    gio = None            # the argument whose one GIO came last: a next one is a part of it
     for rec in records:
         if type(rec) is r.Struct and rec.name in _CALL_STATES:
             call.records.setdefault(_CALL_STATES[rec.name], []).append(rec)
             continue
+        if gio is not None and _joined(call.records[gio], rec):
+            continue
+        gio = None
         for k in range(at, len(wanted)):
             i, kinds, repeated = wanted[k]
             if _is(rec, kinds):
                 call.records.setdefault(i, []).append(rec)
                 at = k if repeated else k + 1
+                gio = i if type(rec) is r.Genio and not repeated else None
                 break
+
+
+def _joined(recs: list, rec) -> bool:
+    """A read's or write's data past linux_plan.GIO_PART bytes comes as more
+    GIO records: is ``rec`` one, joined to the GIO before (the last of ``recs``)?"""
+    first = recs[-1]
+    if type(rec) is not r.Genio or (first.fd, first.rw) != (rec.fd, rec.rw):
+        return False
+    recs[-1] = first._replace(data=first.data + rec.data)
+    return True

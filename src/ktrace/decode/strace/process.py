@@ -185,6 +185,7 @@ def _clone3(c: Call, i: int) -> str:
 
 
 FORKS = {"clone", "clone3", "fork", "vfork"}
+WAITS = {"wait4", "waitid"}          # calls that may reap a child (reaped)
 EXECS = {"execve", "execveat"}
 CLONE_FILES = _CF("CLONE_FILES")
 
@@ -293,6 +294,49 @@ def _rusage(c: Call, i: int) -> str:
     return rusage_text(data, c)
 
 
+_P_PID, _P_PGID, _P_PIDFD = (L.IDTYPES.value(n) for n in ("P_PID", "P_PGID", "P_PIDFD"))
+_CLD_ENDS = {L.CLD_CODES.value(n) for n in ("CLD_EXITED", "CLD_KILLED", "CLD_DUMPED")}
+_SIGCHLD = L.SIGNALS.value("SIGCHLD")
+WNOWAIT, WSTOPPED, WCONTINUED = (L.WAIT4_OPTIONS.value(n)
+                                 for n in ("WNOWAIT", "WSTOPPED", "WCONTINUED"))
+
+
+def reaped(c: Call) -> int | None:
+    """The child a successful wait4 or waitid reaped (its pid names nothing
+    from then on), where the call's records tell."""
+    if not c.ok:
+        return None
+    if c.name == "wait4" and c.retval > 0:
+        data = c.struct(1, "int")
+        if data is not None and len(data) >= 4:
+            status = int.from_bytes(data[:4], "little") & 0xFFFF
+            return c.retval if status & 0x7F != 0x7F and status != 0xFFFF else None
+        return c.retval if not c.arg(2) & (WSTOPPED | WCONTINUED) else None
+    if c.name == "waitid" and not c.arg(3) & WNOWAIT:
+        data = c.struct(2, "siginfo")
+        if data is not None and len(data) >= T.SIGINFO_SIZE:
+            signo, _, code = LS.SIGINFO_HEAD.unpack_from(data)
+            pid = LS.SI_SENDER.unpack_from(data)[0]
+            return pid if signo == _SIGCHLD and code in _CLD_ENDS and pid > 0 else None
+    return None
+
+
+def _waitid_id(c: Call, i: int) -> str:
+    """waitid's id, as its idtype says: a process, a pidfd, a process group."""
+    idtype, who = c.arg(0) & 0xFFFFFFFF, c_int(c.arg(i))
+    if idtype == _P_PID:
+        return pid_text(c, who, PT_TGID)
+    if idtype == _P_PGID:
+        return pid_text(c, who, PT_PGID)
+    return c.fd_text(who) if idtype == _P_PIDFD else str(who)
+
+
+def _waitid_siginfo(data: bytes, c: Call) -> str:
+    """waitid's siginfo, printed at its exit: a child it reaped is gone then
+    (no comm for --decode-pids=comm)."""
+    return T.siginfo_text(data, c.fd_text, None if reaped(c) is not None else c.pid_note)
+
+
 def _wait4_rusage(c: Call, i: int) -> str:
     """wait4 prints the rusage only for a child it reaped (a positive pid)."""
     return _rusage(c, i) if c.ok and c.retval > 0 else ptr(c.arg(i))
@@ -336,6 +380,14 @@ def _kcmp_fd(c: Call, pid: int, fd: int) -> str:
     known here only as the tracee's own (any real pid: assumed to be it)."""
     fd = c_int(fd)
     return c.fd_text(fd) if pid > 0 else str(fd)
+
+
+def _target_fd(c: Call, i: int) -> str:
+    """pidfd_getfd's descriptor of the process its pidfd refers to (printfd_pid)."""
+    files = getattr(c, "files", None)
+    pid = files.pidfd_process(c_int(c.arg(0))) if files is not None else None
+    fd = c_int(c.arg(i))
+    return c.fd_text_of(pid)(fd) if pid is not None else str(fd)
 
 
 def _kcmp(c: Call, i: int) -> str:
@@ -546,9 +598,8 @@ SYSCALLS = {
     "clone3": (Arg(_clone3), Arg(_clone3_rest, exit=_clone3_waits, lead=True)),
     "exit": (INT,), "exit_group": (INT,),
     "wait4": (TGID_PGID, at_exit(_wait_status), WAIT4_OPTIONS, at_exit(_wait4_rusage)),
-    "waitid": (Arg(p_xval(L.IDTYPES, "P_???")), INT,
-               at_exit(p_struct("siginfo", lambda data, c: T.siginfo_text(data, c.fd_text))),
-               WAIT4_OPTIONS, RUSAGE),
+    "waitid": (Arg(p_xval(L.IDTYPES, "P_???")), Arg(_waitid_id),
+               at_exit(p_struct("siginfo", _waitid_siginfo)), WAIT4_OPTIONS, RUSAGE),
     "kill": (TGID_PGID, SIGNAL), "tkill": (TID, SIGNAL), "tgkill": (TGID, TID, SIGNAL),
     "set_tid_address": (PTR,), "set_robust_list": (PTR, ULONG),
     "get_robust_list": (TID, at_exit(printnum("long", ptr)), at_exit(printnum("long", str))),
@@ -574,8 +625,7 @@ SYSCALLS = {
     "setpriority": (Arg(p_xval(L.PRIO_WHICH, "PRIO_???")),
                     _who(L.PRIO_WHICH, "PRIO_PROCESS", "PRIO_PGRP"), INT),
     "pidfd_open": (TGID, Arg(p_flags(L.PIDFD_OPEN_FLAGS, "PIDFD_???"))),
-    # the target descriptor is another process's: its path is not known here
-    "pidfd_getfd": (FD, INT, Arg(lambda c, i: hexval(c.arg(i) & 0xFFFFFFFF))),
+    "pidfd_getfd": (FD, Arg(_target_fd), Arg(lambda c, i: hexval(c.arg(i) & 0xFFFFFFFF))),
     "ioprio_get": (IOPRIO_WHO, _who(L.IOPRIO_WHO, "IOPRIO_WHO_PROCESS", "IOPRIO_WHO_PGRP")),
     "ioprio_set": (IOPRIO_WHO, _who(L.IOPRIO_WHO, "IOPRIO_WHO_PROCESS", "IOPRIO_WHO_PGRP"),
                    Arg(lambda c, i: named(ioprio_text(c.arg(i)), c.arg(i), str(c_int(c.arg(i)))))),

@@ -115,6 +115,11 @@ class Sockets:
         if peer is not None and not peer.peer_ino and peer.protocol == info.protocol:
             self.latest[info.peer_ino] = peer._replace(peer_ino=info.ino)
 
+    def peer(self, ino: int) -> int | None:
+        """The inode of the socket ``ino`` is connected to, where the trace says."""
+        info = self.latest.get(ino)
+        return info.peer_ino if info is not None else None
+
     def text(self, sock: Socket) -> str:
         """-yy's text of the socket."""
         ino = sock.ino

@@ -58,7 +58,7 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define MAX_EXEC_STRINGS 256		/* argv/envp strings of a failed execve */
 #define MAX_CASES	128
 #define SOCKADDR_MAX	128		/* most sockaddr bytes of a msghdr recorded */
-#define SMALL_IO	16		/* GIO data read through the stack (see emit_gio) */
+#define SMALL_IO	16		/* GIO data read through the stack (see ktr_gio) */
 
 #define X86_PF_WRITE	(1 << 1)
 #define X86_PF_INSTR	(1 << 4)
@@ -95,6 +95,10 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define NR_OPENAT	257
 #define NR_OPEN_TREE	428
 #define NR_OPENAT2	437
+/* ... and pidfd_getfd: its result, whatever it is */
+#define NR_PIDFD_GETFD	438
+/* getppid: STRU parent, the name of the process it names (linux_plan.PARENT_NAMED) */
+#define NR_GETPPID	110
 #define S_IFMT		00170000
 #define S_IFCHR		0020000
 #define S_IFSOCK	0140000
@@ -208,7 +212,7 @@ struct ureq {
 	__u8	str;			/* a NUL-terminated string (NUL not kept): len bytes and its NUL read */
 	__u8	kernel;			/* src is kernel memory */
 	__u8	namelen;		/* ktr_emit()'s own (see there) */
-	__u8	pad;
+	__u8	resident;		/* what is in memory of it (as a GIO's), not all or nothing */
 };
 
 /* One CPU's batch in the making, and the event being recorded */
@@ -780,7 +784,7 @@ __noinline int ktr_emit(void)
 				got = len;
 		} else if (bpf_probe_read_user(dst, len, (const void *)r->src) == 0) {
 			got = len;
-		} else if (r->type == KTR_GENIO) {
+		} else if (r->type == KTR_GENIO || r->resident) {
 			got = ktr_resident(dst - st->buf, len, r->src);
 		} else {
 			got = -1;
@@ -887,53 +891,102 @@ static __always_inline __u64 genio_fixed(int fd, int rw)
 	return (__u32)fd | ((__u64)rw << 32);
 }
 
-/*
- * GIO of ``ret`` bytes at ``buf`` (a read or write of descriptor ``fd``),
- * inline: the common case of the syscall exit.
- */
-/*
- * The ``n`` (at most SMALL_IO) bytes at ``buf`` into this CPU's stage at
- * ``at``, through the stack: the usercopy checks of a stack buffer are
- * cheaper.  The bytes read (ktr_resident's when not all are there).  A
- * function of its own: the buffer is off ktr_sys_exit's frame, the deepest
- * of the chains of calls whose stacks add up (512 bytes at most).
- */
-__noinline int ktr_small_io(__u32 at, __u32 n, __u64 buf)
-{
-	struct stage *st = my_stage();
-	__u64 small[SMALL_IO / 8];
+_Static_assert(PLAN_GIO_PART == MAX_DATA, "a GIO part is the largest record's data");
 
-	checked(n);		/* the bound checked is the one the read gets */
-	if (!st || n > SMALL_IO || at > STAGE_LIMIT)
+
+/*
+ * The GIO records after the first of a read or write of more than MAX_DATA
+ * bytes: ``most`` bytes of ``buf`` in all (within the genio size), in parts
+ * of MAX_DATA (linux_plan.GIO_PART), up to the first one not all in memory.
+ * A bounded loop, not LOOP(): Debian 6.1's verifier refused the bpf_loop
+ * callback ("back-edge").
+ */
+__noinline int ktr_gio_parts(int fd_rw, __u64 buf, __u64 most)
+{
+	struct stage *st = resume();
+
+	if (!st)
 		return 0;
-	if (n && bpf_probe_read_user(small, n, (const void *)buf))
-		return ktr_resident(at, n, buf);
-	__builtin_memcpy(&st->buf[at], small, SMALL_IO);
-	return n;
+	if (most > PLAN_GIO_PARTS_MAX * MAX_DATA)
+		most = PLAN_GIO_PARTS_MAX * MAX_DATA;
+	for (__u32 k = 1; k < PLAN_GIO_PARTS_MAX; k++) {
+		__u64 done = (__u64)k * MAX_DATA;
+
+		if (done >= most)
+			break;
+		st->req = (struct ureq){.fixed = genio_fixed(fd_rw >> 1, fd_rw & 1),
+					.src = buf + done, .type = KTR_GENIO, .flen = 8,
+					.len = most - done < MAX_DATA ? most - done : MAX_DATA};
+		if (ktr_emit() != MAX_DATA)
+			break;		/* the last part, or one not all in memory */
+	}
+	return 0;
 }
 
-static __always_inline void emit_gio(struct stage *st, int fd, int rw, __u64 buf, long ret)
+/*
+ * STRU unmoved of a write of ``count`` bytes at ``buf`` that moved ``ret``
+ * (all in its GIO: within the genio size), when it moved fewer: what is in
+ * memory of the next min(count - ret, GIO_PART) bytes (linux_plan's doc).
+ */
+__noinline int ktr_unmoved(__u64 buf, __u64 count, long ret)
 {
-	__u32 n = ret > st->genio ? st->genio : ret;
+	struct stage *st = resume();
+
+	if (!st || ret < 0 || ret >= count || ret > st->genio || !(st->fac & KTRFAC(KTR_STRUCT)))
+		return 0;
+	st->req = (struct ureq){.src = buf + ret, .type = KTR_STRUCT, .type_id = PLAN_TYPE_UNMOVED,
+				.resident = 1,
+				.len = count - ret < MAX_DATA ? count - ret : MAX_DATA};
+	ktr_emit();
+	return 0;
+}
+
+/*
+ * GIO of ``ret`` bytes at ``buf`` (a read or write of descriptor ``fd``):
+ * the common case of the syscall exit.  More than MAX_DATA bytes (within the
+ * genio size) take more records (ktr_gio_parts).  A function of its own: off
+ * ktr_sys_exit's frame, the first of the deepest chain of calls, whose stacks
+ * add up (512 bytes at most).
+ */
+__noinline int ktr_gio(__u32 fd, __u32 rw, __u64 buf, long ret)
+{
+	struct stage *st = resume();
 	long got;
 	int off;
 	__u8 *dst;
+	__u32 n;
 
+	if (!st)
+		return 0;
+	n = ret > st->genio ? st->genio : ret;
 	if (n > MAX_DATA)
 		n = MAX_DATA;
 	off = rec_begin(st, HDR + sizeof(struct ktr_genio) + n);
 	if (off < 0)
-		return;
+		return 0;
 	dst = &st->buf[off + HDR];
 	*(__u64 *)dst = genio_fixed(fd, rw);
 	got = n;
-	if (n <= SMALL_IO)
-		got = ktr_small_io(off + HDR + 8, n, buf);
-	else if (bpf_probe_read_user(dst + 8, n, (const void *)buf))
+	if (n <= SMALL_IO) {
+		/* through the stack: the usercopy checks of a stack buffer are cheaper */
+		__u64 small[SMALL_IO / 8];
+
+		checked(n);		/* the bound checked is the one the read gets */
+		if (n > SMALL_IO)
+			n = SMALL_IO;
+		if (n && bpf_probe_read_user(small, n, (const void *)buf))
+			got = ktr_resident(off + HDR + 8, n, buf);
+		else
+			__builtin_memcpy(dst + 8, small, SMALL_IO);
+	} else if (bpf_probe_read_user(dst + 8, n, (const void *)buf)) {
 		got = ktr_resident(off + HDR + 8, n, buf);
+	}
 	got &= MAX_DATA * 2 - 1;
 	header(st, off, KTR_GENIO, sizeof(struct ktr_genio) + got);
 	rec_end(st, off, HDR + sizeof(struct ktr_genio) + got);
+	if (got == MAX_DATA && ret > MAX_DATA && st->genio > MAX_DATA)
+		ktr_gio_parts(fd << 1 | rw, buf, ret > st->genio ? st->genio : ret);
+	return 0;
 }
 
 /*
@@ -1619,9 +1672,11 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 		break;
 	case ROLE_IN_BUF:
 	case ROLE_OUT_BUF:
-		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
-			emit_gio(st, fd, s.role == ROLE_IN_BUF, addr, length_of(st, &s, ret));
-		else if (PLAN_BUF_ON_FAILURE && ret < 0 && s.role == ROLE_IN_BUF)
+		if (ret >= 0 && (fac & KTRFAC(KTR_GENIO))) {
+			ktr_gio(fd, s.role == ROLE_IN_BUF, addr, length_of(st, &s, ret));
+			if (s.role == ROLE_IN_BUF)
+				ktr_unmoved(addr, arg_at(st, i + PLAN_BUF_COUNT), ret);
+		} else if (PLAN_BUF_ON_FAILURE && ret < 0 && s.role == ROLE_IN_BUF)
 			emit_readable(st, PLAN_TYPE_BUF, addr, arg_at(st, i + PLAN_BUF_COUNT));
 		break;
 	case ROLE_IN_IOVEC:
@@ -1878,6 +1933,32 @@ __noinline int ktr_emit_fdesc(__u32 fd, __u32 devices_only)
 }
 
 /*
+ * STRU parent: the comm of the current task's parent process, the one getppid
+ * names (real_parent; /proc/PID/comm of a process is its leader's)
+ */
+__noinline int ktr_emit_parent(void)
+{
+	struct stage *st = resume();
+	struct task_struct *leader;
+	int off;
+
+	if (!st)
+		return 0;
+	leader = BPF_CORE_READ(bpf_get_current_task_btf(), real_parent, group_leader);
+	off = rec_begin(st, HDR + sizeof(KTR_PARENT_NAME) + KTR_PARENT_SIZE);
+	if (off < 0)
+		return 0;
+	__builtin_memcpy(&st->buf[off + HDR], KTR_PARENT_NAME, sizeof(KTR_PARENT_NAME));
+	__builtin_memset(&st->buf[off + HDR + sizeof(KTR_PARENT_NAME)], 0, KTR_PARENT_SIZE);
+	if (leader)
+		bpf_probe_read_kernel_str(&st->buf[off + HDR + sizeof(KTR_PARENT_NAME)],
+					  KTR_PARENT_SIZE, &leader->comm);
+	header(st, off, KTR_STRUCT, sizeof(KTR_PARENT_NAME) + KTR_PARENT_SIZE);
+	rec_end(st, off, HDR + sizeof(KTR_PARENT_NAME) + KTR_PARENT_SIZE);
+	return 0;
+}
+
+/*
  * The parts of the kernel's private socket types read for a sockinfo, as
  * CO-RE flavours: a kernel built with af_unix as a module has no unix_sock
  * in vmlinux's BTF, and a program that named it would not load there (each
@@ -2018,8 +2099,9 @@ __noinline int ktr_emit_sockinfo(__u32 fd)
 }
 
 /*
- * STRU fdesc of each socket a call made, and of a device a call opened
- * (linux_plan's doc: strace -y's socket:[INODE], -yy's device numbers);
+ * STRU fdesc of each socket a call made, of a device a call opened, and of
+ * pidfd_getfd's new descriptor (linux_plan's doc: strace -y's socket:[INODE],
+ * -yy's device numbers);
  * then STRU sockinfo of each socket a call made or may have changed
  * (linux_plan's SOCKET_STATES: a bind's, listen's or connect's whatever the
  * result)
@@ -2050,6 +2132,10 @@ static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs
 	} else if (nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_CREAT ||
 		   nr == NR_OPEN_TREE) {
 		ktr_emit_fdesc(ret, 1);
+	} else if (nr == NR_PIDFD_GETFD) {
+		ktr_emit_fdesc(ret, 0);
+	} else if (nr == NR_GETPPID) {
+		ktr_emit_parent();
 	} else if (nr == NR_SOCKETPAIR) {
 		ktr_socketpair(regs->r10);
 	}
@@ -2362,9 +2448,11 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 			if (late & (1u << i))
 				ktr_arg_entry(i, 1, 0);
 		}
-		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO)))
-			emit_gio(st, regs->di, ps->fast_gio, regs->si, ret);
-		else if (PLAN_BUF_ON_FAILURE && returns && ps->fast_gio == 1 && ret < 0)
+		if (returns && ps->fast_gio >= 0 && ret >= 0 && (fac & KTRFAC(KTR_GENIO))) {
+			ktr_gio(regs->di, ps->fast_gio, regs->si, ret);
+			if (ps->fast_gio == 1)	/* a write: dx its count (argument 1 + PLAN_BUF_COUNT) */
+				ktr_unmoved(regs->si, regs->dx, ret);
+		} else if (PLAN_BUF_ON_FAILURE && returns && ps->fast_gio == 1 && ret < 0)
 			emit_readable(st, PLAN_TYPE_BUF, regs->si, regs->dx);	/* dx: argument 1 + PLAN_BUF_COUNT */
 		for (int i = 0; i < 6 && todo; i++) {
 			if (todo & (1u << i))
@@ -2583,18 +2671,82 @@ static __noinline void switch_record(struct stage *st, struct task_struct *task,
 	emit_fixed(st, KTR_CSW, &c, sizeof(c));
 }
 
+/* -------------------------------------------------------- group-stops */
+
+#define TASK_STOPPED_BIT	0x4	/* the kernel's __TASK_STOPPED */
+#define TASK_TRACED_BIT		0x8	/* __TASK_TRACED */
+#define JOBCTL_STOP_SIGMASK	0xffff	/* task->jobctl: the group-stop's signal */
+#define PTRACE_EVENT_STOP	128
+/* SIGSTOP TSTP TTIN TTOU */
+#define STOP_SIGNALS	((1u << 19) | (1u << 20) | (1u << 21) | (1u << 22))
+
+/* Before 5.14 the task's state was ``state`` (a flavor of the old layout, for CO-RE) */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)task, state);
+}
+
+/*
+ * The signal of a group-stop ``task`` is switching out into, or 0: stopped
+ * (TASK_STOPPED: the signal is in its jobctl), or, seized by ktrace's
+ * holder, trapped for it (TASK_TRACED with the exit code a ptracer's wait
+ * gets: PTRACE_EVENT_STOP << 8 | the stop signal; SIGTRAP for any other trap).
+ */
+static __always_inline int group_stop_signal(struct task_struct *task)
+{
+	unsigned int state = task_state(task);
+	int sig;
+
+	if (state & TASK_STOPPED_BIT)
+		return BPF_CORE_READ(task, jobctl) & JOBCTL_STOP_SIGMASK;
+	if (!(state & TASK_TRACED_BIT))
+		return 0;
+	sig = BPF_CORE_READ(task, exit_code);
+	if (sig >> 8 != PTRACE_EVENT_STOP)
+		return 0;
+	sig &= 0x1f;
+	return (1u << sig) & STOP_SIGNALS ? sig : 0;
+}
+
+/* STRU groupstop of the current task, entering a group-stop by ``sig`` (traced for s) */
+static __noinline void group_stop_record(struct stage *st, int sig)
+{
+	struct ktr_groupstop g = {.name = KTR_GROUPSTOP_NAME, .signo = sig};
+	struct who w;
+
+	if (current_who(&w) || !maybe(w.pid) || proc_load(st, w.pid) ||
+	    !(st->fac & KTRFAC(KTR_PSIG)))
+		return;
+	ev_begin(st, &w);
+	emit_fixed(st, KTR_STRUCT, &g, sizeof(g));
+}
+
+/*
+ * Context switches: CSW records (w), and a thread entering a group-stop
+ * (s): it switches out stopped, not preempted (a preempted one runs again
+ * to stop).
+ */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(ktr_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct stage *st = my_stage();
-	int csw;
+	int csw, stop;
 
 	if (!st || st->busy)
 		return 0;
+	stop = preempt ? 0 : group_stop_signal(prev);
 	csw = ktr_live.csw_inherited + ktr_live.csw_attached > 0;
-	if (!csw && !st->pos)
+	if (!csw && !st->pos && !stop)
 		return 0;
 	st->busy = 1;
+	if (stop)
+		group_stop_record(st, stop);
 	if (csw)
 		switch_record(st, prev, 1, preempt);
 	if (st->pos)

@@ -144,6 +144,10 @@ struct ktr_fdesc {
 	__u64	ino;			/* the file's inode number */
 };
 
+/* STRU "parent" (record.py's PARENT): the comm of the process getppid names */
+#define KTR_PARENT_NAME		"parent"
+#define KTR_PARENT_SIZE		16	/* the kernel's TASK_COMM_LEN */
+
 /*
  * STRU "sockinfo" (record.py's SOCKINFO): a socket's state, for strace's -yy.
  * The addresses are of their lengths (0: none), the rest of each zeros.
@@ -160,6 +164,13 @@ struct ktr_sockinfo {
 	__u8	remote[28];		/* an inet socket's peer's, as getpeername */
 	__u32	pad;
 };
+
+/* STRU "groupstop" (record.py's GROUPSTOP): a thread entering a group-stop */
+#define KTR_GROUPSTOP_NAME	"groupstop"
+struct ktr_groupstop {
+	char	name[sizeof(KTR_GROUPSTOP_NAME)];
+	__s32	signo;			/* the stop signal */
+} __attribute__((packed));
 
 /*
  * One ring-buffer sample: a batch of whole records of one process, or a

@@ -27,7 +27,8 @@ from ...platform import procfs
 from ...platform import ptrace as pt
 from .. import FACILITIES, Engine, ProcSettings
 from . import hooks, signals
-from .syscalls import F_GENIO, Call, CallPlan, Plans, Stop, run_entry, run_exit
+from .syscalls import (F_GENIO, F_STRUCT, Call, CallPlan, Plans, Stop, gio_parts, run_entry,
+                       run_exit, unmoved)
 from .tracee import Process, Thread
 from .waker import Waker
 from .inject import SeccompInstaller, wanted
@@ -558,9 +559,18 @@ class PtraceEngine(Engine):
             genio = proc.genio if proc.genio is not None else self.genio(proc)
             n = rval if rval < genio else genio
             i, fd, rw = cp.buf
-            data = self.mem.read(pid, call.args[i], n) if n > 0 else b""
-            out.append(r.pack_record(r.GENIO, r.genio_payload(call.args[fd] & INT_MASK, rw, data),
-                                     pid, tid, comm, now, cpu))
+            if n <= lp.GIO_PART:
+                parts = [self.mem.read(pid, call.args[i], n) if n > 0 else b""]
+            else:
+                parts = gio_parts(self.mem, pid, call.args[i], n)
+            for data in parts:
+                out.append(r.pack_record(r.GENIO, r.genio_payload(call.args[fd] & INT_MASK, rw,
+                                                                  data), pid, tid, comm, now, cpu))
+            tail = unmoved(self.mem, pid, call.args[i], call.args[i + lp.BUF_COUNT], rval,
+                           genio) if rw and flags & F_STRUCT else None
+            if tail is not None:
+                out.append(r.pack_record(r.STRUCT, r.struct_payload(lp.UNMOVED.encode(), tail),
+                                         pid, tid, comm, now, cpu))
         if flags & F_RET:
             out.append(r.pack_header(r.SYSRET, SYSRET_SIZE, pid, tid, comm, now, cpu))
             out.append(r.sysret_payload(cp.code, self._error(rval) if is_error else 0, rval))
@@ -683,6 +693,7 @@ class PtraceEngine(Engine):
             if not th.started:
                 self._first_stop(th, sig)
             elif sig in pt.STOP_SIGNALS:
+                signals.group_stop(self, th, sig)
                 self._group_stop(th)
             else:
                 self.resume(th)          # PTRACE_INTERRUPT, or the end of a LISTEN

@@ -1,4 +1,5 @@
-"""Signal-delivery stops: PSIG records, and the signal always re-injected.
+"""Signal-delivery stops: PSIG records, and the signal always re-injected;
+group-stops: STRU groupstop.
 
 A PSIG is followed by ``STRU siginfo`` (the raw siginfo_t the stop's
 PTRACE_GETSIGINFO returned) when the process is traced for structs (``t``)
@@ -86,6 +87,15 @@ def delivery_stop(engine, th: Thread, sig: int) -> None:
     if handler > SIG_IGN and sa_flags & SA_RESETHAND:
         proc.actions[sig] = (SIG_DFL, 0)
     engine.resume(th, sig)
+
+
+def group_stop(engine, th: Thread, sig: int) -> None:
+    """The thread entered a group-stop by ``sig``: STRU groupstop (record.py's
+    GROUPSTOP), written with the process's signals (``s``)."""
+    if th.proc.flags & F_PSIG:
+        st = engine.begin(th)
+        st.add(r.STRUCT, r.groupstop_payload(sig))
+        engine.emit(st)
 
 
 def _probe_done(engine, th: Thread, sig: int) -> None:

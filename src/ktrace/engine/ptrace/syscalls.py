@@ -513,10 +513,41 @@ def _genio(st: Stop, fd: int, rw: int, data: bytes) -> None:
         st.add(r.GENIO, r.genio_payload(fd, rw, data))
 
 
+def gio_parts(mem, pid: int, addr: int, n: int) -> list[bytes]:
+    """The data of a read's or write's GIO records: ``n`` bytes at ``addr`` (n
+    within the genio size), in parts of GIO_PART bytes, GIO_PARTS_MAX at most,
+    up to the first not all read (linux_plan's doc; the bpf program's
+    ktr_gio_parts)."""
+    parts: list[bytes] = []
+    n = min(n, lp.GIO_PART * lp.GIO_PARTS_MAX)
+    for at in range(0, n, lp.GIO_PART):
+        part = min(n - at, lp.GIO_PART)
+        parts.append(mem.read(pid, addr + at, part))
+        if len(parts[-1]) < part:
+            break
+    return parts or [b""]
+
+
+def unmoved(mem, pid: int, addr: int, count: int, moved: int, genio: int) -> bytes | None:
+    """STRU unmoved's data of a write of ``count`` bytes at ``addr`` that moved
+    ``moved`` (all in its GIO): what is readable of the next min(count - moved,
+    GIO_PART); None for a write not short (linux_plan's doc)."""
+    if not 0 <= moved < count or moved > genio:
+        return None
+    return mem.read(pid, addr + moved, min(count - moved, lp.GIO_PART))
+
+
 def buf_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
-    n = min(_clamp(rval), st.genio)
-    data = st.mem.read(st.pid, call.args[i], n) if n else b""
-    _genio(st, call.args[spec.fd] & 0xFFFFFFFF, 1 if spec.role == Role.IN_BUF else 0, data)
+    fd, rw = call.args[spec.fd] & 0xFFFFFFFF, 1 if spec.role == Role.IN_BUF else 0
+    first, *more = gio_parts(st.mem, st.pid, call.args[i], min(_clamp(rval), st.genio))
+    _genio(st, fd, rw, first)
+    if st.flags & F_GENIO:
+        for data in more:
+            st.add(r.GENIO, r.genio_payload(fd, rw, data))
+    if rw and st.flags & F_STRUCT:
+        tail = unmoved(st.mem, st.pid, call.args[i], call.args[i + lp.BUF_COUNT], rval, st.genio)
+        if tail is not None:
+            st.add(r.STRUCT, r.struct_payload(lp.UNMOVED.encode(), tail))
 
 
 def buf_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -679,6 +710,19 @@ def new_descriptors_exit(st: Stop, call: Call, where: int, spec, rval: int) -> N
             _fdesc(st, fd, False)
 
 
+def parent_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
+    """STRU parent: the name of the thread's parent process (linux_plan's
+    PARENT_NAMED: what getppid named), as /proc gives it now."""
+    try:
+        with open(f"/proc/{st.pid}/status", "rb") as f:
+            ppid = next(int(line.split()[1]) for line in f if line.startswith(b"PPid:"))
+        with open(f"/proc/{ppid}/comm", "rb") as f:
+            comm = f.read(16).rstrip(b"\n")
+    except (OSError, StopIteration, ValueError, IndexError):
+        return
+    st.add(r.STRUCT, r.parent_payload(comm))
+
+
 def _sockinfo(st: Stop, fd: int) -> None:
     """STRU sockinfo of the thread's descriptor ``fd`` as it is now; nothing
     when it is no socket, or gone."""
@@ -807,6 +851,8 @@ class CallPlan:
         made = lp.new_descriptors().get(nr)
         if made is not None:
             exit_.append((made, None, new_descriptors_exit, F_STRUCT))
+        if nr in lp.parent_named():
+            exit_.append((lp.RESULT, None, parent_exit, F_STRUCT))
         sockets_at = lp.socket_states().get(nr)
         if sockets_at is not None:
             exit_.append((sockets_at, None, socket_states_exit, F_STRUCT))

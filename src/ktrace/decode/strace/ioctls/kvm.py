@@ -1,7 +1,7 @@
 """ioctl requests of strace's kvm.c (linux/kvm.h, x86-64's arch_kvm.c).
 
-A kvm_cpuid2's entries follow its head, past the request's _IOC size: they are
-not recorded, and print (with -v) as memory strace cannot read: their address.
+A kvm_cpuid2's entries follow its head, past the request's _IOC size: the
+engines record them with it (linux_plan.IOCTL_KVM).
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ _SREGS_TAIL = struct.Struct("<6Q Q 4Q")  # cr0 cr2 cr3 cr4 cr8 efer, apic_base, 
 _SREGS_SIZE = len(_SEGMENTS) * _SEGMENT.size + len(_DTABLES) * _DTABLE.size \
     + _SREGS_TAIL.size
 _CPUID2 = struct.Struct("<I4x")         # nent (the entries follow)
+# kvm_cpuid_entry2: function, index, flags, eax, ebx, ecx, edx, padding
+_CPUID_ENTRY = struct.Struct("<7I12x")
+KVM_CPUID_FLAGS = flag_bits("KVM_CPUID_FLAG_", ("SIGNIFCANT_INDEX", "STATEFUL_FUNC",
+                                                 "STATE_READ_NEXT"))
 
 
 def _memory_region_text(data: bytes, c: Call) -> str:
@@ -70,14 +74,27 @@ def _sregs_text(data: bytes, c: Call) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _cpuid_entry(data: bytes, offset: int) -> str:
+    function, index, entry_flags, eax, ebx, ecx, edx = _CPUID_ENTRY.unpack_from(data, offset)
+    return (f"{{function={hexval(function)}, index={hexval(index)}, "
+            f"flags={flags(KVM_CPUID_FLAGS, entry_flags, unknown='KVM_CPUID_FLAG_???')}, "
+            f"eax={hexval(eax)}, ebx={hexval(ebx)}, ecx={hexval(ecx)}, edx={hexval(edx)}}}")
+
+
 def _cpuid2_text(data: bytes, c: Call) -> str:
+    """A kvm_cpuid2 and (-v) its entries, recorded after its head
+    (linux_plan.IOCTL_KVM): their address when they were not."""
     nent = _CPUID2.unpack_from(data)[0]
+    end = _CPUID2.size + nent * _CPUID_ENTRY.size
     if not nent:
         entries = "[]"
     elif c.abbrev:
         entries = "[...]"
-    else:
+    elif len(data) < end:
         entries = ptr(c.arg(2) + _CPUID2.size)
+    else:
+        entries = "[" + ", ".join(_cpuid_entry(data, at)
+                                  for at in range(_CPUID2.size, end, _CPUID_ENTRY.size)) + "]"
     return f"{{nent={nent}, entries={entries}}}"
 
 
@@ -94,6 +111,19 @@ NAMES = {
     "KVM_SET_SREGS": iow(KVMIO, 0x84, _SREGS_SIZE),
     "KVM_SET_CPUID2": iow(KVMIO, 0x90, _CPUID2.size),
 }
+
+
+def made_descriptor(c: Call) -> str | None:
+    """-y's name of the descriptor a successful ioctl ``c`` made, when it is
+    kvm's: what the kernel's anon_inode_getfd names it (kvm_dev_ioctl_create_vm's
+    ``kvm-vm``, create_vcpu_fd's ``kvm-vcpu:ID``)."""
+    request = c.arg(1) & 0xFFFFFFFF
+    if request == NAMES["KVM_CREATE_VM"]:
+        return "anon_inode:kvm-vm"
+    if request == NAMES["KVM_CREATE_VCPU"]:
+        return f"anon_inode:kvm-vcpu:{c.arg(2) & 0xFFFFFFFF}"
+    return None
+
 
 REQUESTS: dict[str, Request] = {
     "KVM_CREATE_VCPU": Request(lambda c: str(c.arg(2) & 0xFFFFFFFF)),
