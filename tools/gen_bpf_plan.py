@@ -281,7 +281,8 @@ struct plan_syscall {{
 	char	name[8];	/* for CSW's wmesg */
 	__u8	entry_args;	/* bit i: argument i may record at entry */
 	__u8	exit_args;	/* bit i: argument i may record at exit (buf_arg aside) */
-	__s8	fast_gio;	/* the exit's only record: GIO 0 read/1 write of (arg 0, arg 1), -1 none */
+	__s8	fast_gio;	/* GIOs 0 read/1 write of (arg 0, arg 1), the exit's only records
+				   (with a short write's STRU unmoved); -1 none */
 	__u8	argv_arg;	/* execve's argv and envp arguments (ARGS/ENVS at exit), NO_ARG */
 	__u8	envp_arg;
 	struct plan_arg args[6];

@@ -78,6 +78,10 @@ QUICK = (
     "signal_receive", "getuid-creds", "ioctl_winsize",
     # data behind pointers, a cross-argument length, -ff's files
     "aio", "keyctl", "ipc_msgbuf", "net",
+    # sockets' states (-yy), a struct's arrays' own pointers, a union's command, an
+    # exec's unreadable strings, group stops, a copied descriptor
+    "net-yy-unix", "ioctl_v4l2", "btrfs", "bpf", "io_uring_register", "execve",
+    "orphaned_process_group", "pidfd_getfd-y",
 )
 
 

@@ -789,6 +789,25 @@ def parse_groupstop(data: bytes) -> int | None:
     return GROUPSTOP.unpack_from(data)[0] if len(data) >= GROUPSTOP.size else None
 
 
+# A Linux task's id in its own pid namespace, where that is not ktrace's
+# (the last of /proc's NSpid), which strace's --pidns-translation reads in
+# /proc as it prints: STRU "nspid", an int32.  Both engines write one,
+# outside any call, for each task a traced one's fork or clone made in such a
+# namespace (a process's after its PROCCTOR), when it traces syscalls
+# (``c``); FreeBSD's kernel records none, and FreeBSD's view leaves it out.
+NSPID = struct.Struct("<i")
+NSPID_NAME = b"nspid"
+
+
+def nspid_payload(tid: int) -> bytes:
+    return struct_payload(NSPID_NAME, NSPID.pack(tid))
+
+
+def parse_nspid(data: bytes) -> int | None:
+    """A STRU nspid's id, or None when too short."""
+    return NSPID.unpack_from(data)[0] if len(data) >= NSPID.size else None
+
+
 def capfail_payload(ctype: int, code: int, svflags: int, data: bytes) -> bytes:
     """FreeBSD 14 layout; the data union is padded to its full size."""
     return _P64.capfail.pack(ctype, code, svflags) + data.ljust(CAP_PATH_MAX, b"\0")

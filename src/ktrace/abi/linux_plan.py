@@ -582,7 +582,7 @@ ITEMS_FOLLOWED = 32
 # most URING_ITEMS_MAX of them are recorded): io_uring_files_update's fds (at 8, of
 # nr_args, the call's argument 3); io_uring_rsrc_register's and io_uring_rsrc_update2's
 # data (files or iovecs) and tags (u64s) after it, of their u32 nr
-URING_ITEMS_MAX = 4096
+URING_ITEMS_MAX = 2048     # 16-byte iovecs: 32 KiB, a bpf record's most
 URING_FDS = Pointee("int", ptr=8, count_at=0, width=4, elem=4, most=URING_ITEMS_MAX,
                     count_arg=3)
 
@@ -1117,9 +1117,10 @@ MAX_SET_TID = 32        # most set_tid entries (the kernel's and strace's limit)
 # optmem_max, the kernel's own limit of a socket's ancillary data (20 KiB to 128 KiB);
 # the bpf program's largest record holds 32 KiB
 MSG_CONTROL_MAX = 32768
-# most messages of a sendmmsg or recvmmsg whose parts are recorded: all the kernel
-# takes (UIO_MAXIOV), as strace prints with -v
-MMSG_MAX = 1024
+# most messages of a sendmmsg or recvmmsg whose parts are recorded (strace prints up
+# to UIO_MAXIOV, 1024, with -v; each is a step of a bounded loop the verifier walks:
+# 1024 took ktr_sys_exit's verification from 70,000 instructions to 240,000)
+MMSG_MAX = 32
 # most iocbs of an io_submit recorded (each with what it points to): strace
 # prints that many (its -s) unless -v; the struct iocb fields the engines read
 # (aio_lio_opcode, aio_buf, aio_nbytes: linux/aio_abi.h) and the opcodes whose

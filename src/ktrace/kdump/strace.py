@@ -334,8 +334,11 @@ class PidNamespaces:
     fork's result its child's in the parent's; unshare(CLONE_NEWPID) and
     clone(CLONE_NEWPID) say which processes are in a new namespace.  The first
     process is taken to be in the tracer's (nothing to translate) until one of
-    its results says otherwise.  A pid none of these has shown prints bare:
-    strace reads /proc while the program runs, which a recording cannot.
+    its results says otherwise.  A task a fork or clone made in a namespace
+    not the tracer's has its id there in a STRU nspid (its process placed by
+    its PROCCTOR before), which strace reads in /proc.  A pid none of these
+    has shown prints bare: strace reads /proc while the program runs, which a
+    recording cannot.
     """
 
     TRACERS = 0
@@ -391,6 +394,15 @@ class PidNamespaces:
             self.children[pid] = self._new()
         elif call.name == "setns" and c_int(call.arg(1)) in (0, CLONE_NEWPID):
             self.children[pid] = self._new()     # which namespace: the records do not say
+
+    def own_id(self, pid: int, tid: int, own: int) -> None:
+        """A STRU nspid: thread ``tid`` of process ``pid`` is ``own`` in its
+        namespace, which is not the tracer's (whatever the calls before said:
+        the process goes to a new one)."""
+        ns = self.of.get(pid, self.TRACERS)
+        if ns not in self.foreign:
+            ns = self.of[pid] = self._new()
+        self._map(ns, own, tid)
 
     def _map(self, ns: int, own: int, tracers: int) -> None:
         if own != tracers:
@@ -875,6 +887,11 @@ class View:
         if t == r.PROCDTOR:
             self._destroyed(h.pid, h)
             return
+        if type(rec) is r.Struct and rec.name == r.NSPID_NAME:
+            own = r.parse_nspid(rec.data)
+            if self.pidns is not None and own is not None and own > 0:
+                self.pidns.own_id(h.pid, tid, own)
+            return
         if self.o.pid and self.o.pid not in (h.pid, h.tid):
             return
         self.alive[tid] = h.pid
@@ -1095,11 +1112,9 @@ class View:
     def _stopped(self, tid: int, rec: r.Struct) -> None:
         """``--- stopped by SIGSTOP ---``: the thread entered a group-stop."""
         signo = r.parse_groupstop(rec.data)
-        if signo is None or not self.sel.signal(signame(signo)):
+        # (a thread stops between calls: the engines write none inside one)
+        if signo is None or tid in self.pending or not self.sel.signal(signame(signo)):
             return
-        if tid in self.pending and self.current == tid:
-            self._unfinished(tid, self.pending[tid])
-            self.current = None
         self._interrupt(tid)
         self._emit(tid, f"{self._leader(tid, rec.header)}--- stopped by {signame(signo)} ---")
 

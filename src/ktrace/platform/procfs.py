@@ -113,6 +113,15 @@ def _ours_of_shown(shown: int) -> int:
     return _ours(status_fields(f"/proc/{shown}/status", b"NSpid"), b"NSpid") if shown > 0 else 0
 
 
+def own_id(pid: int, tid: int) -> int:
+    """Task ``tid`` of our process ``pid`` as its own pid namespace numbers it
+    (the last of its NSpid, whatever namespace /proc is of); 0 when /proc does
+    not tell."""
+    where = task_dir(pid, tid if tid != pid else None)
+    ids = status_fields(f"{where}/status", b"NSpid").get(b"NSpid") if where else None
+    return int(ids[-1]) if ids else 0
+
+
 def _read_stat(where: str) -> ProcStat | None:
     try:
         with open(f"{where}/stat", "rb") as f:

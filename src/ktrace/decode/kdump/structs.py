@@ -151,7 +151,10 @@ _SHOWN: dict[str, dict[str, Callable[[int], str]]] = {
 # failed execve's argv or envp could not be read); regset: ptrace's register set, a
 # user_regs or user_fpregs part
 BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "iovdata",
-                        "unmoved", "argvfault", "regset"}
+                        "unmoved", "argvfault", "regset",
+                        # what a struct's pointers hold, bytes to this view
+                        "teebuf", "ifreqs", "bpf_data", "bpf_info", "bpf_jited", "bpf_xlated",
+                        "btrfs_qgroup_inherit"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
@@ -198,6 +201,9 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
         if signo is None:
             return "invalid record"
         return f"struct groupstop {{signo={signal_name(signo) or signo}}}"
+    if name == "nspid":
+        tid = r.parse_nspid(data)
+        return "invalid record" if tid is None else _fields(name, {"tid": tid}, {})
     f = S.fixed(name, data)
     if f is None:
         return "unknown structure" if name not in S.FIXED else "invalid record"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import struct
 
 from . import (aio, bpf, clocks, fdio, fs, io_uring, ioctl, ipc, kernel, keys, landlock, mm, mount,
                mq, net, numa, prctl, process, ptrace, quota, sched, signals, system)
@@ -92,6 +93,10 @@ def _hex_args(call: Call, info=None) -> list[str]:
     return [hexval(a) for a in args]
 
 
+# what a decoder raises on a record shorter or odder than any engine writes
+RECORD_ERRORS = (IndexError, ValueError, OverflowError, KeyError, struct.error)
+
+
 def split_args(call: Call, info=None) -> tuple[str, str, bool]:
     """(text at entry, text at exit, decoded?) of the arguments of ``call``.
 
@@ -111,7 +116,10 @@ def split_args(call: Call, info=None) -> tuple[str, str, bool]:
     for i, arg in enumerate(spec):
         if arg is None:
             continue
-        text = arg.render(call, i)
+        try:
+            text = arg.render(call, i)
+        except RECORD_ERRORS:     # a record its decoder cannot take (a corrupt trace)
+            text = hexval(call.args[i]) if i < len(call.args) else "?"
         if text is None:
             continue
         late = late or arg.late(call)

@@ -5,10 +5,9 @@ point to: a program's instructions, license and log, a pinned path, a raw
 tracepoint's name, BTF data, link_create's iter_info, kprobe_multi syms
 (and their strings), addrs and cookies, an object's info and a
 task_fd_query's buf as given; at exit, the attr again for the commands
-strace prints then, and the info, prog_ids and buf the kernel wrote.  A
-pointer whose memory is not recorded prints as its address, as does a
-program's info (strace prints it, and the arrays it points to, which the
-plan does not record).
+strace prints then, and the info, prog_ids and buf the kernel wrote, and a
+program info's translated and JIT instructions and map ids.  A pointer whose
+memory is not recorded prints as its address.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from .. import structs as S
 from ..names import signal_name
 from ..xlat import LINUX as L
 from . import structs as T
-from .call import (FD, INT, LONG, PTR, RBUF, UINT, ULONG, WBUF, Arg, Call, at_exit,
-                   p_flags, p_struct, p_xval)
+from .call import (FD, INT, LONG, PT_PGID, PT_TGID, PT_TID, PTR, RBUF, UINT, ULONG, WBUF, Arg,
+                   Call, at_exit, p_flags, p_pid_tgid_pgid, p_struct, p_xval, pid_text)
 from .fmt import (NSIG_BYTES, array, c_int, c_long, flags, hexval, printstr, ptr, sigset,
                   xval)
 from .fs import open_flags
@@ -218,9 +218,16 @@ def _struct_arg(c: Call, name: str, exit: bool, render) -> str:
     return render(f)
 
 
-def _owner_ex(f: dict) -> str:
-    kind = xval(L.F_OWNER_TYPES, f['type'] & 0xFFFFFFFF, 'F_OWNER_???')
-    return f"{{type={kind}, pid={f['pid']}}}"
+# what f_owner_ex's pid is, by its type (others: none, printed bare)
+_OWNER_PIDS = {L.F_OWNER_TYPES.value(name): kind for name, kind in
+               (("F_OWNER_TID", PT_TID), ("F_OWNER_PID", PT_TGID), ("F_OWNER_PGRP", PT_PGID))}
+
+
+def _owner_ex(c: Call, f: dict) -> str:
+    owner = f['type'] & 0xFFFFFFFF
+    kind = _OWNER_PIDS.get(owner)
+    pid = pid_text(c, f['pid'], kind) if kind else str(f['pid'])
+    return f"{{type={xval(L.F_OWNER_TYPES, owner, 'F_OWNER_???')}, pid={pid}}}"
 
 
 U64 = (1 << 64) - 1
@@ -237,7 +244,7 @@ def _fcntl_arg(c: Call, i: int) -> str | None:
     if cmd == _cmd("F_SETFD"):
         return flags(L.FD_FLAGS, arg, unknown="FD_???")
     if cmd == _cmd("F_SETOWN"):
-        return str(c_int(arg))
+        return p_pid_tgid_pgid(c, i)
     if cmd in (_cmd("F_SETPIPE_SZ"), _cmd("F_DUPFD"), _cmd("F_DUPFD_CLOEXEC")):
         return str(c_long(arg))
     if cmd == _cmd("F_SETFL"):
@@ -247,9 +254,9 @@ def _fcntl_arg(c: Call, i: int) -> str | None:
     if cmd in (_cmd("F_GETLK"), _cmd("F_OFD_GETLK")):
         return _struct_arg(c, "flock", True, lambda f: flock_text(f, True))
     if cmd == _cmd("F_SETOWN_EX"):
-        return _struct_arg(c, "f_owner_ex", False, _owner_ex)
+        return _struct_arg(c, "f_owner_ex", False, lambda f: _owner_ex(c, f))
     if cmd == _cmd("F_GETOWN_EX"):
-        return _struct_arg(c, "f_owner_ex", True, _owner_ex)
+        return _struct_arg(c, "f_owner_ex", True, lambda f: _owner_ex(c, f))
     if cmd == _cmd("F_NOTIFY"):
         return flags(L.DNOTIFY_FLAGS, arg, unknown="DN_???")
     if cmd == _cmd("F_SETLEASE"):
@@ -281,6 +288,8 @@ def fcntl_result(c: Call, text: str) -> str:
         return f"{hexval(value)} (seals {flags(L.F_SEALS, value)})"
     if cmd == _F.value("F_GETSIG") and value:
         return f"{value} ({signal_name(value) or value})"
+    if cmd == _F.value("F_GETOWN"):      # a process, or a group as -N
+        return pid_text(c, c_int(value), PT_PGID if c_int(value) < 0 else PT_TGID)
     return text
 
 

@@ -51,8 +51,12 @@ class ShortRead(bytes):
         return ShortRead(part, self.addr + start, stop - start)
 
 
+INT_MAX = (1 << 31) - 1     # the most a send moves (and len() can hold): a longer length is cut
+
+
 def short_read(data: bytes, addr: int, length: int) -> bytes:
     """``data`` read of ``length`` bytes at ``addr``: a ShortRead when it is shorter."""
+    length = min(length, INT_MAX)
     return ShortRead(data, addr, length) if len(data) < length else data[:length]
 
 

@@ -153,5 +153,10 @@ def _joined(recs: list, rec) -> bool:
     first = recs[-1]
     if type(rec) is not r.Genio or (first.fd, first.rw) != (rec.fd, rec.rw):
         return False
+    # every part but the last is whole, and there are GIO_PARTS_MAX at most
+    # (bounded: a hostile trace's GIOs are not joined without end)
+    held = len(first.data)
+    if held % plan.GIO_PART or held >= plan.GIO_PART * plan.GIO_PARTS_MAX:
+        return False
     recs[-1] = first._replace(data=first.data + rec.data)
     return True

@@ -393,7 +393,8 @@ def _target_fd(c: Call, i: int) -> str:
 def _kcmp(c: Call, i: int) -> str:
     """kcmp(pid1, pid2, type, idx1, idx2): the indexes as the type gives them."""
     pid1, pid2, kind = c_int(c.arg(0)), c_int(c.arg(1)), c_int(c.arg(2))
-    parts = [str(pid1), str(pid2), xval(L.KCMP_TYPES, kind & 0xFFFFFFFF, "KCMP_???")]
+    parts = [pid_text(c, pid1), pid_text(c, pid2),
+             xval(L.KCMP_TYPES, kind & 0xFFFFFFFF, "KCMP_???")]
     if kind == KCMP_FILE:
         parts += [_kcmp_fd(c, pid1, c.arg(3)), _kcmp_fd(c, pid2, c.arg(4))]
     elif kind == KCMP_EPOLL_TFD:

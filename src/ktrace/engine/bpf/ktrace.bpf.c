@@ -894,12 +894,29 @@ static __always_inline __u64 genio_fixed(int fd, int rw)
 _Static_assert(PLAN_GIO_PART == MAX_DATA, "a GIO part is the largest record's data");
 
 
+/* GIO part k (> 0) of walk_src's walk_most bytes (linux_plan.GIO_PART), walk_items: fd and rw */
+static __always_inline long gio_part_step(struct stage *st, __u32 k)
+{
+	__u64 done = (__u64)k * MAX_DATA, most = st->walk_most;
+
+	if (k == 0)
+		return 0;
+	if (done >= most)
+		return 1;
+	st->req = (struct ureq){.fixed = genio_fixed(st->walk_items >> 1, st->walk_items & 1),
+				.src = st->walk_src + done, .type = KTR_GENIO, .flen = 8,
+				.len = most - done < MAX_DATA ? most - done : MAX_DATA};
+	return ktr_emit() != MAX_DATA;		/* the last part, or one not all in memory */
+}
+LOOP_STEP(gio_part_step)
+
 /*
  * The GIO records after the first of a read or write of more than MAX_DATA
  * bytes: ``most`` bytes of ``buf`` in all (within the genio size), in parts
  * of MAX_DATA (linux_plan.GIO_PART), up to the first one not all in memory.
- * A bounded loop, not LOOP(): Debian 6.1's verifier refused the bpf_loop
- * callback ("back-edge").
+ * A bpf_loop, whose body the verifier walks once; the build for kernels
+ * before 6.2 takes a bounded loop, walked once per part (Debian 6.1's
+ * verifier refused the bpf_loop callback: "back-edge").
  */
 __noinline int ktr_gio_parts(int fd_rw, __u64 buf, __u64 most)
 {
@@ -907,19 +924,16 @@ __noinline int ktr_gio_parts(int fd_rw, __u64 buf, __u64 most)
 
 	if (!st)
 		return 0;
-	if (most > PLAN_GIO_PARTS_MAX * MAX_DATA)
-		most = PLAN_GIO_PARTS_MAX * MAX_DATA;
-	for (__u32 k = 1; k < PLAN_GIO_PARTS_MAX; k++) {
-		__u64 done = (__u64)k * MAX_DATA;
-
-		if (done >= most)
+	st->walk_src = buf;
+	st->walk_items = fd_rw;
+	st->walk_most = most < PLAN_GIO_PARTS_MAX * MAX_DATA ? most : PLAN_GIO_PARTS_MAX * MAX_DATA;
+#ifndef KTR_NO_KFUNC
+	LOOP(PLAN_GIO_PARTS_MAX, gio_part_step, st);
+#else
+	for (__u32 k = 1; k < PLAN_GIO_PARTS_MAX; k++)
+		if (gio_part_step(st, k))
 			break;
-		st->req = (struct ureq){.fixed = genio_fixed(fd_rw >> 1, fd_rw & 1),
-					.src = buf + done, .type = KTR_GENIO, .flen = 8,
-					.len = most - done < MAX_DATA ? most - done : MAX_DATA};
-		if (ktr_emit() != MAX_DATA)
-			break;		/* the last part, or one not all in memory */
-	}
+#endif
 	return 0;
 }
 
@@ -932,7 +946,8 @@ __noinline int ktr_unmoved(__u64 buf, __u64 count, long ret)
 {
 	struct stage *st = resume();
 
-	if (!st || ret < 0 || ret >= count || ret > st->genio || !(st->fac & KTRFAC(KTR_STRUCT)))
+	if (!st || ret < 0 || ret >= count || ret > st->genio ||
+	    ret > PLAN_GIO_PARTS_MAX * MAX_DATA || !(st->fac & KTRFAC(KTR_STRUCT)))
 		return 0;
 	st->req = (struct ureq){.src = buf + ret, .type = KTR_STRUCT, .type_id = PLAN_TYPE_UNMOVED,
 				.resident = 1,
@@ -2078,7 +2093,8 @@ __noinline int ktr_emit_sockinfo(__u32 fd)
 	__builtin_memset(d, 0, sizeof(*d));
 	d->fd = fd;
 	d->ino = socket_ino(sock);
-	prot = BPF_CORE_READ(sk, __sk_common.skc_prot);
+	/* the protocol it was made with, as sockfs names it (an IPV6_ADDRFORM changes sk_prot) */
+	prot = BPF_CORE_READ(sk, sk_prot_creator);
 	if (prot)
 		bpf_probe_read_kernel_str(d->protocol, sizeof(d->protocol), &prot->name);
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -2098,14 +2114,6 @@ __noinline int ktr_emit_sockinfo(__u32 fd)
 	return 0;
 }
 
-/*
- * STRU fdesc of each socket a call made, of a device a call opened, and of
- * pidfd_getfd's new descriptor (linux_plan's doc: strace -y's socket:[INODE],
- * -yy's device numbers);
- * then STRU sockinfo of each socket a call made or may have changed
- * (linux_plan's SOCKET_STATES: a bind's, listen's or connect's whatever the
- * result)
- */
 /* socketpair's two sockets (their int[2] at ``addr``): off ktr_sys_exit's frame */
 __noinline int ktr_socketpair(__u64 addr)
 {
@@ -2120,6 +2128,13 @@ __noinline int ktr_socketpair(__u64 addr)
 	return 0;
 }
 
+/*
+ * STRU fdesc of each socket a call made, of a device a call opened, and of
+ * pidfd_getfd's new descriptor (linux_plan's doc: strace -y's socket:[INODE],
+ * -yy's device numbers); then STRU sockinfo of each socket a call made or may
+ * have changed (linux_plan's SOCKET_STATES: a bind's, listen's or connect's
+ * whatever the result); getppid's STRU parent (linux_plan's PARENT_NAMED)
+ */
 static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
 {
 	if (nr == NR_BIND || nr == NR_LISTEN || nr == NR_CONNECT) {
@@ -2485,6 +2500,29 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/*
+ * STRU nspid of ``task``, which a traced task's fork or clone made (w: its
+ * ids), when its own pid namespace numbers it otherwise than ktrace's (the
+ * process's entry loaded by proc_load).
+ */
+static __noinline void nspid_record(struct stage *st, struct task_struct *task,
+				    const struct who *w)
+{
+	struct ktr_nspid rec = {.name = KTR_NSPID_NAME};
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	__u32 level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+
+	if (!(st->fac & KTRFAC(KTR_SYSCALL)) || level >= PIDNS_LEVELS)
+		return;
+	bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level]);
+	if (!up.nr || up.nr == w->tid)
+		return;
+	rec.tid = up.nr;
+	ev_begin(st, w);
+	emit_fixed(st, KTR_STRUCT, &rec, sizeof(rec));
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -2507,6 +2545,10 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 		if (st && !st->busy) {
 			st->busy = 1;
 			ktr_send();
+			if (!proc_load(st, w.pid)) {
+				nspid_record(st, child, &w);
+				ktr_send();
+			}
 			st->busy = 0;
 		}
 		return 0;
@@ -2530,6 +2572,7 @@ int BPF_PROG(ktr_fork, struct task_struct *parent, struct task_struct *child)
 	if (!proc_load(st, w.pid)) {
 		ev_begin(st, &w);
 		emit_fixed(st, KTR_PROCCTOR, &ctor, sizeof(ctor));
+		nspid_record(st, child, &w);
 		if (st->pos && st->pid == w.pid) {
 			/* tells the loader whose child it is; sent now, as the child may run elsewhere */
 			st->flags |= KTR_BATCH_FORK;

@@ -172,6 +172,13 @@ struct ktr_groupstop {
 	__s32	signo;			/* the stop signal */
 } __attribute__((packed));
 
+/* STRU "nspid" (record.py's NSPID): a task's id in its own pid namespace */
+#define KTR_NSPID_NAME		"nspid"
+struct ktr_nspid {
+	char	name[sizeof(KTR_NSPID_NAME)];
+	__s32	tid;			/* the last of its NSpid */
+} __attribute__((packed));
+
 /*
  * One ring-buffer sample: a batch of whole records of one process, or a
  * note to the loader with no records (KTR_BATCH_EXEC_PRIV).

@@ -548,7 +548,8 @@ class PtraceEngine(Engine):
         return syscall_stop
 
     def _io_exit(self, th: Thread, call: Call, flags: int, rval: int, is_error: bool) -> None:
-        """Shortcut for a read/write and kin without other exit records: GIO, RET."""
+        """Shortcut for a read/write and kin without other exit records: its GIOs,
+        a short write's STRU unmoved, RET."""
         proc = th.proc
         pid, tid, comm = proc.pid, th.tid, th.comm
         cpu = call.cpu if call.cpu is not None else self.cpu(th)
@@ -716,6 +717,7 @@ class PtraceEngine(Engine):
         if proc.pending_ctor and th.tid == proc.pid:
             proc.pending_ctor = False
             self.procctor(th)
+            self.nspid(th)
         if sig in pt.STOP_SIGNALS:       # attached while stopped (Ctrl-Z): it stays so
             self._group_stop(th)
         else:
@@ -741,6 +743,21 @@ class PtraceEngine(Engine):
             st.add(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64))
             self.emit(st)
 
+    def nspid(self, th: Thread) -> None:
+        """STRU nspid of a task a traced one made, when its own pid namespace
+        numbers it otherwise than ours (record.py's NSPID)."""
+        if not th.proc.flags & F_CALL:
+            return
+        own = procfs.own_id(th.proc.pid, th.tid)
+        if own and own != th.tid:
+            st = self.begin(th)
+            st.add(r.STRUCT, r.nspid_payload(own))
+            self.emit(st)
+
+    def _new_thread(self, proc: Process, tid: int, comm: bytes) -> None:
+        """A thread a traced thread's clone made."""
+        self.nspid(self._add_thread(proc, tid, comm))
+
     def _fork(self, th: Thread, event: int) -> None:
         try:
             new = pt.geteventmsg(th.tid)
@@ -751,7 +768,7 @@ class PtraceEngine(Engine):
             self._adopted.discard(new)
         elif new not in self.threads:
             if event == pt.PTRACE_EVENT_CLONE and self._is_thread(th, new):
-                self._add_thread(th.proc, new, th.comm)
+                self._new_thread(th.proc, new, th.comm)
             else:
                 self._new_process(th.proc, new, th.comm)
             if new in self._unknown:
@@ -783,7 +800,7 @@ class PtraceEngine(Engine):
         ids = procfs.task_ids(tid)
         tgid, ppid = ids if ids is not None else (0, 0)
         if tgid != tid and tgid in self.procs:
-            self._add_thread(self.procs[tgid], tid, procfs.comm(tgid, tid))
+            self._new_thread(self.procs[tgid], tid, procfs.comm(tgid, tid))
         elif tgid == tid and ppid in self.procs:
             self._new_process(self.procs[ppid], tid, procfs.comm(tid))
         else:

@@ -532,7 +532,7 @@ def unmoved(mem, pid: int, addr: int, count: int, moved: int, genio: int) -> byt
     """STRU unmoved's data of a write of ``count`` bytes at ``addr`` that moved
     ``moved`` (all in its GIO): what is readable of the next min(count - moved,
     GIO_PART); None for a write not short (linux_plan's doc)."""
-    if not 0 <= moved < count or moved > genio:
+    if not 0 <= moved < count or moved > min(genio, lp.GIO_PART * lp.GIO_PARTS_MAX):
         return None
     return mem.read(pid, addr + moved, min(count - moved, lp.GIO_PART))
 
@@ -544,7 +544,7 @@ def buf_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     if st.flags & F_GENIO:
         for data in more:
             st.add(r.GENIO, r.genio_payload(fd, rw, data))
-    if rw and st.flags & F_STRUCT:
+    if rw and st.flags & F_GENIO and st.flags & F_STRUCT:
         tail = unmoved(st.mem, st.pid, call.args[i], call.args[i + lp.BUF_COUNT], rval, st.genio)
         if tail is not None:
             st.add(r.STRUCT, r.struct_payload(lp.UNMOVED.encode(), tail))

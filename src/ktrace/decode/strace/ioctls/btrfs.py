@@ -102,7 +102,6 @@ def _exchange(size: int, given: Render, answer: Render) -> Request:
 # --- balance -----------------------------------------------------------------------
 
 BALANCE_DATA, BALANCE_SYSTEM, BALANCE_METADATA = 1, 2, 4
-BALANCE_ARGS = 136          # struct btrfs_balance_args (packed)
 
 
 def _balance_args(d: bytes, at: int) -> str:

@@ -122,7 +122,7 @@ _SG_IO_KINDS = {ord("S"): ("interface_id", _SG_IO_V3, SgIoHdr, _sg_io_v3),
 
 def _sg_io(c: Call) -> str:
     given = c.struct(2, "ioc", exit=False)
-    if given is None:
+    if given is None or len(given) < UINT.size:
         return ptr(c.arg(2))
     iid = UINT.unpack_from(given)[0]
     kind = _SG_IO_KINDS.get(iid)
