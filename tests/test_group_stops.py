@@ -12,7 +12,9 @@ from engine_support import kdump_of, program_fixtures, real_strace
 from ktrace import record as r
 
 # A child stops itself twice (SIGSTOP, then SIGTSTP at its default action);
-# the parent sees each stop (WUNTRACED) and continues it (SIGCONT).
+# the parent sees each stop (WUNTRACED) and continues it (SIGCONT).  The child
+# takes a process group of its own first: the kernel discards SIGTSTP sent to
+# an orphaned group, which the test's own may be (a CI job's is).
 STOPS_C = r"""
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,6 +23,7 @@ int main(void) {
     int status;
     pid_t child = fork();
     if (child == 0) {
+        setpgid(0, 0);
         raise(SIGSTOP);
         raise(SIGTSTP);
         _exit(0);
