@@ -49,7 +49,7 @@ def test_each_group_stop_is_recorded(engine, traced):
     path = traced(engine)[0]
     stops = [rec for rec in r.read_records(str(path))
              if type(rec) is r.Struct and rec.name == r.GROUPSTOP_NAME]
-    assert [r.parse_groupstop(rec.data) for rec in stops] == [19, 20]    # SIGSTOP, SIGTSTP
+    assert [r.parse_int32(rec.data) for rec in stops] == [19, 20]    # SIGSTOP, SIGTSTP
     assert len({rec.header.pid for rec in stops}) == 1                   # the child's
 
 

@@ -4,7 +4,7 @@ strace reads /proc as it prints a pid a process in another pid namespace
 sees: its group (getpgrp, F_GETOWN), a socket's peer (SO_PEERCRED), itself
 (F_SETOWN, kcmp) without ever calling getpid.  A recording has no /proc to
 read afterwards: both engines write each task a traced fork or clone made in
-a namespace not ktrace's its id there (record.py's NSPID), which the view
+a namespace not ktrace's its id there (record.py's NSPID_NAME), which the view
 maps to the task's own pid.  A program in a new pid namespace forks a
 process that leads its own group and never calls getpid, with a thread, and a
 process in that group; traced by each engine (the program alone) and by
@@ -94,7 +94,7 @@ def _same_but_numbers(lines: list[str]) -> list[str]:
 
 def test_nspid_of_each_task_made_in_the_namespace(engine, traced):
     path = traced(engine)[0]
-    own = {(rec.header.pid, rec.header.tid): r.parse_nspid(rec.data)
+    own = {(rec.header.pid, rec.header.tid): r.parse_int32(rec.data)
            for rec in r.read_records(str(path))
            if type(rec) is r.Struct and rec.name == r.NSPID_NAME}
     # init, the leader, the member, then the leader's thread: 1, 2, 3, 4 there

@@ -771,41 +771,30 @@ def parse_sockinfo(data: bytes) -> Sockinfo | None:
                     local[:local_len], remote[:remote_len])
 
 
-# A Linux thread entering a group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU:
-# strace's ``--- stopped by SIGSTOP ---``): STRU "groupstop", the stop signal
-# as an int32.  Both engines write one, outside any call, when the process is
-# traced for signals (``s``); FreeBSD's kernel records no stop, and FreeBSD's
-# view leaves it out.
-GROUPSTOP = struct.Struct("<i")
+# STRUs of one int32, Linux only (FreeBSD's kernel records neither, and
+# FreeBSD's view leaves them out):
+#
+# * "groupstop": a thread entering a group-stop (SIGSTOP, SIGTSTP, SIGTTIN,
+#   SIGTTOU: strace's ``--- stopped by SIGSTOP ---``), the stop signal.  Both
+#   engines write one, outside any call, when the process is traced for
+#   signals (``s``).
+# * "nspid": a task's id in its own pid namespace, where that is not ktrace's
+#   (the last of /proc's NSpid), which strace's --pidns-translation reads in
+#   /proc as it prints.  Both engines write one, outside any call, for each
+#   task a traced one's fork or clone made in such a namespace (a process's
+#   after its PROCCTOR), when it traces syscalls (``c``).
+INT32 = struct.Struct("<i")
 GROUPSTOP_NAME = b"groupstop"
-
-
-def groupstop_payload(signo: int) -> bytes:
-    return struct_payload(GROUPSTOP_NAME, GROUPSTOP.pack(signo))
-
-
-def parse_groupstop(data: bytes) -> int | None:
-    """A STRU groupstop's stop signal, or None when too short."""
-    return GROUPSTOP.unpack_from(data)[0] if len(data) >= GROUPSTOP.size else None
-
-
-# A Linux task's id in its own pid namespace, where that is not ktrace's
-# (the last of /proc's NSpid), which strace's --pidns-translation reads in
-# /proc as it prints: STRU "nspid", an int32.  Both engines write one,
-# outside any call, for each task a traced one's fork or clone made in such a
-# namespace (a process's after its PROCCTOR), when it traces syscalls
-# (``c``); FreeBSD's kernel records none, and FreeBSD's view leaves it out.
-NSPID = struct.Struct("<i")
 NSPID_NAME = b"nspid"
 
 
-def nspid_payload(tid: int) -> bytes:
-    return struct_payload(NSPID_NAME, NSPID.pack(tid))
+def int32_payload(name: bytes, value: int) -> bytes:
+    return struct_payload(name, INT32.pack(value))
 
 
-def parse_nspid(data: bytes) -> int | None:
-    """A STRU nspid's id, or None when too short."""
-    return NSPID.unpack_from(data)[0] if len(data) >= NSPID.size else None
+def parse_int32(data: bytes) -> int | None:
+    """A one-int32 STRU's value (groupstop's, nspid's), or None when too short."""
+    return INT32.unpack_from(data)[0] if len(data) >= INT32.size else None
 
 
 def capfail_payload(ctype: int, code: int, svflags: int, data: bytes) -> bytes:

@@ -888,7 +888,7 @@ class View:
             self._destroyed(h.pid, h)
             return
         if type(rec) is r.Struct and rec.name == r.NSPID_NAME:
-            own = r.parse_nspid(rec.data)
+            own = r.parse_int32(rec.data)
             if self.pidns is not None and own is not None and own > 0:
                 self.pidns.own_id(h.pid, tid, own)
             return
@@ -1111,7 +1111,7 @@ class View:
 
     def _stopped(self, tid: int, rec: r.Struct) -> None:
         """``--- stopped by SIGSTOP ---``: the thread entered a group-stop."""
-        signo = r.parse_groupstop(rec.data)
+        signo = r.parse_int32(rec.data)
         # (a thread stops between calls: the engines write none inside one)
         if signo is None or tid in self.pending or not self.sel.signal(signame(signo)):
             return

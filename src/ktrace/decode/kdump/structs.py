@@ -197,12 +197,12 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
         comm = r.parse_parent(data)
         return "invalid record" if comm is None else _fields(name, {"comm": _quoted(comm)}, {})
     if name == "groupstop":
-        signo = r.parse_groupstop(data)
+        signo = r.parse_int32(data)
         if signo is None:
             return "invalid record"
         return f"struct groupstop {{signo={signal_name(signo) or signo}}}"
     if name == "nspid":
-        tid = r.parse_nspid(data)
+        tid = r.parse_int32(data)
         return "invalid record" if tid is None else _fields(name, {"tid": tid}, {})
     f = S.fixed(name, data)
     if f is None:

@@ -165,14 +165,14 @@ struct ktr_sockinfo {
 	__u32	pad;
 };
 
-/* STRU "groupstop" (record.py's GROUPSTOP): a thread entering a group-stop */
+/* STRU "groupstop" (record.py's INT32, GROUPSTOP_NAME): a thread entering a group-stop */
 #define KTR_GROUPSTOP_NAME	"groupstop"
 struct ktr_groupstop {
 	char	name[sizeof(KTR_GROUPSTOP_NAME)];
 	__s32	signo;			/* the stop signal */
 } __attribute__((packed));
 
-/* STRU "nspid" (record.py's NSPID): a task's id in its own pid namespace */
+/* STRU "nspid" (record.py's INT32, NSPID_NAME): a task's id in its own pid namespace */
 #define KTR_NSPID_NAME		"nspid"
 struct ktr_nspid {
 	char	name[sizeof(KTR_NSPID_NAME)];

@@ -745,13 +745,13 @@ class PtraceEngine(Engine):
 
     def nspid(self, th: Thread) -> None:
         """STRU nspid of a task a traced one made, when its own pid namespace
-        numbers it otherwise than ours (record.py's NSPID)."""
+        numbers it otherwise than ours (record.py's NSPID_NAME)."""
         if not th.proc.flags & F_CALL:
             return
         own = procfs.own_id(th.proc.pid, th.tid)
         if own and own != th.tid:
             st = self.begin(th)
-            st.add(r.STRUCT, r.nspid_payload(own))
+            st.add(r.STRUCT, r.int32_payload(r.NSPID_NAME, own))
             self.emit(st)
 
     def _new_thread(self, proc: Process, tid: int, comm: bytes) -> None:

@@ -91,10 +91,10 @@ def delivery_stop(engine, th: Thread, sig: int) -> None:
 
 def group_stop(engine, th: Thread, sig: int) -> None:
     """The thread entered a group-stop by ``sig``: STRU groupstop (record.py's
-    GROUPSTOP), written with the process's signals (``s``)."""
+    GROUPSTOP_NAME), written with the process's signals (``s``)."""
     if th.proc.flags & F_PSIG:
         st = engine.begin(th)
-        st.add(r.STRUCT, r.groupstop_payload(sig))
+        st.add(r.STRUCT, r.int32_payload(r.GROUPSTOP_NAME, sig))
         engine.emit(st)
 
 
