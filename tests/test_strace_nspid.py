@@ -84,10 +84,29 @@ TRACED = ("-qq", "--pidns-translation", "-e", "trace=getpgrp,getsockopt,fcntl,kc
 NOTE = re.compile(r" /\* (\d+) in strace's PID NS \*/")
 
 
+def _whole_calls(lines) -> list[str]:
+    """Each call on one line: an ``<unfinished ...>`` line joined to its
+    ``<... NAME resumed>`` (another task's exit may come between, in either
+    trace: when is a matter of timing)."""
+    out: list[str] = []
+    begun: dict[str, int] = {}
+    for line in lines:
+        if line.endswith(" <unfinished ...>"):
+            begun[line.split("(", 1)[0]] = len(out)
+            out.append(line[:-len(" <unfinished ...>")])
+            continue
+        resumed = re.match(r"<\.\.\. (\w+) resumed>(.*)$", line)
+        if resumed and resumed.group(1) in begun:
+            out[begun.pop(resumed.group(1))] += resumed.group(2)
+            continue
+        out.append(line)
+    return out
+
+
 def _same_but_numbers(lines: list[str]) -> list[str]:
     """The calls, whoever made them (strace -o prefixes ``PID ``, the view
     ``[pid PID] ``): the program runs one task at a time."""
-    calls = (re.sub(r"^(\[pid +\d+\]|\d+) +", "", line) for line in lines)
+    calls = _whole_calls(re.sub(r"^(\[pid +\d+\]|\d+) +", "", line) for line in lines)
     return [re.sub(r"\d+", "N", re.sub(r" +=", " =", call)) for call in calls
             if "+++" not in call]
 
