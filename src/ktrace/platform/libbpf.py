@@ -380,7 +380,8 @@ class BpfObject:
         each program's "verification time N usec ... processed N insns" text."""
         logs = {}
         for prog in self.programs():
-            logs[prog.name] = buf = ctypes.create_string_buffer(1 << 14)
+            # (16 KiB made the kernel refuse the load, ENOSPC, once the programs grew)
+            logs[prog.name] = buf = ctypes.create_string_buffer(1 << 20)
             _check(lib().bpf_program__set_log_buf(prog._ptr, buf, len(buf)) == 0 and
                    lib().bpf_program__set_log_level(prog._ptr, VERIFIER_STATS) == 0,
                    f"asking for {prog.name}'s verifier statistics")
