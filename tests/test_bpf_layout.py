@@ -92,6 +92,17 @@ def c_layout(tmp_path, structs: dict[str, list[str]]) -> dict:
     subprocess.run(["gcc", "-o", str(exe), str(src)], check=True)
     return json.loads(subprocess.run([str(exe)], check=True, capture_output=True).stdout)
 
+def assert_stru_layout(tmp_path, cstruct: str, fields: list[str], fmt: str, name: bytes) -> None:
+    """ktrace.h's ``cstruct`` (and its KTR_<NAME>_NAME) lays ``fields`` out as
+    record.py's ``fmt`` does: a STRU ``name`` both engines write."""
+    got = c_layout(tmp_path, {cstruct: fields})
+    want, size = offsets(fmt)
+    assert [got[f"{cstruct}.{m}"] for m in fields] == want
+    assert got[cstruct] == size
+    text = name.decode()
+    assert re.search(rf'#define\s+KTR_{text.upper()}_NAME\s+"{text}"', HEADER.read_text())
+
+
 
 def header_defines() -> dict[str, int]:
     text = HEADER.read_text()

@@ -24,7 +24,7 @@ from ktrace.abi import LINUX_X86_64
 from ktrace.abi import linux_plan as lp
 from ktrace.decode.strace.files import Files
 from ptrace_support import build, read_calls, syscall_name
-from test_bpf_layout import c_layout, offsets
+from test_bpf_layout import assert_stru_layout
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 BPF_C = SRC / "ktrace" / "engine" / "bpf" / "ktrace.bpf.c"
@@ -156,9 +156,4 @@ def test_the_bpf_program_knows_the_same_calls():
 
 def test_the_bpf_program_s_fdesc_is_the_record_s(tmp_path):
     fields = ["fd", "flags", "mode", "rdev", "ino"]
-    got = c_layout(tmp_path, {"ktr_fdesc": fields})
-    want, size = offsets(r.FDESC.format)
-    assert [got[f"ktr_fdesc.{m}"] for m in fields] == want
-    assert got["ktr_fdesc"] == size
-    assert re.search(r'#define\s+KTR_FDESC_NAME\s+"fdesc"', BPF_C.with_name("ktrace.h")
-                     .read_text()) and r.FDESC_NAME == b"fdesc"
+    assert_stru_layout(tmp_path, "ktr_fdesc", fields, r.FDESC.format, r.FDESC_NAME)

@@ -23,7 +23,7 @@ from ktrace.decode.strace.files import Socket
 from ktrace.decode.strace.fmt import StraceOptions
 from ktrace.decode.strace.sockets import Sockets
 from engine_support import kdump_of, program_fixtures, real_strace, strace_view
-from test_bpf_layout import c_layout, offsets
+from test_bpf_layout import assert_stru_layout
 from test_socket_inode import BPF_C
 
 SOCKETS_C = r"""
@@ -219,9 +219,4 @@ def test_the_bpf_program_knows_the_same_calls():
 
 def test_the_bpf_program_s_sockinfo_is_the_record_s(tmp_path):
     fields = ["fd", "local_len", "remote_len", "ino", "peer_ino", "protocol", "local", "remote"]
-    got = c_layout(tmp_path, {"ktr_sockinfo": fields})
-    want, size = offsets(r.SOCKINFO.format)
-    assert [got[f"ktr_sockinfo.{m}"] for m in fields] == want
-    assert got["ktr_sockinfo"] == size
-    assert re.search(r'#define\s+KTR_SOCKINFO_NAME\s+"sockinfo"', BPF_C.with_name("ktrace.h")
-                     .read_text()) and r.SOCKINFO_NAME == b"sockinfo"
+    assert_stru_layout(tmp_path, "ktr_sockinfo", fields, r.SOCKINFO.format, r.SOCKINFO_NAME)
