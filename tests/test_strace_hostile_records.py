@@ -56,3 +56,16 @@ def test_a_failed_send_of_an_absurd_length():
     t.ret("sendto", -EFAULT, error=EFAULT)
     [line] = t.lines()
     assert line.startswith("sendto(3, ") and line.endswith("= -1 EFAULT (Bad address)")
+
+
+def test_a_short_or_unknown_kvm_exit_reason():
+    """A STRU kvmexit too short for its reason prints none; a reason kvm.h
+    does not name prints as strace's xlookup miss."""
+    t = Trace()
+    for stru in (b"\5\0", struct.pack("<I", 0xFFFF0000), struct.pack("<I", 5)):
+        t.call("ioctl", 5, lp.KVM_RUN, 0)
+        t.stru(r.KVMEXIT_NAME, stru)
+        t.ret("ioctl", 0)
+    assert t.lines("-e", "kvm=vcpu") == ["ioctl(5, KVM_RUN, 0) = 0",
+                                         "ioctl(5, KVM_RUN, 0) = 0 (KVM_EXIT_???)",
+                                         "ioctl(5, KVM_RUN, 0) = 0 (KVM_EXIT_HLT)"]

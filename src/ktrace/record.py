@@ -771,7 +771,7 @@ def parse_sockinfo(data: bytes) -> Sockinfo | None:
                     local[:local_len], remote[:remote_len])
 
 
-# STRUs of one int32, Linux only (FreeBSD's kernel records neither, and
+# STRUs of one int32, Linux only (FreeBSD's kernel records none of them, and
 # FreeBSD's view leaves them out):
 #
 # * "groupstop": a thread entering a group-stop (SIGSTOP, SIGTSTP, SIGTTIN,
@@ -783,9 +783,14 @@ def parse_sockinfo(data: bytes) -> Sockinfo | None:
 #   /proc as it prints.  Both engines write one, outside any call, for each
 #   task a traced one's fork or clone made in such a namespace (a process's
 #   after its PROCCTOR), when it traces syscalls (``c``).
+# * "kvmexit": a kvm vcpu's exit reason (its kvm_run's exit_reason, a u32),
+#   which strace's -e kvm=vcpu prints after a KVM_RUN's result.  Both engines
+#   write one inside a successful KVM_RUN on a vcpu's descriptor, at its exit
+#   (linux_plan's VCPU_EXITS).
 INT32 = struct.Struct("<i")
 GROUPSTOP_NAME = b"groupstop"
 NSPID_NAME = b"nspid"
+KVMEXIT_NAME = b"kvmexit"
 
 
 def int32_payload(name: bytes, value: int) -> bytes:
@@ -793,7 +798,7 @@ def int32_payload(name: bytes, value: int) -> bytes:
 
 
 def parse_int32(data: bytes) -> int | None:
-    """A one-int32 STRU's value (groupstop's, nspid's), or None when too short."""
+    """A one-int32 STRU's value (groupstop's, nspid's, kvmexit's), or None when too short."""
     return INT32.unpack_from(data)[0] if len(data) >= INT32.size else None
 
 

@@ -203,6 +203,14 @@ getppid (``PARENT_NAMED``) is followed, at its exit, by one ``STRU parent``
 --decode-pids=comm prints after the result; the parent is seldom a process
 of the trace (strace's tests: strace itself).
 
+A successful ioctl KVM_RUN on a kvm vcpu's descriptor (``VCPU_EXITS``: an
+anonymous inode ``kvm-vcpu:ID``) is followed, at its exit, by one ``STRU
+kvmexit`` (record.py's INT32, KVMEXIT_NAME): the exit reason the vcpu's
+kvm_run holds, what strace's -e kvm=vcpu prints after the result.  The
+ptrace engine reads it where the process maps the descriptor (as strace
+does: no mapping, no record); the bpf program in the kernel's kvm_run of the
+vcpu, the same page.
+
 A call that makes a socket or may change its addresses (``SOCKET_STATES``:
 those of NEW_DESCRIPTORS, and bind, listen and connect, whatever their
 result: a non-blocking connect's EINPROGRESS has set both ends) is followed
@@ -1533,6 +1541,11 @@ NEW_DESCRIPTORS = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socke
 # the process getppid names, which --decode-pids=comm prints after its result
 # (ktrace.bpf.c has it by number: NR_GETPPID)
 PARENT_NAMED = {"getppid"}
+# Calls followed at a successful exit by STRU kvmexit (the module's doc) when
+# their request (argument 1, an unsigned int) is this one and their descriptor
+# a kvm vcpu's (ktrace.bpf.c has them by number: NR_IOCTL, KVM_RUN)
+KVM_RUN = 0xAE80
+VCPU_EXITS = {"ioctl": KVM_RUN}
 FD_ARGUMENT = -3           # the descriptor argument 0 holds, whatever the result
 SOCKET_STATES = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,
                  "bind": FD_ARGUMENT, "listen": FD_ARGUMENT, "connect": FD_ARGUMENT}
@@ -1560,6 +1573,12 @@ def parent_named() -> frozenset[int]:
 
 
 @lru_cache(maxsize=None)
+def vcpu_exits() -> dict[int, int]:
+    """VCPU_EXITS by syscall number."""
+    return _by_number(VCPU_EXITS)
+
+
+@lru_cache(maxsize=None)
 def socket_states() -> dict[int, int]:
     """SOCKET_STATES by syscall number."""
     return _by_number(SOCKET_STATES)
@@ -1576,7 +1595,7 @@ def spec_records(spec: ArgSpec) -> int:
 def records_of(nr: int) -> int:
     """Facility bits of every record type syscall ``nr`` can produce (CALL/RET aside)."""
     bits = _STRU if nr in new_descriptors() or nr in socket_states() or nr in parent_named() \
-        else 0
+        or nr in vcpu_exits() else 0
     for spec in plan_for(nr):
         bits |= spec_records(spec)
     sel = selectors().get(nr)

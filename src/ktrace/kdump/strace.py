@@ -47,7 +47,7 @@ usage: kdump --strace [--follow | -ff] [-lnTvy] [-x|-xx] [-r|-t|-tt|-ttt] [-s st
                       [-a column] [-X raw|abbrev|verbose] [-p pid] [-o outfile]
                       [-f trfile] [-zZq] [-P path] [-e expr]...
 expr: trace=SET  status=SET  signal=SET  read=FDS  write=FDS  quiet=SET
-      abbrev=SET  verbose=SET  raw=SET  decode-fds=SET  (strace's)
+      abbrev=SET  verbose=SET  raw=SET  decode-fds=SET  kvm=vcpu  (strace's)
       and strace's long options: --timestamps=[format:]none|time|unix[,precision:]s|ms|us|ns,
       --relative-timestamps=, --syscall-times=PRECISION, --strings-in-hex=, --trace= ...
       -f names the trace file; strace's -f is --follow, its -ff is -ff (with -o PREFIX)
@@ -136,7 +136,7 @@ LONG_SPELLINGS = {"--columns": "-a", "--string-limit": "-s", "--const-print-styl
 QUALIFIER_SPELLINGS = {"-Y": "decode-pids=comm", "--pidns-translation": "decode-pids=pidns"}
 LONG_QUALIFIERS = ("trace", "signal", "signals", "status", "read", "write", "quiet",
                    "silent", "silence", "abbrev", "verbose", "raw", "decode-fds",
-                   "decode-pids")
+                   "decode-pids", "kvm")
 # the value of a long qualifier given without one (strace.c's qflag_qual, yflag_qual)
 QUALIFIER_DEFAULTS = {"quiet": "attach,personality", "silent": "attach,personality",
                       "silence": "attach,personality", "decode-fds": "path"}
@@ -144,7 +144,8 @@ QUALIFIER_DEFAULTS = {"quiet": "attach,personality", "silent": "attach,personali
 VALUE_OPTIONAL = ("--timestamps", "--relative-timestamps", "--syscall-times",
                   "--strings-in-hex")
 # strace's -e qualifiers that choose how calls print (the rest select)
-PRINTING_QUALIFIERS = ("abbrev", "verbose", "raw", "decode-fd", "decode-fds", "decode-pids")
+PRINTING_QUALIFIERS = ("abbrev", "verbose", "raw", "decode-fd", "decode-fds", "decode-pids",
+                       "kvm")
 # --strings-in-hex=
 HEX_STYLES = {"none": HEX_NONE, "non-ascii-chars": HEX_NON_ASCII_CHARS,
               "non-ascii": HEX_NON_ASCII, "all": HEX_ALL}
@@ -189,7 +190,7 @@ def configure(pairs) -> ViewOptions:
     (a pid on every line, as ``strace -f -o`` prints) is spelled --follow."""
     o = ViewOptions()
     strsize, xflag, yflag, hex_style, t_flags = 32, 0, 0, None, 0
-    style, sets = "abbrev", {}
+    style, sets, vcpu_exits = "abbrev", {}, False
     for flag, value in pairs:
         qualifier, _, chosen = value.partition("=")
         if flag == "-e" and qualifier in PRINTING_QUALIFIERS:
@@ -197,6 +198,8 @@ def configure(pairs) -> ViewOptions:
                 yflag = _decode_fds(chosen)
             elif qualifier == "decode-pids":
                 o.decode_pids = _decode_pids(chosen)
+            elif qualifier == "kvm":
+                vcpu_exits = _kvm(chosen)
             else:
                 sets[qualifier] = syscall_set(chosen)
             continue
@@ -247,7 +250,7 @@ def configure(pairs) -> ViewOptions:
     if hex_style is not None and xflag:
         raise UsageError("-x and --strings-in-hex cannot be provided simultaneously")
     o.strace = StraceOptions(strsize, min(xflag, HEX_ALL) if hex_style is None else hex_style,
-                             yflag, **sets)
+                             yflag, **sets, vcpu_exits=vcpu_exits)
     o.style = style
     return o
 
@@ -300,6 +303,13 @@ def _decode_pids(value: str) -> set[str]:
     words = ("comm", "pidns")
     items, inverted = _decode_set(value, words, "decode-pids")
     return set(words) - items if inverted else items
+
+
+def _kvm(value: str) -> bool:
+    """-e kvm=vcpu, the one value strace takes: a KVM_RUN's exit reason after its result."""
+    if value != "vcpu":
+        raise UsageError(f"invalid -e kvm= argument: '{value}'")
+    return True
 
 
 def _decode_set(value: str, words: tuple[str, ...], what: str) -> tuple[set[str], bool]:

@@ -15,8 +15,9 @@ failed writev's, process_vm_writev's: linux_plan's doc), which strace shows
 and FreeBSD's kernel never records (its GIO is data a descriptor moved);
 STRU argvfault, what of a failed execve's argv or envp could not be read;
 STRU unmoved (a short write's data past what it moved), STRU groupstop (a
-thread entering a group-stop) and STRU nspid (a task's id in its own pid
-namespace), which FreeBSD never records.
+thread entering a group-stop), STRU nspid (a task's id in its own pid
+namespace) and STRU kvmexit (a kvm vcpu's exit reason after KVM_RUN), which
+FreeBSD never records.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ INVALID = "invalid record"
 SIGINFO_NAME = b"siginfo"
 # STRUs of ktrace's own, which FreeBSD's kernel never writes: always left out
 LINUX_ONLY_STRUCTS = (_plan.IOV_DATA.encode(), _plan.ARGV_FAULTS.encode(), _plan.UNMOVED.encode(),
-                      r.GROUPSTOP_NAME, r.NSPID_NAME)
+                      r.GROUPSTOP_NAME, r.NSPID_NAME, r.KVMEXIT_NAME)
 # how the payloads of the STRUs this view screens begin
 SCREENED_STRUCTS = tuple(name + b"\0" for name in (SIGINFO_NAME, *LINUX_ONLY_STRUCTS))
 
@@ -180,7 +181,7 @@ class TextFormatter(LineView):
     def left_out(self, rec: r.Record) -> bool:
         """A Linux process's PSIG of a signal not acted on, and its STRU
         siginfo: the record after it, of the same event (thread and time);
-        every STRU iovdata, argvfault, unmoved, groupstop and nspid."""
+        every STRU iovdata, argvfault, unmoved, groupstop, nspid and kvmexit."""
         h = rec[0]
         if h.type == r.PSIG:
             unacted = (type(rec) is r.Psig and self.abis.get(h.pid).linux

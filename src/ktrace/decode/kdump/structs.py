@@ -204,6 +204,12 @@ def linux_struct_text(name: str, data: bytes, opts: Options) -> str:
     if name == "nspid":
         tid = r.parse_int32(data)
         return "invalid record" if tid is None else _fields(name, {"tid": tid}, {})
+    if name == "kvmexit":
+        reason = r.parse_int32(data)
+        if reason is None:
+            return "invalid record"
+        return _fields(name, {"reason": L.KVM_EXIT_REASONS.name(reason & 0xFFFFFFFF) or reason},
+                       {})
     f = S.fixed(name, data)
     if f is None:
         return "unknown structure" if name not in S.FIXED else "invalid record"

@@ -37,6 +37,7 @@ class StraceOptions(NamedTuple):
     abbrev: Container = EVERY_CALL
     verbose: Container = EVERY_CALL
     raw: Container = frozenset()
+    vcpu_exits: bool = False        # -e kvm=vcpu: a KVM_RUN's exit reason after its result
 
 
 # -X: how named constants print: "abbrev" (the name), "raw" (the number),

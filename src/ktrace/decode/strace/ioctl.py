@@ -86,9 +86,13 @@ def _late(c: Call) -> bool:
 
 def ioctl_result(c: Call, text: str) -> str:
     """NS_GET_NSTYPE's namespace type: ``268435456 (CLONE_NEWUSER)``; the
-    descriptor a kvm request made (strace's RVAL_FD): ``4<anon_inode:kvm-vm>``."""
+    descriptor a kvm request made (strace's RVAL_FD): ``4<anon_inode:kvm-vm>``;
+    a KVM_RUN's exit reason (-e kvm=vcpu): ``0 (KVM_EXIT_HLT)``."""
     if c.ok and kvm.made_descriptor(c) is not None:
         return c.fd_text(c.retval)
+    reason = kvm.exit_reason(c) if c.ok else None
+    if reason is not None:
+        return f"{text} ({reason})"
     if c.ok and request_names(c.arg(1) & 0xFFFFFFFF) == ["NS_GET_NSTYPE"]:
         kind = L.SETNS_TYPES.name(c.retval)
         if kind is not None:

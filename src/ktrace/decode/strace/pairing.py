@@ -115,14 +115,17 @@ def _is(rec, kinds) -> bool:
 
 # Call.records' keys of the STRU fdesc records of the descriptors a call made
 # (linux_plan.NEW_DESCRIPTORS), of the STRU sockinfo records of the sockets
-# it made or changed (linux_plan.SOCKET_STATES) and of the STRU parent of a
-# getppid (linux_plan.PARENT_NAMED): no argument's
+# it made or changed (linux_plan.SOCKET_STATES), of the STRU parent of a
+# getppid (linux_plan.PARENT_NAMED) and of the STRU kvmexit of a KVM_RUN
+# (linux_plan.VCPU_EXITS): no argument's
 NEW_FDS = plan.RESULT
 SOCKET_STATES = plan.FD_ARGUMENT
 PARENT = -4
+VCPU_EXIT = -5
 
 
-_CALL_STATES = {r.FDESC_NAME: NEW_FDS, r.SOCKINFO_NAME: SOCKET_STATES, r.PARENT_NAME: PARENT}
+_CALL_STATES = {r.FDESC_NAME: NEW_FDS, r.SOCKINFO_NAME: SOCKET_STATES, r.PARENT_NAME: PARENT,
+                r.KVMEXIT_NAME: VCPU_EXIT}
 
 
 def pair(call: Call, records: list) -> None:

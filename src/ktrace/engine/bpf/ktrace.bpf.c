@@ -99,6 +99,9 @@ _Static_assert(PLAN_BUF_COUNT == 1, "a fast GIO's count is in dx (emit_readable'
 #define NR_PIDFD_GETFD	438
 /* getppid: STRU parent, the name of the process it names (linux_plan.PARENT_NAMED) */
 #define NR_GETPPID	110
+/* ioctl KVM_RUN on a kvm vcpu's descriptor: STRU kvmexit (linux_plan.VCPU_EXITS) */
+#define NR_IOCTL	16
+#define KVM_RUN		0xae80		/* _IO(KVMIO, 0x80) */
 #define S_IFMT		00170000
 #define S_IFCHR		0020000
 #define S_IFSOCK	0140000
@@ -2114,6 +2117,55 @@ __noinline int ktr_emit_sockinfo(__u32 fd)
 	return 0;
 }
 
+/*
+ * The part of kvm's types read for a kvmexit, as CO-RE flavours: kvm is most
+ * often a module, whose types are in its own BTF (libbpf looks there too), or
+ * nowhere when it is not loaded; the read is behind bpf_core_type_exists, so
+ * the program loads without them.  kvm_run is the page a vcpu's descriptor
+ * maps (its exit_reason is uapi's, at 8).
+ */
+struct kvm_run___ktr {
+	__u32 exit_reason;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu___ktr {
+	struct kvm_run___ktr *run;
+} __attribute__((preserve_access_index));
+
+#define ANON_INODE_FS_MAGIC	0x09041934
+#define VCPU_PREFIX		"kvm-vcpu:"	/* create_vcpu_fd's name of its anon inode */
+#define VCPU_PREFIX_LEN		(sizeof(VCPU_PREFIX) - 1)
+
+/*
+ * STRU kvmexit of the current task's descriptor fd after a successful KVM_RUN
+ * (linux_plan.VCPU_EXITS), when it is a kvm vcpu's: an anonymous inode named
+ * kvm-vcpu:ID, whose private_data is the struct kvm_vcpu
+ */
+__noinline int ktr_kvmexit(__u32 fd)
+{
+	struct stage *st = resume();
+	struct file *f = st ? file_of(bpf_get_current_task_btf(), fd) : NULL;
+	struct ktr_kvmexit rec = {.name = KTR_KVMEXIT_NAME};
+	char name[VCPU_PREFIX_LEN];
+	struct kvm_vcpu___ktr *vcpu;
+	struct kvm_run___ktr *run;
+
+	if (!f || !bpf_core_type_exists(struct kvm_vcpu___ktr) ||
+	    BPF_CORE_READ(f, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC ||
+	    bpf_probe_read_kernel(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name)))
+		return 0;
+	for (int i = 0; i < VCPU_PREFIX_LEN; i++) {
+		if (name[i] != VCPU_PREFIX[i])
+			return 0;
+	}
+	vcpu = BPF_CORE_READ(f, private_data);
+	run = BPF_CORE_READ(vcpu, run);
+	if (!run || bpf_core_read(&rec.reason, sizeof(rec.reason), &run->exit_reason))
+		return 0;
+	emit_fixed(st, KTR_STRUCT, &rec, sizeof(rec));
+	return 0;
+}
+
 /* socketpair's two sockets (their int[2] at ``addr``): off ktr_sys_exit's frame */
 __noinline int ktr_socketpair(__u64 addr)
 {
@@ -2133,7 +2185,8 @@ __noinline int ktr_socketpair(__u64 addr)
  * pidfd_getfd's new descriptor (linux_plan's doc: strace -y's socket:[INODE],
  * -yy's device numbers); then STRU sockinfo of each socket a call made or may
  * have changed (linux_plan's SOCKET_STATES: a bind's, listen's or connect's
- * whatever the result); getppid's STRU parent (linux_plan's PARENT_NAMED)
+ * whatever the result); getppid's STRU parent (linux_plan's PARENT_NAMED),
+ * a KVM_RUN's STRU kvmexit (linux_plan's VCPU_EXITS)
  */
 static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs, long ret)
 {
@@ -2151,6 +2204,8 @@ static __always_inline void new_descriptors(__s64 nr, const struct pt_regs *regs
 		ktr_emit_fdesc(ret, 0);
 	} else if (nr == NR_GETPPID) {
 		ktr_emit_parent();
+	} else if (nr == NR_IOCTL && (__u32)regs->si == KVM_RUN) {
+		ktr_kvmexit(regs->di);
 	} else if (nr == NR_SOCKETPAIR) {
 		ktr_socketpair(regs->r10);
 	}

@@ -179,6 +179,13 @@ struct ktr_nspid {
 	__s32	tid;			/* the last of its NSpid */
 } __attribute__((packed));
 
+/* STRU "kvmexit" (record.py's INT32, KVMEXIT_NAME): a kvm vcpu's exit reason after KVM_RUN */
+#define KTR_KVMEXIT_NAME	"kvmexit"
+struct ktr_kvmexit {
+	char	name[sizeof(KTR_KVMEXIT_NAME)];
+	__u32	reason;			/* its kvm_run's exit_reason */
+} __attribute__((packed));
+
 /*
  * One ring-buffer sample: a batch of whole records of one process, or a
  * note to the loader with no records (KTR_BATCH_EXEC_PRIV).

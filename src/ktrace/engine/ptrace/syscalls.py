@@ -723,6 +723,45 @@ def parent_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
     st.add(r.STRUCT, r.parent_payload(comm))
 
 
+VCPU_PREFIX = b"anon_inode:kvm-vcpu:"     # a vcpu descriptor's path (kvm's create_vcpu_fd)
+KVM_RUN_EXIT_REASON = 8                    # kvm_run's exit_reason, a u32 (linux/kvm.h)
+
+
+def vcpu_exit(st: Stop, call: Call, request: int, spec, rval: int) -> None:
+    """STRU kvmexit after a successful ``request`` (linux_plan.VCPU_EXITS: KVM_RUN)
+    on a kvm vcpu's descriptor: the exit reason in its kvm_run, read where the
+    process maps the descriptor, as strace finds it (the first mapping of
+    /proc/PID/maps of its path, an anonymous inode's); nothing when unmapped."""
+    if call.args[1] & 0xFFFFFFFF != request:
+        return
+    fd_dir, maps_dir = procfs.task_dir(st.pid, st.tid), procfs.task_dir(st.pid)
+    try:
+        if fd_dir is None or maps_dir is None:
+            return
+        path = os.readlink(f"{fd_dir}/fd/{call.args[0] & 0xFFFFFFFF}".encode())
+        if not path.startswith(VCPU_PREFIX):
+            return
+        with open(f"{maps_dir}/maps", "rb") as f:
+            maps = f.read()
+    except OSError:
+        return
+    start = _mapping_of(maps, path)
+    if start is not None:
+        data = st.mem.read(st.pid, start + KVM_RUN_EXIT_REASON, r.INT32.size)
+        if len(data) == r.INT32.size:
+            st.add(r.STRUCT, r.struct_payload(r.KVMEXIT_NAME, data))
+
+
+def _mapping_of(maps: bytes, path: bytes) -> int | None:
+    """The start of the first mapping in ``maps`` (/proc/PID/maps) of an
+    anonymous inode's ``path`` (its device's major 0, as strace's is_map_for_file)."""
+    for line in maps.splitlines():
+        fields = line.split(None, 5)
+        if len(fields) == 6 and fields[5] == path and fields[3].startswith(b"00:"):
+            return int(fields[0].split(b"-", 1)[0], 16)
+    return None
+
+
 def _sockinfo(st: Stop, fd: int) -> None:
     """STRU sockinfo of the thread's descriptor ``fd`` as it is now; nothing
     when it is no socket, or gone."""
@@ -853,6 +892,9 @@ class CallPlan:
             exit_.append((made, None, new_descriptors_exit, F_STRUCT))
         if nr in lp.parent_named():
             exit_.append((lp.RESULT, None, parent_exit, F_STRUCT))
+        vcpu_request = lp.vcpu_exits().get(nr)
+        if vcpu_request is not None:
+            exit_.append((vcpu_request, None, vcpu_exit, F_STRUCT))
         sockets_at = lp.socket_states().get(nr)
         if sockets_at is not None:
             exit_.append((sockets_at, None, socket_states_exit, F_STRUCT))

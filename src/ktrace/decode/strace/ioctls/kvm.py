@@ -1,16 +1,19 @@
 """ioctl requests of strace's kvm.c (linux/kvm.h, x86-64's arch_kvm.c).
 
 A kvm_cpuid2's entries follow its head, past the request's _IOC size: the
-engines record them with it (linux_plan.IOCTL_KVM).
+engines record them with it (linux_plan.IOCTL_KVM).  A KVM_RUN's exit reason
+(-e kvm=vcpu) is the call's STRU kvmexit (linux_plan.VCPU_EXITS).
 """
 
 from __future__ import annotations
 
 import struct
 
+from .... import record as r
 from ...xlat import LINUX as L
 from ..call import Call
 from ..fmt import flags, hexval, ptr, xval
+from ..pairing import VCPU_EXIT
 from . import Request, fields, flag_bits, io, ior, iow, iowr, memory
 
 KVMIO = "\xae"
@@ -122,6 +125,18 @@ def made_descriptor(c: Call) -> str | None:
         return "anon_inode:kvm-vm"
     if request == NAMES["KVM_CREATE_VCPU"]:
         return f"anon_inode:kvm-vcpu:{c.arg(2) & 0xFFFFFFFF}"
+    return None
+
+
+def exit_reason(c: Call) -> str | None:
+    """-e kvm=vcpu's text after a successful KVM_RUN's result (strace's
+    RVAL_STR: ``0 (KVM_EXIT_HLT)``): its vcpu's exit reason, when recorded."""
+    if not c.opts.vcpu_exits or c.arg(1) & 0xFFFFFFFF != NAMES["KVM_RUN"]:
+        return None
+    for rec in c.records.get(VCPU_EXIT, ()):
+        reason = r.parse_int32(rec.data)
+        if reason is not None:
+            return L.KVM_EXIT_REASONS.name(reason & 0xFFFFFFFF) or "KVM_EXIT_???"
     return None
 
 
