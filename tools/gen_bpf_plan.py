@@ -71,7 +71,7 @@ class _Tables:
                 f"{pointee.record_end()}, {int(more)}, {pointee.most}, "
                 f"{NO_ARG if pointee.count_arg < 0 else pointee.count_arg}, "
                 f"{int(pointee.strings)}, {NO_ARG if pointee.via < 0 else pointee.via}, "
-                f"{int(pointee.in_items)}}}")
+                f"{int(pointee.in_items)}, {int(pointee.part)}, {pointee.first_int}}}")
 
     def name_of(self, spec) -> str:
         """The STRU name: a string argument is a "string" whatever the table says."""
@@ -271,6 +271,8 @@ struct plan_pointee {{		/* linux_plan.Pointee: what a struct's pointer field poi
 	__u8	strings;	/* the items are pointers to strings, recorded after them */
 	__u8	via;		/* the fields are the struct's the pointer at via points to, NO_ARG */
 	__u8	in_items;	/* the fields are each item's of the array the row before recorded */
+	__u8	part;		/* in_items: an item's first page's part when not all can be read */
+	__s16	first_int;	/* only for a struct whose first u32 is this, -1: any */
 }};
 
 struct plan_syscall {{

@@ -100,7 +100,11 @@ in the order of the ArgSpec's ``then``.  A Pointee ``in_items`` reads its
 pointer and count in each item of the STRUCT_ARRAY the row before it
 recorded (a v4l2_ext_control's string), its first ``ITEMS_FOLLOWED``: one
 STRU per item whose pointer and count are not 0, its bytes whole, or empty
-when they cannot be read (the record keeps the item's place).  A union's
+when they cannot be read (the record keeps the item's place), or with
+``part`` their first page's part (an SG_IO iovec's data: strace reads no more
+of it than is left of the transfer's length).  A row may be for one kind of
+struct alone, by its first u32 (``first_int``): an SG_IO header is a v3 one
+(``'S'``) or a v4 one (``'Q'``), whose pointers lie at other offsets.  A union's
 (bpf's union bpf_attr) pointers are its command's, by the selector; where a
 command's member is itself a union (link_create's, by its attach type, which
 no selector sees) what each variant's pointers hold is read, each as hostile
@@ -352,7 +356,11 @@ class Pointee(NamedTuple):
     at that offset of the argument's struct points to (a bpf_prog_info behind
     an OBJ_GET_INFO_BY_FD attr's info), read from memory.  ``in_items``: the
     fields are those of each item of the array the row before recorded, not
-    the struct's (the module's doc)."""
+    the struct's (the module's doc); with ``part``, an item's bytes that
+    cannot all be read are their first page's part (an SG_IO iovec's data, of
+    which strace reads only the transfer's length).  With a ``first_int`` (not
+    -1), the row is only for a struct whose first u32 is that (SG_IO's header:
+    ``'S'`` a v3 one, ``'Q'`` a v4 one)."""
 
     name: str
     ptr: int
@@ -365,6 +373,8 @@ class Pointee(NamedTuple):
     count_arg: int = -1
     strings: bool = False
     via: int = -1
+    part: bool = False
+    first_int: int = -1
 
     def fields_end(self) -> int:
         """The bytes the struct holding the pointer and its count must have."""
@@ -436,6 +446,8 @@ STRUCT_SIZES: dict[str, int] = {
     "fontdata": 1, "blkpg_partition": 152, "ifreqs": 0, "teebuf": 0,
     "bpf_insn": 8, "bpf_data": 0, "bpf_info": 0, "bpf_cookie": 8, "bpf_syms": 8,
     "bpf_jited": 0, "bpf_xlated": 0, "bpf_map_ids": 4,
+    "sg_cmd": 1, "sg_sense": 1, "sg_data": 1, "sg_iovec": 16, "sg_iov_data": 0,
+    "sg_dout_data": 1, "sg_dout_iovec": 16, "sg_dout_iov_data": 0,
 }
 
 # C types of the ABI table (tracefs spelling) -> struct name.
@@ -599,6 +611,11 @@ def rsrc_arrays(ptr: int, nr_at: int, elem: str) -> tuple[Pointee, ...]:
     """The data array (of ``elem``) at ``ptr`` and the tags after it, nr_at's count each."""
     return tuple(Pointee(name, ptr=at, count_at=nr_at, width=4, elem=STRUCT_SIZES[name],
                          most=URING_ITEMS_MAX) for name, at in ((elem, ptr), ("long", ptr + 8)))
+
+
+def _at_exit(*then: Pointee) -> tuple[Pointee, ...]:
+    return tuple(p._replace(at_exit=True) for p in then)
+
 
 RBUF = buf(Role.OUT_BUF)
 WBUF = buf(Role.IN_BUF)
@@ -966,8 +983,50 @@ SG_IO, SG_SCSI_RESET, SG_IO_V3_SIZE, SG_IO_V4_SIZE = 0x2285, 0x2284, 88, 160
 SG_SET_TIMEOUT, SG_SET_COMMAND_Q, SG_SET_RESERVED_SIZE = 0x2201, 0x2271, 0x2275
 SG_SET_FORCE_PACK_ID, SG_NEXT_CMD_LEN, SG_SET_KEEP_ORPHAN = 0x227B, 0x2283, 0x2287
 SG_SET_FORCE_LOW_DMA, SG_SET_DEBUG = 0x2279, 0x227E
+
+
+def sg_bytes(kind: str, name: str, ptr: int, count_at: int, width: int) -> Pointee:
+    """A buffer of a ``kind`` header: bytes, their first page's part when not
+    all can be read (strace reads no more than -s of them)."""
+    return Pointee(name, ptr=ptr, count_at=count_at, width=width, elem=1, most=MAX_STRING,
+                   first_int=ord(kind))
+
+
+def sg_transfer(kind: str, name: str, ptr: int, len_at: int, count_at: int,
+                count_width: int) -> tuple[Pointee, ...]:
+    """A transfer's buffer (``len_at``'s u32 bytes), or with an iovec count not
+    0 its iovecs (the -s strace prints, and the one after it reads: print_array)
+    and their data, each cut by strace at what is left of the transfer's
+    length (their first page's part, then)."""
+    return (sg_bytes(kind, f"{name}data", ptr, len_at, 4),
+            Pointee(f"{name}iovec", ptr=ptr, count_at=count_at, width=count_width,
+                    elem=STRUCT_SIZES["iovec"], most=ITEMS_FOLLOWED + 1, first_int=ord(kind)),
+            Pointee(f"{name}iov_data", ptr=0, count_at=8, width=8, elem=0, most=MAX_STRING,
+                    in_items=True, part=True, first_int=ord(kind)))
+
+
+# What SG_IO's header points to, by its kind: v3's (scsi/sg.h's sg_io_hdr) cmdp
+# (cmd_len, a u8, at 8), dxferp (dxfer_len at 12; iovec_count, a u16, at 10),
+# sbp (sb_len_wr, a u8, at 67); v4's (bsg.h) request (request_len at 12),
+# dout_xferp (dout_xfer_len at 60, dout_iovec_count at 56), response
+# (response_len at 132), din_xferp (din_xfer_len at 68, din_iovec_count at 64).
+# The driver reads the command and the data out, writes the sense data (the
+# response) and the data in; strace prints those it writes at exit whatever
+# the result: as given (a failed call's memory, recorded at entry) and as a
+# successful call left them (a v3 dxferp's bytes are either, by its direction).
+SG_V3_DATA = sg_transfer("S", "sg_", ptr=16, len_at=12, count_at=10, count_width=2)
+SG_V3_SENSE = sg_bytes("S", "sg_sense", ptr=32, count_at=67, width=1)
+SG_V4_RESPONSE = sg_bytes("Q", "sg_sense", ptr=48, count_at=132, width=4)
+SG_V4_DIN = sg_transfer("Q", "sg_", ptr=80, len_at=68, count_at=64, count_width=4)
+SG_IO_BUFFERS = (
+    sg_bytes("S", "sg_cmd", ptr=24, count_at=8, width=1), *SG_V3_DATA, SG_V3_SENSE,
+    *_at_exit(*SG_V3_DATA, SG_V3_SENSE),
+    sg_bytes("Q", "sg_cmd", ptr=16, count_at=12, width=4),
+    *sg_transfer("Q", "sg_dout_", ptr=72, len_at=60, count_at=56, count_width=4),
+    SG_V4_RESPONSE, *SG_V4_DIN, *_at_exit(SG_V4_RESPONSE, *SG_V4_DIN))
 IOCTL_SCSI = {
-    SG_IO: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", STRUCT_SIZES["int"], fixed(SG_IO_V4_SIZE))},
+    SG_IO: {2: ArgSpec(Role.INOUT_STRUCT, "ioc", STRUCT_SIZES["int"], fixed(SG_IO_V4_SIZE),
+                       then=SG_IO_BUFFERS)},
     **{req: {2: in_("int")} for req in (
         SG_SCSI_RESET, SG_SET_TIMEOUT, SG_SET_COMMAND_Q, SG_SET_RESERVED_SIZE,
         SG_SET_FORCE_PACK_ID, SG_NEXT_CMD_LEN, SG_SET_KEEP_ORPHAN, SG_SET_FORCE_LOW_DMA,
@@ -1044,10 +1103,6 @@ V4L2_CONTROL_STRING = Pointee("bytes", ptr=12, count_at=4, width=4, elem=0, most
 
 def _v4l2(size: int, *then: Pointee) -> dict:
     return {2: inout("ioc", fixed(size))._replace(then=then)}
-
-
-def _at_exit(*then: Pointee) -> tuple[Pointee, ...]:
-    return tuple(p._replace(at_exit=True) for p in then)
 
 
 _CONTROLS = (V4L2_CONTROLS, V4L2_CONTROL_STRING)

@@ -154,7 +154,7 @@ BIT_AND_BYTE_STRUCTS = {"bytes", "fd_set", "cpuset", "ioc", "buf", "cmsghdr", "i
                         "unmoved", "argvfault", "regset",
                         # what a struct's pointers hold, bytes to this view
                         "teebuf", "ifreqs", "bpf_data", "bpf_info", "bpf_jited", "bpf_xlated",
-                        "btrfs_qgroup_inherit"}
+                        "btrfs_qgroup_inherit", "sg_iov_data", "sg_dout_iov_data"}
 
 
 def linux_struct_text(name: str, data: bytes, opts: Options) -> str:

@@ -98,7 +98,8 @@ def slots(spec, args) -> list[tuple[int, tuple, bool]]:
             for pointee in arg.then if arg.role in _POINTEE_ROLES else ():
                 if pointee.at_exit == (table is _EXIT):
                     rtype = r.STRUCT_ARRAY if pointee.elem else r.STRUCT
-                    out.append((i, (_kind(rtype, pointee.name, arg),), False))
+                    # (an in_items row's: one record per item followed)
+                    out.append((i, (_kind(rtype, pointee.name, arg),), pointee.in_items))
                     if pointee.strings:
                         out.append((i, tuple(_kind(*kind, arg) for kind in _STRINGS), True))
     return out

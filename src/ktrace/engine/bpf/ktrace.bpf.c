@@ -1391,8 +1391,9 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
  * ``most`` items); a STRU, whole or none; or with no count and no item size a
  * string (the ptrace engine's _pointee reads the same).  The count is a field
  * of the struct (or of the struct its pointer at ``via`` points to), or the
- * low 32 bits of the argument count_arg names.  The items of the array
- * recorded (at ``*items``), 0 for none (what their pointers hold: ktr_follow).
+ * low 32 bits of the argument count_arg names; none for a row of another
+ * kind of struct (first_int).  The items of the array recorded (at
+ * ``*items``), 0 for none (what their pointers hold: ktr_follow).
  */
 static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_pointee *p,
 					  __u64 addr, int got, __u64 *items)
@@ -1403,6 +1404,10 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 
 	checked(width);		/* the bound checked is the one the read gets */
 	if (got < p->record_end || width > sizeof(count))
+		return 0;
+	if (p->first_int >= 0 &&	/* a row for another kind of struct (SG_IO's v3, v4) */
+	    (bpf_probe_read_user(&count, sizeof(__u32), (const void *)addr) ||
+	     count != (__u64)p->first_int))
 		return 0;
 	if (p->via != NO_ARG &&		/* the fields of the struct a pointer of this one points to */
 	    bpf_probe_read_user(&addr, sizeof(addr), (const void *)(addr + p->via)))
@@ -1437,8 +1442,9 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 /*
  * What each of the first PLAN_ITEMS_FOLLOWED of the ``count`` items of
  * ``elem`` bytes at ``items`` (an array a Pointee recorded) points to, by the
- * in_items row ``p``: STRU, whole, or empty when it cannot be read; none for
- * a 0 pointer or count (the ptrace engine's _item_pointees reads the same).
+ * in_items row ``p``: STRU, whole (or a ``part`` row's first page's part),
+ * or empty when it cannot be read; none for a 0 pointer or count (the ptrace
+ * engine's _item_pointees reads the same).
  */
 static __always_inline void item_pointees(struct stage *st, const struct plan_pointee *p,
 					  __u64 items, __u64 count, __u32 elem)
@@ -1463,7 +1469,8 @@ static __always_inline void item_pointees(struct stage *st, const struct plan_po
 		ptr = word[0];
 		if (!ptr || !n)
 			continue;
-		if (emit_struct(st, p->type, ptr, n > p->most ? p->most : n) < 0)
+		n = n > p->most ? p->most : n;
+		if ((p->part ? emit_readable(st, p->type, ptr, n) : emit_struct(st, p->type, ptr, n)) < 0)
 			emit_struct(st, p->type, ptr, 0);
 	}
 }
@@ -1496,39 +1503,32 @@ __noinline int ktr_follow(void)
 }
 
 /*
- * What the pointer fields of the struct at ``addr`` point to (linux_plan.Pointee:
- * plan_pointees[id] and the rows after it that ``more`` joins), after its
- * record at entry or (``exiting``) at exit (emit_pointee), up to a row whose
- * array's own pointers are to be followed: that is left in follow_id for
- * ktr_follow, and the row to go on from returned (0: done).  A function of
- * its own: verified once, and off ktr_arg_exit's frame.
+ * What one pointer field of the struct at ``addr`` points to (linux_plan.Pointee:
+ * plan_pointees[id]), after its record at entry or (``exiting``) at exit
+ * (emit_pointee); a row whose array's own pointers are to be followed is
+ * left in follow_id for ktr_follow.  The next row of the struct returned (the
+ * one ``more`` joins; 0: done).  A function of its own: verified once, and
+ * off ktr_arg_exit's frame; a row a call, as one struct may have many
+ * (SG_IO's header: 21).
  */
 __noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
 {
 	struct stage *st = resume();
 	const struct plan_pointee *p;
 
-	if (!st)
+	checked(id);
+	if (!st || !id || id >= PLAN_NPOINTEES)	/* (row 0: none) */
 		return 0;
-	for (int k = 0; k < PLAN_POINTEES_MAX; k++, id++) {
-		checked(id);
-		if (!id || id >= PLAN_NPOINTEES)	/* (row 0: none) */
-			return 0;
-		p = &plan_pointees[id];
-		if (p->at_exit == exiting) {
-			if (!p->in_items) {
-				st->follow_count = emit_pointee(st, p, addr, got, &st->follow_items);
-				st->follow_elem = p->elem;
-			}
-			if ((p->in_items || p->strings) && st->follow_count) {
-				st->follow_id = id;
-				return p->more ? id + 1 : 0;
-			}
+	p = &plan_pointees[id];
+	if (p->at_exit == exiting) {
+		if (!p->in_items) {
+			st->follow_count = emit_pointee(st, p, addr, got, &st->follow_items);
+			st->follow_elem = p->elem;
 		}
-		if (!p->more)
-			return 0;
+		if ((p->in_items || p->strings) && st->follow_count)
+			st->follow_id = id;
 	}
-	return 0;
+	return p->more ? id + 1 : 0;
 }
 
 /* What a struct's pointers point to (ktr_pointee), and what the arrays' own pointers do */

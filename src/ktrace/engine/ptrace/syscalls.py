@@ -192,15 +192,17 @@ def _pointees(st: Stop, call: Call, spec, data: bytes | None, at_exit: bool) -> 
 
 def _item_pointees(st: Stop, pointee: lp.Pointee, items: list[bytes]) -> None:
     """What each of the first ITEMS_FOLLOWED ``items`` (the array recorded
-    before) points to: STRU, whole, or empty when unreadable; none for a 0
-    pointer or count (the bpf program's item_pointees reads the same)."""
+    before) points to: STRU, whole (or a ``part`` row's first page's part),
+    or empty when unreadable; none for a 0 pointer or count (the bpf
+    program's item_pointees reads the same)."""
     if not st.flags & F_STRUCT:
         return
+    read = _readable if pointee.part else _whole
     for item in items[:lp.ITEMS_FOLLOWED]:
         addr = int.from_bytes(item[pointee.ptr:pointee.ptr + 8], "little")
         count = int.from_bytes(item[pointee.count_at:pointee.count_at + pointee.width], "little")
         if addr and count:
-            held = _whole(st, addr, min(count, pointee.most, st.genio))
+            held = read(st, addr, min(count, pointee.most, st.genio))
             st.add(r.STRUCT, r.struct_payload(pointee.name.encode(), held or b""))
 
 
@@ -208,8 +210,11 @@ def _pointee(st: Stop, call: Call, pointee: lp.Pointee, data: bytes | None) -> l
     """What a pointer field of a struct just recorded (``data``) points to
     (linux_plan's doc): STRUCT_ARRAY, its readable items (of its count, or
     with no count field ``most``); STRU, whole or none; or a string.  The
-    items of the array recorded (none for the others)."""
+    items of the array recorded (none for the others), or of a struct of
+    another kind than the row's (its first_int)."""
     if data is None or len(data) < pointee.record_end():
+        return []
+    if pointee.first_int >= 0 and int.from_bytes(data[:4], "little") != pointee.first_int:
         return []
     if pointee.via >= 0:            # the fields of the struct the pointer at via points to
         data = st.mem.read(st.pid, int.from_bytes(data[pointee.via:pointee.via + 8], "little"),

@@ -2,22 +2,25 @@
 
 SG_IO's argument is a v3 (``'S'``) or v4 (``'Q'``) header, told apart by its
 first int; the plan records it at entry and at the exit of a successful call
-(linux_plan's IOCTL_SCSI).  strace prints the request at entry and the response
-at exit, read again then: a failed call's memory is the entry copy.  The
-buffers the header points to are not recorded: their addresses print, as
-strace prints memory it cannot read.
+(linux_plan's IOCTL_SCSI), each record followed by what its buffers hold
+(linux_plan's SG_IO_BUFFERS).  strace prints the request at entry and the
+response at exit, read again then: a failed call's memory is the entry copy.
 """
 
 from __future__ import annotations
 
 import struct
 from collections import namedtuple
+from typing import NamedTuple
 
+from .... import record as r
 from ....abi import linux_plan as lp
 from ...xlat import Xlat
 from ..call import Call
-from ..fmt import flags, hexval, ptr, xval
+from ..fdio import print_array
+from ..fmt import flags, hexval, ptr, quote, xval
 from . import INT, NO_ARG, UINT, Request, flag_bits, int_text, memory
+from .v4l2 import held
 
 SG_SCSI_RESET_NO_ESCALATE = 0x100
 SG_SCSI_RESETS = Xlat([(0, "SG_SCSI_RESET_NOTHING"), (1, "SG_SCSI_RESET_DEVICE"),
@@ -53,9 +56,51 @@ _SG_IO_V4 = struct.Struct("<iIIIQQIIIIQIIIIQQIIQIIIIIIIIiiQII")
 assert (_SG_IO_V3.size, _SG_IO_V4.size) == (lp.SG_IO_V3_SIZE, lp.SG_IO_V4_SIZE)
 
 
-def _buffer(addr: int, size: int, iovec_count: int = 0) -> str:
-    """A buffer the header points to (its data unrecorded): ``""`` when empty."""
-    return '""' if addr and not size and not iovec_count else ptr(addr)
+class Held(NamedTuple):
+    """What a header's buffers held, as recorded after it (v4l2's held)."""
+
+    c: Call
+    records: list
+
+    def bytes_of(self, rtype: int, name: str) -> list[bytes]:
+        return [rec.data for rec in self.records
+                if rec.header.type == rtype and rec.name == name.encode()]
+
+    def string(self, addr: int, size: int, data: bytes | None, force_hex: bool) -> str:
+        """printstr_ex: -s of the min(size, -s + 1) bytes strace reads (when
+        ``data`` holds them), ``...`` past -s; the address when they were not."""
+        shown, read = min(size, self.c.opts.strsize), min(size, self.c.opts.strsize + 1)
+        if not addr or read and (data is None or len(data) < read):
+            return ptr(addr)
+        text = quote((data or b"")[:shown], self.c.opts.xflag, force_hex)
+        return text + "..." if size > shown else text
+
+    def buffer(self, name: str, addr: int, size: int) -> str:
+        """``size`` bytes at ``addr`` (STRUCT_ARRAY ``name``), in hex."""
+        data = self.bytes_of(r.STRUCT_ARRAY, name)
+        return self.string(addr, size, data[0] if data else None, force_hex=True)
+
+    def transfer(self, name: str, addr: int, size: int, iovec_count: int) -> str:
+        """print_sg_io_buffer: ``size`` bytes at ``addr`` (``name``data), or the
+        ``iovec_count`` iovecs there (``name``iovec) and their data, each cut
+        at what is left of ``size`` (STRU ``name``iov_data: one per iovec of
+        the first ITEMS_FOLLOWED whose base and length are not 0)."""
+        if not iovec_count:
+            return self.buffer(f"{name}data", addr, size)
+        vecs = (self.bytes_of(r.STRUCT_ARRAY, f"{name}iovec") or [b""])[0]
+        data = iter(self.bytes_of(r.STRUCT, f"{name}iov_data"))
+        items = []
+        for k, (base, length) in enumerate(_IOVEC.iter_unpack(
+                vecs[:len(vecs) // _IOVEC.size * _IOVEC.size])):
+            recorded = next(data, None) if base and length and k < lp.ITEMS_FOLLOWED else None
+            cut = min(length, size)
+            size -= cut
+            items.append(f"{{iov_base={self.string(base, cut, recorded, False)}, "
+                         f"iov_len={length}}}")
+        return print_array(self.c, addr, iovec_count, items, _IOVEC.size)
+
+
+_IOVEC = struct.Struct("<QQ")      # iov_base, iov_len
 
 
 def _in_len(xfer_len: int, resid: int) -> int:
@@ -67,47 +112,50 @@ def _named_fields(header, names: str, spell=str) -> str:
     return ", ".join(f"{n}={spell(getattr(header, n))}" for n in names.split())
 
 
-def _sg_io_v3(g: SgIoHdr, a: SgIoHdr) -> str:
-    """The request as given (``g``), the response (``a``) as the call left it."""
+def _sg_io_v3(g: SgIoHdr, a: SgIoHdr, given: Held, left: Held) -> str:
+    """The request as given (``g``, its buffers ``given``), the response
+    (``a``, its buffers ``left``) as the call left it."""
     text = (f"interface_id='S', dxfer_direction="
             f"{xval(SG_DXFER_DIRECTIONS, g.dxfer_direction, 'SG_DXFER_???')}, "
-            f"cmd_len={g.cmd_len}, cmdp={_buffer(g.cmdp, g.cmd_len)}, "
+            f"cmd_len={g.cmd_len}, cmdp={given.buffer('sg_cmd', g.cmdp, g.cmd_len)}, "
             f"{_named_fields(g, 'mx_sb_len iovec_count dxfer_len timeout')}, "
             f"flags={flags(SG_FLAGS, g.flags, unknown='SG_FLAG_???')}")
     if g.dxfer_direction in (SG_DXFER_TO_DEV, SG_DXFER_TO_FROM_DEV):
-        text += f", dxferp={_buffer(g.dxferp, g.dxfer_len, g.iovec_count)}"
+        text += f", dxferp={given.transfer('sg_', g.dxferp, g.dxfer_len, g.iovec_count)}"
     if a.interface_id != g.interface_id:
         return f"{text} => interface_id={a.interface_id & 0xFFFFFFFF}"
     if a.dxfer_direction in (SG_DXFER_FROM_DEV, SG_DXFER_TO_FROM_DEV):
         din_len = _in_len(a.dxfer_len, a.resid)
-        dxferp = f"dxferp={_buffer(a.dxferp, din_len, a.iovec_count)}"
+        dxferp = f"dxferp={left.transfer('sg_', a.dxferp, din_len, a.iovec_count)}"
         if a.dxfer_direction == SG_DXFER_FROM_DEV:
             text += f", {dxferp}"
         elif din_len:
             text += f" => {dxferp}"
     return (f"{text}, {_named_fields(a, 'status masked_status msg_status', hexval)}, "
-            f"sb_len_wr={a.sb_len_wr}, sbp={_buffer(a.sbp, a.sb_len_wr)}, "
+            f"sb_len_wr={a.sb_len_wr}, sbp={left.buffer('sg_sense', a.sbp, a.sb_len_wr)}, "
             f"{_named_fields(a, 'host_status driver_status', hexval)}, "
             f"resid={a.resid}, duration={a.duration}, "
             f"info={flags(SG_INFO, a.info, unknown='SG_INFO_???')}")
 
 
-def _sg_io_v4(g: SgIoV4, a: SgIoV4) -> str:
+def _sg_io_v4(g: SgIoV4, a: SgIoV4, given: Held, left: Held) -> str:
+    dout = given.transfer("sg_dout_", g.dout_xferp, g.dout_xfer_len, g.dout_iovec_count)
     text = (f"guard='Q', protocol={xval(BSG_PROTOCOLS, g.protocol, 'BSG_PROTOCOL_???')}, "
             f"subprotocol={xval(BSG_SUB_PROTOCOLS, g.subprotocol, 'BSG_SUB_PROTOCOL_???')}, "
-            f"request_len={g.request_len}, request={_buffer(g.request, g.request_len)}, "
+            f"request_len={g.request_len}, "
+            f"request={given.buffer('sg_cmd', g.request, g.request_len)}, "
             f"request_tag={hexval(g.request_tag)}, "
             + _named_fields(g, "request_attr request_priority request_extra max_response_len "
                             "dout_iovec_count dout_xfer_len din_iovec_count din_xfer_len")
-            + f", dout_xferp={_buffer(g.dout_xferp, g.dout_xfer_len, g.dout_iovec_count)}, "
+            + f", dout_xferp={dout}, "
             f"timeout={g.timeout}, flags={flags(BSG_FLAGS, g.flags, unknown='BSG_FLAG_???')}, "
             f"usr_ptr={hexval(g.usr_ptr)}")
     if a.guard != g.guard:
         return f"{text} => guard={a.guard & 0xFFFFFFFF}"
     din_len = _in_len(a.din_xfer_len, a.din_resid)
     return (f"{text}, response_len={a.response_len}, "
-            f"response={_buffer(a.response, a.response_len)}, "
-            f"din_xferp={_buffer(a.din_xferp, din_len, a.din_iovec_count)}, "
+            f"response={left.buffer('sg_sense', a.response, a.response_len)}, "
+            f"din_xferp={left.transfer('sg_', a.din_xferp, din_len, a.din_iovec_count)}, "
             f"{_named_fields(a, 'driver_status transport_status device_status', hexval)}, "
             f"retry_delay={a.retry_delay}, "
             f"info={flags(SG_INFO, a.info, unknown='SG_INFO_???')}, "
@@ -135,8 +183,10 @@ def _sg_io(c: Call) -> str:
     answer = c.struct(2, "ioc") if c.ok else given
     if answer is None or len(answer) < layout.size:
         answer = given
+    entry = Held(c, held(c, exit=False))
+    left = entry if answer is given else Held(c, held(c, exit=True))
     return "{" + render(header._make(layout.unpack_from(given)),
-                        header._make(layout.unpack_from(answer))) + "}"
+                        header._make(layout.unpack_from(answer)), entry, left) + "}"
 
 
 def _scsi_reset_text(data: bytes, c: Call) -> str:
