@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Generate the ABI tables of ``ktrace.abi`` from their named sources.
 
-    gen_abi_tables.py linux [--out-dir DIR]
+    gen_abi_tables.py linux --strace-src DIR [--out-dir DIR]
     gen_abi_tables.py freebsd --src DIR --origin PATH=REPO@COMMIT ... [--out-dir DIR]
     gen_abi_tables.py errno-translation --src DIR --origin PATH=REPO@COMMIT ... [--out-dir DIR]
 
 ``linux`` reads this machine's kernel headers, tracefs syscall formats and C
 library (see tools/abi_sources_linux.py) and writes ``_linux_x86_64.py`` and
-``_linux_i386.py``.  Mount tracefs first if needed:
+``_linux_i386.py``; the i386 argument counts, which tracefs does not give
+(it has no events for the compat entry points), are strace's
+(``src/linux/i386/syscallent.h`` of the strace source tree DIR, read by
+tools/gen_strace_classes.py's parser).  Mount tracefs first if needed:
 ``mount -t tracefs nodev /sys/kernel/tracing``.
 
 ``freebsd`` and ``errno-translation`` read freebsd-src files under DIR (a
@@ -55,8 +58,9 @@ def write(path: Path, text: str) -> None:
     print(f"wrote {path}")
 
 
-def generate_linux(out_dir: Path) -> None:
+def generate_linux(strace_src: Path, out_dir: Path) -> None:
     import abi_sources_linux as src
+    import gen_strace_classes as strace
 
     tracefs = src.tracefs_root()
     if tracefs is None:
@@ -86,8 +90,16 @@ def generate_linux(out_dir: Path) -> None:
         ("SIGNAL_NAMES", "signal number: name", src.signal_names()),
     ])
     write(out_dir / "_linux_x86_64.py", linux)
-    i386 = render_module("linux", [f"syscall numbers: {src.UNISTD_32}"], {}, [
-        ("SYSCALL_NAMES", "i386 syscall number: name", src.i386_syscall_names()),
+    syscallent = strace_src / "src/linux/i386/syscallent.h"
+    if not syscallent.exists():
+        raise SourceError(f"{syscallent}: no such file (--strace-src: a strace source tree)")
+    nargs = {row.number: row.nargs for row in strace.entries(syscallent)}
+    i386 = render_module("linux", [
+        f"syscall numbers and names: {src.UNISTD_32}",
+        f"argument counts: strace {strace.version(strace_src)}, src/linux/i386/syscallent.h",
+    ], {}, [
+        ("SYSCALLS", "i386 syscall number: (name, argument count or None)",
+         {n: (name, nargs.get(n)) for n, name in src.i386_syscall_names().items()}),
     ])
     write(out_dir / "_linux_i386.py", i386)
 
@@ -148,6 +160,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="abi", required=True)
     linux = sub.add_parser("linux", help="Linux tables from this machine")
+    linux.add_argument("--strace-src", type=Path, required=True,
+                       help="strace source tree (its i386 argument counts)")
     linux.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
     for name, what in (("freebsd", "FreeBSD syscall, errno and signal tables"),
                        ("errno-translation", "Linux <-> FreeBSD errno translation")):
@@ -160,7 +174,7 @@ def main(argv: list[str]) -> int:
     opts = parser.parse_args(argv)
     try:
         if opts.abi == "linux":
-            generate_linux(opts.out_dir)
+            generate_linux(opts.strace_src, opts.out_dir)
         elif opts.abi == "freebsd":
             generate_freebsd(opts.src, dict(opts.origin), opts.out_dir)
         else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 OUT = Path(__file__).resolve().parents[1] / "src/ktrace/decode/strace/syscall_classes.py"
 ABIS = ("x86_64", "i386", "x32")      # the first table's flags win for a shared name
@@ -38,7 +39,7 @@ ALIASES = {"%net": "%network", "desc": "%desc", "file": "%file", "memory": "%mem
            "process": "%process", "signal": "%signal", "ipc": "%ipc",
            "network": "%network"}
 
-_ENTRY = re.compile(r'^\[\s*(?:BASE_NR\s*\+\s*)?\d+\]\s*=\s*\{\s*\w+,\s*([A-Z0-9|]+|0),'
+_ENTRY = re.compile(r'^\[\s*(?:BASE_NR\s*\+\s*)?(\d+)\]\s*=\s*\{\s*(\w+),\s*([A-Z0-9|]+|0),'
                     r'\s*SEN\(\w+\),\s*"(\w+)"')
 _INCLUDE = re.compile(r'^#\s*include\s+"([^"]+)"')
 
@@ -50,8 +51,16 @@ def include(path: Path, name: str) -> Path:
     return near if near.exists() else path.parents[1] / "generic" / name
 
 
-def entries(path: Path) -> list[tuple[str, set[str]]]:
-    """(name, shorthand flags) of a syscallent.h, its includes expanded in place."""
+class SysEnt(NamedTuple):
+    """One row of a syscallent.h."""
+    number: int          # the index, BASE_NR left out (0 in i386's table)
+    nargs: int | None    # None: MA, or another symbol
+    name: str
+    flags: set[str]      # shorthands (TD, TF, ...)
+
+
+def entries(path: Path) -> list[SysEnt]:
+    """The rows of a syscallent.h, its includes expanded in place."""
     out = []
     for line in path.read_text().splitlines():
         inc = _INCLUDE.match(line)
@@ -60,8 +69,9 @@ def entries(path: Path) -> list[tuple[str, set[str]]]:
             continue
         m = _ENTRY.match(line)
         if m:
-            flags = set() if m.group(1) == "0" else set(m.group(1).split("|"))
-            out.append((m.group(2), flags))
+            number, nargs, flags, name = m.groups()
+            out.append(SysEnt(int(number), int(nargs) if nargs.isdigit() else None, name,
+                              set() if flags == "0" else set(flags.split("|"))))
     return out
 
 
@@ -80,8 +90,8 @@ def check_names(src: Path) -> None:
 def classes(src: Path) -> dict[str, list[str]]:
     flags: dict[str, set[str]] = {}
     for abi in ABIS:
-        for name, f in entries(src / "linux" / abi / "syscallent.h"):
-            flags.setdefault(name, f)
+        for row in entries(src / "linux" / abi / "syscallent.h"):
+            flags.setdefault(row.name, row.flags)
     return {cls: sorted(n for n, f in flags.items() if short in f)
             for cls, short in CLASSES.items()}
 

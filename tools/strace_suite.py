@@ -198,9 +198,11 @@ def as_strace(engine: str, argv: list[str]) -> int:
             summary = "too" if "too" in (summary, SUMMARY[flag]) else "only"
         elif flag in SUMMARY_ARGS:
             summary_args += [SUMMARY_ARGS[flag], value]
-        elif flag in ("-d", "--debug"):       # strace's debug lines: what the engine uses
-            if engine == "ptrace":
-                print("strace: PTRACE_GET_SYSCALL_INFO works", file=sys.stderr)
+        elif flag in ("-d", "--debug"):
+            # strace's debug line of what tests ask before they count on it: each
+            # call's ABI and registers as the kernel gives them, which the ptrace
+            # engine has from PTRACE_GET_SYSCALL_INFO and the bpf engine in the kernel
+            print("strace: PTRACE_GET_SYSCALL_INFO works", file=sys.stderr)
         elif flag in NO_EFFECT:
             if flag in ("-I", "--interruptible") and value not in INTERRUPTIBLE:
                 print(f"{PROGNAME}: invalid {flag} argument: '{value}'", file=sys.stderr)

@@ -79,6 +79,9 @@ SV_ABI_FREEBSD = 9
 SV_ILP32 = 0x100
 SV_LP64 = 0x200
 SV_LINUX_X86_64 = SV_ABI_LINUX | SV_LP64
+# An i386 syscall (int $0x80) of an x86-64 process: its CALL and RET each sit
+# between a PROCCTOR with these flags and one with SV_LINUX_X86_64 (docs/design.md).
+SV_LINUX_I386 = SV_ABI_LINUX | SV_ILP32
 
 KTR_USER_MAXLEN = 2048   # largest utrace(2) record
 COMM_SIZE = 20           # MAXCOMLEN + 1 on FreeBSD

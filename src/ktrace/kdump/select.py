@@ -173,6 +173,7 @@ class Selection:
     reads: NameSet = NONE
     writes: NameSet = NONE
     quiet: frozenset = frozenset()
+    quiet_chosen: bool = False     # by -q or -e quiet= (else strace's -o implies a -q)
     paths: list[str] = field(default_factory=list)
 
     def expression(self, text: str) -> None:
@@ -193,6 +194,7 @@ class Selection:
             self.writes = fd_set(value)
         else:
             self.quiet = word_set(value, QUIET, "quiet", QUIET_ALIASES)
+            self.quiet_chosen = True
 
     def path(self, path: str) -> None:
         """-P: the path as given, and where it leads (strace's storepath)."""
@@ -209,6 +211,7 @@ class Selection:
         else:
             more = {"exit"} if "attach" in self.quiet else {"attach", "personality"}
         self.quiet = self.quiet | more
+        self.quiet_chosen = True
 
     @property
     def by_status(self) -> bool:

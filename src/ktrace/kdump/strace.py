@@ -18,7 +18,7 @@ from collections import deque
 from typing import TextIO
 
 from ktrace import record as r
-from ktrace.abi import abi_for_svflags
+from ktrace.abi import LINUX_I386, abi_for_svflags
 from ktrace.abi.linux_plan import (ERESTART_RESTARTBLOCK, FAILED_BUF, GIO_PART, MMSG_MAX,
                                    UNMOVED)
 from ktrace.decode.names import sigcode_name
@@ -243,6 +243,8 @@ def configure(pairs) -> ViewOptions:
             _timestamps(o, value or T_FLAGS[0], flag)
     if o.per_thread and not o.outfile:
         raise UsageError("-ff needs -o PREFIX")
+    if o.outfile and not o.selection.quiet_chosen:
+        o.selection.quieter()    # strace.c: -o with a command is an implicit -q
     if t_flags:
         if any(flag == "--timestamps" for flag, _ in pairs):
             raise UsageError("-t and --absolute-timestamps cannot be provided simultaneously")
@@ -639,6 +641,7 @@ class View:
         self.ended: set[int] = set()
         self.pidns = PidNamespaces() if "pidns" in opts.decode_pids else None
         self.comms: dict[int, bytes] = {}      # --decode-pids=comm: tid -> its last name
+        self.i386_threads: set[int] = set()    # tids whose last call was i386's (personality)
         # walk: a call's lines (and the call, for what it does to the process's
         # descriptors) by its records
         self.known: dict[tuple, tuple[str, tuple[str, ...], Call | None, bool]] = {}
@@ -844,6 +847,22 @@ class View:
         # a write's buffers are shown whole, a read's up to what it read
         return strace_iov_dump(gio.data, lengths, None if writing else p.call.retval)
 
+    def _personality(self, tid: int, h: r.Header, abi) -> None:
+        """strace's update_personality: the line of a thread whose calls change
+        ABI (an x86-64 process's ``int $0x80`` call, then its next call), at
+        the call's entry, shown or not."""
+        i386 = abi is LINUX_I386
+        if i386 == (tid in self.i386_threads):
+            return
+        if i386:
+            self.i386_threads.add(tid)
+        else:
+            self.i386_threads.discard(tid)
+        if "personality" not in self.sel.quiet:
+            self._interrupt(tid)
+            self._emit(tid, f"{self._leader(tid, h)}[ Process PID={tid} runs in "
+                            f"{32 if i386 else 64} bit mode. ]")
+
     def _exit_line(self, tid: int, h: r.Header, end: str) -> None:
         if "exit" not in self.sel.quiet:
             self._emit(tid, f"{self._leader(tid, h)}+++ {end} +++")
@@ -1031,9 +1050,12 @@ class View:
 
     def _call(self, tid: int, rec: r.Syscall) -> None:
         proc = self._proc(rec.header.pid)
+        self._personality(tid, rec.header, proc.abi)
         info = proc.abi.syscall(rec.code) if proc.abi is not None else None
         name = info.name if info is not None else f"syscall_{rec.code:#x}"
-        call = Call(name, rec.code, rec.args, self.o.strace, self._fd_text(proc))
+        # an i386 call's CALL holds all six registers (docs/design.md): strace shows its count
+        args = rec.args if info is None or info.nargs is None else rec.args[:info.nargs]
+        call = Call(name, rec.code, args, self.o.strace, self._fd_text(proc))
         if self.o.decode_pids:
             call.pid_note = self._pid_note(rec.header.pid)
         call.files = proc.files          # what a decoder asks of a descriptor (a socket's protocol)

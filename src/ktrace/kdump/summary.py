@@ -19,7 +19,7 @@ import sys
 from typing import NamedTuple, TextIO
 
 from ktrace import record as r
-from ktrace.abi import abi_for_svflags
+from ktrace.abi import LINUX_I386, abi_for_svflags
 from ktrace.kdump.cli import SELECTION_SHORT, Front, UsageError, front, options, read_trace, \
     select_option
 from ktrace.kdump.select import ALL, Selection, narrow
@@ -159,12 +159,14 @@ def _ns(h: r.Header) -> int:
 
 
 def tally(records, pid: int = 0, per_process: bool = False,
-          sel: Selection | None = None) -> dict[int, tuple[Tally, object]]:
-    """pid (0 for all) -> (Tally, the ABI of the calls) from a record stream;
-    ``sel``: only the calls its -e trace= selects."""
+          sel: Selection | None = None) -> dict[tuple[int, bool], tuple[Tally, object]]:
+    """(pid (0 for all), i386 calls?) -> (Tally, the ABI of the calls) from a
+    record stream: strace -c counts each personality apart (an x86-64
+    process's int $0x80 calls, docs/design.md); ``sel``: only the calls its
+    -e trace= selects."""
     started: dict[int, tuple[int, int]] = {}        # tid -> (code, start ns)
     abis: dict[int, object] = {}
-    tallies: dict[int, tuple[Tally, object]] = {}
+    tallies: dict[tuple[int, bool], tuple[Tally, object]] = {}
     wanted = _wanted(sel)
     for rec in records:
         h = rec.header
@@ -181,9 +183,10 @@ def tally(records, pid: int = 0, per_process: bool = False,
                 started.pop(tid, None)
         elif h.type == r.SYSRET and tid in started:
             code, start = started.pop(tid)
-            key = h.pid if per_process else 0
+            abi = abis.get(h.pid)
+            key = (h.pid if per_process else 0, abi is LINUX_I386)
             if key not in tallies:
-                tallies[key] = (Tally(), abis.get(h.pid))
+                tallies[key] = (Tally(), abi)
             tallies[key][0].add(code, max(0, _ns(h) - start), rec.error != 0)
     return tallies
 
@@ -289,9 +292,14 @@ def count(o: Options, reader, out: TextIO) -> dict:
 
 
 def write_tables(o: Options, tallies: dict, out: TextIO) -> None:
-    for n, (key, (t, abi)) in enumerate(sorted(tallies.items())):
-        if o.per_process:
-            out.write(("\n" if n else "") + f"pid {key}\n")
+    """The tables, a process's x86-64 one first (strace's call_summary)."""
+    last = None
+    for (pid, i386), (t, abi) in sorted(tallies.items()):
+        if o.per_process and pid != last:
+            out.write(("\n" if last is not None else "") + f"pid {pid}\n")
+            last = pid
+        if i386:
+            out.write("System call usage summary for 32 bit mode:\n")
         out.write("\n".join(table(t, abi, o.columns, o.sort)) + "\n")
 
 

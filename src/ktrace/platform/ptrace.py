@@ -161,6 +161,7 @@ def getsiginfo(tid: int) -> SigInfo:
 
 _INFO_ENTRY = struct.Struct("<7Q")
 _INFO_EXIT = struct.Struct("<qB")
+_INFO_ARCH = struct.Struct("<I")      # ptrace_syscall_info.arch (an AUDIT_ARCH_*), at offset 4
 SYSCALL_INFO_SIZE = 88
 
 
@@ -169,13 +170,16 @@ class SyscallInfoBuffer:
 
     The caller makes the request into :attr:`buf` and unpacks :attr:`raw`
     itself (``raw[0]`` is the op, ``ENTRY.unpack_from(raw, OFFSET)`` gives nr
-    and args, ``EXIT.unpack_from(raw, OFFSET)`` rval and is_error), which is
-    the cheapest way from Python.
+    and args, ``EXIT.unpack_from(raw, OFFSET)`` rval and is_error,
+    ``ARCH.unpack_from(raw, ARCH_OFFSET)`` the call's ABI), which is the
+    cheapest way from Python.
     """
 
     ENTRY = _INFO_ENTRY
     EXIT = _INFO_EXIT
+    ARCH = _INFO_ARCH
     OFFSET = 24
+    ARCH_OFFSET = 4
 
     def __init__(self):
         self.buf = ctypes.create_string_buffer(SYSCALL_INFO_SIZE)

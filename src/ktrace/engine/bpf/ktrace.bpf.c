@@ -2380,6 +2380,69 @@ static __always_inline void copy_args(__u64 *dst, const struct pt_regs *regs)
 	dst[5] = regs->r9;
 }
 
+/*
+ * An i386 syscall (int $0x80) of a 64-bit process: the kernel marks the task
+ * TS_COMPAT for the call's duration (arch/x86/include/asm/thread_info.h; what
+ * in_ia32_syscall() reads).  Its number is i386's while the plans are keyed by
+ * x86-64's, so it records its CALL and RET only, each between PROCCTORs that
+ * say so (docs/design.md, "i386 syscalls"), as the ptrace engine does.
+ */
+#define TS_COMPAT	0x0002
+
+static __always_inline int in_i386(struct task_struct *self)
+{
+	return self->thread_info.status & TS_COMPAT;
+}
+
+static __always_inline void abi_ctor(struct stage *st, __u32 sv_flags)
+{
+	struct ktr_proc_ctor ctor = {.sv_flags = sv_flags};
+
+	emit_fixed(st, KTR_PROCCTOR, &ctor, sizeof(ctor));
+}
+
+/*
+ * The CALL (of st->nr, st->args) or the RET (``ret``) of an i386 syscall,
+ * marked.  A function of its own: verified once, not in the syscall
+ * programs' paths.
+ */
+__noinline int ktr_i386(int type, long ret)
+{
+	struct stage *st = resume();
+
+	if (!st)
+		return 0;
+	abi_ctor(st, SV_LINUX_I386);
+	if (type == KTR_SYSCALL) {
+		struct ktr_syscall sc = {.ktr_code = st->nr, .ktr_narg = 6};
+
+		__builtin_memcpy(sc.ktr_args, st->args, sizeof(sc.ktr_args));
+		emit_fixed(st, KTR_SYSCALL, &sc, sizeof(sc));
+	} else {
+		struct ktr_sysret sr = {
+			.ktr_code = st->nr,
+			.ktr_error = ret < 0 && ret >= -4095 ? freebsd_errno(ret) : 0,
+			.ktr_retval = ret,
+		};
+
+		emit_fixed(st, KTR_SYSRET, &sr, sizeof(sr));
+	}
+	abi_ctor(st, SV_LINUX_X86_64);
+	return 0;
+}
+
+/* The six argument registers of the i386 syscall ABI, 32 bits each as the kernel takes them */
+static __always_inline void save_i386_args(struct stage *st, const struct pt_regs *regs, long nr)
+{
+	st->nr = nr;
+	st->args[0] = (__u32)regs->bx;
+	st->args[1] = (__u32)regs->cx;
+	st->args[2] = (__u32)regs->dx;
+	st->args[3] = (__u32)regs->si;
+	st->args[4] = (__u32)regs->di;
+	st->args[5] = (__u32)regs->bp;
+}
+
 static __always_inline void save_args(struct stage *st, const struct pt_regs *regs, long nr)
 {
 	st->nr = nr;
@@ -2415,6 +2478,15 @@ int BPF_PROG(ktr_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	fac = st->fac;
 	fault_end(st, w.tid, KERN_SUCCESS);
+	if (in_i386(w.self)) {
+		if (fac & KTRFAC(KTR_SYSCALL)) {
+			save_i386_args(st, regs, id);
+			ktr_i386(KTR_SYSCALL, 0);
+		}
+		thread_set(w.tid, TS_ENTERED);
+		end(st);
+		return 0;
+	}
 	ps = plan_of(id);
 	if (fac & KTRFAC(KTR_SYSCALL)) {
 		int off = rec_begin(st, HDR + sizeof(struct ktr_syscall));
@@ -2495,6 +2567,16 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	returns = !dying(w.self);	/* else: the entry records put off to now only */
 	nr = regs->orig_ax;
 	state = thread_get(w.tid);
+	if (in_i386(w.self)) {
+		if (returns && (fac & KTRFAC(KTR_SYSRET))) {
+			st->nr = nr;
+			ktr_i386(KTR_SYSRET, ret);
+		}
+		thread_set(w.tid, state & TS_FAULT);
+		throttle(st);
+		end(st);
+		return 0;
+	}
 	if (nr == -1 && (state & TS_SIGRETURN)) {
 		/* it sets orig_ax to -1 (no restart); a syscall(-1) of the program's does not */
 		nr = NR_RT_SIGRETURN;

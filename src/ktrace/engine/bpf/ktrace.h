@@ -44,6 +44,7 @@
 #define KTRFAC(type)		(1u << (type))
 
 #define SV_LINUX_X86_64		0x203	/* SV_ABI_LINUX | SV_LP64 */
+#define SV_LINUX_I386		0x103	/* SV_ABI_LINUX | SV_ILP32: an i386 syscall's CALL and RET */
 #define CAPFAIL_LINUX_CAPABILITY 0x100
 #define KTR_USER_MAXLEN		2048
 #define CAP_PATH_MAX		1024	/* size of ktr_cap_fail's data union */

@@ -25,10 +25,11 @@ from ...abi import LINUX_X86_64, linux_to_freebsd_errno
 from ...abi import linux_plan as lp
 from ...platform import procfs
 from ...platform import ptrace as pt
+from ...platform.seccomp import AUDIT_ARCH_X86_64
 from .. import FACILITIES, Engine, ProcSettings
 from . import hooks, signals
-from .syscalls import (F_GENIO, F_STRUCT, Call, CallPlan, Plans, Stop, gio_parts, run_entry,
-                       run_exit, unmoved)
+from .syscalls import (F_GENIO, F_STRUCT, Call, CallPlan, Plans, Stop, gio_parts, record_code,
+                       run_entry, run_exit, unmoved)
 from .tracee import Process, Thread
 from .waker import Waker
 from .inject import SeccompInstaller, wanted
@@ -52,6 +53,8 @@ SYSCALL_STOP_STATUS = (pt.SYSCALL_STOP_SIG << 8) | 0x7F
 _ENTRY = pt.SyscallInfoBuffer.ENTRY.unpack_from
 _EXIT = pt.SyscallInfoBuffer.EXIT.unpack_from
 _INFO_OFFSET = pt.SyscallInfoBuffer.OFFSET
+_ARCH = pt.SyscallInfoBuffer.ARCH.unpack_from
+_ARCH_OFFSET = pt.SyscallInfoBuffer.ARCH_OFFSET
 _PLACE = struct.Struct("=QQ").unpack_from     # ptrace_syscall_info's ip, sp (offset 8)
 _ptrace = pt.ptrace
 _time_ns = time.time_ns
@@ -479,6 +482,9 @@ class PtraceEngine(Engine):
                 return False             # the entry stop comes again after the filter
             if th.restarting is not None and engine._restarts(th, nr):
                 return True
+            if _ARCH(raw, _ARCH_OFFSET)[0] != AUDIT_ARCH_X86_64:
+                engine._i386_entry(th, Call(nr, tuple(a & INT_MASK for a in args), None))
+                return True
             cp = plan_cache.get(nr)
             if cp is None:
                 cp = engine._plan(nr, args)
@@ -504,8 +510,11 @@ class PtraceEngine(Engine):
             if call is None or call.result is not None:
                 engine._exit_special(th, call, rval, is_error)
                 return False
-            flags = proc.flags
             cp = call.plan
+            if cp is None:
+                engine._i386_exit(th, call, rval, is_error)
+                return True
+            flags = proc.flags
             hook = exit_hooks.get(call.nr)
             if hook is not None and not is_error:
                 hook(th, call, rval)
@@ -612,11 +621,40 @@ class PtraceEngine(Engine):
             st.add(r.SYSRET, r.sysret_payload(call.plan.code, err, rval))
         self.emit(st)
 
+    def _i386_entry(self, th: Thread, call: Call) -> None:
+        """An i386 syscall (``int $0x80``): the x86-64 plans are keyed by other
+        numbers, so its CALL alone, with the six argument registers (32 bits
+        each, as the kernel takes them), between PROCCTORs that say so
+        (docs/design.md, "i386 syscalls")."""
+        th.call = call
+        st = self.begin(th)
+        call.cpu = st.cpu
+        if st.flags & F_CALL:
+            self._as_i386(st, r.SYSCALL, r.syscall_payload(record_code(call.nr), call.args))
+        self.emit(st)
+
+    def _i386_exit(self, th: Thread, call: Call, rval: int, is_error: bool) -> None:
+        st = self.begin(th, call.cpu)
+        if st.flags & F_RET:
+            err = self._error(rval) if is_error else 0
+            self._as_i386(st, r.SYSRET, r.sysret_payload(record_code(call.nr), err, rval))
+        self.emit(st)
+
+    @staticmethod
+    def _as_i386(st: Stop, rtype: int, payload: bytes) -> None:
+        st.add(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_I386))
+        st.add(rtype, payload)
+        st.add(r.PROCCTOR, r.procctor_payload(r.SV_LINUX_X86_64))
+
     def _exit_special(self, th: Thread, call: Call | None, rval: int, is_error: bool) -> None:
         """An exit without its entry, or one whose return value we impose (utrace)."""
         if call is None:                 # attached inside the call, or a new task's return
             call = self._call_without_entry(th)
             if call is None:
+                self.resume(th)
+                return
+            if _ARCH(self.info.raw, _ARCH_OFFSET)[0] != AUDIT_ARCH_X86_64:
+                self._i386_exit(th, call, rval, is_error)    # as the bpf engine sees it
                 self.resume(th)
                 return
         else:

@@ -53,10 +53,10 @@ class Call:
 
     __slots__ = ("nr", "args", "plan", "saved", "result", "cpu")
 
-    def __init__(self, nr: int, args: tuple, plan: "CallPlan"):
+    def __init__(self, nr: int, args: tuple, plan: "CallPlan | None"):
         self.nr = nr
         self.args = args
-        self.plan = plan
+        self.plan = plan         # None: an i386 call (int $0x80), which has none
         self.saved: dict = {}    # argument index -> what the entry read for the exit
         self.result = None       # a return value the engine imposes (utrace)
         self.cpu = None          # the CPU of the entry
