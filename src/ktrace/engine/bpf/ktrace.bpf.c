@@ -261,6 +261,11 @@ struct stage {
 	__u32	follow_count;		/* its items, ... */
 	__u32	follow_elem;		/* their size, ... */
 	__u32	follow_id;		/* ... and the row that follows its pointers (0: none) */
+	/* the array iocb_step or mmsg_step walks (its records take walk_*): its address, ... */
+	__u64	array_at;
+	__u32	array_items;		/* ... its items (the loop's steps at most), ... */
+	__u32	mmsg_fd_rw;		/* ... and ktr_mmsgs' fd_rw and given */
+	__u32	mmsg_given;
 	/* an execve array's STRU argvfault in the making (linux_plan's ARGV_FAULTS) */
 	__u64	exec_faults[1 + 2 * PLAN_ARGV_FAULTS_MAX];
 	__u8	buf[STAGE_BUF];
@@ -676,6 +681,21 @@ static __always_inline void end(struct stage *st)
 									\
 		return st ? step(st, i) : 1;				\
 	}
+/*
+ * LOOP() of a step that records (calls ktr_emit): Debian 6.1's verifier
+ * refused such a bpf_loop callback ("back-edge"), so the build for kernels
+ * before 6.2 takes a bounded loop, walked once per step.
+ */
+#ifndef KTR_NO_KFUNC
+#define LOOP_OF_CALLS(n, step, st)	LOOP(n, step, st)
+#else
+#define LOOP_OF_CALLS(n, step, st)					\
+	do {								\
+		for (__u32 k_ = 0; k_ < (n); k_++)			\
+			if (step(st, k_))				\
+				break;					\
+	} while (0)
+#endif
 
 /* The page of walk_src + walk_len into buf[walk_at + walk_len], walk_most bytes in all */
 static __always_inline long page_step(struct stage *st, __u32 i)
@@ -917,9 +937,6 @@ LOOP_STEP(gio_part_step)
  * The GIO records after the first of a read or write of more than MAX_DATA
  * bytes: ``most`` bytes of ``buf`` in all (within the genio size), in parts
  * of MAX_DATA (linux_plan.GIO_PART), up to the first one not all in memory.
- * A bpf_loop, whose body the verifier walks once; the build for kernels
- * before 6.2 takes a bounded loop, walked once per part (Debian 6.1's
- * verifier refused the bpf_loop callback: "back-edge").
  */
 __noinline int ktr_gio_parts(int fd_rw, __u64 buf, __u64 most)
 {
@@ -930,13 +947,7 @@ __noinline int ktr_gio_parts(int fd_rw, __u64 buf, __u64 most)
 	st->walk_src = buf;
 	st->walk_items = fd_rw;
 	st->walk_most = most < PLAN_GIO_PARTS_MAX * MAX_DATA ? most : PLAN_GIO_PARTS_MAX * MAX_DATA;
-#ifndef KTR_NO_KFUNC
-	LOOP(PLAN_GIO_PARTS_MAX, gio_part_step, st);
-#else
-	for (__u32 k = 1; k < PLAN_GIO_PARTS_MAX; k++)
-		if (gio_part_step(st, k))
-			break;
-#endif
+	LOOP_OF_CALLS(PLAN_GIO_PARTS_MAX, gio_part_step, st);
 	return 0;
 }
 
@@ -1240,34 +1251,48 @@ struct mmsghdr_user {			/* struct mmsghdr, x86-64 */
 };
 
 /*
+ * Message k of ktr_mmsgs' (array_at, array_items: mmsghdrs): what its
+ * pointers hold, then a GIO of its msg_len bytes of descriptor mmsg_fd_rw, or
+ * (mmsg_given) its data STRU iovdata.
+ */
+static __always_inline long mmsg_step(struct stage *st, __u32 k)
+{
+	__u64 addr = st->array_at + (__u64)k * sizeof(struct mmsghdr_user);
+	__u64 iov[2];		/* msg_iov, msg_iovlen: only these (the stack of the */
+	__u32 len;		/* deepest call chain is at 512 bytes on 6.1) and msg_len */
+
+	if (k >= st->array_items ||
+	    bpf_probe_read_user(iov, sizeof(iov), (const void *)
+				(addr + __builtin_offsetof(struct mmsghdr_user, hdr.iov))) ||
+	    bpf_probe_read_user(&len, sizeof(len), (const void *)
+				(addr + __builtin_offsetof(struct mmsghdr_user, len))))
+		return 1;
+	ktr_msg_parts(addr);
+	if (st->mmsg_given)
+		emit_iov_data(st, iov[0], iov[1]);
+	else if (st->fac & KTRFAC(KTR_GENIO))
+		ktr_iovec_data(st->mmsg_fd_rw, iov[0], iov[1], len, 0);
+	return 0;
+}
+LOOP_STEP(mmsg_step)
+
+/*
  * The first PLAN_MMSG_MAX of the ``count`` messages a sendmmsg or recvmmsg
  * moved (the mmsghdr array at ``addr``): what each one's pointers hold, then
  * a GIO of its msg_len bytes; ``given``: a failed sendmmsg's messages, each
- * one's data STRU iovdata (linux_plan's doc).  A bounded loop, not LOOP():
- * a bpf_loop callback would make the deepest chain of calls (to ktr_emit's
- * page walk) one frame more than the verifier allows.
+ * one's data STRU iovdata (linux_plan's doc).
  */
 __noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count, int given)
 {
 	struct stage *st = resume();
-	__u64 iov[2];		/* msg_iov, msg_iovlen: only these (the stack of the */
-	__u32 len;		/* deepest call chain is at 512 bytes on 6.1) and msg_len */
 
 	if (!st)
 		return 0;
-	for (__u32 k = 0; k < PLAN_MMSG_MAX && k < count; k++,
-	     addr += sizeof(struct mmsghdr_user)) {
-		if (bpf_probe_read_user(iov, sizeof(iov), (const void *)
-					(addr + __builtin_offsetof(struct mmsghdr_user, hdr.iov))) ||
-		    bpf_probe_read_user(&len, sizeof(len), (const void *)
-					(addr + __builtin_offsetof(struct mmsghdr_user, len))))
-			break;
-		ktr_msg_parts(addr);
-		if (given)
-			emit_iov_data(st, iov[0], iov[1]);
-		else if (st->fac & KTRFAC(KTR_GENIO))
-			ktr_iovec_data(fd_rw, iov[0], iov[1], len, 0);
-	}
+	st->array_at = addr;
+	st->array_items = count < PLAN_MMSG_MAX ? count : PLAN_MMSG_MAX;
+	st->mmsg_fd_rw = fd_rw;
+	st->mmsg_given = given;
+	LOOP_OF_CALLS(PLAN_MMSG_MAX, mmsg_step, st);
 	return 0;
 }
 
@@ -1284,60 +1309,71 @@ _Static_assert(__builtin_offsetof(struct iocb_head, buf) == PLAN_IOCB_BUF - PLAN
 	       "struct iocb's layout (linux_plan.IOCB_*)");
 
 /*
- * What the first PLAN_IOCBS_MAX of the ``count`` iocb pointers at ``addr``
- * (io_submit's, recorded) point to: each non-NULL one's STRU iocb, empty when
- * it cannot be read, then what its aio_buf holds (linux_plan's doc; the
- * ptrace engine's iocbs_entry reads the same).  A bounded loop, as ktr_mmsgs'.
+ * What iocb pointer k of ktr_iocbs' (array_at, array_items) points to, when
+ * not NULL: its STRU iocb, empty when it cannot be read, then what its
+ * aio_buf holds (linux_plan's doc; the ptrace engine's iocbs_entry reads the
+ * same).
  */
-__noinline int ktr_iocbs(__u64 addr, __u64 count)
+static __always_inline long iocb_step(struct stage *st, __u32 k)
 {
-	struct stage *st = resume();
 	struct iocb_head h;
 	__u64 iocb;
 
+	if (k >= st->array_items ||
+	    bpf_probe_read_user(&iocb, sizeof(iocb), (const void *)(st->array_at + k * sizeof(iocb))))
+		return 1;
+	if (!iocb)
+		return 0;
+	if (bpf_probe_read_user(&h, sizeof(h), (const void *)(iocb + PLAN_IOCB_OPCODE)) ||
+	    emit_struct(st, PLAN_TYPE_IOCB, iocb, PLAN_IOCB_SIZE) < 0) {
+		emit_struct(st, PLAN_TYPE_IOCB, iocb, 0);
+		return 0;
+	}
+	if (h.nbytes < 0)
+		return 0;
+	if (h.opcode == PLAN_IOCB_CMD_PWRITE && h.buf) {
+		emit_readable(st, PLAN_TYPE_BUF, h.buf, h.nbytes);
+	} else if (h.opcode == PLAN_IOCB_CMD_PREADV || h.opcode == PLAN_IOCB_CMD_PWRITEV) {
+		emit_items(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), h.buf, h.nbytes, 1);
+		if (h.opcode == PLAN_IOCB_CMD_PWRITEV)
+			emit_iov_data(st, h.buf, h.nbytes);
+	}
+	return 0;
+}
+LOOP_STEP(iocb_step)
+
+/* What the first PLAN_IOCBS_MAX of the ``count`` iocb pointers at ``addr`` (io_submit's, recorded) point to */
+__noinline int ktr_iocbs(__u64 addr, __u64 count)
+{
+	struct stage *st = resume();
+
 	if (!st)
 		return 0;
-	for (__u32 k = 0; k < PLAN_IOCBS_MAX && k < count; k++, addr += sizeof(iocb)) {
-		if (bpf_probe_read_user(&iocb, sizeof(iocb), (const void *)addr))
-			break;
-		if (!iocb)
-			continue;
-		if (bpf_probe_read_user(&h, sizeof(h), (const void *)(iocb + PLAN_IOCB_OPCODE)) ||
-		    emit_struct(st, PLAN_TYPE_IOCB, iocb, PLAN_IOCB_SIZE) < 0) {
-			emit_struct(st, PLAN_TYPE_IOCB, iocb, 0);
-			continue;
-		}
-		if (h.nbytes < 0)
-			continue;
-		if (h.opcode == PLAN_IOCB_CMD_PWRITE && h.buf) {
-			emit_readable(st, PLAN_TYPE_BUF, h.buf, h.nbytes);
-		} else if (h.opcode == PLAN_IOCB_CMD_PREADV || h.opcode == PLAN_IOCB_CMD_PWRITEV) {
-			emit_items(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), h.buf, h.nbytes, 1);
-			if (h.opcode == PLAN_IOCB_CMD_PWRITEV)
-				emit_iov_data(st, h.buf, h.nbytes);
-		}
-	}
+	st->array_at = addr;
+	st->array_items = count < PLAN_IOCBS_MAX ? count : PLAN_IOCBS_MAX;
+	LOOP_OF_CALLS(PLAN_IOCBS_MAX, iocb_step, st);
 	return 0;
 }
 
 /*
- * The strings the first PLAN_POINTER_STRINGS_MAX of ``count`` pointers at
- * ``addr`` that are not NULL point to (linux_plan's Pointee.strings): STRU
- * string, or an empty STRU strpart when none can be read (the ptrace engine's
- * _pointer_strings reads the same).
+ * The string pointer k of the array ktr_pointee recorded (follow_items,
+ * follow_count: the first PLAN_POINTER_STRINGS_MAX of them) points to, when
+ * not NULL (linux_plan's Pointee.strings): STRU string, or an empty STRU
+ * strpart when none can be read (the ptrace engine's _pointer_strings reads
+ * the same).
  */
-static __always_inline void pointer_strings(struct stage *st, __u64 addr, __u64 count)
+static __always_inline long pointer_string_step(struct stage *st, __u32 k)
 {
 	__u64 ptr;
 
-	for (__u32 k = 0; k < PLAN_POINTER_STRINGS_MAX && k < count; k++, addr += sizeof(ptr)) {
-		if (bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)addr))
-			break;
-		if (ptr && emit_string(st, KTR_STRUCT, PLAN_TYPE_STRING, ptr,
-				       capped(st, MAX_STRING), 1) < 0)
-			emit_string(st, KTR_STRUCT, PLAN_TYPE_STRPART, ptr, 0, 0);
-	}
+	if (k >= st->follow_count ||
+	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(st->follow_items + k * sizeof(ptr))))
+		return 1;
+	if (ptr && emit_string(st, KTR_STRUCT, PLAN_TYPE_STRING, ptr, capped(st, MAX_STRING), 1) < 0)
+		emit_string(st, KTR_STRUCT, PLAN_TYPE_STRPART, ptr, 0, 0);
+	return 0;
 }
+LOOP_STEP(pointer_string_step)
 
 static __always_inline int page_part(const struct plan_arg *s)
 {
@@ -1440,40 +1476,43 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 }
 
 /*
- * What each of the first PLAN_ITEMS_FOLLOWED of the ``count`` items of
- * ``elem`` bytes at ``items`` (an array a Pointee recorded) points to, by the
- * in_items row ``p``: STRU, whole (or a ``part`` row's first page's part),
- * or empty when it cannot be read; none for a 0 pointer or count (the ptrace
- * engine's _item_pointees reads the same).
+ * What item k of the array ktr_pointee recorded (follow_items, follow_count
+ * items of follow_elem bytes: the first PLAN_ITEMS_FOLLOWED of them) points
+ * to, by the in_items row follow_id: STRU, whole (or a ``part`` row's first
+ * page's part), or empty when it cannot be read; none for a 0 pointer or
+ * count (the ptrace engine's _item_pointees reads the same).
  */
-static __always_inline void item_pointees(struct stage *st, const struct plan_pointee *p,
-					  __u64 items, __u64 count, __u32 elem)
+static __always_inline long item_pointee_step(struct stage *st, __u32 k)
 {
+	const struct plan_pointee *p;
 	__u64 word[2];		/* the count (its width's bytes), then the pointer */
-	__u64 ptr, n;
-	__u32 width = p->width;
+	__u64 items, ptr, n, size;
+	__u32 id = st->follow_id;
 
-	if (!width || width > sizeof(n))
-		return;
-	for (__u32 k = 0; k < PLAN_ITEMS_FOLLOWED && k < count; k++, items += elem) {
-		/* a bound the verifier keeps: older ones forget the check above */
-		__u64 size = width;
-
-		masked(size, 15);
-		word[0] = word[1] = 0;
-		if (bpf_probe_read_user(word, size, (const void *)(items + p->count_at)))
-			break;
-		n = word[0];
-		if (bpf_probe_read_user(word, sizeof(ptr), (const void *)(items + p->ptr)))
-			break;
-		ptr = word[0];
-		if (!ptr || !n)
-			continue;
-		n = n > p->most ? p->most : n;
-		if ((p->part ? emit_readable(st, p->type, ptr, n) : emit_struct(st, p->type, ptr, n)) < 0)
-			emit_struct(st, p->type, ptr, 0);
-	}
+	checked(id);
+	if (id >= PLAN_NPOINTEES || k >= st->follow_count)
+		return 1;
+	p = &plan_pointees[id];
+	size = p->width;
+	if (!size || size > sizeof(n))
+		return 1;
+	masked(size, 15);	/* a bound the verifier keeps: older ones forget the check above */
+	items = st->follow_items + (__u64)k * st->follow_elem;
+	word[0] = word[1] = 0;
+	if (bpf_probe_read_user(word, size, (const void *)(items + p->count_at)))
+		return 1;
+	n = word[0];
+	if (bpf_probe_read_user(word, sizeof(ptr), (const void *)(items + p->ptr)))
+		return 1;
+	ptr = word[0];
+	if (!ptr || !n)
+		return 0;
+	n = n > p->most ? p->most : n;
+	if ((p->part ? emit_readable(st, p->type, ptr, n) : emit_struct(st, p->type, ptr, n)) < 0)
+		emit_struct(st, p->type, ptr, 0);
+	return 0;
 }
+LOOP_STEP(item_pointee_step)
 
 /*
  * What the pointers in the array ktr_pointee last recorded hold, by the row
@@ -1484,32 +1523,30 @@ static __always_inline void item_pointees(struct stage *st, const struct plan_po
 __noinline int ktr_follow(void)
 {
 	struct stage *st = resume();
-	const struct plan_pointee *p;
 	__u32 id;
 
 	if (!st)
 		return 0;
 	id = st->follow_id;
-	st->follow_id = 0;
 	checked(id);
-	if (!id || id >= PLAN_NPOINTEES)
-		return 0;
-	p = &plan_pointees[id];
-	if (p->in_items)
-		item_pointees(st, p, st->follow_items, st->follow_count, st->follow_elem);
-	else if (st->fac & KTRFAC(KTR_STRUCT))
-		pointer_strings(st, st->follow_items, st->follow_count);
+	if (id && id < PLAN_NPOINTEES) {
+		if (plan_pointees[id].in_items)
+			LOOP_OF_CALLS(PLAN_ITEMS_FOLLOWED, item_pointee_step, st);
+		else if (st->fac & KTRFAC(KTR_STRUCT))
+			LOOP_OF_CALLS(PLAN_POINTER_STRINGS_MAX, pointer_string_step, st);
+	}
+	st->follow_id = 0;
 	return 0;
 }
 
 /*
- * What one pointer field of the struct at ``addr`` points to (linux_plan.Pointee:
- * plan_pointees[id]), after its record at entry or (``exiting``) at exit
- * (emit_pointee); a row whose array's own pointers are to be followed is
- * left in follow_id for ktr_follow.  The next row of the struct returned (the
- * one ``more`` joins; 0: done).  A function of its own: verified once, and
- * off ktr_arg_exit's frame; a row a call, as one struct may have many
- * (SG_IO's header: 21).
+ * What the pointer field of row ``id`` of the struct at ``addr`` points to
+ * (linux_plan.Pointee: plan_pointees[id]), after its record at entry or
+ * (``exiting``) at exit (emit_pointee); a row whose array's own pointers are
+ * to be followed is left in follow_id for ktr_follow.  Returns the row to go
+ * on to, the next that ``more`` joins (0: done).  A function of its own, of
+ * one row: verified once, whatever the rows of a struct, and off
+ * ktr_arg_exit's frame (SG_IO's header has 21 rows).
  */
 __noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
 {
@@ -2549,6 +2586,32 @@ static __always_inline int dying(struct task_struct *self)
 	return (self->pending.signal.sig[0] >> (SIGKILL - 1)) & 1;
 }
 
+/*
+ * The SYSRET record of syscall ``nr``'s return ``ret``.  A function of its
+ * own: in ktr_sys_exit, the errno table's index would make each range ``ret``
+ * has there (the branches on it before) a path of its own to the end.
+ */
+__noinline int ktr_sysret(__s64 nr, long ret)
+{
+	struct stage *st = resume();
+	struct ktr_sysret *sr;
+	int off;
+
+	if (!st)
+		return 0;
+	off = rec_begin(st, HDR + sizeof(struct ktr_sysret));
+	if (off < 0)
+		return 0;
+	sr = (void *)&st->buf[off + HDR];
+	header(st, off, KTR_SYSRET, sizeof(*sr));
+	sr->ktr_code = nr;
+	sr->ktr_eosys = 0;
+	sr->ktr_error = ret < 0 && ret >= -4095 ? freebsd_errno(ret) : 0;
+	sr->ktr_retval = ret;
+	rec_end(st, off, HDR + sizeof(*sr));
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -2615,20 +2678,8 @@ int BPF_PROG(ktr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (returns && (fac & KTRFAC(KTR_STRUCT)))
 		new_descriptors(nr, regs, ret);
-	if (returns && (fac & KTRFAC(KTR_SYSRET))) {
-		int off = rec_begin(st, HDR + sizeof(struct ktr_sysret));
-
-		if (off >= 0) {
-			struct ktr_sysret *sr = (void *)&st->buf[off + HDR];
-
-			header(st, off, KTR_SYSRET, sizeof(*sr));
-			sr->ktr_code = nr;
-			sr->ktr_eosys = 0;
-			sr->ktr_error = ret < 0 && ret >= -4095 ? freebsd_errno(ret) : 0;
-			sr->ktr_retval = ret;
-			rec_end(st, off, HDR + sizeof(*sr));
-		}
-	}
+	if (returns && (fac & KTRFAC(KTR_SYSRET)))
+		ktr_sysret(nr, ret);
 	thread_set(w.tid, state & TS_FAULT);
 	throttle(st);
 	end(st);
