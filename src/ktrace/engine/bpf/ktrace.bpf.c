@@ -1528,12 +1528,15 @@ __noinline int ktr_follow(void)
 	if (!st)
 		return 0;
 	id = st->follow_id;
-	checked(id);
-	if (id && id < PLAN_NPOINTEES) {
-		if (plan_pointees[id].in_items)
-			LOOP_OF_CALLS(PLAN_ITEMS_FOLLOWED, item_pointee_step, st);
-		else if (st->fac & KTRFAC(KTR_STRUCT))
-			LOOP_OF_CALLS(PLAN_POINTER_STRINGS_MAX, pointer_string_step, st);
+	if (id) {		/* (row 0: none) */
+		/* apart: older verifiers keep no bound from (id - 1) < PLAN_NPOINTEES - 1 */
+		checked(id);
+		if (id < PLAN_NPOINTEES) {
+			if (plan_pointees[id].in_items)
+				LOOP_OF_CALLS(PLAN_ITEMS_FOLLOWED, item_pointee_step, st);
+			else if (st->fac & KTRFAC(KTR_STRUCT))
+				LOOP_OF_CALLS(PLAN_POINTER_STRINGS_MAX, pointer_string_step, st);
+		}
 	}
 	st->follow_id = 0;
 	return 0;
@@ -1553,8 +1556,10 @@ __noinline int ktr_pointee(__u32 id, __u64 addr, int got, int exiting)
 	struct stage *st = resume();
 	const struct plan_pointee *p;
 
-	checked(id);
-	if (!st || !id || id >= PLAN_NPOINTEES)	/* (row 0: none) */
+	if (!st || !id)		/* (row 0: none) */
+		return 0;
+	checked(id);		/* apart, as in ktr_follow */
+	if (id >= PLAN_NPOINTEES)
 		return 0;
 	p = &plan_pointees[id];
 	if (p->at_exit == exiting) {
