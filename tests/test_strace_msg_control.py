@@ -153,9 +153,59 @@ def test_passed_descriptors_and_credentials_print_as_straces(tmp_path, engine):
 
 
 def test_msg_control_is_capped_for_both_engines_alike():
-    """One cap in the plan, which the bpf program's largest record holds."""
-    assert 0 < lp.MSG_CONTROL_MAX <= 32768
+    """One cap in the plan, in parts the bpf program's largest record holds."""
+    assert 0 < lp.MSG_CONTROL_PART <= 32768
+    assert lp.MSG_CONTROL_MAX % lp.MSG_CONTROL_PART == 0
     assert lp.STRUCT_SIZES["cmsghdr"] == 0
+
+
+# Control data past the bpf program's largest record: SCM_RIGHTS of twice
+# optmem_max bytes (strace reads the first optmem_max: the kernel takes no
+# more), 40000 bytes of it, then 60000 bytes whose 13th page is unmapped
+# (strace reads all or nothing: the address)
+BIG_CONTROL_C = r"""
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+int main(void) {
+    int optmem = 20480;
+    FILE *f = fopen("/proc/sys/net/core/optmem_max", "r");
+    if (f) fscanf(f, "%d", &optmem), fclose(f);
+    size_t len = 2 * ((optmem + 7) & ~7);
+    struct cmsghdr *c = malloc(len);
+    int *fds = (int *) CMSG_DATA(c);
+    for (size_t i = 0; i < (len - sizeof(*c)) / sizeof(int); i++)
+        fds[i] = i % 7 - 1;
+    c->cmsg_len = len, c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS;
+    struct msghdr m = {.msg_control = c, .msg_controllen = len};
+    sendmsg(-1, &m, 0);
+    m.msg_controllen = c->cmsg_len = 40000;
+    sendmsg(-1, &m, 0);
+    char *area = mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memcpy(area, c, 16 * 4096);
+    munmap(area + 12 * 4096, 4096);
+    m.msg_control = area, m.msg_controllen = 60000;
+    sendmsg(-1, &m, 0);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_control_data_in_parts_prints_as_straces(tmp_path, engine, monkeypatch):
+    need_engine(engine)
+    monkeypatch.setattr(D, "GENIO_SIZE", 1 << 20)     # more than optmem_max
+    exe = build(tmp_path, "big_control", BIG_CONTROL_C)
+    calls = "-v -e trace=execve,sendmsg"
+    _, logs = D.run_filters(D.Program("big_control", [exe]), tmp_path, None, (calls,), engine)
+    want, got = (_msg_lines(log) for log in logs[calls])
+    assert len(want) == 3 and "cmsg_data=[-1, 0, 1, 2, 3, 4, 5, -1, " in want[0]
+    assert "msg_control=0x" in want[2]
+    assert got == want
 
 
 # Three datagrams in one sendmmsg (two buffers, one, one with descriptors), read
@@ -259,3 +309,88 @@ def test_msg_name_longer_than_its_buffer_prints_as_straces(tmp_path, engine):
     assert len(want) == 1 and 'msg_name={sa_family=AF_UNIX, sun_path="nnnnnnnnnnnnnn"}' in want[0]
     assert "msg_namelen=16 => 43" in want[0]
     assert got == want
+
+
+# More messages than one record of mmsghdrs holds (512), each with an address:
+# a sendmmsg that fails (every message given, UIO_MAXIOV of them printed), one
+# that sends what the stream socket takes, a recvmmsg of them (each msg_namelen
+# given, then the kernel's)
+MANY_MESSAGES_C = r"""
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#define N 1025
+static struct sockaddr_un names[N];
+static char bytes[N];
+static struct iovec iov[N];
+static struct mmsghdr m[N];
+int main(void) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    for (int i = 0; i < N; i++) {
+        names[i].sun_family = AF_UNIX;
+        memset(names[i].sun_path, 'a' + i % 26, i % 100 + 1);
+        bytes[i] = '0' + i % 10;
+        iov[i] = (struct iovec){bytes + i, 1};
+        m[i].msg_hdr = (struct msghdr){.msg_name = names + i, .msg_namelen = i % 100 + 3,
+                                       .msg_iov = iov + i, .msg_iovlen = 1};
+    }
+    sendmmsg(-1, m, N, MSG_DONTWAIT);
+    for (int i = 0; i < N; i++)
+        m[i].msg_hdr.msg_name = NULL, m[i].msg_hdr.msg_namelen = 0;
+    sendmmsg(sv[0], m, N, MSG_DONTWAIT);
+    for (int i = 0; i < N; i++)
+        m[i].msg_hdr.msg_name = names + i, m[i].msg_hdr.msg_namelen = i % 40;
+    recvmmsg(sv[1], m, N, MSG_DONTWAIT, NULL);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_thousand_messages_print_as_straces(tmp_path, engine):
+    need_engine(engine)
+    exe = build(tmp_path, "many_messages", MANY_MESSAGES_C)
+    calls = "-v -e trace=execve,sendmmsg,recvmmsg"
+    _, logs = D.run_filters(D.Program("many_messages", [exe]), tmp_path, None, (calls,), engine)
+
+    def lines(log: str) -> list[str]:
+        return [ln.text for lines in parse_log(log).values()
+                for ln in D.drop_before_exec(lines) if ln.name in ("sendmmsg", "recvmmsg")]
+    want, got = (lines(log) for log in logs[calls])
+    assert len(want) == 3 and want[0].count("{msg_hdr=") == lp.MMSG_MAX
+    assert 'sun_path="' + "x" * 100 in want[0] and "msg_namelen=102" in want[0]
+    assert got == want
+
+
+def _mmsghdrs(count, msg_len=0):
+    return b"".join(MSGHDR.pack(0, 0, 0x2000 + 16 * k, 1, 0, 0, 0) + struct.pack("<I4x", msg_len)
+                    for k in range(count))
+
+
+def _sendmmsg(t, vlen, sent):
+    """sendmmsg of ``vlen`` messages of which ``sent`` went, its mmsghdr arrays
+    in records of MMSGHDR_PART bytes (linux_plan's doc)."""
+    per = lp.MMSGHDR_PART // 64
+    t.call("sendmmsg", 3, 0x1000, vlen, 0)
+    for items in (_mmsghdrs(vlen), _mmsghdrs(sent, 1)):
+        for at in range(0, len(items), per * 64):
+            t.array(b"mmsghdr", 64, items[at:at + per * 64])
+    for k in range(sent):
+        t.array(b"iovec", 16, struct.pack("<QQ", 0x3000 + k, 1))
+        t.gio(3, 1, b"x")
+    t.ret("sendmmsg", sent)
+
+
+def test_mmsghdr_arrays_in_parts_join_up_to_the_calls_count():
+    """600 messages: two records of each array, joined; 512 given (one whole
+    record) and 3 sent: the exit's array is not a part of the entry's."""
+    t = Trace()
+    _sendmmsg(t, 600, 600)
+    _sendmmsg(t, 512, 3)
+    many, whole = t.lines("-v")
+    assert many.count("{msg_hdr=") == 600 and many.count('msg_len=1}') == 600
+    assert whole.count("{msg_hdr=") == 512 and whole.count('msg_len=1}') == 3
+    assert '[{iov_base="x", iov_len=1}]' in whole

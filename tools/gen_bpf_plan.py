@@ -164,9 +164,9 @@ def generate(plan_mod, abi) -> str:
     utrace = abi.syscall(plan_mod.UTRACE_NR)
     utrace_nargs = 6 if utrace is None or utrace.nargs is None else utrace.nargs
     fixed_types = {name: t.type_id(name)
-                   for name in ("msghdr", "sockaddr", "iovec", "cmsghdr", "int", "siginfo",
-                                 "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING, "string",
-                                 plan_mod.UNMOVED)}
+                   for name in ("msghdr", "mmsghdr", "sockaddr", "iovec", "cmsghdr", "int",
+                                "siginfo", "iocb", plan_mod.FAILED_BUF, plan_mod.PARTIAL_STRING,
+                                "string", plan_mod.UNMOVED)}
     pointees = ",\n\t".join(t.pointee_row(pt) for pt in t.pointees)
     whole = ", ".join(str(int(n in plan_mod.WHOLE_STRUCTS)) for n in t.types)
     page_part = ", ".join(str(int(n in plan_mod.PAGE_PART_STRUCTS)) for n in t.types)
@@ -208,8 +208,10 @@ def generate(plan_mod, abi) -> str:
 #define PLAN_CLONE_PIDFD\t0x{plan_mod.CLONE_PIDFD:x}
 #define PLAN_CLONE_ARGS_SET_TID\t{plan_mod.CLONE_ARGS_SET_TID}
 #define PLAN_MAX_SET_TID\t{plan_mod.MAX_SET_TID}
+#define PLAN_MSG_CONTROL_PART\t{plan_mod.MSG_CONTROL_PART}
 #define PLAN_MSG_CONTROL_MAX\t{plan_mod.MSG_CONTROL_MAX}
 #define PLAN_MMSG_MAX\t{plan_mod.MMSG_MAX}
+#define PLAN_MMSGHDR_PART\t{plan_mod.MMSGHDR_PART}
 /* io_submit's iocbs recorded, the offsets of the fields read, the opcodes followed */
 #define PLAN_IOCBS_MAX\t{plan_mod.IOCBS_MAX}
 #define PLAN_POINTER_STRINGS_MAX\t{plan_mod.POINTER_STRINGS_MAX}

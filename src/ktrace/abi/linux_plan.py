@@ -72,9 +72,13 @@ msghdr``, then what its pointers hold: ``STRU sockaddr`` (msg_namelen bytes,
 msg_namelen is the address's length, which may pass the end of the buffer
 given, and strace reads no more than was given), ``STRUCT_ARRAY iovec`` and
 ``STRU cmsghdr``: the raw bytes of msg_control, msg_controllen of them
-(recvmsg's: the length the kernel wrote back), at most ``MSG_CONTROL_MAX``
-and the genio size.  The iovecs and the control data are whole or none: an
-unreadable one leaves no record, and strace prints its address.
+(recvmsg's: the length the kernel wrote back), at most the tracer's
+``optmem_max`` (``procfs.optmem_max``: the kernel takes no more ancillary
+data, and strace reads no more), ``MSG_CONTROL_MAX`` and the genio size, in
+records of ``MSG_CONTROL_PART`` bytes back to back, the last shorter (the
+view joins them, as a GIO's parts).  The iovecs and the control data are
+whole or none: an unreadable one leaves no record, and strace prints its
+address.
 
 A small struct that holds a pointer and the count of what it points to
 (an ArgSpec's ``then``, a :class:`Pointee`: a sock_fprog's filter, the
@@ -111,14 +115,16 @@ no selector sees) what each variant's pointers hold is read, each as hostile
 as any address.
 
 sendmmsg's and recvmmsg's mmsghdr array is ``STRUCT_ARRAY mmsghdr`` at entry
-(its count's items, read as an ``IN_ARRAY``'s: recvmmsg's msg_namelen given),
-and at a successful exit the messages moved: ``STRUCT_ARRAY mmsghdr`` of the
-result's count (msg_len set), then for each of its first ``MMSG_MAX`` messages
-what a msghdr's pointers hold (sockaddr, iovec, cmsghdr: none where the
-pointer or length is 0) and a GIO of its msg_len bytes, which ends the
-message's records; a sendmmsg's messages given but not sent follow, of the
-first ``MMSG_MAX`` in all, each as a failed sendmmsg's (below: strace prints
-their data too).
+(the first ``MMSG_MAX`` of its count's items, read as an ``IN_ARRAY``'s:
+recvmmsg's msg_namelen given), and at a successful exit the messages moved:
+``STRUCT_ARRAY mmsghdr`` of the result's count (msg_len set); each array in
+records of ``MMSGHDR_PART`` bytes back to back, the next only after a whole
+one (the view joins them while they hold fewer items than the call's count).
+Then for each of its first ``MMSG_MAX`` messages what a msghdr's pointers
+hold (sockaddr, iovec, cmsghdr: none where the pointer or length is 0) and a
+GIO of its msg_len bytes, which ends the message's records; a sendmmsg's
+messages given but not sent follow, of the first ``MMSG_MAX`` in all, each as
+a failed sendmmsg's (below: strace prints their data too).
 
 Failed calls record no exit data, but for the roles in ``ON_FAILURE``:
 execve's argv and envp (read at entry) are written at its exit whether or
@@ -1176,14 +1182,20 @@ FUTEX_CMD_MASK = 0x7F   # op without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
 CLONE_PIDFD = 0x1000    # clone() stores the pidfd through its parent_tid pointer
 CLONE_ARGS_SET_TID = 64  # offset of clone_args' set_tid, set_tid_size follows
 MAX_SET_TID = 32        # most set_tid entries (the kernel's and strace's limit)
-# most bytes of a msghdr's msg_control recorded (STRU cmsghdr): strace reads up to
-# optmem_max, the kernel's own limit of a socket's ancillary data (20 KiB to 128 KiB);
-# the bpf program's largest record holds 32 KiB
-MSG_CONTROL_MAX = 32768
-# most messages of a sendmmsg or recvmmsg whose parts are recorded (strace prints up
-# to UIO_MAXIOV, 1024, with -v; each is a step of a bounded loop the verifier walks:
-# 1024 took ktr_sys_exit's verification from 70,000 instructions to 240,000)
-MMSG_MAX = 32
+# most bytes of a msghdr's msg_control recorded (STRU cmsghdr, the module's doc):
+# strace reads up to optmem_max, the kernel's own limit of a socket's ancillary data
+# (20 KiB on older kernels, 128 KiB on newer ones), which may be set higher; in
+# records of MSG_CONTROL_PART bytes (the bpf program's largest record holds 32 KiB)
+MSG_CONTROL_PART = 32768
+MSG_CONTROL_MAX = 4 * MSG_CONTROL_PART
+# most messages of a sendmmsg or recvmmsg recorded, with their parts: the kernel
+# takes no more (UIO_MAXIOV), and strace prints no more with -v.  (The bpf program
+# walks them 32 at a call of a function the verifier checks once: a bounded loop of
+# 1024 steps took ktr_sys_exit's verification from 70,000 instructions to 240,000.)
+MMSG_MAX = 1024
+# bytes of one STRUCT_ARRAY mmsghdr record (the module's doc): the bpf program's
+# largest record, 512 mmsghdrs
+MMSGHDR_PART = 32768
 # most iocbs of an io_submit recorded (each with what it points to): strace
 # prints that many (its -s) unless -v; the struct iocb fields the engines read
 # (aio_lio_opcode, aio_buf, aio_nbytes: linux/aio_abi.h) and the opcodes whose

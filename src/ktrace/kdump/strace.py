@@ -20,7 +20,7 @@ from typing import TextIO
 from ktrace import record as r
 from ktrace.abi import LINUX_I386, abi_for_svflags
 from ktrace.abi.linux_plan import (ERESTART_RESTARTBLOCK, FAILED_BUF, GIO_PART, MMSG_MAX,
-                                   UNMOVED)
+                                   MSG_CONTROL_MAX, MSG_CONTROL_PART, UNMOVED)
 from ktrace.decode.names import sigcode_name
 from ktrace.decode.strace import Call, StraceOptions, result_text, split_args
 from ktrace.decode.strace.fmt import _ESCAPES, FD_DEVICES, FD_PATHS, FD_PIDFDS, FD_SOCKETS, HEX_ALL, \
@@ -58,11 +58,11 @@ MAX_HELD = 10_000      # output lines held back behind one <unfinished ...> line
 MAX_HELD_CHARS = 16 << 20   # and their characters
 # What a call waiting for its RET keeps, so that memory has a bound whatever
 # the file holds: records (the plan pairs fewer than 20 with one call, but for
-# the up to 4 of each of sendmmsg's and recvmmsg's MMSG_MAX messages), bytes
-# of one record's data, bytes of all pending calls' data (once spent, a record
-# keeps MIN_KEPT: enough for -s), and calls in flight (beyond, the oldest is
-# given up as <unfinished ...>).
-MAX_RECORDS = 32 + 4 * MMSG_MAX
+# each of sendmmsg's and recvmmsg's MMSG_MAX messages: its sockaddr, iovecs,
+# control data parts and data), bytes of one record's data, bytes of all
+# pending calls' data (once spent, a record keeps MIN_KEPT: enough for -s), and
+# calls in flight (beyond, the oldest is given up as <unfinished ...>).
+MAX_RECORDS = 32 + (3 + MSG_CONTROL_MAX // MSG_CONTROL_PART) * MMSG_MAX
 KEPT_PER_RECORD = 1 << 20
 KEPT_PENDING = 16 << 20
 MIN_KEPT = 512

@@ -280,3 +280,24 @@ def open_files(pid: int, limit: int) -> list[tuple[int, int, os.stat_result, byt
         if flags:
             found.append((fd, int(flags[0], 8), st, path))
     return found
+
+
+OPTMEM_MAX = "/proc/sys/net/core/optmem_max"
+# strace's get_optmem_max where the file cannot be read: the kernel's old default
+OPTMEM_MAX_DEFAULT = 8 * (2 * 1024 + 512)
+_optmem_max: int | None = None
+
+
+def optmem_max() -> int:
+    """The most ancillary data (msg_control) a socket call takes, as strace
+    reads it (once, rounded up to 8 bytes): what the engines record of a
+    msghdr's control data at most (linux_plan's doc)."""
+    global _optmem_max
+    if _optmem_max is None:
+        try:
+            with open(OPTMEM_MAX) as f:
+                value = int(f.read())
+        except (OSError, ValueError):
+            value = 0
+        _optmem_max = (value + 7) & ~7 if value > 0 else OPTMEM_MAX_DEFAULT
+    return _optmem_max

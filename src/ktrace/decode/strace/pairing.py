@@ -134,33 +134,56 @@ def pair(call: Call, records: list) -> None:
     wanted = slots(plan.plan_for_call(call.nr, call.args), call.args)
     call.records = {}
     at = 0
-    gio = None            # the argument whose one GIO came last: a next one is a part of it
+    parted = None         # the argument whose record came last, if more may be its parts
     for rec in records:
         if type(rec) is r.Struct and rec.name in _CALL_STATES:
             call.records.setdefault(_CALL_STATES[rec.name], []).append(rec)
             continue
-        if gio is not None and _joined(call.records[gio], rec):
+        if parted is not None and _joined(call, call.records[parted], rec):
             continue
-        gio = None
+        parted = None
         for k in range(at, len(wanted)):
             i, kinds, repeated = wanted[k]
             if _is(rec, kinds):
                 call.records.setdefault(i, []).append(rec)
                 at = k if repeated else k + 1
-                gio = i if type(rec) is r.Genio and not repeated else None
+                # (a message's GIO ends it: the next one is the next message's)
+                if type(rec) is r.Genio and not repeated or _is(rec, _PARTED):
+                    parted = i
                 break
 
 
-def _joined(recs: list, rec) -> bool:
+# records that more of their kind may continue (linux_plan's doc), but GIOs
+_CONTROL = ((r.STRUCT, (b"cmsghdr",)),)
+_MMSGHDRS = ((r.STRUCT_ARRAY, (b"mmsghdr",)),)
+_PARTED = _CONTROL + _MMSGHDRS
+_MMSGHDR_SIZE = plan.STRUCT_SIZES["mmsghdr"]
+MMSG_COUNT = 2          # sendmmsg's and recvmmsg's argument that counts the messages
+
+
+def _joined(call: Call, recs: list, rec) -> bool:
     """A read's or write's data past linux_plan.GIO_PART bytes comes as more
-    GIO records: is ``rec`` one, joined to the GIO before (the last of ``recs``)?"""
+    GIO records, msg_control's past MSG_CONTROL_PART as more STRU cmsghdr, an
+    mmsghdr array's past MMSGHDR_PART as more STRUCT_ARRAY mmsghdr (while it
+    holds fewer than the call's count: the exit's array follows the entry's):
+    is ``rec`` one, joined to the record before (the last of ``recs``)?"""
     first = recs[-1]
-    if type(rec) is not r.Genio or (first.fd, first.rw) != (rec.fd, rec.rw):
+    if type(rec) is r.Genio and type(first) is r.Genio:
+        if (first.fd, first.rw) != (rec.fd, rec.rw):
+            return False
+        part, most = plan.GIO_PART, plan.GIO_PART * plan.GIO_PARTS_MAX
+    elif _is(rec, _CONTROL) and _is(first, _CONTROL):
+        part, most = plan.MSG_CONTROL_PART, plan.MSG_CONTROL_MAX
+    elif _is(rec, _MMSGHDRS) and _is(first, _MMSGHDRS) and \
+            rec.struct_size == first.struct_size == _MMSGHDR_SIZE:
+        part = plan.MMSGHDR_PART
+        most = min(call.arg(MMSG_COUNT) & 0xFFFFFFFF, plan.MMSG_MAX) * _MMSGHDR_SIZE
+    else:
         return False
-    # every part but the last is whole, and there are GIO_PARTS_MAX at most
-    # (bounded: a hostile trace's GIOs are not joined without end)
+    # every part but the last is whole, and there are so many at most
+    # (bounded: a hostile trace's records are not joined without end)
     held = len(first.data)
-    if held % plan.GIO_PART or held >= plan.GIO_PART * plan.GIO_PARTS_MAX:
+    if not held or held % part or held >= most:
         return False
     recs[-1] = first._replace(data=first.data + rec.data)
     return True

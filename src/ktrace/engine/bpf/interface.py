@@ -41,7 +41,7 @@ class KtrConfig(ctypes.Structure):
     """Tunables written before load (".rodata.cfg")."""
     _fields_ = [("pidns_dev", ctypes.c_uint64), ("pidns_ino", ctypes.c_uint64),
                 ("pidns_level", ctypes.c_uint32), ("wake_bytes", ctypes.c_uint32),
-                ("throttle_bytes", ctypes.c_uint32), ("pad", ctypes.c_uint32)]
+                ("throttle_bytes", ctypes.c_uint32), ("optmem_max", ctypes.c_uint32)]
 
 
 class KtrLive(ctypes.Structure):

@@ -256,16 +256,19 @@ struct stage {
 	__u32	walk_most;		/* ... at most */
 	__u32	walk_part;		/* iovec_step: an unreadable iovec leaves its first page's part */
 	__u32	exec_nfaults;		/* (index, pointer) pairs in exec_faults */
+	/* sendmmsg's or recvmmsg's messages, MMSG_BATCH at a ktr_mmsgs call: */
+	__u64	mmsg_addr;		/* the mmsghdr array, ... */
+	__u32	mmsg_moved;		/* its messages moved (each one's data a GIO), ... */
+	__u32	mmsg_given;		/* ... of those recorded (the rest's STRU iovdata) */
+	__u32	mmsg_fd_rw;		/* the GIOs' descriptor << 1 | rw */
 	/* what ktr_pointee leaves ktr_follow (pointees()): the array a Pointee row recorded, ... */
 	__u64	follow_items;		/* its address, ... */
 	__u32	follow_count;		/* its items, ... */
 	__u32	follow_elem;		/* their size, ... */
 	__u32	follow_id;		/* ... and the row that follows its pointers (0: none) */
-	/* the array iocb_step or mmsg_step walks (its records take walk_*): its address, ... */
+	/* the array iocb_step walks (its records take walk_*): its address, ... */
 	__u64	array_at;
-	__u32	array_items;		/* ... its items (the loop's steps at most), ... */
-	__u32	mmsg_fd_rw;		/* ... and ktr_mmsgs' fd_rw and given */
-	__u32	mmsg_given;
+	__u32	array_items;		/* ... and its items (the loop's steps at most) */
 	/* an execve array's STRU argvfault in the making (linux_plan's ARGV_FAULTS) */
 	__u64	exec_faults[1 + 2 * PLAN_ARGV_FAULTS_MAX];
 	__u8	buf[STAGE_BUF];
@@ -1200,15 +1203,45 @@ struct msghdr_user {			/* struct user_msghdr, x86-64 */
 	__u32	pad2;
 };
 
-_Static_assert(PLAN_MSG_CONTROL_MAX <= MAX_DATA, "a msg_control record must fit a record");
+_Static_assert(PLAN_MSG_CONTROL_PART <= MAX_DATA && BATCH_MAX + MAX_DATA <= STAGE_BUF,
+	       "a msg_control part must fit a record, and the stage past a batch");
+
+/*
+ * STRU cmsghdr records of msg_control: the msg_controllen bytes of ``m``'s
+ * msg_control, at most optmem_max, PLAN_MSG_CONTROL_MAX and the genio size,
+ * in parts of PLAN_MSG_CONTROL_PART, whole or none (linux_plan's doc): a
+ * part written cannot be taken back, so the parts after the first are read
+ * first, into the stage past the most a batch holds.  (The length and the
+ * address stay in ``m``, read again at each use: registers kept across the
+ * calls would take stack, the deepest call chain's.)
+ */
+static __always_inline void emit_control(struct stage *st, struct msghdr_user *m)
+{
+	const __u64 part = PLAN_MSG_CONTROL_PART;
+	__u64 at;
+
+	if (m->controllen > ktr_cfg.optmem_max)
+		m->controllen = ktr_cfg.optmem_max;
+	if (m->controllen > PLAN_MSG_CONTROL_MAX)
+		m->controllen = PLAN_MSG_CONTROL_MAX;
+	m->controllen = capped(st, m->controllen);
+	for (at = part; at < m->controllen; at += part)
+		if (bpf_probe_read_user(&st->buf[BATCH_MAX], m->controllen - at < part ?
+					m->controllen - at : part, (const void *)(m->control + at)))
+			return;
+	for (at = 0; at < m->controllen; at += part)
+		if (emit_struct(st, PLAN_TYPE_CMSGHDR, m->control + at,
+				m->controllen - at < part ? m->controllen - at : part) < 0)
+			break;
+}
 
 /*
  * What the pointers of the msghdr at ``addr`` hold: STRU sockaddr, msg_namelen
  * bytes of msg_name (at most SOCKADDR_MAX), or when not all can be read those
  * up to the end of its first page (recvmsg's msg_namelen is the address's
  * length, which may be more than the buffer given: strace reads no more than
- * was given); STRUCT_ARRAY iovec; STRU cmsghdr, msg_controllen bytes of
- * msg_control (at most PLAN_MSG_CONTROL_MAX and the genio size), whole or none.
+ * was given); STRUCT_ARRAY iovec; STRU cmsghdr records of msg_control's
+ * msg_controllen bytes (emit_control).
  */
 __noinline int ktr_msg_parts(__u64 addr)
 {
@@ -1226,8 +1259,7 @@ __noinline int ktr_msg_parts(__u64 addr)
 		emit_struct(st, PLAN_TYPE_SOCKADDR, m.name, first_page(m.name));
 	emit_array(st, PLAN_TYPE_IOVEC, sizeof(struct iovec), m.iov, m.iovlen);
 	if (m.controllen)
-		emit_struct(st, PLAN_TYPE_CMSGHDR, m.control,
-			    m.controllen < PLAN_MSG_CONTROL_MAX ? m.controllen : PLAN_MSG_CONTROL_MAX);
+		emit_control(st, &m);
 	return 0;
 }
 
@@ -1250,50 +1282,101 @@ struct mmsghdr_user {			/* struct mmsghdr, x86-64 */
 	__u32	pad;
 };
 
-/*
- * Message k of ktr_mmsgs' (array_at, array_items: mmsghdrs): what its
- * pointers hold, then a GIO of its msg_len bytes of descriptor mmsg_fd_rw, or
- * (mmsg_given) its data STRU iovdata.
- */
-static __always_inline long mmsg_step(struct stage *st, __u32 k)
-{
-	__u64 addr = st->array_at + (__u64)k * sizeof(struct mmsghdr_user);
-	__u64 iov[2];		/* msg_iov, msg_iovlen: only these (the stack of the */
-	__u32 len;		/* deepest call chain is at 512 bytes on 6.1) and msg_len */
-
-	if (k >= st->array_items ||
-	    bpf_probe_read_user(iov, sizeof(iov), (const void *)
-				(addr + __builtin_offsetof(struct mmsghdr_user, hdr.iov))) ||
-	    bpf_probe_read_user(&len, sizeof(len), (const void *)
-				(addr + __builtin_offsetof(struct mmsghdr_user, len))))
-		return 1;
-	ktr_msg_parts(addr);
-	if (st->mmsg_given)
-		emit_iov_data(st, iov[0], iov[1]);
-	else if (st->fac & KTRFAC(KTR_GENIO))
-		ktr_iovec_data(st->mmsg_fd_rw, iov[0], iov[1], len, 0);
-	return 0;
-}
-LOOP_STEP(mmsg_step)
+#define MMSG_BATCH	32		/* messages of one ktr_mmsgs call */
+_Static_assert(PLAN_MMSG_MAX % MMSG_BATCH == 0, "PLAN_MMSG_MAX in batches");
+_Static_assert(PLAN_MMSGHDR_PART == MAX_DATA && PLAN_MMSG_MAX * sizeof(struct mmsghdr_user) <=
+	       2 * PLAN_MMSGHDR_PART, "an mmsghdr array in two records at most");
 
 /*
- * The first PLAN_MMSG_MAX of the ``count`` messages a sendmmsg or recvmmsg
- * moved (the mmsghdr array at ``addr``): what each one's pointers hold, then
- * a GIO of its msg_len bytes; ``given``: a failed sendmmsg's messages, each
- * one's data STRU iovdata (linux_plan's doc).
+ * Batch ``batch`` of the messages st->mmsg_* say (linux_plan's doc): the
+ * messages a sendmmsg or recvmmsg moved, MMSG_BATCH a batch, what each one's
+ * pointers hold then a GIO of its msg_len bytes; then a sendmmsg's given but
+ * not sent (all of a failed one's), each one's data STRU iovdata.  1 when
+ * there are no more (or an mmsghdr could not be read: they end there).  A
+ * bounded loop, not LOOP(): a bpf_loop callback would make the deepest chain
+ * of calls (to ktr_emit's page walk) one frame more than the verifier allows.
  */
-__noinline int ktr_mmsgs(int fd_rw, __u64 addr, __u64 count, int given)
+__noinline int ktr_mmsgs(__u32 batch)
 {
 	struct stage *st = resume();
+	__u64 iov[2], addr;	/* msg_iov, msg_iovlen: only these and msg_len (the */
+	__u32 first, end, len;	/* stack of the deepest call chain is at 512 bytes on 6.1) */
+
+	if (!st)
+		return 1;
+	end = st->mmsg_moved;
+	first = batch * MMSG_BATCH;
+	if (first >= end) {		/* past the moved ones: those given */
+		first = end + (batch - (end + MMSG_BATCH - 1) / MMSG_BATCH) * MMSG_BATCH;
+		end = st->mmsg_given;
+	}
+	if (first >= end || end > PLAN_MMSG_MAX)
+		return 1;
+	end -= first;
+	addr = st->mmsg_addr + (__u64)first * sizeof(struct mmsghdr_user);
+	for (__u32 k = 0; k < MMSG_BATCH && k < end; k++, addr += sizeof(struct mmsghdr_user)) {
+		if (bpf_probe_read_user(iov, sizeof(iov), (const void *)
+					(addr + __builtin_offsetof(struct mmsghdr_user, hdr.iov))) ||
+		    bpf_probe_read_user(&len, sizeof(len), (const void *)
+					(addr + __builtin_offsetof(struct mmsghdr_user, len))))
+			return 1;
+		ktr_msg_parts(addr);
+		/* (which of the two, found again from the stage: a value kept
+		 * across the calls would take stack, the deepest call chain's) */
+		if (addr - st->mmsg_addr >= (__u64)st->mmsg_moved * sizeof(struct mmsghdr_user))
+			emit_iov_data(st, iov[0], iov[1]);
+		else if (st->fac & KTRFAC(KTR_GENIO))
+			ktr_iovec_data(st->mmsg_fd_rw, iov[0], iov[1], len, 0);
+	}
+	return 0;
+}
+
+/*
+ * The first PLAN_MMSG_MAX messages at ``addr``: ``moved`` of them moved
+ * (descriptor and rw ``fd_rw``), those up to ``given`` not (ktr_mmsgs), in
+ * batches: the verifier walks every step of a bounded loop, and checks a
+ * global function once, so the 1024 messages cost it 64 steps of a loop.
+ */
+static __always_inline void mmsgs(struct stage *st, int fd_rw, __u64 addr, __u64 moved,
+				  __u64 given)
+{
+	if (given > PLAN_MMSG_MAX)
+		given = PLAN_MMSG_MAX;
+	st->mmsg_addr = addr;
+	st->mmsg_moved = moved < given ? moved : given;
+	st->mmsg_given = given;
+	st->mmsg_fd_rw = fd_rw;
+	for (__u32 b = 0; b < 2 * PLAN_MMSG_MAX / MMSG_BATCH; b++)
+		if (ktr_mmsgs(b))
+			break;
+}
+
+/*
+ * STRUCT_ARRAY mmsghdr: the first PLAN_MMSG_MAX of ``count`` mmsghdrs at
+ * ``addr`` (and the genio size's), as emit_items, in records of
+ * PLAN_MMSGHDR_PART bytes: the second after a whole first (linux_plan's doc).
+ * A function of its own: its values kept across the calls are not on the
+ * stack of ktr_arg_exit, the first frame of the deepest call chain.
+ */
+__noinline int ktr_mmsghdrs(__u64 addr, __u64 count, int part)
+{
+	struct stage *st = resume();
+	__u64 most, per = PLAN_MMSGHDR_PART / sizeof(struct mmsghdr_user);
+	int got;
 
 	if (!st)
 		return 0;
-	st->array_at = addr;
-	st->array_items = count < PLAN_MMSG_MAX ? count : PLAN_MMSG_MAX;
-	st->mmsg_fd_rw = fd_rw;
-	st->mmsg_given = given;
-	LOOP_OF_CALLS(PLAN_MMSG_MAX, mmsg_step, st);
-	return 0;
+	most = st->genio / sizeof(struct mmsghdr_user);
+	if (count > PLAN_MMSG_MAX)
+		count = PLAN_MMSG_MAX;
+	if (count > most)
+		count = most ? most : 1;
+	got = emit_items(st, PLAN_TYPE_MMSGHDR, sizeof(struct mmsghdr_user), addr,
+			 count < per ? count : per, part);
+	if (got == PLAN_MMSGHDR_PART && count > per)
+		emit_items(st, PLAN_TYPE_MMSGHDR, sizeof(struct mmsghdr_user),
+			   addr + PLAN_MMSGHDR_PART, count - per, part);
+	return got;
 }
 
 struct iocb_head {			/* struct iocb from aio_lio_opcode to aio_nbytes */
@@ -1639,10 +1722,12 @@ static __always_inline int arg_entry(struct stage *st, __u32 i, int last, int fo
 	case ROLE_INOUT_ARRAY:
 	case ROLE_IN_IOVEC:
 	case ROLE_OUT_IOVEC:
-	case ROLE_IN_MMSGHDR:
-	case ROLE_OUT_MMSGHDR:
 		got = emit_items(st, s.type, s.size, addr, length_of(st, &s, 0),
 				 last || !retryable(s.role));
+		break;
+	case ROLE_IN_MMSGHDR:
+	case ROLE_OUT_MMSGHDR:
+		got = ktr_mmsghdrs(addr, length_of(st, &s, 0), last || !retryable(s.role));
 		break;
 	case ROLE_IN_IOCBS: {
 		__u64 count = length_of(st, &s, 0);
@@ -1776,20 +1861,19 @@ static __always_inline void arg_exit(struct stage *st, __u32 i, long ret)
 		break;
 	}
 	case ROLE_IN_MMSGHDR:
-	case ROLE_OUT_MMSGHDR:		/* the messages moved (ret of them), or those given */
-		if (ret > 0) {
-			__u64 given = length_of(st, &s, 0);
+	case ROLE_OUT_MMSGHDR: {	/* the messages moved (ret of them), then those given */
+		__u64 moved = ret > 0 ? ret : 0, given = moved;
 
-			emit_array(st, s.type, s.size, addr, ret);
-			ktr_mmsgs(fd << 1 | (s.role == ROLE_IN_MMSGHDR), addr, ret, 0);
-			if (given > PLAN_MMSG_MAX)
-				given = PLAN_MMSG_MAX;
-			if (s.role == ROLE_IN_MMSGHDR && given > ret)	/* those not sent */
-				ktr_mmsgs(0, addr + ret * sizeof(struct mmsghdr_user), given - ret, 1);
-		} else if (PLAN_IOV_DATA_ON_FAILURE && ret < 0 && s.role == ROLE_IN_MMSGHDR) {
-			ktr_mmsgs(0, addr, length_of(st, &s, 0), 1);
-		}
+		if (ret > 0)
+			ktr_mmsghdrs(addr, ret, 0);
+		/* a sendmmsg's not sent (all of a failed one's) */
+		if (s.role == ROLE_IN_MMSGHDR && (ret > 0 || (PLAN_IOV_DATA_ON_FAILURE && ret < 0)))
+			given = length_of(st, &s, 0);
+		if (given)
+			mmsgs(st, fd << 1 | (s.role == ROLE_IN_MMSGHDR), addr, moved,
+			      given > moved ? given : moved);
 		break;
+	}
 	case ROLE_CLONE_ARGS: {
 		/* CLONE_PIDFD: the pidfd the kernel stored through clone_args.pidfd */
 		__u64 head[2] = {};		/* clone_args: flags, pidfd */

@@ -231,7 +231,7 @@ struct ktr_config {
 	__u32	pidns_level;		/* 0: the initial namespace, else nested */
 	__u32	wake_bytes;		/* wake the loader when this much is waiting */
 	__u32	throttle_bytes;		/* --lossless: stop threads past this fill (0: off) */
-	__u32	pad;
+	__u32	optmem_max;		/* most msg_control bytes recorded (procfs.optmem_max) */
 };
 
 /* What the loader updates while running (data) */

@@ -91,6 +91,7 @@ def _configure(obj: libbpf.BpfObject, ring_size: int, throttle_bytes: int,
     ctypes.memmove(ctypes.addressof(cfg), ctypes.addressof(ns), ctypes.sizeof(ns))
     cfg.wake_bytes = ring_size // WAKE_FRACTION
     cfg.throttle_bytes = throttle_bytes
+    cfg.optmem_max = min(procfs.optmem_max(), 0xFFFFFFFF)
     for prog in obj.programs():
         letter = OPTIONAL_PROGRAMS.get(prog.name)
         if letter is None:

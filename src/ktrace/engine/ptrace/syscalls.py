@@ -42,6 +42,7 @@ IOVEC_SIZE = LS.IOVEC.size
 _IOV_DATA = lp.IOV_DATA.encode()
 _ARGV_FAULTS = lp.ARGV_FAULTS.encode()
 _IOCB_SIZE = lp.STRUCT_SIZES["iocb"]
+_MMSGHDR_SIZE = lp.STRUCT_SIZES["mmsghdr"]
 _IOCB_POINTER = struct.Struct("<Q")
 _POINTER = struct.Struct("<Q")           # an item of an array of pointers (Pointee.strings)
 _IOCB_OPCODE = struct.Struct("<H")
@@ -405,10 +406,14 @@ def _msghdr_parts(st: Stop, raw: bytes) -> list:
 
 
 def _msg_control(st: Stop, control: int, controllen: int) -> None:
-    """STRU cmsghdr: msg_control's bytes, whole or none (as ktr_msg_parts reads them)."""
-    data = _whole(st, control, min(controllen, lp.MSG_CONTROL_MAX, st.genio))
-    if data:
-        st.add(r.STRUCT, r.struct_payload(b"cmsghdr", data))
+    """STRU cmsghdr records: msg_control's bytes (up to optmem_max), whole or
+    none, in parts of MSG_CONTROL_PART (as the bpf program's emit_control reads them)."""
+    n = min(controllen, procfs.optmem_max(), lp.MSG_CONTROL_MAX, st.genio)
+    parts = [_whole(st, control + at, min(n - at, lp.MSG_CONTROL_PART))
+             for at in range(0, n, lp.MSG_CONTROL_PART)]
+    if parts and None not in parts:
+        for part in parts:
+            st.add(r.STRUCT, r.struct_payload(b"cmsghdr", part))
 
 
 def msghdr_in_entry(st: Stop, call: Call, i: int, spec) -> None:
@@ -631,7 +636,7 @@ def mmsghdr_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     if not addr or not count:
         return
     if st.flags & F_ARRAY:
-        _array(st, spec.name, spec.size, addr, count)
+        _mmsghdrs(st, addr, count, part=False)
     fd, rw = call.args[spec.fd] & 0xFFFFFFFF, int(spec.role == Role.IN_MMSGHDR)
     for raw, spans in _messages(st, addr, count, spec.size):
         n = min(_U32.unpack_from(raw, _MSGHDR.size)[0], st.genio)
@@ -640,6 +645,23 @@ def mmsghdr_exit(st: Stop, call: Call, i: int, spec, rval: int) -> None:
     if rw:                  # the messages given but not sent
         left = min(_length(spec, call, st, 0), lp.MMSG_MAX) - count
         _given_messages(st, addr + count * spec.size, left, spec.size)
+
+
+def mmsghdr_entry(st: Stop, call: Call, i: int, spec) -> None:
+    _mmsghdrs(st, call.args[i], _clamp(_length(spec, call, st, 0)), part=True)
+
+
+def _mmsghdrs(st: Stop, addr: int, count: int, part: bool) -> None:
+    """STRUCT_ARRAY mmsghdr: the first MMSG_MAX of ``count`` mmsghdrs at
+    ``addr`` (and the genio size's), in records of MMSGHDR_PART bytes, each as
+    _array's, the next after a whole one (linux_plan's doc; the bpf program's
+    emit_mmsghdrs)."""
+    size, per = _MMSGHDR_SIZE, lp.MMSGHDR_PART // _MMSGHDR_SIZE
+    count = min(count, lp.MMSG_MAX, max(1, st.genio // size))
+    for first in range(0, count if addr else 0, per):
+        n = min(count - first, per)
+        if len(_array(st, "mmsghdr", size, addr + first * size, n, part)) < n * size:
+            return
 
 
 def mmsghdr_failed(st: Stop, call: Call, i: int, spec, rval: int) -> None:
@@ -834,8 +856,8 @@ STEPS = {
     Role.ENVP: (F_ENVS, strings_entry, F_ENVS, strings_exit),
     Role.CLONE_ARGS: (F_STRUCT, clone_args_entry, F_STRUCT, clone_pidfd_exit),
     Role.IOC: (F_STRUCT, ioc_in, F_STRUCT, ioc_out),
-    Role.IN_MMSGHDR: (F_ARRAY, array_in, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
-    Role.OUT_MMSGHDR: (F_ARRAY, array_in, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
+    Role.IN_MMSGHDR: (F_ARRAY, mmsghdr_entry, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
+    Role.OUT_MMSGHDR: (F_ARRAY, mmsghdr_entry, F_STRUCT | F_ARRAY | F_GENIO, mmsghdr_exit),
     Role.IN_IOCBS: (F_ARRAY, iocbs_entry, 0, None),
 }
 
