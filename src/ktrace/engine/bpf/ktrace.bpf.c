@@ -1225,14 +1225,23 @@ static __always_inline void emit_control(struct stage *st, struct msghdr_user *m
 	if (m->controllen > PLAN_MSG_CONTROL_MAX)
 		m->controllen = PLAN_MSG_CONTROL_MAX;
 	m->controllen = capped(st, m->controllen);
-	for (at = part; at < m->controllen; at += part)
+	/* loops of a constant bound: older verifiers forget m->controllen's
+	 * across the spill, and would walk the parts of 4 GiB */
+	for (__u32 k = 1; k < PLAN_MSG_CONTROL_MAX / part; k++) {
+		at = k * part;
+		if (at >= m->controllen)
+			break;
 		if (bpf_probe_read_user(&st->buf[BATCH_MAX], m->controllen - at < part ?
 					m->controllen - at : part, (const void *)(m->control + at)))
 			return;
-	for (at = 0; at < m->controllen; at += part)
-		if (emit_struct(st, PLAN_TYPE_CMSGHDR, m->control + at,
+	}
+	for (__u32 k = 0; k < PLAN_MSG_CONTROL_MAX / part; k++) {
+		at = k * part;
+		if (at >= m->controllen ||
+		    emit_struct(st, PLAN_TYPE_CMSGHDR, m->control + at,
 				m->controllen - at < part ? m->controllen - at : part) < 0)
 			break;
+	}
 }
 
 /*
