@@ -1513,6 +1513,22 @@ static __always_inline void emit_clone_args(struct stage *st, struct plan_arg *s
 }
 
 /*
+ * The count of ``width`` bytes (1 to 8) at ``addr`` into ``*count``; 0 when
+ * read.  Bounded here, where it is read: older verifiers (Debian 6.1's)
+ * forget a check of the caller's across its spills.
+ */
+static __always_inline long read_count(__u64 *count, __u64 width, __u64 addr)
+{
+	__u64 word[2] = {};	/* room for the bound the mask leaves */
+	long err;
+
+	masked(width, 15);
+	err = bpf_probe_read_user(word, width, (const void *)addr);
+	*count = word[0];
+	return err;
+}
+
+/*
  * What one pointer field of the struct at ``addr`` points to (``p``), after
  * the struct's record of ``got`` bytes: a STRUCT_ARRAY, the readable items of
  * its first page when not all can be read (with no count field, width 0:
@@ -1551,7 +1567,7 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 		count = (__u32)arg_at(st, p->count_arg);
 	else if (!width)
 		count = p->most;
-	else if (bpf_probe_read_user(&count, width, (const void *)(addr + p->count_at)))
+	else if (read_count(&count, width, addr + p->count_at))
 		return 0;
 	if (count > p->most)
 		count = p->most;
