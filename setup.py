@@ -1,5 +1,6 @@
-"""Build hooks: compile the bpf engine's BPF program and kdump's fast path
-(a C extension, optional) when ktrace is installed.
+"""Build hooks: compile the bpf engine's BPF program, kdump's fast path
+(a C extension, optional) and the ktrace command's launcher when ktrace is
+installed.
 
 Everything else about the package is in pyproject.toml.  The BPF object is
 built from src/ktrace/engine/bpf/ktrace.bpf.c with clang, CO-RE against this
@@ -12,6 +13,7 @@ with the ptrace engine only.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
+from distutils.command.build_scripts import build_scripts  # (setuptools' own, after it)
 
 ROOT = Path(__file__).resolve().parent
 BPF_SRC = ROOT / "src" / "ktrace" / "engine" / "bpf"
@@ -81,11 +84,43 @@ class BuildWithBpf(build_py):
                       "libbpf-dev, then reinstall, for the bpf engine)")
 
 
+def _sigign():
+    """ktrace.sigign, without importing the package (not installed yet)."""
+    spec = importlib.util.spec_from_file_location("sigign", ROOT / "src" / "ktrace" / "sigign.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The ktrace command: launcher/ktrace.c, which notes the signals its caller
+# left ignored before Python starts (Python ignores SIGPIPE and SIGXFSZ as it
+# starts: src/ktrace/sigign.py) and execs this interpreter, the one pip
+# installs into; without a C compiler, launcher/ktrace, in Python.
+LAUNCHER = "launcher/ktrace"
+KTRACE_MAIN = "import sys; from ktrace.cli import main; sys.exit(main())"
+
+
+class BuildScriptsWithLauncher(build_scripts):
+    """build_scripts, with the ktrace command compiled over its Python stand-in."""
+
+    def run(self):
+        super().run()
+        # -P: no current directory on sys.path (a console script has its own directory)
+        launch = [sys.executable, "-P", "-c", KTRACE_MAIN]
+        out = os.path.join(self.build_dir, os.path.basename(LAUNCHER))
+        try:
+            _sigign().build_launcher(str(ROOT / f"{LAUNCHER}.c"), out, launch)
+        except (OSError, subprocess.CalledProcessError) as e:    # out: the Python one
+            self.warn(f"the ktrace command's launcher is not built ({e}): the command "
+                      "gets SIGPIPE and SIGXFSZ at their default, whatever its caller gave")
+
+
 # kdump's fast path in C (src/ktrace/kdump/_fastwalk.c); optional: where it
 # cannot be built (no compiler, no Python headers) kdump runs its Python loop.
 FAST_WALK = Extension("ktrace.kdump._fastwalk", ["src/ktrace/kdump/_fastwalk.c"],
                       optional=True, extra_compile_args=["-O2"])
 
-setup(cmdclass={"build_py": BuildWithBpf},
+setup(cmdclass={"build_py": BuildWithBpf, "build_scripts": BuildScriptsWithLauncher},
       ext_modules=[FAST_WALK],
+      scripts=[LAUNCHER],
       package_data={"ktrace.engine.bpf": ["ktrace.h", "ktrace.bpf.c", *OBJECTS]})

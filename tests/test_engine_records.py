@@ -87,6 +87,60 @@ def calls_named(path, name):
     return [c for cs in read_calls(path).values() for c in cs if c.name == name]
 
 
+# a child made by each of fork, vfork, clone and clone3, and a thread
+FORKS_C = r"""
+#define _GNU_SOURCE
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *work(void *arg) { return arg; }
+int main(void) {
+    struct clone_args ca;
+    pthread_t t;
+    if (fork() == 0) _exit(0);
+    wait(NULL);
+    if (vfork() == 0) _exit(0);
+    wait(NULL);
+    if (syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) == 0) _exit(0);
+    wait(NULL);
+    memset(&ca, 0, sizeof ca);
+    ca.exit_signal = SIGCHLD;
+    if (syscall(SYS_clone3, &ca, sizeof ca) == 0) _exit(0);
+    wait(NULL);
+    pthread_create(&t, NULL, work, NULL);
+    pthread_join(t, NULL);
+    return 0;
+}
+"""
+
+
+def test_a_new_task_returns_0_from_the_call_that_made_it(engine, tmp_path):
+    # FreeBSD's fork_return records the child's RET; the bpf engine sees its
+    # return, the ptrace engine writes it at its first stop: its first record
+    # after PROCCTOR (a thread has none)
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
+    exe = build(tmp_path, "forks", FORKS_C, "-pthread")
+    out = tmp_path / "f.out"
+    trace_command(engine, [exe], out, "+")
+    tasks: dict[int, list] = {}                  # in the order they first appear
+    for rec in records(out):
+        tasks.setdefault(rec.header.tid, []).append(rec)
+    made = []
+    for recs in list(tasks.values())[1:]:
+        born = isinstance(recs[0], r.ProcCtor)
+        first = recs[born]
+        made.append((born, type(first).__name__, first.code, first.retval))
+    clone, vfork, clone3 = 56, 58, 435           # glibc's fork and pthread_create: clone, clone3
+    assert made == [(True, "Sysret", clone, 0), (True, "Sysret", vfork, 0),
+                    (True, "Sysret", clone, 0), (True, "Sysret", clone3, 0),
+                    (False, "Sysret", clone3, 0)], made
+
+
 def test_a_signal_is_followed_by_its_siginfo(engine, gaps, tmp_path):
     out = tmp_path / "s.out"
     status = trace_command(engine, [gaps], out, "cst")

@@ -14,7 +14,15 @@ comment must name the group leader as the trace numbers it.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from ktrace import record as r
 from engine_support import program_fixtures, real_strace, strace_view
@@ -130,3 +138,69 @@ def test_pids_seen_in_the_namespace_as_strace(engine, traced, exe, tmp_path):
     notes = [int(n) for line in have for n in NOTE.findall(line)]
     # getpgrp thrice, the peer, F_SETOWN, F_GETOWN_EX, F_GETOWN, F_SETOWN_EX, kcmp's two
     assert notes == [leader] * 10, have
+
+
+# a process with a thread, both calling getpid until its input ends
+ATTACHED_PY = """
+import os, sys, threading, time
+def loop():
+    while True:
+        os.getpid()
+        time.sleep(0.01)
+threading.Thread(target=loop, daemon=True).start()
+print("ready", flush=True)
+sys.stdin.read()
+os.getpid()
+"""
+
+
+def _child_of(parent: int) -> int:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    if int(f.read().rsplit(b")", 1)[1].split()[1]) == parent:
+                        return int(entry)
+            except (OSError, IndexError, ValueError):
+                pass
+    raise AssertionError(f"no child of {parent}")
+
+
+def _ended(path: Path, pid: int, timeout: float = 30) -> list:
+    """The trace's records once ``pid``'s PROCDTOR is in it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = list(r.read_records(str(path))) if path.exists() else []
+        if any(rec.header.type == r.PROCDTOR and rec.header.pid == pid for rec in records) \
+                or time.monotonic() > deadline:
+            return records
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare(1)")
+def test_nspid_of_a_process_attached_in_another_namespace(engine, tmp_path):
+    ns = subprocess.Popen(["unshare", "-pf", "--mount-proc", "--kill-child", sys.executable,
+                           "-c", ATTACHED_PY], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        if ns.stdout.readline() != b"ready\n":
+            pytest.skip("unshare -pf --mount-proc refused here")
+        pid, out = _child_of(ns.pid), tmp_path / "ktrace.out"
+        attach = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", engine, "-f",
+                                 str(out), "-p", str(pid)], capture_output=True, text=True)
+        assert attach.returncode == 0, attach.stderr
+        time.sleep(0.3)
+        ns.stdin.close()
+        ns.wait(timeout=30)
+    finally:
+        ns.kill()
+        ns.wait()
+    records = _ended(out, pid)
+    own = {rec.header.tid: r.parse_int32(rec.data) for rec in records
+           if type(rec) is r.Struct and rec.name == r.NSPID_NAME}
+    assert own.pop(pid) == 1 and len(own) == 1 and next(iter(own.values())) > 1, own
+    first = [rec.header.type for rec in records if rec.header.tid == pid][:3]
+    assert first[:2] == [r.PROCCTOR, r.STRUCT]           # after PROCCTOR, as at a fork
+    lines = strace_view(out, "--follow", "--pidns-translation", "-e", "trace=getpid")
+    noted = {int(n) for line in lines if "getpid() = 1 " in line for n in NOTE.findall(line)}
+    assert noted == {pid}, lines

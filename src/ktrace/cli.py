@@ -15,7 +15,7 @@ import getopt
 import os
 import sys
 
-from . import service
+from . import service, sigign
 
 USAGE = ("usage: ktrace [-aCcdi] [-f trfile] [-g pgrp | -p pid] [-t trstr]\n"
          "       ktrace [-adi] [-f trfile] [-t trstr] command")
@@ -162,7 +162,8 @@ def start_service(inv: Invocation) -> None:
         service.start(engine, service.service_options(inv.options))
 
 
-def run(inv: Invocation) -> int:
+def run(inv: Invocation, ignored: int | None = None) -> int:
+    """``ignored``: the signals our caller left ignored (sigign.take)."""
     # imported once the service is starting (main): most of ktrace(1)'s own start
     from . import control, tracefile, trpoints
     from . import record as r
@@ -190,7 +191,7 @@ def run(inv: Invocation) -> int:
         if inv.command:
             try:
                 control.exec_traced(inv.command, inv.file, inv.facs, fd=fd, inherit=inv.inherit,
-                                    engine=inv.engine, options=inv.options)
+                                    engine=inv.engine, options=inv.options, ignored=ignored)
             except OSError as e:
                 if e.filename == inv.file:
                     raise
@@ -203,7 +204,23 @@ def run(inv: Invocation) -> int:
     return 0
 
 
+def _launched() -> int | None:
+    """What the launcher (launcher/ktrace.c) says of our caller's ignored
+    signals, taken out of the environment before anything runs with it.  We
+    are then the ktrace command: named so, as the kernel would have named a
+    script of that name (the records before the exec show it)."""
+    ignored = sigign.take()
+    if ignored is not None:
+        try:
+            with open("/proc/self/comm", "w") as comm:
+                comm.write("ktrace")
+        except OSError:
+            pass
+    return ignored
+
+
 def main(argv: list[str] | None = None) -> int:
+    ignored = _launched()
     argv = sys.argv[1:] if argv is None else argv
     try:
         inv = Invocation(argv)
@@ -219,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     start_service(inv)
     from . import control, tracefile      # (after the service's start, as in run)
     try:
-        return run(inv)
+        return run(inv, ignored)
     except tracefile.TraceFileRefused as e:
         control.notice(e.strerror)
     except OSError as e:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import sys
 
 from . import engine as engines
-from . import service, tracefile, trpoints
+from . import service, sigign, tracefile, trpoints
 from .facility import (KTRFLAG_DESCEND, KTROP_CLEAR, KTROP_CLEARFILE, KTROP_SET, Cred, Facility,
                        Request)
 from .record import KTRFAC_INHERIT
@@ -214,17 +213,18 @@ def _clear_everywhere(message: dict, fds: dict, pid: int | None, path: str | Non
 
 def exec_traced(argv: list[str], path: str, facs: int | None, *, fd: int,
                 inherit: bool = False, engine: str = AUTO,
-                options: dict | None = None) -> None:
+                options: dict | None = None, ignored: int | None = None) -> None:
     """Trace this process with ``facs`` (as :func:`set_tracing`) and exec ``argv``.
 
     As FreeBSD's ktrace(1): the command keeps our pid, parent, terminal and
-    exit status; its PATH search's failed execs are traced too.  Returns
-    only by raising OSError when the exec fails.
+    exit status; its PATH search's failed execs are traced too.  ``ignored``:
+    the signals our caller left ignored (:func:`sigign.take`), which the
+    command gets ignored, and only those.  Returns only by raising OSError
+    when the exec fails.
     """
-    # Python ignores these at startup; the command must get them as the shell
-    # gave them (done first, so the trace does not start with our own fixes)
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
+    # Python ignores some at startup (done first, so the trace does not start
+    # with our own fixes)
+    sigign.restore(ignored)
     # the command holds our stderr itself: the service may keep it too
     set_tracing(path, facs, os.getpid(), fd=fd, inherit=inherit, engine=engine,
                 options=options, hold_exit=True, log=True, exec_next=True)

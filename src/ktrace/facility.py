@@ -31,6 +31,7 @@ KTRFLAG_DESCEND = 4
 
 FLUSH_BYTES = 256 * 1024   # write out a file's queue once it holds this much
 F_STRUCT = r.facility(r.STRUCT)
+F_CALL = r.facility(r.SYSCALL)
 AT_FDCWD = -100            # the fd of an fdesc record that is the cwd (Linux's)
 MAX_FDESC = 4096           # descriptors recorded when tracing begins: the lowest
 
@@ -224,6 +225,8 @@ class Facility:
         if t is not None:
             self.engine.flags_changed(pid, self.settings(pid))
             self._procctor(pid)
+            if begins and t.flags & F_CALL:
+                self._nspids(pid)
             if begins and t.flags & F_STRUCT:
                 self._descriptors(pid, execs_next=pid == cred.pid)
         return True
@@ -301,6 +304,23 @@ class Facility:
         self.emit(pid, r.pack_record(
             r.PROCCTOR, r.procctor_payload(self.sv_flags), pid, pid,
             procfs.comm(pid), time.time_ns(), st.processor if st else 0))
+
+    def _nspids(self, pid: int) -> None:
+        """STRU nspid of each thread of ``pid`` as its tracing begins, when its
+        pid namespace numbers it otherwise than ours: what the engines write
+        for a task a traced one made (record.py's NSPID_NAME)."""
+        own = procfs.own_id(pid, pid)
+        if not own or own == pid:
+            return                  # our namespace (its threads share the leader's)
+        ps = procfs.stat(pid)
+        now, cpu = time.time_ns(), ps.processor if ps else 0
+        records = []
+        for tid in procfs.threads(pid):
+            own = procfs.own_id(pid, tid)
+            if own and own != tid:
+                records.append(r.pack_record(r.STRUCT, r.int32_payload(r.NSPID_NAME, own),
+                                             pid, tid, procfs.comm(pid, tid), now, cpu))
+        self.emit(pid, b"".join(records))
 
     def _descriptors(self, pid: int, execs_next: bool) -> None:
         """STRU fdesc records of what ``pid`` holds as its tracing begins: its

@@ -785,7 +785,9 @@ def parse_sockinfo(data: bytes) -> Sockinfo | None:
 #   (the last of /proc's NSpid), which strace's --pidns-translation reads in
 #   /proc as it prints.  Both engines write one, outside any call, for each
 #   task a traced one's fork or clone made in such a namespace (a process's
-#   after its PROCCTOR), when it traces syscalls (``c``).
+#   after its PROCCTOR), when it traces syscalls (``c``); and the facility
+#   one for each thread of a process in such a namespace that tracing
+#   attaches to (after its PROCCTOR, before its fdescs).
 # * "kvmexit": a kvm vcpu's exit reason (its kvm_run's exit_reason, a u32),
 #   which strace's -e kvm=vcpu prints after a KVM_RUN's result.  Both engines
 #   write one inside a successful KVM_RUN on a vcpu's descriptor, at its exit

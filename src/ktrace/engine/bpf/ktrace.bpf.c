@@ -920,13 +920,14 @@ static __always_inline __u64 genio_fixed(int fd, int rw)
 _Static_assert(PLAN_GIO_PART == MAX_DATA, "a GIO part is the largest record's data");
 
 
-/* GIO part k (> 0) of walk_src's walk_most bytes (linux_plan.GIO_PART), walk_items: fd and rw */
+/*
+ * GIO part k + 1 (the first is the call's own GIO) of walk_src's walk_most
+ * bytes (linux_plan.GIO_PART), walk_items: fd and rw
+ */
 static __always_inline long gio_part_step(struct stage *st, __u32 k)
 {
-	__u64 done = (__u64)k * MAX_DATA, most = st->walk_most;
+	__u64 done = (__u64)(k + 1) * MAX_DATA, most = st->walk_most;
 
-	if (k == 0)
-		return 0;
 	if (done >= most)
 		return 1;
 	st->req = (struct ureq){.fixed = genio_fixed(st->walk_items >> 1, st->walk_items & 1),
@@ -950,7 +951,7 @@ __noinline int ktr_gio_parts(int fd_rw, __u64 buf, __u64 most)
 	st->walk_src = buf;
 	st->walk_items = fd_rw;
 	st->walk_most = most < PLAN_GIO_PARTS_MAX * MAX_DATA ? most : PLAN_GIO_PARTS_MAX * MAX_DATA;
-	LOOP_OF_CALLS(PLAN_GIO_PARTS_MAX, gio_part_step, st);
+	LOOP_OF_CALLS(PLAN_GIO_PARTS_MAX - 1, gio_part_step, st);
 	return 0;
 }
 

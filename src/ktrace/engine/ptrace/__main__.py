@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import getopt
 import os
-import signal
 import sys
 
 from ... import record as r
-from ... import trpoints
+from ... import sigign, trpoints
 from ...facility import KTROP_SET, Cred, Facility, Request, TraceFile
 from .engine import PtraceEngine
 
 USAGE = "usage: python3 -m ktrace.engine.ptrace [-t trstr] [--seccomp] [-f file] command ..."
 
 
-def trace_command(argv: list[str], path: str, facs: int, options: dict | None = None) -> int:
-    """Trace ``argv`` into ``path``; returns its wait status."""
+def trace_command(argv: list[str], path: str, facs: int, options: dict | None = None,
+                  ignored: int | None = None) -> int:
+    """Trace ``argv`` into ``path``; returns its wait status.  ``ignored``: the
+    signals the command gets ignored (sigign.restore)."""
     ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(ready_w)
-        for sig in (signal.SIGPIPE, signal.SIGXFSZ):   # Python ignores these; the command must not
-            signal.signal(sig, signal.SIG_DFL)
+        sigign.restore(ignored)
         os.read(ready_r, 1)            # traced from here on: run the command
         try:
             os.execvp(argv[0], argv)
@@ -53,6 +53,7 @@ def trace_command(argv: list[str], path: str, facs: int, options: dict | None = 
 
 
 def main(argv: list[str]) -> int:
+    ignored = sigign.take()
     try:
         opts, command = getopt.getopt(argv, "f:t:", ["seccomp"])
     except getopt.GetoptError as e:
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> int:
     if not command:
         print(USAGE, file=sys.stderr)
         return 2
-    status = trace_command(command, path, facs, options)
+    status = trace_command(command, path, facs, options, ignored)
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1

@@ -756,10 +756,21 @@ class PtraceEngine(Engine):
             proc.pending_ctor = False
             self.procctor(th)
             self.nspid(th)
+        if th.born:
+            self._child_return(th)
         if sig in pt.STOP_SIGNALS:       # attached while stopped (Ctrl-Z): it stays so
             self._group_stop(th)
         else:
             self.resume(th)
+
+    def _child_return(self, th: Thread) -> None:
+        """A new task's return from the fork or clone that made it (0), which
+        no syscall-exit stop shows: FreeBSD's fork_return records it, and the
+        bpf engine sees it (the task's first records after PROCCTOR and nspid)."""
+        if th.proc.flags & F_RET:
+            call = self._call_without_entry(th)     # the registers are its parent's call's
+            if call is not None:
+                self._exit_records(th, call, th.proc.flags, 0, False)
 
     def _group_stop(self, th: Thread) -> None:
         if th.proc.detaching:
@@ -794,7 +805,9 @@ class PtraceEngine(Engine):
 
     def _new_thread(self, proc: Process, tid: int, comm: bytes) -> None:
         """A thread a traced thread's clone made."""
-        self.nspid(self._add_thread(proc, tid, comm))
+        th = self._add_thread(proc, tid, comm)
+        th.born = True
+        self.nspid(th)
 
     def _fork(self, th: Thread, event: int) -> None:
         try:
@@ -825,7 +838,7 @@ class PtraceEngine(Engine):
             child.shadow = parent.seccomp
             child.detaching = not parent.seccomp
         self.procs[pid] = child
-        self._add_thread(child, pid, comm)
+        self._add_thread(child, pid, comm).born = True
 
     def _new_task(self, tid: int, status: int) -> None:
         """The first stop of a task whose parent's fork event has not come yet.

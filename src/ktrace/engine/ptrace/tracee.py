@@ -18,8 +18,8 @@ NSIG = 64
 class Thread:
     """One traced thread (a Linux task)."""
 
-    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "exiting", "probe",
-                 "stat_fd", "mask_before", "restarting")
+    __slots__ = ("tid", "proc", "comm", "cpu_addr", "call", "started", "born", "exiting",
+                 "probe", "stat_fd", "mask_before", "restarting")
 
     def __init__(self, tid: int, proc: "Process", comm: bytes, cpu_addr: int = 0):
         self.tid = tid
@@ -28,6 +28,7 @@ class Thread:
         self.cpu_addr = cpu_addr     # address of rseq cpu_id in the tracee, 0 if none
         self.call = None             # the Call in progress (entry seen), or None
         self.started = False         # its first stop has been seen
+        self.born = False            # made by a traced task's fork or clone (not attached)
         self.exiting = False         # stopped at PTRACE_EVENT_EXIT
         self.probe = None            # (signo, siginfo, mask): finding a handler by single-step
         self.stat_fd = -1            # /proc/PID/task/TID/stat, kept open while without rseq
