@@ -132,7 +132,7 @@ def test_selection_words_and_errors():
     assert sel.status == {"failed", "unfinished", "unavailable", "detached"}
     sel.expression("quiet=exits")
     assert sel.quiet == {"exit"}
-    for bad in ("status=sometimes", "signal=SIGNOPE", "read=x", "abbrev=none"):
+    for bad in ("status=sometimes", "signal=SIGNOPE", "signal=256", "read=x", "abbrev=none"):
         with pytest.raises(SelectError):
             Selection().expression(bad)
 

@@ -135,6 +135,9 @@ def word_set(text: str, words: tuple[str, ...], what: str,
     return frozenset(set(words) - chosen if inverted else chosen)
 
 
+SIGNAL_NUMBER_MAX = 255      # strace's sigstr_to_uint takes numbers up to it
+
+
 def signal_set(text: str) -> NameSet:
     """``-e signal=``: names with or without SIG, or numbers."""
     from ktrace.decode.strace.fmt import signame
@@ -142,6 +145,8 @@ def signal_set(text: str) -> NameSet:
     names = set()
     for item in items:
         if item.isdigit():
+            if int(item) > SIGNAL_NUMBER_MAX:
+                raise SelectError(f"invalid signal '{item}'")
             names.add(signame(int(item)))
             continue
         name = item.upper() if item.upper().startswith("SIG") else "SIG" + item.upper()
