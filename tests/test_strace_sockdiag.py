@@ -10,6 +10,11 @@ import struct
 
 import pytest
 
+import strace_diff as D
+from engine_support import ENGINES, need_engine
+from ptrace_support import build
+from strace_harness import STRACE, parse_log
+
 from ktrace.decode.strace.fmt import StraceOptions
 from ktrace.decode.strace.netlink import netlink_text
 
@@ -215,3 +220,55 @@ def test_kobject_uevent_header_and_properties():
     assert netlink_text(UDEV + b"ACTION=change\0", KOBJECT_UEVENT, OPTS) == (
         f'[{header}, "ACTION=change\\0"]')
     assert netlink_text(b"change@\0", KOBJECT_UEVENT, OPTS) == '"change@\\0"'
+
+
+# A packet_diag_msg with its socket's classic BPF program (PACKET_DIAG_FILTER),
+# sent whole and then with its second instruction on an unmapped page: strace
+# prints the instructions with -v, where the program is without it (both runs
+# of the program put the message at one fixed address)
+PACKET_FILTER_C = r"""
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#define AT ((char *) 0x7e5a00000000)
+int main(void) {
+    unsigned char msg[52] = {52, 0, 0, 0, SOCK_DIAG_BY_FAMILY, 0, 0x00, 0x03};
+    unsigned char insns[16] = {0x30, 0, 0, 0, 0x04, 0xf0, 0xff, 0xff,   /* ld b SKF_AD_PKTTYPE */
+                               0x06, 0, 0, 0, 0x2a, 0, 0, 0};           /* ret 0x2a */
+    struct sockaddr_nl me = {.nl_family = AF_NETLINK};
+    int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+    /* bound: strace finds a socket's protocol by asking sock_diag for it */
+    if (bind(fd, (struct sockaddr *) &me, sizeof(me)) ||
+        mmap(AT, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+        != AT || munmap(AT + 4096, 4096))
+        return 77;
+    msg[16] = 17; msg[17] = 1; msg[18] = 3;          /* AF_PACKET, SOCK_STREAM, ETH_P_ALL */
+    msg[32] = 20; msg[34] = 7;                       /* nla_len, PACKET_DIAG_FILTER */
+    memcpy(msg + 36, insns, 16);
+    memcpy(AT, msg, 52);
+    sendto(fd, AT, 52, MSG_DONTWAIT, NULL, 0);
+    memcpy(AT + 4096 - 44, msg, 44);                 /* the second instruction unmapped */
+    sendto(fd, AT + 4096 - 44, 52, MSG_DONTWAIT, NULL, 0);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_packet_sockets_filter_prints_as_straces(tmp_path, engine):
+    need_engine(engine)
+    exe = build(tmp_path, "packet_filter", PACKET_FILTER_C)
+    filters = ("-e trace=sendto", "-v -e trace=sendto")
+    _, logs = D.run_filters(D.Program("packet_filter", [exe]), tmp_path, None, filters, engine)
+    for label in filters:
+        want, got = ([ln.text for lines in parse_log(log).values()
+                      for ln in D.drop_before_exec(lines) if ln.name == "sendto"]
+                     for log in logs[label])
+        assert len(want) == 2 and got == want
+    terse, verbose = (logs[label][0] for label in filters)
+    assert "nla_type=PACKET_DIAG_FILTER}, 0x7e5a00000024]" in terse
+    assert "[BPF_STMT(BPF_LD|BPF_B|BPF_ABS, SKF_AD_OFF+SKF_AD_PKTTYPE), " in verbose
+    assert "... /* 0x7e5a00001000 */" in verbose

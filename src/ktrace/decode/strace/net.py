@@ -13,7 +13,7 @@ from . import sockaddr as SA
 from . import sockopt
 from .files import Socket
 from .netlink import netlink_text
-from .nlattr import readable_str, short_read
+from .nlattr import Located, readable_str, short_read
 from . import structs as T
 from .cmsg import msg_control_text
 from .call import FD, INT, UINT, ULONG, Arg, Call, at_exit, p_buf, p_flags, p_xval, pid_text
@@ -255,12 +255,12 @@ def _sockbuf(c: Call, i: int) -> str:
     if data is None:
         # nothing was recorded; an empty buffer strace reads all the same
         return '""' if c.arg(i) and not c.arg(i + 1) else ptr(c.arg(i))
-    if rec is None:
-        data = short_read(data, c.arg(i), c.arg(i + 1))
+    data = short_read(data, c.arg(i), c.arg(i + 1)) if rec is None else Located(data, c.arg(i))
     protocol = _netlink_protocol(c, c_int(c.arg(0)))
     if protocol is None:
         return readable_str(data, c.opts)
-    return netlink_text(data, protocol, c.opts, lambda pid: pid_text(c, pid), c.fd_text)
+    return netlink_text(data, protocol, c.opts, lambda pid: pid_text(c, pid), c.fd_text,
+                        c.abbrev)
 
 
 def _sockbuf_out(c: Call, i: int) -> str:
@@ -269,8 +269,8 @@ def _sockbuf_out(c: Call, i: int) -> str:
     protocol = _netlink_protocol(c, c_int(c.arg(0)))
     if rec is None or not c.ok or protocol is None:
         return p_buf(c, i) if c.ok else ptr(c.arg(i))
-    return netlink_text(rec.data[:c.arg(i + 1)], protocol, c.opts, lambda pid: pid_text(c, pid),
-                        c.fd_text)
+    return netlink_text(Located(rec.data[:c.arg(i + 1)], c.arg(i)), protocol, c.opts,
+                        lambda pid: pid_text(c, pid), c.fd_text, c.abbrev)
 
 
 MSG = Arg(p_flags(L.MSG_FLAGS, "MSG_???"))

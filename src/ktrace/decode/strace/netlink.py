@@ -17,7 +17,7 @@ import struct as _struct
 from ..xlat import LINUX as L
 from ..xlat import Xlat
 from .fmt import StraceOptions, flags, hexval, named, xval
-from .nlattr import (FD_TEXT, NLMSG_DONE, NLMSG_HDRLEN, ShortRead, address, align4, hexstr, items,
+from .nlattr import (ABBREV, FD_TEXT, NLMSG_DONE, NLMSG_HDRLEN, ShortRead, address, align4, hexstr, items,
                      nla_cookie, nlattr_text, readable, readable_str, u32)
 from . import nfnetlink
 from .rtnetlink import RTM, route
@@ -203,17 +203,19 @@ def _kobject_uevent(data: bytes, opts: StraceOptions) -> str:
 
 
 def netlink_text(data: bytes, protocol: int | None, opts: StraceOptions, pid_text=str,
-                 fd_text=str) -> str:
+                 fd_text=str, abbrev: bool = True) -> str:
     """decode_netlink: the messages in a buffer sent on a netlink socket;
     ``pid_text`` spells nlmsg_pid (--decode-pids=), ``fd_text`` a descriptor
-    an attribute holds (-y).  ``data`` may be a ShortRead: the decoders print
-    the address of what was not read."""
+    an attribute holds (-y), ``abbrev`` whether the call's structs print
+    abbreviated.  ``data`` may be a ShortRead (the decoders print the address
+    of what was not read) or Located."""
     if protocol == PROTO.get("NETLINK_KOBJECT_UEVENT"):
         return _kobject_uevent(data, opts)
-    token = FD_TEXT.set(fd_text)
+    tokens = FD_TEXT.set(fd_text), ABBREV.set(abbrev)
     try:
         return items(opts, data, NLMSG_HDRLEN, align4,
                      lambda item: _message(item, protocol, opts, pid_text))
     finally:
-        FD_TEXT.reset(token)
+        FD_TEXT.reset(tokens[0])
+        ABBREV.reset(tokens[1])
 

@@ -47,17 +47,35 @@ class ShortRead(bytes):
         stop = max(start, stop)
         part = bytes.__getitem__(self, slice(start, stop))
         if stop <= bytes.__len__(self):
-            return part
+            return Located(part, self.addr + start)
         return ShortRead(part, self.addr + start, stop - start)
+
+
+class Located(bytes):
+    """A buffer read whole, with its address; so are its slices: what an
+    attribute decoder prints where strace prints only where a value is
+    (print_sock_fprog's address, its structs abbreviated)."""
+
+    def __new__(cls, data: bytes, addr: int):
+        buf = super().__new__(cls, data)
+        buf.addr = addr
+        return buf
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return bytes.__getitem__(self, key)
+        start = key.indices(bytes.__len__(self))[0]
+        return Located(bytes.__getitem__(self, key), self.addr + start)
 
 
 INT_MAX = (1 << 31) - 1     # the most a send moves (and len() can hold): a longer length is cut
 
 
 def short_read(data: bytes, addr: int, length: int) -> bytes:
-    """``data`` read of ``length`` bytes at ``addr``: a ShortRead when it is shorter."""
+    """``data`` read of ``length`` bytes at ``addr``: a ShortRead when it is
+    shorter, else Located."""
     length = min(length, INT_MAX)
-    return ShortRead(data, addr, length) if len(data) < length else data[:length]
+    return ShortRead(data, addr, length) if len(data) < length else Located(data[:length], addr)
 
 
 def readable(data: bytes, end: int) -> bool:
@@ -65,7 +83,7 @@ def readable(data: bytes, end: int) -> bool:
     return not isinstance(data, ShortRead) or end <= bytes.__len__(data)
 
 
-def address(data: ShortRead, at: int = 0) -> str:
+def address(data: ShortRead | Located, at: int = 0) -> str:
     """printaddr of ``data``'s byte ``at``."""
     return ptr(data.addr + at)
 
@@ -207,6 +225,9 @@ nla_uid = nla_int("I", uid_text)
 # sends the messages.  The attribute decoders are given bytes and options
 # alone: netlink_text sets it for the messages it decodes.
 FD_TEXT: ContextVar[Callable[[int], str]] = ContextVar("nla_fd_text", default=str)
+# abbrev(tcp) of the call whose messages are decoded (no -v): its structs
+# print abbreviated; set by netlink_text as FD_TEXT
+ABBREV: ContextVar[bool] = ContextVar("nla_abbrev", default=True)
 nla_fd = nla_int("i", lambda fd: FD_TEXT.get()(fd))
 nla_be16 = nla_int(">H", lambda value: f"htons({value})")
 nla_be64 = nla_int(">Q", lambda value: f"htobe64({value})")

@@ -14,10 +14,12 @@ from typing import NamedTuple
 from ..xlat import LINUX as L
 from ..xlat import Xlat
 from .fmt import StraceOptions, flags, hexval, named, quote, xval
-from .nlattr import (NLMSG_DONE, address, family_text, family_then_address, hexstr, inet_addr_text, nla_array, nla_flags,
-                     nla_flags_verbose, nla_ip_proto, nla_meminfo, nla_nested, nla_str, nla_u8,
-                     nla_u16, nla_u32, nla_u64, nla_uid, nla_x32, nla_xint, nla_xval,
-                     partial_array, readable, reads_partial, u32, with_attrs)
+from .bpf_filter import INSN, insn_text, sock_k
+from .nlattr import (ABBREV, NLMSG_DONE, address, family_text, family_then_address, hexstr,
+                     inet_addr_text, nla_array, nla_flags, nla_flags_verbose, nla_ip_proto,
+                     nla_meminfo, nla_nested, nla_str, nla_u8, nla_u16, nla_u32, nla_u64, nla_uid,
+                     nla_x32, nla_xint, nla_xval, partial_array, readable, reads_partial, u32,
+                     with_attrs)
 from .sockaddr import (cstring, ifindex_text, net_port, sockaddr_text, val_0x,
                        xval_verbose)
 from .structs import makedev
@@ -381,12 +383,25 @@ def _mclist(raw: bytes, i: int) -> str:
             f"pdmc_alen={alen}, pdmc_addr={quote(addr, force_hex=True)}}}")
 
 
+@reads_partial
+def _packet_filter(body: bytes, opts: StraceOptions) -> str | None:
+    """decode_packet_diag_filter: the socket's classic BPF program
+    (print_sock_fprog), or where it is when the call's structs print
+    abbreviated; none for less than one instruction."""
+    if len(body) < INSN.size:
+        return None
+    if ABBREV.get():
+        return address(body) if hasattr(body, "addr") else None
+    return partial_array(body, INSN.size, lambda raw, i: insn_text(raw, sock_k), opts)
+
+
 PACKET_DIAG_MSG_DECODERS = _named_decoders(
     L.PACKET_DIAG_ATTRS, PACKET_DIAG_INFO=PACKET_DIAG_INFO.decoder,
     PACKET_DIAG_MCLIST=reads_partial(
         lambda body, opts: partial_array(body, PACKET_DIAG_MCLIST_SIZE, _mclist, opts)),
     PACKET_DIAG_RX_RING=PACKET_DIAG_RING.decoder, PACKET_DIAG_TX_RING=PACKET_DIAG_RING.decoder,
-    PACKET_DIAG_FANOUT=nla_u32, PACKET_DIAG_UID=nla_uid, PACKET_DIAG_MEMINFO=nla_meminfo)
+    PACKET_DIAG_FANOUT=nla_u32, PACKET_DIAG_UID=nla_uid, PACKET_DIAG_MEMINFO=nla_meminfo,
+    PACKET_DIAG_FILTER=_packet_filter)
 # AF_PACKET takes protocol 0 alone: strace prints it in hex
 PACKET_DIAG_REQ = Layout(("sdiag_family", "B", ADDR_FAMILY), ("sdiag_protocol", "B", X),
                          ("pad", "2x", None), ("pdiag_ino", "I", U),
