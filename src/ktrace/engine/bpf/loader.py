@@ -23,6 +23,7 @@ FLUSH_PROGRAM = "ktr_flush"
 OPTIONAL_PROGRAMS = {"ktr_switch": "w", "ktr_signal": "s", "ktr_signal_ignored": "s",
                      "ktr_fault": "f", "ktr_capable": "p"}
 WAKE_FRACTION = 16     # the program wakes the loader when 1/16 of the ring waits
+CLOCK_READINGS = 5     # sync_clock keeps the closest of them
 PID_ARRAYS = (".bss.pids", ".bss.threads")     # a byte per pid each: 4 MiB of zeros
 
 
@@ -224,8 +225,19 @@ class Program:
                 self.unavailable[letter] = f"attaching it failed: {e.strerror}"
 
     def sync_clock(self) -> None:
-        """Records carry CLOCK_REALTIME; the program reads CLOCK_MONOTONIC."""
-        self.live.realtime_offset = time.time_ns() - time.monotonic_ns()
+        """Records carry CLOCK_REALTIME; the program reads CLOCK_MONOTONIC.
+        The offset is read between two readings of the monotonic clock, the
+        closest of a few: where we are preempted between two readings (a
+        busy machine), every record's time would be off by as long, and the
+        program's records would come before what we wrote after them."""
+        window, offset = None, 0
+        for _ in range(CLOCK_READINGS):
+            before = time.monotonic_ns()
+            realtime = time.time_ns()
+            after = time.monotonic_ns()
+            if window is None or after - before < window:
+                window, offset = after - before, realtime - (before + after) // 2
+        self.live.realtime_offset = offset
 
     def proc(self, pid: int) -> KtrProc | None:
         value = KtrProc()
