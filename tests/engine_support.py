@@ -26,6 +26,8 @@ from ktrace.control import bpf_unavailable as bpf_reason
 from ktrace.engine import DEFAULT_GENIO_SIZE, ProcSettings
 from ptrace_support import build
 
+SRC = Path(__file__).resolve().parents[1] / "src"     # what the ktrace command imports
+
 ENGINES = ("ptrace", "bpf")
 
 
@@ -192,6 +194,29 @@ def traced_once(factory, argv: list, name: str, **options):
             out, stdout = where / f"{name}.out", where / "stdout"
             trace_command(engine, argv, out, stdout=stdout, cwd=where, **options)
             runs[engine] = (out, stdout.read_text())
+        return runs[engine]
+    return trace
+
+
+def commanded_once(factory, argv: list, trstr: str, cwd: Path | None = None,
+                   skip_status: int | None = None):
+    """trace(engine): the trace file of ``argv`` traced for ``trstr`` by the
+    ktrace command with that engine, made once; a skip when the program exits
+    with ``skip_status`` (it found nothing to test)."""
+    runs: dict[str, Path] = {}
+
+    def trace(engine: str) -> Path:
+        if engine not in runs:
+            need_engine(engine)
+            out = factory.mktemp(engine) / "t.out"
+            done = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", engine,
+                                   "-t", trstr, "-f", str(out), *map(str, argv)],
+                                  env=dict(os.environ, PYTHONPATH=str(SRC)), cwd=cwd,
+                                  capture_output=True, timeout=60)
+            if skip_status is not None and done.returncode == skip_status:
+                pytest.skip(f"{argv[0]} exited {skip_status}: nothing to test here")
+            assert done.returncode == 0, done.stderr
+            runs[engine] = out
         return runs[engine]
     return trace
 

@@ -21,12 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from engine_support import ENGINES, need_engine
+from engine_support import ENGINES, SRC, commanded_once
 from ktrace import record as r
 from ktrace.decode.strace.files import Files
 from ptrace_support import build, read_calls, syscall_name
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = dict(os.environ, PYTHONPATH=str(SRC))
 OPENS = ("open", "openat", "openat2", "creat", "open_tree")
 TRACED = "trace=" + ",".join((*OPENS, "fsync", "close"))
@@ -77,19 +76,7 @@ def program(tmp_path_factory):
 def traced(program, tmp_path_factory):
     """The trace file of an engine, made once."""
     exe, base, optional = program
-    runs = {}
-
-    def trace(engine: str) -> Path:
-        if engine not in runs:
-            need_engine(engine)
-            out = tmp_path_factory.mktemp(engine) / "t.out"
-            done = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", engine,
-                                   "-t", "cnt", "-f", str(out), exe, *optional],
-                                  env=ENV, cwd=base, capture_output=True, timeout=60)
-            assert done.returncode == 0, done.stderr
-            runs[engine] = out
-        return runs[engine]
-    return trace
+    return commanded_once(tmp_path_factory, [exe, *optional], "cnt", cwd=base)
 
 
 def _opened(path: Path) -> list[tuple[str, int, str, list[r.Fdesc]]]:

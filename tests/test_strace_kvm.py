@@ -18,16 +18,14 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from engine_support import compiled_once, kdump_of, need_engine, real_strace, strace_view
+from engine_support import SRC, commanded_once, compiled_once, kdump_of, real_strace, strace_view
 from test_socket_inode import BPF_C
 from ktrace import record as r
 from ktrace.abi import linux_plan as lp
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 TRACED = ("-e", "trace=ioctl")
 
 # On one CPU: the entries KVM_GET_SUPPORTED_CPUID gives hold the APIC id of
@@ -124,27 +122,6 @@ def _compiled(factory, name: str, source: str) -> str:
     return compiled_once(factory, name, source)
 
 
-def _traced_by_ktrace(exe: str, factory):
-    """trace(engine): the trace file of ``exe`` under that engine, made once by
-    the ktrace command."""
-    runs = {}
-
-    def trace(engine: str) -> Path:
-        if engine not in runs:
-            need_engine(engine)
-            out = factory.mktemp(engine) / "t.out"
-            done = subprocess.run([sys.executable, "-m", "ktrace.cli", "--engine", engine,
-                                   "-t", "cinst", "-f", str(out), exe],
-                                  env=dict(os.environ, PYTHONPATH=str(SRC)),
-                                  capture_output=True, timeout=60)
-            if done.returncode == 77:
-                pytest.skip("/dev/kvm does not open")
-            assert done.returncode == 0, done.stderr
-            runs[engine] = out
-        return runs[engine]
-    return trace
-
-
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory) -> str:
     return _compiled(tmp_path_factory, "kvm", KVM_C)
@@ -152,7 +129,7 @@ def exe(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def traced(exe, tmp_path_factory):
-    return _traced_by_ktrace(exe, tmp_path_factory)
+    return commanded_once(tmp_path_factory, [exe], "cinst", skip_status=77)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +139,7 @@ def run_exe(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def run_traced(run_exe, tmp_path_factory):
-    return _traced_by_ktrace(run_exe, tmp_path_factory)
+    return commanded_once(tmp_path_factory, [run_exe], "cinst", skip_status=77)
 
 
 def _ioctls(lines: list[str]) -> list[str]:
