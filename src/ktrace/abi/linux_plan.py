@@ -1150,11 +1150,15 @@ IOCTL_BTRFS = {
 # written them and their count
 KVM_GET_SUPPORTED_CPUID, KVM_GET_EMULATED_CPUID = 0xC008AE05, 0xC008AE09
 KVM_SET_CPUID2 = 0x4008AE90
+KVM_RUN = 0xAE80
 KVM_CPUID2 = Length(Len.ARG_PTR, 2, scale=40, add=8)
 IOCTL_KVM = {
     KVM_GET_SUPPORTED_CPUID: {2: out("ioc", KVM_CPUID2)._replace(size=8)},
     KVM_GET_EMULATED_CPUID: {2: out("ioc", KVM_CPUID2)._replace(size=8)},
     KVM_SET_CPUID2: {2: in_("ioc", KVM_CPUID2)._replace(size=8)},
+    # a case of its own (the default's arguments): the ptrace engine's plan of
+    # it alone reads the exit reason (VCPU_EXITS), not every ioctl's
+    KVM_RUN: {},
 }
 # (the bpf program looks at 128 cases of a call: tools/gen_bpf_plan.py's MAX_CASES)
 IOCTL_ARGS = {**IOCTL_TTY, **IOCTL_KD, **IOCTL_SOCK, **IOCTL_MISC, **IOCTL_SCSI, **IOCTL_TEE,
@@ -1611,7 +1615,6 @@ PARENT_NAMED = {"getppid"}
 # Calls followed at a successful exit by STRU kvmexit (the module's doc) when
 # their request (argument 1, an unsigned int) is this one and their descriptor
 # a kvm vcpu's (ktrace.bpf.c has them by number: NR_IOCTL, KVM_RUN)
-KVM_RUN = 0xAE80
 VCPU_EXITS = {"ioctl": KVM_RUN}
 FD_ARGUMENT = -3           # the descriptor argument 0 holds, whatever the result
 SOCKET_STATES = {"socket": RESULT, "accept": RESULT, "accept4": RESULT, "socketpair": 3,

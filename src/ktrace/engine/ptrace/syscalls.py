@@ -195,7 +195,7 @@ def _item_pointees(st: Stop, pointee: lp.Pointee, items: list[bytes]) -> None:
     """What each of the first ITEMS_FOLLOWED ``items`` (the array recorded
     before) points to: STRU, whole (or a ``part`` row's first page's part),
     or empty when unreadable; none for a 0 pointer or count (the bpf
-    program's item_pointees reads the same)."""
+    program's item_pointee_step reads the same)."""
     if not st.flags & F_STRUCT:
         return
     read = _readable if pointee.part else _whole
@@ -739,28 +739,24 @@ def new_descriptors_exit(st: Stop, call: Call, where: int, spec, rval: int) -> N
 
 def parent_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
     """STRU parent: the name of the thread's parent process (linux_plan's
-    PARENT_NAMED: what getppid named), as /proc gives it now."""
-    try:
-        with open(f"/proc/{st.pid}/status", "rb") as f:
-            ppid = next(int(line.split()[1]) for line in f if line.startswith(b"PPid:"))
-        with open(f"/proc/{ppid}/comm", "rb") as f:
-            comm = f.read(16).rstrip(b"\n")
-    except (OSError, StopIteration, ValueError, IndexError):
-        return
-    st.add(r.STRUCT, r.parent_payload(comm))
+    PARENT_NAMED: what getppid named), as /proc gives it now; none when the
+    parent is gone."""
+    ids = procfs.task_ids(st.pid)
+    comm = procfs.comm(ids[1]) if ids else b""
+    if comm:
+        st.add(r.STRUCT, r.parent_payload(comm))
 
 
 VCPU_PREFIX = b"anon_inode:kvm-vcpu:"     # a vcpu descriptor's path (kvm's create_vcpu_fd)
 KVM_RUN_EXIT_REASON = 8                    # kvm_run's exit_reason, a u32 (linux/kvm.h)
 
 
-def vcpu_exit(st: Stop, call: Call, request: int, spec, rval: int) -> None:
-    """STRU kvmexit after a successful ``request`` (linux_plan.VCPU_EXITS: KVM_RUN)
-    on a kvm vcpu's descriptor: the exit reason in its kvm_run, read where the
-    process maps the descriptor, as strace finds it (the first mapping of
-    /proc/PID/maps of its path, an anonymous inode's); nothing when unmapped."""
-    if call.args[1] & 0xFFFFFFFF != request:
-        return
+def vcpu_exit(st: Stop, call: Call, where: int, spec, rval: int) -> None:
+    """STRU kvmexit after a successful KVM_RUN (linux_plan.VCPU_EXITS: its
+    plan's alone) on a kvm vcpu's descriptor: the exit reason in its kvm_run,
+    read where the process maps the descriptor, as strace finds it (the first
+    mapping of /proc/PID/maps of its path, an anonymous inode's); nothing when
+    unmapped."""
     fd_dir, maps_dir = procfs.task_dir(st.pid, st.tid), procfs.task_dir(st.pid)
     try:
         if fd_dir is None or maps_dir is None:
@@ -898,7 +894,7 @@ class CallPlan:
     __slots__ = ("nr", "code", "narg", "entry", "exit", "failed", "entry_bits", "exit_bits",
                  "bits", "buf")
 
-    def __init__(self, nr: int, narg: int, plan: tuple):
+    def __init__(self, nr: int, narg: int, plan: tuple, case: int | None = None):
         self.nr = nr
         self.code = record_code(nr)
         self.narg = narg
@@ -919,9 +915,8 @@ class CallPlan:
             exit_.append((made, None, new_descriptors_exit, F_STRUCT))
         if nr in lp.parent_named():
             exit_.append((lp.RESULT, None, parent_exit, F_STRUCT))
-        vcpu_request = lp.vcpu_exits().get(nr)
-        if vcpu_request is not None:
-            exit_.append((vcpu_request, None, vcpu_exit, F_STRUCT))
+        if case is not None and lp.vcpu_exits().get(nr) == case:
+            exit_.append((lp.FD_ARGUMENT, None, vcpu_exit, F_STRUCT))
         sockets_at = lp.socket_states().get(nr)
         if sockets_at is not None:
             exit_.append((sockets_at, None, socket_states_exit, F_STRUCT))
@@ -967,7 +962,8 @@ class Plans:
             key = (nr, case if case in sel.cases else None)
         cp = self._plans.get(key)
         if cp is None:
-            cp = CallPlan(nr, self._nargs(nr), lp.plan_for_call(nr, args))
+            cp = CallPlan(nr, self._nargs(nr), lp.plan_for_call(nr, args),
+                          key[1] if sel is not None else None)
             if nr in self._known:
                 self._plans[key] = cp
         return cp
