@@ -925,9 +925,7 @@ class View:
             return
         self.alive[tid] = h.pid
         if "comm" in self.o.decode_pids:
-            if len(self.comms) >= MAX_ENDED:
-                self.comms.clear()
-            self.comms[tid] = h.comm
+            self._note_comm(tid, h.comm)
         if t == r.SYSCALL:
             self._call(tid, rec)
         elif t == r.SYSRET:
@@ -1229,9 +1227,7 @@ class View:
         comm = r.parse_parent(data)
         own = self.pidns.tracers(pid, ppid) if self.pidns is not None else ppid
         if "comm" in self.o.decode_pids and comm is not None and own:
-            if len(self.comms) >= MAX_ENDED:
-                self.comms.clear()
-            self.comms[own] = comm
+            self._note_comm(own, comm)
 
     def _inherit_comm(self, tid: int, child: int) -> None:
         """--decode-pids=comm of a child not traced: its thread's name as fork
@@ -1239,9 +1235,14 @@ class View:
         does untraced (an exec, a PR_SET_NAME) the trace does not tell, as it
         does not tell the descriptors it opens or closes."""
         if "comm" in self.o.decode_pids and tid in self.comms and child not in self.comms:
-            if len(self.comms) >= MAX_ENDED:
-                self.comms.clear()
-            self.comms[child] = self.comms[tid]
+            self._note_comm(child, self.comms[tid])
+
+    def _note_comm(self, pid: int, comm: bytes) -> None:
+        """--decode-pids=comm's name of ``pid`` (a bounded table: forgotten
+        all at once when full, as pids may be many)."""
+        if len(self.comms) >= MAX_ENDED:
+            self.comms.clear()
+        self.comms[pid] = comm
 
     def close(self) -> None:
         for tid in list(self.pending):
