@@ -1594,26 +1594,19 @@ static __always_inline __u64 emit_pointee(struct stage *st, const struct plan_po
 static __always_inline long item_pointee_step(struct stage *st, __u32 k)
 {
 	const struct plan_pointee *p;
-	__u64 word[2];		/* the count (its width's bytes), then the pointer */
-	__u64 items, ptr, n, size;
+	__u64 items, ptr, n;
 	__u32 id = st->follow_id;
 
 	checked(id);
 	if (id >= PLAN_NPOINTEES || k >= st->follow_count)
 		return 1;
 	p = &plan_pointees[id];
-	size = p->width;
-	if (!size || size > sizeof(n))
+	if (!p->width || p->width > sizeof(n))
 		return 1;
-	masked(size, 15);	/* a bound the verifier keeps: older ones forget the check above */
 	items = st->follow_items + (__u64)k * st->follow_elem;
-	word[0] = word[1] = 0;
-	if (bpf_probe_read_user(word, size, (const void *)(items + p->count_at)))
+	if (read_count(&n, p->width, items + p->count_at) ||
+	    bpf_probe_read_user(&ptr, sizeof(ptr), (const void *)(items + p->ptr)))
 		return 1;
-	n = word[0];
-	if (bpf_probe_read_user(word, sizeof(ptr), (const void *)(items + p->ptr)))
-		return 1;
-	ptr = word[0];
 	if (!ptr || !n)
 		return 0;
 	n = n > p->most ? p->most : n;
@@ -2558,6 +2551,8 @@ static __always_inline void abi_ctor(struct stage *st, __u32 sv_flags)
  * marked.  A function of its own: verified once, not in the syscall
  * programs' paths.
  */
+__noinline int ktr_sysret(__s64 nr, long ret);
+
 __noinline int ktr_i386(int type, long ret)
 {
 	struct stage *st = resume();
@@ -2571,13 +2566,7 @@ __noinline int ktr_i386(int type, long ret)
 		__builtin_memcpy(sc.ktr_args, st->args, sizeof(sc.ktr_args));
 		emit_fixed(st, KTR_SYSCALL, &sc, sizeof(sc));
 	} else {
-		struct ktr_sysret sr = {
-			.ktr_code = st->nr,
-			.ktr_error = ret < 0 && ret >= -4095 ? freebsd_errno(ret) : 0,
-			.ktr_retval = ret,
-		};
-
-		emit_fixed(st, KTR_SYSRET, &sr, sizeof(sr));
+		ktr_sysret(st->nr, ret);
 	}
 	abi_ctor(st, SV_LINUX_X86_64);
 	return 0;
